@@ -1,0 +1,1 @@
+"""citycert's edges: settings, the command line, and the embedded runtime."""

@@ -1,0 +1,112 @@
+"""A fictional city walked through two certification cycles by the pure decider.
+
+`citycert demo` prints it as a timeline, so a newcomer sees the whole path without any server;
+the tests use it as the story of one city.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from domain import CityState, ProgrammePolicy, decide, fold
+from domain import commands as c
+from domain.events import Document, DomainEvent
+from domain.standard import get_standard
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+REVIEWER = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    actor: str
+    command: c.Command
+    events: list[DomainEvent]
+    state: CityState
+
+
+def _evidence(ids: list[str]) -> c.SubmitEvidence:
+    return c.SubmitEvidence(
+        items=[
+            c.EvidenceItem(
+                criterion_id=cid,
+                documents=[Document(title=f"{cid} evidence pack", url=f"https://example.org/lakeside/{cid}")],
+                narrative=f"How Lakeside meets {cid}.",
+            )
+            for cid in ids
+        ]
+    )
+
+
+def _approve(ids: list[str]) -> c.ReviewEvidence:
+    return c.ReviewEvidence(
+        **REVIEWER, items=[c.ReviewItem(criterion_id=cid, decision=c.Verdict.APPROVE) for cid in ids]
+    )
+
+
+def script() -> Iterator[tuple[timedelta, str, c.Command]]:
+    """(time since the previous step, who acts, the command) for Lakeside's first two cycles."""
+    criteria = [crit.id for crit in get_standard("wwc-2022").criteria]
+    first, second = criteria[:30], criteria[:38]
+    day = timedelta(days=1)
+    yield (
+        day,
+        "operator",
+        c.RegisterCity(city_id="lakeside", name="Lakeside", country="US", population=182_000),
+    )
+    yield (
+        7 * day,
+        "city",
+        c.TakeDataSnapshot(standard_version="wwc-2022", answers=dict.fromkeys(first, "met")),
+    )
+    yield 14 * day, "city", c.ApplyForCertification(cohort="2026-spring", standard_version="wwc-2022")
+    yield 20 * day, "city", _evidence(first)
+    yield 2 * day, "reviewer", _approve(first[:-1])
+    yield (
+        day,
+        "reviewer",
+        c.ReviewEvidence(
+            **REVIEWER,
+            items=[
+                c.ReviewItem(criterion_id=first[-1], decision="request_clarification", note="Which year?")
+            ],
+        ),
+    )
+    yield day, "city", c.CloseEvidenceSubmission()
+    yield (
+        5 * day,
+        "city",
+        c.AnswerClarifications(
+            items=[c.ClarificationAnswer(criterion_id=first[-1], answer="The 2025 report.")]
+        ),
+    )
+    yield 2 * day, "reviewer", _approve(first[-1:])
+    yield 3 * day, "committee", c.ScheduleSiteVisit(visit_date=date(2026, 4, 20))
+    yield 50 * day, "committee", c.CompleteSiteVisit(findings="Practices confirmed on site.", overturned=[])
+    yield 10 * day, "committee", c.DecideLevel(level="silver", rationale="Meets the Silver bar.")
+    yield 31 * day, "scheduler", c.CloseAppealWindow()
+    # Two and a half years on, the reminder arrives and Lakeside re-certifies higher.
+    yield 920 * day, "scheduler", c.SendReminder(threshold_days=180)
+    yield 10 * day, "city", c.ApplyForCertification(cohort="2029-spring", standard_version="wwc-2022")
+    yield 20 * day, "city", _evidence(second)
+    yield 5 * day, "reviewer", _approve(second)
+    yield day, "city", c.CloseEvidenceSubmission()
+    yield 3 * day, "committee", c.WaiveSiteVisit(reason="Visited in the previous cycle.")
+    yield 10 * day, "committee", c.DecideLevel(level="gold", rationale="Moved up to Gold.")
+    yield 31 * day, "scheduler", c.CloseAppealWindow()
+
+
+def walk(policy: ProgrammePolicy | None = None) -> list[Step]:
+    policy = policy or ProgrammePolicy()
+    state = CityState.initial("lakeside")
+    now = START
+    steps: list[Step] = []
+    for gap, actor, command in script():
+        now += gap
+        events = decide(state, command, now=now, policy=policy)
+        state = fold(state, events)
+        steps.append(Step(at=now, actor=actor, command=command, events=events, state=state))
+    return steps

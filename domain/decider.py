@@ -1,0 +1,550 @@
+"""The rules: `decide(state, command, now=..., policy=...)` returns the events a command causes, or
+raises CommandRejected saying why and what is allowed now.
+
+Pure: the caller passes the time (the workflow's `workflow.now()`), so a replay decides the same.
+Event ids and envelopes are the caller's: the domain speaks only of what happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain import commands as cmd
+from domain import events as ev
+from domain.eligibility import ineligibility_reasons
+from domain.errors import CommandRejected, IneligibleCity
+from domain.levels import Level, outcome, rank
+from domain.policy import ProgrammePolicy
+from domain.standard import Standard, StandardError, get_standard
+from domain.state import AWAITING_REVIEWER, CityState, Cycle, ItemStatus, Phase, fold
+
+DEFAULT_POLICY = ProgrammePolicy()
+
+# The commands a person may give in each phase (timer commands are left out: nobody types them).
+_ALLOWED: dict[Phase, list[type[cmd.Command]]] = {
+    Phase.UNREGISTERED: [cmd.RegisterCity],
+    Phase.REGISTERED: [
+        cmd.TakeDataSnapshot,
+        cmd.ApplyForCertification,
+        cmd.ImportCertification,
+        cmd.Withdraw,
+    ],
+    Phase.EVIDENCE: [
+        cmd.SubmitEvidence,
+        cmd.AssignReviewer,
+        cmd.ReviewEvidence,
+        cmd.AnswerClarifications,
+        cmd.CloseEvidenceSubmission,
+        cmd.Withdraw,
+    ],
+    Phase.REVIEW: [cmd.AssignReviewer, cmd.ReviewEvidence, cmd.AnswerClarifications, cmd.Withdraw],
+    Phase.SITE_VISIT: [cmd.ScheduleSiteVisit, cmd.CompleteSiteVisit, cmd.WaiveSiteVisit, cmd.Withdraw],
+    Phase.COMMITTEE: [cmd.DecideLevel, cmd.Withdraw],
+    Phase.APPEAL_WINDOW: [cmd.FileAppeal, cmd.Withdraw],
+    Phase.APPEAL: [cmd.DecideAppeal, cmd.Withdraw],
+    Phase.CERTIFIED: [cmd.TakeDataSnapshot, cmd.ApplyForCertification, cmd.Withdraw],
+    Phase.WITHDRAWN: [],
+}
+
+
+def allowed_commands(state: CityState) -> list[str]:
+    return [c.command_name() for c in _ALLOWED[state.phase]]
+
+
+def _reject(state: CityState, reason: str) -> CommandRejected:
+    return CommandRejected(
+        f"{state.city_id} is {state.phase.value}: {reason}", allowed=allowed_commands(state)
+    )
+
+
+def _require_phase(state: CityState, command: cmd.Command, *phases: Phase) -> None:
+    if state.phase not in phases:
+        wanted = " or ".join(p.value for p in phases)
+        raise _reject(state, f"{command.command_name()} needs the city to be {wanted}")
+
+
+def _cycle(state: CityState) -> Cycle:
+    assert state.cycle is not None, "phases past registration always carry a cycle"
+    return state.cycle
+
+
+def _standard(version: str) -> Standard:
+    try:
+        return get_standard(version)
+    except StandardError as e:
+        raise CommandRejected(str(e)) from e
+
+
+def _known_criteria(standard: Standard, ids: list[str]) -> None:
+    unknown = sorted(set(ids) - standard.criterion_ids)
+    if unknown:
+        raise CommandRejected(f"not criteria of {standard.version}: {', '.join(unknown)}")
+
+
+# --- registration and self-assessment -----------------------------------------------------------
+
+
+def _register(
+    state: CityState, c: cmd.RegisterCity, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.UNREGISTERED)
+    if c.city_id != state.city_id:
+        raise CommandRejected(f"command names city {c.city_id!r} but was sent to {state.city_id!r}")
+    reasons = ineligibility_reasons(c.country, c.population)
+    if reasons:
+        raise IneligibleCity(f"{c.name} is not eligible: " + "; ".join(reasons))
+    return [ev.CityRegistered(city_id=c.city_id, name=c.name, country=c.country, population=c.population)]
+
+
+def _snapshot(
+    state: CityState, c: cmd.TakeDataSnapshot, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.REGISTERED, Phase.CERTIFIED)
+    standard = _standard(c.standard_version)
+    _known_criteria(standard, list(c.answers))
+    # Only "met" counts towards the indicative level; "partly" goes on the roadmap with the rest.
+    result = standard.score(cid for cid, a in c.answers.items() if a is ev.Answer.MET)
+    roadmap = [crit.id for crit in standard.criteria if crit.id not in result.earned]
+    return [
+        ev.DataSnapshotTaken(
+            standard_version=standard.version,
+            answers=dict(c.answers),
+            points=result.points,
+            score=result.score,
+            indicative_level=result.level,
+            roadmap=roadmap,
+        )
+    ]
+
+
+# --- a cycle: application, evidence, review ----------------------------------------------------
+
+
+def _apply(
+    state: CityState, c: cmd.ApplyForCertification, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.REGISTERED, Phase.CERTIFIED)
+    standard = _standard(c.standard_version)
+    number = state.cycles_started + 1
+    if state.certification is not None:
+        return [
+            ev.RecertificationStarted(
+                cycle=number,
+                cohort=c.cohort,
+                standard_version=standard.version,
+                previous_level=state.certification.level,
+            )
+        ]
+    return [ev.ApplicationSubmitted(cycle=number, cohort=c.cohort, standard_version=standard.version)]
+
+
+def _submit(
+    state: CityState, c: cmd.SubmitEvidence, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.EVIDENCE)
+    cycle = _cycle(state)
+    _known_criteria(_standard(cycle.standard_version), [i.criterion_id for i in c.items])
+    settled = sorted(
+        i.criterion_id
+        for i in c.items
+        if i.criterion_id in cycle.items and cycle.items[i.criterion_id].status is not ItemStatus.REJECTED
+    )
+    if settled:
+        raise _reject(
+            state,
+            f"evidence for {', '.join(settled)} is already submitted and not rejected; "
+            "answer a clarification request instead of resubmitting",
+        )
+    due = now + p.reviewer_sla
+    return [
+        ev.EvidenceSubmitted(
+            criterion_id=item.criterion_id,
+            documents=item.documents,
+            narrative=item.narrative,
+            review_due_at=due,
+        )
+        for item in c.items
+    ]
+
+
+def _close_submission(
+    state: CityState, c: cmd.CloseEvidenceSubmission, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.EVIDENCE)
+    cycle = _cycle(state)
+    if not cycle.items:
+        raise _reject(state, "no evidence has been submitted yet; submit at least one criterion first")
+    closed = ev.EvidenceSubmissionClosed(submitted=sorted(cycle.items))
+    return [closed, *_complete_review_if_done(state, [closed])]
+
+
+def _assign(
+    state: CityState, c: cmd.AssignReviewer, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
+    _no_conflict_of_interest(state, c.reviewer_id, c.reviewer_home_city)
+    cycle = _cycle(state)
+    _items_in(state, cycle, c.criterion_ids, AWAITING_REVIEWER, "awaiting a reviewer")
+    due = now + p.reviewer_sla
+    return [
+        ev.ReviewerAssigned(criterion_id=cid, reviewer_id=c.reviewer_id, due_at=due)
+        for cid in c.criterion_ids
+    ]
+
+
+def _no_conflict_of_interest(state: CityState, reviewer_id: str, home_city: str) -> None:
+    if home_city == state.city_id:
+        raise CommandRejected(
+            f"conflict of interest: reviewer {reviewer_id} is from {home_city} and may not review that city"
+        )
+
+
+def _items_in(
+    state: CityState, cycle: Cycle, ids: list[str], statuses: frozenset[ItemStatus], what: str
+) -> None:
+    missing = sorted(cid for cid in ids if cid not in cycle.items)
+    if missing:
+        raise _reject(state, f"no evidence submitted for {', '.join(missing)}")
+    wrong = sorted(
+        f"{cid} ({cycle.items[cid].status.value})" for cid in ids if cycle.items[cid].status not in statuses
+    )
+    if wrong:
+        raise _reject(state, f"not {what}: {', '.join(wrong)}")
+
+
+def _review(
+    state: CityState, c: cmd.ReviewEvidence, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
+    _no_conflict_of_interest(state, c.reviewer_id, c.reviewer_home_city)
+    cycle = _cycle(state)
+    _items_in(
+        state, cycle, [i.criterion_id for i in c.items], AWAITING_REVIEWER, "awaiting a reviewer's decision"
+    )
+    out: list[ev.DomainEvent] = []
+    for item in c.items:
+        if item.decision is cmd.Verdict.APPROVE:
+            out.append(
+                ev.EvidenceApproved(criterion_id=item.criterion_id, reviewer_id=c.reviewer_id, note=item.note)
+            )
+        elif item.decision is cmd.Verdict.REJECT:
+            out.append(
+                ev.EvidenceRejected(criterion_id=item.criterion_id, reviewer_id=c.reviewer_id, note=item.note)
+            )
+        else:
+            out.append(
+                ev.ClarificationRequested(
+                    criterion_id=item.criterion_id,
+                    reviewer_id=c.reviewer_id,
+                    question=item.note,
+                    due_at=now + p.clarification_window,
+                )
+            )
+    return out + _complete_review_if_done(state, out)
+
+
+def _answer(
+    state: CityState, c: cmd.AnswerClarifications, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
+    cycle = _cycle(state)
+    ids = [i.criterion_id for i in c.items]
+    _items_in(
+        state, cycle, ids, frozenset({ItemStatus.CLARIFICATION_REQUESTED}), "waiting for a clarification"
+    )
+    late = sorted(
+        cid for cid in ids if (due := cycle.items[cid].clarification_due_at) is not None and now >= due
+    )
+    if late:
+        raise _reject(state, f"the clarification deadline has passed for {', '.join(late)}")
+    return [
+        ev.ClarificationAnswered(
+            criterion_id=i.criterion_id, answer=i.answer, review_due_at=now + p.reviewer_sla
+        )
+        for i in c.items
+    ]
+
+
+def _expire(
+    state: CityState, c: cmd.ExpireClarifications, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
+    out: list[ev.DomainEvent] = [
+        ev.ClarificationExpired(criterion_id=item.criterion_id, was_due_at=item.clarification_due_at)
+        for item in _cycle(state).items.values()
+        if item.status is ItemStatus.CLARIFICATION_REQUESTED
+        and item.clarification_due_at is not None
+        and now >= item.clarification_due_at
+    ]
+    if not out:
+        raise _reject(state, "no clarification is overdue")
+    return out + _complete_review_if_done(state, out)
+
+
+def _escalate(
+    state: CityState, c: cmd.EscalateOverdueReviews, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
+    out: list[ev.DomainEvent] = [
+        ev.ReviewEscalated(
+            criterion_id=item.criterion_id,
+            reviewer_id=item.reviewer_id or None,
+            was_due_at=item.review_due_at,
+        )
+        for item in _cycle(state).items.values()
+        if item.status in AWAITING_REVIEWER
+        and not item.escalated
+        and item.review_due_at is not None
+        and now >= item.review_due_at
+    ]
+    if not out:
+        raise _reject(state, "no review is overdue")
+    return out
+
+
+def _complete_review_if_done(state: CityState, new: list[ev.DomainEvent]) -> list[ev.DomainEvent]:
+    """Once submission is closed and no item is open, the review completes by itself."""
+    after = fold(state, new)
+    cycle = _cycle(after)
+    if not cycle.submission_closed or cycle.open_items:
+        return []
+    result = _standard(cycle.standard_version).score(cycle.approved)
+    return [
+        ev.EvidenceReviewCompleted(approved=sorted(cycle.approved), points=result.points, score=result.score)
+    ]
+
+
+# --- site visit, recommendation, committee, appeal ----------------------------------------------
+
+
+def _schedule_visit(
+    state: CityState, c: cmd.ScheduleSiteVisit, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.SITE_VISIT)
+    if c.visit_date < now.date():
+        raise _reject(state, f"visit date {c.visit_date} is in the past")
+    return [ev.SiteVisitScheduled(visit_date=c.visit_date)]
+
+
+def _complete_visit(
+    state: CityState, c: cmd.CompleteSiteVisit, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.SITE_VISIT)
+    cycle = _cycle(state)
+    if cycle.site_visit != "scheduled":
+        raise _reject(state, "no site visit is scheduled; schedule one or waive it")
+    if cycle.visit_date is not None and now.date() < cycle.visit_date:
+        raise _reject(
+            state, f"the site visit is scheduled for {cycle.visit_date}; it cannot be completed before"
+        )
+    not_approved = sorted(cid for cid in c.overturned if cid not in cycle.approved)
+    if not_approved:
+        raise _reject(
+            state, f"a visit can only overturn approved criteria; not approved: {', '.join(not_approved)}"
+        )
+    completed = ev.SiteVisitCompleted(findings=c.findings, overturned=list(c.overturned))
+    return [completed, _recommend(fold(state, [completed]), p)]
+
+
+def _waive_visit(
+    state: CityState, c: cmd.WaiveSiteVisit, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.SITE_VISIT)
+    waived = ev.SiteVisitWaived(reason=c.reason)
+    return [waived, _recommend(fold(state, [waived]), p)]
+
+
+def _recommend(state: CityState, p: ProgrammePolicy) -> ev.LevelRecommended:
+    cycle = _cycle(state)
+    standard = _standard(cycle.standard_version)
+    result = standard.score(cycle.approved)
+    honor_roll = result.level is None and result.score >= standard.silver_threshold - p.honor_roll_margin
+    return ev.LevelRecommended(
+        points=result.points,
+        possible=result.possible,
+        score=result.score,
+        level=result.level,
+        honor_roll=honor_roll,
+    )
+
+
+def _decide_level(
+    state: CityState, c: cmd.DecideLevel, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.COMMITTEE)
+    rec = _cycle(state).recommendation
+    assert rec is not None
+    deadline = now + p.appeal_window
+    if c.level is None:
+        return [
+            ev.CityNotCertified(honor_roll=rec.honor_roll, rationale=c.rationale, appeal_deadline=deadline)
+        ]
+    _not_above_recommendation(state, c.level, rec.level)
+    return [ev.LevelDecided(level=c.level, rationale=c.rationale, appeal_deadline=deadline)]
+
+
+def _not_above_recommendation(state: CityState, level: Level, recommended: Level | None) -> None:
+    if rank(level) > rank(recommended):
+        shown = recommended.value if recommended else "not certified"
+        raise _reject(state, f"{level.value} is above the recommended level ({shown})")
+
+
+def _file_appeal(
+    state: CityState, c: cmd.FileAppeal, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.APPEAL_WINDOW)
+    deadline = _cycle(state).appeal_deadline
+    assert deadline is not None
+    if now >= deadline:
+        raise _reject(state, f"the appeal window closed at {deadline.isoformat()}")
+    return [ev.AppealFiled(grounds=c.grounds)]
+
+
+def _decide_appeal(
+    state: CityState, c: cmd.DecideAppeal, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.APPEAL)
+    cycle = _cycle(state)
+    rec = cycle.recommendation
+    assert rec is not None
+    if c.upheld:
+        if c.level is None or rank(c.level) <= rank(cycle.decided_level):
+            raise _reject(
+                state, "an upheld appeal grants a level above the committee's decision; give that level"
+            )
+        _not_above_recommendation(state, c.level, rec.level)
+        final: Level | None = c.level
+    else:
+        if c.level is not None:
+            raise _reject(state, "a dismissed appeal keeps the committee's decision; give no level")
+        final = cycle.decided_level
+    decided = ev.AppealDecided(upheld=c.upheld, level=final, rationale=c.rationale)
+    return [decided, _end_cycle(fold(state, [decided]), now, p)]
+
+
+def _close_appeal_window(
+    state: CityState, c: cmd.CloseAppealWindow, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.APPEAL_WINDOW)
+    deadline = _cycle(state).appeal_deadline
+    assert deadline is not None
+    if now < deadline:
+        raise _reject(state, f"the appeal window is open until {deadline.isoformat()}")
+    return [_end_cycle(state, now, p)]
+
+
+def _end_cycle(state: CityState, now: datetime, p: ProgrammePolicy) -> ev.DomainEvent:
+    cycle = _cycle(state)
+    if cycle.decided_level is None:
+        honor_roll = cycle.recommendation.honor_roll if cycle.recommendation else False
+        return ev.CertificationCycleClosed(cycle=cycle.number, honor_roll=honor_roll)
+    return ev.CertificationAwarded(
+        cycle=cycle.number,
+        level=cycle.decided_level,
+        cohort=cycle.cohort,
+        standard_version=cycle.standard_version,
+        valid_from=now,
+        valid_until=now + p.validity,
+        previous_level=cycle.previous_level,
+        outcome=outcome(cycle.previous_level, cycle.decided_level),
+    )
+
+
+# --- certification's life -----------------------------------------------------------------------
+
+
+def _send_reminder(
+    state: CityState, c: cmd.SendReminder, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    cert = state.certification
+    if cert is None or state.phase is Phase.WITHDRAWN:
+        raise _reject(state, "holds no certification to remind about")
+    if c.threshold_days not in p.reminder_days:
+        raise CommandRejected(
+            f"{c.threshold_days} days is not a reminder threshold "
+            f"(thresholds: {', '.join(map(str, p.reminder_days))})"
+        )
+    if c.threshold_days in cert.reminders_sent:
+        raise _reject(state, f"the {c.threshold_days}-day reminder was already sent for this certification")
+    if not cert.valid_until - timedelta(days=c.threshold_days) <= now < cert.valid_until:
+        raise _reject(
+            state,
+            f"the {c.threshold_days}-day reminder is not due "
+            f"(certification valid until {cert.valid_until.isoformat()})",
+        )
+    return [ev.ReminderSent(threshold_days=c.threshold_days, valid_until=cert.valid_until)]
+
+
+def _lapse(
+    state: CityState, c: cmd.LapseCertification, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    cert = state.certification
+    if cert is None or state.phase is Phase.WITHDRAWN:
+        raise _reject(state, "holds no certification that could lapse")
+    if now < cert.valid_until:
+        raise _reject(state, f"the certification is valid until {cert.valid_until.isoformat()}")
+    return [ev.CertificationLapsed(level=cert.level, valid_until=cert.valid_until)]
+
+
+def _withdraw(state: CityState, c: cmd.Withdraw, now: datetime, p: ProgrammePolicy) -> list[ev.DomainEvent]:
+    if state.phase in (Phase.UNREGISTERED, Phase.WITHDRAWN):
+        raise _reject(state, "only a registered city can withdraw")
+    return [ev.CityWithdrawn(reason=c.reason)]
+
+
+def _import(
+    state: CityState, c: cmd.ImportCertification, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.REGISTERED)
+    standard = _standard(c.standard_version)
+    if c.valid_until <= now:
+        raise CommandRejected(f"the certification to import expired at {c.valid_until.isoformat()}")
+    return [
+        ev.CertificationImported(
+            level=c.level,
+            cohort=c.cohort,
+            standard_version=standard.version,
+            valid_from=c.valid_from,
+            valid_until=c.valid_until,
+        )
+    ]
+
+
+_Handler = Callable[[CityState, Any, datetime, ProgrammePolicy], list[ev.DomainEvent]]
+
+_HANDLERS: dict[type[cmd.Command], _Handler] = {
+    cmd.RegisterCity: _register,
+    cmd.TakeDataSnapshot: _snapshot,
+    cmd.ApplyForCertification: _apply,
+    cmd.SubmitEvidence: _submit,
+    cmd.CloseEvidenceSubmission: _close_submission,
+    cmd.AssignReviewer: _assign,
+    cmd.ReviewEvidence: _review,
+    cmd.AnswerClarifications: _answer,
+    cmd.ExpireClarifications: _expire,
+    cmd.EscalateOverdueReviews: _escalate,
+    cmd.ScheduleSiteVisit: _schedule_visit,
+    cmd.CompleteSiteVisit: _complete_visit,
+    cmd.WaiveSiteVisit: _waive_visit,
+    cmd.DecideLevel: _decide_level,
+    cmd.FileAppeal: _file_appeal,
+    cmd.DecideAppeal: _decide_appeal,
+    cmd.CloseAppealWindow: _close_appeal_window,
+    cmd.SendReminder: _send_reminder,
+    cmd.LapseCertification: _lapse,
+    cmd.Withdraw: _withdraw,
+    cmd.ImportCertification: _import,
+}
+
+
+def decide(
+    state: CityState, command: cmd.Command, *, now: datetime, policy: ProgrammePolicy = DEFAULT_POLICY
+) -> list[ev.DomainEvent]:
+    """The events `command` causes in `state` at `now`; raises CommandRejected when not allowed."""
+    if now.tzinfo is None:
+        raise ValueError("decide needs an aware datetime for now")
+    if state.phase is Phase.WITHDRAWN:
+        raise _reject(state, f"{state.city_id} withdrew from the programme; nothing more can be recorded")
+    return _HANDLERS[type(command)](state, command, now, policy)

@@ -1,0 +1,38 @@
+"""Who may take part: cities of at least 30,000 residents in the Americas (PROGRAMME.md)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+MIN_POPULATION = 30_000
+
+# ISO 3166-1 alpha-2 codes of North, Central and South America, the Caribbean included.
+AMERICAS: frozenset[str] = frozenset(
+    """
+    AG AI AR AW BB BL BM BO BQ BR BS BZ CA CL CO CR CU CW DM DO EC FK GD GF GL GP GT GY HN HT JM
+    KN KY LC MF MQ MS MX NI PA PE PM PR PY SR SV SX TC TT US UY VC VE VG VI
+    """.split()
+)
+
+
+class EligibilityPolicy(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    min_population: int = MIN_POPULATION
+    countries: frozenset[str] = AMERICAS
+
+
+def ineligibility_reasons(
+    country: str, population: int, policy: EligibilityPolicy | None = None
+) -> list[str]:
+    """Every reason a city may not take part; empty when it is eligible."""
+    policy = policy or EligibilityPolicy()
+    reasons: list[str] = []
+    if population < policy.min_population:
+        reasons.append(f"population {population:,} is below the minimum of {policy.min_population:,}")
+    if country.upper() not in policy.countries:
+        reasons.append(
+            f"country {country!r} is not in North, Central or South America "
+            "(give an ISO 3166-1 alpha-2 code such as US, CA, MX, BR)"
+        )
+    return reasons

@@ -1,0 +1,274 @@
+"""Domain events: past-tense facts about one city, in the order they happened.
+
+Events are payloads only; the event store wraps each in an envelope (id, stream, version, time,
+actor, correlation). A field added to an event bumps its `schema_version` and registers an upcaster
+in UPCASTERS, so events written decades ago still read as today's model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from domain.levels import Level, Outcome
+
+
+class Answer(StrEnum):
+    MET = "met"
+    PARTLY = "partly"
+    NOT_MET = "not_met"
+
+
+class Document(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str
+    url: str
+
+
+class DomainEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: ClassVar[int] = 1
+
+    @classmethod
+    def event_type(cls) -> str:
+        return cls.__name__
+
+
+# Registration and self-assessment -------------------------------------------------------------
+
+
+class CityRegistered(DomainEvent):
+    city_id: str
+    name: str
+    country: str
+    population: int
+
+
+class DataSnapshotTaken(DomainEvent):
+    standard_version: str
+    answers: dict[str, Answer]
+    points: int
+    score: float
+    indicative_level: Level | None
+    roadmap: list[str]  # criteria not yet met, in the standard's order
+
+
+# A certification cycle: application, evidence, review ------------------------------------------
+
+
+class ApplicationSubmitted(DomainEvent):
+    cycle: int
+    cohort: str
+    standard_version: str
+
+
+class RecertificationStarted(DomainEvent):
+    cycle: int
+    cohort: str
+    standard_version: str
+    previous_level: Level
+
+
+class EvidenceSubmitted(DomainEvent):
+    criterion_id: str
+    documents: list[Document]
+    narrative: str
+    review_due_at: AwareDatetime  # reviewers owe a decision by then (reset when one is assigned)
+
+
+class EvidenceSubmissionClosed(DomainEvent):
+    submitted: list[str]
+
+
+class ReviewerAssigned(DomainEvent):
+    criterion_id: str
+    reviewer_id: str
+    due_at: AwareDatetime
+
+
+class EvidenceApproved(DomainEvent):
+    criterion_id: str
+    reviewer_id: str
+    note: str = ""
+
+
+class EvidenceRejected(DomainEvent):
+    criterion_id: str
+    reviewer_id: str
+    note: str = ""
+
+
+class ClarificationRequested(DomainEvent):
+    criterion_id: str
+    reviewer_id: str
+    question: str
+    due_at: AwareDatetime
+
+
+class ClarificationAnswered(DomainEvent):
+    criterion_id: str
+    answer: str
+    review_due_at: AwareDatetime
+
+
+class ClarificationExpired(DomainEvent):
+    """The city did not answer in time; the item counts as rejected."""
+
+    criterion_id: str
+    was_due_at: AwareDatetime
+
+
+class ReviewEscalated(DomainEvent):
+    criterion_id: str
+    reviewer_id: str | None
+    was_due_at: AwareDatetime
+
+
+class EvidenceReviewCompleted(DomainEvent):
+    approved: list[str]
+    points: int
+    score: float
+
+
+# Site visit, recommendation, committee, appeal ----------------------------------------------------
+
+
+class SiteVisitScheduled(DomainEvent):
+    visit_date: date
+
+
+class SiteVisitCompleted(DomainEvent):
+    findings: str
+    overturned: list[str]  # approvals the visit found unsupported
+
+
+class SiteVisitWaived(DomainEvent):
+    reason: str
+
+
+class LevelRecommended(DomainEvent):
+    points: int
+    possible: int
+    score: float
+    level: Level | None
+    honor_roll: bool
+
+
+class LevelDecided(DomainEvent):
+    level: Level
+    rationale: str
+    appeal_deadline: AwareDatetime
+
+
+class CityNotCertified(DomainEvent):
+    honor_roll: bool
+    rationale: str
+    appeal_deadline: AwareDatetime
+
+
+class AppealFiled(DomainEvent):
+    grounds: str
+
+
+class AppealDecided(DomainEvent):
+    upheld: bool
+    level: Level | None  # the level after the appeal; None: not certified
+    rationale: str
+
+
+# Certification and its life ---------------------------------------------------------------------
+
+
+class CertificationAwarded(DomainEvent):
+    cycle: int
+    level: Level
+    cohort: str
+    standard_version: str
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
+    previous_level: Level | None
+    outcome: Outcome
+
+
+class CertificationCycleClosed(DomainEvent):
+    """A cycle that ended without a certification (not certified, appeal refused)."""
+
+    cycle: int
+    honor_roll: bool
+
+
+class CertificationImported(DomainEvent):
+    level: Level
+    cohort: str
+    standard_version: str
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
+
+
+class ReminderSent(DomainEvent):
+    threshold_days: int
+    valid_until: AwareDatetime
+
+
+class CertificationLapsed(DomainEvent):
+    level: Level
+    valid_until: AwareDatetime
+
+
+class CityWithdrawn(DomainEvent):
+    reason: str
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    cls.event_type(): cls
+    for cls in (
+        CityRegistered,
+        DataSnapshotTaken,
+        ApplicationSubmitted,
+        RecertificationStarted,
+        EvidenceSubmitted,
+        EvidenceSubmissionClosed,
+        ReviewerAssigned,
+        EvidenceApproved,
+        EvidenceRejected,
+        ClarificationRequested,
+        ClarificationAnswered,
+        ClarificationExpired,
+        ReviewEscalated,
+        EvidenceReviewCompleted,
+        SiteVisitScheduled,
+        SiteVisitCompleted,
+        SiteVisitWaived,
+        LevelRecommended,
+        LevelDecided,
+        CityNotCertified,
+        AppealFiled,
+        AppealDecided,
+        CertificationAwarded,
+        CertificationCycleClosed,
+        CertificationImported,
+        ReminderSent,
+        CertificationLapsed,
+        CityWithdrawn,
+    )
+}
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+# (event type, stored schema version) -> function returning the data at the next version.
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def parse_event(event_type: str, data: dict[str, Any]) -> DomainEvent:
+    """Rebuild a current-version event from its type name and payload."""
+    try:
+        cls = EVENT_TYPES[event_type]
+    except KeyError:
+        raise KeyError(f"unknown event type {event_type!r}") from None
+    return cls.model_validate(data)

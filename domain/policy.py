@@ -1,0 +1,35 @@
+"""The programme's timings and margins: settings carried into every decision, not constants."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class ProgrammePolicy(BaseModel):
+    """Defaults are PROGRAMME.md's "our choices"; a programme sets its own through settings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    clarification_window: timedelta = timedelta(days=25)
+    reviewer_sla: timedelta = timedelta(days=10)
+    appeal_window: timedelta = timedelta(days=30)
+    validity: timedelta = timedelta(days=3 * 365)
+    reminder_days: tuple[int, ...] = (180, 90, 30)
+    # A city not certified but within this share of the Silver bar is named on the Honor Roll.
+    honor_roll_margin: float = Field(0.05, ge=0, le=1)
+
+    @field_validator("clarification_window", "reviewer_sla", "appeal_window", "validity")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be a positive duration")
+        return value
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _descending_positive(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(d <= 0 for d in value):
+            raise ValueError("reminder days must be positive")
+        return tuple(sorted(set(value), reverse=True))

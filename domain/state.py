@@ -1,0 +1,356 @@
+"""One city's state, folded from its events by `evolve`.
+
+The state is a plain, JSON-serialisable value: the workflow carries it across continue-as-new,
+projections store it, and `verify` compares a stored copy with a fresh fold.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from domain import events as ev
+from domain.levels import Level
+
+
+class Phase(StrEnum):
+    UNREGISTERED = "unregistered"
+    REGISTERED = "registered"  # eligible; may take a snapshot or apply
+    EVIDENCE = "evidence"  # applied; the city submits evidence, reviewers may already decide
+    REVIEW = "review"  # submission closed; reviewers finish the open items
+    SITE_VISIT = "site_visit"  # review complete; a visit is held or waived
+    COMMITTEE = "committee"  # a level is recommended; the committee decides
+    APPEAL_WINDOW = "appeal_window"  # decided; the city may appeal until the deadline
+    APPEAL = "appeal"  # appeal filed; the committee decides it
+    CERTIFIED = "certified"  # holds a certification and has no cycle open
+    WITHDRAWN = "withdrawn"  # left the programme; nothing more is accepted
+
+
+class ItemStatus(StrEnum):
+    SUBMITTED = "submitted"
+    CLARIFICATION_REQUESTED = "clarification_requested"
+    CLARIFICATION_ANSWERED = "clarification_answered"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+# Items a reviewer still has to decide, and items waiting for the city's answer.
+AWAITING_REVIEWER = frozenset({ItemStatus.SUBMITTED, ItemStatus.CLARIFICATION_ANSWERED})
+OPEN_STATUSES = AWAITING_REVIEWER | {ItemStatus.CLARIFICATION_REQUESTED}
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ReviewItemState(_Value):
+    criterion_id: str
+    status: ItemStatus
+    reviewer_id: str | None = None
+    review_due_at: datetime | None = None  # while awaiting a reviewer
+    clarification_due_at: datetime | None = None  # while awaiting the city
+    escalated: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Recommendation(_Value):
+    points: int
+    possible: int
+    score: float
+    level: Level | None
+    honor_roll: bool
+
+
+class Cycle(_Value):
+    """One application (or re-certification) from its start to its award or closure."""
+
+    number: int
+    kind: Literal["application", "recertification"]
+    cohort: str
+    standard_version: str
+    previous_level: Level | None
+    items: dict[str, ReviewItemState] = {}
+    submission_closed: bool = False
+    review_points: int | None = None
+    review_score: float | None = None
+    site_visit: Literal["pending", "scheduled", "completed", "waived"] = "pending"
+    visit_date: date | None = None
+    overturned: tuple[str, ...] = ()
+    recommendation: Recommendation | None = None
+    decided: bool = False
+    decided_level: Level | None = None
+    appeal_deadline: datetime | None = None
+    appeal_filed: bool = False
+    appeal_decided: bool = False
+
+    @property
+    def open_items(self) -> list[ReviewItemState]:
+        return [item for item in self.items.values() if item.is_open]
+
+    @property
+    def approved(self) -> list[str]:
+        return [cid for cid, item in self.items.items() if item.status is ItemStatus.APPROVED]
+
+
+class Certification(_Value):
+    level: Level
+    cohort: str
+    standard_version: str
+    valid_from: datetime
+    valid_until: datetime
+    imported: bool = False
+    reminders_sent: tuple[int, ...] = ()
+
+
+class Snapshot(_Value):
+    standard_version: str
+    points: int
+    score: float
+    indicative_level: Level | None
+    roadmap: tuple[str, ...]
+
+
+class CityState(_Value):
+    city_id: str
+    version: int = 0  # events folded so far: the stream's expected version for the next append
+    phase: Phase = Phase.UNREGISTERED
+    name: str = ""
+    country: str = ""
+    population: int = 0
+    cycles_started: int = 0
+    cycle: Cycle | None = None
+    certification: Certification | None = None
+    snapshot: Snapshot | None = None
+    withdrawn_reason: str | None = None
+
+    @classmethod
+    def initial(cls, city_id: str) -> CityState:
+        return cls(city_id=city_id)
+
+    @property
+    def level(self) -> Level | None:
+        return self.certification.level if self.certification else None
+
+    @property
+    def score(self) -> float | None:
+        """The latest score: the recommendation's, else the review's, else the snapshot's."""
+        if self.cycle and self.cycle.recommendation:
+            return self.cycle.recommendation.score
+        if self.cycle and self.cycle.review_score is not None:
+            return self.cycle.review_score
+        return self.snapshot.score if self.snapshot else None
+
+    @property
+    def recommended_level(self) -> Level | None:
+        rec = self.cycle.recommendation if self.cycle else None
+        return rec.level if rec else None
+
+
+def _with_item(cycle: Cycle, criterion_id: str, **changes: object) -> Cycle:
+    items = dict(cycle.items)
+    items[criterion_id] = items[criterion_id].model_copy(update=changes)
+    return cycle.model_copy(update={"items": items})
+
+
+def evolve(state: CityState, event: ev.DomainEvent) -> CityState:
+    """Fold one event. Pure; never refuses (the decider already did), so old histories always fold."""
+    updates = _changes(state, event)
+    updates["version"] = state.version + 1
+    return state.model_copy(update=updates)
+
+
+def fold(state: CityState, events: list[ev.DomainEvent]) -> CityState:
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
+    cycle = state.cycle
+    match event:
+        case ev.CityRegistered():
+            return {
+                "phase": Phase.REGISTERED,
+                "name": event.name,
+                "country": event.country,
+                "population": event.population,
+            }
+        case ev.DataSnapshotTaken():
+            return {
+                "snapshot": Snapshot(
+                    standard_version=event.standard_version,
+                    points=event.points,
+                    score=event.score,
+                    indicative_level=event.indicative_level,
+                    roadmap=tuple(event.roadmap),
+                )
+            }
+        case ev.ApplicationSubmitted() | ev.RecertificationStarted():
+            recert = isinstance(event, ev.RecertificationStarted)
+            return {
+                "phase": Phase.EVIDENCE,
+                "cycles_started": event.cycle,
+                "cycle": Cycle(
+                    number=event.cycle,
+                    kind="recertification" if recert else "application",
+                    cohort=event.cohort,
+                    standard_version=event.standard_version,
+                    previous_level=event.previous_level
+                    if isinstance(event, ev.RecertificationStarted)
+                    else None,
+                ),
+            }
+        case ev.EvidenceSubmitted():
+            assert cycle is not None
+            items = dict(cycle.items)
+            items[event.criterion_id] = ReviewItemState(
+                criterion_id=event.criterion_id,
+                status=ItemStatus.SUBMITTED,
+                # A resubmission after a rejection goes back to the reviewer who saw it first.
+                reviewer_id=items[event.criterion_id].reviewer_id if event.criterion_id in items else None,
+                review_due_at=event.review_due_at,
+            )
+            return {"cycle": cycle.model_copy(update={"items": items})}
+        case ev.EvidenceSubmissionClosed():
+            assert cycle is not None
+            return {"phase": Phase.REVIEW, "cycle": cycle.model_copy(update={"submission_closed": True})}
+        case ev.ReviewerAssigned():
+            assert cycle is not None
+            return {
+                "cycle": _with_item(
+                    cycle, event.criterion_id, reviewer_id=event.reviewer_id, review_due_at=event.due_at
+                )
+            }
+        case ev.EvidenceApproved() | ev.EvidenceRejected():
+            assert cycle is not None
+            status = ItemStatus.APPROVED if isinstance(event, ev.EvidenceApproved) else ItemStatus.REJECTED
+            return {
+                "cycle": _with_item(
+                    cycle,
+                    event.criterion_id,
+                    status=status,
+                    reviewer_id=event.reviewer_id,
+                    review_due_at=None,
+                )
+            }
+        case ev.ClarificationRequested():
+            assert cycle is not None
+            return {
+                "cycle": _with_item(
+                    cycle,
+                    event.criterion_id,
+                    status=ItemStatus.CLARIFICATION_REQUESTED,
+                    reviewer_id=event.reviewer_id,
+                    review_due_at=None,
+                    clarification_due_at=event.due_at,
+                )
+            }
+        case ev.ClarificationAnswered():
+            assert cycle is not None
+            return {
+                "cycle": _with_item(
+                    cycle,
+                    event.criterion_id,
+                    status=ItemStatus.CLARIFICATION_ANSWERED,
+                    clarification_due_at=None,
+                    review_due_at=event.review_due_at,
+                    escalated=False,
+                )
+            }
+        case ev.ClarificationExpired():
+            assert cycle is not None
+            return {
+                "cycle": _with_item(
+                    cycle, event.criterion_id, status=ItemStatus.REJECTED, clarification_due_at=None
+                )
+            }
+        case ev.ReviewEscalated():
+            assert cycle is not None
+            return {"cycle": _with_item(cycle, event.criterion_id, escalated=True)}
+        case ev.EvidenceReviewCompleted():
+            assert cycle is not None
+            return {
+                "phase": Phase.SITE_VISIT,
+                "cycle": cycle.model_copy(
+                    update={"review_points": event.points, "review_score": event.score}
+                ),
+            }
+        case ev.SiteVisitScheduled():
+            assert cycle is not None
+            return {
+                "cycle": cycle.model_copy(update={"site_visit": "scheduled", "visit_date": event.visit_date})
+            }
+        case ev.SiteVisitCompleted():
+            assert cycle is not None
+            items = dict(cycle.items)
+            for cid in event.overturned:
+                items[cid] = items[cid].model_copy(update={"status": ItemStatus.REJECTED})
+            return {
+                "cycle": cycle.model_copy(
+                    update={"site_visit": "completed", "overturned": tuple(event.overturned), "items": items}
+                )
+            }
+        case ev.SiteVisitWaived():
+            assert cycle is not None
+            return {"cycle": cycle.model_copy(update={"site_visit": "waived"})}
+        case ev.LevelRecommended():
+            assert cycle is not None
+            rec = Recommendation(
+                points=event.points,
+                possible=event.possible,
+                score=event.score,
+                level=event.level,
+                honor_roll=event.honor_roll,
+            )
+            return {"phase": Phase.COMMITTEE, "cycle": cycle.model_copy(update={"recommendation": rec})}
+        case ev.LevelDecided() | ev.CityNotCertified():
+            assert cycle is not None
+            level = event.level if isinstance(event, ev.LevelDecided) else None
+            return {
+                "phase": Phase.APPEAL_WINDOW,
+                "cycle": cycle.model_copy(
+                    update={"decided": True, "decided_level": level, "appeal_deadline": event.appeal_deadline}
+                ),
+            }
+        case ev.AppealFiled():
+            assert cycle is not None
+            return {"phase": Phase.APPEAL, "cycle": cycle.model_copy(update={"appeal_filed": True})}
+        case ev.AppealDecided():
+            assert cycle is not None
+            return {
+                "cycle": cycle.model_copy(update={"appeal_decided": True, "decided_level": event.level}),
+            }
+        case ev.CertificationAwarded() | ev.CertificationImported():
+            certification = Certification(
+                level=event.level,
+                cohort=event.cohort,
+                standard_version=event.standard_version,
+                valid_from=event.valid_from,
+                valid_until=event.valid_until,
+                imported=isinstance(event, ev.CertificationImported),
+            )
+            return {"phase": Phase.CERTIFIED, "certification": certification, "cycle": None}
+        case ev.CertificationCycleClosed():
+            return {"phase": Phase.CERTIFIED if state.certification else Phase.REGISTERED, "cycle": None}
+        case ev.ReminderSent():
+            assert state.certification is not None
+            sent = (*state.certification.reminders_sent, event.threshold_days)
+            return {"certification": state.certification.model_copy(update={"reminders_sent": sent})}
+        case ev.CertificationLapsed():
+            # A cycle in flight carries on: a lapsed city may still finish its re-certification.
+            phase = state.phase if cycle else Phase.REGISTERED
+            return {"phase": phase, "certification": None}
+        case ev.CityWithdrawn():
+            return {
+                "phase": Phase.WITHDRAWN,
+                "cycle": None,
+                "certification": None,
+                "withdrawn_reason": event.reason,
+            }
+    raise TypeError(f"evolve does not know event {type(event).__name__}")

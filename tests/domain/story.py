@@ -1,0 +1,101 @@
+"""Given-events / when-command / then-events helpers for the decider's tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from domain import CityState, decide, fold
+from domain import commands as c
+from domain import events as ev
+from domain.levels import Level, Outcome
+from domain.standard import get_standard
+
+CITY = "lakeside"
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+STANDARD = get_standard("wwc-2022")
+CRITERIA = [crit.id for crit in STANDARD.criteria]
+REVIEWER = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
+DOCS = [ev.Document(title="Data inventory 2026", url="https://example.org/inventory.pdf")]
+
+
+def given(*events: ev.DomainEvent) -> CityState:
+    return fold(CityState.initial(CITY), list(events))
+
+
+def when(state: CityState, command: c.Command, now: datetime = T0) -> list[ev.DomainEvent]:
+    return decide(state, command, now=now)
+
+
+# Canned histories: each builds on the one before, so a test starts from the phase it needs.
+
+
+def registered() -> list[ev.DomainEvent]:
+    return [ev.CityRegistered(city_id=CITY, name="Lakeside", country="US", population=182_000)]
+
+
+def applied(cohort: str = "2026-spring") -> list[ev.DomainEvent]:
+    return [*registered(), ev.ApplicationSubmitted(cycle=1, cohort=cohort, standard_version="wwc-2022")]
+
+
+def submitted(ids: list[str], at: datetime = T0) -> list[ev.DomainEvent]:
+    return [
+        ev.EvidenceSubmitted(criterion_id=cid, documents=DOCS, narrative="", review_due_at=at + 10 * DAY)
+        for cid in ids
+    ]
+
+
+def approved(ids: list[str]) -> list[ev.DomainEvent]:
+    return [ev.EvidenceApproved(criterion_id=cid, reviewer_id="rev-ana") for cid in ids]
+
+
+def reviewed(n_approved: int) -> list[ev.DomainEvent]:
+    """Applied, n criteria submitted and approved, submission closed, review completed."""
+    ids = CRITERIA[:n_approved]
+    score = STANDARD.score(ids)
+    return [
+        *applied(),
+        *submitted(ids),
+        *approved(ids),
+        ev.EvidenceSubmissionClosed(submitted=sorted(ids)),
+        ev.EvidenceReviewCompleted(approved=sorted(ids), points=score.points, score=score.score),
+    ]
+
+
+def recommended(n_approved: int) -> list[ev.DomainEvent]:
+    score = STANDARD.score(CRITERIA[:n_approved])
+    honor_roll = score.level is None and score.score >= 0.46
+    return [
+        *reviewed(n_approved),
+        ev.SiteVisitWaived(reason="virtual review"),
+        ev.LevelRecommended(
+            points=score.points, possible=43, score=score.score, level=score.level, honor_roll=honor_roll
+        ),
+    ]
+
+
+def decided(level: Level | None, n_approved: int = 30, at: datetime = T0) -> list[ev.DomainEvent]:
+    deadline = at + 30 * DAY
+    decision: ev.DomainEvent = (
+        ev.LevelDecided(level=level, rationale="r", appeal_deadline=deadline)
+        if level
+        else ev.CityNotCertified(honor_roll=False, rationale="r", appeal_deadline=deadline)
+    )
+    return [*recommended(n_approved), decision]
+
+
+def certified(level: Level = Level.SILVER, at: datetime = T0) -> list[ev.DomainEvent]:
+    n = {Level.SILVER: 23, Level.GOLD: 30, Level.PLATINUM: 43}[level]
+    return [
+        *decided(level, n, at),
+        ev.CertificationAwarded(
+            cycle=1,
+            level=level,
+            cohort="2026-spring",
+            standard_version="wwc-2022",
+            valid_from=at,
+            valid_until=at + 3 * 365 * DAY,
+            previous_level=None,
+            outcome=Outcome.NEW,
+        ),
+    ]
