@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy domain citycert
+	$(BIN)/mypy domain eventstore citycert bench
 
 test: lint typecheck
 	$(BIN)/pytest

@@ -1,0 +1,121 @@
+"""Session fixtures: one real PostgreSQL for the whole run, a fresh database per test.
+
+With CITYCERT_DATABASE_URL set, tests use that server (they create and drop their own databases
+on it, so the role needs CREATEDB). Otherwise one embedded server is started in a temporary
+directory and deleted at the end. No test fakes the database.
+
+A migrated template database is built once; each test that wants a store gets
+`CREATE DATABASE ... TEMPLATE` of it, which is much faster than migrating again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from citycert.embedded_postgres import discard_server, start_server, with_database
+from eventstore import EventStore
+from eventstore.migrations import migrate
+
+
+class Databases:
+    """Creates throw-away databases on the test server and drops them at the end of the session."""
+
+    def __init__(self, server_dsn: str) -> None:
+        self.server_dsn = server_dsn
+        self.created: list[str] = []
+        self._template: str | None = None
+
+    async def _admin(self, sql: str) -> None:
+        conn = await asyncpg.connect(self.server_dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    async def create(self, *, template: str | None = None) -> str:
+        """A new empty (or templated) database; returns its DSN."""
+        return with_database(self.server_dsn, await self._create(template))
+
+    async def _create(self, template: str | None) -> str:
+        name = f"citycert_test_{uuid.uuid4().hex[:12]}"
+        await self._admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        self.created.append(name)
+        return name
+
+    async def migrated(self) -> str:
+        """A new database with every migration applied."""
+        if self._template is None:
+            name = await self._create(None)
+            conn = await asyncpg.connect(with_database(self.server_dsn, name))
+            try:
+                await migrate(conn)
+            finally:
+                await conn.close()
+            self._template = name
+        return await self.create(template=self._template)
+
+    async def drop_all(self) -> None:
+        for name in reversed(self.created):
+            await self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+async def postgres_server_dsn() -> AsyncIterator[str]:
+    """DSN of the PostgreSQL server for this test run (its maintenance database)."""
+    url = os.environ.get("CITYCERT_DATABASE_URL")
+    if url:
+        yield url
+        return
+    folder = tempfile.mkdtemp(prefix="citycert-pg-")
+    server = await asyncio.to_thread(start_server, Path(folder) / "pg", cleanup_mode="delete")
+    dsn: str = server.get_uri()
+    try:
+        # A throw-away server: no test is about surviving a power cut, and without fsync each
+        # CREATE DATABASE (a template copy) and each commit costs far less.
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute("ALTER SYSTEM SET fsync = off")
+            await conn.execute("ALTER SYSTEM SET synchronous_commit = off")
+            await conn.execute("ALTER SYSTEM SET full_page_writes = off")
+            await conn.execute("SELECT pg_reload_conf()")
+        finally:
+            await conn.close()
+        yield dsn
+    finally:
+        await asyncio.to_thread(discard_server, server)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+async def databases(postgres_server_dsn: str) -> AsyncIterator[Databases]:
+    dbs = Databases(postgres_server_dsn)
+    yield dbs
+    if os.environ.get("CITYCERT_DATABASE_URL"):
+        # On a server we do not own, clean up; the embedded one is deleted whole (faster than
+        # dropping each database, which checkpoints).
+        await dbs.drop_all()
+
+
+@pytest.fixture
+async def database_url(databases: Databases) -> str:
+    """A fresh, migrated database for this test alone."""
+    return await databases.migrated()
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[EventStore]:
+    """An event store (domain registry, projections on) on a fresh migrated database."""
+    event_store = await EventStore.connect(database_url, min_size=1, max_size=10)
+    try:
+        yield event_store
+    finally:
+        await event_store.close()

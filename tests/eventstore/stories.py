@@ -1,0 +1,94 @@
+"""Helpers that tell a city's story through the real decider and the real store."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from domain import commands as c
+from domain import events as ev
+from domain.decider import decide
+from domain.levels import Level
+from domain.standard import get_standard
+from domain.state import CityState, fold
+from eventstore import Actor, AppendResult, Correlation, EventStore, NewEvent, city_stream
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+CRITERIA = [crit.id for crit in get_standard("wwc-2022").criteria]
+REVIEWER = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
+CITY_STAFF = Actor("city", "staff-1")
+SYSTEM = Actor("system", "scheduler")
+
+
+def evidence(ids: list[str]) -> c.SubmitEvidence:
+    docs = [ev.Document(title="Data inventory", url="https://example.org/inventory.pdf")]
+    return c.SubmitEvidence(items=[c.EvidenceItem(criterion_id=cid, documents=docs) for cid in ids])
+
+
+def envelope(
+    event: ev.DomainEvent, *, at: datetime = T0, actor: Actor = CITY_STAFF, event_id: uuid.UUID | None = None
+) -> NewEvent:
+    return NewEvent.from_domain(
+        event,
+        event_id=event_id or uuid.uuid4(),
+        occurred_at=at,
+        actor=actor,
+        correlation=Correlation("city-workflow", "run-1"),
+    )
+
+
+class CityRun:
+    """One city walking the programme: each command is decided on the current state, its events
+    appended as one batch (as the workflow does), and folded into the state."""
+
+    def __init__(self, store: EventStore, city_id: str, *, start: datetime = T0) -> None:
+        self.store = store
+        self.city_id = city_id
+        self.stream_id = city_stream(city_id)
+        self.state = CityState.initial(city_id)
+        self.now = start
+        self.results: list[AppendResult] = []
+
+    async def do(
+        self, command: c.Command, *, actor: Actor = CITY_STAFF, wait: timedelta = DAY
+    ) -> AppendResult:
+        self.now += wait
+        events = decide(self.state, command, now=self.now)
+        batch = [envelope(e, at=self.now, actor=actor) for e in events]
+        result = await self.store.append(self.stream_id, self.state.version, batch)
+        self.state = fold(self.state, events)
+        self.results.append(result)
+        return result
+
+    async def register(self) -> None:
+        name = self.city_id.title()
+        await self.do(c.RegisterCity(city_id=self.city_id, name=name, country="US", population=150_000))
+
+    async def apply(self, cohort: str = "2026-spring") -> None:
+        await self.do(c.ApplyForCertification(cohort=cohort, standard_version="wwc-2022"))
+
+    async def review(
+        self, approve: list[str], reject: tuple[str, ...] = (), clarify: tuple[str, ...] = ()
+    ) -> None:
+        items = [c.ReviewItem(criterion_id=cid, decision=c.Verdict.APPROVE) for cid in approve]
+        items += [c.ReviewItem(criterion_id=cid, decision=c.Verdict.REJECT, note="no") for cid in reject]
+        items += [
+            c.ReviewItem(criterion_id=cid, decision=c.Verdict.REQUEST_CLARIFICATION, note="which year?")
+            for cid in clarify
+        ]
+        await self.do(c.ReviewEvidence(**REVIEWER, items=items), actor=Actor("reviewer", "rev-ana"))
+
+    async def certify(self, approved: int = 23, level: Level = Level.SILVER) -> None:
+        """From registered to certified: submit, review, close, waive the visit, decide, award."""
+        ids = CRITERIA[:approved]
+        await self.apply()
+        await self.do(evidence(ids))
+        await self.do(c.AssignReviewer(**REVIEWER, criterion_ids=ids), actor=Actor("staff", "programme"))
+        await self.review(approve=ids)
+        await self.do(c.CloseEvidenceSubmission())
+        await self.do(c.WaiveSiteVisit(reason="virtual review"), actor=Actor("staff", "programme"))
+        await self.do(
+            c.DecideLevel(level=level, rationale="meets the bar"), actor=Actor("committee", "chair")
+        )
+        await self.do(c.CloseAppealWindow(), actor=SYSTEM, wait=31 * DAY)

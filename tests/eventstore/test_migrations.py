@@ -1,0 +1,95 @@
+"""Migrations: numbered SQL files, applied once, safely from two processes at once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import asyncpg
+import pytest
+
+from eventstore import MigrationError
+from eventstore.migrations import Migration, migrate, shipped_migrations
+
+ALL = [m.version for m in shipped_migrations()]
+
+
+async def test_migrations_are_applied_once_and_recorded(databases):
+    dsn = await databases.create()
+    conn = await asyncpg.connect(dsn)
+    try:
+        # Given an empty database, when the store migrates twice,
+        assert await migrate(conn) == ALL
+        assert await migrate(conn) == []
+        # then every migration ran exactly once and is recorded with its checksum.
+        rows = await conn.fetch("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
+        assert [r["version"] for r in rows] == ALL
+        assert [r["checksum"] for r in rows] == [m.checksum for m in shipped_migrations()]
+    finally:
+        await conn.close()
+
+
+_MIGRATE_IN_A_PROCESS = """
+import asyncio, json, sys
+import asyncpg
+from eventstore.migrations import migrate
+
+async def main():
+    conn = await asyncpg.connect(sys.argv[1])
+    try:
+        print(json.dumps(await migrate(conn)))
+    finally:
+        await conn.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_two_processes_starting_at_once_apply_each_migration_once(databases):
+    dsn = await databases.create()
+
+    async def start_a_process() -> list[int]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _MIGRATE_IN_A_PROCESS, dsn, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await proc.communicate()
+        assert proc.returncode == 0
+        applied: list[int] = json.loads(out)
+        return applied
+
+    # When two processes migrate the same empty database at the same time,
+    first, second = await asyncio.gather(start_a_process(), start_a_process())
+    # then one applied everything and the other found it done (the advisory lock made them take
+    # turns), and nothing failed on a half-created table.
+    assert sorted([first, second]) == [[], ALL]
+
+
+async def test_a_migration_edited_after_it_was_applied_is_refused(databases):
+    dsn = await databases.create()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn)
+        edited = shipped_migrations()
+        edited[0] = Migration(edited[0].version, edited[0].name, edited[0].sql + "\n-- tweaked")
+        with pytest.raises(MigrationError, match="edited after it was applied"):
+            await migrate(conn, edited)
+    finally:
+        await conn.close()
+
+
+async def test_a_failing_migration_leaves_nothing_behind(databases):
+    dsn = await databases.create()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn)
+        broken = Migration(len(ALL) + 1, "broken", "CREATE TABLE half_done (id int); SELECT 1 / 0;")
+        # When a new migration fails halfway,
+        with pytest.raises(MigrationError, match="broken failed"):
+            await migrate(conn, [*shipped_migrations(), broken])
+        # then neither its table nor its record exists, and the lock was released (we can run again).
+        assert await conn.fetchval("SELECT to_regclass('half_done')") is None
+        assert await conn.fetchval("SELECT max(version) FROM schema_migrations") == len(ALL)
+        assert await migrate(conn) == []
+    finally:
+        await conn.close()
