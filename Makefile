@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy domain eventstore citycert bench
+	$(BIN)/mypy domain eventstore activities workflows citycert worker.py bench
 
 test: lint typecheck
 	$(BIN)/pytest

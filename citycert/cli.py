@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from domain.standard import Standard, StandardError, UnknownCriteria, get_standard
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
 
 app = typer.Typer(help="citycert: run a city data-excellence certification programme.", no_args_is_help=True)
 standard_app = typer.Typer(
@@ -109,6 +115,66 @@ def demo() -> None:
             f"Lakeside holds {cert.level.value} ({cert.cohort}, {cert.standard_version}) "
             f"until {cert.valid_until.date().isoformat()}; {final.version} events recorded."
         )
+
+
+@app.command("worker")
+def worker_command(
+    log_level: Annotated[
+        str, typer.Option(envvar="CITYCERT_LOG_LEVEL", help="Log level: DEBUG, INFO, WARNING, ERROR")
+    ] = "INFO",
+) -> None:
+    """Run a Temporal worker: the city workflows, the reminder sweep and their activities.
+
+    Starts the embedded PostgreSQL and Temporal dev server when CITYCERT_DATABASE_URL and
+    CITYCERT_TEMPORAL_ADDRESS are unset. Run several on one task queue to scale out.
+    """
+    import worker
+
+    worker.main(["--log-level", log_level])
+
+
+reminders_app = typer.Typer(help="The re-certification reminder schedule.", no_args_is_help=True)
+app.add_typer(reminders_app, name="reminders")
+
+
+def _with_client(action: Callable[[Client], Awaitable[None]]) -> None:
+    from citycert.settings import Settings
+    from citycert.temporal_client import temporal_connection
+
+    async def run() -> None:
+        async with temporal_connection(Settings()) as client:
+            await action(client)
+
+    asyncio.run(run())
+
+
+@reminders_app.command("trigger")
+def reminders_trigger() -> None:
+    """Run the reminder sweep now (the schedule is created by every worker at start)."""
+    from citycert.schedules import trigger_reminders
+
+    _with_client(trigger_reminders)
+    console.print("reminder sweep triggered")
+
+
+@reminders_app.command("backfill")
+def reminders_backfill(
+    start: Annotated[datetime, typer.Option(help="First moment to backfill (UTC), e.g. 2026-11-01")],
+    end: Annotated[datetime, typer.Option(help="Last moment to backfill (UTC)")],
+) -> None:
+    """Run the sweeps the schedule missed between START and END (after an outage)."""
+    from citycert.schedules import backfill_reminders
+
+    begin, finish = (d if d.tzinfo else d.replace(tzinfo=UTC) for d in (start, end))
+    if finish <= begin:
+        errors.print("error: --end must be after --start")
+        raise typer.Exit(2)
+
+    async def backfill(client: Client) -> None:
+        await backfill_reminders(client, begin, finish)
+
+    _with_client(backfill)
+    console.print(f"backfilled reminder sweeps from {begin.isoformat()} to {finish.isoformat()}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.policy import ProgrammePolicy
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CITYCERT_", extra="ignore")
@@ -36,7 +38,18 @@ class Settings(BaseSettings):
     appeal_window: timedelta = timedelta(days=30)
     validity: timedelta = timedelta(days=3 * 365)
     reminder_days: tuple[int, ...] = (180, 90, 30)
+    reminder_sweep_every: timedelta = timedelta(days=1)
 
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pg"
+
+    def policy(self) -> ProgrammePolicy:
+        """The programme's timings as the domain takes them."""
+        return ProgrammePolicy(
+            clarification_window=self.clarification_window,
+            reviewer_sla=self.reviewer_sla,
+            appeal_window=self.appeal_window,
+            validity=self.validity,
+            reminder_days=self.reminder_days,
+        )

@@ -1,0 +1,119 @@
+"""Record representative city histories as JSON, for the replay test (tests/workflows/test_replay.py).
+
+Run after an intended change to the workflow (guarded by workflow.patched) to add new histories:
+
+    .venv/bin/python -m tests.histories.record
+
+Keep the old files: they are the running workflows of yesterday that today's code must still replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from citycert.embedded_postgres import create_database_if_missing, start_server, with_database
+from eventstore import EventStore
+from tests.temporal_env import time_skipping_environment
+from tests.workflows.harness import (
+    CITY_STAFF,
+    COMMITTEE,
+    DOCS,
+    REVIEWER,
+    REVIEWER_FROM_ELSEWHERE,
+    CityDriver,
+    certify,
+    running_worker,
+    start_city,
+)
+
+HERE = Path(__file__).parent
+
+
+async def save_runs(city: CityDriver, name: str) -> None:
+    """Every run of the city's workflow so far, oldest first, as name-runN.json."""
+    run_id: str | None = city.first_run_id
+    n = 1
+    while run_id:
+        history = await city.env.client.get_workflow_handle(city.handle.id, run_id=run_id).fetch_history()
+        (HERE / f"{name}-run{n}.json").write_text(history.to_json(), encoding="utf-8")
+        last = history.events[-1]
+        run_id = (
+            last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+            if last.HasField("workflow_execution_continued_as_new_event_attributes")
+            else None
+        )
+        n += 1
+
+
+async def scenarios(store: EventStore) -> None:
+    async with time_skipping_environment() as env, running_worker(env, store) as queue:
+        # Two cycles (new Silver, elevated Gold), with a clarification answered and one expired.
+        city = await start_city(env, store, queue, "harbor")
+        await city.do("RegisterCity", city_id="harbor", name="Harbor", country="US", population=95_000)
+        await certify(city, "2026-fall", 23, "silver")
+        await city.do("ApplyForCertification", CITY_STAFF, cohort="2027-fall", standard_version="wwc-2022")
+        await city.do(
+            "SubmitEvidence",
+            CITY_STAFF,
+            items=[{"criterion_id": c, "documents": DOCS} for c in ("DM 1", "DM 2")],
+        )
+        ask = [
+            {"criterion_id": c, "decision": "request_clarification", "note": "Which year?"}
+            for c in ("DM 1", "DM 2")
+        ]
+        await city.do("ReviewEvidence", REVIEWER, **REVIEWER_FROM_ELSEWHERE, items=ask)
+        await city.do("AnswerClarifications", CITY_STAFF, items=[{"criterion_id": "DM 1", "answer": "2025"}])
+        await env.sleep(timedelta(days=26))  # DM 2 expires; DM 1's reviewer is escalated
+        await city.do("CloseEvidenceSubmission", CITY_STAFF)
+        await city.do(
+            "ReviewEvidence",
+            REVIEWER,
+            **REVIEWER_FROM_ELSEWHERE,
+            items=[{"criterion_id": "DM 1", "decision": "approve"}],
+        )
+        await city.do("WaiveSiteVisit", COMMITTEE, reason="virtual")
+        await city.do("DecideLevel", COMMITTEE, level=None, rationale="not enough")
+        await city.do("FileAppeal", CITY_STAFF, grounds="DM 2 was answered by mail")
+        await city.do("DecideAppeal", COMMITTEE, upheld=False, rationale="no record of it")
+        await save_runs(city, "harbor")
+
+        # An imported certification, a reminder, then a withdrawal that ends the workflow.
+        city = await start_city(env, store, queue, "summit")
+        await city.do("RegisterCity", city_id="summit", name="Summit", country="CA", population=41_000)
+        now = datetime.now(UTC)
+        await city.do(
+            "ImportCertification",
+            level="silver",
+            cohort="2024",
+            standard_version="wwc-2018",
+            valid_from=(now - timedelta(days=1000)).isoformat(),
+            valid_until=(now + timedelta(days=60)).isoformat(),
+        )
+        await city.handle.signal("remind", 90)
+        await env.sleep(timedelta(days=61))  # lapses
+        await city.do("Withdraw", CITY_STAFF, reason="Council ended the data programme")
+        await city.handle.result()
+        await save_runs(city, "summit")
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_server(Path(tmp) / "pg", cleanup_mode="delete")
+        try:
+            await create_database_if_missing(server.get_uri(), "record")
+            store = await EventStore.connect(with_database(server.get_uri(), "record"))
+            await store.migrate()
+            try:
+                await scenarios(store)
+            finally:
+                await store.close()
+        finally:
+            server.cleanup()
+    print("recorded:", ", ".join(sorted(p.name for p in HERE.glob("*.json"))))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

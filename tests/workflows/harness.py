@@ -1,0 +1,122 @@
+"""A city workflow on the time-skipping server, with the real activities on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from activities import build_activities
+from activities.names import ActorRef
+from citycert.settings import Settings
+from domain import CityState
+from domain.standard import get_standard
+from eventstore import EventStore, city_stream
+from worker import build_worker
+from workflows import WORKFLOWS
+from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandRequest, CommandResult
+
+CRITERIA = [c.id for c in get_standard("wwc-2022").criteria]
+DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
+REVIEWER_FROM_ELSEWHERE = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
+OPERATOR = ActorRef(role="operator", id="op-1")
+CITY_STAFF = ActorRef(role="city", id="staff-1")
+REVIEWER = ActorRef(role="reviewer", id="rev-ana")
+COMMITTEE = ActorRef(role="committee", id="chair")
+
+
+@dataclass
+class CityDriver:
+    """Gives one city's workflow commands the way the API will: an Update per command."""
+
+    env: WorkflowEnvironment
+    store: EventStore
+    city_id: str
+    handle: WorkflowHandle[Any, Any]
+    first_run_id: str
+
+    async def do(self, command: str, actor: ActorRef = OPERATOR, /, **payload: Any) -> CommandResult:
+        return await self.handle.execute_update(
+            CityCertificationWorkflow.command, CommandRequest(name=command, payload=payload, actor=actor)
+        )
+
+    async def refused(self, command: str, actor: ActorRef = OPERATOR, /, **payload: Any) -> str:
+        try:
+            await self.do(command, actor, **payload)
+        except WorkflowUpdateFailedError as e:
+            return str(e.cause)
+        raise AssertionError(f"{command} was accepted")
+
+    async def state(self) -> CityState:
+        return await self.handle.query(CityCertificationWorkflow.current_state)
+
+    async def stored_types(self) -> list[str]:
+        return [e.type for e in await self.store.read_stream(city_stream(self.city_id))]
+
+
+@asynccontextmanager
+async def running_worker(
+    env: WorkflowEnvironment, store: EventStore, activities: Sequence[Callable[..., Any]] | None = None
+) -> AsyncIterator[str]:
+    """A worker on its own task queue (one per test, as temporalio's samples do)."""
+    task_queue = f"test-{uuid.uuid4()}"
+    worker = build_worker(
+        env.client,
+        Settings(),
+        workflows=WORKFLOWS,
+        activities=activities if activities is not None else build_activities(store),
+        task_queue=task_queue,
+    )
+    async with worker:
+        yield task_queue
+
+
+async def start_city(
+    env: WorkflowEnvironment, store: EventStore, task_queue: str, city_id: str
+) -> CityDriver:
+    first = await env.client.start_workflow(
+        CityCertificationWorkflow.run,
+        CityWorkflowInput(city_id=city_id),
+        id=f"city-{city_id}",
+        task_queue=task_queue,
+    )
+    # No run id: commands follow the city into each new run after continue-as-new.
+    handle = env.client.get_workflow_handle(f"city-{city_id}")
+    return CityDriver(env, store, city_id, handle, first_run_id=first.first_execution_run_id or "")
+
+
+async def run_history_lengths(client: Client, workflow_id: str, first_run_id: str) -> list[int]:
+    """Events in each run's history, oldest run first, following the continue-as-new chain."""
+    run_id: str | None = first_run_id
+    lengths: list[int] = []
+    while run_id:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        lengths.append(len(history.events))
+        last = history.events[-1]
+        run_id = (
+            last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+            if last.HasField("workflow_execution_continued_as_new_event_attributes")
+            else None
+        )
+    return lengths
+
+
+async def certify(city: CityDriver, cohort: str, n_criteria: int, level: str) -> None:
+    """One cycle from application to award: evidence, review, waiver, decision, appeal window."""
+    await city.do("ApplyForCertification", CITY_STAFF, cohort=cohort, standard_version="wwc-2022")
+    ids = CRITERIA[:n_criteria]
+    await city.do(
+        "SubmitEvidence", CITY_STAFF, items=[{"criterion_id": cid, "documents": DOCS} for cid in ids]
+    )
+    verdicts = [{"criterion_id": cid, "decision": "approve"} for cid in ids]
+    await city.do("ReviewEvidence", REVIEWER, **REVIEWER_FROM_ELSEWHERE, items=verdicts)
+    await city.do("CloseEvidenceSubmission", CITY_STAFF)
+    await city.do("WaiveSiteVisit", COMMITTEE, reason="virtual")
+    await city.do("DecideLevel", COMMITTEE, level=level, rationale="as recommended")
+    await city.env.sleep(timedelta(days=31))

@@ -1,0 +1,70 @@
+"""The reminder schedule on the real dev server: created idempotently, triggered and backfilled
+by an operator, and a city is reminded once per threshold however often the sweep runs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from citycert.schedules import backfill_reminders, ensure_reminder_schedule, trigger_reminders
+from eventstore import EventStore
+from tests.temporal_env import dev_server_environment
+from tests.workflows.harness import running_worker, start_city
+from workflows.reminders import SCHEDULE_ID
+
+
+async def eventually(
+    read: Callable[[], Awaitable[Any]], ok: Callable[[Any], bool], attempts: int = 200
+) -> Any:
+    """Poll until `ok`: the schedule, signals and visibility are all asynchronous. Bounded, not timed."""
+    value = None
+    for _ in range(attempts):
+        value = await read()
+        if ok(value):
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never happened; last value {value!r}")
+
+
+async def test_an_operator_triggers_and_backfills_the_reminder_sweep(store: EventStore) -> None:
+    async with dev_server_environment() as env, running_worker(env, store) as queue:
+        client = env.client
+        await ensure_reminder_schedule(client, queue)
+        handle = await ensure_reminder_schedule(client, queue, every=timedelta(hours=12))  # again: an update
+        described = await handle.describe()
+        assert described.id == SCHEDULE_ID
+        assert [i.every for i in described.schedule.spec.intervals] == [timedelta(hours=12)]
+
+        city = await start_city(env, store, queue, "lakeview")
+        await city.do("RegisterCity", city_id="lakeview", name="Lakeview", country="US", population=88_000)
+        now = datetime.now(UTC)
+        await city.do(
+            "ImportCertification",
+            level="gold",
+            cohort="2024",
+            standard_version="wwc-2022",
+            valid_from=(now - timedelta(days=1000)).isoformat(),
+            valid_until=(now + timedelta(days=80)).isoformat(),
+        )
+
+        await trigger_reminders(client)
+        await eventually(city.stored_types, lambda types: types[-1] == "ReminderSent")
+        await backfill_reminders(client, now - timedelta(days=3), now)
+
+        async def sweeps() -> int:
+            return (await client.count_workflows("WorkflowType = 'ReminderSweep'")).count
+
+        await eventually(sweeps, lambda n: n >= 4)  # the trigger and the backfilled sweeps
+        async with store.connection() as conn:
+            await eventually(
+                lambda: conn.fetchval("SELECT count(*) FROM notification_outbox WHERE city_id = 'lakeview'"),
+                lambda n: n == 1,
+            )
+        types = await city.stored_types()
+        assert types.count("ReminderSent") == 1, (
+            "the 90-day reminder is recorded once, however many sweeps ran"
+        )
+        state = await city.state()
+        assert state.certification is not None and state.certification.reminders_sent == (90,)

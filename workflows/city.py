@@ -1,0 +1,218 @@
+"""CityCertificationWorkflow: one per city (id `city-<city_id>`), alive as long as the city takes part.
+
+Thin by design: every rule is the domain's `decide`; this file only orders things in time.
+- Human commands arrive as the `command` Update. Its validator decides on the current state, so a
+  refused command never enters the history; the handler decides again under a lock (the state may
+  have moved while it queued), records the events through an activity, then folds them.
+- Deadlines are one timer: the run loop sleeps until the state's next deadline and gives the due
+  timer commands (expire clarifications, escalate reviews, close the appeal window, lapse).
+- Reminders arrive as a signal from the reminder sweep.
+- When a certification cycle ends, the run continues-as-new carrying the folded state, so a
+  history stays one cycle long however many decades the city stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+from activities.names import RECORD_EVENTS, ActorRef, EventToRecord, RecordEventsInput, RecordEventsResult
+from domain import CityState, CommandRejected, Phase, decide, fold
+from domain import commands as cmd
+from domain import events as ev
+from domain.deadlines import deadlines, due_timer_commands, next_deadline
+from workflows import search_attributes as sa
+from workflows.contracts import (
+    COMMANDS,
+    CYCLE_ENDS,
+    RECORD_RETRY,
+    SCHEDULER,
+    TIMER,
+    TIMER_RETRY_PAUSE,
+    CityView,
+    CityWorkflowInput,
+    CommandRequest,
+    CommandResult,
+    parse_command,
+    refused,
+)
+
+__all__ = [
+    "COMMANDS",
+    "CityCertificationWorkflow",
+    "CityView",
+    "CityWorkflowInput",
+    "CommandRequest",
+    "CommandResult",
+]
+
+
+@workflow.defn(name="CityCertification")
+class CityCertificationWorkflow:
+    @workflow.init
+    def __init__(self, input: CityWorkflowInput) -> None:
+        # Set up here, not in run(): an Update may arrive before run() starts.
+        self.city_id = input.city_id
+        self.policy = input.policy
+        self.state = input.state or CityState.initial(input.city_id)
+        self.use_search_attributes = input.search_attributes
+        self.lock = asyncio.Lock()
+        self.reminders: list[int] = []
+        self.changed = False
+        self.cycle_over = False
+        self.published: dict[str, Any] = {}
+        self.timers_paused_until: datetime | None = None
+
+    @workflow.run
+    async def run(self, input: CityWorkflowInput) -> CityState:
+        self._publish()
+        while not self.cycle_over and self.state.phase is not Phase.WITHDRAWN:
+            deadline = next_deadline(self.state)
+            if deadline and self.timers_paused_until:
+                deadline = max(deadline, self.timers_paused_until)
+            timeout = max(deadline - workflow.now(), timedelta(0)) if deadline else None
+            with contextlib.suppress(TimeoutError):  # the deadline came: give the due timer commands
+                await workflow.wait_condition(lambda: self.changed or bool(self.reminders), timeout=timeout)
+            self.changed = False
+            async with self.lock:
+                for command in due_timer_commands(self.state, workflow.now()):
+                    await self._try(command, TIMER)
+                while self.reminders:
+                    await self._try(cmd.SendReminder(threshold_days=self.reminders.pop(0)), SCHEDULER)
+        # Let in-flight Updates return their results before this run ends.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.state.phase is Phase.WITHDRAWN:
+            return self.state
+        workflow.continue_as_new(
+            CityWorkflowInput(
+                city_id=self.city_id,
+                policy=self.policy,
+                state=self.state,
+                search_attributes=self.use_search_attributes,
+            )
+        )
+
+    # --- commands ------------------------------------------------------------------------------
+
+    @workflow.update
+    async def command(self, request: CommandRequest) -> CommandResult:
+        command = parse_command(request)
+        async with self.lock:
+            try:
+                events = decide(self.state, command, now=workflow.now(), policy=self.policy)
+            except CommandRejected as e:
+                raise refused(e) from None
+            recorded = await self._record(events, request.actor)
+        return CommandResult(events=recorded, state=self.state)
+
+    @command.validator
+    def _validate_command(self, request: CommandRequest) -> None:
+        if self.cycle_over:
+            raise ApplicationError("the certification cycle is closing; try again", type="CycleClosing")
+        try:
+            decide(self.state, parse_command(request), now=workflow.now(), policy=self.policy)
+        except CommandRejected as e:
+            raise refused(e) from None
+
+    @workflow.signal
+    def remind(self, threshold_days: int) -> None:
+        """From the reminder sweep: a reminder threshold has come for this city."""
+        self.reminders.append(threshold_days)
+
+    @workflow.query
+    def current_state(self) -> CityState:
+        return self.state
+
+    @workflow.query
+    def view(self) -> CityView:
+        cycle = self.state.cycle
+        return CityView(
+            city_id=self.city_id,
+            phase=self.state.phase,
+            version=self.state.version,
+            open_items=[i.criterion_id for i in cycle.open_items] if cycle else [],
+            deadlines=deadlines(self.state),
+        )
+
+    # --- recording -----------------------------------------------------------------------------
+
+    async def _try(self, command: cmd.Command, actor: ActorRef) -> None:
+        """A timer or reminder command: one the state no longer needs is simply not given.
+
+        If recording it fails for good (the store refused it), the city's workflow must not die
+        with it: log, and try the due timers again after a pause instead of at once.
+        """
+        try:
+            events = decide(self.state, command, now=workflow.now(), policy=self.policy)
+        except CommandRejected as e:
+            workflow.logger.info("timer command not needed: %s", e)
+            return
+        try:
+            await self._record(events, actor)
+        except ActivityError as e:
+            workflow.logger.error("could not record %s: %s", command.command_name(), e.cause or e)
+            self.timers_paused_until = workflow.now() + TIMER_RETRY_PAUSE
+
+    async def _record(self, events: list[ev.DomainEvent], actor: ActorRef) -> list[EventToRecord]:
+        info = workflow.info()
+        now = workflow.now()
+        records = [
+            EventToRecord(
+                # workflow.uuid4() is replay-stable: a retried activity sends the same ids, so the
+                # store's idempotent append writes them once.
+                event_id=workflow.uuid4(),
+                type=e.event_type(),
+                data=e.model_dump(mode="json"),
+                occurred_at=now,
+                actor=actor,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+            )
+            for e in events
+        ]
+        result = await workflow.execute_activity(
+            RECORD_EVENTS,
+            RecordEventsInput(city_id=self.city_id, expected_version=self.state.version, events=records),
+            result_type=RecordEventsResult,
+            # An append takes milliseconds; a short timeout lets a retry reach a live worker soon
+            # after the one running it died (without heartbeats the server waits this long).
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RECORD_RETRY,
+        )
+        self.state = fold(self.state, events)
+        assert result.version == self.state.version, "the store and the workflow agree on the version"
+        self.cycle_over = self.cycle_over or any(isinstance(e, CYCLE_ENDS) for e in events)
+        self.changed = True
+        self._publish()
+        return records
+
+    def _publish(self) -> None:
+        """Keep the search attributes current so operators can list cities from Temporal's side.
+
+        Only changes are sent: each upsert is a command in the history, and a key is unset only
+        once it was set (the test server cannot read back a never-set Datetime key unset).
+        """
+        if not self.use_search_attributes:
+            return
+        state = self.state
+        cert = state.certification
+        wanted: dict[str, Any] = {
+            sa.CERT_PHASE.name: state.phase.value,
+            sa.CERT_LEVEL.name: state.level.value if state.level else None,
+            sa.CERT_COHORT.name: state.cycle.cohort if state.cycle else (cert.cohort if cert else None),
+            sa.CERT_VALID_UNTIL.name: cert.valid_until if cert else None,
+        }
+        updates = []
+        for key in sa.ALL:
+            value = wanted[key.name]
+            if value == self.published.get(key.name):
+                continue
+            updates.append(key.value_set(value) if value is not None else key.value_unset())
+            self.published[key.name] = value
+        if updates:
+            workflow.upsert_search_attributes(updates)

@@ -1,0 +1,59 @@
+"""The workflow sandbox as citycert runs it: an explicit allow-list of modules passed through.
+
+Temporal re-imports a workflow's modules in a fresh sandbox for every run, so module state cannot
+leak between runs. Re-importing our pure modules each time is only cost (a measurement here fell
+from ~60 to ~12 workflows/s), so `domain` and friends are passed through: loaded once, shared.
+
+Passing a module through is a promise that it is deterministic and side-effect free, so the list
+is explicit and the worker refuses anything else: with RAISE_ON_UNINTENTIONAL_PASSTHROUGH, a
+workflow module that imports a module neither listed here nor in Temporal's defaults (the standard
+library, temporalio, pydantic) fails when the worker is built, naming the module, instead of
+silently re-importing it per run. Add a module here on purpose, in review, or reach its I/O
+through an activity.
+
+Three consequences for workflow modules (each checked the hard way):
+- a workflow module outside the `workflows` package (tests) must import listed modules by full
+  name, `from workflows.search_attributes import CERT_PHASE`: `from workflows import
+  search_attributes` imports the package `workflows` itself, which is not listed (listing it would
+  pass every workflow module through and lose per-run isolation). Inside the package either form
+  works, because the package is already loaded as the workflow module's parent;
+- workflows/__init__.py runs inside the sandbox whenever one of its workflow modules loads, so it
+  must not import workflow modules eagerly (with two of them, validating the first refuses the
+  second). Build WORKFLOWS lazily, e.g. with a module `__getattr__("WORKFLOWS")`;
+- `workflow.unsafe.imports_passed_through()` bypasses this list; prefer adding the module here so
+  the decision stays in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.workflow import SandboxImportNotificationPolicy
+
+PASSTHROUGH_MODULES: tuple[str, ...] = (
+    "domain",  # the pure decider: standard library and pydantic only (DESIGN.md)
+    "workflows.search_attributes",  # SearchAttributeKey constants, no I/O
+    "workflows.contracts",  # the city workflow's input/output models and command parsing, no I/O
+    "activities.names",  # activity names and their input/output models only, never the I/O code
+    "structlog",  # workflows log through workflow.logger, but shared helpers may import structlog
+    # pydantic, pydantic_core, annotated_types and typing_extensions are in Temporal's defaults.
+)
+
+# Warn on a late (dynamic) import as Temporal does by default, and raise on an unlisted module.
+POLICY = (
+    SandboxImportNotificationPolicy.WARN_ON_DYNAMIC_IMPORT
+    | SandboxImportNotificationPolicy.RAISE_ON_UNINTENTIONAL_PASSTHROUGH
+)
+
+
+def sandbox_restrictions(passthrough: Iterable[str] = PASSTHROUGH_MODULES) -> SandboxRestrictions:
+    """Temporal's default restrictions plus exactly `passthrough`, refusing any other module."""
+    return SandboxRestrictions.default.with_passthrough_modules(*passthrough).with_import_notification_policy(
+        POLICY
+    )
+
+
+def workflow_runner(passthrough: Iterable[str] = PASSTHROUGH_MODULES) -> SandboxedWorkflowRunner:
+    """The runner every citycert worker uses (worker.build_worker)."""
+    return SandboxedWorkflowRunner(restrictions=sandbox_restrictions(passthrough))
