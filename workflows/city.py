@@ -67,6 +67,7 @@ class CityCertificationWorkflow:
         self.cycle_over = False
         self.published: dict[str, Any] = {}
         self.timers_paused_until: datetime | None = None
+        self.recording_timers = False
 
     @workflow.run
     async def run(self, input: CityWorkflowInput) -> CityState:
@@ -80,10 +81,12 @@ class CityCertificationWorkflow:
                 await workflow.wait_condition(lambda: self.changed or bool(self.reminders), timeout=timeout)
             self.changed = False
             async with self.lock:
+                self.recording_timers = True
                 for command in due_timer_commands(self.state, workflow.now()):
                     await self._try(command, TIMER)
                 while self.reminders:
                     await self._try(cmd.SendReminder(threshold_days=self.reminders.pop(0)), SCHEDULER)
+                self.recording_timers = False
         # Let in-flight Updates return their results before this run ends.
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self.state.phase is Phase.WITHDRAWN:
@@ -112,8 +115,13 @@ class CityCertificationWorkflow:
 
     @command.validator
     def _validate_command(self, request: CommandRequest) -> None:
+        # A moment when the state is about to move without the caller: the run hands over to the
+        # next one, or a deadline has come and is being recorded. Deciding on the old state would
+        # refuse (or allow) wrongly; the caller retries shortly (the API does so by itself).
         if self.cycle_over:
-            raise ApplicationError("the certification cycle is closing; try again", type="CycleClosing")
+            raise ApplicationError("the certification cycle is closing; try again", type="CityBusy")
+        if self.recording_timers or due_timer_commands(self.state, workflow.now()):
+            raise ApplicationError("a deadline is being recorded; try again", type="CityBusy")
         try:
             decide(self.state, parse_command(request), now=workflow.now(), policy=self.policy)
         except CommandRejected as e:
