@@ -15,14 +15,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/citycert demo
+	$(BIN)/citycert dev
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy domain eventstore activities workflows citycert worker.py bench
+	$(BIN)/mypy domain eventstore activities workflows api citycert worker.py bench
 
 test: lint typecheck
 	$(BIN)/pytest

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from citycert import cli_cities, cli_dev, cli_ops
 from domain.standard import Standard, StandardError, UnknownCriteria, get_standard
 
 if TYPE_CHECKING:
@@ -175,6 +176,11 @@ def reminders_backfill(
 
     _with_client(backfill)
     console.print(f"backfilled reminder sweeps from {begin.isoformat()} to {finish.isoformat()}")
+
+
+# Commands of the interfaces work, each module adding its own (kept apart so each stays small).
+for _module in (cli_cities, cli_ops, cli_dev):
+    _module.register(app)
 
 
 if __name__ == "__main__":

