@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -432,28 +431,6 @@ def test_the_entry_points_import_without_the_left_out_packages() -> None:
 def test_the_image_runs_as_an_unprivileged_user() -> None:
     users = [args for instruction, args in dockerfile_instructions() if instruction == "USER"]
     assert users and users[-1] not in ("root", "0")
-
-
-# --- docker compose itself, where the client has the plugin --------------------------------------
-
-
-def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
-    """`docker compose config` needs no engine; this machine's docker client may lack the plugin."""
-    docker = shutil.which("docker")
-    if docker is None:
-        pytest.skip("no docker client")
-    probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        said = (probe.stderr or probe.stdout).strip().splitlines() or ["no output"]
-        pytest.skip(f"docker compose is not available: {said[0][:200]}")
-    result = subprocess.run(
-        [docker, "compose", "-f", str(REPO / "docker-compose.yml"), "config", "-q"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env={"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(tmp_path)},
-    )
-    assert result.returncode == 0, result.stderr
 
 
 def test_this_interpreter_is_the_one_the_image_pins() -> None:
