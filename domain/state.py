@@ -106,6 +106,7 @@ class Certification(_Value):
     valid_until: datetime
     imported: bool = False
     reminders_sent: tuple[int, ...] = ()
+    score: float | None = None  # the cycle's recommended score (None for an imported one)
 
 
 class Snapshot(_Value):
@@ -139,11 +140,14 @@ class CityState(_Value):
 
     @property
     def score(self) -> float | None:
-        """The latest score: the recommendation's, else the review's, else the snapshot's."""
+        """The latest score: the open cycle's (recommendation, else review), else the one the held
+        certification was awarded on, else the self-assessment's."""
         if self.cycle and self.cycle.recommendation:
             return self.cycle.recommendation.score
         if self.cycle and self.cycle.review_score is not None:
             return self.cycle.review_score
+        if self.certification and self.certification.score is not None:
+            return self.certification.score
         return self.snapshot.score if self.snapshot else None
 
     @property
@@ -334,6 +338,7 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                 valid_from=event.valid_from,
                 valid_until=event.valid_until,
                 imported=isinstance(event, ev.CertificationImported),
+                score=state.score if isinstance(event, ev.CertificationAwarded) else None,
             )
             return {"phase": Phase.CERTIFIED, "certification": certification, "cycle": None}
         case ev.CertificationCycleClosed():

@@ -582,3 +582,19 @@ class TestWithdrawAndImport:
     def test_a_naive_time_is_refused(self) -> None:
         with pytest.raises(ValueError, match="aware datetime"):
             decide(given(), c.Withdraw(reason="x"), now=T0.replace(tzinfo=None))
+
+
+def test_a_certified_city_keeps_the_score_it_was_awarded_on() -> None:
+    history = [
+        *registered(),
+        ev.DataSnapshotTaken(
+            standard_version="wwc-2022",
+            answers={"DM 1": "met"},
+            points=1,
+            score=1 / 43,
+            indicative_level=None,
+            roadmap=[],
+        ),
+    ]
+    state = given(*history, *certified(Level.GOLD)[1:])
+    assert state.score == 30 / 43, "the award's score, not the old self-assessment's"
