@@ -34,9 +34,10 @@ from activities.recording import CityActivities
 from domain import Phase, ProgrammePolicy
 from domain.standard import get_standard
 from eventstore import EventStore, EventStoreError, RecordedEvent, city_stream
+from tests.processes import ChildProcess
 from tests.temporal_env import dev_server_environment
 from tests.workflows.harness import CITY_STAFF, COMMITTEE, OPERATOR, REVIEWER, running_worker
-from tests.workflows.processes import DedicatedPostgres, WorkerProcess, worker_processes
+from tests.workflows.processes import DedicatedPostgres, start_worker, worker_processes
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandRequest
 
 pytestmark = pytest.mark.slow  # still part of `make test`: nothing deselects slow tests
@@ -260,8 +261,8 @@ async def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
         queue = f"faults-{uuid.uuid4()}"
         address = env.client.service_client.config.target_host
 
-        def worker(n: int) -> WorkerProcess:
-            return WorkerProcess.start(
+        def worker(n: int) -> ChildProcess:
+            return start_worker(
                 database_url=database_url,
                 temporal_address=address,
                 namespace=env.client.namespace,
@@ -273,7 +274,7 @@ async def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
         with worker_processes() as started:
             first = worker(1)
             started.append(first)
-            await first.wait_started()
+            await first.wait_for_log("worker.started")
             await run.start()
             try:
                 # Busy: a quarter of the run recorded. Then freeze the worker until the freeze
@@ -294,7 +295,7 @@ async def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
 
                 second = worker(2)
                 started.append(second)
-                await second.wait_started()
+                await second.wait_for_log("worker.started")
                 await run.finish()
                 await bounded("every city awarded", lambda: all_awarded(store, ids))
                 await assert_exactly_once(env.client, store, ids)
