@@ -34,22 +34,19 @@ import contextlib
 import json
 import os
 import queue
-import shutil
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
-from citycert.embedded_postgres import discard_server, start_server, with_database
+from bench.postgres import BenchPostgres
 from domain import commands as c
 from domain import events as ev
 from domain.decider import decide
@@ -342,50 +339,6 @@ async def bench_read(store: EventStore, page: int) -> tuple[int, float]:
 # --- driver -----------------------------------------------------------------------------------------
 
 
-class Server:
-    """The configured server (CITYCERT_DATABASE_URL) or a throw-away embedded one."""
-
-    def __init__(self) -> None:
-        self.url = os.environ.get("CITYCERT_DATABASE_URL")
-        self.folder: str | None = None
-        self.handle: Any = None
-        self.created: list[str] = []
-
-    def start(self) -> str:
-        if not self.url:
-            self.folder = tempfile.mkdtemp(prefix="citycert-bench-")
-            self.handle = start_server(Path(self.folder) / "pg", cleanup_mode="delete")
-            self.url = str(self.handle.get_uri())
-        return self.url
-
-    async def database(self, name: str) -> str:
-        assert self.url is not None
-        conn = await asyncpg.connect(self.url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        self.created.append(name)
-        return with_database(self.url, name)
-
-    async def drop(self, name: str) -> None:
-        assert self.url is not None
-        conn = await asyncpg.connect(self.url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    async def stop(self) -> None:
-        if self.handle is not None:
-            await asyncio.to_thread(discard_server, self.handle)
-            shutil.rmtree(self.folder or "", ignore_errors=True)
-        elif self.url:
-            for name in self.created:
-                await self.drop(name)
-
-
 def _line(result: Result, spread: list[float]) -> str:
     runs = ", ".join(f"{eps:,.0f}" for eps in spread)
     return (
@@ -409,7 +362,7 @@ def _median(results: list[Result]) -> Result:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     load_start = round(os.getloadavg()[0], 2)
-    server = Server()
+    server = BenchPostgres()
     await asyncio.to_thread(server.start)
     try:
         started = time.perf_counter()

@@ -66,6 +66,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.postgres import BenchPostgres
+
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
 RATIO_TARGET = 0.8
@@ -236,55 +238,6 @@ async def start_temporal(folder: Path, timeout: float = 60.0) -> Temporal:
             return server
         except Exception:
             await asyncio.sleep(0.2)
-
-
-class Postgres:
-    """CITYCERT_DATABASE_URL's server (databases created and dropped) or a throw-away embedded one."""
-
-    def __init__(self, folder: Path) -> None:
-        self.url = os.environ.get("CITYCERT_DATABASE_URL")
-        self.folder = folder
-        self.handle: Any = None
-        self.created: list[str] = []
-
-    def start(self) -> str:
-        if self.url:
-            return self.url
-        from citycert.embedded_postgres import start_server
-
-        self.handle = start_server(self.folder / "pg", cleanup_mode="delete")
-        self.url = str(self.handle.get_uri())
-        return self.url
-
-    async def database(self, name: str) -> str:
-        import asyncpg
-
-        from citycert.embedded_postgres import with_database
-
-        assert self.url is not None
-        conn = await asyncpg.connect(self.url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        self.created.append(name)
-        return with_database(self.url, name)
-
-    async def stop(self) -> None:
-        if self.handle is not None:
-            await asyncio.to_thread(self.handle.cleanup)
-            return
-        if self.url is None or not self.created:
-            return
-        import asyncpg
-
-        conn = await asyncpg.connect(self.url)
-        try:
-            for name in self.created:
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
 
 
 @dataclass
@@ -785,7 +738,7 @@ def _line(p: Measured) -> str:
     )
 
 
-async def _prepare_databases(postgres: Postgres) -> tuple[str, str]:
+async def _prepare_databases(postgres: BenchPostgres) -> tuple[str, str]:
     import asyncpg
 
     from bench.floor_workflow import FLOOR_SCHEMA
@@ -832,7 +785,7 @@ async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     configure_logging("WARNING")
     window = timedelta(seconds=args.appeal_window)
     plan = cycle_plan(args.criteria, window)
-    postgres = Postgres(folder)
+    postgres = BenchPostgres(folder)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(postgres.stop)
         await asyncio.to_thread(postgres.start)
@@ -966,7 +919,7 @@ def _cpu_ratio(floor: list[Measured], ours: list[Measured]) -> float | None:
 async def _open_phase(
     args: argparse.Namespace,
     client: Any,
-    postgres: Postgres,
+    postgres: BenchPostgres,
     plan: Plan,
     window: timedelta,
     folder: Path,
