@@ -3,8 +3,7 @@ driven through httpx's ASGI transport (no sockets, no lifespan: the app gets its
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,19 +85,6 @@ class Api:
             await self.committee(),
             {"action": "waive", "reason": "virtual"},
         )
-
-
-async def eventually(
-    read: Callable[[], Awaitable[Any]], ok: Callable[[Any], bool], attempts: int = 100
-) -> Any:
-    """Poll until `ok` holds (a timer's events are recorded just after the clock skips). Bounded."""
-    value = None
-    for _ in range(attempts):
-        value = await read()
-        if ok(value):
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never happened; last value {value!r}")
 
 
 def app_client(app: Any) -> httpx.AsyncClient:

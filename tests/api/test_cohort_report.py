@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api.report import build_cohort_report, render_markdown
-from tests.api.conftest import Api, eventually
+from tests.api.conftest import Api
+from tests.polling import eventually
 
 COHORT = "2027-spring"
 

@@ -14,7 +14,8 @@ from api import create_app
 from citycert.settings import Settings
 from citycert.tokens import create_token, revoke_token
 from eventstore import EventStore, city_stream
-from tests.api.conftest import DOCS, Api, app_client, eventually
+from tests.api.conftest import DOCS, Api, app_client
+from tests.polling import eventually
 from tests.temporal_env import free_port, time_skipping_environment
 from tests.workflows.harness import running_worker
 

@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from temporalio.service import RPCError, RPCStatusCode
 
 from eventstore import city_stream
-from tests.api.conftest import CRITERIA, DOCS, Api, eventually
+from tests.api.conftest import CRITERIA, DOCS, Api
+from tests.polling import eventually
 
 
 async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None:

@@ -3,12 +3,9 @@ with a real worker: replay histories, rebuild projections, verify the store and 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from eventstore import EventStore
 from tests.citycert.test_cli_cities import (  # the shared CLI harness, and its fixtures
@@ -22,22 +19,12 @@ from tests.citycert.test_cli_cities import (  # the shared CLI harness, and its 
     unique,
 )
 from tests.conftest import Databases
+from tests.polling import eventually
 from tests.workflows.harness import CITY_STAFF
 
 __all__ = ["cli", "programme", "restore_logging"]  # fixtures used by name
 
 HISTORIES = Path(__file__).parents[1] / "histories"
-
-
-async def eventually(probe: Callable[[], Awaitable[Any]], ok: Callable[[Any], bool]) -> Any:
-    """Poll until `ok` holds: Temporal's visibility (what list_workflows sees) lags a little. Bounded."""
-    value = None
-    for _ in range(100):
-        value = await probe()
-        if ok(value):
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"never happened; last value {value!r}")
 
 
 async def register(programme: Programme, name: str) -> str:

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from domain.standard import get_standard
 from eventstore import EventStore
 from tests.deploy.compose import Compose
 from tests.deploy.processes import CITYCERT, Service, citycert_environment, services
+from tests.polling import bounded
 from tests.temporal_env import dev_server_environment, free_port
 
 pytestmark = pytest.mark.slow
@@ -53,7 +53,6 @@ EXPECTED_TYPES = [
 ]
 EXPECTED_TOTAL = CITIES * len(EXPECTED_TYPES)
 BOUND = 120.0  # upper bound on any wait that would otherwise hang if something is broken
-POLL = 0.1
 
 
 @dataclass(frozen=True)
@@ -150,14 +149,6 @@ class Driver:
     def behind(self) -> dict[str, str]:
         total = len(steps("x"))
         return {c: f"{self.done.get(c, 0)}/{total}" for c in self.city_ids if self.done.get(c, 0) < total}
-
-
-async def bounded(what: str, check: Callable[[], Awaitable[bool]], bound: float = BOUND) -> None:
-    for _ in range(int(bound / POLL)):
-        if await check():
-            return
-        await asyncio.sleep(POLL)
-    raise AssertionError(f"never happened within {bound} s: {what}")
 
 
 async def stored(store: EventStore, event_type: str | None = None) -> int:

@@ -3,10 +3,8 @@ in the store, every deadline a timer (on the time-skipping server, so 30 days ta
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from temporalio import activity
@@ -16,6 +14,7 @@ from activities.names import RECORD_EVENTS, RecordEventsInput, RecordEventsResul
 from activities.recording import CityActivities
 from domain import Phase
 from eventstore import EventStore
+from tests.polling import eventually
 from tests.temporal_env import time_skipping_environment
 from tests.workflows.harness import (
     CITY_STAFF,
@@ -31,18 +30,6 @@ from tests.workflows.harness import (
 )
 from workflows import search_attributes
 from workflows.reminders import ReminderSweepInput, ReminderSweepWorkflow
-
-
-async def wait_until(
-    read: Callable[[], Awaitable[Any]], ok: Callable[[Any], bool], attempts: int = 100
-) -> Any:
-    """Poll `read` until `ok` holds: a signal is handled asynchronously. Bounded, not timed."""
-    for _ in range(attempts):
-        value = await read()
-        if ok(value):
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"never happened; last value {value!r}")
 
 
 @pytest.fixture
@@ -226,7 +213,7 @@ async def test_the_reminder_sweep_signals_a_city_once_per_threshold(
             task_queue=queue,
         )
         assert first.signalled == ["northgate:180"]
-        await wait_until(lambda: city.stored_types(), lambda types: types[-1] == "ReminderSent")
+        await eventually(lambda: city.stored_types(), lambda types: types[-1] == "ReminderSent")
         second = await env.client.execute_workflow(
             ReminderSweepWorkflow.run,
             ReminderSweepInput(),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +34,7 @@ from activities.recording import CityActivities
 from domain import Phase, ProgrammePolicy
 from domain.standard import get_standard
 from eventstore import EventStore, EventStoreError, RecordedEvent, city_stream
+from tests.polling import bounded
 from tests.processes import ChildProcess
 from tests.temporal_env import dev_server_environment
 from tests.workflows.harness import CITY_STAFF, COMMITTEE, OPERATOR, REVIEWER, running_worker
@@ -64,7 +65,6 @@ EXPECTED_TYPES = [
 ]
 EXPECTED_EVENTS = CITIES * len(EXPECTED_TYPES)
 
-POLL = 0.05
 BOUND = 120.0  # an upper bound on a wait that would otherwise hang if something is broken
 UPDATE_ASKS = 20  # times a driver asks for one update's outcome (same update id) before giving up
 
@@ -167,15 +167,6 @@ def workflow_id(city_id: str) -> str:
 
 def city_ids(prefix: str) -> list[str]:
     return [f"{prefix}-{i:02d}" for i in range(CITIES)]
-
-
-async def bounded(what: str, check: Callable[[], Awaitable[bool]], bound: float = BOUND) -> None:
-    """Poll `check` until it holds; AssertionError naming `what` if it never does within `bound`."""
-    for _ in range(int(bound / POLL)):
-        if await check():
-            return
-        await asyncio.sleep(POLL)
-    raise AssertionError(f"never happened: {what}")
 
 
 async def stored_events(store: EventStore) -> int:

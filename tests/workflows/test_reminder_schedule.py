@@ -3,29 +3,14 @@ by an operator, and a city is reminded once per threshold however often the swee
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from citycert.schedules import backfill_reminders, ensure_reminder_schedule, trigger_reminders
 from eventstore import EventStore
+from tests.polling import eventually
 from tests.temporal_env import dev_server_environment
 from tests.workflows.harness import running_worker, start_city
 from workflows.reminders import SCHEDULE_ID
-
-
-async def eventually(
-    read: Callable[[], Awaitable[Any]], ok: Callable[[Any], bool], attempts: int = 200
-) -> Any:
-    """Poll until `ok`: the schedule, signals and visibility are all asynchronous. Bounded, not timed."""
-    value = None
-    for _ in range(attempts):
-        value = await read()
-        if ok(value):
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"never happened; last value {value!r}")
 
 
 async def test_an_operator_triggers_and_backfills_the_reminder_sweep(store: EventStore) -> None:
@@ -50,13 +35,17 @@ async def test_an_operator_triggers_and_backfills_the_reminder_sweep(store: Even
         )
 
         await trigger_reminders(client)
-        await eventually(city.stored_types, lambda types: types[-1] == "ReminderSent")
+        await eventually(
+            city.stored_types, lambda types: types[-1] == "ReminderSent", attempts=200, pause=0.1
+        )
         await backfill_reminders(client, now - timedelta(days=3), now)
 
         async def sweeps() -> int:
             return (await client.count_workflows("WorkflowType = 'ReminderSweep'")).count
 
-        await eventually(sweeps, lambda n: n >= 4)  # the trigger and the backfilled sweeps
+        await eventually(
+            sweeps, lambda n: n >= 4, attempts=200, pause=0.1
+        )  # the trigger and the backfilled sweeps
         async with store.connection() as conn:
             await eventually(
                 lambda: conn.fetchval("SELECT count(*) FROM notification_outbox WHERE city_id = 'lakeview'"),
