@@ -426,10 +426,7 @@ async def run_dev(
     on_ready: Callable[[DevInfo], None] = lambda info: None,
 ) -> None:
     """Start everything, call on_ready, run until `stop` is set, then stop everything in order."""
-    import activities
-    import workflows
     from api import create_app
-    from worker import run_worker
 
     settings = prepare_data_dir(settings)
     ensure_port_free(
@@ -451,21 +448,7 @@ async def run_dev(
                 stack.enter_async_context(temporal(settings, start_dev_server=True)), stop
             )
 
-            worker_stop, worker_started = asyncio.Event(), asyncio.Event()
-            worker = asyncio.create_task(
-                run_worker(
-                    settings,
-                    workflows=workflows.WORKFLOWS,
-                    activities=activities.build_activities(store, settings),
-                    stop=worker_stop,
-                    client=client,
-                    started=worker_started,
-                    reminder_schedule=True,
-                ),
-                name="worker",
-            )
-            stack.push_async_callback(_stop_worker, worker, worker_stop)
-            await unless_stopped(worker_started.wait(), stop, worker)
+            worker = await _start_worker(stack, settings, store, client, stop, reminder_schedule=True)
 
             demo_line = await _seed(settings, store, client, stop, worker, seed=seed)
             token, created = await ensure_operator_token(store, settings)
@@ -576,6 +559,38 @@ def quiet_activities() -> Iterator[None]:
         logger.setLevel(level)
 
 
+async def _start_worker(
+    stack: AsyncExitStack,
+    settings: Settings,
+    store: EventStore,
+    client: Client,
+    stop: asyncio.Event,
+    *,
+    reminder_schedule: bool,
+) -> asyncio.Task[None]:
+    """A worker in this process, polling once this returns; stopped gracefully when `stack` closes."""
+    import activities
+    import workflows
+    from worker import run_worker
+
+    worker_stop, worker_started = asyncio.Event(), asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(
+            settings,
+            workflows=workflows.WORKFLOWS,
+            activities=activities.build_activities(store, settings),
+            stop=worker_stop,
+            client=client,
+            started=worker_started,
+            reminder_schedule=reminder_schedule,
+        ),
+        name="worker",
+    )
+    stack.push_async_callback(_stop_worker, worker, worker_stop)
+    await unless_stopped(worker_started.wait(), stop, worker)
+    return worker
+
+
 async def _stop_worker(worker: asyncio.Task[None], worker_stop: asyncio.Event) -> None:
     worker_stop.set()
     if not worker.done():
@@ -621,10 +636,7 @@ async def run_api(settings: Settings, stop: asyncio.Event) -> None:
 async def seed_into_stack(settings: Settings, stop: asyncio.Event) -> SeedReport | None:
     """Seed the demo cohort into the configured stack with a worker of our own while it runs;
     None when stopped first. Uses (or starts, then stops) the local dev server like `citycert dev`."""
-    import activities
-    import workflows
     from citycert import demo
-    from worker import run_worker
 
     try:
         async with AsyncExitStack() as stack:
@@ -632,20 +644,7 @@ async def seed_into_stack(settings: Settings, stop: asyncio.Event) -> SeedReport
             client, _ = await unless_stopped(
                 stack.enter_async_context(temporal(settings, start_dev_server=True)), stop
             )
-            worker_stop, worker_started = asyncio.Event(), asyncio.Event()
-            worker = asyncio.create_task(
-                run_worker(
-                    settings,
-                    workflows=workflows.WORKFLOWS,
-                    activities=activities.build_activities(store, settings),
-                    stop=worker_stop,
-                    client=client,
-                    started=worker_started,
-                ),
-                name="worker",
-            )
-            stack.push_async_callback(_stop_worker, worker, worker_stop)
-            await unless_stopped(worker_started.wait(), stop, worker)
+            worker = await _start_worker(stack, settings, store, client, stop, reminder_schedule=False)
             try:
                 report = await unless_stopped(
                     demo.seed_demo(store, client, settings, stop=stop), asyncio.Event(), worker
