@@ -144,5 +144,5 @@ def command_out(city_id: str, result: CommandResult) -> dict[str, Any]:
             EventOut(event_id=e.event_id, type=e.type, occurred_at=e.occurred_at, data=e.data)
             for e in result.events
         ],
-        "status": CityStatus.from_state(result.state),
+        "status": CityStatus.from_summary(result.status),
     }

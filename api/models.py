@@ -31,7 +31,8 @@ from citycert.tokens import CITY_ID
 from domain import Level, Phase
 from domain import commands as cmd
 from domain.events import Answer
-from eventstore.projections import STATUS_COLUMNS, city_stream, status_row
+from domain.state import CitySummary
+from eventstore.projections import STATUS_COLUMNS
 
 MIN_YEAR, MAX_YEAR = 1990, 2200
 
@@ -239,10 +240,10 @@ class CityStatus(Out):
         return cls(id=row["city_id"], **fields)
 
     @classmethod
-    def from_state(cls, state: Any) -> CityStatus:
-        """The same columns the projection would hold for `state` (eventstore.projections)."""
-        row = status_row(state, city_stream(state.city_id), datetime.now(UTC))
-        return cls.from_row(dict(zip(STATUS_COLUMNS[:-1], row, strict=True)))
+    def from_summary(cls, summary: CitySummary) -> CityStatus:
+        """The same columns the projection holds (both are the domain's CitySummary)."""
+        fields = summary.model_dump(exclude={"city_id"})
+        return cls(id=summary.city_id, updated_at=datetime.now(UTC), **fields)
 
 
 class EventOut(Out):

@@ -536,7 +536,7 @@ def history(
         if not events:
             console.print("nothing was recorded by then")
             return
-        status = CityStatus.from_state(state)
+        status = CityStatus.from_summary(state.summary())
         _print_fields(f"state{when}", _status_out(status))
 
     emit(data, as_json, human)

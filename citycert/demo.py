@@ -145,10 +145,9 @@ class _City:
         if self.halt.is_set():
             raise SeedStopped(self.city.id)
 
-    async def do(self, command: cmd.Command, who: TokenInfo | None = None) -> CityState:
+    async def do(self, command: cmd.Command, who: TokenInfo | None = None) -> None:
         self.check()
-        result = await run_command(self.svc, self.city.id, command, who or self.staff)
-        return result.state
+        await run_command(self.svc, self.city.id, command, who or self.staff)
 
     async def snapshot(self, met: Sequence[str], partly: Sequence[str] = ()) -> None:
         answers: dict[str, Any] = dict.fromkeys(_criteria(), "not_met")

@@ -117,6 +117,25 @@ class Snapshot(_Value):
     roadmap: tuple[str, ...]
 
 
+class CitySummary(_Value):
+    """Where a city stands, in the columns people filter and show: the city_status projection's
+    row, and what a command answers with (the whole state is far larger)."""
+
+    city_id: str
+    version: int
+    phase: Phase
+    name: str
+    country: str
+    level: Level | None
+    valid_until: datetime | None
+    cohort: str | None
+    standard_version: str | None
+    cycle: int | None
+    score: float | None
+    recommended_level: Level | None
+    open_review_items: int
+
+
 class CityState(_Value):
     city_id: str
     version: int = 0  # events folded so far: the stream's expected version for the next append
@@ -154,6 +173,24 @@ class CityState(_Value):
     def recommended_level(self) -> Level | None:
         rec = self.cycle.recommendation if self.cycle else None
         return rec.level if rec else None
+
+    def summary(self) -> CitySummary:
+        cycle, cert = self.cycle, self.certification
+        return CitySummary(
+            city_id=self.city_id,
+            version=self.version,
+            phase=self.phase,
+            name=self.name,
+            country=self.country,
+            level=cert.level if cert else None,
+            valid_until=cert.valid_until if cert else None,
+            cohort=cycle.cohort if cycle else (cert.cohort if cert else None),
+            standard_version=cycle.standard_version if cycle else (cert.standard_version if cert else None),
+            cycle=cycle.number if cycle else None,
+            score=self.score,
+            recommended_level=self.recommended_level,
+            open_review_items=len(cycle.open_items) if cycle else 0,
+        )
 
 
 def _with_item(cycle: Cycle, criterion_id: str, **changes: object) -> Cycle:

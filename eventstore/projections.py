@@ -87,24 +87,24 @@ class Fact:
 
 
 def status_row(state: CityState, stream_id: str, updated_at: datetime | None) -> Row:
-    """city_status without its last column, `state`: the columns people filter on. The state
-    column holds state.model_dump_json() (pydantic's encoder, straight to text)."""
-    cycle, cert = state.cycle, state.certification
+    """city_status without its last column, `state`: the columns people filter on (the domain's
+    CitySummary). The state column holds state.model_dump_json() (pydantic's encoder, to text)."""
+    s = state.summary()
     return (
-        state.city_id,
+        s.city_id,
         stream_id,
-        state.version,
-        state.phase,
-        state.name,
-        state.country,
-        cert.level if cert else None,
-        cert.valid_until if cert else None,
-        cycle.cohort if cycle else (cert.cohort if cert else None),
-        cycle.standard_version if cycle else (cert.standard_version if cert else None),
-        cycle.number if cycle else None,
-        state.score,
-        state.recommended_level,
-        len(cycle.open_items) if cycle else 0,
+        s.version,
+        s.phase,
+        s.name,
+        s.country,
+        s.level,
+        s.valid_until,
+        s.cohort,
+        s.standard_version,
+        s.cycle,
+        s.score,
+        s.recommended_level,
+        s.open_review_items,
         updated_at,
     )
 

@@ -111,7 +111,7 @@ class CityCertificationWorkflow:
             except CommandRejected as e:
                 raise refused(e) from None
             recorded = await self._record(events, request.actor)
-        return CommandResult(events=recorded, state=self.state)
+        return CommandResult(events=recorded, status=self.state.summary())
 
     @command.validator
     def _validate_command(self, request: CommandRequest) -> None:

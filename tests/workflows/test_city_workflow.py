@@ -60,7 +60,7 @@ async def test_a_city_goes_from_registration_to_gold(env: WorkflowEnvironment, s
         assert [e.type for e in closed.events] == ["EvidenceSubmissionClosed", "EvidenceReviewCompleted"]
         await city.do("WaiveSiteVisit", COMMITTEE, reason="Visited virtually")
         decided = await city.do("DecideLevel", COMMITTEE, level="gold", rationale="Clear Gold")
-        assert decided.state.phase is Phase.APPEAL_WINDOW
+        assert decided.status.phase is Phase.APPEAL_WINDOW
 
         # Thirty days pass with no appeal: the window's timer awards the certification.
         await env.sleep(timedelta(days=31))
