@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.names import ActorRef
 from api.errors import ApiError, refusal, unknown_city
-from api.models import CityStatus, EventOut
+from api.models import CityStatus, CommandOut, EventOut
 from api.services import Services
 from citycert.tokens import TokenInfo
 from domain import CommandRejected, IneligibleCity, decide
@@ -134,6 +134,11 @@ async def register_city(svc: Services, command: cmd.RegisterCity, who: TokenInfo
         return result
 
     return await _update(svc, call)
+
+
+async def send(svc: Services, city_id: str, command: cmd.Command, who: TokenInfo) -> CommandOut:
+    """Run a command and answer as every command endpoint does."""
+    return CommandOut(**command_out(city_id, await run_command(svc, city_id, command, who)))
 
 
 def command_out(city_id: str, result: CommandResult) -> dict[str, Any]:

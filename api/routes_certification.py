@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.auth import CityIdPath, acting_on_city
-from api.dispatch import command_out, run_command
+from api.dispatch import command_out, run_command, send
 from api.errors import ApiError
 from api.models import (
     AppealBody,
@@ -62,8 +62,7 @@ async def take_snapshot(
 async def apply(city_id: CityIdPath, body: ApplicationBody, svc: Svc, who: CityOrOperator) -> CommandOut:
     """Apply to a cohort (a re-certification when the city holds a certification)."""
     _known_standard(body.standard_version)
-    result = await run_command(svc, city_id, body.to_command(), who)
-    return CommandOut(**command_out(city_id, result))
+    return await send(svc, city_id, body.to_command(), who)
 
 
 @router.post("/evidence", response_model=CommandOut)
@@ -71,15 +70,13 @@ async def submit_evidence(
     city_id: CityIdPath, body: EvidenceBody, svc: Svc, who: CityOrOperator
 ) -> CommandOut:
     """Evidence for one or more criteria: documents and a narrative each."""
-    result = await run_command(svc, city_id, body.to_command(), who)
-    return CommandOut(**command_out(city_id, result))
+    return await send(svc, city_id, body.to_command(), who)
 
 
 @router.post("/evidence/close", response_model=CommandOut)
 async def close_evidence(city_id: CityIdPath, svc: Svc, who: CityOrOperator) -> CommandOut:
     """Close the submission; the review completes once no item is open."""
-    result = await run_command(svc, city_id, cmd.CloseEvidenceSubmission(), who)
-    return CommandOut(**command_out(city_id, result))
+    return await send(svc, city_id, cmd.CloseEvidenceSubmission(), who)
 
 
 @router.post("/clarifications", response_model=CommandOut)
@@ -87,12 +84,10 @@ async def answer_clarifications(
     city_id: CityIdPath, body: ClarificationsBody, svc: Svc, who: CityStaff
 ) -> CommandOut:
     """Answers to reviewers' clarification requests, before their deadline."""
-    result = await run_command(svc, city_id, body.to_command(), who)
-    return CommandOut(**command_out(city_id, result))
+    return await send(svc, city_id, body.to_command(), who)
 
 
 @router.post("/appeal", response_model=CommandOut)
 async def file_appeal(city_id: CityIdPath, body: AppealBody, svc: Svc, who: CityStaff) -> CommandOut:
     """Appeal the committee's decision within the appeal window."""
-    result = await run_command(svc, city_id, body.to_command(), who)
-    return CommandOut(**command_out(city_id, result))
+    return await send(svc, city_id, body.to_command(), who)

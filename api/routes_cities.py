@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.auth import CityIdPath, CityReader, Principal, acting_on_city, note, role_in
-from api.dispatch import command_out, register_city, run_command
+from api.dispatch import command_out, register_city, send
 from api.errors import unknown_city
 from api.models import (
     ActorOut,
@@ -54,8 +54,7 @@ async def import_certification(
     who: Annotated[TokenInfo, Depends(acting_on_city("operator"))],
 ) -> CommandOut:
     """Record a certification the city earned before citycert (migrating the programme's past)."""
-    result = await run_command(svc, city_id, body.to_command(), who)
-    return CommandOut(**command_out(city_id, result))
+    return await send(svc, city_id, body.to_command(), who)
 
 
 @router.get("/cities", response_model=list[CityStatus])

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.auth import CityIdPath, acting_on_city
-from api.dispatch import command_out, run_command
+from api.dispatch import send
 from api.models import AppealDecisionBody, CommandOut, DecisionBody, SiteVisitBody
 from api.services import Svc
 from citycert.tokens import TokenInfo
@@ -23,15 +23,13 @@ async def site_visit(
 ) -> CommandOut:
     """Schedule a visit (`date`), complete it (`findings`, `overturned` approvals), or waive it
     (`reason`). Completing or waiving it records the level recommended from the score."""
-    result = await run_command(svc, city_id, body.to_command(), who)
-    return CommandOut(**command_out(city_id, result))
+    return await send(svc, city_id, body.to_command(), who)
 
 
 @router.post("/decision", response_model=CommandOut)
 async def decide_level(city_id: CityIdPath, body: DecisionBody, svc: Svc, who: Committee) -> CommandOut:
     """Decide a level (at most the recommended one), or null: not certified. The appeal window opens."""
-    result = await run_command(svc, city_id, body.to_command(), who)
-    return CommandOut(**command_out(city_id, result))
+    return await send(svc, city_id, body.to_command(), who)
 
 
 @router.post("/appeal/decision", response_model=CommandOut)
@@ -39,5 +37,4 @@ async def decide_appeal(
     city_id: CityIdPath, body: AppealDecisionBody, svc: Svc, who: Committee
 ) -> CommandOut:
     """Uphold an appeal (granting a higher level) or dismiss it; either ends the cycle."""
-    result = await run_command(svc, city_id, body.to_command(), who)
-    return CommandOut(**command_out(city_id, result))
+    return await send(svc, city_id, body.to_command(), who)

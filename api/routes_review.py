@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.auth import CityIdPath, Principal, acting_on_city, note
-from api.dispatch import command_out, run_command
+from api.dispatch import send
 from api.errors import forbidden
 from api.models import CommandOut, ReviewQueueItem, ReviewsBody
 from api.services import Svc
@@ -41,8 +41,7 @@ async def review(city_id: CityIdPath, body: ReviewsBody, svc: Svc, who: Reviewer
         raise forbidden(
             f"conflict of interest: reviewer {who.actor_id} is from {city_id} and may not review it"
         )
-    result = await run_command(svc, city_id, body.to_command(who.actor_id, who.city_id), who)
-    return CommandOut(**command_out(city_id, result))
+    return await send(svc, city_id, body.to_command(who.actor_id, who.city_id), who)
 
 
 @router.get("/review-queue", response_model=list[ReviewQueueItem])
