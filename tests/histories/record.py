@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from citycert.embedded_postgres import create_database_if_missing, start_server, with_database
@@ -25,6 +25,7 @@ from tests.workflows.harness import (
     REVIEWER_FROM_ELSEWHERE,
     CityDriver,
     certify,
+    import_certification,
     running_worker,
     start_city,
 )
@@ -83,15 +84,7 @@ async def scenarios(store: EventStore) -> None:
         # An imported certification, a reminder, then a withdrawal that ends the workflow.
         city = await start_city(env, store, queue, "summit")
         await city.do("RegisterCity", city_id="summit", name="Summit", country="CA", population=41_000)
-        now = datetime.now(UTC)
-        await city.do(
-            "ImportCertification",
-            level="silver",
-            cohort="2024",
-            standard_version="wwc-2018",
-            valid_from=(now - timedelta(days=1000)).isoformat(),
-            valid_until=(now + timedelta(days=60)).isoformat(),
-        )
+        await import_certification(city, "silver", "wwc-2018", held_days=1000, days_left=60)
         await city.handle.signal("remind", 90)
         await env.sleep(timedelta(days=61))  # lapses
         await city.do("Withdraw", CITY_STAFF, reason="Council ended the data programme")

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -120,3 +120,19 @@ async def certify(city: CityDriver, cohort: str, n_criteria: int, level: str) ->
     await city.do("WaiveSiteVisit", COMMITTEE, reason="virtual")
     await city.do("DecideLevel", COMMITTEE, level=level, rationale="as recommended")
     await city.env.sleep(timedelta(days=31))
+
+
+async def import_certification(
+    city: CityDriver, level: str, standard_version: str, *, held_days: int, days_left: int
+) -> None:
+    """Bring in a certification earned `held_days` ago that expires in `days_left` days (real time:
+    the time-skipping and dev servers both start from now)."""
+    now = datetime.now(UTC)
+    await city.do(
+        "ImportCertification",
+        level=level,
+        cohort="2024",
+        standard_version=standard_version,
+        valid_from=(now - timedelta(days=held_days)).isoformat(),
+        valid_until=(now + timedelta(days=days_left)).isoformat(),
+    )

@@ -4,7 +4,7 @@ in the store, every deadline a timer (on the time-skipping server, so 30 days ta
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from temporalio import activity
@@ -24,6 +24,7 @@ from tests.workflows.harness import (
     REVIEWER,
     REVIEWER_FROM_ELSEWHERE,
     certify,
+    import_certification,
     run_history_lengths,
     running_worker,
     start_city,
@@ -197,15 +198,7 @@ async def test_the_reminder_sweep_signals_a_city_once_per_threshold(
     async with running_worker(env, store) as queue:
         city = await start_city(env, store, queue, "northgate")
         await city.do("RegisterCity", city_id="northgate", name="Northgate", country="MX", population=300_000)
-        now = datetime.now(UTC)
-        await city.do(
-            "ImportCertification",
-            level="gold",
-            cohort="2024",
-            standard_version="wwc-2018",
-            valid_from=(now - timedelta(days=900)).isoformat(),
-            valid_until=(now + timedelta(days=100)).isoformat(),
-        )
+        await import_certification(city, "gold", "wwc-2018", held_days=900, days_left=100)
         first = await env.client.execute_workflow(
             ReminderSweepWorkflow.run,
             ReminderSweepInput(),

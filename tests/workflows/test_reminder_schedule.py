@@ -9,7 +9,7 @@ from citycert.schedules import backfill_reminders, ensure_reminder_schedule, tri
 from eventstore import EventStore
 from tests.polling import eventually
 from tests.temporal_env import dev_server_environment
-from tests.workflows.harness import running_worker, start_city
+from tests.workflows.harness import import_certification, running_worker, start_city
 from workflows.reminders import SCHEDULE_ID
 
 
@@ -24,20 +24,13 @@ async def test_an_operator_triggers_and_backfills_the_reminder_sweep(store: Even
 
         city = await start_city(env, store, queue, "lakeview")
         await city.do("RegisterCity", city_id="lakeview", name="Lakeview", country="US", population=88_000)
-        now = datetime.now(UTC)
-        await city.do(
-            "ImportCertification",
-            level="gold",
-            cohort="2024",
-            standard_version="wwc-2022",
-            valid_from=(now - timedelta(days=1000)).isoformat(),
-            valid_until=(now + timedelta(days=80)).isoformat(),
-        )
+        await import_certification(city, "gold", "wwc-2022", held_days=1000, days_left=80)
 
         await trigger_reminders(client)
         await eventually(
             city.stored_types, lambda types: types[-1] == "ReminderSent", attempts=200, pause=0.1
         )
+        now = datetime.now(UTC)
         await backfill_reminders(client, now - timedelta(days=3), now)
 
         async def sweeps() -> int:
