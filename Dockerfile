@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every citycert process: `citycert worker` (the default command) and `citycert api`.
-# Configuration comes only from CITYCERT_* variables (citycert/settings.py); see docker-compose.yml.
+# Configuration comes only from CITYCERT_* variables (runtime/settings.py); see docker-compose.yml.
 
 FROM python:3.11.14-slim-bookworm AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
@@ -10,8 +10,9 @@ COPY domain ./domain
 COPY eventstore ./eventstore
 COPY activities ./activities
 COPY workflows ./workflows
-COPY api ./api
-COPY citycert ./citycert
+COPY app ./app
+COPY runtime ./runtime
+COPY entrypoints ./entrypoints
 # The project as a wheel (standards and migrations are package data); its dependencies come below.
 RUN pip wheel --no-deps --wheel-dir /wheels .
 

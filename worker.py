@@ -29,10 +29,10 @@ from temporalio.worker import (
     Worker,
 )
 
-from citycert.logging import bind_activity_context, configure_logging
-from citycert.schedules import ensure_reminder_schedule
-from citycert.settings import Settings
-from citycert.temporal_client import temporal_connection
+from app.schedules import ensure_reminder_schedule
+from runtime.logging import bind_activity_context, configure_logging
+from runtime.settings import Settings
+from runtime.temporal import temporal_connection
 from workflows.sandbox import PASSTHROUGH_MODULES, workflow_runner
 
 log = structlog.get_logger("worker")  # not __name__: that is "__main__" under `python -m worker`
@@ -168,14 +168,14 @@ def _project_workflows() -> list[type]:
 async def _project_activities(settings: Settings, stack: AsyncExitStack) -> list[Callable[..., Any]]:
     """activities.build_activities(store, settings) over a migrated event store.
 
-    The database is the configured one or the embedded PostgreSQL (citycert.embedded_postgres),
+    The database is the configured one or the embedded PostgreSQL (runtime.embedded_postgres),
     which stays running for the next process. Migrations take an advisory lock, so several
     workers starting together is fine. Imported here so the worker module itself (and its tests)
     need no database.
     """
     import activities
-    from citycert.embedded_postgres import ensure_database
     from eventstore import EventStore
+    from runtime.embedded_postgres import ensure_database
 
     store = await EventStore.connect(await ensure_database(settings))
     stack.push_async_callback(store.close)

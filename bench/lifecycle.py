@@ -200,7 +200,7 @@ async def start_temporal(folder: Path, timeout: float = 60.0) -> Temporal:
     from temporalio.client import Client
     from temporalio.service import RetryConfig
 
-    from citycert.embedded_temporal import find_binary
+    from runtime.embedded_temporal import find_binary
     from workflows import search_attributes
 
     port = free_port()
@@ -392,8 +392,8 @@ class WorkerProcess:
 
 
 async def _serve_worker(args: argparse.Namespace) -> None:
-    from citycert.settings import Settings
-    from citycert.temporal_client import connect
+    from runtime.settings import Settings
+    from runtime.temporal import connect
     from worker import run_worker
 
     settings = Settings(temporal_address=args.address)
@@ -443,7 +443,7 @@ async def _serve_worker(args: argparse.Namespace) -> None:
 
 
 def worker_main(args: argparse.Namespace) -> None:
-    from citycert.logging import configure_logging
+    from runtime.logging import configure_logging
 
     configure_logging(args.worker_log_level)
     code = 0
@@ -778,9 +778,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    from citycert.logging import configure_logging
-    from citycert.settings import Settings
-    from citycert.temporal_client import connect
+    from runtime.logging import configure_logging
+    from runtime.settings import Settings
+    from runtime.temporal import connect
 
     configure_logging("WARNING")
     window = timedelta(seconds=args.appeal_window)

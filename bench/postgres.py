@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from citycert.embedded_postgres import discard_server, start_server, with_database
+from runtime.embedded_postgres import discard_server, start_server, with_database
 
 
 class BenchPostgres:

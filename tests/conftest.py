@@ -21,9 +21,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from citycert.embedded_postgres import discard_server, start_server, with_database
 from eventstore import EventStore
 from eventstore.migrations import migrate
+from runtime.embedded_postgres import discard_server, start_server, with_database
 
 
 class Databases:

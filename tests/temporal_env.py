@@ -20,8 +20,8 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from citycert.embedded_temporal import find_binary
-from citycert.temporal_client import ensure_search_attributes
+from runtime.embedded_temporal import find_binary
+from runtime.temporal import ensure_search_attributes
 from workflows import search_attributes
 
 STARTUP_TIMEOUT = timedelta(seconds=30)  # the SDK's 5 s default is tight on a busy 2-core machine

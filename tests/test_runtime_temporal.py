@@ -29,10 +29,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker.workflow_sandbox import UnintentionalPassthroughError
 
 import workflows
-from citycert.embedded_temporal import DevServer, TemporalStartError, start_dev_server
-from citycert.logging import bind_workflow_context, configure_logging
-from citycert.settings import Settings
-from citycert.temporal_client import SearchAttributeError, connect, ensure_search_attributes
+from runtime.embedded_temporal import DevServer, TemporalStartError, start_dev_server
+from runtime.logging import bind_workflow_context, configure_logging
+from runtime.settings import Settings
+from runtime.temporal import SearchAttributeError, connect, ensure_search_attributes
 from tests.runtime_workflows import Greet, Greeting, MarkPhase, ThirtyDayTimer, WaitForFinish
 from tests.runtime_workflows_leaky import Leaky
 from tests.temporal_env import dev_server_environment, free_port, time_skipping_environment

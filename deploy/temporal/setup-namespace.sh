@@ -1,7 +1,7 @@
 #!/bin/sh
 # One-shot job (temporalio/admin-tools): the namespace citycert runs in, and the search attributes
 # its workflows upsert (workflows/search_attributes.py). Safe to run again: what exists is kept.
-# Workers register missing attributes too (citycert/temporal_client.py); doing it here as well
+# Workers register missing attributes too (runtime/temporal.py); doing it here as well
 # means the app needs no operator permission on a shared cluster.
 set -eu
 

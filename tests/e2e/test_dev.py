@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from citycert.demo import CITIES, COHORT
 from domain.standard import get_standard
+from entrypoints.dev.demo_cohort import CITIES, COHORT
 from tests.e2e.conftest import Dev, eventually
 
 pytestmark = pytest.mark.slow

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from citycert.embedded_postgres import ensure_database, stop_database
-from citycert.settings import Settings
+from runtime.embedded_postgres import ensure_database, stop_database
+from runtime.settings import Settings
 
 
 async def test_a_configured_database_url_is_used_as_it_is(tmp_path):

@@ -14,8 +14,8 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from citycert.embedded_postgres import create_database_if_missing, start_server, with_database
 from eventstore import EventStore
+from runtime.embedded_postgres import create_database_if_missing, start_server, with_database
 from tests.temporal_env import time_skipping_environment
 from tests.workflows.harness import (
     CITY_STAFF,

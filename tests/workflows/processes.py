@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from citycert.embedded_postgres import DATABASE_NAME, create_database_if_missing, start_server, with_database
+from runtime.embedded_postgres import DATABASE_NAME, create_database_if_missing, start_server, with_database
 from tests.processes import ChildProcess, children
 
 REPO = Path(__file__).resolve().parents[2]

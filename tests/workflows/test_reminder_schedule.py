@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from citycert.schedules import backfill_reminders, ensure_reminder_schedule, trigger_reminders
+from app.schedules import backfill_reminders, ensure_reminder_schedule, trigger_reminders
 from eventstore import EventStore
 from tests.polling import eventually
 from tests.temporal_env import dev_server_environment

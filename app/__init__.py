@@ -1,0 +1,2 @@
+"""The application layer: the command service every entry point calls, its typed errors, tokens,
+the cohort report, the reminder schedule, and the composition root that builds them once per process."""

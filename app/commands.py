@@ -1,0 +1,197 @@
+"""The command service: the one way any entry point gives a city a command.
+
+`give(city_id, command, actor)` sends the command to the city's workflow as one Update, answered
+once its events are recorded, so a read that follows sees them; `register(command, actor)` starts
+the workflow with the registration in one Update-with-start. Both return the recorded events and
+the city's summary, or raise an app error (app/errors.py): the domain's refusal, an unknown city,
+a busy city, a command not confirmed in time, a service unavailable. The HTTP API, the CLI and the
+demo seed all come through here, so a refusal reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.names import ActorRef, EventToRecord
+from app import errors
+from domain import CommandRejected, IneligibleCity, ProgrammePolicy, decide
+from domain import commands as cmd
+from domain.state import CitySummary
+from eventstore import EventStore
+from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandRequest, CommandResult
+
+# While a run hands over to the next, or records a deadline that has come, the validator answers
+# CityBusy for a moment: the service waits and tries again instead of bothering the caller.
+_BUSY_WAITS = (0.1, 0.2, 0.4, 0.8, 1.5)
+
+# The ApplicationError types the workflow gives its refusals, and what they are to a caller.
+_REFUSALS: dict[str, type[errors.AppError]] = {
+    "CommandRejected": errors.Refused,
+    "CityBusy": errors.Busy,
+    "IneligibleCity": errors.Ineligible,
+    "InvalidCommand": errors.Invalid,
+}
+
+
+def workflow_id(city_id: str) -> str:
+    return f"city-{city_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandOutcome:
+    """What a command recorded, and where the city stands after it."""
+
+    city_id: str
+    events: list[EventToRecord]
+    summary: CitySummary
+
+
+class CommandService:
+    def __init__(
+        self,
+        store: EventStore,
+        client: Client,
+        *,
+        policy: ProgrammePolicy,
+        task_queue: str,
+        command_timeout: float,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.policy = policy
+        self.task_queue = task_queue
+        self.command_timeout = command_timeout  # seconds to wait for a command's events
+
+    def with_policy(self, policy: ProgrammePolicy) -> CommandService:
+        """The same service under another policy (the demo seed gives some cities short windows)."""
+        return CommandService(
+            self.store,
+            self.client,
+            policy=policy,
+            task_queue=self.task_queue,
+            command_timeout=self.command_timeout,
+        )
+
+    async def give(self, city_id: str, command: cmd.Command, actor: ActorRef) -> CommandOutcome:
+        """Give `command` to the city's workflow as `actor`; what it recorded."""
+        request = _request(command, actor)
+        handle = self.client.get_workflow_handle(workflow_id(city_id))
+        try:
+            result = await self._update(
+                lambda: handle.execute_update(CityCertificationWorkflow.command, request)
+            )
+        except RPCError as e:
+            if e.status != RPCStatusCode.NOT_FOUND:
+                raise _translated(e) from e
+            raise await self._no_workflow(city_id, command) from e
+        return CommandOutcome(city_id, result.events, result.status)
+
+    async def register(self, command: cmd.RegisterCity, actor: ActorRef) -> CommandOutcome:
+        """Register a city and start its workflow in one Update-with-start.
+
+        The domain decides first, on the stored state: an ineligible or known city is refused
+        before anything starts, so a refusal records nothing and leaves no workflow behind.
+        """
+        state = await self.store.load_state(command.city_id)
+        try:
+            decide(state, command, now=datetime.now(UTC), policy=self.policy)
+        except IneligibleCity as e:
+            raise errors.Ineligible(str(e)) from e
+        except CommandRejected as e:
+            raise errors.Refused(str(e)) from e
+        request = _request(command, actor)
+
+        async def call() -> CommandResult:
+            # A fresh operation per attempt: one carries the handle of its own start.
+            start = WithStartWorkflowOperation(
+                CityCertificationWorkflow.run,
+                CityWorkflowInput(city_id=command.city_id, policy=self.policy),
+                id=workflow_id(command.city_id),
+                task_queue=self.task_queue,
+                # A workflow left from an attempt that failed before recording gets the command.
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+            result: CommandResult = await self.client.execute_update_with_start_workflow(
+                CityCertificationWorkflow.command, request, start_workflow_operation=start
+            )
+            return result
+
+        try:
+            result = await self._update(call)
+        except RPCError as e:
+            raise _translated(e) from e
+        return CommandOutcome(command.city_id, result.events, result.status)
+
+    async def _update(self, call: Callable[[], Awaitable[CommandResult]]) -> CommandResult:
+        """Run one Update call, retrying while the city is busy; refusals and timeouts as app errors."""
+        for wait in (*_BUSY_WAITS, None):
+            try:
+                return await asyncio.wait_for(call(), self.command_timeout)
+            except WorkflowUpdateFailedError as e:
+                cause = e.cause
+                if wait is not None and isinstance(cause, ApplicationError) and cause.type == "CityBusy":
+                    await asyncio.sleep(wait)
+                    continue
+                raise _refusal(e) from e
+            except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as e:
+                # Our wait ran out (the SDK reports its cancelled poll as the latter): the Update may
+                # still complete, e.g. once the worker's database is back.
+                raise errors.NotConfirmed(
+                    f"the command was not confirmed within {self.command_timeout:g} s; it may still be "
+                    "recorded once the database is back: read the city's events before sending it again"
+                ) from e
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _no_workflow(self, city_id: str, command: cmd.Command) -> errors.AppError:
+        """Why a city has no running workflow: unknown, withdrawn (refused), or not restarted."""
+        state = await self.store.load_state(city_id)
+        if state.version == 0:
+            return errors.UnknownCity(city_id)
+        try:
+            decide(state, command, now=datetime.now(UTC), policy=self.policy)
+        except CommandRejected as e:
+            return errors.Refused(str(e))
+        return errors.WorkflowNotRunning(
+            f"the workflow of {city_id!r} is not running; an operator must restart it"
+        )
+
+
+def _request(command: cmd.Command, actor: ActorRef) -> CommandRequest:
+    payload = command.model_dump(mode="json")
+    if "\\u0000" in json.dumps(payload):
+        # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the activity.
+        raise errors.Invalid("text must not contain NUL characters", code="invalid_request")
+    return CommandRequest(name=command.command_name(), payload=payload, actor=actor)
+
+
+def _refusal(e: WorkflowUpdateFailedError) -> errors.AppError:
+    """The workflow refused a command (its validator or handler), or could not record it."""
+    cause = e.cause
+    if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:
+        return _REFUSALS[cause.type](cause.message)
+    inner = cause.cause if isinstance(cause, ActivityError) else None
+    if isinstance(inner, ApplicationError) and inner.type == "InvalidEventPayload":
+        # The store refused the event's shape: the input, not the service, is at fault.
+        return errors.Invalid(inner.message)
+    detail = cause.message if isinstance(cause, ApplicationError) else str(cause)
+    return errors.NotRecorded(f"the command was not recorded, try again: {detail}")
+
+
+def _translated(e: RPCError) -> errors.AppError:
+    translated = errors.translate(e)
+    assert translated is not None, "every RPCError has a meaning to a caller"
+    return translated

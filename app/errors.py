@@ -1,0 +1,131 @@
+"""What can go wrong when a person asks citycert for something, as typed errors with stable codes.
+
+Every entry point shows these the same way: the HTTP API maps each class to a status code in one
+table (entrypoints/http/errors.py), the CLI to an exit code in another (entrypoints/cli/context.py).
+`translate` turns the infrastructure's own exceptions (Temporal, the event store, the driver) into
+these, once, so no entry point needs to know what Temporal or asyncpg raise.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import asyncpg
+from temporalio.service import RPCError, RPCStatusCode
+
+from eventstore import EventStoreError, StoreUnavailable
+
+
+class AppError(Exception):
+    """A request that did not succeed; the message says why and what to do, `code` is stable."""
+
+    code: ClassVar[str] = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code  # type: ignore[misc]  # an instance may name itself more precisely
+
+
+class Invalid(AppError):
+    """Malformed whatever the city's state: a bad id, an unknown standard or criterion."""
+
+    code = "invalid_command"
+
+
+class Ineligible(Invalid):
+    """The city cannot take part (population, country); nothing was recorded."""
+
+    code = "ineligible_city"
+
+
+class NotFound(AppError):
+    code = "not_found"
+
+
+class UnknownCity(NotFound):
+    code = "unknown_city"
+
+    def __init__(self, city_id: str) -> None:
+        super().__init__(f"no city {city_id!r} is registered")
+        self.city_id = city_id
+
+
+class Refused(AppError):
+    """The programme's rules refuse the command now; the message says what is allowed."""
+
+    code = "command_rejected"
+
+
+class Busy(Refused):
+    """The city's state is moving on its own (a deadline being recorded, a cycle closing)."""
+
+    code = "city_busy"
+
+
+class Unavailable(AppError):
+    """A service citycert needs did not answer or failed; the same request may work later."""
+
+    code = "unavailable"
+
+
+class NotConfirmed(Unavailable):
+    """The command was sent but not confirmed in time: it may still be recorded."""
+
+    code = "not_confirmed"
+
+
+class NotRecorded(Unavailable):
+    """The workflow accepted the command but could not record it; nothing was recorded."""
+
+    code = "not_recorded"
+
+
+class WorkflowNotRunning(Unavailable):
+    code = "workflow_not_running"
+
+
+class DatabaseUnavailable(Unavailable):
+    code = "database_unavailable"
+
+
+class TemporalUnavailable(Unavailable):
+    code = "temporal_unavailable"
+
+
+# Temporal answers that mean "not now, try again": the server is down, busy or slow.
+_TEMPORAL_TRANSIENT = {
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.ABORTED,
+    RPCStatusCode.CANCELLED,
+    RPCStatusCode.UNKNOWN,
+    RPCStatusCode.INTERNAL,
+}
+
+
+def translate(e: BaseException) -> AppError | None:
+    """The AppError an infrastructure exception means, or None for one that is a bug."""
+    if isinstance(e, AppError):
+        return e
+    if isinstance(e, StoreUnavailable):
+        return DatabaseUnavailable(f"the event store is unavailable: {e}")
+    if isinstance(e, EventStoreError):
+        return Unavailable(f"the event store failed: {e}", code="database_error")
+    if isinstance(e, OSError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
+        return DatabaseUnavailable(f"the event store is unavailable: {e}")
+    if isinstance(e, RPCError):
+        if e.status == RPCStatusCode.NOT_FOUND:
+            return NotFound(e.message)
+        if e.status == RPCStatusCode.INVALID_ARGUMENT:
+            return Invalid(f"Temporal refused the request: {e.message}")
+        if e.status in _TEMPORAL_TRANSIENT:
+            return TemporalUnavailable(f"Temporal is unavailable: {e.message or e}")
+        # PERMISSION_DENIED, UNAUTHENTICATED, FAILED_PRECONDITION...: our deployment, not the caller.
+        return Unavailable(f"Temporal refused the request: {e.message}", code="temporal_refused")
+    if isinstance(e, RuntimeError) and "client connect" in str(e):
+        # temporalio raises a bare RuntimeError("Failed client connect: ...") from a lazy client.
+        return TemporalUnavailable(f"cannot connect to Temporal: {e}")
+    return None

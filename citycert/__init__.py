@@ -1,1 +1,0 @@
-"""citycert's edges: settings, the command line, and the embedded runtime."""

@@ -1,0 +1,1 @@
+"""The `citycert` command line (typer)."""

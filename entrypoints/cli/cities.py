@@ -1,0 +1,535 @@
+"""The programme's everyday commands: tokens, cities, reviews, cohort reports, a city's history.
+
+Commands that change data go through the API's own dispatch helpers (app.commands): the same
+Update, the same refusals, the same answer once the events are recorded. Reads come from the
+projections (city_status, review_queue, certifications) or fold the stream (history).
+
+Output: a rich table on a terminal, JSON with --json. Exit codes (citycert/cli_context.py): 0 done,
+1 a service failed (database or Temporal unavailable, a command not confirmed in time), 2 the
+request cannot be done as given -- bad input or setting, an unknown city, or a command the rules
+refuse (ineligible city, conflict of interest, ...), with the rules' own message on stderr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from domain import Level, Phase
+from entrypoints.cli.context import connected, invalid_input, load_settings, open_store, operator_actor, run
+from entrypoints.cli.output import console, emit, fail, print_json, print_table
+
+if TYPE_CHECKING:
+    from app.commands import CommandOutcome
+    from entrypoints.http.models import CityStatus
+
+T = TypeVar("T")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
+CityArg = Annotated[
+    str, typer.Argument(metavar="CITY", help="The city's id, e.g. lakeside", show_default=False)
+]
+
+token_app = typer.Typer(help="API tokens: created once, stored hashed.", no_args_is_help=True)
+city_app = typer.Typer(help="Register cities and see where they stand.", no_args_is_help=True)
+review_app = typer.Typer(
+    help="Decide on a city's evidence as a reviewer: one command, many criteria.", no_args_is_help=True
+)
+cohort_app = typer.Typer(help="Cohorts: what an announcement round says.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root `citycert` app."""
+    app.add_typer(token_app, name="token")
+    app.add_typer(city_app, name="city")
+    app.add_typer(review_app, name="review")
+    app.add_typer(cohort_app, name="cohort")
+    app.command("history")(history)
+
+
+def _checked(build: Callable[[], T], names: dict[str, str] | None = None) -> T:
+    """Build a model from what the user typed; its own checks failing exits 2 saying what is wrong."""
+    try:
+        return build()
+    except ValidationError as e:
+        raise invalid_input(e, names) from None
+
+
+def _city_id(city_id: str) -> str:
+    from app.tokens import CITY_ID
+
+    if not CITY_ID.fullmatch(city_id):
+        raise fail(f"{city_id!r} is not a city id (lower-case letters, digits and '-', 2-63 characters)")
+    return city_id
+
+
+def _cell(value: Any) -> str:
+    """A value as a table shows it: times in UTC to the second, scores as percentages."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float):
+        return f"{value:.1%}"
+    return str(getattr(value, "value", value))
+
+
+# --- tokens ----------------------------------------------------------------------------------------
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help="city, reviewer, committee or operator", show_default=False)],
+    city: Annotated[str | None, typer.Option(help="The city of a city token; a reviewer's home city")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Who holds it; a reviewer token's name is the reviewer id")
+    ] = None,
+) -> None:
+    """Create an API token and print it, alone, on stdout: it is shown once and stored hashed."""
+    from app.tokens import TokenError, create_token
+
+    settings = load_settings()
+
+    async def work() -> str:
+        async with open_store(settings) as store:
+            return await create_token(store, role, city=city, name=name)
+
+    try:
+        secret = run(work)
+    except TokenError as e:
+        raise fail(str(e)) from None
+    typer.echo(secret)
+
+
+# --- cities ----------------------------------------------------------------------------------------
+
+
+def _status_out(status: CityStatus) -> list[tuple[str, str]]:
+    return [
+        ("city", f"{status.id} ({status.name}, {status.country})"),
+        ("phase", status.phase.value),
+        ("level", _cell(status.level)),
+        ("valid until", _cell(status.valid_until)),
+        ("cohort", status.cohort or ""),
+        ("standard", status.standard_version or ""),
+        ("score", _cell(status.score)),
+        ("recommended level", _cell(status.recommended_level)),
+        ("open review items", str(status.open_review_items)),
+        ("events", str(status.version)),
+    ]
+
+
+def _print_fields(title: str, rows: list[tuple[str, str]]) -> None:
+    """A record as a two-column table without a header: field, value."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(title), show_header=False)
+    for name, value in rows:
+        table.add_row(name, Text(value))  # Text: a city's name is data, never rich markup
+    console.print(table)
+
+
+def _print_result(title: str, outcome: CommandOutcome) -> None:
+    from entrypoints.http.models import CityStatus
+
+    rows = [(e.type, ", ".join(f"{k}={v}" for k, v in e.data.items())[:100]) for e in outcome.events]
+    print_table(title, ("event", "data"), rows)
+    _print_fields(f"{outcome.city_id} now", _status_out(CityStatus.from_summary(outcome.summary)))
+
+
+def _command_json(outcome: CommandOutcome) -> Any:
+    from entrypoints.http.commands import command_out
+
+    return command_out(outcome).model_dump(mode="json")
+
+
+@city_app.command("register")
+def city_register(
+    city_id: CityArg,
+    name: Annotated[str, typer.Option(help="The city's name", show_default=False)],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 code, e.g. US", show_default=False)],
+    population: Annotated[int, typer.Option(help="Residents", show_default=False)],
+    as_json: JsonOption = False,
+) -> None:
+    """Register a city and start its workflow (as POST /v1/cities does).
+
+    An ineligible city is refused with the reasons (exit 2) and nothing is recorded. Needs a
+    worker: run it beside `citycert dev`, or point CITYCERT_TEMPORAL_ADDRESS at your cluster.
+    """
+    from domain import CommandRejected, decide
+    from domain import commands as cmd
+    from entrypoints.http.models import RegisterCityBody
+
+    body = _checked(
+        lambda: RegisterCityBody(
+            id=city_id, name=name, country=country.strip().upper(), population=population
+        ),
+        {"id": "ID", "name": "--name", "country": "--country", "population": "--population"},
+    )
+    command = _checked(
+        lambda: cmd.RegisterCity(
+            city_id=body.id, name=body.name, country=body.country, population=body.population
+        )
+    )
+    settings = load_settings()
+
+    async def work() -> CommandOutcome:
+        async with connected(settings) as ctx:
+            # Decide on the stored state first: a refusal needs neither Temporal nor a worker.
+            state = await ctx.store.load_state(command.city_id)
+            try:
+                decide(state, command, now=datetime.now(UTC), policy=settings.policy())
+            except CommandRejected as e:  # IneligibleCity included: the reasons are its message
+                raise fail(str(e)) from None
+            async with ctx.temporal():
+                return await ctx.services().commands.register(command, operator_actor())
+
+    result = run(work)
+    emit(
+        _command_json(result),
+        as_json,
+        lambda: _print_result(f"{command.city_id} registered", result),
+    )
+
+
+_STATUS_SQL = """
+SELECT city_id, version, phase, name, country, level, valid_until, cohort, standard_version, cycle,
+       score, recommended_level, open_review_items, updated_at
+  FROM city_status
+"""
+_ITEMS_SQL = """
+SELECT criterion_id, status, waiting_on, reviewer_id, due_at, escalated FROM review_queue
+ WHERE city_id = $1 ORDER BY criterion_id
+"""
+_LIST_SQL = (
+    _STATUS_SQL
+    + """ WHERE ($1::text IS NULL OR level = $1) AND ($2::text IS NULL OR phase = $2)
+   AND ($3::text IS NULL OR cohort = $3) ORDER BY city_id"""
+)
+
+
+def _status(row: Any) -> CityStatus:
+    from entrypoints.http.models import CityStatus
+
+    return CityStatus(id=row["city_id"], **{k: row[k] for k in row.keys() if k != "city_id"})  # noqa: SIM118
+
+
+@city_app.command("show")
+def city_show(city_id: CityArg, as_json: JsonOption = False) -> None:
+    """Where a city stands: phase, level, validity, score, recommended level, open review items."""
+    _city_id(city_id)
+    settings = load_settings()
+
+    async def work() -> tuple[Any, list[Any]]:
+        async with open_store(settings) as store, store.connection() as conn:
+            row = await conn.fetchrow(_STATUS_SQL + " WHERE city_id = $1", city_id)
+            items = await conn.fetch(_ITEMS_SQL, city_id)
+        return row, items
+
+    row, items = run(work)
+    if row is None:
+        raise fail(f"no city {city_id!r} is registered")
+    status = _status(row)
+    open_items = [dict(item) for item in items]
+
+    def human() -> None:
+        _print_fields(status.id, _status_out(status))
+        if open_items:
+            print_table(
+                "open review items",
+                ("criterion", "status", "waiting on", "reviewer", "due", "escalated"),
+                [
+                    (
+                        i["criterion_id"],
+                        i["status"],
+                        i["waiting_on"],
+                        i["reviewer_id"],
+                        _cell(i["due_at"]),
+                        "yes" if i["escalated"] else "",
+                    )
+                    for i in open_items
+                ],
+            )
+
+    due = [{**i, "due_at": i["due_at"].isoformat() if i["due_at"] else None} for i in open_items]
+    emit({**status.model_dump(mode="json"), "open_items": due}, as_json, human)
+
+
+@city_app.command("list")
+def city_list(
+    level: Annotated[Level | None, typer.Option(help="Only cities holding this level")] = None,
+    phase: Annotated[Phase | None, typer.Option(help="Only cities in this phase")] = None,
+    cohort: Annotated[str | None, typer.Option(help="Only cities of this cohort")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Cities from the city_status projection, by id, optionally filtered."""
+    if cohort is not None and "\x00" in cohort:
+        raise fail("--cohort must not contain NUL characters")
+    settings = load_settings()
+
+    async def work() -> list[Any]:
+        async with open_store(settings) as store, store.connection() as conn:
+            return list(
+                await conn.fetch(
+                    _LIST_SQL, level.value if level else None, phase.value if phase else None, cohort
+                )
+            )
+
+    statuses = [_status(r) for r in run(work)]
+
+    def human() -> None:
+        print_table(
+            f"{len(statuses)} cities",
+            (
+                "id",
+                "name",
+                "country",
+                "phase",
+                "level",
+                "valid until",
+                "cohort",
+                "score",
+                "recommended",
+                "open",
+            ),
+            [
+                (
+                    s.id,
+                    s.name,
+                    s.country,
+                    s.phase.value,
+                    _cell(s.level),
+                    s.valid_until.date().isoformat() if s.valid_until else "",
+                    s.cohort,
+                    _cell(s.score),
+                    _cell(s.recommended_level),
+                    s.open_review_items,
+                )
+                for s in statuses
+            ],
+        )
+
+    emit([s.model_dump(mode="json") for s in statuses], as_json, human)
+
+
+# --- reviews ---------------------------------------------------------------------------------------
+
+ReviewCity = Annotated[
+    str, typer.Argument(metavar="CITY", help="The city whose evidence is reviewed", show_default=False)
+]
+Criteria = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="CRITERION",
+        help="Criterion ids, e.g. 'DM 1' 'DM 2' (quote ids with spaces)",
+        show_default=False,
+    ),
+]
+ReviewerOpt = Annotated[str, typer.Option("--reviewer", help="The reviewer's id", show_default=False)]
+HomeCityOpt = Annotated[
+    str,
+    typer.Option(
+        "--home-city", help="The reviewer's home city, which they may never review", show_default=False
+    ),
+]
+
+
+def _review(
+    decision: str, city: str, criteria: list[str], reviewer: str, home_city: str, note: str, as_json: bool
+) -> None:
+    from activities.names import ActorRef
+    from domain import commands as cmd
+    from entrypoints.http.models import ReviewsBody
+
+    _city_id(city)
+    if not reviewer.strip():
+        raise fail("--reviewer must not be empty")
+    _city_id(home_city)
+    items = [{"criterion_id": c, "decision": decision, "note": note} for c in criteria]
+    body = _checked(lambda: ReviewsBody.model_validate({"items": items}), {"items": "CRITERION"})
+    command: cmd.ReviewEvidence = _checked(
+        lambda: cmd.ReviewEvidence(
+            reviewer_id=reviewer.strip(), reviewer_home_city=home_city, items=list(body.items)
+        ),
+        {"items": "CRITERION", "reviewer_id": "--reviewer", "reviewer_home_city": "--home-city"},
+    )
+    who = ActorRef(role="reviewer", id=command.reviewer_id)
+    settings = load_settings()
+
+    async def work() -> CommandOutcome:
+        async with connected(settings, temporal=True) as ctx:
+            return await ctx.services().commands.give(city, command, who)
+
+    result = run(work)
+    emit(
+        _command_json(result),
+        as_json,
+        lambda: _print_result(f"{city}: {len(criteria)} reviewed by {command.reviewer_id}", result),
+    )
+
+
+@review_app.command("approve")
+def review_approve(
+    city: ReviewCity,
+    criteria: Criteria,
+    reviewer: ReviewerOpt,
+    home_city: HomeCityOpt,
+    note: Annotated[str, typer.Option(help="A note kept with each decision")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Approve the evidence of one or more criteria, in one command."""
+    _review("approve", city, criteria, reviewer, home_city, note, as_json)
+
+
+@review_app.command("reject")
+def review_reject(
+    city: ReviewCity,
+    criteria: Criteria,
+    reviewer: ReviewerOpt,
+    home_city: HomeCityOpt,
+    note: Annotated[str, typer.Option(help="Why, kept with each decision")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Reject the evidence of one or more criteria, in one command."""
+    _review("reject", city, criteria, reviewer, home_city, note, as_json)
+
+
+@review_app.command("clarify")
+def review_clarify(
+    city: ReviewCity,
+    criteria: Criteria,
+    reviewer: ReviewerOpt,
+    home_city: HomeCityOpt,
+    note: Annotated[str, typer.Option(help="What the city must clarify (required)")] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Ask the city to clarify the evidence of one or more criteria (--note says what)."""
+    _review("request_clarification", city, criteria, reviewer, home_city, note, as_json)
+
+
+# --- cohorts ---------------------------------------------------------------------------------------
+
+
+@cohort_app.command("report")
+def cohort_report(
+    cohort: Annotated[
+        str, typer.Argument(metavar="COHORT", help="The cohort, e.g. 2026-spring", show_default=False)
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """The cohort's announcement: new, elevated, sustained, downgraded and not certified cities.
+
+    Markdown by default (ready to paste), JSON with --json.
+    """
+    from app.report import load_cohort_report, render_markdown
+
+    if not cohort.strip() or "\x00" in cohort or len(cohort) > 200:
+        raise fail("the cohort must be 1-200 characters without NUL")
+    settings = load_settings()
+
+    async def work() -> Any:
+        async with open_store(settings) as store:
+            return await load_cohort_report(store, cohort)
+
+    report = run(work)
+    if as_json:
+        print_json(report.model_dump(mode="json"))
+    else:
+        typer.echo(render_markdown(report), nl=False)
+
+
+# --- history ---------------------------------------------------------------------------------------
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise fail(
+            f"--as-of {text!r} is not a date or time; use ISO 8601, "
+            "e.g. 2026-03-01 or 2026-03-01T12:00:00+02:00"
+        ) from None
+    if not 1000 <= moment.year <= 9000:
+        raise fail("--as-of must be between the years 1000 and 9000")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def history(
+    city_id: CityArg,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="A date or time (ISO 8601, UTC unless an offset is given): the events recorded by then "
+            "and the state they fold to",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A city's event timeline and the state it folds to, now or as the store held it --as-of a moment."""
+    from entrypoints.http.models import CityStatus
+    from eventstore import city_stream
+
+    _city_id(city_id)
+    moment = _moment(as_of) if as_of is not None else None
+    settings = load_settings()
+
+    async def work() -> tuple[list[Any], Any, int]:
+        async with open_store(settings) as store:
+            stream = city_stream(city_id)
+            events = await (
+                store.read_stream(stream) if moment is None else store.read_stream_as_of(stream, moment)
+            )
+            state = await store.load_state(city_id, as_of=moment)
+            total = len(events) if moment is None else await store.stream_version(stream)
+        return events, state, total
+
+    events, state, total = run(work)
+    if total == 0:
+        raise fail(f"no city {city_id!r} is registered")
+    timeline = [
+        {
+            "version": e.version,
+            "occurred_at": e.occurred_at.isoformat(),
+            "recorded_at": e.recorded_at.isoformat(),
+            "type": e.type,
+            "actor": f"{e.actor.role}:{e.actor.id}",
+        }
+        for e in events
+    ]
+    data = {
+        "city_id": city_id,
+        "as_of": moment.isoformat() if moment else None,
+        "events": timeline,
+        "state": state.model_dump(mode="json"),
+    }
+
+    def human() -> None:
+        when = f" as of {_cell(moment)} UTC" if moment else ""
+        print_table(
+            f"{city_id}: {len(events)} of {total} events{when}",
+            ("version", "occurred", "recorded", "type", "actor"),
+            [
+                (
+                    e.version,
+                    _cell(e.occurred_at),
+                    _cell(e.recorded_at),
+                    e.type,
+                    f"{e.actor.role}:{e.actor.id}",
+                )
+                for e in events
+            ],
+        )
+        if not events:
+            console.print("nothing was recorded by then")
+            return
+        status = CityStatus.from_summary(state.summary())
+        _print_fields(f"state{when}", _status_out(status))
+
+    emit(data, as_json, human)

@@ -1,0 +1,232 @@
+"""What the data commands of the CLI share: settings, the store, Temporal, and one way to fail.
+
+Every command that touches data reads the same `Settings()` as the worker, the API and `citycert dev`
+(CITYCERT_* variables), so beside a running `citycert dev` they reach its database and Temporal.
+
+Exit codes, the same for every command:
+- 0: done;
+- 1: a problem was found (verify, replay) or a service failed: the database or Temporal is
+  unavailable, or a command was not confirmed in time;
+- 2: the request cannot be done as given: a bad option or argument, a bad setting, an unknown city,
+  or a command the programme's rules refuse now (an ineligible city, a conflict of interest, a
+  review of an item not awaiting one...). The message on stderr says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import socket
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from entrypoints.cli.output import fail
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from activities.names import ActorRef
+    from app.errors import AppError
+    from app.services import Services
+    from eventstore import EventStore
+    from runtime.settings import Settings
+
+T = TypeVar("T")
+
+
+def exit_code(e: AppError) -> int:
+    """The one table from application errors to exit codes; a subclass takes its nearest ancestor's."""
+    from app import errors
+
+    codes: dict[type[AppError], int] = {
+        errors.AppError: 1,
+        errors.Invalid: 2,
+        errors.NotFound: 2,
+        errors.Refused: 2,
+        errors.Unavailable: 1,
+    }
+    return next(codes[kind] for kind in type(e).__mro__ if kind in codes)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad value exits 2 naming the variable."""
+    from runtime.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as e:
+        problems = "; ".join(
+            f"CITYCERT_{str(err['loc'][0]).upper() if err['loc'] else '?'}: {err['msg']}"
+            for err in e.errors(include_url=False)
+        )
+        raise fail(f"invalid setting {problems}") from None
+
+
+def invalid_input(e: ValidationError, names: dict[str, str] | None = None) -> typer.Exit:
+    """A pydantic refusal of what the user typed, with field names as the command spells them."""
+    names = names or {}
+    problems = []
+    for err in e.errors(include_url=False, include_context=False):
+        loc = [str(part) for part in err["loc"]]
+        where = ".".join([names.get(loc[0], loc[0]), *loc[1:]]) if loc else ""
+        message = str(err["msg"]).removeprefix("Value error, ")
+        problems.append(f"{where}: {message}" if where else message)
+    return fail("; ".join(problems))
+
+
+class _Stderr:
+    """sys.stderr as it is when a line is written (test runners swap it per invocation)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
+_logging_configured = False
+
+
+def quiet_logging() -> None:
+    """Warnings and errors only, on stderr: stdout carries the command's answer (a token, JSON)."""
+    global _logging_configured
+    if _logging_configured:
+        return
+    from runtime.logging import configure_logging
+
+    configure_logging("WARNING", stream=_Stderr(), forward_temporal_core=False)  # type: ignore[arg-type]
+    _logging_configured = True
+
+
+def run(work: Callable[[], Awaitable[T]]) -> T:
+    """Run a command's async body; infrastructure failures exit 1 with one line, not a traceback."""
+    quiet_logging()
+    with failures_as_exits():
+        return asyncio.run(_call(work))
+
+
+async def _call(work: Callable[[], Awaitable[T]]) -> T:
+    return await work()
+
+
+@contextmanager
+def failures_as_exits() -> Iterator[None]:
+    from app.errors import translate
+    from runtime.embedded_temporal import TemporalStartError
+    from runtime.temporal import SearchAttributeError
+
+    try:
+        yield
+    except (TemporalStartError, SearchAttributeError) as e:
+        raise fail(str(e), 1) from None
+    except TimeoutError as e:
+        raise fail(f"could not reach a service: {e}", 1) from None
+    except Exception as e:
+        translated = translate(e)  # None: a bug (or typer's own Exit), raised as it is
+        if translated is None:
+            raise
+        raise fail(translated.message, exit_code(translated)) from None
+
+
+@asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[EventStore]:
+    """The event store of these settings (the embedded server when no URL is set), migrated."""
+    from eventstore import EventStore, StoreUnavailable
+    from runtime.embedded_postgres import ensure_database
+
+    try:
+        dsn = await ensure_database(settings)
+    except (OSError, RuntimeError) as e:
+        raise StoreUnavailable(f"cannot start the embedded PostgreSQL: {e}") from e
+    store = await EventStore.connect(dsn, min_size=1, max_size=4, notify=False)
+    try:
+        await store.migrate()
+        yield store
+    finally:
+        await store.close()
+
+
+def temporal_reachable(settings: Settings) -> bool:
+    """False only when no address is set and no embedded dev server listens on its port."""
+    if settings.temporal_address is not None:
+        return True
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", settings.temporal_port)) == 0
+
+
+@asynccontextmanager
+async def open_temporal(settings: Settings, *, need_worker: bool) -> AsyncIterator[Client]:
+    """A client for these settings.
+
+    With no CITYCERT_TEMPORAL_ADDRESS, the embedded dev server of `citycert dev`. A command that
+    needs a worker (it sends commands, or queries workflows) refuses to start that server itself:
+    with no server running there is no worker either, and it would only wait for its timeout.
+    """
+    from runtime.temporal import temporal_connection
+
+    if need_worker and not temporal_reachable(settings):
+        raise fail(
+            f"no Temporal server runs on 127.0.0.1:{settings.temporal_port}: start `citycert dev` "
+            "(or set CITYCERT_TEMPORAL_ADDRESS to your cluster) first",
+            1,
+        )
+    # Registering search attributes is the worker's job (it needs operator rights on a cluster).
+    async with temporal_connection(settings, register_search_attributes=False) as client:
+        yield client
+
+
+def operator_actor() -> ActorRef:
+    """Who the events of an operator's CLI command name: `cli:<login>`."""
+    from activities.names import ActorRef
+
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):
+        login = "unknown"
+    return ActorRef(role="operator", id=f"cli:{login}")
+
+
+@dataclass
+class Connected:
+    settings: Settings
+    store: EventStore
+    client: Client | None = None
+
+    @asynccontextmanager
+    async def temporal(self) -> AsyncIterator[Client]:
+        """Connect to Temporal for this block (a command that found the request good)."""
+        async with open_temporal(self.settings, need_worker=True) as client:
+            self.client = client
+            try:
+                yield client
+            finally:
+                self.client = None
+
+    def services(self) -> Services:
+        """The application's services over these connections."""
+        from app.services import build_services
+
+        assert self.client is not None, "this command opened no Temporal client"
+        return build_services(self.settings, self.store, self.client)
+
+
+@asynccontextmanager
+async def connected(settings: Settings, *, temporal: bool = False) -> AsyncIterator[Connected]:
+    """The store, and with `temporal` a client that can reach a worker (or later: ctx.temporal())."""
+    async with open_store(settings) as store:
+        ctx = Connected(settings, store)
+        if not temporal:
+            yield ctx
+            return
+        async with ctx.temporal():
+            yield ctx

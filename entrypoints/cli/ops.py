@@ -1,0 +1,490 @@
+"""Operators' tools: replay workflow histories against today's code, rebuild and verify projections.
+
+- `citycert replay` fetches the histories of the city workflows from Temporal (or reads JSON files
+  with --histories) and replays them with the worker's own sandbox runner and pydantic converter.
+  A history that today's code cannot replay is a change that would break running workflows: guard
+  it with workflow.patched() before deploying.
+- `citycert projections rebuild` folds the whole log into fresh projection tables.
+- `citycert verify` checks the store (hash chains, version gaps, projections against a fresh fold)
+  and that every running city workflow holds the state its stream folds to.
+
+replay and verify exit 1 when they find a problem, 2 on bad input (cli_context.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from entrypoints.cli.context import load_settings, open_store, open_temporal, run, temporal_reachable
+from entrypoints.cli.output import console, emit, errors, fail, print_table
+
+if TYPE_CHECKING:
+    from temporalio.client import Client, WorkflowExecution, WorkflowHistory
+
+    from eventstore import EventStore, VerifyReport
+    from runtime.settings import Settings
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
+
+CITY_WORKFLOWS = "WorkflowType = 'CityCertification'"
+QUERY_TIMEOUT = timedelta(seconds=10)
+STATE_CHECKS = 3  # a state that differs is read again: a query may land between record and fold
+PARALLEL_QUERIES = 8
+
+projections_app = typer.Typer(help="The read models folded from the event log.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root `citycert` app."""
+    app.command("replay")(replay)
+    app.command("verify")(verify)
+    app.add_typer(projections_app, name="projections")
+
+
+@contextmanager
+def progress() -> Iterator[Progress]:
+    """A progress bar on stderr while a terminal watches; nothing otherwise (stdout stays clean)."""
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+        disable=not errors.is_terminal,
+    )
+    with bar:
+        yield bar
+
+
+def _city_ids(cities: Sequence[str]) -> list[str]:
+    from app.tokens import CITY_ID
+
+    bad = [c for c in cities if not CITY_ID.fullmatch(c)]
+    if bad:
+        raise fail(f"not city ids: {', '.join(map(repr, bad))}")
+    return list(dict.fromkeys(cities))
+
+
+# --- replay ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Replayed:
+    source: str  # the file, or "workflow_id run_id"
+    workflow_id: str
+    run_id: str | None
+    failure: str | None = None  # what went wrong, in a line
+    detail: str | None = None  # the whole error as the SDK gave it
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+@dataclass
+class _Source:
+    """Where histories come from: files read up front, or executions listed from Temporal."""
+
+    labels: list[str]
+    histories: AsyncIterator[WorkflowHistory]
+    unreadable: list[Replayed] = field(default_factory=list)
+
+
+def _from_files(folder: Path, cities: list[str]) -> _Source:
+    from temporalio.client import WorkflowHistory
+
+    if not folder.is_dir():
+        raise fail(f"--histories {str(folder)!r} is not a directory")
+    paths = sorted(folder.glob("*.json"))
+    if cities:
+        # Files are named after their city, as tests/histories does: <city>-run<N>.json.
+        paths = [p for p in paths if any(p.stem == c or p.stem.startswith(f"{c}-") for c in cities)]
+    if not paths:
+        raise fail(f"no histories (*.json) to replay in {str(folder)!r}")
+    loaded: list[tuple[str, WorkflowHistory]] = []
+    unreadable = []
+    for path in paths:
+        try:
+            loaded.append((str(path), WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            unreadable.append(Replayed(str(path), path.stem, None, f"unreadable history: {e}"))
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        for _, history in loaded:
+            yield history
+
+    return _Source([label for label, _ in loaded], histories(), unreadable)
+
+
+def _visibility_query(cities: list[str], query: str | None) -> str:
+    where = CITY_WORKFLOWS
+    if cities:
+        where += f" AND WorkflowId IN ({', '.join(repr(f'city-{c}') for c in cities)})"
+    if query:
+        where += f" AND ({query})"
+    return where
+
+
+async def _executions(client: Client, query: str) -> list[WorkflowExecution]:
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        return [execution async for execution in client.list_workflows(query)]
+    except RPCError as e:
+        if e.status == RPCStatusCode.INVALID_ARGUMENT:
+            raise fail(f"Temporal refused the visibility query {query!r}: {e.message}") from None
+        raise
+
+
+def _from_temporal(client: Client, executions: list[WorkflowExecution]) -> _Source:
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        for execution in executions:
+            yield await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
+
+    return _Source([f"{e.id} {e.run_id}" for e in executions], histories())
+
+
+async def _replay(source: _Source) -> list[Replayed]:
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.worker import Replayer
+
+    from workflows import WORKFLOWS
+    from workflows.sandbox import workflow_runner
+
+    replayer = Replayer(
+        workflows=WORKFLOWS,
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+        runtime=_quiet_runtime(),
+    )
+    results = list(source.unreadable)
+    with progress() as bar:
+        task = bar.add_task("replaying histories", total=len(source.labels))
+        async with replayer.workflow_replay_iterator(source.histories) as replayed:
+            labels = iter(source.labels)
+            async for result in replayed:
+                failure = result.replay_failure
+                outcome = Replayed(next(labels), result.history.workflow_id, result.history.run_id)
+                if failure is not None:
+                    outcome.detail = f"{type(failure).__name__}: {failure}"
+                    outcome.failure = _headline(outcome.detail)
+                results.append(outcome)
+                bar.advance(task)
+    return results
+
+
+# The SDK Core wraps the reason in a Rust debug dump: `Failure { message: "[TMPRL1100] ...", ...}`.
+_CORE_MESSAGE = re.compile(r'message: "((?:[^"\\]|\\.)*)"')
+
+
+def _headline(detail: str) -> str:
+    found = _CORE_MESSAGE.search(detail)
+    return found.group(1).replace('\\"', '"') if found else detail
+
+
+def _quiet_runtime() -> Any:
+    """A runtime for the Replayer whose Core logs go to stdlib logging (stderr), errors only: the
+    Core warns on stdout about each failing history, which we report ourselves, and stdout must
+    stay JSON with --json."""
+    import logging
+
+    from temporalio.runtime import (
+        LogForwardingConfig,
+        LoggingConfig,
+        Runtime,
+        TelemetryConfig,
+        TelemetryFilter,
+    )
+
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"),
+                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+            )
+        )
+    )
+
+
+def replay(
+    cities: Annotated[
+        list[str] | None,
+        typer.Option("--city", help="Only this city's workflows (repeat for several)", show_default=False),
+    ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option(
+            help="A Temporal visibility query to narrow the workflows, e.g. \"CertPhase = 'review'\"",
+            show_default=False,
+        ),
+    ] = None,
+    histories: Annotated[
+        Path | None,
+        typer.Option(
+            help="Replay the JSON histories in this folder (e.g. tests/histories) instead of Temporal's",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Replay city workflow histories against this code; report every non-determinism (exit 1).
+
+    By default every run (closed ones included) of every city workflow Temporal holds, or those of
+    --city / --query. With --histories, the files of a folder; --city then picks <city>-*.json.
+    """
+    if histories is not None and query is not None:
+        raise fail("--query selects workflows in Temporal; it cannot be used with --histories")
+    city_ids = _city_ids(cities or [])
+
+    async def work() -> list[Replayed]:
+        if histories is not None:
+            return await _replay(_from_files(histories, city_ids))
+        settings = load_settings()
+        async with open_temporal(settings, need_worker=False) as client:
+            executions = await _executions(client, _visibility_query(city_ids, query))
+            return await _replay(_from_temporal(client, executions))
+
+    results = run(work)
+    failed = [r for r in results if not r.ok]
+
+    def human() -> None:
+        if failed:
+            print_table(
+                f"{len(failed)} of {len(results)} histories do not replay",
+                ("history", "failure"),
+                [(r.source, r.failure) for r in failed],
+            )
+        if not results:
+            errors.print("no city workflow histories matched: nothing replayed")
+        console.print(f"{len(results) - len(failed)} of {len(results)} histories replay with this code")
+
+    emit(
+        {"ok": not failed, "replayed": len(results), "results": [{**asdict(r), "ok": r.ok} for r in results]},
+        as_json,
+        human,
+    )
+    if failed:
+        raise typer.Exit(1)
+
+
+# --- projections -----------------------------------------------------------------------------------
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(as_json: JsonOption = False) -> None:
+    """Rebuild city_status, certifications and review_queue from the log, in one transaction.
+
+    Appends wait while it runs (they are held back, not refused).
+    """
+    settings = load_settings()
+
+    async def work() -> Any:
+        async with open_store(settings) as store:
+            with progress() as bar:
+                bar.add_task("rebuilding projections from the log", total=None)
+                return await store.rebuild_projections()
+
+    report = run(work)
+    data = {
+        "streams": report.streams,
+        "events": report.events,
+        "seconds": round(report.seconds, 3),
+        "events_per_second": round(report.events_per_second),
+    }
+    emit(
+        data,
+        as_json,
+        lambda: console.print(
+            f"rebuilt the projections of {report.streams} cities from {report.events} events "
+            f"in {report.seconds:.2f} s ({report.events_per_second:,.0f} events/s)"
+        ),
+    )
+
+
+# --- verify ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkflowCheck:
+    checked: int = 0
+    skipped: bool = False
+    mismatches: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.mismatches or self.problems)
+
+
+def _differences(a: Any, b: Any) -> list[str]:
+    """Top-level fields of two CityStates that differ."""
+    return [name for name in type(a).model_fields if getattr(a, name) != getattr(b, name)]
+
+
+async def _unpolled_queues(client: Client, queues: set[str]) -> list[str]:
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    idle = []
+    for queue in sorted(queues):
+        response = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=client.namespace,
+                task_queue=TaskQueue(name=queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            ),
+            retry=True,
+            timeout=QUERY_TIMEOUT,
+        )
+        if not response.pollers:
+            idle.append(queue)
+    return idle
+
+
+async def _check_one(
+    client: Client, store: EventStore, execution: WorkflowExecution, check: WorkflowCheck
+) -> None:
+    from temporalio.client import WorkflowQueryFailedError
+    from temporalio.service import RPCError
+
+    from eventstore import city_id_of
+    from workflows.city import CityCertificationWorkflow
+
+    city_id = city_id_of(execution.id) or execution.id
+    handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+    for attempt in range(STATE_CHECKS):
+        try:
+            held = await handle.query(CityCertificationWorkflow.current_state, rpc_timeout=QUERY_TIMEOUT)
+        except (RPCError, WorkflowQueryFailedError) as e:
+            check.problems.append(f"{execution.id}: the workflow did not answer its state query: {e}")
+            return
+        stored = await store.load_state(city_id)
+        if held == stored:
+            return
+        if attempt + 1 < STATE_CHECKS:
+            await asyncio.sleep(0.3)
+    detail = f"workflow at v{held.version}, stream at v{stored.version}"
+    differing = _differences(held, stored)
+    if differing:
+        detail += f"; differs in {', '.join(differing)}"
+    check.mismatches.append(
+        {"city_id": city_id, "workflow_id": execution.id, "run_id": execution.run_id, "detail": detail}
+    )
+
+
+async def _check_workflows(settings: Settings, store: EventStore) -> WorkflowCheck:
+    check = WorkflowCheck()
+    async with open_temporal(settings, need_worker=True) as client:
+        running = await _executions(client, f"{CITY_WORKFLOWS} AND ExecutionStatus = 'Running'")
+        idle = await _unpolled_queues(client, {e.task_queue for e in running})
+        if idle:
+            waiting = sum(1 for e in running if e.task_queue in idle)
+            check.problems.append(
+                f"no worker polls task queue(s) {', '.join(idle)}: the state of {waiting} running "
+                "workflow(s) was not compared (start `citycert worker`)"
+            )
+            running = [e for e in running if e.task_queue not in idle]
+        limit = asyncio.Semaphore(PARALLEL_QUERIES)
+        with progress() as bar:
+            task = bar.add_task("comparing workflow states with the store", total=len(running))
+
+            async def one(execution: WorkflowExecution) -> None:
+                async with limit:
+                    await _check_one(client, store, execution, check)
+                    check.checked += 1
+                    bar.advance(task)
+
+            await asyncio.gather(*(one(e) for e in running))
+    check.mismatches.sort(key=lambda m: m["workflow_id"])
+    return check
+
+
+def _store_json(report: VerifyReport) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "streams": report.streams,
+        "events": report.events,
+        "broken_chains": [asdict(p) for p in report.broken_chains],
+        "version_gaps": [asdict(p) for p in report.version_gaps],
+        "unreadable": [asdict(p) for p in report.unreadable],
+        "projection_mismatches": [{**asdict(m), "key": list(m.key)} for m in report.projection_mismatches],
+    }
+
+
+def verify(
+    skip_workflows: Annotated[
+        bool,
+        typer.Option(
+            "--skip-workflows", help="Check the store only, not the running workflows' states (no Temporal)"
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Check the event store and that every running city workflow agrees with it.
+
+    Hash chains, version gaps and projection rows, then each running city workflow's state against
+    the fold of its stream. Exit 1 on any problem.
+    """
+    settings = load_settings()
+    if not skip_workflows and not temporal_reachable(settings):
+        raise fail(
+            f"no Temporal server runs on 127.0.0.1:{settings.temporal_port}: start `citycert dev`, set "
+            "CITYCERT_TEMPORAL_ADDRESS, or check the store alone with --skip-workflows",
+            1,
+        )
+
+    async def work() -> tuple[VerifyReport, WorkflowCheck]:
+        async with open_store(settings) as store:
+            with progress() as bar:
+                bar.add_task("verifying hash chains and projections", total=None)
+                report = await store.verify()
+            check = WorkflowCheck(skipped=True) if skip_workflows else await _check_workflows(settings, store)
+        return report, check
+
+    report, check = run(work)
+    ok = report.ok and check.ok
+
+    def human() -> None:
+        for line in report.lines():
+            console.print(line, highlight=False, markup=False)
+        if check.skipped:
+            console.print("workflows: not checked (--skip-workflows)")
+        else:
+            console.print(f"workflows: {check.checked} running city workflows compared with the store")
+        for problem in check.problems:
+            console.print(f"workflow problem: {problem}", highlight=False, markup=False)
+        if check.mismatches:
+            print_table(
+                "workflow state differs from the store",
+                ("workflow", "detail"),
+                [(m["workflow_id"], m["detail"]) for m in check.mismatches],
+            )
+        console.print("OK" if ok else "PROBLEMS FOUND")
+
+    emit(
+        {"ok": ok, "store": _store_json(report), "workflows": {**asdict(check), "ok": check.ok}},
+        as_json,
+        human,
+    )
+    if not ok:
+        raise typer.Exit(1)

@@ -1,0 +1,1 @@
+"""`citycert dev`: the whole system in one process tree, with a demo cohort."""

@@ -1,0 +1,428 @@
+"""The demo cohort: a dozen fictional cities, each left in a different place on the path.
+
+`seed_demo` drives every city through the real workflows, one Update per command exactly as the
+API gives them (app.commands), so the store holds real events, the projections real rows and
+Temporal real workflows. Nothing is written around the workflows.
+
+Where a city must get past a deadline to reach its place (the appeal window before an award),
+its workflow runs with a policy whose appeal window is a couple of seconds; every other timing is
+the programme's. A workflow keeps its policy for life, so these cities keep that short appeal
+window in later cycles too. The lapsed city imports a certification that ends a few seconds
+after the import: its own validity timer lapses it. Seeding takes a few seconds (the timers run
+in parallel); it needs a worker polling the task queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+from temporalio.client import Client
+
+from activities.names import ActorRef
+from app.commands import CommandService, workflow_id
+from app.services import build_services
+from domain import CityState, Level, Phase, ProgrammePolicy
+from domain import commands as cmd
+from domain.events import Document
+from domain.standard import get_standard
+from eventstore import EventStore
+from runtime.settings import Settings
+from workflows.city import CityCertificationWorkflow
+
+log = structlog.get_logger(__name__)
+
+STANDARD = "wwc-2022"
+COHORT = "2026-spring"  # the round most demo cities were decided in: see its cohort report
+EARLIER_COHORT = "2025-fall"
+NEXT_COHORT = "2026-fall"
+MARKER_FILENAME = "demo-seeded.json"
+SHORT_APPEAL_WINDOW = timedelta(seconds=2)
+LAPSE_AFTER = timedelta(seconds=3)
+TIMER_WAIT = 60.0  # seconds to wait for a city's own timer before giving up
+HALT_WAIT = 35.0  # seconds the other cities get to stop after a failure (a command times out at 30)
+
+OPERATOR = ActorRef(role="operator", id="demo-seed")
+COMMITTEE = ActorRef(role="committee", id="chair")
+REVIEWER = ActorRef(role="reviewer", id="rev-ana")
+REVIEWER_HOME_CITY = "riverton"
+
+
+def _criteria() -> list[str]:
+    return [c.id for c in get_standard(STANDARD).criteria]
+
+
+@dataclass(frozen=True)
+class DemoCity:
+    id: str
+    name: str
+    country: str
+    population: int
+    story: str  # where the seed leaves it, in a few words
+
+
+CITIES: tuple[DemoCity, ...] = (
+    DemoCity("ashbury", "Ashbury", "US", 96_000, "certified Silver"),
+    DemoCity("brightwater", "Brightwater", "CA", 240_000, "certified Gold after a site visit"),
+    DemoCity("cedar-hollow", "Cedar Hollow", "US", 410_000, "certified Platinum"),
+    DemoCity("dunmere", "Dunmere", "US", 150_000, "elevated from Silver to Gold over two cycles"),
+    DemoCity("kestrel-bay", "Kestrel Bay", "CA", 130_000, "imported Gold, re-certified Gold"),
+    DemoCity("glenmoor", "Glenmoor", "US", 72_000, "not certified, on the Honor Roll"),
+    DemoCity("fernvale", "Fernvale", "US", 58_000, "imported Silver that lapsed"),
+    DemoCity("valle-claro", "Valle Claro", "MX", 320_000, "in review with open clarifications"),
+    DemoCity("puerto-lumen", "Puerto Lumen", "CO", 210_000, "submitting evidence"),
+    DemoCity("harrow-point", "Harrow Point", "US", 45_000, "registered with a data snapshot"),
+    DemoCity("santa-brisa", "Santa Brisa", "CL", 175_000, "appealing a Silver decision"),
+    DemoCity("quarry-hill", "Quarry Hill", "US", 88_000, "site visit scheduled"),
+)
+
+
+@dataclass
+class SeedReport:
+    seeded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # already in the store: left as they are
+
+    @property
+    def cities(self) -> int:
+        return len(self.seeded) + len(self.skipped)
+
+
+# --- the marker: seeding happens once per data directory ---------------------------------------
+
+
+def marker_path(settings: Settings) -> Path:
+    return settings.data_dir / MARKER_FILENAME
+
+
+def already_seeded(settings: Settings) -> bool:
+    return marker_path(settings).is_file()
+
+
+def mark_seeded(settings: Settings, report: SeedReport) -> None:
+    body = {
+        "seeded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seeded": report.seeded,
+        "skipped": report.skipped,
+    }
+    path = marker_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(body, indent=2) + "\n")
+
+
+# --- driving one city ---------------------------------------------------------------------------
+
+
+class SeedStopped(Exception):
+    """Seeding was asked to stop (Ctrl-C, or another city failed) and did, between two commands."""
+
+
+class _City:
+    """Gives one demo city its commands through app.commands, under its own policy."""
+
+    def __init__(self, commands: CommandService, city: DemoCity, halt: asyncio.Event) -> None:
+        self.commands = commands
+        self.city = city
+        self.halt = halt
+        self.staff = ActorRef(role="city", id=f"staff-{city.id}")
+
+    async def register(self) -> None:
+        self.check()
+        c = self.city
+        command = cmd.RegisterCity(city_id=c.id, name=c.name, country=c.country, population=c.population)
+        await self.commands.register(command, OPERATOR)
+
+    def check(self) -> None:
+        # Stop between commands, never inside one: an Update cancelled in flight may still be
+        # applied, and its client task would end with an error nobody reads.
+        if self.halt.is_set():
+            raise SeedStopped(self.city.id)
+
+    async def do(self, command: cmd.Command, who: ActorRef | None = None) -> None:
+        self.check()
+        await self.commands.give(self.city.id, command, who or self.staff)
+
+    async def snapshot(self, met: Sequence[str], partly: Sequence[str] = ()) -> None:
+        answers: dict[str, Any] = dict.fromkeys(_criteria(), "not_met")
+        answers.update(dict.fromkeys(partly, "partly"))
+        answers.update(dict.fromkeys(met, "met"))
+        await self.do(cmd.TakeDataSnapshot(standard_version=STANDARD, answers=answers))
+
+    async def apply(self, cohort: str) -> None:
+        await self.do(cmd.ApplyForCertification(cohort=cohort, standard_version=STANDARD))
+
+    async def submit(self, ids: Sequence[str]) -> None:
+        items = [
+            cmd.EvidenceItem(
+                criterion_id=cid,
+                documents=[
+                    Document(
+                        title=f"{cid} evidence pack",
+                        url=f"https://example.org/{self.city.id}/{cid.replace(' ', '-').lower()}.pdf",
+                    )
+                ],
+                narrative=f"How {self.city.name} meets {cid}.",
+            )
+            for cid in ids
+        ]
+        await self.do(cmd.SubmitEvidence(items=items))
+
+    async def review(self, approve: Sequence[str], ask: dict[str, str] | None = None) -> None:
+        items = [cmd.ReviewItem(criterion_id=cid, decision=cmd.Verdict.APPROVE) for cid in approve]
+        items += [
+            cmd.ReviewItem(criterion_id=cid, decision=cmd.Verdict.REQUEST_CLARIFICATION, note=question)
+            for cid, question in (ask or {}).items()
+        ]
+        command = cmd.ReviewEvidence(
+            reviewer_id=REVIEWER.id, reviewer_home_city=REVIEWER_HOME_CITY, items=items
+        )
+        await self.do(command, REVIEWER)
+
+    async def to_committee(self, cohort: str, n_criteria: int, *, visit: bool = False) -> None:
+        """Apply, submit and get approved the first n criteria, close, then hold or waive the visit."""
+        ids = _criteria()[:n_criteria]
+        await self.apply(cohort)
+        await self.submit(ids)
+        await self.review(ids)
+        await self.do(cmd.CloseEvidenceSubmission())
+        if visit:
+            today = datetime.now(UTC).date()
+            await self.do(cmd.ScheduleSiteVisit(visit_date=today), COMMITTEE)
+            findings = "Practices confirmed with the data team and two departments."
+            await self.do(cmd.CompleteSiteVisit(findings=findings), COMMITTEE)
+        else:
+            await self.do(cmd.WaiveSiteVisit(reason="Virtual review of the evidence packs."), COMMITTEE)
+
+    async def decide(self, level: str | None, rationale: str) -> None:
+        await self.do(cmd.DecideLevel.model_validate({"level": level, "rationale": rationale}), COMMITTEE)
+
+    async def until(self, done: Callable[[CityState], bool], what: str) -> CityState:
+        """Wait for the city's own timer (appeal window, validity) to record its events.
+
+        Asks the workflow, not the store: the store has a timer's events a moment before the
+        workflow has folded them, and a command sent in that moment is judged on the old state."""
+        handle = self.commands.client.get_workflow_handle(workflow_id(self.city.id))
+        deadline = time.monotonic() + TIMER_WAIT
+        while True:
+            self.check()
+            state = await handle.query(CityCertificationWorkflow.current_state)
+            if done(state):
+                return state
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.city.id}: not {what} after {TIMER_WAIT:g} s (phase {state.phase})")
+            await asyncio.sleep(0.2)
+
+    async def certified(self, cohort: str, n_criteria: int, level: str, *, visit: bool = False) -> None:
+        """One whole cycle: to the committee, a decision, and the (short) appeal window closing."""
+        cycles = (await self.commands.store.load_state(self.city.id)).cycles_started
+        await self.to_committee(cohort, n_criteria, visit=visit)
+        await self.decide(level, f"Meets the {level.capitalize()} bar.")
+        await self.until(
+            lambda s: s.phase is Phase.CERTIFIED and s.cycles_started == cycles + 1 and s.cycle is None,
+            "certified",
+        )
+
+
+# --- the stories --------------------------------------------------------------------------------
+
+
+async def _ashbury(c: _City) -> None:
+    await c.snapshot(_criteria()[:24])
+    await c.certified(COHORT, 24, "silver")
+
+
+async def _brightwater(c: _City) -> None:
+    await c.certified(COHORT, 32, "gold", visit=True)
+
+
+async def _cedar_hollow(c: _City) -> None:
+    await c.snapshot(_criteria()[:38], partly=_criteria()[38:41])
+    await c.certified(COHORT, 40, "platinum")
+
+
+async def _dunmere(c: _City) -> None:
+    await c.certified(EARLIER_COHORT, 25, "silver")
+    await c.certified(COHORT, 33, "gold")
+
+
+async def _kestrel_bay(c: _City) -> None:
+    now = datetime.now(UTC)
+    await c.do(
+        cmd.ImportCertification(
+            level=Level.GOLD,
+            cohort="2023-spring",
+            standard_version=STANDARD,
+            valid_from=datetime(2023, 6, 1, tzinfo=UTC),
+            valid_until=now + timedelta(days=150),
+        ),
+        OPERATOR,
+    )
+    await c.certified(COHORT, 32, "gold")
+
+
+async def _glenmoor(c: _City) -> None:
+    # 21 of 43 points: just under the Silver bar (51 %), within the Honor Roll margin.
+    await c.to_committee(COHORT, 21)
+    await c.decide(None, "Close to Silver: budgeting, contracting and evaluation practices still to come.")
+    await c.until(lambda s: s.phase is Phase.REGISTERED and s.cycle is None, "closed")
+
+
+async def _fernvale(c: _City) -> None:
+    now = datetime.now(UTC)
+    await c.do(
+        cmd.ImportCertification(
+            level=Level.SILVER,
+            cohort="2023-spring",
+            standard_version=STANDARD,
+            valid_from=datetime(2023, 6, 1, tzinfo=UTC),
+            valid_until=now + LAPSE_AFTER,
+        ),
+        OPERATOR,
+    )
+    await c.until(lambda s: s.certification is None and s.phase is Phase.REGISTERED, "lapsed")
+
+
+async def _valle_claro(c: _City) -> None:
+    ids = _criteria()[:28]
+    await c.apply(NEXT_COHORT)
+    await c.submit(ids)
+    questions = {
+        ids[2]: "Which departments does the data inventory cover, and when was it last updated?",
+        ids[5]: "Please attach the minutes of the last two governance meetings.",
+    }
+    await c.review([cid for cid in ids if cid not in questions], ask=questions)
+    await c.do(cmd.CloseEvidenceSubmission())
+
+
+async def _puerto_lumen(c: _City) -> None:
+    ids = _criteria()[:26]
+    await c.snapshot(ids)
+    await c.apply(NEXT_COHORT)
+    await c.submit(ids[:18])
+    await c.review(ids[:10])
+
+
+async def _harrow_point(c: _City) -> None:
+    await c.snapshot(_criteria()[:16], partly=_criteria()[16:22])
+
+
+async def _santa_brisa(c: _City) -> None:
+    # Its appeal window (30 days at least, see policy_for) is open when the appeal is filed.
+    await c.to_committee(COHORT, 29)
+    await c.decide("silver", "29 of 43 points (67 %): just under the Gold bar of 68 %.")
+    await c.do(
+        cmd.FileAppeal(grounds="RDC 5 is met: the outcomes-based procurement policy was adopted in March.")
+    )
+
+
+async def _quarry_hill(c: _City) -> None:
+    ids = _criteria()[:30]
+    await c.apply(NEXT_COHORT)
+    await c.submit(ids)
+    await c.review(ids)
+    await c.do(cmd.CloseEvidenceSubmission())
+    visit = datetime.now(UTC).date() + timedelta(days=14)
+    await c.do(cmd.ScheduleSiteVisit(visit_date=visit), COMMITTEE)
+
+
+_STORIES: dict[str, Callable[[_City], Awaitable[None]]] = {
+    "ashbury": _ashbury,
+    "brightwater": _brightwater,
+    "cedar-hollow": _cedar_hollow,
+    "dunmere": _dunmere,
+    "kestrel-bay": _kestrel_bay,
+    "glenmoor": _glenmoor,
+    "fernvale": _fernvale,
+    "valle-claro": _valle_claro,
+    "puerto-lumen": _puerto_lumen,
+    "harrow-point": _harrow_point,
+    "santa-brisa": _santa_brisa,
+    "quarry-hill": _quarry_hill,
+}
+# Cities that must get past an appeal window during the seed, and one that must stay inside it.
+_SHORT_APPEAL = frozenset({"ashbury", "brightwater", "cedar-hollow", "dunmere", "kestrel-bay", "glenmoor"})
+_OPEN_APPEAL = frozenset({"santa-brisa"})
+
+
+def policy_for(city_id: str, base: ProgrammePolicy) -> ProgrammePolicy:
+    """The programme's policy (from settings), with a seconds-long appeal window for cities the
+    seed must award, and at least the default 30 days for the city that files an appeal (however
+    short the settings make it, e.g. for tests)."""
+    if city_id in _SHORT_APPEAL:
+        return base.model_copy(update={"appeal_window": SHORT_APPEAL_WINDOW})
+    if city_id in _OPEN_APPEAL:
+        window = max(base.appeal_window, ProgrammePolicy().appeal_window)
+        return base.model_copy(update={"appeal_window": window})
+    return base
+
+
+async def seed_demo(
+    store: EventStore,
+    client: Client,
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    cities: Sequence[DemoCity] = CITIES,
+) -> SeedReport:
+    """Seed every demo city not yet in the store, all at once; raises the first city's failure,
+    or SeedStopped once `stop` is set (each city stops before its next command).
+
+    A city already in the store (an earlier seed, or the operator's own city of that id) is left
+    alone, so running this again is harmless; a city stopped half-way stays where it got to.
+    """
+    commands = build_services(settings, store, client).commands
+    report = SeedReport()
+    halt = asyncio.Event()
+
+    async def one(city: DemoCity) -> None:
+        if (await store.load_state(city.id)).version > 0:
+            report.skipped.append(city.id)
+            return
+        driver = _City(commands.with_policy(policy_for(city.id, commands.policy)), city, halt)
+        await driver.register()
+        await _STORIES[city.id](driver)
+        report.seeded.append(city.id)
+        log.info("demo.city_seeded", city_id=city.id, story=city.story)
+
+    async def relay_stop() -> None:
+        if stop is not None:
+            await stop.wait()
+            halt.set()
+
+    started = time.monotonic()
+    relay = asyncio.create_task(relay_stop())
+    try:
+        await _run_together([one(city) for city in cities], halt)
+    finally:
+        relay.cancel()
+    report.seeded.sort()
+    report.skipped.sort()
+    log.info(
+        "demo.seeded",
+        seeded=len(report.seeded),
+        skipped=len(report.skipped),
+        seconds=round(time.monotonic() - started, 1),
+    )
+    return report
+
+
+async def _run_together(jobs: Sequence[Coroutine[Any, Any, None]], halt: asyncio.Event) -> None:
+    """Run the jobs together. On the first failure (or our cancellation) the others are halted
+    and given time to stop between two commands; then the failure is raised."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        for done in asyncio.as_completed(tasks):
+            await done
+    except BaseException:
+        halt.set()
+        _, pending = await asyncio.wait(tasks, timeout=HALT_WAIT)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

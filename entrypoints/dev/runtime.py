@@ -1,0 +1,690 @@
+"""The local runtime behind `citycert dev` and `citycert api`.
+
+`run_dev` starts, in order: PostgreSQL (the embedded server under data_dir, or
+CITYCERT_DATABASE_URL), the Temporal dev server with its web UI (or CITYCERT_TEMPORAL_ADDRESS), a
+worker in this process, the demo cohort on the first start, and the HTTP API; then it reports
+ready (the box) and runs until `stop` is set (Ctrl-C). It stops in the reverse order: the API, the
+worker (gracefully: in-flight activities get to finish), the dev server it started, and the
+embedded PostgreSQL if this run started it (one already running, e.g. for another process, is
+left running). Everything durable lives under data_dir: the event store, Temporal's SQLite file
+(workflows and their timers), the operator token, the demo marker; the next start resumes there.
+
+Start-up problems are StartupErrors whose message names the setting to change. A port already
+taken is one of them, the Temporal port included: `citycert dev` does not quietly use a server it
+finds there (it may hold another data directory's workflows); CITYCERT_TEMPORAL_ADDRESS does that
+on purpose. `citycert api` runs the API alone over whatever the settings point at; like `dev`,
+it stops on exit an embedded PostgreSQL that it started (one-shot CLI commands leave it running).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import re
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import structlog
+import uvicorn
+from fastapi import FastAPI
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+from rich.console import Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from temporalio.client import Client
+
+from app.tokens import create_token, verify_token
+from eventstore import EventStore
+from runtime.settings import Settings
+
+if TYPE_CHECKING:
+    from entrypoints.dev.demo_cohort import SeedReport
+
+log = structlog.get_logger("citycert.dev")
+
+ENV_PREFIX = "CITYCERT_"
+TOKEN_FILENAME = "operator-token"
+TOKEN_NAME = "dev-operator"
+CONNECT_TIMEOUT = 15.0  # seconds for a configured Temporal to answer
+API_STOP_TIMEOUT = 10.0
+LOOPBACK = "127.0.0.1"  # where the embedded dev server listens (runtime.embedded_temporal.HOST)
+
+T = TypeVar("T")
+
+
+class StartupError(RuntimeError):
+    """Start-up cannot go on; the message says why and which setting to change."""
+
+
+class Stopped(Exception):
+    """Stop was requested while starting up: unwind quietly."""
+
+
+def env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+# --- settings and the data directory ------------------------------------------------------------
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment; a bad value is a StartupError naming its variable."""
+    try:
+        return Settings(**overrides)
+    except SettingsError as e:  # a value that is not even JSON where JSON is needed (a list)
+        found = re.search(r'field "(\w+)"', str(e))
+        named = env_name(found.group(1)) if found else "a CITYCERT_ setting"
+        raise StartupError(f"bad setting {named}: {e}") from None
+    except ValidationError as e:
+        problems = []
+        for err in e.errors(include_url=False):
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            problems.append(f"{env_name(field)}={err.get('input')!r}: {err['msg']}")
+        raise StartupError("bad setting: " + "; ".join(problems)) from None
+
+
+def prepare_data_dir(settings: Settings) -> Settings:
+    """The settings with data_dir made absolute, created and checked writable."""
+    data_dir = settings.data_dir.expanduser().resolve()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise StartupError(
+            f"cannot use {data_dir} as the data directory ({e.strerror or e}); set {env_name('data_dir')}"
+        ) from e
+    return settings.model_copy(update={"data_dir": data_dir})
+
+
+# --- ports --------------------------------------------------------------------------------------
+
+
+def ensure_port_free(
+    host: str, port: int, *, setting: str, what: str, host_setting: str | None = None
+) -> None:
+    """Bind the port for a moment, as the server will; a StartupError naming `setting` if we cannot."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        named = host_setting or setting
+        raise StartupError(f"{what}: cannot resolve host {host!r} ({e.strerror}); set {named}") from e
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        # As uvicorn and asyncio do: a port left in TIME_WAIT by our last run is free to reuse.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                raise StartupError(
+                    f"{what}: port {port} on {host} is already in use; stop what uses it or set {setting} "
+                    "to a free port"
+                ) from e
+            named = host_setting or setting
+            raise StartupError(f"{what}: cannot listen on {host}:{port} ({e.strerror}); set {named}") from e
+
+
+def port_answers(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def embedded_postgres_running(pgdata: Path) -> bool:
+    """Whether a postmaster runs for this data folder (its postmaster.pid names a live process)."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by the embedded_postgres user
+        return True
+    return True
+
+
+@asynccontextmanager
+async def event_store(settings: Settings, *, stop_embedded_we_started: bool) -> AsyncIterator[EventStore]:
+    """A migrated event store; with `stop_embedded_we_started`, stops the embedded server on the
+    way out if this call started it."""
+    from runtime.embedded_postgres import ensure_database, stop_database
+
+    async with AsyncExitStack() as stack:
+        was_running = embedded_postgres_running(settings.pgdata)
+        try:
+            dsn = await ensure_database(settings)
+        except Exception as e:
+            if settings.database_url:
+                raise StartupError(
+                    f"cannot reach PostgreSQL at {env_name('database_url')}: {e}; check that setting"
+                ) from e
+            raise StartupError(
+                f"cannot start the embedded PostgreSQL in {settings.pgdata}: {e}; set "
+                f"{env_name('data_dir')} elsewhere or {env_name('database_url')} to a server"
+            ) from e
+        if stop_embedded_we_started and settings.database_url is None and not was_running:
+            stack.push_async_callback(asyncio.to_thread, _stop_database, settings, stop_database)
+        try:
+            store = await EventStore.connect(dsn)
+        except Exception as e:
+            raise StartupError(
+                f"cannot connect to the event store: {e}; check {env_name('database_url')}"
+            ) from e
+        stack.push_async_callback(store.close)
+        await store.migrate()
+        yield store
+
+
+def _stop_database(settings: Settings, stop_database: Callable[[Settings], bool]) -> None:
+    stopped = stop_database(settings)
+    log.info("dev.postgres_stopped" if stopped else "dev.postgres_not_running", pgdata=str(settings.pgdata))
+
+
+# --- Temporal -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemporalInfo:
+    address: str
+    namespace: str
+    ui_url: str | None  # None: a configured cluster, whose UI we do not know
+    started_here: bool
+
+
+@asynccontextmanager
+async def temporal(
+    settings: Settings, *, start_dev_server: bool
+) -> AsyncIterator[tuple[Client, TemporalInfo]]:
+    """A client (search attributes registered) and where it points.
+
+    With CITYCERT_TEMPORAL_ADDRESS unset: with `start_dev_server`, our dev server (or one already
+    answering on the port, which is then left running); without, the dev server must answer."""
+    from runtime import embedded_temporal
+    from runtime.temporal import connect, ensure_search_attributes, local_address
+
+    async with AsyncExitStack() as stack:
+        configured = settings.temporal_address
+        ui_url: str | None = None
+        started_here = False
+        if configured:
+            address = configured
+        elif start_dev_server:
+            reusing = port_answers(embedded_temporal.HOST, settings.temporal_port)
+            if not reusing:
+                ensure_port_free(
+                    embedded_temporal.HOST,
+                    settings.temporal_ui_port,
+                    setting=env_name("temporal_ui_port"),
+                    what="the Temporal web UI",
+                )
+            try:
+                server = await embedded_temporal.start_dev_server(
+                    settings, startup_timeout=10.0 if reusing else 60.0
+                )
+            except (embedded_temporal.TemporalStartError, FileNotFoundError) as e:
+                raise StartupError(
+                    f"the Temporal dev server did not start: {e}\n(settings: {env_name('temporal_port')}, "
+                    f"{env_name('temporal_ui_port')}, {env_name('data_dir')})"
+                ) from e
+            stack.push_async_callback(server.aclose)
+            address, ui_url, started_here = server.address, server.ui_url, server.owned
+        else:
+            address = local_address(settings)
+        try:
+            client = await asyncio.wait_for(connect(settings, address=address), CONNECT_TIMEOUT)
+            await ensure_search_attributes(client, settings.temporal_namespace)
+        except Exception as e:
+            hint = (
+                f"check {env_name('temporal_address')}, {env_name('temporal_namespace')} and "
+                f"{env_name('temporal_tls')}"
+                if configured
+                else f"start `citycert dev`, or set {env_name('temporal_address')} "
+                f"(or {env_name('temporal_port')})"
+            )
+            raise StartupError(f"cannot use Temporal at {address}: {e or type(e).__name__}; {hint}") from e
+        yield client, TemporalInfo(address, settings.temporal_namespace, ui_url, started_here)
+
+
+# --- the operator token ---------------------------------------------------------------------------
+
+
+def token_path(settings: Settings) -> Path:
+    return settings.data_dir / TOKEN_FILENAME
+
+
+def read_secret(path: Path) -> str | None:
+    """The secret in the token file, its permissions tightened to 0600 if they were looser."""
+    try:
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            os.chmod(path, 0o600)
+            log.warning("dev.token_file_permissions_fixed", path=str(path), was=oct(mode))
+        return path.read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def write_secret(path: Path, secret: str) -> None:
+    """Write the secret readable by its owner only (0600), replacing the file in one step."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, (secret + "\n").encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+async def ensure_operator_token(store: EventStore, settings: Settings) -> tuple[str, bool]:
+    """The local operator token and whether it was created now.
+
+    The store keeps only its hash; the secret lives in data_dir/operator-token (0600). A file
+    whose token the store does not know (a new database) is replaced by a new token."""
+    path = token_path(settings)
+    secret = read_secret(path)
+    if secret is not None:
+        info = await verify_token(store, secret)
+        if info is not None and info.role == "operator":
+            return secret, False
+        log.warning("dev.token_unknown", path=str(path), action="creating a new operator token")
+    secret = await create_token(store, "operator", name=TOKEN_NAME)
+    write_secret(path, secret)
+    log.info("dev.token_created", path=str(path))
+    return secret, True
+
+
+# --- the HTTP API -------------------------------------------------------------------------------
+
+
+class ApiServer(uvicorn.Server):
+    """uvicorn without its own signal handlers: the runtime owns Ctrl-C and stops it in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Any:
+        yield
+
+
+def api_server(app: FastAPI, settings: Settings) -> ApiServer:
+    # Its start and stop lines repeat what our own events say; its errors still show.
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+    config = uvicorn.Config(
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        access_log=False,  # the RequestLog middleware logs each request once, with its city and role
+        log_config=None,  # keep our logging (structlog) in charge of uvicorn's loggers too
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+    return ApiServer(config)
+
+
+async def serve_api(server: ApiServer, settings: Settings) -> None:
+    """Serve until server.should_exit; a bind failure becomes a StartupError naming the setting."""
+    try:
+        await server.serve()
+    except SystemExit as e:  # uvicorn exits the process when it cannot bind or start the app
+        raise StartupError(
+            f"the API could not start on {settings.api_host}:{settings.api_port} (see the log above); "
+            f"set {env_name('api_port')} or {env_name('api_host')}"
+        ) from e
+
+
+@asynccontextmanager
+async def running_api(
+    app: FastAPI, settings: Settings, stop: asyncio.Event
+) -> AsyncIterator[asyncio.Task[None]]:
+    """The API serving on settings.api_host:api_port for the block; the task, to watch it."""
+    server = api_server(app, settings)
+    task = asyncio.create_task(serve_api(server, settings), name="api")
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise StartupError("the API stopped while starting")
+            if stop.is_set():
+                raise Stopped
+            await asyncio.sleep(0.05)
+        log.info("dev.api_started", url=f"http://{settings.api_host}:{settings.api_port}")
+        yield task
+    finally:
+        server.should_exit = True
+        await asyncio.wait({task}, timeout=API_STOP_TIMEOUT)
+        if not task.done():
+            server.force_exit = True  # connections still open: cut them
+            await asyncio.wait({task})
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("dev.api_ended_with_error", error=str(task.exception()))
+        log.info("dev.api_stopped")
+
+
+# --- waiting while watching ------------------------------------------------------------------------
+
+
+async def unless_stopped(work: Awaitable[T], stop: asyncio.Event, *watch: asyncio.Task[Any]) -> T:
+    """The result of `work`, unless stop is set first (Stopped) or a watched task ends first
+    (its error, or a StartupError); `work` is cancelled in both cases."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        done, _ = await asyncio.wait({task, stopping, *watch}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if task in done:
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    for watched in watch:
+        if watched in done:
+            watched.result()
+            raise StartupError(f"{watched.get_name()} stopped unexpectedly")
+    raise Stopped
+
+
+# --- the whole runtime ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DevInfo:
+    """What the box shows."""
+
+    api_url: str
+    temporal: TemporalInfo
+    token: str
+    token_file: Path
+    token_created: bool
+    data_dir: Path
+    database: str
+    postgres_stops_with_us: bool
+    demo: str
+
+
+async def run_dev(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    seed: bool = True,
+    on_ready: Callable[[DevInfo], None] = lambda info: None,
+) -> None:
+    """Start everything, call on_ready, run until `stop` is set, then stop everything in order."""
+    from entrypoints.http import create_app
+
+    settings = prepare_data_dir(settings)
+    ensure_port_free(
+        settings.api_host,
+        settings.api_port,
+        setting=env_name("api_port"),
+        what="the HTTP API",
+        host_setting=env_name("api_host"),
+    )
+    if settings.temporal_address is None:
+        _check_dev_server_ports(settings)
+    try:
+        async with AsyncExitStack() as stack:
+            pg_was_running = embedded_postgres_running(settings.pgdata)
+            store = await stack.enter_async_context(event_store(settings, stop_embedded_we_started=True))
+            if stop.is_set():
+                raise Stopped
+            client, temporal_info = await unless_stopped(
+                stack.enter_async_context(temporal(settings, start_dev_server=True)), stop
+            )
+
+            worker = await _start_worker(stack, settings, store, client, stop, reminder_schedule=True)
+
+            demo_line = await _seed(settings, store, client, stop, worker, seed=seed)
+            token, created = await ensure_operator_token(store, settings)
+
+            app = create_app(settings, client=client, store=store)
+            api = await stack.enter_async_context(running_api(app, settings, stop))
+
+            on_ready(
+                DevInfo(
+                    api_url=f"http://{_url_host(settings.api_host)}:{settings.api_port}",
+                    temporal=temporal_info,
+                    token=token,
+                    token_file=token_path(settings),
+                    token_created=created,
+                    data_dir=settings.data_dir,
+                    database=(
+                        env_name("database_url")
+                        if settings.database_url
+                        else f"embedded, in {settings.pgdata}"
+                    ),
+                    postgres_stops_with_us=settings.database_url is None and not pg_was_running,
+                    demo=demo_line,
+                )
+            )
+            log.info(
+                "dev.ready", api=f"{settings.api_host}:{settings.api_port}", temporal=temporal_info.address
+            )
+            with contextlib.suppress(Stopped):
+                await unless_stopped(asyncio.Event().wait(), stop, worker, api)
+            log.info("dev.stopping")
+    except Stopped:
+        log.info("dev.stopped_while_starting")
+    log.info("dev.stopped")
+
+
+def _check_dev_server_ports(settings: Settings) -> None:
+    """Before anything starts: the ports of the dev server we are about to start must be free.
+
+    A server already answering there is not used behind the developer's back: it may keep another
+    data directory's workflows. To use it on purpose, set CITYCERT_TEMPORAL_ADDRESS."""
+    if settings.temporal_port == settings.temporal_ui_port:
+        raise StartupError(
+            f"{env_name('temporal_port')} and {env_name('temporal_ui_port')} are both "
+            f"{settings.temporal_port}; give them different ports"
+        )
+    if port_answers(LOOPBACK, settings.temporal_port):
+        raise StartupError(
+            f"the Temporal dev server: port {settings.temporal_port} on {LOOPBACK} is already in use "
+            f"(another `citycert dev` or `citycert worker`?); stop it or set {env_name('temporal_port')} "
+            f"to a free port, or set {env_name('temporal_address')}={LOOPBACK}:{settings.temporal_port} "
+            "to use the server that answers there"
+        )
+    for port, field, what in (
+        (settings.temporal_port, "temporal_port", "the Temporal dev server"),
+        (settings.temporal_ui_port, "temporal_ui_port", "the Temporal web UI"),
+    ):
+        ensure_port_free(LOOPBACK, port, setting=env_name(field), what=what)
+
+
+async def _seed(
+    settings: Settings,
+    store: EventStore,
+    client: Client,
+    stop: asyncio.Event,
+    worker: asyncio.Task[None],
+    *,
+    seed: bool,
+) -> str:
+    from entrypoints.dev import demo_cohort as demo
+
+    if demo.already_seeded(settings):
+        return f"seeded on an earlier start ({len(demo.CITIES)} fictional cities)"
+    if not seed:
+        return "not seeded (--no-seed); `citycert seed-demo` seeds it"
+    log.info("dev.seeding_demo", cities=len(demo.CITIES))
+    try:
+        with quiet_activities():
+            # Not cancelled on Ctrl-C: it stops itself between two commands (see demo.seed_demo).
+            report = await unless_stopped(
+                demo.seed_demo(store, client, settings, stop=stop), asyncio.Event(), worker
+            )
+    except demo.SeedStopped:
+        raise Stopped from None
+    except StartupError:
+        raise
+    except Exception as e:
+        log.exception("dev.demo_seed_failed")
+        return f"seeding failed ({type(e).__name__}: see the log); retry with `citycert seed-demo`"
+    demo.mark_seeded(settings, report)
+    there = f", {len(report.skipped)} were already there" if report.skipped else ""
+    return (
+        f"{len(report.seeded)} fictional cities seeded now{there}; "
+        f"cohort report: /v1/cohorts/{demo.COHORT}/report"
+    )
+
+
+@contextlib.contextmanager
+def quiet_activities() -> Iterator[None]:
+    """While the demo is seeded (before the API serves anyone), keep its few hundred
+    record_events lines out of the console; warnings and errors still show."""
+    logger = logging.getLogger("citycert.activities")
+    level = logger.level
+    if logging.getLogger().getEffectiveLevel() >= logging.INFO:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+async def _start_worker(
+    stack: AsyncExitStack,
+    settings: Settings,
+    store: EventStore,
+    client: Client,
+    stop: asyncio.Event,
+    *,
+    reminder_schedule: bool,
+) -> asyncio.Task[None]:
+    """A worker in this process, polling once this returns; stopped gracefully when `stack` closes."""
+    import activities
+    import workflows
+    from worker import run_worker
+
+    worker_stop, worker_started = asyncio.Event(), asyncio.Event()
+    worker = asyncio.create_task(
+        run_worker(
+            settings,
+            workflows=workflows.WORKFLOWS,
+            activities=activities.build_activities(store, settings),
+            stop=worker_stop,
+            client=client,
+            started=worker_started,
+            reminder_schedule=reminder_schedule,
+        ),
+        name="worker",
+    )
+    stack.push_async_callback(_stop_worker, worker, worker_stop)
+    await unless_stopped(worker_started.wait(), stop, worker)
+    return worker
+
+
+async def _stop_worker(worker: asyncio.Task[None], worker_stop: asyncio.Event) -> None:
+    worker_stop.set()
+    if not worker.done():
+        await worker  # run_worker shuts down gracefully: in-flight activities finish first
+    elif not worker.cancelled() and worker.exception() is not None:
+        log.error("dev.worker_failed", error=str(worker.exception()))
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+async def run_api(settings: Settings, stop: asyncio.Event) -> None:
+    """The API alone, over the configured (or already running local) PostgreSQL and Temporal."""
+    from entrypoints.http import create_app
+
+    ensure_port_free(
+        settings.api_host,
+        settings.api_port,
+        setting=env_name("api_port"),
+        what="the HTTP API",
+        host_setting=env_name("api_host"),
+    )
+    try:
+        async with AsyncExitStack() as stack:
+            # Temporal first: without it there is nothing to serve, and no database is started.
+            client, info = await unless_stopped(
+                stack.enter_async_context(temporal(settings, start_dev_server=False)), stop
+            )
+            store = await stack.enter_async_context(event_store(settings, stop_embedded_we_started=True))
+            app = create_app(settings, client=client, store=store)
+            api = await stack.enter_async_context(running_api(app, settings, stop))
+            url = f"http://{_url_host(settings.api_host)}:{settings.api_port}"
+            log.info("api.ready", url=url, docs=f"{url}/docs", temporal=info.address)
+            with contextlib.suppress(Stopped):
+                await unless_stopped(asyncio.Event().wait(), stop, api)
+    except Stopped:
+        pass
+
+
+async def seed_into_stack(settings: Settings, stop: asyncio.Event) -> SeedReport | None:
+    """Seed the demo cohort into the configured stack with a worker of our own while it runs;
+    None when stopped first. Uses (or starts, then stops) the local dev server like `citycert dev`."""
+    from entrypoints.dev import demo_cohort as demo
+
+    try:
+        async with AsyncExitStack() as stack:
+            store = await stack.enter_async_context(event_store(settings, stop_embedded_we_started=False))
+            client, _ = await unless_stopped(
+                stack.enter_async_context(temporal(settings, start_dev_server=True)), stop
+            )
+            worker = await _start_worker(stack, settings, store, client, stop, reminder_schedule=False)
+            try:
+                report = await unless_stopped(
+                    demo.seed_demo(store, client, settings, stop=stop), asyncio.Event(), worker
+                )
+            except demo.SeedStopped:
+                return None
+            demo.mark_seeded(settings, report)
+            return report
+    except Stopped:
+        return None
+
+
+# --- the box ------------------------------------------------------------------------------------
+
+
+def render_box(info: DevInfo) -> Panel:
+    """One panel with everything a developer needs to start: addresses, token, demo, data."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    grid.add_row("API", f"{info.api_url}  (docs: {info.api_url}/docs)")
+    if info.temporal.ui_url:
+        reused = "" if info.temporal.started_here else "  (a dev server already running)"
+        grid.add_row("Temporal UI", f"{info.temporal.ui_url}{reused}")
+    else:
+        grid.add_row("Temporal", f"{info.temporal.address}, namespace {info.temporal.namespace}")
+    grid.add_row("Operator token", Text(info.token, no_wrap=True, overflow="ignore"))
+    fresh = ", created now" if info.token_created else ""
+    grid.add_row("", f"for local use{fresh}; kept in {info.token_file} (mode 0600)")
+    grid.add_row("Demo cohort", info.demo)
+    grid.add_row("Data", str(info.data_dir))
+    grid.add_row("PostgreSQL", info.database)
+    stopping = ["the API", "the worker"]
+    if info.temporal.started_here:
+        stopping.append("the Temporal dev server")
+    if info.postgres_stops_with_us:
+        stopping.append("the embedded PostgreSQL")
+    footer = Text(
+        f"Ctrl-C stops {', '.join(stopping[:-1])} and {stopping[-1]}; "
+        "the next `citycert dev` resumes with the same data.",
+        style="dim",
+    )
+    return Panel(Group(grid, Text(""), footer), title="citycert dev", expand=False)

@@ -1,0 +1,95 @@
+"""The HTTP API of citycert (FastAPI): JSON in and out under /v1, OpenAPI at /docs.
+
+`create_app(settings, client=..., store=...)` takes a Temporal client and an event store when the
+caller has them (tests, `citycert dev`); whatever is missing the lifespan connects from settings
+(the embedded PostgreSQL and Temporal dev server when no address is set) and closes on the way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from app.services import build_services
+from entrypoints.http import errors
+from entrypoints.http.middleware import BodyLimit, RequestLog
+from entrypoints.http.models import Problem
+from entrypoints.http.routes_certification import router as certification
+from entrypoints.http.routes_cities import router as cities
+from entrypoints.http.routes_committee import router as committee
+from entrypoints.http.routes_reports import health
+from entrypoints.http.routes_reports import router as reports
+from entrypoints.http.routes_review import router as review
+from eventstore import EventStore
+from runtime.settings import Settings
+
+log = structlog.get_logger("citycert.api")
+
+DESCRIPTION = """
+Runs the city data-excellence certification programme: cities register, take a data snapshot,
+apply, submit evidence; reviewers review; the committee decides; cities may appeal.
+
+Every request needs `Authorization: Bearer <token>` (create one with `citycert token create`).
+A command answers once its events are recorded, so a read that follows sees them.
+Errors are `{"error": code, "detail": ...}`: 401 no valid token, 403 a role or city the token does
+not hold, 404 unknown city, 409 not allowed now (the detail says why and what is allowed),
+422 a malformed body, 503 the database or Temporal is unavailable (try again).
+"""
+
+
+def create_app(
+    settings: Settings,
+    *,
+    client: Client | None = None,
+    store: EventStore | None = None,
+    command_timeout: float = 30.0,
+    max_body_bytes: int = 1_000_000,
+) -> FastAPI:
+    """The API over `client` and `store`, or over connections the lifespan opens from settings."""
+
+    def wire(app: FastAPI, store: EventStore, client: Client) -> None:
+        app.state.services = build_services(settings, store, client, command_timeout=command_timeout)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            the_store, the_client = store, client
+            if the_store is None:
+                from runtime.embedded_postgres import ensure_database
+
+                the_store = await EventStore.connect(await ensure_database(settings))
+                stack.push_async_callback(the_store.close)
+                await the_store.migrate()
+            if the_client is None:
+                from runtime.temporal import temporal_connection
+
+                the_client = await stack.enter_async_context(temporal_connection(settings))
+            wire(app, the_store, the_client)
+            log.info("api.started", task_queue=settings.temporal_task_queue)
+            yield
+            app.state.services = None
+
+    app = FastAPI(
+        title="citycert",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={
+            401: {"model": Problem, "description": "No valid token"},
+            403: {"model": Problem, "description": "A role or city the token does not hold"},
+            503: {"model": Problem, "description": "The database or Temporal is unavailable"},
+        },
+    )
+    app.state.services = None
+    if store is not None and client is not None:
+        wire(app, store, client)  # usable at once, also where no lifespan runs (ASGI test transports)
+    errors.install(app)
+    for router in (cities, certification, review, committee, reports, health):
+        app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_middleware(RequestLog)  # added last: outermost, so it sees every answer, 413 included
+    return app

@@ -1,0 +1,136 @@
+"""Every failure as a status code and a JSON body `{"error": ..., "detail": ...}`; never a 500 for input.
+
+The application's errors (app/errors.py) map to status codes in one table, `STATUS`: 404 unknown
+city, 409 a command the rules refuse now, 422 a malformed or ineligible request, 503 a service
+unavailable or a command not confirmed. The API's own answers are 401 (no or bad token), 403 (a
+role or city the token does not hold) and 422 for a body that does not parse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncpg
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError
+
+from app import errors
+from app.errors import AppError, Invalid, NotFound, Refused, Unavailable
+from eventstore import EventStoreError
+
+log = structlog.get_logger("citycert.api")
+
+# The one table from application errors to status codes; a subclass takes its nearest ancestor's.
+STATUS: dict[type[AppError], int] = {
+    AppError: 500,
+    Invalid: 422,
+    NotFound: 404,
+    Refused: 409,
+    Unavailable: 503,
+}
+RETRY_AFTER = {"Retry-After": "5"}
+
+
+class ApiError(Exception):
+    """An answer other than success, raised anywhere in a request and rendered by the handler."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        detail: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(f"{status} {error}: {detail}")
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.headers = dict(headers or {})
+        self.extra = extra
+
+    def response(self) -> JSONResponse:
+        body = {"error": self.error, "detail": self.detail, **self.extra}
+        return JSONResponse(body, status_code=self.status, headers=self.headers or None)
+
+
+def unauthenticated(detail: str) -> ApiError:
+    return ApiError(401, "unauthenticated", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden(detail: str) -> ApiError:
+    return ApiError(403, "forbidden", detail)
+
+
+def status_of(e: AppError) -> int:
+    return next(STATUS[kind] for kind in type(e).__mro__ if kind in STATUS)
+
+
+def app_error(e: AppError) -> ApiError:
+    status = status_of(e)
+    headers = RETRY_AFTER if status == 503 else None
+    if isinstance(e, errors.WorkflowNotRunning):
+        headers = {"Retry-After": "60"}
+    return ApiError(status, e.code, e.message, headers=headers)
+
+
+def _errors(problems: Sequence[Any]) -> list[dict[str, Any]]:
+    """Validation errors as plain JSON: location, message, type (no `ctx`: it may hold exceptions)."""
+    return [
+        {
+            "loc": list(err.get("loc", ())),
+            "msg": str(err.get("msg", "")).removeprefix("Value error, "),
+            "type": str(err.get("type", "")),
+        }
+        for err in problems
+    ]
+
+
+def invalid(problems: list[dict[str, Any]]) -> JSONResponse:
+    return JSONResponse({"error": "invalid_request", "detail": problems}, status_code=422)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every known failure into its status code."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, e: ApiError) -> JSONResponse:
+        return e.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(request: Request, e: RequestValidationError) -> JSONResponse:
+        return invalid(_errors(e.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, e: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(e.status_code, "http_error")
+        return JSONResponse({"error": code, "detail": e.detail}, status_code=e.status_code, headers=e.headers)
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, e: AppError) -> JSONResponse:
+        return app_error(e).response()
+
+    # What the infrastructure raises outside the command service (reads, token checks).
+    for infrastructure in (
+        EventStoreError,
+        OSError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        RPCError,
+        RuntimeError,
+    ):
+
+        @app.exception_handler(infrastructure)
+        async def _infrastructure(request: Request, e: Exception) -> JSONResponse:
+            translated = errors.translate(e)
+            if translated is None:
+                raise e
+            if isinstance(translated, Unavailable):
+                log.warning("api.unavailable", error=str(e), code=translated.code)
+            return app_error(translated).response()

@@ -1,0 +1,80 @@
+"""ASGI middleware: one log line per request, and a cap on request bodies."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class RequestLog:
+    """Logs each request's outcome once: method, path, status, city id, role, duration.
+
+    Handlers add fields (the role, the city) to a dict this middleware puts in the scope
+    (entrypoints.http.auth.note); it is read after the response, whatever happened in between.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        fields: dict[str, Any] = {}
+        scope["citycert.log"] = fields
+        status = 500  # unless a response starts
+        started = time.perf_counter()
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            path_city = scope.get("path_params", {}).get("city_id")
+            event = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "city_id": fields.pop("city_id", None) or path_city,
+                "role": fields.pop("role", None),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                **fields,
+            }
+            logger = structlog.get_logger("citycert.api")
+            if status >= 500:
+                logger.error("api.request", **event)
+            elif status >= 400:
+                logger.warning("api.request", **event)
+            else:
+                logger.info("api.request", **event)
+
+
+class BodyLimit:
+    """Refuses a request whose body is larger than `max_bytes` with 413, before reading it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope["headers"]).get(b"content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+                await _reply(send, 413, "too_large", f"the body may be at most {self.max_bytes} bytes")
+                return
+        await self.app(scope, receive, send)
+
+
+async def _reply(send: Send, status: int, error: str, detail: str) -> None:
+    body = json.dumps({"error": error, "detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

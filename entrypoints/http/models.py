@@ -1,0 +1,305 @@
+"""The API's JSON: request bodies (checked before anything reaches Temporal) and responses.
+
+Bodies reuse the domain's item models where the shape is the domain's own (evidence items,
+review verdicts, clarification answers); each body turns into one domain command with
+`to_command`, which runs the domain's own checks as well (a refusal there is a 422 too).
+Strings are bounded and dates kept within sane years, so no input can reach the store that it
+would refuse for its shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal, Protocol, TypeVar
+from uuid import UUID
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from app.tokens import CITY_ID
+from domain import Level, Phase
+from domain import commands as cmd
+from domain.events import Answer
+from domain.state import CitySummary
+from eventstore.projections import STATUS_COLUMNS
+
+MIN_YEAR, MAX_YEAR = 1990, 2200
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL characters")
+    return value
+
+
+def _years(first: int, last: int) -> AfterValidator:
+    def check(value: Any) -> Any:
+        if not first <= value.year <= last:
+            raise ValueError(f"the year must be between {first} and {last}")
+        return value
+
+    return AfterValidator(check)
+
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), AfterValidator(_no_nul)
+]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul)
+]
+CityId = Annotated[str, StringConstraints(pattern=CITY_ID.pattern)]
+CriterionId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), AfterValidator(_no_nul)
+]
+# Upper-cased before the pattern is checked, so "us" is accepted as the domain accepts it.
+Country = Annotated[
+    str,
+    BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^[A-Z]{2}$"),
+]
+Moment = Annotated[AwareDatetime, _years(MIN_YEAR, MAX_YEAR)]
+Day = Annotated[date, _years(MIN_YEAR, MAX_YEAR)]
+AsOf = Annotated[AwareDatetime, _years(1000, 9000)]  # any moment PostgreSQL and Python both hold
+
+
+C = TypeVar("C", bound=cmd.Command)
+
+
+def checked(build: Callable[[], C]) -> C:
+    """Build a domain command from a body; its own checks failing is a malformed body (422)."""
+    try:
+        return build()
+    except ValidationError as e:
+        errors = e.errors(include_url=False, include_context=False)
+        raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in errors]) from e
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- requests --------------------------------------------------------------------------------------
+
+
+class RegisterCityBody(Body):
+    id: CityId = Field(examples=["lakeside"])
+    name: Name = Field(examples=["Lakeside"])
+    country: Country = Field(description="ISO 3166-1 alpha-2", examples=["US"])
+    population: int = Field(ge=0, le=1_000_000_000, examples=[182_000])
+
+    def to_command(self) -> cmd.RegisterCity:
+        return checked(
+            lambda: cmd.RegisterCity(
+                city_id=self.id, name=self.name, country=self.country, population=self.population
+            )
+        )
+
+
+class ImportCertificationBody(Body):
+    level: Level
+    standard_version: Name
+    cohort: Name
+    valid_from: Moment
+    valid_until: Moment
+
+    def to_command(self) -> cmd.ImportCertification:
+        return checked(lambda: cmd.ImportCertification.model_validate(self.model_dump()))
+
+
+class SnapshotBody(Body):
+    standard_version: Name = Field(examples=["wwc-2022"])
+    answers: dict[CriterionId, Answer] = Field(min_length=1, max_length=500)
+
+    def to_command(self) -> cmd.TakeDataSnapshot:
+        return checked(lambda: cmd.TakeDataSnapshot.model_validate(self.model_dump()))
+
+
+class ApplicationBody(Body):
+    cohort: Name = Field(examples=["2026-fall"])
+    standard_version: Name = Field(examples=["wwc-2022"])
+
+    def to_command(self) -> cmd.ApplyForCertification:
+        return checked(lambda: cmd.ApplyForCertification.model_validate(self.model_dump()))
+
+
+class EvidenceBody(Body):
+    items: list[cmd.EvidenceItem] = Field(min_length=1, max_length=500)
+
+    def to_command(self) -> cmd.SubmitEvidence:
+        return checked(lambda: cmd.SubmitEvidence.model_validate(self.model_dump()))
+
+
+class ReviewsBody(Body):
+    items: list[cmd.ReviewItem] = Field(min_length=1, max_length=500)
+
+    def to_command(self, reviewer_id: str, home_city: str) -> cmd.ReviewEvidence:
+        fields = {**self.model_dump(), "reviewer_id": reviewer_id, "reviewer_home_city": home_city}
+        return checked(lambda: cmd.ReviewEvidence.model_validate(fields))
+
+
+class ClarificationsBody(Body):
+    items: list[cmd.ClarificationAnswer] = Field(min_length=1, max_length=500)
+
+    def to_command(self) -> cmd.AnswerClarifications:
+        return checked(lambda: cmd.AnswerClarifications.model_validate(self.model_dump()))
+
+
+class SiteVisitBody(Body):
+    """One body for the three site-visit commands; `action` says which, and so which fields count."""
+
+    action: Literal["schedule", "complete", "waive"]
+    date: Day | None = None
+    findings: Text | None = None
+    overturned: list[CriterionId] = Field(default=[], max_length=500)
+    reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _fields_of_the_action(self) -> SiteVisitBody:
+        needed = {"schedule": "date", "complete": "findings", "waive": "reason"}[self.action]
+        if getattr(self, needed) is None:
+            raise ValueError(f"action {self.action!r} needs {needed!r}")
+        return self
+
+    def to_command(self) -> cmd.Command:
+        if self.action == "schedule":
+            return checked(lambda: cmd.ScheduleSiteVisit(visit_date=self.date))
+        if self.action == "complete":
+            return checked(lambda: cmd.CompleteSiteVisit(findings=self.findings, overturned=self.overturned))
+        return checked(lambda: cmd.WaiveSiteVisit(reason=self.reason))
+
+
+class DecisionBody(Body):
+    level: Level | None = Field(description="silver, gold, platinum, or null: not certified")
+    rationale: Text
+
+    def to_command(self) -> cmd.DecideLevel:
+        return checked(lambda: cmd.DecideLevel.model_validate(self.model_dump()))
+
+
+class AppealBody(Body):
+    grounds: Text
+
+    def to_command(self) -> cmd.FileAppeal:
+        return checked(lambda: cmd.FileAppeal.model_validate(self.model_dump()))
+
+
+class AppealDecisionBody(Body):
+    upheld: bool
+    level: Level | None = Field(None, description="the level granted when the appeal is upheld")
+    rationale: Text
+
+    def to_command(self) -> cmd.DecideAppeal:
+        return checked(lambda: cmd.DecideAppeal.model_validate(self.model_dump()))
+
+
+# --- responses -------------------------------------------------------------------------------------
+
+
+class Row(Protocol):
+    """A database row (asyncpg Record) or a dict."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class CityStatus(Out):
+    """The city's row of the city_status projection (or the same columns from a folded state)."""
+
+    id: str
+    name: str
+    country: str
+    phase: Phase
+    version: int
+    level: Level | None
+    valid_until: datetime | None
+    cohort: str | None
+    standard_version: str | None
+    cycle: int | None
+    score: float | None
+    recommended_level: Level | None
+    open_review_items: int
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: Row) -> CityStatus:
+        fields = {k: row[k] for k in STATUS_COLUMNS if k not in ("city_id", "stream_id", "state")}
+        return cls(id=row["city_id"], **fields)
+
+    @classmethod
+    def from_summary(cls, summary: CitySummary) -> CityStatus:
+        """The same columns the projection holds (both are the domain's CitySummary)."""
+        fields = summary.model_dump(exclude={"city_id"})
+        return cls(id=summary.city_id, updated_at=datetime.now(UTC), **fields)
+
+
+class EventOut(Out):
+    event_id: UUID
+    type: str
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
+class CommandOut(Out):
+    """What a command recorded, and where the city stands after it."""
+
+    city_id: str
+    events: list[EventOut]
+    status: CityStatus
+
+
+class SnapshotOut(CommandOut):
+    standard_version: str
+    points: int
+    score: float
+    indicative_level: Level | None
+    roadmap: list[str] = Field(description="criteria not yet met, in the standard's order")
+
+
+class ActorOut(Out):
+    role: str
+    id: str
+
+
+class EnvelopeOut(Out):
+    event_id: UUID
+    version: int
+    type: str
+    schema_version: int
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: ActorOut
+    workflow_id: str | None
+    run_id: str | None
+    data: dict[str, Any]
+
+
+class ReviewQueueItem(Out):
+    city_id: str
+    criterion_id: str
+    cohort: str
+    reviewer_id: str | None
+    status: str
+    waiting_on: Literal["reviewer", "city"]
+    due_at: datetime | None
+    escalated: bool
+
+
+class Problem(Out):
+    """Every error: a machine-readable `error` and a `detail` a person can act on."""
+
+    error: str
+    detail: Any

@@ -1,0 +1,93 @@
+"""The city's side of a cycle: snapshot, application, evidence, clarification answers, appeal."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from app.tokens import TokenInfo
+from domain import commands as cmd
+from domain.standard import StandardError, get_standard
+from entrypoints.http.auth import CityIdPath, acting_on_city
+from entrypoints.http.commands import actor_of, command_out, send
+from entrypoints.http.errors import ApiError
+from entrypoints.http.models import (
+    AppealBody,
+    ApplicationBody,
+    ClarificationsBody,
+    CommandOut,
+    EvidenceBody,
+    SnapshotBody,
+    SnapshotOut,
+)
+from entrypoints.http.services import Svc
+
+router = APIRouter(prefix="/v1/cities/{city_id}", tags=["certification"])
+CityOrOperator = Annotated[TokenInfo, Depends(acting_on_city("city", "operator"))]
+CityStaff = Annotated[TokenInfo, Depends(acting_on_city("city"))]
+
+
+def _known_standard(version: str, criteria: list[str] | None = None) -> None:
+    """A standard version or criterion that does not exist is a malformed request (422), not a
+    command refused for the city's current phase (409)."""
+    try:
+        standard = get_standard(version)
+    except StandardError as e:
+        raise ApiError(422, "unknown_standard", str(e)) from e
+    unknown = sorted(set(criteria or ()) - standard.criterion_ids)
+    if unknown:
+        raise ApiError(422, "unknown_criteria", f"not criteria of {version}: {', '.join(unknown)}")
+
+
+@router.post("/snapshot", response_model=SnapshotOut)
+async def take_snapshot(
+    city_id: CityIdPath, body: SnapshotBody, svc: Svc, who: CityOrOperator
+) -> SnapshotOut:
+    """A self-assessment: the indicative level and the roadmap of criteria not yet met."""
+    _known_standard(body.standard_version, list(body.answers))
+    outcome = await svc.commands.give(city_id, body.to_command(), actor_of(who))
+    taken = outcome.events[0].data
+    return SnapshotOut(
+        **command_out(outcome).model_dump(),
+        standard_version=taken["standard_version"],
+        points=taken["points"],
+        score=taken["score"],
+        indicative_level=taken["indicative_level"],
+        roadmap=taken["roadmap"],
+    )
+
+
+@router.post("/application", response_model=CommandOut)
+async def apply(city_id: CityIdPath, body: ApplicationBody, svc: Svc, who: CityOrOperator) -> CommandOut:
+    """Apply to a cohort (a re-certification when the city holds a certification)."""
+    _known_standard(body.standard_version)
+    return await send(svc, city_id, body.to_command(), who)
+
+
+@router.post("/evidence", response_model=CommandOut)
+async def submit_evidence(
+    city_id: CityIdPath, body: EvidenceBody, svc: Svc, who: CityOrOperator
+) -> CommandOut:
+    """Evidence for one or more criteria: documents and a narrative each."""
+    return await send(svc, city_id, body.to_command(), who)
+
+
+@router.post("/evidence/close", response_model=CommandOut)
+async def close_evidence(city_id: CityIdPath, svc: Svc, who: CityOrOperator) -> CommandOut:
+    """Close the submission; the review completes once no item is open."""
+    return await send(svc, city_id, cmd.CloseEvidenceSubmission(), who)
+
+
+@router.post("/clarifications", response_model=CommandOut)
+async def answer_clarifications(
+    city_id: CityIdPath, body: ClarificationsBody, svc: Svc, who: CityStaff
+) -> CommandOut:
+    """Answers to reviewers' clarification requests, before their deadline."""
+    return await send(svc, city_id, body.to_command(), who)
+
+
+@router.post("/appeal", response_model=CommandOut)
+async def file_appeal(city_id: CityIdPath, body: AppealBody, svc: Svc, who: CityStaff) -> CommandOut:
+    """Appeal the committee's decision within the appeal window."""
+    return await send(svc, city_id, body.to_command(), who)

@@ -1,0 +1,132 @@
+"""Cities: registration and imports (operators), and the reads every role may make."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from app.errors import UnknownCity
+from app.services import Services
+from app.tokens import TokenInfo
+from domain import CityState, Level, Phase
+from entrypoints.http.auth import CityIdPath, CityReader, Principal, acting_on_city, note, role_in
+from entrypoints.http.commands import actor_of, command_out, send
+from entrypoints.http.models import (
+    ActorOut,
+    AsOf,
+    CityStatus,
+    CommandOut,
+    EnvelopeOut,
+    ImportCertificationBody,
+    RegisterCityBody,
+)
+from entrypoints.http.services import Svc
+from eventstore import RecordedEvent, city_stream
+from eventstore.projections import STATUS_COLUMNS
+
+router = APIRouter(prefix="/v1", tags=["cities"])
+Operator = Annotated[TokenInfo, Depends(role_in("operator"))]
+_MAX_INT = 2**31 - 1
+
+_STATUS = ", ".join(c for c in STATUS_COLUMNS if c != "state")
+_LIST = f"""
+SELECT {_STATUS} FROM city_status
+ WHERE ($1::text IS NULL OR level = $1) AND ($2::text IS NULL OR phase = $2)
+   AND ($3::text IS NULL OR cohort = $3) AND ($4::text IS NULL OR city_id = $4)
+ ORDER BY city_id LIMIT $5 OFFSET $6
+"""
+
+
+@router.post("/cities", status_code=201, response_model=CommandOut, summary="Register a city")
+async def register(request: Request, body: RegisterCityBody, svc: Svc, who: Operator) -> CommandOut:
+    """Check eligibility, record CityRegistered and start the city's workflow. An ineligible city
+    is refused with 422 and the reasons; nothing is recorded and no workflow is started."""
+    note(request, city_id=body.id)
+    return command_out(await svc.commands.register(body.to_command(), actor_of(who)))
+
+
+@router.post("/cities/{city_id}/imported-certification", response_model=CommandOut)
+async def import_certification(
+    city_id: CityIdPath,
+    body: ImportCertificationBody,
+    svc: Svc,
+    who: Annotated[TokenInfo, Depends(acting_on_city("operator"))],
+) -> CommandOut:
+    """Record a certification the city earned before citycert (migrating the programme's past)."""
+    return await send(svc, city_id, body.to_command(), who)
+
+
+@router.get("/cities", response_model=list[CityStatus])
+async def list_cities(
+    svc: Svc,
+    who: Principal,
+    level: Level | None = None,
+    phase: Phase | None = None,
+    cohort: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=_MAX_INT)] = 0,
+) -> list[CityStatus]:
+    """Cities from the city_status projection, by id; a city token sees its own city only."""
+    only = who.city_id if who.role == "city" else None
+    async with svc.store.connection() as conn:
+        rows = await conn.fetch(_LIST, level, phase, cohort, only, limit, offset)
+    return [CityStatus.from_row(r) for r in rows]
+
+
+async def _status_row(svc: Services, city_id: str) -> Any:
+    async with svc.store.connection() as conn:
+        row = await conn.fetchrow(f"SELECT {_STATUS} FROM city_status WHERE city_id = $1", city_id)
+    if row is None:
+        raise UnknownCity(city_id)
+    return row
+
+
+@router.get("/cities/{city_id}", response_model=CityStatus)
+async def city_status(city_id: CityIdPath, svc: Svc, who: CityReader) -> CityStatus:
+    """Where the city stands: phase, level, validity, score, recommended level."""
+    return CityStatus.from_row(await _status_row(svc, city_id))
+
+
+def _envelope(e: RecordedEvent) -> EnvelopeOut:
+    return EnvelopeOut(
+        event_id=e.event_id,
+        version=e.version,
+        type=e.type,
+        schema_version=e.schema_version,
+        occurred_at=e.occurred_at,
+        recorded_at=e.recorded_at,
+        actor=ActorOut(role=e.actor.role, id=e.actor.id),
+        workflow_id=e.correlation.workflow_id if e.correlation else None,
+        run_id=e.correlation.run_id if e.correlation else None,
+        data=e.data,
+    )
+
+
+@router.get("/cities/{city_id}/events", response_model=list[EnvelopeOut])
+async def city_events(
+    city_id: CityIdPath,
+    svc: Svc,
+    who: CityReader,
+    from_version: Annotated[int, Query(ge=1, le=_MAX_INT)] = 1,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> list[EnvelopeOut]:
+    """The city's events in order, as recorded (upcast to today's schema versions)."""
+    await _status_row(svc, city_id)
+    events = await svc.store.read_stream(city_stream(city_id), from_version)
+    return [_envelope(e) for e in events[:limit]]
+
+
+@router.get("/cities/{city_id}/state", response_model=CityState)
+async def city_state(
+    city_id: CityIdPath,
+    svc: Svc,
+    who: CityReader,
+    as_of: Annotated[
+        AsOf | None,
+        Query(description="A moment with its time zone: the state folded from the events recorded by then"),
+    ] = None,
+) -> CityState:
+    """The city's state folded from its stream, now or as the store held it at `as_of`."""
+    await _status_row(svc, city_id)
+    return await svc.store.load_state(city_id, as_of=as_of)

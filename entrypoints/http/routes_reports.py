@@ -1,0 +1,62 @@
+"""Reference and reporting reads: the standards, cohort reports, and the service's health."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import JSONResponse
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+
+from app.report import CohortReport, load_cohort_report
+from app.tokens import TokenInfo
+from domain.standard import Standard, StandardError, get_standard
+from entrypoints.http.auth import Principal, role_in
+from entrypoints.http.errors import ApiError
+from entrypoints.http.services import Svc
+
+router = APIRouter(prefix="/v1", tags=["reference"])
+
+
+@router.get("/standards/{version}", response_model=Standard)
+async def standard(version: Annotated[str, Path(max_length=100)], who: Principal) -> Standard:
+    """A certification standard: practice areas, criteria (checklists, prerequisites), level rules."""
+    try:
+        return get_standard(version)
+    except StandardError as e:
+        raise ApiError(404, "unknown_standard", str(e)) from e
+
+
+@router.get("/cohorts/{cohort}/report", response_model=CohortReport)
+async def cohort_report(
+    cohort: Annotated[str, Path(max_length=200, pattern=r"^[^\x00]+$")],
+    svc: Svc,
+    who: Annotated[TokenInfo, Depends(role_in("operator", "committee"))],
+) -> CohortReport:
+    """The cohort's announcement: new, elevated, sustained, downgraded and not certified cities."""
+    return await load_cohort_report(svc.store, cohort)
+
+
+health = APIRouter(tags=["reference"])
+
+
+@health.get("/health", response_model=dict[str, str])
+async def healthcheck(svc: Svc) -> Any:
+    """Whether the database and Temporal answer (no token needed); 503 when either does not."""
+    checks: dict[str, str] = {}
+    try:
+        async with svc.store.connection() as conn:
+            await conn.fetchval("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as e:
+        checks["database"] = f"unavailable: {e}"
+    try:
+        await svc.client.workflow_service.get_system_info(
+            GetSystemInfoRequest(), retry=False, timeout=timedelta(seconds=3)
+        )
+        checks["temporal"] = "ok"
+    except Exception as e:
+        checks["temporal"] = f"unavailable: {e}"
+    healthy = all(v == "ok" for v in checks.values())
+    return JSONResponse(checks, status_code=200 if healthy else 503)

