@@ -200,7 +200,7 @@ async def start_temporal(folder: Path, timeout: float = 60.0) -> Temporal:
     from temporalio.client import Client
     from temporalio.service import RetryConfig
 
-    from runtime.embedded_temporal import find_binary
+    from runtime.embedded_temporal import cli_type_name, find_binary
     from workflows import search_attributes
 
     port = free_port()
@@ -219,7 +219,7 @@ async def start_temporal(folder: Path, timeout: float = 60.0) -> Temporal:
         "warn",
     ]
     for key in search_attributes.ALL:
-        command += ["--search-attribute", f"{key.name}={search_attributes.cli_type_name(key)}"]
+        command += ["--search-attribute", f"{key.name}={cli_type_name(key)}"]
     log_path = folder / "temporal.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -392,9 +392,9 @@ class WorkerProcess:
 
 
 async def _serve_worker(args: argparse.Namespace) -> None:
+    from app.worker import run_worker
     from runtime.settings import Settings
     from runtime.temporal import connect
-    from worker import run_worker
 
     settings = Settings(temporal_address=args.address)
     client = await connect(settings)

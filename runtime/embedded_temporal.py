@@ -17,17 +17,17 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import structlog
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
+from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 from temporalio.service import RetryConfig
-
-from workflows import search_attributes
 
 if TYPE_CHECKING:
     from runtime.settings import Settings
@@ -41,6 +41,23 @@ LOG_FILENAME = "temporal.log"
 
 class TemporalStartError(RuntimeError):
     """The dev server did not come up; the message carries the tail of its log."""
+
+
+# The names the Temporal CLI takes in `--search-attribute NAME=TYPE`.
+_CLI_TYPE_NAMES = {
+    SearchAttributeIndexedValueType.TEXT: "Text",
+    SearchAttributeIndexedValueType.KEYWORD: "Keyword",
+    SearchAttributeIndexedValueType.INT: "Int",
+    SearchAttributeIndexedValueType.DOUBLE: "Double",
+    SearchAttributeIndexedValueType.BOOL: "Bool",
+    SearchAttributeIndexedValueType.DATETIME: "Datetime",
+    SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
+}
+
+
+def cli_type_name(key: SearchAttributeKey[Any]) -> str:
+    """The type as `temporal server start-dev --search-attribute` spells it."""
+    return _CLI_TYPE_NAMES[key.indexed_value_type]
 
 
 def find_binary(name: str) -> Path:
@@ -62,7 +79,14 @@ def find_binary(name: str) -> Path:
 
 
 def dev_server_command(
-    cli: Path, *, db_file: Path, port: int, ui_port: int, namespace: str, log_level: str = "warn"
+    cli: Path,
+    *,
+    db_file: Path,
+    port: int,
+    ui_port: int,
+    namespace: str,
+    search_attributes: Iterable[SearchAttributeKey[Any]] = (),
+    log_level: str = "warn",
 ) -> list[str]:
     """The `temporal server start-dev` command line (flags checked against CLI 1.9.1)."""
     command = [
@@ -86,8 +110,8 @@ def dev_server_command(
         command += ["--namespace", namespace]
     # Only honoured when the database file is new; runtime.temporal.ensure_search_attributes
     # covers an existing file.
-    for key in search_attributes.ALL:
-        command += ["--search-attribute", f"{key.name}={search_attributes.cli_type_name(key)}"]
+    for key in search_attributes:
+        command += ["--search-attribute", f"{key.name}={cli_type_name(key)}"]
     return command
 
 
@@ -138,6 +162,7 @@ async def start_dev_server(
     settings: Settings,
     *,
     startup_timeout: float = 30.0,
+    search_attributes: Iterable[SearchAttributeKey[Any]] = (),
     log_level: str = "warn",
     cli: Path | None = None,
 ) -> DevServer:
@@ -162,6 +187,7 @@ async def start_dev_server(
         port=settings.temporal_port,
         ui_port=settings.temporal_ui_port,
         namespace=namespace,
+        search_attributes=search_attributes,
         log_level=log_level,
     )
     # The child keeps its own copy of the descriptor, so ours can close right away.

@@ -5,13 +5,19 @@ Every name is CITYCERT_*; a bad value stops start-up with a message naming the s
 
 from __future__ import annotations
 
+import os
+import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from domain.policy import ProgrammePolicy
+from runtime.process import StartupError
+
+ENV_PREFIX = "CITYCERT_"
 
 
 class Settings(BaseSettings):
@@ -38,6 +44,7 @@ class Settings(BaseSettings):
     appeal_window: timedelta = timedelta(days=30)
     validity: timedelta = timedelta(days=3 * 365)
     reminder_days: tuple[int, ...] = (180, 90, 30)
+    honor_roll_margin: float = Field(0.05, ge=0, le=1)
     reminder_sweep_every: timedelta = timedelta(days=1)
 
     @property
@@ -45,11 +52,41 @@ class Settings(BaseSettings):
         return self.data_dir / "pg"
 
     def policy(self) -> ProgrammePolicy:
-        """The programme's timings as the domain takes them."""
-        return ProgrammePolicy(
-            clarification_window=self.clarification_window,
-            reviewer_sla=self.reviewer_sla,
-            appeal_window=self.appeal_window,
-            validity=self.validity,
-            reminder_days=self.reminder_days,
-        )
+        """The programme's timings and margins as the domain takes them: every policy field is a
+        setting of the same name (flat, so CITYCERT_APPEAL_WINDOW stays what operators set)."""
+        return ProgrammePolicy(**{name: getattr(self, name) for name in ProgrammePolicy.model_fields})
+
+
+def env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment; a bad value is a StartupError naming its variable."""
+    try:
+        return Settings(**overrides)
+    except SettingsError as e:  # a value that is not even JSON where JSON is needed (a list)
+        found = re.search(r'field "(\w+)"', str(e))
+        named = env_name(found.group(1)) if found else "a CITYCERT_ setting"
+        raise StartupError(f"bad setting {named}: {e}") from None
+    except ValidationError as e:
+        problems = []
+        for err in e.errors(include_url=False):
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            problems.append(f"{env_name(field)}={err.get('input')!r}: {err['msg']}")
+        raise StartupError("bad setting: " + "; ".join(problems)) from None
+
+
+def prepare_data_dir(settings: Settings) -> Settings:
+    """The settings with data_dir made absolute, created and checked writable."""
+    data_dir = settings.data_dir.expanduser().resolve()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        probe = data_dir / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise StartupError(
+            f"cannot use {data_dir} as the data directory ({e.strerror or e}); set {env_name('data_dir')}"
+        ) from e
+    return settings.model_copy(update={"data_dir": data_dir})

@@ -6,10 +6,12 @@ JSON and come back as the same pydantic types.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from temporalio.api.enums.v1 import IndexedValueType
@@ -19,15 +21,14 @@ from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 
-from runtime.embedded_temporal import start_dev_server
-from workflows import search_attributes
-
-if TYPE_CHECKING:
-    from runtime.settings import Settings
+from runtime import embedded_temporal
+from runtime.process import StartupError, ensure_port_free, port_answers
+from runtime.settings import Settings, env_name
 
 log = structlog.get_logger(__name__)
 
 _RPC_TIMEOUT = timedelta(seconds=10)
+_CONNECT_TIMEOUT = 15.0  # seconds for a configured Temporal to answer
 
 
 class SearchAttributeError(RuntimeError):
@@ -56,31 +57,92 @@ async def connect(settings: Settings, *, address: str | None = None, **kwargs: A
     )
 
 
-@asynccontextmanager
-async def temporal_connection(
-    settings: Settings, *, register_search_attributes: bool = True
-) -> AsyncIterator[Client]:
-    """A client for these settings, starting (or reusing) the embedded dev server when no address is set.
+@dataclass(frozen=True)
+class TemporalInfo:
+    address: str
+    namespace: str
+    ui_url: str | None  # None: a configured cluster, whose UI we do not know
+    started_here: bool
 
-    Our search attributes are registered on the way in, so workflows can upsert them at once.
-    Leaving the block stops the dev server if this call started it.
+
+@asynccontextmanager
+async def open_temporal(
+    settings: Settings,
+    *,
+    start_dev_server: bool,
+    search_attributes: Sequence[SearchAttributeKey[Any]] = (),
+) -> AsyncIterator[tuple[Client, TemporalInfo]]:
+    """A client for these settings, and where it points: the one way citycert connects.
+
+    With CITYCERT_TEMPORAL_ADDRESS unset: with `start_dev_server`, the embedded dev server (or one
+    already answering on its port, which is then left running); without, a dev server must already
+    answer there (a command that needs a worker would otherwise only wait for its timeout).
+    `search_attributes` are registered on the way in, so workflows can upsert them at once.
+    Leaving the block stops the dev server if this call started it. Problems are StartupErrors
+    naming the setting to change.
     """
     async with AsyncExitStack() as stack:
-        address = settings.temporal_address
-        if address is None:
-            server = await start_dev_server(settings)
-            stack.push_async_callback(server.aclose)
-            address = server.address
-        client = await connect(settings, address=address)
-        if register_search_attributes:
-            await ensure_search_attributes(client, settings.temporal_namespace)
-        yield client
+        configured = settings.temporal_address
+        ui_url: str | None = None
+        started_here = False
+        if configured:
+            address = configured
+        elif start_dev_server:
+            address, ui_url, started_here = await _dev_server(settings, stack, search_attributes)
+        else:
+            address = local_address(settings)
+            if not port_answers(embedded_temporal.HOST, settings.temporal_port):
+                raise StartupError(
+                    f"no Temporal server runs on {address}: start `citycert dev` (or set "
+                    f"{env_name('temporal_address')} to your cluster) first"
+                )
+        try:
+            client = await asyncio.wait_for(connect(settings, address=address), _CONNECT_TIMEOUT)
+            if search_attributes:
+                await ensure_search_attributes(client, settings.temporal_namespace, search_attributes)
+        except SearchAttributeError:
+            raise
+        except Exception as e:
+            hint = (
+                f"check {env_name('temporal_address')}, {env_name('temporal_namespace')} and "
+                f"{env_name('temporal_tls')}"
+                if configured
+                else f"start `citycert dev`, or set {env_name('temporal_address')} "
+                f"(or {env_name('temporal_port')})"
+            )
+            raise StartupError(f"cannot use Temporal at {address}: {e or type(e).__name__}; {hint}") from e
+        yield client, TemporalInfo(address, settings.temporal_namespace, ui_url, started_here)
+
+
+async def _dev_server(
+    settings: Settings, stack: AsyncExitStack, search_attributes: Sequence[SearchAttributeKey[Any]]
+) -> tuple[str, str | None, bool]:
+    """Start (or reuse) the embedded dev server for the stack's lifetime: address, UI, owned."""
+    reusing = port_answers(embedded_temporal.HOST, settings.temporal_port)
+    if not reusing:
+        ensure_port_free(
+            embedded_temporal.HOST,
+            settings.temporal_ui_port,
+            setting=env_name("temporal_ui_port"),
+            what="the Temporal web UI",
+        )
+    try:
+        server = await embedded_temporal.start_dev_server(
+            settings, startup_timeout=10.0 if reusing else 60.0, search_attributes=search_attributes
+        )
+    except (embedded_temporal.TemporalStartError, FileNotFoundError) as e:
+        raise StartupError(
+            f"the Temporal dev server did not start: {e}\n(settings: {env_name('temporal_port')}, "
+            f"{env_name('temporal_ui_port')}, {env_name('data_dir')})"
+        ) from e
+    stack.push_async_callback(server.aclose)
+    return server.address, server.ui_url, server.owned
 
 
 async def ensure_search_attributes(
     client: Client,
     namespace: str,
-    keys: Iterable[SearchAttributeKey[Any]] = search_attributes.ALL,
+    keys: Iterable[SearchAttributeKey[Any]],
 ) -> None:
     """Register our custom search attributes in `namespace`; safe to call on every start.
 

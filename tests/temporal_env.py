@@ -41,7 +41,7 @@ async def time_skipping_environment() -> AsyncIterator[WorkflowEnvironment]:
     )
     try:
         # start_time_skipping has no search_attributes parameter; the operator service works.
-        await ensure_search_attributes(env.client, env.client.namespace)
+        await ensure_search_attributes(env.client, env.client.namespace, search_attributes.ALL)
         yield env
     finally:
         await env.shutdown()

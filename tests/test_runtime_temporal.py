@@ -29,6 +29,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker.workflow_sandbox import UnintentionalPassthroughError
 
 import workflows
+from app.worker import build_worker, run_worker
 from runtime.embedded_temporal import DevServer, TemporalStartError, start_dev_server
 from runtime.logging import bind_workflow_context, configure_logging
 from runtime.settings import Settings
@@ -36,7 +37,6 @@ from runtime.temporal import SearchAttributeError, connect, ensure_search_attrib
 from tests.runtime_workflows import Greet, Greeting, MarkPhase, ThirtyDayTimer, WaitForFinish
 from tests.runtime_workflows_leaky import Leaky
 from tests.temporal_env import dev_server_environment, free_port, time_skipping_environment
-from worker import build_worker, run_worker
 from workflows import search_attributes as sa
 from workflows.sandbox import PASSTHROUGH_MODULES
 
@@ -92,7 +92,7 @@ async def test_embedded_dev_server_runs_workflows_on_two_workers(
 ) -> None:
     settings, server = embedded
     assert server.owned and server.address.startswith("127.0.0.1:")
-    # No address in settings: run_worker goes through temporal_connection, which finds our server
+    # No address in settings: run_worker goes through open_temporal, which finds our server
     # already on the port and reuses it rather than starting a second one.
     stop, started = asyncio.Event(), asyncio.Event()
     first = asyncio.create_task(
@@ -164,7 +164,7 @@ async def test_workflow_survives_a_dev_server_restart(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, temporal_namespace="citycert-restart")
     workflow_id = f"wait-{uuid.uuid4()}"
 
-    server = await start_dev_server(settings)
+    server = await start_dev_server(settings, search_attributes=sa.ALL)
     try:
         client = await connect(settings)
         async with build_worker(client, settings, workflows=[WaitForFinish], activities=[]):
@@ -232,7 +232,7 @@ async def test_time_skipping_server_takes_search_attributes_but_no_visibility_qu
 ) -> None:
     settings = make_settings(tmp_path)
     client = time_skipping.client
-    await ensure_search_attributes(client, client.namespace)  # again: idempotent on this server too
+    await ensure_search_attributes(client, client.namespace, sa.ALL)  # again: idempotent on this server too
     async with build_worker(client, settings, workflows=[MarkPhase], activities=[]):
         handle = await client.start_workflow(
             MarkPhase.run, "review", id=f"phase-{uuid.uuid4()}", task_queue=settings.temporal_task_queue

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -56,16 +55,13 @@ def exit_code(e: AppError) -> int:
 
 def load_settings() -> Settings:
     """Settings from the environment; a bad value exits 2 naming the variable."""
-    from runtime.settings import Settings
+    from runtime import settings
+    from runtime.process import StartupError
 
     try:
-        return Settings()
-    except ValidationError as e:
-        problems = "; ".join(
-            f"CITYCERT_{str(err['loc'][0]).upper() if err['loc'] else '?'}: {err['msg']}"
-            for err in e.errors(include_url=False)
-        )
-        raise fail(f"invalid setting {problems}") from None
+        return settings.load_settings()
+    except StartupError as e:
+        raise fail(str(e)) from None
 
 
 def invalid_input(e: ValidationError, names: dict[str, str] | None = None) -> typer.Exit:
@@ -122,11 +118,12 @@ async def _call(work: Callable[[], Awaitable[T]]) -> T:
 def failures_as_exits() -> Iterator[None]:
     from app.errors import translate
     from runtime.embedded_temporal import TemporalStartError
+    from runtime.process import StartupError
     from runtime.temporal import SearchAttributeError
 
     try:
         yield
-    except (TemporalStartError, SearchAttributeError) as e:
+    except (StartupError, TemporalStartError, SearchAttributeError) as e:
         raise fail(str(e), 1) from None
     except TimeoutError as e:
         raise fail(f"could not reach a service: {e}", 1) from None
@@ -139,49 +136,32 @@ def failures_as_exits() -> Iterator[None]:
 
 @asynccontextmanager
 async def open_store(settings: Settings) -> AsyncIterator[EventStore]:
-    """The event store of these settings (the embedded server when no URL is set), migrated."""
-    from eventstore import EventStore, StoreUnavailable
-    from runtime.embedded_postgres import ensure_database
+    """The event store of these settings (the embedded server when no URL is set), migrated; a
+    one-shot command needs a few connections and leaves the embedded server running."""
+    from runtime.store import open_store as open_runtime_store
 
-    try:
-        dsn = await ensure_database(settings)
-    except (OSError, RuntimeError) as e:
-        raise StoreUnavailable(f"cannot start the embedded PostgreSQL: {e}") from e
-    store = await EventStore.connect(dsn, min_size=1, max_size=4, notify=False)
-    try:
-        await store.migrate()
+    async with open_runtime_store(settings, max_connections=4) as store:
         yield store
-    finally:
-        await store.close()
 
 
 def temporal_reachable(settings: Settings) -> bool:
     """False only when no address is set and no embedded dev server listens on its port."""
-    if settings.temporal_address is not None:
-        return True
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", settings.temporal_port)) == 0
+    from runtime import embedded_temporal
+    from runtime.process import port_answers
+
+    return settings.temporal_address is not None or port_answers(
+        embedded_temporal.HOST, settings.temporal_port
+    )
 
 
 @asynccontextmanager
-async def open_temporal(settings: Settings, *, need_worker: bool) -> AsyncIterator[Client]:
-    """A client for these settings.
+async def open_temporal(settings: Settings) -> AsyncIterator[Client]:
+    """A client for these settings: the configured cluster or the dev server of `citycert dev`,
+    never one started here (with no server running there is no worker either). Registering
+    search attributes is the worker's job (it needs operator rights on a cluster)."""
+    from runtime.temporal import open_temporal as open_runtime_temporal
 
-    With no CITYCERT_TEMPORAL_ADDRESS, the embedded dev server of `citycert dev`. A command that
-    needs a worker (it sends commands, or queries workflows) refuses to start that server itself:
-    with no server running there is no worker either, and it would only wait for its timeout.
-    """
-    from runtime.temporal import temporal_connection
-
-    if need_worker and not temporal_reachable(settings):
-        raise fail(
-            f"no Temporal server runs on 127.0.0.1:{settings.temporal_port}: start `citycert dev` "
-            "(or set CITYCERT_TEMPORAL_ADDRESS to your cluster) first",
-            1,
-        )
-    # Registering search attributes is the worker's job (it needs operator rights on a cluster).
-    async with temporal_connection(settings, register_search_attributes=False) as client:
+    async with open_runtime_temporal(settings, start_dev_server=False) as (client, _):
         yield client
 
 
@@ -205,7 +185,7 @@ class Connected:
     @asynccontextmanager
     async def temporal(self) -> AsyncIterator[Client]:
         """Connect to Temporal for this block (a command that found the request good)."""
-        async with open_temporal(self.settings, need_worker=True) as client:
+        async with open_temporal(self.settings) as client:
             self.client = client
             try:
                 yield client

@@ -4,10 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import atexit
-import logging
-import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, NoReturn
@@ -38,7 +34,8 @@ def dev(
     the same data (CITYCERT_DATA_DIR, default .citycert). A port in use or a bad setting stops
     start-up with a message naming the setting to change.
     """
-    from entrypoints.dev.runtime import DevInfo, load_settings, render_box, run_dev
+    from entrypoints.dev.runtime import DevInfo, render_box, run_dev
+    from runtime.settings import load_settings
 
     def ready(info: DevInfo) -> None:
         Console(soft_wrap=False).print(render_box(info))
@@ -54,7 +51,8 @@ def api(log_level: LogLevel = "INFO") -> None:
     CITYCERT_DATABASE_URL and CITYCERT_TEMPORAL_ADDRESS; run `citycert worker` beside it for
     commands to be carried out.
     """
-    from entrypoints.dev.runtime import load_settings, run_api
+    from entrypoints.dev.runtime import run_api
+    from runtime.settings import load_settings
 
     _run_and_exit(log_level, lambda stop: run_api(load_settings(), stop))
 
@@ -67,7 +65,8 @@ def seed_demo(log_level: LogLevel = "INFO") -> None:
     """
 
     async def main(stop: asyncio.Event) -> None:
-        from entrypoints.dev.runtime import load_settings, prepare_data_dir, seed_into_stack
+        from entrypoints.dev.runtime import seed_into_stack
+        from runtime.settings import load_settings, prepare_data_dir
 
         settings = prepare_data_dir(load_settings())
         report = await seed_into_stack(settings, stop)
@@ -81,52 +80,8 @@ def seed_demo(log_level: LogLevel = "INFO") -> None:
 
 def _run_and_exit(log_level: str, main: Callable[[asyncio.Event], Awaitable[None]]) -> NoReturn:
     from runtime.logging import configure_logging
+    from runtime.process import exit_now, run_until_signalled
 
     # Before any Temporal client exists: the SDK Core's logs are forwarded from the first one on.
     configure_logging(log_level)
-    _exit(run_until_signalled(main))
-
-
-def run_until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> int:
-    """Run `main(stop)` with SIGINT/SIGTERM setting `stop`; the exit code.
-
-    A first Ctrl-C asks for a clean stop; a second one interrupts it (exit 130)."""
-    from entrypoints.dev.runtime import StartupError
-
-    async def runner() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-
-        def request_stop() -> None:
-            if not stop.is_set():
-                log.info("stop_requested", hint="press Ctrl-C again to stop at once")
-            stop.set()
-            loop.remove_signal_handler(signal.SIGINT)
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, request_stop)
-        await main(stop)
-
-    try:
-        asyncio.run(runner())
-    except StartupError as e:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {e}", highlight=False)
-        return 1
-    except KeyboardInterrupt:
-        log.warning("interrupted", reason="second Ctrl-C while stopping")
-        return 130
-    except Exception:
-        log.exception("failed")
-        return 1
-    return 0
-
-
-def _exit(code: int) -> NoReturn:
-    """Leave without finalising the interpreter, as worker.main does: the Temporal SDK's Rust
-    threads can call into Python during finalisation and abort a cleanly stopped process
-    (temporalio/sdk-python#300). Everything is closed by now; the exit hooks still run."""
-    logging.shutdown()
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_now(run_until_signalled(main))

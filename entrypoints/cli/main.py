@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -131,9 +130,9 @@ def worker_command(
     Starts the embedded PostgreSQL and Temporal dev server when CITYCERT_DATABASE_URL and
     CITYCERT_TEMPORAL_ADDRESS are unset. Run several on one task queue to scale out.
     """
-    import worker
+    from app.worker import run_process
 
-    worker.main(["--log-level", log_level])
+    run_process(log_level)
 
 
 reminders_app = typer.Typer(help="The re-certification reminder schedule.", no_args_is_help=True)
@@ -141,14 +140,13 @@ app.add_typer(reminders_app, name="reminders")
 
 
 def _with_client(action: Callable[[Client], Awaitable[None]]) -> None:
-    from runtime.settings import Settings
-    from runtime.temporal import temporal_connection
+    from entrypoints.cli.context import load_settings, open_temporal, run
 
-    async def run() -> None:
-        async with temporal_connection(Settings()) as client:
+    async def work() -> None:
+        async with open_temporal(load_settings()) as client:
             await action(client)
 
-    asyncio.run(run())
+    run(work)
 
 
 @reminders_app.command("trigger")

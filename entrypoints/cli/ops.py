@@ -259,7 +259,7 @@ def replay(
         if histories is not None:
             return await _replay(_from_files(histories, city_ids))
         settings = load_settings()
-        async with open_temporal(settings, need_worker=False) as client:
+        async with open_temporal(settings) as client:
             executions = await _executions(client, _visibility_query(city_ids, query))
             return await _replay(_from_temporal(client, executions))
 
@@ -394,7 +394,7 @@ async def _check_one(
 
 async def _check_workflows(settings: Settings, store: EventStore) -> WorkflowCheck:
     check = WorkflowCheck()
-    async with open_temporal(settings, need_worker=True) as client:
+    async with open_temporal(settings) as client:
         running = await _executions(client, f"{CITY_WORKFLOWS} AND ExecutionStatus = 'Running'")
         idle = await _unpolled_queues(client, {e.task_queue for e in running})
         if idle:

@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 import os
-import re
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +31,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import structlog
 import uvicorn
 from fastapi import FastAPI
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
@@ -44,221 +39,28 @@ from temporalio.client import Client
 
 from app.tokens import create_token, verify_token
 from eventstore import EventStore
-from runtime.settings import Settings
+from runtime.process import StartupError, Stopped, ensure_port_free, port_answers, unless_stopped
+from runtime.settings import Settings, env_name, prepare_data_dir
+from runtime.store import embedded_postgres_running, open_store
+from runtime.temporal import TemporalInfo, open_temporal
+from workflows import search_attributes
 
 if TYPE_CHECKING:
     from entrypoints.dev.demo_cohort import SeedReport
 
 log = structlog.get_logger("citycert.dev")
 
-ENV_PREFIX = "CITYCERT_"
 TOKEN_FILENAME = "operator-token"
 TOKEN_NAME = "dev-operator"
-CONNECT_TIMEOUT = 15.0  # seconds for a configured Temporal to answer
 API_STOP_TIMEOUT = 10.0
 LOOPBACK = "127.0.0.1"  # where the embedded dev server listens (runtime.embedded_temporal.HOST)
 
 T = TypeVar("T")
 
 
-class StartupError(RuntimeError):
-    """Start-up cannot go on; the message says why and which setting to change."""
-
-
-class Stopped(Exception):
-    """Stop was requested while starting up: unwind quietly."""
-
-
-def env_name(field: str) -> str:
-    return f"{ENV_PREFIX}{field.upper()}"
-
-
-# --- settings and the data directory ------------------------------------------------------------
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment; a bad value is a StartupError naming its variable."""
-    try:
-        return Settings(**overrides)
-    except SettingsError as e:  # a value that is not even JSON where JSON is needed (a list)
-        found = re.search(r'field "(\w+)"', str(e))
-        named = env_name(found.group(1)) if found else "a CITYCERT_ setting"
-        raise StartupError(f"bad setting {named}: {e}") from None
-    except ValidationError as e:
-        problems = []
-        for err in e.errors(include_url=False):
-            field = str(err["loc"][0]) if err["loc"] else "?"
-            problems.append(f"{env_name(field)}={err.get('input')!r}: {err['msg']}")
-        raise StartupError("bad setting: " + "; ".join(problems)) from None
-
-
-def prepare_data_dir(settings: Settings) -> Settings:
-    """The settings with data_dir made absolute, created and checked writable."""
-    data_dir = settings.data_dir.expanduser().resolve()
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        probe = data_dir / f".write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as e:
-        raise StartupError(
-            f"cannot use {data_dir} as the data directory ({e.strerror or e}); set {env_name('data_dir')}"
-        ) from e
-    return settings.model_copy(update={"data_dir": data_dir})
-
-
-# --- ports --------------------------------------------------------------------------------------
-
-
-def ensure_port_free(
-    host: str, port: int, *, setting: str, what: str, host_setting: str | None = None
-) -> None:
-    """Bind the port for a moment, as the server will; a StartupError naming `setting` if we cannot."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as e:
-        named = host_setting or setting
-        raise StartupError(f"{what}: cannot resolve host {host!r} ({e.strerror}); set {named}") from e
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as sock:
-        # As uvicorn and asyncio do: a port left in TIME_WAIT by our last run is free to reuse.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(address)
-        except OSError as e:
-            if e.errno == errno.EADDRINUSE:
-                raise StartupError(
-                    f"{what}: port {port} on {host} is already in use; stop what uses it or set {setting} "
-                    "to a free port"
-                ) from e
-            named = host_setting or setting
-            raise StartupError(f"{what}: cannot listen on {host}:{port} ({e.strerror}); set {named}") from e
-
-
-def port_answers(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
-# --- PostgreSQL ---------------------------------------------------------------------------------
-
-
-def embedded_postgres_running(pgdata: Path) -> bool:
-    """Whether a postmaster runs for this data folder (its postmaster.pid names a live process)."""
-    try:
-        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
-    except (OSError, ValueError):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by the embedded_postgres user
-        return True
-    return True
-
-
-@asynccontextmanager
-async def event_store(settings: Settings, *, stop_embedded_we_started: bool) -> AsyncIterator[EventStore]:
-    """A migrated event store; with `stop_embedded_we_started`, stops the embedded server on the
-    way out if this call started it."""
-    from runtime.embedded_postgres import ensure_database, stop_database
-
-    async with AsyncExitStack() as stack:
-        was_running = embedded_postgres_running(settings.pgdata)
-        try:
-            dsn = await ensure_database(settings)
-        except Exception as e:
-            if settings.database_url:
-                raise StartupError(
-                    f"cannot reach PostgreSQL at {env_name('database_url')}: {e}; check that setting"
-                ) from e
-            raise StartupError(
-                f"cannot start the embedded PostgreSQL in {settings.pgdata}: {e}; set "
-                f"{env_name('data_dir')} elsewhere or {env_name('database_url')} to a server"
-            ) from e
-        if stop_embedded_we_started and settings.database_url is None and not was_running:
-            stack.push_async_callback(asyncio.to_thread, _stop_database, settings, stop_database)
-        try:
-            store = await EventStore.connect(dsn)
-        except Exception as e:
-            raise StartupError(
-                f"cannot connect to the event store: {e}; check {env_name('database_url')}"
-            ) from e
-        stack.push_async_callback(store.close)
-        await store.migrate()
-        yield store
-
-
-def _stop_database(settings: Settings, stop_database: Callable[[Settings], bool]) -> None:
-    stopped = stop_database(settings)
-    log.info("dev.postgres_stopped" if stopped else "dev.postgres_not_running", pgdata=str(settings.pgdata))
-
-
-# --- Temporal -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TemporalInfo:
-    address: str
-    namespace: str
-    ui_url: str | None  # None: a configured cluster, whose UI we do not know
-    started_here: bool
-
-
-@asynccontextmanager
-async def temporal(
-    settings: Settings, *, start_dev_server: bool
-) -> AsyncIterator[tuple[Client, TemporalInfo]]:
-    """A client (search attributes registered) and where it points.
-
-    With CITYCERT_TEMPORAL_ADDRESS unset: with `start_dev_server`, our dev server (or one already
-    answering on the port, which is then left running); without, the dev server must answer."""
-    from runtime import embedded_temporal
-    from runtime.temporal import connect, ensure_search_attributes, local_address
-
-    async with AsyncExitStack() as stack:
-        configured = settings.temporal_address
-        ui_url: str | None = None
-        started_here = False
-        if configured:
-            address = configured
-        elif start_dev_server:
-            reusing = port_answers(embedded_temporal.HOST, settings.temporal_port)
-            if not reusing:
-                ensure_port_free(
-                    embedded_temporal.HOST,
-                    settings.temporal_ui_port,
-                    setting=env_name("temporal_ui_port"),
-                    what="the Temporal web UI",
-                )
-            try:
-                server = await embedded_temporal.start_dev_server(
-                    settings, startup_timeout=10.0 if reusing else 60.0
-                )
-            except (embedded_temporal.TemporalStartError, FileNotFoundError) as e:
-                raise StartupError(
-                    f"the Temporal dev server did not start: {e}\n(settings: {env_name('temporal_port')}, "
-                    f"{env_name('temporal_ui_port')}, {env_name('data_dir')})"
-                ) from e
-            stack.push_async_callback(server.aclose)
-            address, ui_url, started_here = server.address, server.ui_url, server.owned
-        else:
-            address = local_address(settings)
-        try:
-            client = await asyncio.wait_for(connect(settings, address=address), CONNECT_TIMEOUT)
-            await ensure_search_attributes(client, settings.temporal_namespace)
-        except Exception as e:
-            hint = (
-                f"check {env_name('temporal_address')}, {env_name('temporal_namespace')} and "
-                f"{env_name('temporal_tls')}"
-                if configured
-                else f"start `citycert dev`, or set {env_name('temporal_address')} "
-                f"(or {env_name('temporal_port')})"
-            )
-            raise StartupError(f"cannot use Temporal at {address}: {e or type(e).__name__}; {hint}") from e
-        yield client, TemporalInfo(address, settings.temporal_namespace, ui_url, started_here)
+def _temporal(settings: Settings, *, start_dev_server: bool) -> Any:
+    """Temporal for a process that runs a worker: our search attributes registered on the way in."""
+    return open_temporal(settings, start_dev_server=start_dev_server, search_attributes=search_attributes.ALL)
 
 
 # --- the operator token ---------------------------------------------------------------------------
@@ -376,30 +178,6 @@ async def running_api(
         log.info("dev.api_stopped")
 
 
-# --- waiting while watching ------------------------------------------------------------------------
-
-
-async def unless_stopped(work: Awaitable[T], stop: asyncio.Event, *watch: asyncio.Task[Any]) -> T:
-    """The result of `work`, unless stop is set first (Stopped) or a watched task ends first
-    (its error, or a StartupError); `work` is cancelled in both cases."""
-    task = asyncio.ensure_future(work)
-    stopping = asyncio.ensure_future(stop.wait())
-    try:
-        done, _ = await asyncio.wait({task, stopping, *watch}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopping.cancel()
-    if task in done:
-        return task.result()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    for watched in watch:
-        if watched in done:
-            watched.result()
-            raise StartupError(f"{watched.get_name()} stopped unexpectedly")
-    raise Stopped
-
-
 # --- the whole runtime ----------------------------------------------------------------------------
 
 
@@ -441,11 +219,12 @@ async def run_dev(
     try:
         async with AsyncExitStack() as stack:
             pg_was_running = embedded_postgres_running(settings.pgdata)
-            store = await stack.enter_async_context(event_store(settings, stop_embedded_we_started=True))
+            store = await stack.enter_async_context(open_store(settings, stop_embedded_we_started=True))
             if stop.is_set():
                 raise Stopped
             client, temporal_info = await unless_stopped(
-                stack.enter_async_context(temporal(settings, start_dev_server=True)), stop
+                stack.enter_async_context(_temporal(settings, start_dev_server=True)),
+                stop,
             )
 
             worker = await _start_worker(stack, settings, store, client, stop, reminder_schedule=True)
@@ -571,7 +350,7 @@ async def _start_worker(
     """A worker in this process, polling once this returns; stopped gracefully when `stack` closes."""
     import activities
     import workflows
-    from worker import run_worker
+    from app.worker import run_worker
 
     worker_stop, worker_started = asyncio.Event(), asyncio.Event()
     worker = asyncio.create_task(
@@ -620,9 +399,10 @@ async def run_api(settings: Settings, stop: asyncio.Event) -> None:
         async with AsyncExitStack() as stack:
             # Temporal first: without it there is nothing to serve, and no database is started.
             client, info = await unless_stopped(
-                stack.enter_async_context(temporal(settings, start_dev_server=False)), stop
+                stack.enter_async_context(_temporal(settings, start_dev_server=False)),
+                stop,
             )
-            store = await stack.enter_async_context(event_store(settings, stop_embedded_we_started=True))
+            store = await stack.enter_async_context(open_store(settings, stop_embedded_we_started=True))
             app = create_app(settings, client=client, store=store)
             api = await stack.enter_async_context(running_api(app, settings, stop))
             url = f"http://{_url_host(settings.api_host)}:{settings.api_port}"
@@ -640,9 +420,10 @@ async def seed_into_stack(settings: Settings, stop: asyncio.Event) -> SeedReport
 
     try:
         async with AsyncExitStack() as stack:
-            store = await stack.enter_async_context(event_store(settings, stop_embedded_we_started=False))
+            store = await stack.enter_async_context(open_store(settings, stop_embedded_we_started=False))
             client, _ = await unless_stopped(
-                stack.enter_async_context(temporal(settings, start_dev_server=True)), stop
+                stack.enter_async_context(_temporal(settings, start_dev_server=True)),
+                stop,
             )
             worker = await _start_worker(stack, settings, store, client, stop, reminder_schedule=False)
             try:

@@ -26,6 +26,8 @@ from entrypoints.http.routes_reports import router as reports
 from entrypoints.http.routes_review import router as review
 from eventstore import EventStore
 from runtime.settings import Settings
+from runtime.store import open_store
+from runtime.temporal import open_temporal
 
 log = structlog.get_logger("citycert.api")
 
@@ -57,17 +59,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            the_store, the_client = store, client
-            if the_store is None:
-                from runtime.embedded_postgres import ensure_database
-
-                the_store = await EventStore.connect(await ensure_database(settings))
-                stack.push_async_callback(the_store.close)
-                await the_store.migrate()
-            if the_client is None:
-                from runtime.temporal import temporal_connection
-
-                the_client = await stack.enter_async_context(temporal_connection(settings))
+            if store is None:
+                the_store = await stack.enter_async_context(open_store(settings))
+            else:
+                the_store = store
+            if client is None:
+                the_client, _ = await stack.enter_async_context(
+                    open_temporal(settings, start_dev_server=False)
+                )
+            else:
+                the_client = client
             wire(app, the_store, the_client)
             log.info("api.started", task_queue=settings.temporal_task_queue)
             yield

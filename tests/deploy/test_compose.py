@@ -21,7 +21,7 @@ import typer.main
 import yaml
 
 from entrypoints.cli.main import app
-from runtime.embedded_temporal import find_binary
+from runtime.embedded_temporal import cli_type_name, find_binary
 from runtime.settings import Settings
 from tests.deploy.compose import (
     DOCKERIGNORE,
@@ -342,7 +342,7 @@ def test_the_schema_job_sets_up_both_databases_to_the_latest_version() -> None:
 
 
 def test_the_namespace_job_registers_every_search_attribute_the_workflows_use() -> None:
-    expected = {key.name: search_attributes.cli_type_name(key) for key in search_attributes.ALL}
+    expected = {key.name: cli_type_name(key) for key in search_attributes.ALL}
     assert namespace_job_attributes() == expected
 
 

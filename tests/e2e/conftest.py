@@ -25,9 +25,9 @@ from typing import Any
 import httpx
 import pytest
 
-from entrypoints.dev.runtime import embedded_postgres_running
 from runtime.embedded_postgres import stop_database
 from runtime.settings import Settings
+from runtime.store import embedded_postgres_running
 
 CITYCERT = Path(sys.executable).parent / "citycert"
 TOKEN = re.compile(r"cct_[A-Za-z0-9_-]{43}")

@@ -14,11 +14,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities import build_activities
 from activities.names import ActorRef
+from app.worker import build_worker
 from domain import CityState
 from domain.standard import get_standard
 from eventstore import EventStore, city_stream
 from runtime.settings import Settings
-from worker import build_worker
 from workflows import WORKFLOWS
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandRequest, CommandResult
 

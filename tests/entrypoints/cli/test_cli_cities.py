@@ -160,7 +160,7 @@ async def test_a_bad_setting_exits_2_naming_it(cli: Cli) -> None:
     result = await Cli({**cli.env, "CITYCERT_TEMPORAL_PORT": "seven"})("city", "list")
 
     assert result.exit_code == 2
-    assert "invalid setting CITYCERT_TEMPORAL_PORT" in said(result)
+    assert "bad setting: CITYCERT_TEMPORAL_PORT=" in said(result)
 
 
 # --- cities ----------------------------------------------------------------------------------------

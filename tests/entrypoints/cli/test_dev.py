@@ -24,28 +24,22 @@ from domain.eligibility import ineligibility_reasons
 from domain.levels import Level
 from domain.policy import ProgrammePolicy
 from domain.standard import get_standard
-from entrypoints.cli.dev import run_until_signalled
 from entrypoints.cli.main import app as cli_app
 from entrypoints.dev import demo_cohort as demo
 from entrypoints.dev.runtime import (
     DevInfo,
-    StartupError,
-    Stopped,
-    TemporalInfo,
     _check_dev_server_ports,
     ensure_operator_token,
-    ensure_port_free,
-    load_settings,
-    prepare_data_dir,
     read_secret,
     render_box,
     running_api,
     token_path,
-    unless_stopped,
     write_secret,
 )
 from eventstore import EventStore
-from runtime.settings import Settings
+from runtime.process import StartupError, Stopped, ensure_port_free, run_until_signalled, unless_stopped
+from runtime.settings import Settings, load_settings, prepare_data_dir
+from runtime.temporal import TemporalInfo
 
 
 @pytest.fixture
