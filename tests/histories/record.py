@@ -4,9 +4,11 @@ Run after an intended change to the workflow (guarded by workflow.patched) to ad
 
     .venv/bin/python -m tests.histories.record
 
-Files are named `<city>-<LABEL>-runN.json`: give LABEL a new value for each recording, so the files
-already there stay. Keep the old files: they are the running workflows of yesterday that today's
-code must still replay (`<city>-runN.json` were recorded through the older `command` Update).
+Each recording gets its own folder, `tests/histories/<LABEL>/`, with files named
+`<city>-<LABEL>-runN.json`: give LABEL a new value before recording again, so the files already
+there stay (and `citycert replay --histories` can replay one recording on its own). Keep the old
+files: they are the running workflows of yesterday that today's code must still replay; the
+top-level `<city>-runN.json` were recorded through the older `command` Update.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from tests.workflows.harness import (
 HERE = Path(__file__).parent
 # What the recording shows: commands given through the typed `give` Update (CityDriver.do).
 LABEL = "give"
+FOLDER = HERE / LABEL
 
 
 async def save_runs(city: CityDriver) -> None:
@@ -43,7 +46,7 @@ async def save_runs(city: CityDriver) -> None:
     n = 1
     while run_id:
         history = await city.env.client.get_workflow_handle(city.handle.id, run_id=run_id).fetch_history()
-        (HERE / f"{city.city_id}-{LABEL}-run{n}.json").write_text(history.to_json(), encoding="utf-8")
+        (FOLDER / f"{city.city_id}-{LABEL}-run{n}.json").write_text(history.to_json(), encoding="utf-8")
         last = history.events[-1]
         run_id = (
             last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
@@ -97,6 +100,7 @@ async def scenarios(store: EventStore) -> None:
 
 
 async def main() -> None:
+    FOLDER.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(Path(tmp) / "pg", cleanup_mode="delete")
         try:
@@ -109,7 +113,7 @@ async def main() -> None:
                 await store.close()
         finally:
             server.cleanup()
-    print("recorded:", ", ".join(sorted(p.name for p in HERE.glob("*.json"))))
+    print("recorded:", ", ".join(sorted(p.name for p in FOLDER.glob("*.json"))))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from temporalio.worker import Replayer
 from workflows import WORKFLOWS
 from workflows.sandbox import workflow_runner
 
-HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+# The first recording at the top, later ones in a folder each (see tests/histories/record.py).
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").rglob("*.json"))
 
 
 def updates_in(path: Path) -> set[str]:
