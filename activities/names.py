@@ -11,19 +11,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from domain import Actor
+
 RECORD_EVENTS = "record_events"
 FIND_DUE_REMINDERS = "find_due_reminders"
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ActorRef(_Model):
-    """Who gave a command: a role (city, reviewer, committee, operator, scheduler, timer) and an id."""
-
-    role: str
-    id: str
 
 
 class EventToRecord(_Model):
@@ -33,7 +28,7 @@ class EventToRecord(_Model):
     type: str
     data: dict[str, Any]
     occurred_at: datetime
-    actor: ActorRef
+    actor: Actor
     workflow_id: str
     run_id: str
 

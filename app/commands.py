@@ -26,13 +26,13 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.names import ActorRef, EventToRecord
+from activities.names import EventToRecord
 from app import errors
-from domain import CommandRejected, IneligibleCity, ProgrammePolicy, decide
+from domain import Actor, CityState, CommandRejected, IneligibleCity, InvalidCommand, ProgrammePolicy, decide
 from domain import commands as cmd
 from domain.state import CitySummary
 from eventstore import EventStore
-from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandRequest, CommandResult
+from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandResult, GiveCommand
 
 # While a run hands over to the next, or records a deadline that has come, the validator answers
 # CityBusy for a moment: the service waits and tries again instead of bothering the caller.
@@ -86,13 +86,13 @@ class CommandService:
             command_timeout=self.command_timeout,
         )
 
-    async def give(self, city_id: str, command: cmd.Command, actor: ActorRef) -> CommandOutcome:
+    async def give(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> CommandOutcome:
         """Give `command` to the city's workflow as `actor`; what it recorded."""
         request = _request(command, actor)
         handle = self.client.get_workflow_handle(workflow_id(city_id))
         try:
             result = await self._update(
-                lambda: handle.execute_update(CityCertificationWorkflow.command, request)
+                lambda: handle.execute_update(CityCertificationWorkflow.give, request)
             )
         except RPCError as e:
             if e.status != RPCStatusCode.NOT_FOUND:
@@ -100,19 +100,13 @@ class CommandService:
             raise await self._no_workflow(city_id, command) from e
         return CommandOutcome(city_id, result.events, result.status)
 
-    async def register(self, command: cmd.RegisterCity, actor: ActorRef) -> CommandOutcome:
+    async def register(self, command: cmd.RegisterCity, actor: Actor) -> CommandOutcome:
         """Register a city and start its workflow in one Update-with-start.
 
         The domain decides first, on the stored state: an ineligible or known city is refused
         before anything starts, so a refusal records nothing and leaves no workflow behind.
         """
-        state = await self.store.load_state(command.city_id)
-        try:
-            decide(state, command, now=datetime.now(UTC), policy=self.policy)
-        except IneligibleCity as e:
-            raise errors.Ineligible(str(e)) from e
-        except CommandRejected as e:
-            raise errors.Refused(str(e)) from e
+        await check_registration(self.store, command, self.policy)
         request = _request(command, actor)
 
         async def call() -> CommandResult:
@@ -126,7 +120,7 @@ class CommandService:
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             )
             result: CommandResult = await self.client.execute_update_with_start_workflow(
-                CityCertificationWorkflow.command, request, start_workflow_operation=start
+                CityCertificationWorkflow.give, request, start_workflow_operation=start
             )
             return result
 
@@ -156,26 +150,47 @@ class CommandService:
                 ) from e
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _no_workflow(self, city_id: str, command: cmd.Command) -> errors.AppError:
+    async def _no_workflow(self, city_id: str, command: cmd.HumanCommand) -> errors.AppError:
         """Why a city has no running workflow: unknown, withdrawn (refused), or not restarted."""
         state = await self.store.load_state(city_id)
         if state.version == 0:
             return errors.UnknownCity(city_id)
-        try:
-            decide(state, command, now=datetime.now(UTC), policy=self.policy)
-        except CommandRejected as e:
-            return errors.Refused(str(e))
+        refusal = _refusal_now(state, command, self.policy)
+        if refusal is not None:
+            return refusal
         return errors.WorkflowNotRunning(
             f"the workflow of {city_id!r} is not running; an operator must restart it"
         )
 
 
-def _request(command: cmd.Command, actor: ActorRef) -> CommandRequest:
+async def check_registration(store: EventStore, command: cmd.RegisterCity, policy: ProgrammePolicy) -> None:
+    """Refuse an ineligible or already registered city on the stored state, before any workflow
+    exists: the one pre-check of a registration (the workflow decides again, as for every command)."""
+    refusal = _refusal_now(await store.load_state(command.city_id), command, policy)
+    if refusal is not None:
+        raise refusal
+
+
+def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy) -> errors.AppError | None:
+    """The domain's refusal of `command` on `state` now, as an app error; None if it is allowed."""
+    try:
+        decide(state, command, now=datetime.now(UTC), policy=policy)
+    except IneligibleCity as e:
+        return errors.Ineligible(str(e))
+    except CommandRejected as e:
+        return errors.Refused(str(e))
+    except InvalidCommand as e:
+        return errors.Invalid(str(e))
+    return None
+
+
+def _request(command: cmd.HumanCommand, actor: Actor) -> GiveCommand:
     payload = command.model_dump(mode="json")
     if "\\u0000" in json.dumps(payload):
-        # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the activity.
+        # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the activity (the
+        # domain's text types refuse it too, but a document's title and link are not yet bounded).
         raise errors.Invalid("text must not contain NUL characters", code="invalid_request")
-    return CommandRequest(name=command.command_name(), payload=payload, actor=actor)
+    return GiveCommand(command=command, actor=actor)
 
 
 def _refusal(e: WorkflowUpdateFailedError) -> errors.AppError:

@@ -12,7 +12,6 @@ reviewer id is the token's name, else its id), `committee`, `operator`.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,25 +22,13 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from domain import commands as cmd
+from domain.ids import is_city_id
 from eventstore import EventStore
 
 ROLES: tuple[str, ...] = ("city", "reviewer", "committee", "operator")
 BOUND_ROLES = frozenset({"city", "reviewer"})  # roles that carry a city
 PREFIX = "cct_"
 _MAX_TOKEN_LENGTH = 256
-
-
-def _city_id_pattern() -> re.Pattern[str]:
-    """The city id rule of RegisterCity, so a token can only name an id a city could have."""
-    for meta in cmd.RegisterCity.model_fields["city_id"].metadata:
-        pattern = getattr(meta, "pattern", None)
-        if pattern:
-            return re.compile(pattern)
-    raise RuntimeError("RegisterCity.city_id has no pattern")
-
-
-CITY_ID = _city_id_pattern()
 
 
 class TokenError(ValueError):
@@ -92,7 +79,7 @@ def _check(role: str, city: str | None, name: str | None) -> None:
         what = "the city" if role == "city" else "the reviewer's home city"
         if not city:
             raise TokenError(f"a {role} token needs --city: {what}")
-        if not CITY_ID.fullmatch(city):
+        if not is_city_id(city):
             raise TokenError(f"{city!r} is not a city id (lower-case letters, digits and '-')")
     elif city:
         raise TokenError(f"a {role} token is not bound to a city; leave out --city")

@@ -497,6 +497,7 @@ class System:
     name: str
     worker: str  # the --worker kind that runs it
     workflow: str
+    update: str
     table: str
     workflow_id: Callable[[str], str]
     start_input: Callable[[str], Any]
@@ -504,22 +505,24 @@ class System:
 
 
 def our_system(plan: Plan, window: timedelta, search_attributes: bool = True) -> System:
-    from activities.names import ActorRef
-    from domain import ProgrammePolicy
-    from workflows.city import CityWorkflowInput, CommandRequest
+    from domain import Actor, ProgrammePolicy
+    from workflows.city import CityWorkflowInput, GiveCommand
+    from workflows.contracts import COMMANDS
 
     policy = ProgrammePolicy(appeal_window=window)
     return System(
         name="ours",
         worker="ours",
         workflow="CityCertification",
+        update="give",
         table="events",
         workflow_id=lambda city: f"city-{city}",
         start_input=lambda city: CityWorkflowInput(
             city_id=city, policy=policy, search_attributes=search_attributes
         ),
-        request=lambda step, city: CommandRequest(
-            name=step.name, payload=step.for_city(city), actor=ActorRef(role=step.actor[0], id=step.actor[1])
+        request=lambda step, city: GiveCommand(
+            command=COMMANDS[step.name].model_validate(step.for_city(city)),
+            actor=Actor(role=step.actor[0], id=step.actor[1]),
         ),
     )
 
@@ -531,6 +534,7 @@ def floor_system(plan: Plan, window: timedelta) -> System:
         name="floor",
         worker="floor",
         workflow="BenchFloor",
+        update="command",
         table="floor_events",
         workflow_id=lambda city: f"floor-{city}",
         start_input=lambda city: FloorInput(
@@ -566,7 +570,7 @@ class Driver:
             )
             for step in self.steps:
                 started = time.perf_counter()
-                await handle.execute_update("command", self.system.request(step, city))
+                await handle.execute_update(self.system.update, self.system.request(step, city))
                 self.latencies.append(time.perf_counter() - started)
         run_id: str | None = handle.first_execution_run_id
         assert run_id is not None

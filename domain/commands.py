@@ -9,26 +9,19 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from domain.events import Answer, Document
+from domain.ids import CityId, CountryCode, CriterionId, Name, Note, Text
 from domain.levels import Level
-
-NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-CriterionId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 
 
 class Command(BaseModel):
+    """Every subclass names itself in `kind` (its class name, as `command_name()` says), so a
+    command travels as plain JSON and comes back as its own class through `AnyCommand`."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     @classmethod
@@ -43,25 +36,23 @@ def _unique(ids: list[str], what: str) -> None:
 
 
 class RegisterCity(Command):
-    city_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
-    name: NonEmpty
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]  # ISO 3166-1 alpha-2
+    kind: Literal["RegisterCity"] = "RegisterCity"
+    city_id: CityId
+    name: Name
+    country: CountryCode
     population: int = Field(ge=0)
-
-    @field_validator("country", mode="before")
-    @classmethod
-    def _upper(cls, value: object) -> object:
-        return value.strip().upper() if isinstance(value, str) else value
 
 
 class TakeDataSnapshot(Command):
-    standard_version: NonEmpty
+    kind: Literal["TakeDataSnapshot"] = "TakeDataSnapshot"
+    standard_version: Name
     answers: dict[CriterionId, Answer] = Field(min_length=1)
 
 
 class ApplyForCertification(Command):
-    cohort: NonEmpty
-    standard_version: NonEmpty
+    kind: Literal["ApplyForCertification"] = "ApplyForCertification"
+    cohort: Name
+    standard_version: Name
 
 
 class EvidenceItem(BaseModel):
@@ -69,10 +60,11 @@ class EvidenceItem(BaseModel):
 
     criterion_id: CriterionId
     documents: list[Document] = Field(min_length=1)
-    narrative: str = ""
+    narrative: Note = ""
 
 
 class SubmitEvidence(Command):
+    kind: Literal["SubmitEvidence"] = "SubmitEvidence"
     items: list[EvidenceItem] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -82,12 +74,13 @@ class SubmitEvidence(Command):
 
 
 class CloseEvidenceSubmission(Command):
-    pass
+    kind: Literal["CloseEvidenceSubmission"] = "CloseEvidenceSubmission"
 
 
 class AssignReviewer(Command):
-    reviewer_id: NonEmpty
-    reviewer_home_city: NonEmpty
+    kind: Literal["AssignReviewer"] = "AssignReviewer"
+    reviewer_id: Name
+    reviewer_home_city: CityId
     criterion_ids: list[CriterionId] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -107,7 +100,7 @@ class ReviewItem(BaseModel):
 
     criterion_id: CriterionId
     decision: Verdict
-    note: str = ""
+    note: Note = ""
 
     @model_validator(mode="after")
     def _question_needs_words(self) -> ReviewItem:
@@ -119,8 +112,9 @@ class ReviewItem(BaseModel):
 
 
 class ReviewEvidence(Command):
-    reviewer_id: NonEmpty
-    reviewer_home_city: NonEmpty
+    kind: Literal["ReviewEvidence"] = "ReviewEvidence"
+    reviewer_id: Name
+    reviewer_home_city: CityId
     items: list[ReviewItem] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -133,10 +127,11 @@ class ClarificationAnswer(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     criterion_id: CriterionId
-    answer: NonEmpty
+    answer: Text
 
 
 class AnswerClarifications(Command):
+    kind: Literal["AnswerClarifications"] = "AnswerClarifications"
     items: list[ClarificationAnswer] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -148,17 +143,23 @@ class AnswerClarifications(Command):
 class ExpireClarifications(Command):
     """Timer: reject every item whose clarification answer is overdue."""
 
+    kind: Literal["ExpireClarifications"] = "ExpireClarifications"
+
 
 class EscalateOverdueReviews(Command):
     """Timer: escalate every item whose reviewer decision is overdue."""
 
+    kind: Literal["EscalateOverdueReviews"] = "EscalateOverdueReviews"
+
 
 class ScheduleSiteVisit(Command):
+    kind: Literal["ScheduleSiteVisit"] = "ScheduleSiteVisit"
     visit_date: date
 
 
 class CompleteSiteVisit(Command):
-    findings: NonEmpty
+    kind: Literal["CompleteSiteVisit"] = "CompleteSiteVisit"
+    findings: Text
     overturned: list[CriterionId] = []
 
     @model_validator(mode="after")
@@ -168,44 +169,55 @@ class CompleteSiteVisit(Command):
 
 
 class WaiveSiteVisit(Command):
-    reason: NonEmpty
+    kind: Literal["WaiveSiteVisit"] = "WaiveSiteVisit"
+    reason: Text
 
 
 class DecideLevel(Command):
+    kind: Literal["DecideLevel"] = "DecideLevel"
     level: Level | None  # None: not certified
-    rationale: NonEmpty
+    rationale: Text
 
 
 class FileAppeal(Command):
-    grounds: NonEmpty
+    kind: Literal["FileAppeal"] = "FileAppeal"
+    grounds: Text
 
 
 class DecideAppeal(Command):
+    kind: Literal["DecideAppeal"] = "DecideAppeal"
     upheld: bool
     level: Level | None = None  # the level granted when upheld
-    rationale: NonEmpty
+    rationale: Text
 
 
 class CloseAppealWindow(Command):
     """Timer: the appeal window ended without an appeal."""
 
+    kind: Literal["CloseAppealWindow"] = "CloseAppealWindow"
+
 
 class SendReminder(Command):
+    kind: Literal["SendReminder"] = "SendReminder"
     threshold_days: int = Field(gt=0)
 
 
 class LapseCertification(Command):
     """Timer: the validity period ended without a new decision."""
 
+    kind: Literal["LapseCertification"] = "LapseCertification"
+
 
 class Withdraw(Command):
-    reason: NonEmpty
+    kind: Literal["Withdraw"] = "Withdraw"
+    reason: Text
 
 
 class ImportCertification(Command):
+    kind: Literal["ImportCertification"] = "ImportCertification"
     level: Level
-    cohort: NonEmpty
-    standard_version: NonEmpty
+    cohort: Name
+    standard_version: Name
     valid_from: AwareDatetime
     valid_until: AwareDatetime
 
@@ -214,3 +226,34 @@ class ImportCertification(Command):
         if self.valid_until <= self.valid_from:
             raise ValueError("valid_until must be after valid_from")
         return self
+
+
+# What a person gives (through the API or the CLI), and what the workflow's own timers and the
+# reminder sweep give; the workflow refuses the latter from a person.
+HumanCommand = (
+    RegisterCity
+    | TakeDataSnapshot
+    | ApplyForCertification
+    | SubmitEvidence
+    | CloseEvidenceSubmission
+    | AssignReviewer
+    | ReviewEvidence
+    | AnswerClarifications
+    | ScheduleSiteVisit
+    | CompleteSiteVisit
+    | WaiveSiteVisit
+    | DecideLevel
+    | FileAppeal
+    | DecideAppeal
+    | Withdraw
+    | ImportCertification
+)
+TimerCommand = (
+    ExpireClarifications | EscalateOverdueReviews | CloseAppealWindow | SendReminder | LapseCertification
+)
+
+HUMAN_COMMANDS: tuple[type[Command], ...] = get_args(HumanCommand)
+TIMER_COMMANDS: tuple[type[Command], ...] = get_args(TimerCommand)
+
+AnyCommand = Annotated[HumanCommand | TimerCommand, Field(discriminator="kind")]
+"""Any command, told apart by its `kind`: `TypeAdapter(AnyCommand).validate_python({"kind": ...})`."""

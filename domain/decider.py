@@ -1,5 +1,6 @@
 """The rules: `decide(state, command, now=..., policy=...)` returns the events a command causes, or
-raises CommandRejected saying why and what is allowed now.
+raises CommandRejected saying why and what is allowed now (InvalidCommand when the command names a
+standard or criterion that does not exist, so nothing the city does could make it allowed).
 
 Pure: the caller passes the time (the workflow's `workflow.now()`), so a replay decides the same.
 Event ids and envelopes are the caller's: the domain speaks only of what happened.
@@ -14,7 +15,7 @@ from typing import Any
 from domain import commands as cmd
 from domain import events as ev
 from domain.eligibility import ineligibility_reasons
-from domain.errors import CommandRejected, IneligibleCity
+from domain.errors import CommandRejected, IneligibleCity, InvalidCommand
 from domain.levels import Level, outcome, rank
 from domain.policy import ProgrammePolicy
 from domain.standard import Standard, StandardError, get_standard
@@ -74,13 +75,13 @@ def _standard(version: str) -> Standard:
     try:
         return get_standard(version)
     except StandardError as e:
-        raise CommandRejected(str(e)) from e
+        raise InvalidCommand(str(e)) from e
 
 
 def _known_criteria(standard: Standard, ids: list[str]) -> None:
     unknown = sorted(set(ids) - standard.criterion_ids)
     if unknown:
-        raise CommandRejected(f"not criteria of {standard.version}: {', '.join(unknown)}")
+        raise InvalidCommand(f"not criteria of {standard.version}: {', '.join(unknown)}")
 
 
 # --- registration and self-assessment -----------------------------------------------------------
@@ -186,6 +187,7 @@ def _assign(
     _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
     _no_conflict_of_interest(state, c.reviewer_id, c.reviewer_home_city)
     cycle = _cycle(state)
+    _known_criteria(_standard(cycle.standard_version), c.criterion_ids)
     _items_in(state, cycle, c.criterion_ids, AWAITING_REVIEWER, "awaiting a reviewer")
     due = now + p.reviewer_sla
     return [
@@ -220,9 +222,9 @@ def _review(
     _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
     _no_conflict_of_interest(state, c.reviewer_id, c.reviewer_home_city)
     cycle = _cycle(state)
-    _items_in(
-        state, cycle, [i.criterion_id for i in c.items], AWAITING_REVIEWER, "awaiting a reviewer's decision"
-    )
+    ids = [i.criterion_id for i in c.items]
+    _known_criteria(_standard(cycle.standard_version), ids)
+    _items_in(state, cycle, ids, AWAITING_REVIEWER, "awaiting a reviewer's decision")
     out: list[ev.DomainEvent] = []
     for item in c.items:
         if item.decision is cmd.Verdict.APPROVE:
@@ -251,6 +253,7 @@ def _answer(
     _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
     cycle = _cycle(state)
     ids = [i.criterion_id for i in c.items]
+    _known_criteria(_standard(cycle.standard_version), ids)
     _items_in(
         state, cycle, ids, frozenset({ItemStatus.CLARIFICATION_REQUESTED}), "waiting for a clarification"
     )
@@ -339,6 +342,7 @@ def _complete_visit(
         raise _reject(
             state, f"the site visit is scheduled for {cycle.visit_date}; it cannot be completed before"
         )
+    _known_criteria(_standard(cycle.standard_version), c.overturned)
     not_approved = sorted(cid for cid in c.overturned if cid not in cycle.approved)
     if not_approved:
         raise _reject(
@@ -542,7 +546,8 @@ _HANDLERS: dict[type[cmd.Command], _Handler] = {
 def decide(
     state: CityState, command: cmd.Command, *, now: datetime, policy: ProgrammePolicy = DEFAULT_POLICY
 ) -> list[ev.DomainEvent]:
-    """The events `command` causes in `state` at `now`; raises CommandRejected when not allowed."""
+    """The events `command` causes in `state` at `now`; raises CommandRejected when not allowed now,
+    InvalidCommand when it names a standard version or criterion that does not exist."""
     if now.tzinfo is None:
         raise ValueError("decide needs an aware datetime for now")
     if state.phase is Phase.WITHDRAWN:

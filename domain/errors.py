@@ -1,10 +1,20 @@
-"""Domain errors: a command refused by the rules, with a message a person can act on."""
+"""Domain errors: a command refused by the rules, with a message a person can act on.
+
+Two kinds of refusal: `InvalidCommand` is wrong whatever the city's state (it names a standard or a
+criterion that does not exist: the caller must change the command), `CommandRejected` is not allowed
+now (the city's state must change first). The workflow passes each on by its class name, and the
+API answers 422 for the first, 409 for the second.
+"""
 
 from __future__ import annotations
 
 
 class DomainError(Exception):
     """Base of every refusal the domain makes."""
+
+
+class InvalidCommand(DomainError):
+    """A command that can never be allowed as given: an unknown standard version or criterion."""
 
 
 class CommandRejected(DomainError):

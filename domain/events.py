@@ -3,6 +3,10 @@
 Events are payloads only; the event store wraps each in an envelope (id, stream, version, time,
 actor, correlation). A field added to an event bumps its `schema_version` and registers an upcaster
 in UPCASTERS, so events written decades ago still read as today's model.
+
+Ids are typed (domain.ids): the commands have always held them to exactly these rules, so every
+stored event satisfies them. Free text stays `str`: its bounds are the commands' (the input), and
+bounding it here would refuse events written before those bounds existed.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from domain.ids import CityId, CountryCode, CriterionId
 from domain.levels import Level, Outcome
 
 
@@ -44,19 +49,19 @@ class DomainEvent(BaseModel):
 
 
 class CityRegistered(DomainEvent):
-    city_id: str
+    city_id: CityId
     name: str
-    country: str
+    country: CountryCode
     population: int
 
 
 class DataSnapshotTaken(DomainEvent):
     standard_version: str
-    answers: dict[str, Answer]
+    answers: dict[CriterionId, Answer]
     points: int
     score: float
     indicative_level: Level | None
-    roadmap: list[str]  # criteria not yet met, in the standard's order
+    roadmap: list[CriterionId]  # criteria not yet met, in the standard's order
 
 
 # A certification cycle: application, evidence, review ------------------------------------------
@@ -76,43 +81,43 @@ class RecertificationStarted(DomainEvent):
 
 
 class EvidenceSubmitted(DomainEvent):
-    criterion_id: str
+    criterion_id: CriterionId
     documents: list[Document]
     narrative: str
     review_due_at: AwareDatetime  # reviewers owe a decision by then (reset when one is assigned)
 
 
 class EvidenceSubmissionClosed(DomainEvent):
-    submitted: list[str]
+    submitted: list[CriterionId]
 
 
 class ReviewerAssigned(DomainEvent):
-    criterion_id: str
+    criterion_id: CriterionId
     reviewer_id: str
     due_at: AwareDatetime
 
 
 class EvidenceApproved(DomainEvent):
-    criterion_id: str
+    criterion_id: CriterionId
     reviewer_id: str
     note: str = ""
 
 
 class EvidenceRejected(DomainEvent):
-    criterion_id: str
+    criterion_id: CriterionId
     reviewer_id: str
     note: str = ""
 
 
 class ClarificationRequested(DomainEvent):
-    criterion_id: str
+    criterion_id: CriterionId
     reviewer_id: str
     question: str
     due_at: AwareDatetime
 
 
 class ClarificationAnswered(DomainEvent):
-    criterion_id: str
+    criterion_id: CriterionId
     answer: str
     review_due_at: AwareDatetime
 
@@ -120,18 +125,18 @@ class ClarificationAnswered(DomainEvent):
 class ClarificationExpired(DomainEvent):
     """The city did not answer in time; the item counts as rejected."""
 
-    criterion_id: str
+    criterion_id: CriterionId
     was_due_at: AwareDatetime
 
 
 class ReviewEscalated(DomainEvent):
-    criterion_id: str
+    criterion_id: CriterionId
     reviewer_id: str | None
     was_due_at: AwareDatetime
 
 
 class EvidenceReviewCompleted(DomainEvent):
-    approved: list[str]
+    approved: list[CriterionId]
     points: int
     score: float
 
@@ -145,7 +150,7 @@ class SiteVisitScheduled(DomainEvent):
 
 class SiteVisitCompleted(DomainEvent):
     findings: str
-    overturned: list[str]  # approvals the visit found unsupported
+    overturned: list[CriterionId]  # approvals the visit found unsupported
 
 
 class SiteVisitWaived(DomainEvent):

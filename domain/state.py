@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from domain import events as ev
+from domain.ids import CriterionId
 from domain.levels import Level
 
 
@@ -47,7 +48,7 @@ class _Value(BaseModel):
 
 
 class ReviewItemState(_Value):
-    criterion_id: str
+    criterion_id: CriterionId
     status: ItemStatus
     reviewer_id: str | None = None
     review_due_at: datetime | None = None  # while awaiting a reviewer
@@ -75,13 +76,13 @@ class Cycle(_Value):
     cohort: str
     standard_version: str
     previous_level: Level | None
-    items: dict[str, ReviewItemState] = {}
+    items: dict[CriterionId, ReviewItemState] = {}
     submission_closed: bool = False
     review_points: int | None = None
     review_score: float | None = None
     site_visit: Literal["pending", "scheduled", "completed", "waived"] = "pending"
     visit_date: date | None = None
-    overturned: tuple[str, ...] = ()
+    overturned: tuple[CriterionId, ...] = ()
     recommendation: Recommendation | None = None
     decided: bool = False
     decided_level: Level | None = None
@@ -114,7 +115,7 @@ class Snapshot(_Value):
     points: int
     score: float
     indicative_level: Level | None
-    roadmap: tuple[str, ...]
+    roadmap: tuple[CriterionId, ...]
 
 
 class CitySummary(_Value):

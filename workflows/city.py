@@ -1,9 +1,10 @@
 """CityCertificationWorkflow: one per city (id `city-<city_id>`), alive as long as the city takes part.
 
 Thin by design: every rule is the domain's `decide`; this file only orders things in time.
-- Human commands arrive as the `command` Update. Its validator decides on the current state, so a
-  refused command never enters the history; the handler decides again under a lock (the state may
-  have moved while it queued), records the events through an activity, then folds them.
+- Human commands arrive as the `give` Update, already typed (GiveCommand). Its validator decides on
+  the current state, so a refused command never enters the history; the handler decides again under
+  a lock (the state may have moved while it queued), records the events through an activity, then
+  folds them. The older `command` Update (a command by name and an untyped payload) does the same.
 - Deadlines are one timer: the run loop sleeps until the state's next deadline and gives the due
   timer commands (expire clarifications, escalate reviews, close the appeal window, lapse).
 - Reminders arrive as a signal from the reminder sweep.
@@ -21,8 +22,8 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from activities.names import RECORD_EVENTS, ActorRef, EventToRecord, RecordEventsInput, RecordEventsResult
-from domain import CityState, CommandRejected, Phase, decide, fold
+from activities.names import RECORD_EVENTS, EventToRecord, RecordEventsInput, RecordEventsResult
+from domain import Actor, CityState, CommandRejected, InvalidCommand, Phase, decide, fold
 from domain import commands as cmd
 from domain import events as ev
 from domain.deadlines import deadlines, due_timer_commands, next_deadline
@@ -38,7 +39,9 @@ from workflows.contracts import (
     CityWorkflowInput,
     CommandRequest,
     CommandResult,
+    GiveCommand,
     parse_command,
+    refuse_timer_command,
     refused,
 )
 
@@ -49,6 +52,7 @@ __all__ = [
     "CityWorkflowInput",
     "CommandRequest",
     "CommandResult",
+    "GiveCommand",
 ]
 
 
@@ -103,18 +107,30 @@ class CityCertificationWorkflow:
     # --- commands ------------------------------------------------------------------------------
 
     @workflow.update
+    async def give(self, request: GiveCommand) -> CommandResult:
+        return await self._give(request.command, request.actor)
+
+    @give.validator
+    def _validate_give(self, request: GiveCommand) -> None:
+        self._check(request.command)
+
+    # The untyped predecessor of `give`. It stays while runs started before `give` existed may
+    # still receive or replay it (a replay runs the handler that recorded it); same implementation.
+    @workflow.update
     async def command(self, request: CommandRequest) -> CommandResult:
-        command = parse_command(request)
-        async with self.lock:
-            try:
-                events = decide(self.state, command, now=workflow.now(), policy=self.policy)
-            except CommandRejected as e:
-                raise refused(e) from None
-            recorded = await self._record(events, request.actor)
-        return CommandResult(events=recorded, status=self.state.summary())
+        return await self._give(parse_command(request), request.actor)
 
     @command.validator
     def _validate_command(self, request: CommandRequest) -> None:
+        self._check(parse_command(request))
+
+    async def _give(self, command: cmd.Command, actor: Actor) -> CommandResult:
+        async with self.lock:
+            events = self._decide(command)
+            recorded = await self._record(events, actor)
+        return CommandResult(events=recorded, status=self.state.summary())
+
+    def _check(self, command: cmd.Command) -> None:
         # A moment when the state is about to move without the caller: the run hands over to the
         # next one, or a deadline has come and is being recorded. Deciding on the old state would
         # refuse (or allow) wrongly; the caller retries shortly (the API does so by itself).
@@ -122,9 +138,14 @@ class CityCertificationWorkflow:
             raise ApplicationError("the certification cycle is closing; try again", type="CityBusy")
         if self.recording_timers or due_timer_commands(self.state, workflow.now()):
             raise ApplicationError("a deadline is being recorded; try again", type="CityBusy")
+        self._decide(command)
+
+    def _decide(self, command: cmd.Command) -> list[ev.DomainEvent]:
+        """The events a person's command causes now, or its refusal as a non-retryable error."""
+        refuse_timer_command(command)
         try:
-            decide(self.state, parse_command(request), now=workflow.now(), policy=self.policy)
-        except CommandRejected as e:
+            return decide(self.state, command, now=workflow.now(), policy=self.policy)
+        except (CommandRejected, InvalidCommand) as e:
             raise refused(e) from None
 
     @workflow.signal
@@ -149,7 +170,7 @@ class CityCertificationWorkflow:
 
     # --- recording -----------------------------------------------------------------------------
 
-    async def _try(self, command: cmd.Command, actor: ActorRef) -> None:
+    async def _try(self, command: cmd.Command, actor: Actor) -> None:
         """A timer or reminder command: one the state no longer needs is simply not given.
 
         If recording it fails for good (the store refused it), the city's workflow must not die
@@ -166,7 +187,7 @@ class CityCertificationWorkflow:
             workflow.logger.error("could not record %s: %s", command.command_name(), e.cause or e)
             self.timers_paused_until = workflow.now() + TIMER_RETRY_PAUSE
 
-    async def _record(self, events: list[ev.DomainEvent], actor: ActorRef) -> list[EventToRecord]:
+    async def _record(self, events: list[ev.DomainEvent], actor: Actor) -> list[EventToRecord]:
         info = workflow.info()
         now = workflow.now()
         records = [

@@ -1,5 +1,6 @@
-"""What the city workflow takes and gives: its input, the command request and result, its view,
-and how a request becomes a domain command.
+"""What the city workflow takes and gives: its input, the command it is given and the result, its
+view, how the older `command` Update's request becomes a domain command, and how a refusal travels
+back to the caller.
 
 Kept apart from workflows/city.py so the sandbox can pass this module through: the workflow module
 itself is re-imported for every run, and rebuilding these pydantic classes each time cost ~90 KiB
@@ -15,38 +16,19 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-from activities.names import ActorRef, EventToRecord
-from domain import CityState, CommandRejected, Phase, ProgrammePolicy
+from activities.names import EventToRecord
+from domain import Actor, CityState, CommandRejected, InvalidCommand, Phase, ProgrammePolicy
 from domain import commands as cmd
 from domain import events as ev
 from domain.state import CitySummary
 
-COMMANDS: dict[str, type[cmd.Command]] = {
-    c.command_name(): c
-    for c in (
-        cmd.RegisterCity,
-        cmd.TakeDataSnapshot,
-        cmd.ApplyForCertification,
-        cmd.SubmitEvidence,
-        cmd.CloseEvidenceSubmission,
-        cmd.AssignReviewer,
-        cmd.ReviewEvidence,
-        cmd.AnswerClarifications,
-        cmd.ScheduleSiteVisit,
-        cmd.CompleteSiteVisit,
-        cmd.WaiveSiteVisit,
-        cmd.DecideLevel,
-        cmd.FileAppeal,
-        cmd.DecideAppeal,
-        cmd.Withdraw,
-        cmd.ImportCertification,
-    )
-}
+# The commands the `command` Update takes by name: a person's, never a timer's.
+COMMANDS: dict[str, type[cmd.Command]] = {c.command_name(): c for c in cmd.HUMAN_COMMANDS}
 # Events after which this run's cycle is over and the next run starts from the folded state.
 CYCLE_ENDS = (ev.CertificationAwarded, ev.CertificationCycleClosed, ev.CertificationLapsed)
-TIMER = ActorRef(role="timer", id="workflow")
+TIMER = Actor(role="timer", id="workflow")
 TIMER_RETRY_PAUSE = timedelta(hours=1)
-SCHEDULER = ActorRef(role="scheduler", id="reminder-sweep")
+SCHEDULER = Actor(role="scheduler", id="reminder-sweep")
 RECORD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -66,12 +48,21 @@ class CityWorkflowInput(_Model):
     search_attributes: bool = True
 
 
+class GiveCommand(_Model):
+    """A command, already its own class (told apart by `kind`), and who gives it: the `give`
+    Update's argument, parsed once by the pydantic data converter."""
+
+    command: cmd.AnyCommand
+    actor: Actor
+
+
 class CommandRequest(_Model):
-    """A command by name with its fields, and who gives it."""
+    """A command by name with its fields, and who gives it: the `command` Update's argument, which
+    stays while runs started before `give` existed may still receive or replay it."""
 
     name: str
     payload: dict[str, Any] = {}
-    actor: ActorRef
+    actor: Actor
 
 
 class CommandResult(_Model):
@@ -112,5 +103,17 @@ def parse_command(request: CommandRequest) -> cmd.Command:
         ) from None
 
 
-def refused(e: CommandRejected) -> ApplicationError:
+def refused(e: CommandRejected | InvalidCommand) -> ApplicationError:
+    """A domain refusal for the caller: its message, and its class name as the type the API maps
+    (CommandRejected 409; IneligibleCity and InvalidCommand 422)."""
     return ApplicationError(str(e), type=type(e).__name__, non_retryable=True)
+
+
+def refuse_timer_command(command: cmd.Command) -> None:
+    """Timer commands are the workflow's own (its deadlines, the reminder sweep), never a person's."""
+    if isinstance(command, cmd.TIMER_COMMANDS):
+        raise ApplicationError(
+            f"{command.command_name()} is given by the city's own timers, not by a person",
+            type="InvalidCommand",
+            non_retryable=True,
+        )

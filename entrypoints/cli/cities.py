@@ -60,9 +60,9 @@ def _checked(build: Callable[[], T], names: dict[str, str] | None = None) -> T:
 
 
 def _city_id(city_id: str) -> str:
-    from app.tokens import CITY_ID
+    from domain.ids import is_city_id
 
-    if not CITY_ID.fullmatch(city_id):
+    if not is_city_id(city_id):
         raise fail(f"{city_id!r} is not a city id (lower-case letters, digits and '-', 2-63 characters)")
     return city_id
 
@@ -161,7 +161,7 @@ def city_register(
     An ineligible city is refused with the reasons (exit 2) and nothing is recorded. Needs a
     worker: run it beside `citycert dev`, or point CITYCERT_TEMPORAL_ADDRESS at your cluster.
     """
-    from domain import CommandRejected, decide
+    from app.commands import check_registration
     from domain import commands as cmd
     from entrypoints.http.models import RegisterCityBody
 
@@ -180,12 +180,8 @@ def city_register(
 
     async def work() -> CommandOutcome:
         async with connected(settings) as ctx:
-            # Decide on the stored state first: a refusal needs neither Temporal nor a worker.
-            state = await ctx.store.load_state(command.city_id)
-            try:
-                decide(state, command, now=datetime.now(UTC), policy=settings.policy())
-            except CommandRejected as e:  # IneligibleCity included: the reasons are its message
-                raise fail(str(e)) from None
+            # Checked on the stored state first: a refusal needs neither Temporal nor a worker.
+            await check_registration(ctx.store, command, settings.policy())
             async with ctx.temporal():
                 return await ctx.services().commands.register(command, operator_actor())
 
@@ -342,7 +338,7 @@ HomeCityOpt = Annotated[
 def _review(
     decision: str, city: str, criteria: list[str], reviewer: str, home_city: str, note: str, as_json: bool
 ) -> None:
-    from activities.names import ActorRef
+    from domain import Actor
     from domain import commands as cmd
     from entrypoints.http.models import ReviewsBody
 
@@ -358,7 +354,7 @@ def _review(
         ),
         {"items": "CRITERION", "reviewer_id": "--reviewer", "reviewer_home_city": "--home-city"},
     )
-    who = ActorRef(role="reviewer", id=command.reviewer_id)
+    who = Actor(role="reviewer", id=command.reviewer_id)
     settings = load_settings()
 
     async def work() -> CommandOutcome:

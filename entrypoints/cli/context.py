@@ -30,9 +30,9 @@ from entrypoints.cli.output import fail
 if TYPE_CHECKING:
     from temporalio.client import Client
 
-    from activities.names import ActorRef
     from app.errors import AppError
     from app.services import Services
+    from domain import Actor
     from eventstore import EventStore
     from runtime.settings import Settings
 
@@ -165,15 +165,15 @@ async def open_temporal(settings: Settings) -> AsyncIterator[Client]:
         yield client
 
 
-def operator_actor() -> ActorRef:
+def operator_actor() -> Actor:
     """Who the events of an operator's CLI command name: `cli:<login>`."""
-    from activities.names import ActorRef
+    from domain import Actor
 
     try:
         login = getpass.getuser()
     except (KeyError, OSError):
         login = "unknown"
-    return ActorRef(role="operator", id=f"cli:{login}")
+    return Actor(role="operator", id=f"cli:{login}")
 
 
 @dataclass

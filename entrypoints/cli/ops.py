@@ -76,9 +76,9 @@ def progress() -> Iterator[Progress]:
 
 
 def _city_ids(cities: Sequence[str]) -> list[str]:
-    from app.tokens import CITY_ID
+    from domain.ids import is_city_id
 
-    bad = [c for c in cities if not CITY_ID.fullmatch(c)]
+    bad = [c for c in cities if not is_city_id(c)]
     if bad:
         raise fail(f"not city ids: {', '.join(map(repr, bad))}")
     return list(dict.fromkeys(cities))

@@ -26,10 +26,9 @@ from typing import Any
 import structlog
 from temporalio.client import Client
 
-from activities.names import ActorRef
 from app.commands import CommandService, workflow_id
 from app.services import build_services
-from domain import CityState, Level, Phase, ProgrammePolicy
+from domain import Actor, CityState, Level, Phase, ProgrammePolicy
 from domain import commands as cmd
 from domain.events import Document
 from domain.standard import get_standard
@@ -49,9 +48,9 @@ LAPSE_AFTER = timedelta(seconds=3)
 TIMER_WAIT = 60.0  # seconds to wait for a city's own timer before giving up
 HALT_WAIT = 35.0  # seconds the other cities get to stop after a failure (a command times out at 30)
 
-OPERATOR = ActorRef(role="operator", id="demo-seed")
-COMMITTEE = ActorRef(role="committee", id="chair")
-REVIEWER = ActorRef(role="reviewer", id="rev-ana")
+OPERATOR = Actor(role="operator", id="demo-seed")
+COMMITTEE = Actor(role="committee", id="chair")
+REVIEWER = Actor(role="reviewer", id="rev-ana")
 REVIEWER_HOME_CITY = "riverton"
 
 
@@ -130,7 +129,7 @@ class _City:
         self.commands = commands
         self.city = city
         self.halt = halt
-        self.staff = ActorRef(role="city", id=f"staff-{city.id}")
+        self.staff = Actor(role="city", id=f"staff-{city.id}")
 
     async def register(self) -> None:
         self.check()
@@ -144,7 +143,7 @@ class _City:
         if self.halt.is_set():
             raise SeedStopped(self.city.id)
 
-    async def do(self, command: cmd.Command, who: ActorRef | None = None) -> None:
+    async def do(self, command: cmd.HumanCommand, who: Actor | None = None) -> None:
         self.check()
         await self.commands.give(self.city.id, command, who or self.staff)
 

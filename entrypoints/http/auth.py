@@ -14,7 +14,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.errors import UnknownCity
 from app.services import Services
-from app.tokens import CITY_ID, TokenInfo, verify_token
+from app.tokens import TokenInfo, verify_token
+from domain.ids import is_city_id
 from entrypoints.http.errors import forbidden, unauthenticated
 from entrypoints.http.services import services
 
@@ -66,7 +67,7 @@ def city_scope(who: TokenInfo, city_id: str) -> None:
     """A city token acts on and reads its own city only; 404 for an id no city could have."""
     if who.role == "city" and who.city_id != city_id:
         raise forbidden(f"this token is for city {who.city_id!r}, not {city_id!r}")
-    if not CITY_ID.fullmatch(city_id):
+    if not is_city_id(city_id):
         raise UnknownCity(city_id)
 
 

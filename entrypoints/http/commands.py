@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from activities.names import ActorRef
 from app.commands import CommandOutcome
 from app.services import Services
 from app.tokens import TokenInfo
+from domain import Actor
 from domain import commands as cmd
 from entrypoints.http.models import CityStatus, CommandOut, EventOut
 
 
-def actor_of(who: TokenInfo) -> ActorRef:
+def actor_of(who: TokenInfo) -> Actor:
     """Who the events name: the token's role and its actor id."""
-    return ActorRef(role=who.role, id=who.actor_id)
+    return Actor(role=who.role, id=who.actor_id)
 
 
 def command_out(outcome: CommandOutcome) -> CommandOut:
@@ -27,6 +27,6 @@ def command_out(outcome: CommandOutcome) -> CommandOut:
     )
 
 
-async def send(svc: Services, city_id: str, command: cmd.Command, who: TokenInfo) -> CommandOut:
+async def send(svc: Services, city_id: str, command: cmd.HumanCommand, who: TokenInfo) -> CommandOut:
     """Give a command as `who` and answer as every command endpoint does."""
     return command_out(await svc.commands.give(city_id, command, actor_of(who)))

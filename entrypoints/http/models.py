@@ -19,28 +19,20 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     model_validator,
 )
 
-from app.tokens import CITY_ID
 from domain import Level, Phase
 from domain import commands as cmd
 from domain.events import Answer
+from domain.ids import CityId, CountryCode, CriterionId, Name, Text
 from domain.state import CitySummary
 from eventstore.projections import STATUS_COLUMNS
 
 MIN_YEAR, MAX_YEAR = 1990, 2200
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("text must not contain NUL characters")
-    return value
 
 
 def _years(first: int, last: int) -> AfterValidator:
@@ -52,22 +44,6 @@ def _years(first: int, last: int) -> AfterValidator:
     return AfterValidator(check)
 
 
-Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000), AfterValidator(_no_nul)
-]
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul)
-]
-CityId = Annotated[str, StringConstraints(pattern=CITY_ID.pattern)]
-CriterionId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), AfterValidator(_no_nul)
-]
-# Upper-cased before the pattern is checked, so "us" is accepted as the domain accepts it.
-Country = Annotated[
-    str,
-    BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
-    StringConstraints(pattern=r"^[A-Z]{2}$"),
-]
 Moment = Annotated[AwareDatetime, _years(MIN_YEAR, MAX_YEAR)]
 Day = Annotated[date, _years(MIN_YEAR, MAX_YEAR)]
 AsOf = Annotated[AwareDatetime, _years(1000, 9000)]  # any moment PostgreSQL and Python both hold
@@ -95,7 +71,7 @@ class Body(BaseModel):
 class RegisterCityBody(Body):
     id: CityId = Field(examples=["lakeside"])
     name: Name = Field(examples=["Lakeside"])
-    country: Country = Field(description="ISO 3166-1 alpha-2", examples=["US"])
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2", examples=["US"])
     population: int = Field(ge=0, le=1_000_000_000, examples=[182_000])
 
     def to_command(self) -> cmd.RegisterCity:
@@ -171,7 +147,7 @@ class SiteVisitBody(Body):
             raise ValueError(f"action {self.action!r} needs {needed!r}")
         return self
 
-    def to_command(self) -> cmd.Command:
+    def to_command(self) -> cmd.ScheduleSiteVisit | cmd.CompleteSiteVisit | cmd.WaiveSiteVisit:
         if self.action == "schedule":
             return checked(lambda: cmd.ScheduleSiteVisit(visit_date=self.date))
         if self.action == "complete":

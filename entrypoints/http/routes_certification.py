@@ -8,10 +8,8 @@ from fastapi import APIRouter, Depends
 
 from app.tokens import TokenInfo
 from domain import commands as cmd
-from domain.standard import StandardError, get_standard
 from entrypoints.http.auth import CityIdPath, acting_on_city
 from entrypoints.http.commands import actor_of, command_out, send
-from entrypoints.http.errors import ApiError
 from entrypoints.http.models import (
     AppealBody,
     ApplicationBody,
@@ -28,24 +26,11 @@ CityOrOperator = Annotated[TokenInfo, Depends(acting_on_city("city", "operator")
 CityStaff = Annotated[TokenInfo, Depends(acting_on_city("city"))]
 
 
-def _known_standard(version: str, criteria: list[str] | None = None) -> None:
-    """A standard version or criterion that does not exist is a malformed request (422), not a
-    command refused for the city's current phase (409)."""
-    try:
-        standard = get_standard(version)
-    except StandardError as e:
-        raise ApiError(422, "unknown_standard", str(e)) from e
-    unknown = sorted(set(criteria or ()) - standard.criterion_ids)
-    if unknown:
-        raise ApiError(422, "unknown_criteria", f"not criteria of {version}: {', '.join(unknown)}")
-
-
 @router.post("/snapshot", response_model=SnapshotOut)
 async def take_snapshot(
     city_id: CityIdPath, body: SnapshotBody, svc: Svc, who: CityOrOperator
 ) -> SnapshotOut:
     """A self-assessment: the indicative level and the roadmap of criteria not yet met."""
-    _known_standard(body.standard_version, list(body.answers))
     outcome = await svc.commands.give(city_id, body.to_command(), actor_of(who))
     taken = outcome.events[0].data
     return SnapshotOut(
@@ -61,7 +46,6 @@ async def take_snapshot(
 @router.post("/application", response_model=CommandOut)
 async def apply(city_id: CityIdPath, body: ApplicationBody, svc: Svc, who: CityOrOperator) -> CommandOut:
     """Apply to a cohort (a re-certification when the city holds a certification)."""
-    _known_standard(body.standard_version)
     return await send(svc, city_id, body.to_command(), who)
 
 

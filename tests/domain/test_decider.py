@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from domain import CommandRejected, IneligibleCity, Phase, allowed_commands, decide
+from domain import CommandRejected, IneligibleCity, InvalidCommand, Phase, allowed_commands, decide
 from domain import commands as c
 from domain import events as ev
 from domain.levels import Level, Outcome
@@ -95,14 +95,14 @@ class TestDataSnapshot:
         assert len(event.roadmap) == 43 - 23
 
     def test_an_unknown_criterion_is_named(self) -> None:
-        with pytest.raises(CommandRejected, match="not criteria of wwc-2022: ZZ 9"):
+        with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: ZZ 9"):
             when(
                 given(*registered()), c.TakeDataSnapshot(standard_version="wwc-2022", answers={"ZZ 9": "met"})
             )
 
     def test_an_unknown_standard_lists_the_available_ones(self) -> None:
         with pytest.raises(
-            CommandRejected, match=r"unknown standard version 'wwc-1999'; available: wwc-2018, wwc-2022"
+            InvalidCommand, match=r"unknown standard version 'wwc-1999'; available: wwc-2018, wwc-2022"
         ):
             when(
                 given(*registered()), c.TakeDataSnapshot(standard_version="wwc-1999", answers={"DM 1": "met"})
@@ -150,7 +150,7 @@ class TestEvidence:
         ]
 
     def test_a_criterion_outside_the_standard_is_named(self) -> None:
-        with pytest.raises(CommandRejected, match="not criteria of wwc-2022: DM 99"):
+        with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: DM 99"):
             when(given(*applied()), evidence("DM 1", "DM 99"))
 
     def test_the_same_criterion_twice_in_one_submission_is_malformed(self) -> None:
@@ -240,6 +240,15 @@ class TestReview:
     def test_reviewing_evidence_never_submitted_is_refused(self) -> None:
         with pytest.raises(CommandRejected, match="no evidence submitted for DM 4"):
             when(given(*applied(), *submitted(["DM 1"])), review(DM_4="approve"))
+
+    def test_reviewing_a_criterion_the_standard_lacks_is_invalid_not_just_early(self) -> None:
+        # No evidence could ever be submitted for it: the caller must fix the command (422), not
+        # wait for the city (409).
+        state = given(*applied(), *submitted(["DM 1"]))
+        with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: ZZ 9"):
+            when(state, review(ZZ_9="approve"))
+        with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: ZZ 9"):
+            when(state, c.AssignReviewer(**REVIEWER, criterion_ids=["DM 1", "ZZ 9"]))
 
     def test_the_last_decision_after_closing_completes_the_review_with_the_score(self) -> None:
         state = given(
@@ -339,6 +348,8 @@ class TestSiteVisit:
         history = [*reviewed(30), ev.SiteVisitScheduled(visit_date=date(2026, 3, 2))]
         with pytest.raises(CommandRejected, match="not approved: OD 1"):
             when(given(*history), c.CompleteSiteVisit(findings="x", overturned=["OD 1"]))
+        with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: XX 1"):
+            when(given(*history), c.CompleteSiteVisit(findings="x", overturned=["XX 1"]))
 
     def test_a_visit_cannot_be_completed_before_it_is_scheduled_or_held(self) -> None:
         with pytest.raises(CommandRejected, match="no site visit is scheduled"):

@@ -4,7 +4,11 @@ Run after an intended change to the workflow (guarded by workflow.patched) to ad
 
     .venv/bin/python -m tests.histories.record
 
-Keep the old files: they are the running workflows of yesterday that today's code must still replay.
+Each recording gets its own folder, `tests/histories/<LABEL>/`, with files named
+`<city>-<LABEL>-runN.json`: give LABEL a new value before recording again, so the files already
+there stay (and `citycert replay --histories` can replay one recording on its own). Keep the old
+files: they are the running workflows of yesterday that today's code must still replay; the
+top-level `<city>-runN.json` were recorded through the older `command` Update.
 """
 
 from __future__ import annotations
@@ -31,15 +35,18 @@ from tests.workflows.harness import (
 )
 
 HERE = Path(__file__).parent
+# What the recording shows: commands given through the typed `give` Update (CityDriver.do).
+LABEL = "give"
+FOLDER = HERE / LABEL
 
 
-async def save_runs(city: CityDriver, name: str) -> None:
-    """Every run of the city's workflow so far, oldest first, as name-runN.json."""
+async def save_runs(city: CityDriver) -> None:
+    """Every run of the city's workflow so far, oldest first, as <city>-<LABEL>-runN.json."""
     run_id: str | None = city.first_run_id
     n = 1
     while run_id:
         history = await city.env.client.get_workflow_handle(city.handle.id, run_id=run_id).fetch_history()
-        (HERE / f"{name}-run{n}.json").write_text(history.to_json(), encoding="utf-8")
+        (FOLDER / f"{city.city_id}-{LABEL}-run{n}.json").write_text(history.to_json(), encoding="utf-8")
         last = history.events[-1]
         run_id = (
             last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
@@ -79,7 +86,7 @@ async def scenarios(store: EventStore) -> None:
         await city.do("DecideLevel", COMMITTEE, level=None, rationale="not enough")
         await city.do("FileAppeal", CITY_STAFF, grounds="DM 2 was answered by mail")
         await city.do("DecideAppeal", COMMITTEE, upheld=False, rationale="no record of it")
-        await save_runs(city, "harbor")
+        await save_runs(city)
 
         # An imported certification, a reminder, then a withdrawal that ends the workflow.
         city = await start_city(env, store, queue, "summit")
@@ -89,10 +96,11 @@ async def scenarios(store: EventStore) -> None:
         await env.sleep(timedelta(days=61))  # lapses
         await city.do("Withdraw", CITY_STAFF, reason="Council ended the data programme")
         await city.handle.result()
-        await save_runs(city, "summit")
+        await save_runs(city)
 
 
 async def main() -> None:
+    FOLDER.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(Path(tmp) / "pg", cleanup_mode="delete")
         try:
@@ -105,7 +113,7 @@ async def main() -> None:
                 await store.close()
         finally:
             server.cleanup()
-    print("recorded:", ", ".join(sorted(p.name for p in HERE.glob("*.json"))))
+    print("recorded:", ", ".join(sorted(p.name for p in FOLDER.glob("*.json"))))
 
 
 if __name__ == "__main__":

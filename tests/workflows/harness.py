@@ -3,37 +3,47 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities import build_activities
-from activities.names import ActorRef
 from app.worker import build_worker
-from domain import CityState
+from domain import Actor, CityState
 from domain.standard import get_standard
 from eventstore import EventStore, city_stream
 from runtime.settings import Settings
 from workflows import WORKFLOWS
-from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandRequest, CommandResult
+from workflows.city import (
+    CityCertificationWorkflow,
+    CityWorkflowInput,
+    CommandRequest,
+    CommandResult,
+    GiveCommand,
+)
 
 CRITERIA = [c.id for c in get_standard("wwc-2022").criteria]
 DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
 REVIEWER_FROM_ELSEWHERE = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
-OPERATOR = ActorRef(role="operator", id="op-1")
-CITY_STAFF = ActorRef(role="city", id="staff-1")
-REVIEWER = ActorRef(role="reviewer", id="rev-ana")
-COMMITTEE = ActorRef(role="committee", id="chair")
+OPERATOR = Actor(role="operator", id="op-1")
+CITY_STAFF = Actor(role="city", id="staff-1")
+REVIEWER = Actor(role="reviewer", id="rev-ana")
+COMMITTEE = Actor(role="committee", id="chair")
 
 
 @dataclass
 class CityDriver:
-    """Gives one city's workflow commands the way the API will: an Update per command."""
+    """Gives one city's workflow commands the way the API will: a `give` Update per command.
+
+    `do("SubmitEvidence", CITY_STAFF, items=[...])` builds the typed command from its kind and
+    fields here, in the caller, as any client of `give` does: a malformed one never leaves.
+    """
 
     env: WorkflowEnvironment
     store: EventStore
@@ -41,17 +51,19 @@ class CityDriver:
     handle: WorkflowHandle[Any, Any]
     first_run_id: str
 
-    async def do(self, command: str, actor: ActorRef = OPERATOR, /, **payload: Any) -> CommandResult:
+    async def do(self, kind: str, actor: Actor = OPERATOR, /, **fields: Any) -> CommandResult:
+        request = GiveCommand.model_validate({"command": {"kind": kind, **fields}, "actor": actor})
+        return await self.handle.execute_update(CityCertificationWorkflow.give, request)
+
+    async def do_by_name(self, name: str, actor: Actor = OPERATOR, /, **payload: Any) -> CommandResult:
+        """The same through the older `command` Update: a name and an untyped payload."""
         return await self.handle.execute_update(
-            CityCertificationWorkflow.command, CommandRequest(name=command, payload=payload, actor=actor)
+            CityCertificationWorkflow.command, CommandRequest(name=name, payload=payload, actor=actor)
         )
 
-    async def refused(self, command: str, actor: ActorRef = OPERATOR, /, **payload: Any) -> str:
-        try:
-            await self.do(command, actor, **payload)
-        except WorkflowUpdateFailedError as e:
-            return str(e.cause)
-        raise AssertionError(f"{command} was accepted")
+    async def refused(self, kind: str, actor: Actor = OPERATOR, /, **fields: Any) -> ApplicationError:
+        """The workflow's refusal of a `give`: its type (what the API maps to 409 or 422) and message."""
+        return await refusal(self.do(kind, actor, **fields))
 
     async def state(self) -> CityState:
         return await self.handle.query(CityCertificationWorkflow.current_state)
@@ -89,6 +101,15 @@ async def start_city(
     # No run id: commands follow the city into each new run after continue-as-new.
     handle = env.client.get_workflow_handle(f"city-{city_id}")
     return CityDriver(env, store, city_id, handle, first_run_id=first.first_execution_run_id or "")
+
+
+async def refusal(update: Awaitable[CommandResult]) -> ApplicationError:
+    try:
+        await update
+    except WorkflowUpdateFailedError as e:
+        assert isinstance(e.cause, ApplicationError), e.cause
+        return e.cause
+    raise AssertionError("the command was accepted")
 
 
 async def run_history_lengths(client: Client, workflow_id: str, first_run_id: str) -> list[int]:

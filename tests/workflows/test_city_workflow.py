@@ -21,10 +21,12 @@ from tests.workflows.harness import (
     COMMITTEE,
     CRITERIA,
     DOCS,
+    OPERATOR,
     REVIEWER,
     REVIEWER_FROM_ELSEWHERE,
     certify,
     import_certification,
+    refusal,
     run_history_lengths,
     running_worker,
     start_city,
@@ -81,17 +83,80 @@ async def test_a_refused_command_records_nothing_and_says_why(
     async with running_worker(env, store) as queue:
         city = await start_city(env, store, queue, "riverton")
         await city.do("RegisterCity", city_id="riverton", name="Riverton", country="CA", population=75_000)
-        message = await city.refused("DecideLevel", COMMITTEE, level="gold", rationale="too early")
-        assert "DecideLevel needs the city to be committee" in message
-        assert "allowed now: TakeDataSnapshot, ApplyForCertification" in message
-        assert "unknown command 'Celebrate'" in await city.refused("Celebrate")
-        assert "population" in await city.refused("RegisterCity", city_id="riverton", name="R", country="CA")
+        refusal = await city.refused("DecideLevel", COMMITTEE, level="gold", rationale="too early")
+        assert (refusal.type, refusal.non_retryable) == ("CommandRejected", True)
+        assert "DecideLevel needs the city to be committee" in refusal.message
+        assert "allowed now: TakeDataSnapshot, ApplyForCertification" in refusal.message
         assert await city.stored_types() == ["CityRegistered"]
         history = await city.handle.fetch_history()
         accepted = [
             e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
         ]
         assert len(accepted) == 1, "only the registration entered the workflow's history"
+
+
+async def test_each_refusal_carries_the_type_the_api_answers_by(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    """IneligibleCity and InvalidCommand are 422 (change the request), CommandRejected 409 (wait)."""
+    async with running_worker(env, store) as queue:
+        city = await start_city(env, store, queue, "eastvale")
+        small = await city.refused(
+            "RegisterCity", city_id="eastvale", name="E", country="US", population=9_000
+        )
+        assert (small.type, small.non_retryable) == ("IneligibleCity", True)
+        assert "population 9,000 is below the minimum of 30,000" in small.message
+
+        await city.do("RegisterCity", city_id="eastvale", name="Eastvale", country="US", population=90_000)
+        old_standard = await city.refused(
+            "ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-1999"
+        )
+        assert (old_standard.type, old_standard.non_retryable) == ("InvalidCommand", True)
+        assert "unknown standard version 'wwc-1999'" in old_standard.message
+
+        await city.do("ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-2022")
+        no_such_criterion = await city.refused(
+            "SubmitEvidence", CITY_STAFF, items=[{"criterion_id": "ZZ 9", "documents": DOCS}]
+        )
+        assert (no_such_criterion.type, no_such_criterion.message) == (
+            "InvalidCommand",
+            "not criteria of wwc-2022: ZZ 9",
+        )
+
+        timer_only = await city.refused("SendReminder", OPERATOR, threshold_days=90)
+        assert (timer_only.type, timer_only.non_retryable) == ("InvalidCommand", True)
+        assert "SendReminder is given by the city's own timers, not by a person" in timer_only.message
+
+        assert await city.stored_types() == ["CityRegistered", "ApplicationSubmitted"]
+
+
+async def test_the_older_command_update_still_takes_a_command_by_name(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    """Runs started before `give` existed may still be sent `command`; it decides and records the same."""
+    async with running_worker(env, store) as queue:
+        city = await start_city(env, store, queue, "oldtown")
+        registered = await city.do_by_name(
+            "RegisterCity", OPERATOR, city_id="oldtown", name="Oldtown", country="us", population=60_000
+        )
+        assert [e.type for e in registered.events] == ["CityRegistered"]
+        assert registered.events[0].data["country"] == "US"
+        assert registered.events[0].actor == OPERATOR
+
+        unknown = await refusal(city.do_by_name("Celebrate"))
+        assert (unknown.type, unknown.non_retryable) == ("InvalidCommand", True)
+        assert "unknown command 'Celebrate'" in unknown.message
+        malformed = await refusal(city.do_by_name("Withdraw", CITY_STAFF, reason="a\x00b"))
+        assert malformed.type == "InvalidCommand"
+        assert "reason: Value error, must not contain NUL characters" in malformed.message
+        timer_only = await refusal(city.do_by_name("LapseCertification"))
+        assert "unknown command 'LapseCertification'" in timer_only.message
+        too_late = await refusal(city.do_by_name("RegisterCity", **registered.events[0].data))
+        assert too_late.type == "CommandRejected"
+
+        # Both Updates act on the same city: a typed command follows one given by name.
+        await city.do("ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-2022")
+        assert await city.stored_types() == ["CityRegistered", "ApplicationSubmitted"]
 
 
 async def test_a_reviewer_from_the_city_itself_is_refused(
@@ -102,14 +167,14 @@ async def test_a_reviewer_from_the_city_itself_is_refused(
         await city.do("RegisterCity", city_id="portmore", name="Portmore", country="JM", population=180_000)
         await city.do("ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-2022")
         await city.do("SubmitEvidence", CITY_STAFF, items=[{"criterion_id": "DM 1", "documents": DOCS}])
-        message = await city.refused(
+        refusal = await city.refused(
             "ReviewEvidence",
             REVIEWER,
             reviewer_id="rev-local",
             reviewer_home_city="portmore",
             items=[{"criterion_id": "DM 1", "decision": "approve"}],
         )
-        assert "conflict of interest" in message
+        assert refusal.type == "CommandRejected" and "conflict of interest" in refusal.message
         assert (await city.stored_types())[-1] == "EvidenceSubmitted"
 
 

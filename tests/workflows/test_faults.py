@@ -29,9 +29,9 @@ from temporalio import activity
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 
-from activities.names import RECORD_EVENTS, ActorRef, RecordEventsInput, RecordEventsResult
+from activities.names import RECORD_EVENTS, RecordEventsInput, RecordEventsResult
 from activities.recording import CityActivities
-from domain import Phase, ProgrammePolicy
+from domain import Actor, Phase, ProgrammePolicy
 from domain.standard import get_standard
 from eventstore import EventStore, EventStoreError, RecordedEvent, city_stream
 from tests.polling import bounded
@@ -39,7 +39,7 @@ from tests.processes import ChildProcess
 from tests.temporal_env import dev_server_environment
 from tests.workflows.harness import CITY_STAFF, COMMITTEE, OPERATOR, REVIEWER, running_worker
 from tests.workflows.processes import DedicatedPostgres, start_worker, worker_processes
-from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandRequest
+from workflows.city import CityCertificationWorkflow, CityWorkflowInput, GiveCommand
 
 pytestmark = pytest.mark.slow  # still part of `make test`: nothing deselects slow tests
 
@@ -69,7 +69,7 @@ BOUND = 120.0  # an upper bound on a wait that would otherwise hang if something
 UPDATE_ASKS = 20  # times a driver asks for one update's outcome (same update id) before giving up
 
 
-def steps(city_id: str) -> list[tuple[str, ActorRef, dict[str, Any]]]:
+def steps(city_id: str) -> list[tuple[str, Actor, dict[str, Any]]]:
     """One city's commands, in order: eleven Updates, each recording one to twelve events."""
     registration = {"city_id": city_id, "name": city_id.title(), "country": "US", "population": 100_000}
     return [
@@ -117,12 +117,12 @@ class Run:
     async def drive(self, city_id: str) -> None:
         # No run id on the handle: commands follow the city into a new run after continue-as-new.
         handle = self.client.get_workflow_handle(workflow_id(city_id))
-        for n, (name, actor, payload) in enumerate(steps(city_id), start=1):
-            request = CommandRequest(name=name, payload=payload, actor=actor)
+        for n, (name, actor, fields) in enumerate(steps(city_id), start=1):
+            request = GiveCommand.model_validate({"command": {"kind": name, **fields}, "actor": actor})
             update_id = f"{city_id}-{n}-{name}"
             for _ in range(UPDATE_ASKS):
                 try:
-                    await handle.execute_update(CityCertificationWorkflow.command, request, id=update_id)
+                    await handle.execute_update(CityCertificationWorkflow.give, request, id=update_id)
                     self.done[city_id] = n
                     break
                 except WorkflowUpdateRPCTimeoutOrCancelledError as e:

@@ -3,6 +3,7 @@ workflows already running fails here first (use workflow.patched for an intended
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,11 +14,25 @@ from temporalio.worker import Replayer
 from workflows import WORKFLOWS
 from workflows.sandbox import workflow_runner
 
-HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
+# The first recording at the top, later ones in a folder each (see tests/histories/record.py).
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").rglob("*.json"))
 
 
-def test_there_are_histories_to_replay() -> None:
-    assert len(HISTORIES) >= 4, HISTORIES
+def updates_in(path: Path) -> set[str]:
+    """The names of the Updates a recorded history accepted."""
+    events = json.loads(path.read_text(encoding="utf-8"))["events"]
+    return {
+        e["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"]["name"]
+        for e in events
+        if "workflowExecutionUpdateAcceptedEventAttributes" in e
+    }
+
+
+def test_there_are_histories_to_replay_of_both_updates() -> None:
+    # Runs that took commands by name (`command`) must replay as well as those given typed ones.
+    assert len(HISTORIES) >= 8, HISTORIES
+    recorded_with = {name for path in HISTORIES for name in updates_in(path)}
+    assert recorded_with == {"command", "give"}, recorded_with
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)

@@ -216,7 +216,7 @@ async def test_bad_input_exits_2_before_anything_is_touched(cli: Cli) -> None:
     unknown = await cli("city", "show", "nowhere")
     no_history = await cli("history", "nowhere")
 
-    assert bad_id.exit_code == 2 and "ID: String should match pattern" in said(bad_id)
+    assert bad_id.exit_code == 2 and "ID: a city id is 2 to 63 lowercase letters" in said(bad_id)
     assert bad_country.exit_code == 2 and "--country" in said(bad_country)
     assert bad_level.exit_code == 2 and "bronze" in bad_level.stderr
     assert unknown.exit_code == 2 and "no city 'nowhere' is registered" in said(unknown)

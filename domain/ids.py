@@ -1,0 +1,93 @@
+"""Ids and bounded text: the one definition of each rule, so every layer refuses the same input with
+the same words.
+
+Each is an annotated `str` for pydantic fields, e.g. `name: Name`. Free text refuses NUL
+characters because PostgreSQL text (and JSONB) cannot hold them: refused here, such input never
+reaches the event store to fail there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+
+CITY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+CITY_ID_RULE = "2 to 63 lowercase letters, digits or hyphens, not starting with a hyphen"
+_CITY_ID = re.compile(CITY_ID_PATTERN)
+NAME_MAX = 200
+TEXT_MAX = 10_000
+CRITERION_ID_MAX = 32
+
+
+def is_city_id(value: str) -> bool:
+    """Whether `value` could be a city's id (for a path or an option, before any lookup)."""
+    return _CITY_ID.fullmatch(value) is not None
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _city_id_in_words(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """The pattern stays in the schema (OpenAPI shows it, app.tokens reads it); a person gets
+    the rule in words instead of the regex."""
+    try:
+        return handler(value)
+    except ValidationError as e:
+        if any(err["type"] == "string_pattern_mismatch" for err in e.errors()):
+            raise ValueError(f"a city id is {CITY_ID_RULE}") from None
+        raise
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _two_letters(value: str) -> str:
+    if not (len(value) == 2 and value.isascii() and value.isalpha()):
+        raise ValueError(
+            f"{value!r} is not a country code: give the two letters of ISO 3166-1, such as US, CA or MX"
+        )
+    return value
+
+
+CityId = Annotated[str, StringConstraints(pattern=CITY_ID_PATTERN), WrapValidator(_city_id_in_words)]
+"""A city's id, as in its workflow id `city-<id>` and its stream: e.g. `lakeside`."""
+
+CriterionId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=CRITERION_ID_MAX),
+    AfterValidator(_no_nul),
+]
+"""A criterion of a standard, e.g. `DM 1`; whether the standard has it is the decider's question."""
+
+CountryCode = Annotated[str, BeforeValidator(_upper), AfterValidator(_two_letters)]
+"""ISO 3166-1 alpha-2, upper-cased first, so `us` is `US`."""
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX),
+    AfterValidator(_no_nul),
+]
+"""A short label: a city's or person's name, a cohort, a standard version, a reviewer id."""
+
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX),
+    AfterValidator(_no_nul),
+]
+"""Prose that must say something: findings, a rationale, grounds, an answer."""
+
+Note = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_no_nul)]
+"""Prose that may be left empty (a narrative, a reviewer's note); kept as written, not stripped."""

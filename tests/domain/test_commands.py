@@ -1,0 +1,50 @@
+"""Commands carry their kind, so one JSON shape (`AnyCommand`) brings back the right class."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from domain import commands as c
+
+ANY_COMMAND: TypeAdapter[c.Command] = TypeAdapter(c.AnyCommand)
+EVERY_COMMAND = [*c.HUMAN_COMMANDS, *c.TIMER_COMMANDS]
+
+
+def test_every_command_class_is_in_any_command_once() -> None:
+    every_subclass = set(c.Command.__subclasses__())
+    assert set(EVERY_COMMAND) == every_subclass
+    assert len(EVERY_COMMAND) == len(every_subclass)
+
+
+@pytest.mark.parametrize("kind", EVERY_COMMAND, ids=lambda k: k.__name__)
+def test_a_command_names_its_own_kind(kind: type[c.Command]) -> None:
+    assert kind.model_fields["kind"].default == kind.command_name() == kind.__name__
+
+
+def test_a_command_comes_back_from_json_as_its_own_class() -> None:
+    given = c.ReviewEvidence(
+        reviewer_id="rev-ana",
+        reviewer_home_city="riverton",
+        items=[c.ReviewItem(criterion_id="DM 1", decision=c.Verdict.APPROVE)],
+    )
+    sent = given.model_dump(mode="json")
+    assert sent["kind"] == "ReviewEvidence"
+    assert ANY_COMMAND.validate_python(sent) == given
+
+
+def test_a_timer_command_has_a_kind_too() -> None:
+    assert ANY_COMMAND.validate_python({"kind": "SendReminder", "threshold_days": 90}) == c.SendReminder(
+        threshold_days=90
+    )
+
+
+def test_an_unknown_kind_is_refused_listing_the_known_ones() -> None:
+    with pytest.raises(ValidationError, match="'Celebrate' found using 'kind' does not match") as info:
+        ANY_COMMAND.validate_python({"kind": "Celebrate"})
+    assert "'RegisterCity'" in str(info.value)
+
+
+def test_a_kind_that_contradicts_the_class_is_refused() -> None:
+    with pytest.raises(ValidationError, match="kind"):
+        c.Withdraw.model_validate({"kind": "FileAppeal", "reason": "r"})
