@@ -22,7 +22,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy domain eventstore activities workflows api citycert worker.py bench
+	$(BIN)/mypy domain eventstore readmodel activities workflows api citycert worker.py bench
 
 test: lint typecheck
 	$(BIN)/pytest

@@ -1,5 +1,8 @@
-"""Event store on PostgreSQL (asyncpg): append-only, idempotent, ordered, tamper-evident, with
-projections. See eventstore/store.py for the append path and DESIGN.md for the guarantees."""
+"""Event store on PostgreSQL (asyncpg): append-only, idempotent, ordered, tamper-evident, with a
+projector's tables kept in each append's transaction. See eventstore/store.py for the append path,
+eventstore/projector.py for what a read model provides, and readmodel/ for the city programme's."""
+
+from typing import Any
 
 from eventstore.envelope import (
     Actor,
@@ -24,12 +27,12 @@ from eventstore.errors import (
     UnknownEventType,
     UnreadableEvent,
 )
-from eventstore.projections import city_id_of, city_stream
-from eventstore.rebuild import RebuildReport
-from eventstore.registry import EventRegistry, domain_registry
+from eventstore.projector import ParsedEvent, ProjectionTable, Projector, Row, StoreAccess
+from eventstore.rebuild import RebuildReport, rebuild
+from eventstore.registry import EventRegistry
 from eventstore.store import EventStore
-from eventstore.subscriptions import Subscriber
-from eventstore.verify import ProjectionMismatch, StreamProblem, VerifyReport
+from eventstore.transition import city_programme_module
+from eventstore.verify import ProjectionMismatch, StreamProblem, VerifyReport, verify
 
 __all__ = [
     "Actor",
@@ -48,17 +51,29 @@ __all__ = [
     "LogPage",
     "MigrationError",
     "NewEvent",
+    "ParsedEvent",
     "ProjectionError",
     "ProjectionMismatch",
+    "ProjectionTable",
+    "Projector",
     "RebuildReport",
     "RecordedEvent",
+    "Row",
+    "StoreAccess",
     "StoreUnavailable",
     "StreamProblem",
-    "Subscriber",
     "UnknownEventType",
     "UnreadableEvent",
     "VerifyReport",
-    "city_id_of",
-    "city_stream",
-    "domain_registry",
+    "rebuild",
+    "verify",
 ]
+
+# Transitional (eventstore/transition.py): city_stream and city_id_of moved to readmodel.
+_MOVED = ("city_stream", "city_id_of")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        return getattr(city_programme_module(), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
