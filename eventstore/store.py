@@ -161,8 +161,8 @@ class EventStore:
     """The store of one PostgreSQL database: events checked against `registry`, and the tables of
     `projector` (if any) kept in each append's transaction.
 
-    Build one with `EventStore.connect(dsn, registry=..., projector=...)`; the city programme's is
-    `readmodel.open_city_store(dsn)`."""
+    Build one with `EventStore.connect(dsn, registry=..., projector=...)` (a registry and no
+    projector: events only); the city programme's is `readmodel.open_city_store(dsn)`."""
 
     def __init__(
         self,
@@ -173,6 +173,8 @@ class EventStore:
         state_cache_size: int = 10_000,
     ) -> None:
         if registry is None:
+            # Transitional (eventstore/transition.py): callers of EventStore.connect(dsn) get the
+            # city programme's registry and projector until they use readmodel.open_city_store.
             registry, projector = city_programme(projector)
         self.pool = pool
         self.registry = registry
