@@ -444,10 +444,7 @@ class EventStore:
         """The next page of the global log after `after`. Every committed event appears exactly
         once across pages, in an order consistent with each stream."""
         async with self.connection() as conn:
-            return await self.read_all_with(conn, after, limit)
-
-    async def read_all_with(self, conn: asyncpg.Connection, after: Checkpoint, limit: int) -> LogPage:
-        rows = await conn.fetch(_READ_ALL, after.transaction_id, after.position, limit)
+            rows = await conn.fetch(_READ_ALL, after.transaction_id, after.position, limit)
         registry = self.registry
         events = [recorded_event(r, registry) for r in rows]
         return LogPage(events, events[-1].checkpoint if events else after)
@@ -464,7 +461,7 @@ class EventStore:
             after = page.checkpoint
 
     def to_domain(self, event: RecordedEvent) -> BaseModel:
-        """The domain event inside a recorded envelope."""
+        """The event's model (from the registry) inside a recorded envelope."""
         return self.registry.parse(event.type, event.data)
 
     # --- maintenance -----------------------------------------------------------------------------
