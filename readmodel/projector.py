@@ -69,8 +69,6 @@ REVIEW_COLUMNS = (
     "escalated",
 )
 
-# Enum values (phase, level, outcome, status) are StrEnum members: strings as they are, equal to
-# the text read back from the database.
 TABLES = (
     ProjectionTable("city_status", STATUS_COLUMNS, key_length=1, json_columns=frozenset({"state"})),
     ProjectionTable("certifications", CERTIFICATION_COLUMNS, key_length=2),
@@ -94,6 +92,8 @@ def city_id_of(stream_id: str) -> str | None:
     return stream_id.removeprefix(CITY_STREAM_PREFIX) if stream_id.startswith(CITY_STREAM_PREFIX) else None
 
 
+# Enum values (phase, level, outcome, status) are StrEnum members: strings as they are, equal to
+# the text read back from the database.
 def status_row(state: CityState, stream_id: str, updated_at: datetime | None) -> Row:
     """city_status: the columns people filter on (the domain's CitySummary), the folded state
     (pydantic's JSON, for the next append to fold onto) and the reminders already sent."""
