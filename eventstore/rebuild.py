@@ -26,10 +26,9 @@ def project_stream(
     store: StoreAccess, projector: Projector[Any], stream_id: str, rows: list[Any]
 ) -> dict[str, list[Row]]:
     """One stream's rows (in version order) folded into its projection rows, by table."""
+    events = parsed_events(store.registry, rows)  # an unreadable event raises as itself
     try:
-        return dict(
-            projector.stream_rows(stream_id, parsed_events(store.registry, rows), rows[-1]["recorded_at"])
-        )
+        return dict(projector.stream_rows(stream_id, events, rows[-1]["recorded_at"]))
     except Exception as e:
         raise ProjectionError(f"cannot fold {stream_id}: {e}") from e
 
