@@ -7,6 +7,9 @@
 --    notification it causes commit together or not at all.
 -- 3. An overload without projection arguments, for streams that have none: the store's Python code
 --    then knows nothing of the city-shaped arguments, which only the read model's projector makes.
+--
+-- The store no longer sends the debounced NOTIFY 0004 mentions: nothing listened. The subscriptions
+-- table (0002) is left in place, unused.
 
 ALTER TABLE city_status ADD COLUMN reminders_sent integer[] NOT NULL DEFAULT '{}';
 
