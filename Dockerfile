@@ -8,6 +8,7 @@ WORKDIR /src
 COPY pyproject.toml README.md worker.py ./
 COPY domain ./domain
 COPY eventstore ./eventstore
+COPY readmodel ./readmodel
 COPY activities ./activities
 COPY workflows ./workflows
 COPY app ./app

@@ -20,9 +20,10 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy domain eventstore activities workflows app runtime entrypoints worker.py bench
+	$(BIN)/mypy domain eventstore readmodel activities workflows app runtime entrypoints worker.py bench
 
 test: lint typecheck
 	$(BIN)/pytest

@@ -32,7 +32,9 @@ from domain import Actor, CityState, CommandRejected, IneligibleCity, InvalidCom
 from domain import commands as cmd
 from domain.state import CitySummary
 from eventstore import EventStore
+from readmodel import load_city_state
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandResult, GiveCommand
+from workflows.contracts import city_workflow_id
 
 # While a run hands over to the next, or records a deadline that has come, the validator answers
 # CityBusy for a moment: the service waits and tries again instead of bothering the caller.
@@ -45,10 +47,6 @@ _REFUSALS: dict[str, type[errors.AppError]] = {
     "IneligibleCity": errors.Ineligible,
     "InvalidCommand": errors.Invalid,
 }
-
-
-def workflow_id(city_id: str) -> str:
-    return f"city-{city_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +87,7 @@ class CommandService:
     async def give(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> CommandOutcome:
         """Give `command` to the city's workflow as `actor`; what it recorded."""
         request = _request(command, actor)
-        handle = self.client.get_workflow_handle(workflow_id(city_id))
+        handle = self.client.get_workflow_handle(city_workflow_id(city_id))
         try:
             result = await self._update(
                 lambda: handle.execute_update(CityCertificationWorkflow.give, request)
@@ -114,7 +112,7 @@ class CommandService:
             start = WithStartWorkflowOperation(
                 CityCertificationWorkflow.run,
                 CityWorkflowInput(city_id=command.city_id, policy=self.policy),
-                id=workflow_id(command.city_id),
+                id=city_workflow_id(command.city_id),
                 task_queue=self.task_queue,
                 # A workflow left from an attempt that failed before recording gets the command.
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -152,7 +150,7 @@ class CommandService:
 
     async def _no_workflow(self, city_id: str, command: cmd.HumanCommand) -> errors.AppError:
         """Why a city has no running workflow: unknown, withdrawn (refused), or not restarted."""
-        state = await self.store.load_state(city_id)
+        state = await load_city_state(self.store, city_id)
         if state.version == 0:
             return errors.UnknownCity(city_id)
         refusal = _refusal_now(state, command, self.policy)
@@ -166,7 +164,7 @@ class CommandService:
 async def check_registration(store: EventStore, command: cmd.RegisterCity, policy: ProgrammePolicy) -> None:
     """Refuse an ineligible or already registered city on the stored state, before any workflow
     exists: the one pre-check of a registration (the workflow decides again, as for every command)."""
-    refusal = _refusal_now(await store.load_state(command.city_id), command, policy)
+    refusal = _refusal_now(await load_city_state(store, command.city_id), command, policy)
     if refusal is not None:
         raise refusal
 

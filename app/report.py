@@ -1,6 +1,6 @@
-"""The cohort report: what an announcement round says about one cohort, from certifications rows.
+"""The cohort report: what an announcement round says about one cohort, from its decisions.
 
-`build_cohort_report` is pure (rows in, report out) and needs only domain types, so the CLI's
+`build_cohort_report` is pure (the read model's decisions in, report out), so the CLI's
 `citycert cohort report COHORT` and GET /v1/cohorts/{cohort}/report give the same answer;
 `render_markdown` prints it for people. Each city counts once, by its latest decision in the
 cohort; imported certifications were announced elsewhere and are left out.
@@ -9,26 +9,13 @@ cohort; imported certifications were announced elsewhere and are left out.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.levels import Level
-
-if TYPE_CHECKING:
-    from eventstore import EventStore
-
-_ROWS = """
-SELECT city_id, version, outcome, level, previous_level, honor_roll
-  FROM certifications WHERE cohort = $1 AND outcome <> 'imported'
- ORDER BY city_id, version
-"""
-
-
-class Row(Protocol):
-    """A certifications row: an asyncpg Record or a dict."""
-
-    def __getitem__(self, key: str, /) -> Any: ...
+from eventstore import EventStore
+from readmodel import CohortDecision, cohort_rows
 
 
 class _Entry(BaseModel):
@@ -65,16 +52,13 @@ class CohortReport(_Entry):
         return sum(self.counts.values())
 
 
-def build_cohort_report(cohort: str, rows: Iterable[Row]) -> CohortReport:
-    """The report of `cohort` from its certifications rows (columns city_id, version, outcome,
-    level, previous_level, honor_roll); rows of other cohorts must not be passed."""
-    latest: dict[str, Row] = {}
-    for row in rows:
-        if row["outcome"] == "imported":
-            continue
-        seen = latest.get(row["city_id"])
-        if seen is None or row["version"] > seen["version"]:
-            latest[row["city_id"]] = row
+def build_cohort_report(cohort: str, decisions: Iterable[CohortDecision]) -> CohortReport:
+    """The report of `cohort` from its decisions; decisions of other cohorts must not be passed."""
+    latest: dict[str, CohortDecision] = {}
+    for decision in decisions:
+        seen = latest.get(decision.city_id)
+        if seen is None or decision.version > seen.version:
+            latest[decision.city_id] = decision
     report: dict[str, list[Any]] = {
         "new": [],
         "elevated": [],
@@ -84,24 +68,23 @@ def build_cohort_report(cohort: str, rows: Iterable[Row]) -> CohortReport:
     }
     counts = dict.fromkeys(Level, 0)
     for city_id in sorted(latest):
-        row = latest[city_id]
-        outcome = row["outcome"]
-        if outcome == "not_certified":
-            report["not_certified"].append(NotCertified(city_id=city_id, honor_roll=row["honor_roll"]))
+        decision = latest[city_id]
+        outcome = decision.outcome
+        if outcome == "not_certified" or decision.level is None:
+            report["not_certified"].append(NotCertified(city_id=city_id, honor_roll=decision.honor_roll))
             continue
-        level = Level(row["level"])
+        level = decision.level
         counts[level] += 1
         if outcome in ("new", "sustained"):
             report[outcome].append(Placed(city_id=city_id, level=level))
         else:
-            report[outcome].append(Moved(city_id=city_id, from_level=Level(row["previous_level"]), to=level))
+            assert decision.previous_level is not None, "a city moves up or down from a level it held"
+            report[outcome].append(Moved(city_id=city_id, from_level=decision.previous_level, to=level))
     return CohortReport(cohort=cohort, counts=counts, **report)
 
 
 async def load_cohort_report(store: EventStore, cohort: str) -> CohortReport:
-    async with store.connection() as conn:
-        rows = await conn.fetch(_ROWS, cohort)
-    return build_cohort_report(cohort, rows)
+    return build_cohort_report(cohort, await cohort_rows(store, cohort))
 
 
 def _title(level: Level) -> str:

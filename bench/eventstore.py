@@ -53,7 +53,8 @@ from domain.decider import decide
 from domain.errors import DomainError
 from domain.standard import get_standard
 from domain.state import CityState, Phase, fold
-from eventstore import Actor, Checkpoint, Correlation, EventStore, NewEvent, city_stream
+from eventstore import Actor, Checkpoint, Correlation, EventStore, NewEvent
+from readmodel import city_stream, open_city_store
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -205,7 +206,7 @@ async def _drive(workload: Workload, writers: int, append: Append) -> float:
 
 
 async def bench_ours(dsn: str, workload: Workload, writers: int) -> tuple[Result, EventStore]:
-    store = await EventStore.connect(dsn, min_size=writers, max_size=writers)
+    store = await open_city_store(dsn, min_size=writers, max_size=writers)
     await store.migrate()
     versions = [0] * len(workload)
     streams = [stream_of(batches) for batches in workload]
@@ -227,7 +228,7 @@ _FLOOR_INSERT = """
 
 async def bench_floor(dsn: str, workload: Workload, writers: int) -> Result:
     """The same rows into the same (migrated) events table by plain single-row INSERTs."""
-    async with await EventStore.connect(dsn) as store:
+    async with await open_city_store(dsn) as store:
         await store.migrate()
     rows: list[list[list[tuple[Any, ...]]]] = []
     for batches in workload:

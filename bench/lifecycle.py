@@ -403,10 +403,10 @@ async def _serve_worker(args: argparse.Namespace) -> None:
         activities: list[Callable[..., Any]]
         if args.worker == "ours":
             from activities import build_activities
-            from eventstore import EventStore
+            from readmodel import open_city_store
             from workflows import WORKFLOWS
 
-            store = await EventStore.connect(args.dsn)
+            store = await open_city_store(args.dsn)
             stack.push_async_callback(store.close)
             workflows, activities = list(WORKFLOWS), build_activities(store, settings)
         else:
@@ -414,7 +414,7 @@ async def _serve_worker(args: argparse.Namespace) -> None:
 
             from bench.floor_workflow import FloorActivities, FloorWorkflow
 
-            # The store's pool sizes (EventStore.connect's defaults).
+            # The store's pool sizes (open_city_store's defaults).
             pool = await asyncpg.create_pool(args.dsn, min_size=1, max_size=10)
             stack.push_async_callback(pool.close)
             workflows, activities = [FloorWorkflow], FloorActivities(pool).all()
@@ -675,9 +675,9 @@ async def open_cities(
 
 
 async def verify_store(dsn: str) -> tuple[bool, int, int]:
-    from eventstore import EventStore
+    from readmodel import open_city_store
 
-    store = await EventStore.connect(dsn)
+    store = await open_city_store(dsn)
     try:
         report = await store.verify()
         async with store.connection() as conn:
@@ -746,7 +746,7 @@ async def _prepare_databases(postgres: BenchPostgres) -> tuple[str, str]:
     import asyncpg
 
     from bench.floor_workflow import FLOOR_SCHEMA
-    from eventstore import EventStore
+    from readmodel import open_city_store
 
     floor_dsn = await postgres.database("bench_lifecycle_floor")
     conn = await asyncpg.connect(floor_dsn)
@@ -755,7 +755,7 @@ async def _prepare_databases(postgres: BenchPostgres) -> tuple[str, str]:
     finally:
         await conn.close()
     ours_dsn = await postgres.database("bench_lifecycle_ours")
-    store = await EventStore.connect(ours_dsn)
+    store = await open_city_store(ours_dsn)
     try:
         await store.migrate()
     finally:
@@ -929,10 +929,10 @@ async def _open_phase(
     folder: Path,
     address: str,
 ) -> dict[str, Any]:
-    from eventstore import EventStore
+    from readmodel import open_city_store
 
     dsn = await postgres.database("bench_lifecycle_open")
-    store = await EventStore.connect(dsn)
+    store = await open_city_store(dsn)
     try:
         await store.migrate()
     finally:

@@ -17,6 +17,10 @@ from domain.events import Answer, Document
 from domain.ids import CityId, CountryCode, CriterionId, Name, Note, Text
 from domain.levels import Level
 
+# Bounds on what one command may carry, so no command can grow a workflow's history without limit.
+MAX_ITEMS = 500  # criteria (evidence, reviews, answers, snapshot answers) in one command
+MAX_POPULATION = 1_000_000_000
+
 
 class Command(BaseModel):
     """Every subclass names itself in `kind` (its class name, as `command_name()` says), so a
@@ -40,13 +44,13 @@ class RegisterCity(Command):
     city_id: CityId
     name: Name
     country: CountryCode
-    population: int = Field(ge=0)
+    population: int = Field(ge=0, le=MAX_POPULATION)
 
 
 class TakeDataSnapshot(Command):
     kind: Literal["TakeDataSnapshot"] = "TakeDataSnapshot"
     standard_version: Name
-    answers: dict[CriterionId, Answer] = Field(min_length=1)
+    answers: dict[CriterionId, Answer] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
 class ApplyForCertification(Command):
@@ -65,7 +69,7 @@ class EvidenceItem(BaseModel):
 
 class SubmitEvidence(Command):
     kind: Literal["SubmitEvidence"] = "SubmitEvidence"
-    items: list[EvidenceItem] = Field(min_length=1)
+    items: list[EvidenceItem] = Field(min_length=1, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _one_item_per_criterion(self) -> SubmitEvidence:
@@ -81,7 +85,7 @@ class AssignReviewer(Command):
     kind: Literal["AssignReviewer"] = "AssignReviewer"
     reviewer_id: Name
     reviewer_home_city: CityId
-    criterion_ids: list[CriterionId] = Field(min_length=1)
+    criterion_ids: list[CriterionId] = Field(min_length=1, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> AssignReviewer:
@@ -115,7 +119,7 @@ class ReviewEvidence(Command):
     kind: Literal["ReviewEvidence"] = "ReviewEvidence"
     reviewer_id: Name
     reviewer_home_city: CityId
-    items: list[ReviewItem] = Field(min_length=1)
+    items: list[ReviewItem] = Field(min_length=1, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _one_decision_per_criterion(self) -> ReviewEvidence:
@@ -132,7 +136,7 @@ class ClarificationAnswer(BaseModel):
 
 class AnswerClarifications(Command):
     kind: Literal["AnswerClarifications"] = "AnswerClarifications"
-    items: list[ClarificationAnswer] = Field(min_length=1)
+    items: list[ClarificationAnswer] = Field(min_length=1, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _one_answer_per_criterion(self) -> AnswerClarifications:

@@ -1,5 +1,6 @@
-"""Event store on PostgreSQL (asyncpg): append-only, idempotent, ordered, tamper-evident, with
-projections. See eventstore/store.py for the append path and DESIGN.md for the guarantees."""
+"""Event store on PostgreSQL (asyncpg): append-only, idempotent, ordered, tamper-evident, with a
+projector's tables kept in each append's transaction. See eventstore/store.py for the append path,
+eventstore/projector.py for what a read model provides, and readmodel/ for the city programme's."""
 
 from eventstore.envelope import (
     Actor,
@@ -24,12 +25,11 @@ from eventstore.errors import (
     UnknownEventType,
     UnreadableEvent,
 )
-from eventstore.projections import city_id_of, city_stream
-from eventstore.rebuild import RebuildReport
-from eventstore.registry import EventRegistry, domain_registry
+from eventstore.projector import ParsedEvent, ProjectionTable, Projector, Row, StoreAccess
+from eventstore.rebuild import RebuildReport, rebuild
+from eventstore.registry import EventRegistry
 from eventstore.store import EventStore
-from eventstore.subscriptions import Subscriber
-from eventstore.verify import ProjectionMismatch, StreamProblem, VerifyReport
+from eventstore.verify import ProjectionMismatch, StreamProblem, VerifyReport, verify
 
 __all__ = [
     "Actor",
@@ -48,17 +48,20 @@ __all__ = [
     "LogPage",
     "MigrationError",
     "NewEvent",
+    "ParsedEvent",
     "ProjectionError",
     "ProjectionMismatch",
+    "ProjectionTable",
+    "Projector",
     "RebuildReport",
     "RecordedEvent",
+    "Row",
+    "StoreAccess",
     "StoreUnavailable",
     "StreamProblem",
-    "Subscriber",
     "UnknownEventType",
     "UnreadableEvent",
     "VerifyReport",
-    "city_id_of",
-    "city_stream",
-    "domain_registry",
+    "rebuild",
+    "verify",
 ]

@@ -1,7 +1,7 @@
 """Which event types exist, their current schema versions, and how old versions are upcast.
 
-The store takes a registry in its constructor (defaulting to the domain's), so tests can write
-events with an old registry and read them back through a new one.
+The store takes a registry in its constructor (the city programme's is readmodel.city_registry()),
+so tests can write events with an old registry and read them back through a new one.
 """
 
 from __future__ import annotations
@@ -73,9 +73,3 @@ class EventRegistry:
             return model.model_validate(data)
         except ValidationError as e:
             raise UnreadableEvent(f"stored {event_type} does not match its model: {e}") from e
-
-
-def domain_registry() -> EventRegistry:
-    from domain.events import EVENT_TYPES, UPCASTERS
-
-    return EventRegistry(EVENT_TYPES, UPCASTERS)

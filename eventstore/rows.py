@@ -11,6 +11,7 @@ from uuid import UUID
 from asyncpg import Record
 
 from eventstore.envelope import Actor, Correlation, RecordedEvent
+from eventstore.projector import ParsedEvent
 from eventstore.registry import EventRegistry
 
 EVENT_COLUMNS = (
@@ -86,3 +87,12 @@ async def iter_streams(
         rows.append(row)
     if current is not None:
         yield current, rows
+
+
+def parsed_events(registry: EventRegistry, rows: Sequence[Any]) -> list[ParsedEvent]:
+    """Rows of EVENT_COLUMNS (one stream, in version order) as upcast, parsed events for a projector."""
+    parsed = []
+    for row in rows:
+        e = recorded_event(row, registry)
+        parsed.append(ParsedEvent(registry.parse(e.type, e.data), e.version, e.event_id, e.occurred_at))
+    return parsed

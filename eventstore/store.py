@@ -1,11 +1,13 @@
-"""The event store: append, read, fold, rebuild and verify, on PostgreSQL through asyncpg.
+"""The event store: append and read, on PostgreSQL through asyncpg, with a projector's tables kept
+in each append's transaction.
 
-An append is one round trip: a call of `eventstore_append` (migration 0004), a single statement and
+An append is one round trip: a call of `eventstore_append` (migration 0007), a single statement and
 so its own transaction. Before it, in Python: the events are checked against their models, each
-event's canonical body for the hash chain is computed, and for a city stream the projection rows
-are folded from the city's state at the expected version (kept in a small cache, else read back
-from city_status). The function takes the stream lock, checks the expected version, finishes the
-hash chain with the database time, and writes the events and projection rows.
+event's canonical body for the hash chain is computed, and, for a stream the projector folds, the
+projector folds the new events onto the stream's state at the expected version (kept in a small
+cache, else read back from the projection tables) and returns the arguments that write its rows.
+The function takes the stream lock, checks the expected version, finishes the hash chain with the
+database time, and writes the events and the projector's rows.
 
 Idempotency costs nothing on the common path: a retried batch either meets a stream that moved on
 (a version conflict) or, at the same version, the unique event_id constraint; only then are the ids
@@ -14,8 +16,6 @@ looked up, and the same batch again returns the original result.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
@@ -25,9 +25,8 @@ from typing import Any, cast
 from uuid import UUID
 
 import asyncpg
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from domain.state import CityState
 from eventstore.envelope import (
     Actor,
     AppendResult,
@@ -51,21 +50,13 @@ from eventstore.errors import (
 )
 from eventstore.hashing import canonical_json, event_body, json_text
 from eventstore.migrations import migrate
-from eventstore.projections import (
-    Fact,
-    city_id_of,
-    city_stream,
-    fold_city,
-    review_queue_by_criterion,
-    status_row,
-)
-from eventstore.rebuild import RebuildReport, rebuild_projections
-from eventstore.registry import EventRegistry, domain_registry
-from eventstore.rows import EVENT_COLUMNS, recorded_event
-from eventstore.subscriptions import CHANNEL, Handler, Subscriber
+from eventstore.projector import ParsedEvent, Projector
+from eventstore.rebuild import RebuildReport, rebuild
+from eventstore.registry import EventRegistry
+from eventstore.rows import EVENT_COLUMNS, parsed_events, recorded_event
 from eventstore.verify import VerifyReport, verify
 
-_APPEND = f"SELECT * FROM eventstore_append({', '.join(f'${i}' for i in range(1, 18))})"
+_EVENT_ARGUMENTS = 12  # eventstore_append's arguments before the projector's
 _READ_STREAM = f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version"
 _READ_STREAM_AS_OF = (
     f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND recorded_at <= $2 ORDER BY version"
@@ -159,87 +150,53 @@ _UNAVAILABLE = (
 
 async def _no_reset(conn: asyncpg.Connection) -> None:
     """Pool release hook. The store leaves no session state behind (the migration lock is
-    released, listeners are removed), so the default reset query would only cost a round trip."""
-
-
-class _Folded:
-    """A cached city state with its review queue rows (what the next append diffs against)."""
-
-    __slots__ = ("queue", "state")
-
-    def __init__(self, state: CityState) -> None:
-        self.state = state
-        self.queue = review_queue_by_criterion(state)
+    released), so the default reset query would only cost a round trip."""
 
 
 class EventStore:
+    """The store of one PostgreSQL database: events checked against `registry`, and the tables of
+    `projector` (if any) kept in each append's transaction.
+
+    Build one with `EventStore.connect(dsn, registry=..., projector=...)` (a registry and no
+    projector: events only); the city programme's is `readmodel.open_city_store(dsn)`."""
+
     def __init__(
         self,
         pool: asyncpg.Pool,
         *,
-        registry: EventRegistry | None = None,
-        projections: bool = True,
-        notify: bool = True,
-        notify_delay: float = 0.05,
+        registry: EventRegistry,
+        projector: Projector[Any] | None = None,
         state_cache_size: int = 10_000,
     ) -> None:
         self.pool = pool
-        self.registry = registry if registry is not None else domain_registry()
-        self.projections = projections
-        self.notify = notify
-        self.notify_delay = notify_delay
-        self._notify_timer: asyncio.TimerHandle | None = None
-        self._notify_tasks: set[asyncio.Task[None]] = set()
-        # Folded city states by stream. The state at (stream, version) is a pure function of the
-        # immutable log, so a cached copy is right whenever its version is the one we append after.
-        self._states: OrderedDict[str, _Folded] = OrderedDict()
+        self.registry = registry
+        self.projector = projector
+        # Folded states by stream, with their version. The state at (stream, version) is a pure
+        # function of the immutable log, so a cached copy is right whenever its version is the one
+        # we append after.
+        self._states: OrderedDict[str, tuple[int, Any]] = OrderedDict()
         self._state_cache_size = state_cache_size
+        self._append_statements: dict[int, str] = {}
 
     @classmethod
     async def connect(
         cls,
         dsn: str,
         *,
+        registry: EventRegistry,
+        projector: Projector[Any] | None = None,
         min_size: int = 1,
         max_size: int = 10,
-        registry: EventRegistry | None = None,
-        projections: bool = True,
-        notify: bool = True,
     ) -> EventStore:
+        """A store on a new connection pool."""
         try:
             pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, reset=_no_reset)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             raise StoreUnavailable(f"cannot connect to the event store database: {e}") from e
-        return cls(pool, registry=registry, projections=projections, notify=notify)
+        return cls(pool, registry=registry, projector=projector)
 
     async def close(self) -> None:
-        if self._notify_timer is not None:
-            self._notify_timer.cancel()
-            self._send_notify()
-        if self._notify_tasks:
-            await asyncio.gather(*self._notify_tasks, return_exceptions=True)
         await self.pool.close()
-
-    def _committed(self) -> None:
-        """After a commit: wake subscribers with a NOTIFY, at most one per notify_delay.
-
-        The NOTIFY goes out after the commit, in its own statement, and is debounced: PostgreSQL
-        serialises the commits of notifying transactions, so one per append would serialise the
-        writers. It is only a hint (subscribers also poll); the trailing timer makes sure the last
-        append of a burst is followed by one."""
-        if self.notify and self._notify_timer is None:
-            self._notify_timer = asyncio.get_running_loop().call_later(self.notify_delay, self._send_notify)
-
-    def _send_notify(self) -> None:
-        self._notify_timer = None
-        task = asyncio.ensure_future(self._notify_now())
-        self._notify_tasks.add(task)
-        task.add_done_callback(self._notify_tasks.discard)
-
-    async def _notify_now(self) -> None:
-        with contextlib.suppress(Exception):  # a lost hint only delays subscribers to their poll
-            async with self.pool.acquire() as conn:
-                await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
 
     async def __aenter__(self) -> EventStore:
         return self
@@ -249,7 +206,10 @@ class EventStore:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
-        """A pooled connection, with driver errors turned into EventStoreErrors."""
+        """A pooled connection, with driver errors turned into EventStoreErrors.
+
+        Only for the read model's queries (readmodel/) and the token store (app/tokens.py):
+        events are written by `append` alone, and read through the read_* methods."""
         try:
             async with self.pool.acquire() as conn:
                 # A pool proxy behaves as the connection it wraps.
@@ -260,6 +220,11 @@ class EventStore:
             raise StoreUnavailable(f"event store database unavailable: {e}") from e
         except asyncpg.PostgresError as e:
             raise EventStoreError(f"event store database error: {e}") from e
+
+    async def ping(self) -> None:
+        """Raises StoreUnavailable unless the database answers (the health check)."""
+        async with self.connection() as conn:
+            await conn.fetchval("SELECT 1")
 
     async def migrate(self) -> list[int]:
         async with self.connection() as conn:
@@ -311,20 +276,29 @@ class EventStore:
         """
         pending = self._check(stream_id, expected_version, events)
         bodies = [p.body(stream_id, expected_version + i) for i, p in enumerate(pending, start=1)]
-        city_id = city_id_of(stream_id) if self.projections else None
-        after: _Folded | None = None
+        projector = (
+            self.projector if self.projector and stream_id.startswith(self.projector.stream_prefix) else None
+        )
+        after: Any = None
         async with self.connection() as conn:
-            projection: list[Any] = [None, [], [], [], []]
-            if city_id is not None:
-                before = await self._state_at(conn, city_id, stream_id, expected_version)
-                if isinstance(before, int):  # the stream is elsewhere: a retry, or a conflict
+            projection: Sequence[Any] = ()
+            if projector is not None:
+                before = await self._state_at(conn, projector, stream_id, expected_version)
+                if isinstance(before, _Elsewhere):  # the stream is elsewhere: a retry, or a conflict
                     return await self._replayed_or_conflict(
-                        conn, stream_id, expected_version, before, pending
+                        conn, stream_id, expected_version, before.version, pending
                     )
-                after, projection = self._project(city_id, stream_id, expected_version, before, pending)
+                parsed = [
+                    ParsedEvent(p.model, expected_version + i, p.event.event_id, p.event.occurred_at)
+                    for i, p in enumerate(pending, start=1)
+                ]
+                try:
+                    after, projection = projector.append_arguments(stream_id, before, parsed)
+                except Exception as e:
+                    raise ProjectionError(f"cannot fold {stream_id} v{expected_version + 1}..: {e}") from e
             try:
                 row = await conn.fetchrow(
-                    _APPEND,
+                    self._append_statement(len(projection)),
                     stream_id,
                     expected_version,
                     [p.event.event_id for p in pending],
@@ -351,37 +325,42 @@ class EventStore:
                 return await self._replayed_or_conflict(
                     conn, stream_id, expected_version, row["actual_version"], pending
                 )
-        if after is not None:
-            self._remember(stream_id, after)
-        self._committed()
         first = expected_version + 1
+        if projector is not None:
+            self._remember(stream_id, first + len(pending) - 1, after)
         return AppendResult(stream_id, tuple(range(first, first + len(pending))), tuple(row["positions"]))
 
+    def _append_statement(self, projection_arguments: int) -> str:
+        """The call of eventstore_append: the events' 12 arguments, then the projector's."""
+        statement = self._append_statements.get(projection_arguments)
+        if statement is None:
+            count = _EVENT_ARGUMENTS + projection_arguments
+            statement = f"SELECT * FROM eventstore_append({', '.join(f'${i}' for i in range(1, count + 1))})"
+            self._append_statements[projection_arguments] = statement
+        return statement
+
     async def _state_at(
-        self, conn: asyncpg.Connection, city_id: str, stream_id: str, version: int
-    ) -> _Folded | int:
-        """The city's folded state at `version`, to fold the new events onto: from the cache, else
-        the stored projection state, else a fold of the stream. When the stream is not at `version`,
-        its actual version instead (the append cannot succeed; it may be a retry)."""
+        self, conn: asyncpg.Connection, projector: Projector[Any], stream_id: str, version: int
+    ) -> Any:
+        """The projector's state of the stream at `version`, to fold the new events onto: from the
+        cache, else the projection tables, else a fold of the stream. When the stream is not at
+        `version`, _Elsewhere with its actual version (the append cannot succeed; it may be a retry)."""
         cached = self._states.get(stream_id)
-        if cached is not None and cached.state.version == version:
-            return cached
+        if cached is not None and cached[0] == version:
+            return cached[1]
         if version == 0:
-            return _Folded(CityState.initial(city_id))  # eventstore_append checks it is still empty
-        stored = await conn.fetchrow("SELECT version, state FROM city_status WHERE city_id = $1", city_id)
-        if stored is not None and stored["version"] == version:
-            try:
-                return _Folded(CityState.model_validate_json(stored["state"]))
-            except ValidationError:
-                pass  # a state written by older code: fold the stream instead
+            return projector.initial(stream_id)  # eventstore_append checks it is still empty
+        stored = await projector.stored_state(conn, stream_id, version)
+        if stored is not None:
+            return stored
         actual = await conn.fetchval(
             "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id
         )
         if actual != version:
-            return int(actual)
+            return _Elsewhere(int(actual))
         # No usable stored state (projections added later, or an odd row): fold the stream.
         rows = await conn.fetch(_READ_STREAM, stream_id, 1)
-        return _Folded(self._fold(city_id, [recorded_event(r, self.registry) for r in rows]))
+        return projector.fold(projector.initial(stream_id), parsed_events(self.registry, rows))
 
     async def _replayed_or_conflict(
         self, conn: asyncpg.Connection, stream_id: str, expected: int, actual: int, pending: list[_Pending]
@@ -392,37 +371,6 @@ class EventStore:
         if replayed is None:
             raise ConcurrencyConflict(stream_id, expected, actual)
         return replayed
-
-    def _project(
-        self, city_id: str, stream_id: str, head: int, before: _Folded, pending: list[_Pending]
-    ) -> tuple[_Folded, list[Any]]:
-        """Fold the new events onto `before`; returns the new state and eventstore_append's
-        projection arguments (rows as tuples in table column order, sent as composite values):
-        the status row, new certification rows, and the review queue's changes only (most commands
-        touch a few of a city's dozens of items): new rows, changed rows, closed criteria."""
-        facts = [
-            Fact(p.model, head + i, p.event.event_id, p.event.occurred_at)
-            for i, p in enumerate(pending, start=1)
-        ]
-        try:
-            folded = fold_city(before.state, facts)
-        except Exception as e:
-            raise ProjectionError(f"cannot fold {stream_id} v{head + 1}..: {e}") from e
-        # version and updated_at are filled in by eventstore_append (it knows the database time).
-        status = (*status_row(folded.state, stream_id, None), folded.state.model_dump_json())
-        after = _Folded(folded.state)
-        old_queue, new_queue = before.queue, after.queue
-        return after, [
-            status,
-            folded.certifications,
-            [row for criterion, row in new_queue.items() if criterion not in old_queue],
-            [
-                row
-                for criterion, row in new_queue.items()
-                if criterion in old_queue and old_queue[criterion] != row
-            ],
-            [criterion for criterion in old_queue if criterion not in new_queue],
-        ]
 
     async def _replayed(
         self, conn: asyncpg.Connection, stream_id: str, pending: list[_Pending]
@@ -453,8 +401,8 @@ class EventStore:
             raise DuplicateEventConflict(pending[0].event.event_id, "it was recorded in another batch")
         return AppendResult(stream_id, tuple(versions), tuple(r["position"] for r in ordered), replayed=True)
 
-    def _remember(self, stream_id: str, state: _Folded) -> None:
-        self._states[stream_id] = state
+    def _remember(self, stream_id: str, version: int, state: Any) -> None:
+        self._states[stream_id] = (version, state)
         self._states.move_to_end(stream_id)
         while len(self._states) > self._state_cache_size:
             self._states.popitem(last=False)
@@ -486,10 +434,7 @@ class EventStore:
         """The next page of the global log after `after`. Every committed event appears exactly
         once across pages, in an order consistent with each stream."""
         async with self.connection() as conn:
-            return await self.read_all_with(conn, after, limit)
-
-    async def read_all_with(self, conn: asyncpg.Connection, after: Checkpoint, limit: int) -> LogPage:
-        rows = await conn.fetch(_READ_ALL, after.transaction_id, after.position, limit)
+            rows = await conn.fetch(_READ_ALL, after.transaction_id, after.position, limit)
         registry = self.registry
         events = [recorded_event(r, registry) for r in rows]
         return LogPage(events, events[-1].checkpoint if events else after)
@@ -506,32 +451,27 @@ class EventStore:
             after = page.checkpoint
 
     def to_domain(self, event: RecordedEvent) -> BaseModel:
-        """The domain event inside a recorded envelope."""
+        """The event's model (from the registry) inside a recorded envelope."""
         return self.registry.parse(event.type, event.data)
-
-    def _fold(self, city_id: str, events: Sequence[RecordedEvent]) -> CityState:
-        facts = [Fact(self.to_domain(e), e.version, e.event_id, e.occurred_at) for e in events]
-        return fold_city(CityState.initial(city_id), facts).state
-
-    async def load_state(self, city_id: str, *, as_of: datetime | None = None) -> CityState:
-        """The city's state folded from its stream (as the store held it at `as_of`, if given)."""
-        stream_id = city_stream(city_id)
-        events = await (
-            self.read_stream(stream_id) if as_of is None else self.read_stream_as_of(stream_id, as_of)
-        )
-        return self._fold(city_id, events)
-
-    def subscriber(self, name: str, handler: Handler, *, batch_size: int = 200) -> Subscriber:
-        """A subscriber named `name` that applies `handler` to each new event, exactly once."""
-        return Subscriber(self, name, handler, batch_size=batch_size)
 
     # --- maintenance -----------------------------------------------------------------------------
 
     async def rebuild_projections(self) -> RebuildReport:
-        """Replay the whole log into freshly emptied projection tables (one transaction)."""
+        """Replay the whole log into the projector's freshly emptied tables (one transaction)."""
+        if self.projector is None:
+            raise ProjectionError("a store without a projector has no projections to rebuild")
         self._states.clear()
-        return await rebuild_projections(self)
+        return await rebuild(self, self.projector)
 
     async def verify(self) -> VerifyReport:
-        """Walk every stream: hash chains, version gaps, and projections against a fresh fold."""
-        return await verify(self)
+        """Walk every stream: hash chains, version gaps, and the projector's tables against a fold."""
+        return await verify(self, self.projector)
+
+
+class _Elsewhere:
+    """The stream's actual version, when it is not at the one an append expected."""
+
+    __slots__ = ("version",)
+
+    def __init__(self, version: int) -> None:
+        self.version = version

@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eventstore.errors import EventStoreError
 from eventstore.hashing import GENESIS, canonical_json, chain_hash, event_body
-from eventstore.projections import CERTIFICATION_COLUMNS, REVIEW_COLUMNS, STATUS_COLUMNS, Row, city_id_of
+from eventstore.projector import ProjectionTable, Projector, Row, StoreAccess
 from eventstore.rebuild import project_stream
 from eventstore.rows import iter_streams
-
-if TYPE_CHECKING:
-    from eventstore.store import EventStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,62 +93,65 @@ def check_stream(stream_id: str, rows: list[Any], report: VerifyReport) -> None:
         expected_version = version + 1
 
 
-def _compare(
-    report: VerifyReport,
-    table: str,
-    columns: tuple[str, ...],
-    key_len: int,
-    expected: list[Row],
-    actual: list[Row],
-) -> None:
+def _comparable(table: ProjectionTable, row: Row) -> Row:
+    """A row with its JSON columns parsed: stored JSONB comes back with its own spacing and order."""
+    if not table.json_columns:
+        return tuple(row)
+    return tuple(
+        json.loads(value) if name in table.json_columns and isinstance(value, str) else value
+        for name, value in zip(table.columns, row, strict=True)
+    )
+
+
+def _compare(report: VerifyReport, table: ProjectionTable, expected: list[Row], actual: list[Row]) -> None:
+    key_len = table.key_length
     want = {row[:key_len]: row for row in expected}
     have = {row[:key_len]: row for row in actual}
     for key in sorted(want.keys() | have.keys(), key=repr):
         w, h = want.get(key), have.get(key)
         if h is None:
-            report.projection_mismatches.append(ProjectionMismatch(table, key, "row missing"))
+            report.projection_mismatches.append(ProjectionMismatch(table.name, key, "row missing"))
         elif w is None:
-            report.projection_mismatches.append(ProjectionMismatch(table, key, "row not backed by the log"))
-        elif w != h:
-            differing = [c for c, a, b in zip(columns, w, h, strict=True) if a != b]
             report.projection_mismatches.append(
-                ProjectionMismatch(table, key, f"differs in {', '.join(differing)}")
+                ProjectionMismatch(table.name, key, "row not backed by the log")
+            )
+        elif w != h:
+            differing = [c for c, a, b in zip(table.columns, w, h, strict=True) if a != b]
+            report.projection_mismatches.append(
+                ProjectionMismatch(table.name, key, f"differs in {', '.join(differing)}")
             )
 
 
-async def verify(store: EventStore) -> VerifyReport:
+async def verify(store: StoreAccess, projector: Projector[Any] | None) -> VerifyReport:
+    """Walk every stream: hash chains, version gaps, and (with a projector) its tables against a
+    fresh fold of the log."""
     report = VerifyReport()
     async with store.connection() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        status: list[Row] = []
-        certifications: list[Row] = []
-        review: list[Row] = []
+        folded: dict[str, list[Row]] = {table.name: [] for table in projector.tables} if projector else {}
         async for stream_id, rows in iter_streams(conn):
             report.streams += 1
             report.events += len(rows)
             check_stream(stream_id, rows, report)
-            if store.projections and city_id_of(stream_id) is not None:
-                try:
-                    out = project_stream(store.registry, stream_id, rows)
-                except EventStoreError as e:
-                    report.unreadable.append(StreamProblem(stream_id, rows[-1]["version"], str(e)))
-                    continue
-                status += [(*r[:-1], json.loads(r[-1])) for r in out.status]
-                certifications += out.certifications
-                review += out.review_queue
-        if not store.projections:
+            if projector is None or not stream_id.startswith(projector.stream_prefix):
+                continue
+            try:
+                out = project_stream(store, projector, stream_id, rows)
+            except EventStoreError as e:
+                report.unreadable.append(StreamProblem(stream_id, rows[-1]["version"], str(e)))
+                continue
+            for name, table_rows in out.items():
+                folded[name].extend(table_rows)
+        if projector is None:
             return report
-        stored_status = [
-            (*r[:-1], json.loads(r[-1]))
-            for r in await conn.fetch(f"SELECT {', '.join(STATUS_COLUMNS)} FROM city_status")
-        ]
-        stored_certs = [
-            tuple(r)
-            for r in await conn.fetch(f"SELECT {', '.join(CERTIFICATION_COLUMNS)} FROM certifications")
-        ]
-        stored_review = [
-            tuple(r) for r in await conn.fetch(f"SELECT {', '.join(REVIEW_COLUMNS)} FROM review_queue")
-        ]
-    _compare(report, "city_status", STATUS_COLUMNS, 1, status, stored_status)
-    _compare(report, "certifications", CERTIFICATION_COLUMNS, 2, certifications, stored_certs)
-    _compare(report, "review_queue", REVIEW_COLUMNS, 2, review, stored_review)
+        stored = {
+            table.name: list(await conn.fetch(f"SELECT {', '.join(table.columns)} FROM {table.name}"))
+            for table in projector.tables
+        }
+    for table in projector.tables:
+        _compare(
+            report,
+            table,
+            [_comparable(table, row) for row in folded[table.name]],
+            [_comparable(table, tuple(row)) for row in stored[table.name]],
+        )
     return report

@@ -1,5 +1,6 @@
 """Opening the event store the one way every citycert process does: the configured PostgreSQL, or
-the embedded server under the data directory when CITYCERT_DATABASE_URL is unset; migrated."""
+the embedded server under the data directory when CITYCERT_DATABASE_URL is unset; migrated, with
+the city read model kept in each append's transaction."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import structlog
 
 from eventstore import EventStore
+from readmodel import open_city_store
 from runtime.embedded_postgres import ensure_database, stop_database
 from runtime.process import StartupError
 from runtime.settings import Settings, env_name
@@ -58,9 +60,9 @@ async def open_store(
             stack.push_async_callback(asyncio.to_thread, _stop_database, settings)
         try:
             store = await (
-                EventStore.connect(dsn)
+                open_city_store(dsn)
                 if max_connections is None
-                else EventStore.connect(dsn, min_size=1, max_size=max_connections)
+                else open_city_store(dsn, min_size=1, max_size=max_connections)
             )
         except Exception as e:
             raise StartupError(

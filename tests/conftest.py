@@ -23,6 +23,7 @@ import pytest
 
 from eventstore import EventStore
 from eventstore.migrations import migrate
+from readmodel import open_city_store
 from runtime.embedded_postgres import discard_server, start_server, with_database
 
 
@@ -113,8 +114,8 @@ async def database_url(databases: Databases) -> str:
 
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[EventStore]:
-    """An event store (domain registry, projections on) on a fresh migrated database."""
-    event_store = await EventStore.connect(database_url, min_size=1, max_size=10)
+    """The city programme's event store (domain registry, city projector) on a fresh migrated database."""
+    event_store = await open_city_store(database_url, min_size=1, max_size=10)
     try:
         yield event_store
     finally:

@@ -37,6 +37,21 @@ RECORD_RETRY = RetryPolicy(
 )
 
 
+WORKFLOW_ID_PREFIX = "city-"
+
+
+def city_workflow_id(city_id: str) -> str:
+    """The id of a city's workflow, the same through every run: `city-<city_id>`."""
+    return f"{WORKFLOW_ID_PREFIX}{city_id}"
+
+
+def city_of_workflow(workflow_id: str) -> str | None:
+    """The city a workflow id belongs to, or None for a workflow that is not a city's."""
+    if not workflow_id.startswith(WORKFLOW_ID_PREFIX):
+        return None
+    return workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -13,6 +13,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 from activities.names import FIND_DUE_REMINDERS, FindDueRemindersInput, FindDueRemindersResult
+from workflows.contracts import city_workflow_id
 
 SWEEP_WORKFLOW_ID = "reminder-sweep"
 SCHEDULE_ID = "reminder-sweep-daily"
@@ -43,7 +44,7 @@ class ReminderSweepWorkflow:
         )
         signalled: list[str] = []
         for reminder in due.reminders:
-            city = workflow.get_external_workflow_handle(f"city-{reminder.city_id}")
+            city = workflow.get_external_workflow_handle(city_workflow_id(reminder.city_id))
             await city.signal("remind", reminder.threshold_days)
             signalled.append(f"{reminder.city_id}:{reminder.threshold_days}")
         return ReminderSweepResult(signalled=signalled)

@@ -25,7 +25,8 @@ from entrypoints.cli.output import console, emit, fail, print_json, print_table
 
 if TYPE_CHECKING:
     from app.commands import CommandOutcome
-    from entrypoints.http.models import CityStatus
+    from domain.state import CitySummary
+    from readmodel import CityStatus, ReviewItem
 
 T = TypeVar("T")
 
@@ -108,9 +109,9 @@ def token_create(
 # --- cities ----------------------------------------------------------------------------------------
 
 
-def _status_out(status: CityStatus) -> list[tuple[str, str]]:
+def _status_out(status: CitySummary) -> list[tuple[str, str]]:
     return [
-        ("city", f"{status.id} ({status.name}, {status.country})"),
+        ("city", f"{status.city_id} ({status.name}, {status.country})"),
         ("phase", status.phase.value),
         ("level", _cell(status.level)),
         ("valid until", _cell(status.valid_until)),
@@ -135,17 +136,24 @@ def _print_fields(title: str, rows: list[tuple[str, str]]) -> None:
 
 
 def _print_result(title: str, outcome: CommandOutcome) -> None:
-    from entrypoints.http.models import CityStatus
-
     rows = [(e.type, ", ".join(f"{k}={v}" for k, v in e.data.items())[:100]) for e in outcome.events]
     print_table(title, ("event", "data"), rows)
-    _print_fields(f"{outcome.city_id} now", _status_out(CityStatus.from_summary(outcome.summary)))
+    _print_fields(f"{outcome.city_id} now", _status_out(outcome.summary))
+
+
+_EVENT_FIELDS = {"event_id", "type", "occurred_at", "data"}
 
 
 def _command_json(outcome: CommandOutcome) -> Any:
-    from entrypoints.http.commands import command_out
-
-    return command_out(outcome).model_dump(mode="json")
+    """The same fields the API's command responses have: the events recorded, the status after."""
+    return {
+        "city_id": outcome.city_id,
+        "events": [
+            e.model_dump(mode="json", include={"event_id", "type", "occurred_at", "data"})
+            for e in outcome.events
+        ],
+        "status": outcome.summary.model_dump(mode="json"),
+    }
 
 
 @city_app.command("register")
@@ -163,18 +171,10 @@ def city_register(
     """
     from app.commands import check_registration
     from domain import commands as cmd
-    from entrypoints.http.models import RegisterCityBody
 
-    body = _checked(
-        lambda: RegisterCityBody(
-            id=city_id, name=name, country=country.strip().upper(), population=population
-        ),
-        {"id": "ID", "name": "--name", "country": "--country", "population": "--population"},
-    )
     command = _checked(
-        lambda: cmd.RegisterCity(
-            city_id=body.id, name=body.name, country=body.country, population=body.population
-        )
+        lambda: cmd.RegisterCity(city_id=city_id, name=name, country=country, population=population),
+        {"city_id": "ID", "name": "--name", "country": "--country", "population": "--population"},
     )
     settings = load_settings()
 
@@ -193,67 +193,44 @@ def city_register(
     )
 
 
-_STATUS_SQL = """
-SELECT city_id, version, phase, name, country, level, valid_until, cohort, standard_version, cycle,
-       score, recommended_level, open_review_items, updated_at
-  FROM city_status
-"""
-_ITEMS_SQL = """
-SELECT criterion_id, status, waiting_on, reviewer_id, due_at, escalated FROM review_queue
- WHERE city_id = $1 ORDER BY criterion_id
-"""
-_LIST_SQL = (
-    _STATUS_SQL
-    + """ WHERE ($1::text IS NULL OR level = $1) AND ($2::text IS NULL OR phase = $2)
-   AND ($3::text IS NULL OR cohort = $3) ORDER BY city_id"""
-)
-
-
-def _status(row: Any) -> CityStatus:
-    from entrypoints.http.models import CityStatus
-
-    return CityStatus(id=row["city_id"], **{k: row[k] for k in row.keys() if k != "city_id"})  # noqa: SIM118
-
-
 @city_app.command("show")
 def city_show(city_id: CityArg, as_json: JsonOption = False) -> None:
     """Where a city stands: phase, level, validity, score, recommended level, open review items."""
     _city_id(city_id)
     settings = load_settings()
 
-    async def work() -> tuple[Any, list[Any]]:
-        async with open_store(settings) as store, store.connection() as conn:
-            row = await conn.fetchrow(_STATUS_SQL + " WHERE city_id = $1", city_id)
-            items = await conn.fetch(_ITEMS_SQL, city_id)
-        return row, items
+    async def work() -> tuple[CityStatus | None, list[ReviewItem]]:
+        import readmodel
 
-    row, items = run(work)
-    if row is None:
+        async with open_store(settings) as store:
+            status = await readmodel.city_summary(store, city_id)
+            return status, await readmodel.open_review_items(store, city_id)
+
+    status, items = run(work)
+    if status is None:
         raise fail(f"no city {city_id!r} is registered")
-    status = _status(row)
-    open_items = [dict(item) for item in items]
+    open_items = [i.model_dump(mode="json", exclude={"city_id", "cohort"}) for i in items]
 
     def human() -> None:
-        _print_fields(status.id, _status_out(status))
+        _print_fields(status.city_id, _status_out(status))
         if open_items:
             print_table(
                 "open review items",
                 ("criterion", "status", "waiting on", "reviewer", "due", "escalated"),
                 [
                     (
-                        i["criterion_id"],
-                        i["status"],
-                        i["waiting_on"],
-                        i["reviewer_id"],
-                        _cell(i["due_at"]),
-                        "yes" if i["escalated"] else "",
+                        i.criterion_id,
+                        i.status,
+                        i.waiting_on,
+                        i.reviewer_id,
+                        _cell(i.due_at),
+                        "yes" if i.escalated else "",
                     )
-                    for i in open_items
+                    for i in items
                 ],
             )
 
-    due = [{**i, "due_at": i["due_at"].isoformat() if i["due_at"] else None} for i in open_items]
-    emit({**status.model_dump(mode="json"), "open_items": due}, as_json, human)
+    emit({**status.model_dump(mode="json"), "open_items": open_items}, as_json, human)
 
 
 @city_app.command("list")
@@ -268,15 +245,13 @@ def city_list(
         raise fail("--cohort must not contain NUL characters")
     settings = load_settings()
 
-    async def work() -> list[Any]:
-        async with open_store(settings) as store, store.connection() as conn:
-            return list(
-                await conn.fetch(
-                    _LIST_SQL, level.value if level else None, phase.value if phase else None, cohort
-                )
-            )
+    async def work() -> list[CityStatus]:
+        import readmodel
 
-    statuses = [_status(r) for r in run(work)]
+        async with open_store(settings) as store:
+            return await readmodel.list_cities(store, level=level, phase=phase, cohort=cohort)
+
+    statuses = run(work)
 
     def human() -> None:
         print_table(
@@ -295,7 +270,7 @@ def city_list(
             ),
             [
                 (
-                    s.id,
+                    s.city_id,
                     s.name,
                     s.country,
                     s.phase.value,
@@ -340,17 +315,15 @@ def _review(
 ) -> None:
     from domain import Actor
     from domain import commands as cmd
-    from entrypoints.http.models import ReviewsBody
 
     _city_id(city)
     if not reviewer.strip():
         raise fail("--reviewer must not be empty")
     _city_id(home_city)
     items = [{"criterion_id": c, "decision": decision, "note": note} for c in criteria]
-    body = _checked(lambda: ReviewsBody.model_validate({"items": items}), {"items": "CRITERION"})
     command: cmd.ReviewEvidence = _checked(
-        lambda: cmd.ReviewEvidence(
-            reviewer_id=reviewer.strip(), reviewer_home_city=home_city, items=list(body.items)
+        lambda: cmd.ReviewEvidence.model_validate(
+            {"reviewer_id": reviewer.strip(), "reviewer_home_city": home_city, "items": items}
         ),
         {"items": "CRITERION", "reviewer_id": "--reviewer", "reviewer_home_city": "--home-city"},
     )
@@ -469,20 +442,19 @@ def history(
     as_json: JsonOption = False,
 ) -> None:
     """A city's event timeline and the state it folds to, now or as the store held it --as-of a moment."""
-    from entrypoints.http.models import CityStatus
-    from eventstore import city_stream
-
     _city_id(city_id)
     moment = _moment(as_of) if as_of is not None else None
     settings = load_settings()
 
     async def work() -> tuple[list[Any], Any, int]:
+        import readmodel
+
         async with open_store(settings) as store:
-            stream = city_stream(city_id)
+            stream = readmodel.city_stream(city_id)
             events = await (
                 store.read_stream(stream) if moment is None else store.read_stream_as_of(stream, moment)
             )
-            state = await store.load_state(city_id, as_of=moment)
+            state = readmodel.fold_city_events(store, city_id, events)
             total = len(events) if moment is None else await store.stream_version(stream)
         return events, state, total
 
@@ -525,7 +497,6 @@ def history(
         if not events:
             console.print("nothing was recorded by then")
             return
-        status = CityStatus.from_summary(state.summary())
-        _print_fields(f"state{when}", _status_out(status))
+        _print_fields(f"state{when}", _status_out(state.summary()))
 
     emit(data, as_json, human)

@@ -367,10 +367,11 @@ async def _check_one(
     from temporalio.client import WorkflowQueryFailedError
     from temporalio.service import RPCError
 
-    from eventstore import city_id_of
+    from readmodel import load_city_state
     from workflows.city import CityCertificationWorkflow
+    from workflows.contracts import city_of_workflow
 
-    city_id = city_id_of(execution.id) or execution.id
+    city_id = city_of_workflow(execution.id) or execution.id
     handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
     for attempt in range(STATE_CHECKS):
         try:
@@ -378,7 +379,7 @@ async def _check_one(
         except (RPCError, WorkflowQueryFailedError) as e:
             check.problems.append(f"{execution.id}: the workflow did not answer its state query: {e}")
             return
-        stored = await store.load_state(city_id)
+        stored = await load_city_state(store, city_id)
         if held == stored:
             return
         if attempt + 1 < STATE_CHECKS:

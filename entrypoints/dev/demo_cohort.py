@@ -26,15 +26,17 @@ from typing import Any
 import structlog
 from temporalio.client import Client
 
-from app.commands import CommandService, workflow_id
+from app.commands import CommandService
 from app.services import build_services
 from domain import Actor, CityState, Level, Phase, ProgrammePolicy
 from domain import commands as cmd
 from domain.events import Document
 from domain.standard import get_standard
 from eventstore import EventStore
+from readmodel import load_city_state
 from runtime.settings import Settings
 from workflows.city import CityCertificationWorkflow
+from workflows.contracts import city_workflow_id
 
 log = structlog.get_logger(__name__)
 
@@ -206,7 +208,7 @@ class _City:
 
         Asks the workflow, not the store: the store has a timer's events a moment before the
         workflow has folded them, and a command sent in that moment is judged on the old state."""
-        handle = self.commands.client.get_workflow_handle(workflow_id(self.city.id))
+        handle = self.commands.client.get_workflow_handle(city_workflow_id(self.city.id))
         deadline = time.monotonic() + TIMER_WAIT
         while True:
             self.check()
@@ -219,7 +221,7 @@ class _City:
 
     async def certified(self, cohort: str, n_criteria: int, level: str, *, visit: bool = False) -> None:
         """One whole cycle: to the committee, a decision, and the (short) appeal window closing."""
-        cycles = (await self.commands.store.load_state(self.city.id)).cycles_started
+        cycles = (await load_city_state(self.commands.store, self.city.id)).cycles_started
         await self.to_committee(cohort, n_criteria, visit=visit)
         await self.decide(level, f"Meets the {level.capitalize()} bar.")
         await self.until(
@@ -380,7 +382,7 @@ async def seed_demo(
     halt = asyncio.Event()
 
     async def one(city: DemoCity) -> None:
-        if (await store.load_state(city.id)).version > 0:
+        if (await load_city_state(store, city.id)).version > 0:
             report.skipped.append(city.id)
             return
         driver = _City(commands.with_policy(policy_for(city.id, commands.policy)), city, halt)

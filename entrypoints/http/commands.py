@@ -7,7 +7,7 @@ from app.services import Services
 from app.tokens import TokenInfo
 from domain import Actor
 from domain import commands as cmd
-from entrypoints.http.models import CityStatus, CommandOut, EventOut
+from entrypoints.http.models import CommandOut, EventOut
 
 
 def actor_of(who: TokenInfo) -> Actor:
@@ -23,7 +23,7 @@ def command_out(outcome: CommandOutcome) -> CommandOut:
             EventOut(event_id=e.event_id, type=e.type, occurred_at=e.occurred_at, data=e.data)
             for e in outcome.events
         ],
-        status=CityStatus.from_summary(outcome.summary),
+        status=outcome.summary,
     )
 
 

@@ -10,8 +10,8 @@ would refuse for its shape.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal, Protocol, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from fastapi.exceptions import RequestValidationError
@@ -25,12 +25,11 @@ from pydantic import (
     model_validator,
 )
 
-from domain import Level, Phase
+from domain import Level
 from domain import commands as cmd
 from domain.events import Answer
 from domain.ids import CityId, CountryCode, CriterionId, Name, Text
 from domain.state import CitySummary
-from eventstore.projections import STATUS_COLUMNS
 
 MIN_YEAR, MAX_YEAR = 1990, 2200
 
@@ -182,44 +181,8 @@ class AppealDecisionBody(Body):
 # --- responses -------------------------------------------------------------------------------------
 
 
-class Row(Protocol):
-    """A database row (asyncpg Record) or a dict."""
-
-    def __getitem__(self, key: str, /) -> Any: ...
-
-
 class Out(BaseModel):
     model_config = ConfigDict(frozen=True)
-
-
-class CityStatus(Out):
-    """The city's row of the city_status projection (or the same columns from a folded state)."""
-
-    id: str
-    name: str
-    country: str
-    phase: Phase
-    version: int
-    level: Level | None
-    valid_until: datetime | None
-    cohort: str | None
-    standard_version: str | None
-    cycle: int | None
-    score: float | None
-    recommended_level: Level | None
-    open_review_items: int
-    updated_at: datetime | None = None
-
-    @classmethod
-    def from_row(cls, row: Row) -> CityStatus:
-        fields = {k: row[k] for k in STATUS_COLUMNS if k not in ("city_id", "stream_id", "state")}
-        return cls(id=row["city_id"], **fields)
-
-    @classmethod
-    def from_summary(cls, summary: CitySummary) -> CityStatus:
-        """The same columns the projection holds (both are the domain's CitySummary)."""
-        fields = summary.model_dump(exclude={"city_id"})
-        return cls(id=summary.city_id, updated_at=datetime.now(UTC), **fields)
 
 
 class EventOut(Out):
@@ -234,7 +197,7 @@ class CommandOut(Out):
 
     city_id: str
     events: list[EventOut]
-    status: CityStatus
+    status: CitySummary
 
 
 class SnapshotOut(CommandOut):
@@ -261,17 +224,6 @@ class EnvelopeOut(Out):
     workflow_id: str | None
     run_id: str | None
     data: dict[str, Any]
-
-
-class ReviewQueueItem(Out):
-    city_id: str
-    criterion_id: str
-    cohort: str
-    reviewer_id: str | None
-    status: str
-    waiting_on: Literal["reviewer", "city"]
-    due_at: datetime | None
-    escalated: bool
 
 
 class Problem(Out):

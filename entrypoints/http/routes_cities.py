@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+import readmodel
 from app.errors import UnknownCity
 from app.services import Services
 from app.tokens import TokenInfo
@@ -15,27 +16,18 @@ from entrypoints.http.commands import actor_of, command_out, send
 from entrypoints.http.models import (
     ActorOut,
     AsOf,
-    CityStatus,
     CommandOut,
     EnvelopeOut,
     ImportCertificationBody,
     RegisterCityBody,
 )
 from entrypoints.http.services import Svc
-from eventstore import RecordedEvent, city_stream
-from eventstore.projections import STATUS_COLUMNS
+from eventstore import RecordedEvent
+from readmodel import CityStatus
 
 router = APIRouter(prefix="/v1", tags=["cities"])
 Operator = Annotated[TokenInfo, Depends(role_in("operator"))]
 _MAX_INT = 2**31 - 1
-
-_STATUS = ", ".join(c for c in STATUS_COLUMNS if c != "state")
-_LIST = f"""
-SELECT {_STATUS} FROM city_status
- WHERE ($1::text IS NULL OR level = $1) AND ($2::text IS NULL OR phase = $2)
-   AND ($3::text IS NULL OR cohort = $3) AND ($4::text IS NULL OR city_id = $4)
- ORDER BY city_id LIMIT $5 OFFSET $6
-"""
 
 
 @router.post("/cities", status_code=201, response_model=CommandOut, summary="Register a city")
@@ -69,23 +61,22 @@ async def list_cities(
 ) -> list[CityStatus]:
     """Cities from the city_status projection, by id; a city token sees its own city only."""
     only = who.city_id if who.role == "city" else None
-    async with svc.store.connection() as conn:
-        rows = await conn.fetch(_LIST, level, phase, cohort, only, limit, offset)
-    return [CityStatus.from_row(r) for r in rows]
+    return await readmodel.list_cities(
+        svc.store, level=level, phase=phase, cohort=cohort, only_city=only, limit=limit, offset=offset
+    )
 
 
-async def _status_row(svc: Services, city_id: str) -> Any:
-    async with svc.store.connection() as conn:
-        row = await conn.fetchrow(f"SELECT {_STATUS} FROM city_status WHERE city_id = $1", city_id)
-    if row is None:
+async def _known_city(svc: Services, city_id: str) -> CityStatus:
+    status = await readmodel.city_summary(svc.store, city_id)
+    if status is None:
         raise UnknownCity(city_id)
-    return row
+    return status
 
 
 @router.get("/cities/{city_id}", response_model=CityStatus)
 async def city_status(city_id: CityIdPath, svc: Svc, who: CityReader) -> CityStatus:
     """Where the city stands: phase, level, validity, score, recommended level."""
-    return CityStatus.from_row(await _status_row(svc, city_id))
+    return await _known_city(svc, city_id)
 
 
 def _envelope(e: RecordedEvent) -> EnvelopeOut:
@@ -112,8 +103,8 @@ async def city_events(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[EnvelopeOut]:
     """The city's events in order, as recorded (upcast to today's schema versions)."""
-    await _status_row(svc, city_id)
-    events = await svc.store.read_stream(city_stream(city_id), from_version)
+    await _known_city(svc, city_id)
+    events = await svc.store.read_stream(readmodel.city_stream(city_id), from_version)
     return [_envelope(e) for e in events[:limit]]
 
 
@@ -128,5 +119,5 @@ async def city_state(
     ] = None,
 ) -> CityState:
     """The city's state folded from its stream, now or as the store held it at `as_of`."""
-    await _status_row(svc, city_id)
-    return await svc.store.load_state(city_id, as_of=as_of)
+    await _known_city(svc, city_id)
+    return await readmodel.load_city_state(svc.store, city_id, as_of=as_of)

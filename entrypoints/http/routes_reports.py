@@ -46,8 +46,7 @@ async def healthcheck(svc: Svc) -> Any:
     """Whether the database and Temporal answer (no token needed); 503 when either does not."""
     checks: dict[str, str] = {}
     try:
-        async with svc.store.connection() as conn:
-            await conn.fetchval("SELECT 1")
+        await svc.store.ping()
         checks["database"] = "ok"
     except Exception as e:
         checks["database"] = f"unavailable: {e}"

@@ -6,30 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
+import readmodel
 from app.tokens import TokenInfo
 from entrypoints.http.auth import CityIdPath, Principal, acting_on_city, note
 from entrypoints.http.commands import send
 from entrypoints.http.errors import forbidden
-from entrypoints.http.models import CommandOut, ReviewQueueItem, ReviewsBody
+from entrypoints.http.models import CommandOut, ReviewsBody
 from entrypoints.http.services import Svc
-from eventstore.projections import REVIEW_COLUMNS
+from readmodel import ReviewItem
 
 router = APIRouter(prefix="/v1", tags=["review"])
 Reviewer = Annotated[TokenInfo, Depends(acting_on_city("reviewer"))]
-
-_COLUMNS = ", ".join(REVIEW_COLUMNS)
-# A reviewer's items: those assigned to them (including ones waiting on the city's answer to their
-# question) and the unassigned ones waiting on any reviewer; never their home city's.
-_MINE = f"""
-SELECT {_COLUMNS} FROM review_queue
- WHERE (reviewer_id = $1 OR (reviewer_id IS NULL AND waiting_on = 'reviewer')) AND city_id <> $2
- ORDER BY due_at NULLS LAST, city_id, criterion_id LIMIT $3
-"""
-_ALL = f"""
-SELECT {_COLUMNS} FROM review_queue
- WHERE ($1::text IS NULL OR reviewer_id = $1) AND ($2::text IS NULL OR city_id = $2)
- ORDER BY due_at NULLS LAST, city_id, criterion_id LIMIT $3
-"""
 
 
 @router.post("/cities/{city_id}/reviews", response_model=CommandOut)
@@ -44,7 +31,7 @@ async def review(city_id: CityIdPath, body: ReviewsBody, svc: Svc, who: Reviewer
     return await send(svc, city_id, body.to_command(who.actor_id, who.city_id), who)
 
 
-@router.get("/review-queue", response_model=list[ReviewQueueItem])
+@router.get("/review-queue", response_model=list[ReviewItem])
 async def review_queue(
     request: Request,
     svc: Svc,
@@ -52,16 +39,13 @@ async def review_queue(
     reviewer_id: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
     city_id: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
-) -> list[ReviewQueueItem]:
+) -> list[ReviewItem]:
     """Open evidence items, soonest due first. A reviewer sees their own and the unassigned ones
     (never their home city's); operators and the committee see all, optionally filtered."""
     if who.role == "reviewer":
-        async with svc.store.connection() as conn:
-            rows = await conn.fetch(_MINE, who.actor_id, who.city_id, limit)
-    elif who.role in ("operator", "committee"):
+        assert who.city_id is not None  # a reviewer token always carries its home city
+        return await readmodel.reviewer_queue(svc.store, who.actor_id, who.city_id, limit=limit)
+    if who.role in ("operator", "committee"):
         note(request, city_id=city_id)
-        async with svc.store.connection() as conn:
-            rows = await conn.fetch(_ALL, reviewer_id, city_id, limit)
-    else:
-        raise forbidden("the review queue is for reviewers, the committee and operators")
-    return [ReviewQueueItem(**dict(r)) for r in rows]
+        return await readmodel.review_queue(svc.store, reviewer_id=reviewer_id, city_id=city_id, limit=limit)
+    raise forbidden("the review queue is for reviewers, the committee and operators")

@@ -29,7 +29,8 @@ from temporalio.testing import WorkflowEnvironment
 from app.tokens import create_token, verify_token
 from domain import CityState, ProgrammePolicy, decide
 from domain import commands as cmd
-from eventstore import Actor, EventStore, NewEvent, city_stream
+from eventstore import Actor, NewEvent
+from readmodel import city_stream, open_city_store
 from runtime.embedded_postgres import with_database
 from runtime.embedded_temporal import find_binary
 from tests.deploy.compose import NAMESPACE_JOB, ROLES_SCRIPT
@@ -163,7 +164,7 @@ async def test_the_postgres_roles_let_temporal_and_citycert_do_their_work(
     # citycert connects with the compose file's URL (user citycert, database citycert), migrates
     # at start (worker and API both do), records events and tokens: no superuser needed.
     citycert_dsn = with_database(server.replace("postgres:@", "citycert:store-secret@", 1), "citycert")
-    async with await EventStore.connect(citycert_dsn, min_size=1, max_size=2) as store:
+    async with await open_city_store(citycert_dsn, min_size=1, max_size=2) as store:
         await store.migrate()
         await store.migrate()  # the second process to start finds it done
         async with store.connection() as conn:

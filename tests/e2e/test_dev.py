@@ -93,7 +93,7 @@ def test_the_demo_cohort_is_seeded_through_the_workflows(dev: Dev) -> None:
     with dev.http() as http:
         listed = http.get("/v1/cities")
         assert listed.status_code == 200, listed.text
-        cities = {c["id"]: c for c in listed.json()}
+        cities = {c["city_id"]: c for c in listed.json()}
         assert {c.id for c in CITIES} == set(DEMO) <= set(cities)
         assert {cid: (cities[cid]["phase"], cities[cid]["level"]) for cid in DEMO} == DEMO
         assert cities["valle-claro"]["open_review_items"] == 2
@@ -232,7 +232,7 @@ def test_stopping_with_ctrl_c_and_starting_again_resumes(dev: Dev) -> None:
         ["--role", "reviewer", "--city", "riverton", "--name", "rev-ana"],
     )
     with dev.http() as http:
-        before = {c["id"]: c for c in http.get("/v1/cities").json()}
+        before = {c["city_id"]: c for c in http.get("/v1/cities").json()}
 
     assert dev.stop() == 0
     output = dev.output()
@@ -247,7 +247,7 @@ def test_stopping_with_ctrl_c_and_starting_again_resumes(dev: Dev) -> None:
     assert dev.output().count("dev.seeding_demo") == 0, "the demo is seeded once"
 
     with dev.http() as http:
-        after = {c["id"]: c for c in http.get("/v1/cities").json()}
+        after = {c["city_id"]: c for c in http.get("/v1/cities").json()}
         assert {cid: (c["phase"], c["level"], c["version"]) for cid, c in after.items()} == {
             cid: (c["phase"], c["level"], c["version"]) for cid, c in before.items()
         }
@@ -263,7 +263,7 @@ def test_stopping_with_ctrl_c_and_starting_again_resumes(dev: Dev) -> None:
         reviewed = ok(as_reviewer.post("/v1/cities/valle-claro/reviews", json={"items": verdicts}))
     assert reviewed["status"]["phase"] == "site_visit"  # type: ignore[index]
     listed = json.loads(dev.cli("city", "list", "--phase", "site_visit", "--json").stdout)
-    assert {c["id"] for c in listed} >= {"valle-claro", "quarry-hill"}
+    assert {c["city_id"] for c in listed} >= {"valle-claro", "quarry-hill"}
 
 
 def assert_ports_free(*ports: int) -> None:

@@ -11,7 +11,8 @@ from domain.decider import decide
 from domain.levels import Level
 from domain.standard import get_standard
 from domain.state import CityState, fold
-from eventstore import Actor, AppendResult, Correlation, EventStore, NewEvent, city_stream
+from eventstore import Actor, AppendResult, Correlation, EventStore, NewEvent
+from readmodel import city_stream
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)

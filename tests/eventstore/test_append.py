@@ -26,7 +26,7 @@ from eventstore import (
     UnknownEventType,
 )
 from eventstore.hashing import GENESIS, canonical_json, chain_hash, event_body
-from tests.eventstore.events import ACTOR, AT, ping, pings
+from tests.eventstore.events import ACTOR, AT, TEST_REGISTRY, ping, pings
 
 
 async def count_events(store: EventStore) -> int:
@@ -255,4 +255,6 @@ async def test_text_with_a_nul_character_is_refused_before_it_reaches_the_databa
 
 async def test_an_unreachable_database_is_a_typed_error():
     with pytest.raises(StoreUnavailable):
-        await EventStore.connect("postgresql://postgres@/citycert?host=/nonexistent-socket-dir")
+        await EventStore.connect(
+            "postgresql://postgres@/citycert?host=/nonexistent-socket-dir", registry=TEST_REGISTRY
+        )

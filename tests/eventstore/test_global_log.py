@@ -57,8 +57,8 @@ async def test_a_writer_that_commits_late_with_a_lower_position_is_not_skipped(d
     reader = await EventStore.connect(database_url, registry=TEST_REGISTRY)
     early_conn = await asyncpg.connect(database_url)
     late_conn = await asyncpg.connect(database_url)
-    early = EventStore(_OneConnection(early_conn), registry=TEST_REGISTRY, notify=False)  # type: ignore[arg-type]
-    late = EventStore(_OneConnection(late_conn), registry=TEST_REGISTRY, notify=False)  # type: ignore[arg-type]
+    early = EventStore(_OneConnection(early_conn), registry=TEST_REGISTRY)  # type: ignore[arg-type]
+    late = EventStore(_OneConnection(late_conn), registry=TEST_REGISTRY)  # type: ignore[arg-type]
     try:
         # Given a writer whose transaction started first (it holds the older transaction id)...
         await early_conn.execute("BEGIN")

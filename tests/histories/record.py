@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from eventstore import EventStore
+from readmodel import open_city_store
 from runtime.embedded_postgres import create_database_if_missing, start_server, with_database
 from tests.temporal_env import time_skipping_environment
 from tests.workflows.harness import (
@@ -105,7 +106,7 @@ async def main() -> None:
         server = start_server(Path(tmp) / "pg", cleanup_mode="delete")
         try:
             await create_database_if_missing(server.get_uri(), "record")
-            store = await EventStore.connect(with_database(server.get_uri(), "record"))
+            store = await open_city_store(with_database(server.get_uri(), "record"))
             await store.migrate()
             try:
                 await scenarios(store)

@@ -17,7 +17,8 @@ from activities import build_activities
 from app.worker import build_worker
 from domain import Actor, CityState
 from domain.standard import get_standard
-from eventstore import EventStore, city_stream
+from eventstore import EventStore
+from readmodel import city_stream
 from runtime.settings import Settings
 from workflows import WORKFLOWS
 from workflows.city import (

@@ -14,6 +14,7 @@ from activities.names import RECORD_EVENTS, RecordEventsInput, RecordEventsResul
 from activities.recording import CityActivities
 from domain import Phase
 from eventstore import EventStore
+from readmodel import load_city_state
 from tests.polling import eventually
 from tests.temporal_env import time_skipping_environment
 from tests.workflows.harness import (
@@ -72,7 +73,7 @@ async def test_a_city_goes_from_registration_to_gold(env: WorkflowEnvironment, s
         stored = await city.stored_types()
         assert stored[-1] == "CertificationAwarded"
         assert len(stored) == state.version, "the store holds exactly the events the workflow folded"
-        assert await store.load_state("lakeside") == state
+        assert await load_city_state(store, "lakeside") == state
         report = await store.verify()
         assert report.ok, report
 

@@ -33,7 +33,8 @@ from activities.names import RECORD_EVENTS, RecordEventsInput, RecordEventsResul
 from activities.recording import CityActivities
 from domain import Actor, Phase, ProgrammePolicy
 from domain.standard import get_standard
-from eventstore import EventStore, EventStoreError, RecordedEvent, city_stream
+from eventstore import EventStore, EventStoreError, RecordedEvent
+from readmodel import city_stream, open_city_store
 from tests.polling import bounded
 from tests.processes import ChildProcess
 from tests.temporal_env import dev_server_environment
@@ -346,8 +347,8 @@ async def test_postgres_stopped_mid_run_activities_retry_and_nothing_is_lost(
     dsn = await dedicated_postgres.create_database()
     attempts = Attempts(failed=[], succeeded=[])
     async with (
-        await EventStore.connect(dsn) as worker_store,
-        await EventStore.connect(dsn, min_size=1, max_size=2) as watcher,
+        await open_city_store(dsn) as worker_store,
+        await open_city_store(dsn, min_size=1, max_size=2) as watcher,
         dev_server_environment() as env,
     ):
         await worker_store.migrate()

@@ -29,7 +29,8 @@ from app.tokens import verify_token
 from entrypoints.cli import context as cli_context
 from entrypoints.cli.main import app
 from entrypoints.cli.walkthrough import walk
-from eventstore import Actor, EventStore, NewEvent, city_stream
+from eventstore import Actor, EventStore, NewEvent
+from readmodel import city_stream, load_city_state
 from tests.temporal_env import dev_server_environment
 from tests.workflows.harness import CITY_STAFF, DOCS, CityDriver, running_worker
 
@@ -178,14 +179,14 @@ async def test_register_show_and_list_a_city(programme: Programme) -> None:
 
     assert [e["type"] for e in registered["events"]] == ["CityRegistered"]
     assert registered["status"]["phase"] == "registered"
-    assert shown | {"id": city_id, "name": "Alder", "country": "US", "phase": "registered"} == shown
+    assert shown | {"city_id": city_id, "name": "Alder", "country": "US", "phase": "registered"} == shown
     assert shown["open_items"] == [] and shown["level"] is None
-    assert [c["id"] for c in listed] == [city_id]
+    assert [c["city_id"] for c in listed] == [city_id]
     assert table.exit_code == 0 and city_id in table.stdout and "Alder" in table.stdout
-    assert [c["id"] for c in await cli.json("city", "list", "--phase", "certified")] == []
+    assert [c["city_id"] for c in await cli.json("city", "list", "--phase", "certified")] == []
     # The workflow runs and holds what the store holds.
     state = await programme.city(city_id).state()
-    assert state == await programme.store.load_state(city_id)
+    assert state == await load_city_state(programme.store, city_id)
 
 
 async def test_an_ineligible_city_is_refused_with_the_reason_and_nothing_is_recorded(
@@ -305,8 +306,8 @@ async def test_city_list_filters_by_level_and_cohort(cli: Cli, store: EventStore
     silver = await cli.json("city", "list", "--level", "silver")
     cohort = await cli.json("city", "list", "--cohort", "2029-spring", "--phase", "certified")
 
-    assert [c["id"] for c in gold] == ["lakeside"] and silver == []
-    assert [c["id"] for c in cohort] == ["lakeside"]
+    assert [c["city_id"] for c in gold] == ["lakeside"] and silver == []
+    assert [c["city_id"] for c in cohort] == ["lakeside"]
 
 
 async def test_history_as_of_shows_the_state_at_that_moment(cli: Cli, store: EventStore) -> None:

@@ -194,4 +194,4 @@ async def test_projections_rebuild_restores_what_verify_found_missing(cli: Cli, 
     assert rebuilt | {"streams": 1, "events": 156} == rebuilt
     assert table.exit_code == 0 and "rebuilt the projections of 1 cities from 156 events" in table.stdout
     assert after["ok"]
-    assert [c["id"] for c in await cli.json("city", "list", "--level", "gold")] == ["lakeside"]
+    assert [c["city_id"] for c in await cli.json("city", "list", "--level", "gold")] == ["lakeside"]

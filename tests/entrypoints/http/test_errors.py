@@ -12,7 +12,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from activities.recording import CityActivities
 from app.tokens import create_token, revoke_token
 from entrypoints.http import create_app
-from eventstore import EventStore, city_stream
+from eventstore import EventStore
+from readmodel import city_stream, open_city_store
 from runtime.settings import Settings
 from tests.entrypoints.http.conftest import DOCS, Api, app_client
 from tests.polling import eventually
@@ -67,7 +68,7 @@ async def test_403_for_a_role_or_a_city_the_token_does_not_hold(api: Api) -> Non
     await api.get("/v1/cohorts/c/report", elmira, expect=403)
     await api.get("/v1/review-queue", elmira, expect=403)
     # A city token lists its own city only.
-    assert [c["id"] for c in await api.get("/v1/cities", elmira)] == ["elmira"]
+    assert [c["city_id"] for c in await api.get("/v1/cities", elmira)] == ["elmira"]
     assert await api.store.read_stream(city_stream("fairview")) != []
     assert len(await api.store.read_stream(city_stream("fairview"))) == 1, "nothing recorded"
 
@@ -280,8 +281,8 @@ async def test_503_when_the_database_is_unreachable(api: Api, database_url: str)
     secret = await api.token("operator", name="op-1")
     headers = {"Authorization": f"Bearer {secret}"}
     # A store on a port nothing listens on (min_size=0: the pool connects only when asked).
-    dead = await EventStore.connect(f"postgresql://citycert@127.0.0.1:{free_port()}/citycert", min_size=0)
-    closed = await EventStore.connect(database_url, min_size=0)
+    dead = await open_city_store(f"postgresql://citycert@127.0.0.1:{free_port()}/citycert", min_size=0)
+    closed = await open_city_store(database_url, min_size=0)
     await closed.close()
     try:
         for store in (dead, closed):
@@ -353,7 +354,7 @@ async def test_a_command_the_store_cannot_record_answers_503_instead_of_hanging(
         async with app_client(app) as http:
             api = Api(http=http, store=store, env=env)
             await api.register("eastport")
-            dead = await EventStore.connect(f"postgresql://citycert@127.0.0.1:{free_port()}/x", min_size=0)
+            dead = await open_city_store(f"postgresql://citycert@127.0.0.1:{free_port()}/x", min_size=0)
             activities.store = dead  # the worker's database is gone; the API's still answers
             try:
                 response = await http.post(

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from temporalio.service import RPCError, RPCStatusCode
 
-from eventstore import city_stream
+from readmodel import city_stream
 from tests.entrypoints.http.conftest import CRITERIA, DOCS, Api
 from tests.polling import eventually
 
@@ -87,9 +87,9 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
     assert status["level"] == "gold" and status["valid_until"] is not None
     assert date.fromisoformat(status["valid_until"][:10]) > date.today() + timedelta(days=3 * 365 - 60)
 
-    assert [c["id"] for c in await api.get("/v1/cities", operator, level="gold")] == ["lakeside"]
+    assert [c["city_id"] for c in await api.get("/v1/cities", operator, level="gold")] == ["lakeside"]
     assert await api.get("/v1/cities", operator, phase="evidence") == []
-    assert [c["id"] for c in await api.get("/v1/cities", operator, cohort="2026-fall")] == ["lakeside"]
+    assert [c["city_id"] for c in await api.get("/v1/cities", operator, cohort="2026-fall")] == ["lakeside"]
 
     events = await api.get("/v1/cities/lakeside/events", staff)
     assert [e["version"] for e in events] == list(range(1, len(events) + 1))

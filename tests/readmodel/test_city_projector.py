@@ -13,7 +13,7 @@ from domain import events as ev
 from domain.levels import Level
 from domain.state import CityState
 from eventstore import ConcurrencyConflict, EventStore, NewEvent, RecordedEvent
-from eventstore.projections import CERTIFICATION_COLUMNS, REVIEW_COLUMNS, STATUS_COLUMNS
+from readmodel import CERTIFICATION_COLUMNS, REVIEW_COLUMNS, STATUS_COLUMNS, load_city_state, open_city_store
 from tests.eventstore.stories import CRITERIA, DAY, REVIEWER, CityRun, envelope, evidence
 
 
@@ -152,7 +152,7 @@ async def test_load_state_folds_the_stream_and_agrees_with_the_projection(store)
     await run.register()
     await run.certify()
 
-    state = await store.load_state("lakeside")
+    state = await load_city_state(store, "lakeside")
 
     assert state == run.state
     (status,) = await table(store, "SELECT state FROM city_status")
@@ -160,14 +160,14 @@ async def test_load_state_folds_the_stream_and_agrees_with_the_projection(store)
     # As of a moment in the past (just after the application): the state the store showed then.
     events = await store.read_stream("city-lakeside")
     applied = run.results[1].version
-    then = await store.load_state("lakeside", as_of=events[applied - 1].recorded_at)
+    then = await load_city_state(store, "lakeside", as_of=events[applied - 1].recorded_at)
     assert (then.version, then.phase) == (applied, "evidence")
 
 
 async def test_a_store_without_the_state_cached_continues_from_the_stored_state(store, database_url):
     # Two processes append to the same city in turns (activities land on any worker): each must
     # fold onto the state the other one left, which it reads from city_status.
-    other = await EventStore.connect(database_url)
+    other = await open_city_store(database_url)
     try:
         first = CityRun(store, "lakeside")
         await first.register()
@@ -189,7 +189,7 @@ async def test_a_city_whose_projection_row_is_missing_is_refolded_from_its_strea
     await run.apply()
     async with store.connection() as conn:
         await conn.execute("DELETE FROM city_status")
-    cold = await EventStore.connect(database_url)
+    cold = await open_city_store(database_url)
     try:
         run.store = cold
         await run.do(evidence(CRITERIA[:2]))
@@ -238,7 +238,7 @@ async def test_a_retried_city_append_returns_the_original_result_and_a_stale_one
     registered = await store.read_stream("city-lakeside")
     await run.apply()
     # The activity that registered the city is retried on another worker (nothing cached there).
-    other = await EventStore.connect(database_url)
+    other = await open_city_store(database_url)
     try:
         batch = [envelope_of(e) for e in registered]
         again = await other.append("city-lakeside", 0, batch)

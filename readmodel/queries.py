@@ -1,0 +1,196 @@
+"""Every read of the projection tables, as typed functions: callers never see their SQL or columns.
+
+The rows are pydantic models, so the API answers with them as they are: a city's status is the
+domain's CitySummary (the same columns a command answers with) with the time of the append that last
+changed it; a review item is the review_queue row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.levels import Level
+from domain.state import CitySummary, ItemStatus, Phase
+from eventstore import EventStore
+
+_REVIEW = "city_id, criterion_id, cohort, reviewer_id, status, waiting_on, due_at, escalated"
+_QUEUE_ORDER = "ORDER BY due_at NULLS LAST, city_id, criterion_id LIMIT"
+_REVIEWERS_QUEUE = f"""
+SELECT {_REVIEW} FROM review_queue
+ WHERE (reviewer_id = $1 OR (reviewer_id IS NULL AND waiting_on = 'reviewer')) AND city_id <> $2
+ {_QUEUE_ORDER} $3
+"""
+_QUEUE = f"""
+SELECT {_REVIEW} FROM review_queue
+ WHERE ($1::text IS NULL OR reviewer_id = $1) AND ($2::text IS NULL OR city_id = $2)
+ {_QUEUE_ORDER} $3
+"""
+_CITY_ITEMS = f"SELECT {_REVIEW} FROM review_queue WHERE city_id = $1 ORDER BY criterion_id"
+
+_COHORT_DECISIONS = """
+SELECT city_id, version, outcome, level, previous_level, honor_roll
+  FROM certifications WHERE cohort = $1 AND outcome <> 'imported'
+ ORDER BY city_id, version
+"""
+
+_EXPIRING = """
+SELECT city_id, valid_until, reminders_sent FROM city_status
+ WHERE valid_until > $1 AND valid_until <= $1 + make_interval(days => $2) AND phase <> 'withdrawn'
+ ORDER BY city_id
+"""
+
+
+class CityStatus(CitySummary):
+    """A city's row of city_status: its summary, and when the append that last changed it was recorded."""
+
+    updated_at: datetime
+
+
+_STATUS = ", ".join(CityStatus.model_fields)
+_CITIES = f"""
+SELECT {_STATUS} FROM city_status
+ WHERE ($1::text IS NULL OR level = $1) AND ($2::text IS NULL OR phase = $2)
+   AND ($3::text IS NULL OR cohort = $3) AND ($4::text IS NULL OR city_id = $4)
+ ORDER BY city_id LIMIT $5 OFFSET $6
+"""
+_CITY = f"SELECT {_STATUS} FROM city_status WHERE city_id = $1"
+
+
+class ReviewItem(BaseModel):
+    """An open evidence item, waiting on a reviewer or on the city until `due_at`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    city_id: str
+    criterion_id: str
+    cohort: str
+    reviewer_id: str | None
+    status: ItemStatus
+    waiting_on: Literal["reviewer", "city"]
+    due_at: datetime | None
+    escalated: bool
+
+
+DecisionOutcome = Literal["new", "elevated", "sustained", "downgraded", "not_certified"]
+
+
+@dataclass(frozen=True, slots=True)
+class CohortDecision:
+    """A final decision of a cycle in a cohort (imported certifications are not among them)."""
+
+    city_id: str
+    version: int  # the deciding event's version: a later one supersedes it
+    outcome: DecisionOutcome
+    level: Level | None
+    previous_level: Level | None
+    honor_roll: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringCertification:
+    """A certification ending soon, with the reminder thresholds (days before) already sent."""
+
+    city_id: str
+    valid_until: datetime
+    reminders_sent: tuple[int, ...]
+
+
+def _city_row(row: Any) -> CityStatus:
+    return CityStatus.model_validate(dict(row))
+
+
+def _review_item(row: Any) -> ReviewItem:
+    return ReviewItem(
+        city_id=row["city_id"],
+        criterion_id=row["criterion_id"],
+        cohort=row["cohort"],
+        reviewer_id=row["reviewer_id"],
+        status=ItemStatus(row["status"]),
+        waiting_on=row["waiting_on"],
+        due_at=row["due_at"],
+        escalated=row["escalated"],
+    )
+
+
+async def list_cities(
+    store: EventStore,
+    *,
+    level: Level | None = None,
+    phase: Phase | None = None,
+    cohort: str | None = None,
+    only_city: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[CityStatus]:
+    """Cities by id, filtered by each argument given; `limit` None means all of them."""
+    async with store.connection() as conn:
+        rows = await conn.fetch(_CITIES, level, phase, cohort, only_city, limit, offset)
+    return [_city_row(row) for row in rows]
+
+
+async def city_summary(store: EventStore, city_id: str) -> CityStatus | None:
+    """The city's status, or None when no city of that id is registered."""
+    async with store.connection() as conn:
+        row = await conn.fetchrow(_CITY, city_id)
+    return None if row is None else _city_row(row)
+
+
+async def reviewer_queue(
+    store: EventStore, reviewer_id: str, home_city: str, *, limit: int
+) -> list[ReviewItem]:
+    """A reviewer's open items, soonest due first: those assigned to them (including ones waiting
+    on the city's answer to their question) and the unassigned ones waiting on any reviewer; never
+    those of their home city."""
+    async with store.connection() as conn:
+        rows = await conn.fetch(_REVIEWERS_QUEUE, reviewer_id, home_city, limit)
+    return [_review_item(row) for row in rows]
+
+
+async def review_queue(
+    store: EventStore, *, reviewer_id: str | None = None, city_id: str | None = None, limit: int
+) -> list[ReviewItem]:
+    """Open items of every city, soonest due first, filtered by reviewer and city if given."""
+    async with store.connection() as conn:
+        rows = await conn.fetch(_QUEUE, reviewer_id, city_id, limit)
+    return [_review_item(row) for row in rows]
+
+
+async def open_review_items(store: EventStore, city_id: str) -> list[ReviewItem]:
+    """One city's open items, by criterion."""
+    async with store.connection() as conn:
+        rows = await conn.fetch(_CITY_ITEMS, city_id)
+    return [_review_item(row) for row in rows]
+
+
+async def cohort_rows(store: EventStore, cohort: str) -> list[CohortDecision]:
+    """The cohort's decisions by city, then in the order they were made."""
+    async with store.connection() as conn:
+        rows = await conn.fetch(_COHORT_DECISIONS, cohort)
+    return [
+        CohortDecision(
+            city_id=row["city_id"],
+            version=row["version"],
+            outcome=row["outcome"],
+            level=None if row["level"] is None else Level(row["level"]),
+            previous_level=None if row["previous_level"] is None else Level(row["previous_level"]),
+            honor_roll=row["honor_roll"],
+        )
+        for row in rows
+    ]
+
+
+async def expiring_certifications(
+    store: EventStore, now: datetime, within_days: int
+) -> list[ExpiringCertification]:
+    """Certifications of cities not withdrawn that are still valid at `now` and end within
+    `within_days` days of it, by city."""
+    async with store.connection() as conn:
+        rows = await conn.fetch(_EXPIRING, now, within_days)
+    return [
+        ExpiringCertification(row["city_id"], row["valid_until"], tuple(row["reminders_sent"]))
+        for row in rows
+    ]
