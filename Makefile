@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test test-fast lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -25,8 +25,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy domain eventstore readmodel activities workflows app runtime entrypoints worker.py bench
 
+# Every tier: unit (no servers), integration (real PostgreSQL and Temporal), e2e (processes).
 test: lint typecheck
 	$(BIN)/pytest
+
+# The unit tier alone, in seconds: no server is started (tests/unit/conftest.py refuses them).
+test-fast: $(STAMP)
+	$(BIN)/pytest tests/unit -q
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -1,4 +1,4 @@
-"""Who may take part: cities of at least 30,000 residents in the Americas (PROGRAMME.md)."""
+"""Who may take part: cities of at least 30,000 residents in the United States, Canada and Latin America."""
 
 from __future__ import annotations
 

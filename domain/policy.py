@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class ProgrammePolicy(BaseModel):
-    """Defaults are PROGRAMME.md's "our choices"; a programme sets its own through settings."""
+    """Defaults are the ones comparable programmes use (a 30-day appeal window, 3 years of validity...);
+    a programme sets its own through settings."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
 
-    # Programme timings (PROGRAMME.md, "our choices"): settings, not constants.
+    # Programme timings and margins: the programme sets its own, so they are settings, not constants.
     clarification_window: timedelta = timedelta(days=25)
     reviewer_sla: timedelta = timedelta(days=10)
     appeal_window: timedelta = timedelta(days=30)

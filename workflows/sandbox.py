@@ -32,7 +32,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from temporalio.workflow import SandboxImportNotificationPolicy
 
 PASSTHROUGH_MODULES: tuple[str, ...] = (
-    "domain",  # the pure decider: standard library and pydantic only (DESIGN.md)
+    "domain",  # the pure decider: standard library and pydantic only (tests/unit/domain/test_purity.py)
     "workflows.search_attributes",  # SearchAttributeKey constants, no I/O
     "workflows.contracts",  # the city workflow's input/output models and command parsing, no I/O
     "activities.names",  # activity names and their input/output models only, never the I/O code

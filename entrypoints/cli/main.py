@@ -93,13 +93,15 @@ def standard_score(
         console.print(f"approved but earning nothing (a prerequisite is missing): {', '.join(lost)}")
 
 
-@app.command("demo")
-def demo() -> None:
-    """Walk a fictional city through two certification cycles with the pure decider, as a timeline."""
+@app.command("walkthrough")
+def walkthrough() -> None:
+    """Walk a fictional city through two certification cycles with the pure decider, as a timeline
+    (no server needed; `citycert seed-demo` seeds the demo cohort into a running stack instead)."""
     from entrypoints.cli.walkthrough import walk
 
     table = Table("when", "who", "command", "events", "phase", title="Lakeside, a fictional city")
-    for step in walk():
+    steps = walk()
+    for step in steps:
         counted = Counter(type(e).__name__ for e in step.events)
         events = ", ".join(name if n == 1 else f"{name} x{n}" for name, n in counted.items())
         table.add_row(
@@ -110,7 +112,7 @@ def demo() -> None:
             step.state.phase.value,
         )
     console.print(table)
-    final = walk()[-1].state
+    final = steps[-1].state
     if final.certification:
         cert = final.certification
         console.print(

@@ -21,8 +21,7 @@ from pathlib import Path
 from eventstore import EventStore
 from readmodel import open_city_store
 from runtime.embedded_postgres import create_database_if_missing, start_server, with_database
-from tests.temporal_env import time_skipping_environment
-from tests.workflows.harness import (
+from tests.integration.workflows.harness import (
     CITY_STAFF,
     COMMITTEE,
     DOCS,
@@ -34,6 +33,7 @@ from tests.workflows.harness import (
     running_worker,
     start_city,
 )
+from tests.temporal_env import time_skipping_environment
 
 HERE = Path(__file__).parent
 # What the recording shows: commands given through the typed `give` Update (CityDriver.do).

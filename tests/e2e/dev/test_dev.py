@@ -1,0 +1,273 @@
+"""End to end: `citycert dev` in a subprocess, used over HTTP and the command line as a developer would.
+
+The module starts it once (a first start, so the demo cohort is seeded); the last test stops it
+with SIGINT and starts it again on the same data directory. CITYCERT_APPEAL_WINDOW is 4 seconds,
+so a city registered here is certified within the test.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import stat
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from domain.standard import get_standard
+from entrypoints.dev.demo_cohort import CITIES, COHORT
+from tests.e2e.dev.conftest import Dev, eventually
+
+pytestmark = pytest.mark.slow
+
+CRITERIA = [c.id for c in get_standard("wwc-2022").criteria]
+DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
+
+# Where the seed leaves each demo city: (phase, level).
+DEMO = {
+    "ashbury": ("certified", "silver"),
+    "brightwater": ("certified", "gold"),
+    "cedar-hollow": ("certified", "platinum"),
+    "dunmere": ("certified", "gold"),
+    "kestrel-bay": ("certified", "gold"),
+    "glenmoor": ("registered", None),
+    "fernvale": ("registered", None),
+    "valle-claro": ("review", None),
+    "puerto-lumen": ("evidence", None),
+    "harrow-point": ("registered", None),
+    "santa-brisa": ("appeal", None),
+    "quarry-hill": ("site_visit", None),
+}
+DEMO_REPORT = {
+    "cohort": COHORT,
+    "new": [
+        {"city_id": "ashbury", "level": "silver"},
+        {"city_id": "brightwater", "level": "gold"},
+        {"city_id": "cedar-hollow", "level": "platinum"},
+    ],
+    "elevated": [{"city_id": "dunmere", "from": "silver", "to": "gold"}],
+    "sustained": [{"city_id": "kestrel-bay", "level": "gold"}],
+    "downgraded": [],
+    "not_certified": [{"city_id": "glenmoor", "honor_roll": True}],
+    "counts": {"silver": 1, "gold": 3, "platinum": 1},
+}
+
+
+def ok(response: httpx.Response, status: int = 200) -> dict[str, object]:
+    assert response.status_code == status, (response.request.url, response.status_code, response.text)
+    body: dict[str, object] = response.json()
+    return body
+
+
+def test_the_box_shows_where_everything_is_and_a_token_kept_private(dev: Dev) -> None:
+    assert f"http://127.0.0.1:{dev.api_port}" in dev.box
+    assert f"http://127.0.0.1:{dev.api_port}/docs" in dev.box
+    assert f"http://127.0.0.1:{dev.ui_port}" in dev.box
+    assert "12 fictional cities seeded now" in dev.box
+    token_file = dev.data_dir / "operator-token"
+    assert token_file.read_text().strip() == dev.token
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert dev.output().count("╭") == 1, "one box"
+
+    with dev.http() as http:
+        assert ok(http.get("/health")) == {"database": "ok", "temporal": "ok"}
+        assert http.get("/docs").status_code == 200
+        assert http.get("/v1/cities", headers={"Authorization": "Bearer cct_not-a-token"}).status_code == 401
+    ui = eventually(
+        lambda: _get(f"http://127.0.0.1:{dev.ui_port}/"), timeout=30, what="the Temporal web UI answers"
+    )
+    assert ui.status_code == 200
+
+
+def _get(url: str) -> httpx.Response | None:
+    try:
+        response = httpx.get(url, timeout=5, follow_redirects=True)
+    except httpx.HTTPError:
+        return None
+    return response if response.status_code == 200 else None
+
+
+def test_the_demo_cohort_is_seeded_through_the_workflows(dev: Dev) -> None:
+    with dev.http() as http:
+        listed = http.get("/v1/cities")
+        assert listed.status_code == 200, listed.text
+        cities = {c["city_id"]: c for c in listed.json()}
+        assert {c.id for c in CITIES} == set(DEMO) <= set(cities)
+        assert {cid: (cities[cid]["phase"], cities[cid]["level"]) for cid in DEMO} == DEMO
+        assert cities["valle-claro"]["open_review_items"] == 2
+        assert cities["dunmere"]["cycle"] is None and cities["dunmere"]["cohort"] == COHORT
+
+        # Real events, recorded by the workflows: the lapse by the city's own validity timer.
+        fernvale = http.get("/v1/cities/fernvale/events").json()
+        assert [e["type"] for e in fernvale] == [
+            "CityRegistered",
+            "CertificationImported",
+            "CertificationLapsed",
+        ]
+        assert fernvale[-1]["actor"]["role"] == "timer"
+        assert all(e["workflow_id"] == "city-fernvale" for e in fernvale)
+        queue = http.get("/v1/review-queue", params={"city_id": "valle-claro"}).json()
+        assert [q["waiting_on"] for q in queue] == ["city", "city"]
+
+        report = ok(http.get(f"/v1/cohorts/{COHORT}/report"))
+        assert report == DEMO_REPORT
+
+    # The command line reads the same store.
+    assert json.loads(dev.cli("cohort", "report", COHORT, "--json").stdout) == DEMO_REPORT
+
+
+def test_a_reviewer_never_reviews_their_home_city(dev: Dev) -> None:
+    # puerto-lumen has evidence waiting for a reviewer; this reviewer lives there.
+    (conflicted,) = dev.token_for(["--role", "reviewer", "--city", "puerto-lumen", "--name", "rev-local"])
+    with dev.http(conflicted) as http:
+        refused = http.post(
+            "/v1/cities/puerto-lumen/reviews",
+            json={"items": [{"criterion_id": CRITERIA[12], "decision": "approve"}]},
+        )
+        assert refused.status_code == 403, refused.text
+        assert "conflict of interest" in refused.json()["detail"]
+        # Any other city is theirs to review.
+        assert http.get("/v1/review-queue").status_code == 200
+
+    as_reviewer = ["--reviewer", "rev-local", "--home-city", "puerto-lumen"]
+    done = dev.cli("review", "approve", "puerto-lumen", CRITERIA[12], *as_reviewer, expect=2)
+    assert "conflict of interest" in done.stderr
+    with dev.http() as http:
+        events = http.get("/v1/cities/puerto-lumen/events").json()
+    assert not any(e["actor"]["id"] == "rev-local" for e in events), "a refusal records nothing"
+
+
+def test_a_city_goes_from_registration_to_certification(dev: Dev) -> None:
+    city = f"e2e-{uuid.uuid4().hex[:8]}"
+    cohort = f"e2e-{datetime.now(UTC):%Y%m%d}-{city}"
+    staff, reviewer, committee = dev.token_for(
+        ["--role", "city", "--city", city, "--name", f"staff-{city}"],
+        ["--role", "reviewer", "--city", "riverton", "--name", "rev-ana"],
+        ["--role", "committee", "--name", "chair"],
+    )
+    registered = json.loads(
+        dev.cli(
+            "city",
+            "register",
+            city,
+            "--name",
+            "E2E Springs",
+            "--country",
+            "CA",
+            "--population",
+            "64000",
+            "--json",
+        ).stdout
+    )
+    assert registered["status"]["phase"] == "registered"
+
+    with dev.http(staff) as as_city, dev.http(reviewer) as as_reviewer, dev.http(committee) as as_committee:
+        snapshot = ok(
+            as_city.post(
+                f"/v1/cities/{city}/snapshot",
+                json={"standard_version": "wwc-2022", "answers": dict.fromkeys(CRITERIA[:30], "met")},
+            )
+        )
+        assert snapshot["indicative_level"] == "gold"
+        ok(
+            as_city.post(
+                f"/v1/cities/{city}/application", json={"cohort": cohort, "standard_version": "wwc-2022"}
+            )
+        )
+        items = [
+            {"criterion_id": cid, "documents": DOCS, "narrative": "see the pack"} for cid in CRITERIA[:30]
+        ]
+        ok(as_city.post(f"/v1/cities/{city}/evidence", json={"items": items}))
+
+        asked, *rest = CRITERIA[:30]
+        verdicts = [{"criterion_id": cid, "decision": "approve"} for cid in rest]
+        question = {"criterion_id": asked, "decision": "request_clarification", "note": "Which year?"}
+        ok(as_reviewer.post(f"/v1/cities/{city}/reviews", json={"items": [*verdicts, question]}))
+        ok(
+            as_city.post(
+                f"/v1/cities/{city}/clarifications",
+                json={"items": [{"criterion_id": asked, "answer": "2025"}]},
+            )
+        )
+        ok(
+            as_reviewer.post(
+                f"/v1/cities/{city}/reviews", json={"items": [{"criterion_id": asked, "decision": "approve"}]}
+            )
+        )
+        closed = ok(as_city.post(f"/v1/cities/{city}/evidence/close"))
+        assert closed["status"]["phase"] == "site_visit"  # type: ignore[index]
+        waived = ok(
+            as_committee.post(f"/v1/cities/{city}/site-visit", json={"action": "waive", "reason": "virtual"})
+        )
+        assert waived["status"]["recommended_level"] == "gold"  # type: ignore[index]
+        decided = ok(
+            as_committee.post(f"/v1/cities/{city}/decision", json={"level": "gold", "rationale": "Gold"})
+        )
+        assert decided["status"]["phase"] == "appeal_window"  # type: ignore[index]
+
+        # CITYCERT_APPEAL_WINDOW is 4 s: the window's timer awards the certification.
+        status = eventually(
+            lambda: (s := as_city.get(f"/v1/cities/{city}").json())["phase"] == "certified" and s,
+            timeout=60,
+            what=f"{city} certified",
+        )
+        assert status["level"] == "gold" and status["valid_until"]
+        events = as_city.get(f"/v1/cities/{city}/events").json()
+        assert events[-1]["type"] == "CertificationAwarded" and events[-1]["actor"]["role"] == "timer"
+
+        report = ok(as_committee.get(f"/v1/cohorts/{cohort}/report"))
+        assert report["new"] == [{"city_id": city, "level": "gold"}]
+        assert report["counts"] == {"silver": 0, "gold": 1, "platinum": 0}
+
+    markdown = dev.cli("cohort", "report", cohort).stdout
+    assert city in markdown and "1 cities certified" in markdown, markdown
+
+
+def test_stopping_with_ctrl_c_and_starting_again_resumes(dev: Dev) -> None:
+    # Made before the restart: tokens live in the database, so they still work after it.
+    valle_claro, reviewer = dev.token_for(
+        ["--role", "city", "--city", "valle-claro", "--name", "staff-valle-claro"],
+        ["--role", "reviewer", "--city", "riverton", "--name", "rev-ana"],
+    )
+    with dev.http() as http:
+        before = {c["city_id"]: c for c in http.get("/v1/cities").json()}
+
+    assert dev.stop() == 0
+    output = dev.output()
+    for event in ("dev.api_stopped", "worker.stopped", "temporal.dev_server_stopped", "dev.stopped"):
+        assert event in output, event
+    assert dev.leftovers() == [], "the dev server and the PostgreSQL it started are stopped"
+    assert_ports_free(dev.api_port, dev.temporal_port, dev.ui_port)
+
+    box = dev.start()
+    assert dev.token == (dev.data_dir / "operator-token").read_text().strip()
+    assert "seeded on an earlier start" in box
+    assert dev.output().count("dev.seeding_demo") == 0, "the demo is seeded once"
+
+    with dev.http() as http:
+        after = {c["city_id"]: c for c in http.get("/v1/cities").json()}
+        assert {cid: (c["phase"], c["level"], c["version"]) for cid, c in after.items()} == {
+            cid: (c["phase"], c["level"], c["version"]) for cid, c in before.items()
+        }
+    # The workflows carried on where they were: valle-claro answers its clarifications, the
+    # reviewer approves them, and its review completes.
+    with dev.http() as http, dev.http(valle_claro) as as_city, dev.http(reviewer) as as_reviewer:
+        queue = http.get("/v1/review-queue", params={"city_id": "valle-claro"}).json()
+        open_items = [q["criterion_id"] for q in queue]
+        assert len(open_items) == 2
+        answers = [{"criterion_id": cid, "answer": "Attached, see the pack."} for cid in open_items]
+        ok(as_city.post("/v1/cities/valle-claro/clarifications", json={"items": answers}))
+        verdicts = [{"criterion_id": cid, "decision": "approve"} for cid in open_items]
+        reviewed = ok(as_reviewer.post("/v1/cities/valle-claro/reviews", json={"items": verdicts}))
+    assert reviewed["status"]["phase"] == "site_visit"  # type: ignore[index]
+    listed = json.loads(dev.cli("city", "list", "--phase", "site_visit", "--json").stdout)
+    assert {c["city_id"] for c in listed} >= {"valle-claro", "quarry-hill"}
+
+
+def assert_ports_free(*ports: int) -> None:
+    for port in ports:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", port))  # raises if anything still listens

@@ -1,0 +1,338 @@
+"""The everyday commands over a real PostgreSQL and a real Temporal dev server with a real worker.
+
+Each test gets its own database and, where it sends commands, its own dev server (a third of a
+second to start), so no test sees another's workflows. The CLI reaches them the way it reaches a
+running `citycert dev`: through CITYCERT_* settings. Commands call asyncio.run, so they run in a
+thread while the worker keeps running on the test's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner, Result
+
+from app.tokens import verify_token
+from entrypoints.cli import context as cli_context
+from entrypoints.cli.main import app
+from entrypoints.cli.walkthrough import walk
+from eventstore import Actor, EventStore, NewEvent
+from readmodel import city_stream, load_city_state
+from tests.integration.workflows.harness import CITY_STAFF, DOCS, CityDriver, running_worker
+from tests.temporal_env import dev_server_environment
+
+runner = CliRunner()
+
+
+@dataclass
+class Cli:
+    """`citycert ...` with these CITYCERT_* settings, run in a thread (commands call asyncio.run)."""
+
+    env: dict[str, str | None]
+
+    async def __call__(self, *args: str) -> Result:
+        return await asyncio.to_thread(lambda: runner.invoke(app, list(args), env=self.env))
+
+    async def json(self, *args: str) -> Any:
+        result = await self(*args, "--json")
+        assert result.exit_code == 0, (args, result.stdout, result.stderr)
+        return json.loads(result.stdout)
+
+
+def said(result: Result) -> str:
+    """stderr with rich's line wrapping undone."""
+    return " ".join(result.stderr.split())
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """The CLI configures logging once per process; put it back for the tests that follow."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+    cli_context._logging_configured = False
+
+
+def settings_env(database_url: str, data_dir: Path, **extra: str | None) -> dict[str, str | None]:
+    return {
+        "CITYCERT_DATABASE_URL": database_url,
+        "CITYCERT_DATA_DIR": str(data_dir),
+        "CITYCERT_TEMPORAL_ADDRESS": None,
+        "COLUMNS": "200",
+        **extra,
+    }
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path: Path) -> Cli:
+    """The CLI on this test's database, without Temporal."""
+    return Cli(settings_env(database_url, tmp_path))
+
+
+@dataclass
+class Programme:
+    cli: Cli
+    env: WorkflowEnvironment
+    store: EventStore
+
+    def city(self, city_id: str) -> CityDriver:
+        handle = self.env.client.get_workflow_handle(f"city-{city_id}")
+        return CityDriver(self.env, self.store, city_id, handle, first_run_id="")
+
+
+@pytest.fixture
+async def programme(database_url: str, store: EventStore, tmp_path: Path) -> AsyncIterator[Programme]:
+    """A dev server and a worker on this test's database; the CLI pointed at both."""
+    async with dev_server_environment() as env, running_worker(env, store) as queue:
+        target = env.client.service_client.config.target_host
+        env_vars = settings_env(
+            database_url, tmp_path, CITYCERT_TEMPORAL_ADDRESS=target, CITYCERT_TEMPORAL_TASK_QUEUE=queue
+        )
+        yield Programme(Cli(env_vars), env, store)
+
+
+def unique(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:6]}"
+
+
+async def seed_lakeside(store: EventStore, first_steps: int | None = None) -> None:
+    """Record the walk-through city's two cycles (entrypoints.cli.walkthrough) straight into the store,
+    or only its first `first_steps` steps."""
+    steps = walk()
+    stream = city_stream("lakeside")
+    version = await store.stream_version(stream)
+    for step in steps[version:first_steps]:
+        events = [
+            NewEvent.from_domain(
+                e, event_id=uuid.uuid4(), occurred_at=step.at, actor=Actor(step.actor, "walk")
+            )
+            for e in step.events
+        ]
+        await store.append(stream, version, events)
+        version += len(events)
+
+
+# --- tokens ----------------------------------------------------------------------------------------
+
+
+async def test_token_create_prints_only_the_token_and_stores_its_hash(cli: Cli, store: EventStore) -> None:
+    result = await cli("token", "create", "--role", "reviewer", "--city", "riverton", "--name", "rev-ana")
+
+    assert result.exit_code == 0, result.stderr
+    secret = result.stdout.strip()
+    assert result.stdout == secret + "\n" and secret.startswith("cct_")
+    info = await verify_token(store, secret)
+    assert info is not None
+    assert (info.role, info.city_id, info.actor_id) == ("reviewer", "riverton", "rev-ana")
+    async with store.connection() as conn:
+        stored = await conn.fetchval("SELECT token_hash FROM api_tokens WHERE id = $1", info.id)
+        texts = await conn.fetchval(
+            "SELECT count(*) FROM api_tokens WHERE position($1 in token_hash::text) > 0", secret
+        )
+    assert stored == hashlib.sha256(secret.encode()).digest() and texts == 0
+
+
+async def test_token_create_refuses_what_cannot_be_granted(cli: Cli) -> None:
+    unknown = await cli("token", "create", "--role", "mayor")
+    unbound = await cli("token", "create", "--role", "city")
+
+    assert unknown.exit_code == 2 and "unknown role 'mayor'" in said(unknown)
+    assert unbound.exit_code == 2 and "a city token needs --city" in said(unbound)
+    assert unknown.stdout == unbound.stdout == ""
+
+
+async def test_a_bad_setting_exits_2_naming_it(cli: Cli) -> None:
+    result = await Cli({**cli.env, "CITYCERT_TEMPORAL_PORT": "seven"})("city", "list")
+
+    assert result.exit_code == 2
+    assert "bad setting: CITYCERT_TEMPORAL_PORT=" in said(result)
+
+
+# --- cities ----------------------------------------------------------------------------------------
+
+
+async def test_register_show_and_list_a_city(programme: Programme) -> None:
+    cli, city_id = programme.cli, unique("alder")
+
+    registered = await cli.json(
+        "city", "register", city_id, "--name", "Alder", "--country", "us", "--population", "120000"
+    )
+    shown = await cli.json("city", "show", city_id)
+    listed = await cli.json("city", "list", "--phase", "registered")
+    table = await cli("city", "list")
+
+    assert [e["type"] for e in registered["events"]] == ["CityRegistered"]
+    assert registered["status"]["phase"] == "registered"
+    assert shown | {"city_id": city_id, "name": "Alder", "country": "US", "phase": "registered"} == shown
+    assert shown["open_items"] == [] and shown["level"] is None
+    assert [c["city_id"] for c in listed] == [city_id]
+    assert table.exit_code == 0 and city_id in table.stdout and "Alder" in table.stdout
+    assert [c["city_id"] for c in await cli.json("city", "list", "--phase", "certified")] == []
+    # The workflow runs and holds what the store holds.
+    state = await programme.city(city_id).state()
+    assert state == await load_city_state(programme.store, city_id)
+
+
+async def test_an_ineligible_city_is_refused_with_the_reason_and_nothing_is_recorded(
+    programme: Programme,
+) -> None:
+    city_id = unique("hamlet")
+
+    result = await programme.cli(
+        "city", "register", city_id, "--name", "Hamlet", "--country", "US", "--population", "900"
+    )
+
+    assert result.exit_code == 2
+    assert "Hamlet is not eligible" in said(result)
+    assert "population 900 is below the minimum of 30,000" in said(result)
+    assert result.stdout == ""
+    assert await programme.store.stream_version(city_stream(city_id)) == 0
+    with pytest.raises(RPCError) as no_workflow:
+        await programme.env.client.get_workflow_handle(f"city-{city_id}").describe()
+    assert no_workflow.value.status == RPCStatusCode.NOT_FOUND
+
+
+async def test_bad_input_exits_2_before_anything_is_touched(cli: Cli) -> None:
+    bad_id = await cli("city", "register", "Not An Id", "--name", "X", "--country", "US", "--population", "1")
+    bad_country = await cli(
+        "city", "register", "ok-id", "--name", "X", "--country", "USA", "--population", "1"
+    )
+    bad_level = await cli("city", "list", "--level", "bronze")
+    unknown = await cli("city", "show", "nowhere")
+    no_history = await cli("history", "nowhere")
+
+    assert bad_id.exit_code == 2 and "ID: a city id is 2 to 63 lowercase letters" in said(bad_id)
+    assert bad_country.exit_code == 2 and "--country" in said(bad_country)
+    assert bad_level.exit_code == 2 and "bronze" in bad_level.stderr
+    assert unknown.exit_code == 2 and "no city 'nowhere' is registered" in said(unknown)
+    assert no_history.exit_code == 2 and "no city 'nowhere' is registered" in said(no_history)
+
+
+async def test_commands_that_need_a_worker_say_so_when_no_temporal_runs(cli: Cli, tmp_path: Path) -> None:
+    # A port nothing listens on, and no address: the CLI must not start a server of its own.
+    nothing_listens = Cli({**cli.env, "CITYCERT_TEMPORAL_PORT": "1"})
+
+    result = await nothing_listens(
+        "review", "approve", "alder", "DM 1", "--reviewer", "rev-ana", "--home-city", "riverton"
+    )
+
+    assert result.exit_code == 1
+    assert "no Temporal server runs on 127.0.0.1:1: start `citycert dev`" in said(result)
+
+
+# --- reviews ---------------------------------------------------------------------------------------
+
+
+async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of_interest(
+    programme: Programme,
+) -> None:
+    cli, city_id = programme.cli, unique("birch")
+    await cli.json("city", "register", city_id, "--name", "Birch", "--country", "CA", "--population", "80000")
+    city = programme.city(city_id)
+    await city.do("ApplyForCertification", CITY_STAFF, cohort="2026-fall", standard_version="wwc-2022")
+    ids = ["DM 1", "DM 2", "DM 3", "DM 4"]
+    await city.do("SubmitEvidence", CITY_STAFF, items=[{"criterion_id": c, "documents": DOCS} for c in ids])
+    reviewer = ["--reviewer", "rev-ana", "--home-city", "riverton"]
+
+    approved = await cli.json("review", "approve", city_id, "DM 1", "DM 2", *reviewer, "--note", "fine")
+    asked = await cli("review", "clarify", city_id, "DM 3", *reviewer, "--note", "Which year?")
+    conflicted = await cli(
+        "review", "reject", city_id, "DM 4", "--reviewer", "rev-bo", "--home-city", city_id
+    )
+    no_question = await cli("review", "clarify", city_id, "DM 4", *reviewer)
+
+    assert [e["type"] for e in approved["events"]] == ["EvidenceApproved", "EvidenceApproved"]
+    assert {e["data"]["criterion_id"] for e in approved["events"]} == {"DM 1", "DM 2"}
+    assert asked.exit_code == 0 and "ClarificationRequested" in asked.stdout
+    assert conflicted.exit_code == 2
+    assert f"conflict of interest: reviewer rev-bo is from {city_id} and may not review that city" in said(
+        conflicted
+    )
+    assert no_question.exit_code == 2 and "needs a note saying what to clarify" in said(no_question)
+    # Two criteria, one Update: register, apply, evidence, approve, clarify.
+    history = await city.handle.fetch_history()
+    accepted = [
+        e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    assert len(accepted) == 5
+    # The refused review recorded nothing; the store shows the open items.
+    stored = [e.type for e in await programme.store.read_stream(city_stream(city_id))]
+    assert stored.count("EvidenceRejected") == 0
+    shown = await cli.json("city", "show", city_id)
+    open_items = {i["criterion_id"]: i["waiting_on"] for i in shown["open_items"]}
+    assert open_items == {"DM 3": "city", "DM 4": "reviewer"}
+    assert all(datetime.fromisoformat(i["due_at"]) for i in shown["open_items"])
+
+
+# --- cohorts and history ---------------------------------------------------------------------------
+
+
+async def test_cohort_report_as_markdown_and_json(cli: Cli, store: EventStore) -> None:
+    await seed_lakeside(store)
+
+    markdown = await cli("cohort", "report", "2026-spring")
+    first = await cli.json("cohort", "report", "2026-spring")
+    second = await cli.json("cohort", "report", "2029-spring")
+    empty = await cli.json("cohort", "report", "1999-never")
+
+    assert markdown.exit_code == 0, markdown.stderr
+    assert markdown.stdout.startswith("# Cohort 2026-spring\n")
+    assert "## Newly certified\n\n- lakeside: Silver" in markdown.stdout
+    assert first["new"] == [{"city_id": "lakeside", "level": "silver"}]
+    assert second["elevated"] == [{"city_id": "lakeside", "from": "silver", "to": "gold"}]
+    assert empty["counts"] == {"silver": 0, "gold": 0, "platinum": 0}
+
+
+async def test_city_list_filters_by_level_and_cohort(cli: Cli, store: EventStore) -> None:
+    await seed_lakeside(store)
+
+    gold = await cli.json("city", "list", "--level", "gold")
+    silver = await cli.json("city", "list", "--level", "silver")
+    cohort = await cli.json("city", "list", "--cohort", "2029-spring", "--phase", "certified")
+
+    assert [c["city_id"] for c in gold] == ["lakeside"] and silver == []
+    assert [c["city_id"] for c in cohort] == ["lakeside"]
+
+
+async def test_history_as_of_shows_the_state_at_that_moment(cli: Cli, store: EventStore) -> None:
+    await seed_lakeside(store, first_steps=3)  # registered, snapshot taken, applied
+    async with store.connection() as conn:
+        then: datetime = await conn.fetchval("SELECT max(recorded_at) FROM events")
+    await asyncio.sleep(0.01)
+    await seed_lakeside(store)
+
+    earlier = await cli.json("history", "lakeside", "--as-of", then.isoformat())
+    now = await cli.json("history", "lakeside")
+    table = await cli("history", "lakeside", "--as-of", then.isoformat())
+    before_anything = await cli.json("history", "lakeside", "--as-of", "2001-01-01")
+    bad = await cli("history", "lakeside", "--as-of", "last tuesday")
+
+    assert [e["type"] for e in earlier["events"]] == [
+        "CityRegistered",
+        "DataSnapshotTaken",
+        "ApplicationSubmitted",
+    ]
+    assert earlier["events"][0] | {"version": 1, "actor": "operator:walk"} == earlier["events"][0]
+    assert earlier["state"]["phase"] == "evidence" and earlier["state"]["version"] == 3
+    assert earlier["state"]["certification"] is None
+    assert now["state"]["phase"] == "certified" and now["state"]["certification"]["level"] == "gold"
+    assert len(now["events"]) == now["state"]["version"] > 3
+    assert table.exit_code == 0 and f"3 of {len(now['events'])} events as of" in table.stdout
+    assert before_anything["events"] == [] and before_anything["state"]["phase"] == "unregistered"
+    assert bad.exit_code == 2 and "--as-of 'last tuesday' is not a date or time" in said(bad)

@@ -1,0 +1,197 @@
+"""Operators' tools over a real PostgreSQL and, for the workflow checks, a real Temporal dev server
+with a real worker: replay histories, rebuild projections, verify the store and the workflows."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from eventstore import EventStore
+from tests.conftest import Databases
+from tests.integration.entrypoints.cli.test_cli_cities import (  # the shared CLI harness, and its fixtures
+    Cli,
+    Programme,
+    cli,
+    programme,
+    restore_logging,
+    said,
+    seed_lakeside,
+    unique,
+)
+from tests.integration.workflows.harness import CITY_STAFF
+from tests.polling import eventually
+
+__all__ = ["cli", "programme", "restore_logging"]  # fixtures used by name
+
+HISTORIES = Path(__file__).parents[3] / "histories"
+
+
+async def register(programme: Programme, name: str) -> str:
+    city_id = unique(name)
+    await programme.cli.json(
+        "city", "register", city_id, "--name", name.title(), "--country", "US", "--population", "90000"
+    )
+    return city_id
+
+
+# --- replay ----------------------------------------------------------------------------------------
+
+
+async def test_replay_of_the_recorded_histories_passes(cli: Cli) -> None:
+    result = await cli("replay", "--histories", str(HISTORIES))
+    only_harbor = await cli.json("replay", "--histories", str(HISTORIES), "--city", "harbor")
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "5 of 5 histories replay with this code" in result.stdout
+    assert only_harbor["ok"] and only_harbor["replayed"] == 3
+    assert all(Path(r["source"]).name.startswith("harbor-") for r in only_harbor["results"])
+
+
+async def test_replay_of_a_tampered_history_fails_naming_it(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "histories"
+    folder.mkdir()
+    shutil.copy(HISTORIES / "summit-run1.json", folder)
+    original = (HISTORIES / "harbor-run1.json").read_text(encoding="utf-8")
+    # The recorded run called another activity than today's code does: a non-determinism.
+    (folder / "harbor-run1.json").write_text(original.replace('"record_events"', '"record_events_v0"', 1))
+    (folder / "broken.json").write_text("{not json")
+
+    table = await cli("replay", "--histories", str(folder))
+    data = json.loads((await cli("replay", "--histories", str(folder), "--json")).stdout)
+
+    assert table.exit_code == 1
+    assert "2 of 3 histories do not replay" in table.stdout and "harbor-run1.json" in table.stdout
+    assert "1 of 3 histories replay with this code" in table.stdout
+    failures = {Path(r["source"]).name: r["failure"] for r in data["results"] if not r["ok"]}
+    assert not data["ok"] and set(failures) == {"harbor-run1.json", "broken.json"}
+    assert failures["harbor-run1.json"].startswith("[TMPRL1100] Nondeterminism error: Activity type")
+    assert "record_events_v0" in failures["harbor-run1.json"]
+    assert "unreadable history" in failures["broken.json"]
+
+
+async def test_replay_refuses_bad_input(cli: Cli, tmp_path: Path) -> None:
+    missing = await cli("replay", "--histories", str(tmp_path / "nowhere"))
+    empty = await cli("replay", "--histories", str(tmp_path))
+    both = await cli("replay", "--histories", str(HISTORIES), "--query", "CertPhase = 'review'")
+    bad_city = await cli("replay", "--city", "Not A City", "--histories", str(HISTORIES))
+
+    assert [r.exit_code for r in (missing, empty, both, bad_city)] == [2, 2, 2, 2]
+    assert "is not a directory" in said(missing) and "no histories (*.json)" in said(empty)
+    assert "cannot be used with --histories" in said(both) and "not city ids" in said(bad_city)
+
+
+async def test_replay_fetches_the_histories_of_the_city_workflows_from_temporal(programme: Programme) -> None:
+    cli = programme.cli
+    oak, pine = await register(programme, "oak"), await register(programme, "pine")
+    await programme.city(pine).do(
+        "ApplyForCertification", CITY_STAFF, cohort="2026-fall", standard_version="wwc-2022"
+    )
+
+    everything = await eventually(lambda: cli.json("replay"), lambda d: d["replayed"] == 2)
+    one = await cli.json("replay", "--city", oak)
+    applied = await eventually(
+        lambda: cli.json("replay", "--query", "CertPhase = 'evidence'"), lambda d: d["replayed"] == 1
+    )
+    bad_query = await cli("replay", "--query", "NoSuchField = 1")
+
+    assert everything["ok"] and {r["workflow_id"] for r in everything["results"]} == {
+        f"city-{oak}",
+        f"city-{pine}",
+    }
+    assert one["ok"] and [r["workflow_id"] for r in one["results"]] == [f"city-{oak}"]
+    assert [r["workflow_id"] for r in applied["results"]] == [f"city-{pine}"]
+    assert bad_query.exit_code == 2 and "Temporal refused the visibility query" in said(bad_query)
+
+
+# --- verify ----------------------------------------------------------------------------------------
+
+
+async def test_verify_is_ok_when_the_store_and_the_running_workflows_agree(programme: Programme) -> None:
+    cli = programme.cli
+    elm = await register(programme, "elm")
+    await programme.city(elm).do(
+        "ApplyForCertification", CITY_STAFF, cohort="2026-fall", standard_version="wwc-2022"
+    )
+    await seed_lakeside(programme.store)  # a stream with no running workflow is checked by the store part
+
+    data = await eventually(lambda: cli.json("verify"), lambda d: d["workflows"]["checked"] == 1)
+    table = await cli("verify")
+
+    assert data["ok"] and data["store"]["ok"] and data["workflows"]["ok"]
+    assert data["store"]["streams"] == 2 and data["workflows"]["mismatches"] == []
+    assert table.exit_code == 0 and "workflows: 1 running city workflows compared" in table.stdout
+    assert table.stdout.rstrip().endswith("OK")
+
+
+async def test_verify_reports_a_workflow_whose_state_is_not_the_stores(
+    programme: Programme, databases: Databases, tmp_path: Path
+) -> None:
+    ash = await register(programme, "ash")
+    await eventually(lambda: programme.cli.json("verify"), lambda d: d["workflows"]["checked"] == 1)
+    # The same Temporal, another (empty) database: the workflow remembers events the store lacks.
+    elsewhere = Cli({**programme.cli.env, "CITYCERT_DATABASE_URL": await databases.migrated()})
+
+    result = await elsewhere("verify", "--json")
+    table = await elsewhere("verify")
+
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["store"]["ok"] and not data["ok"]
+    [mismatch] = data["workflows"]["mismatches"]
+    assert mismatch["city_id"] == ash and mismatch["workflow_id"] == f"city-{ash}"
+    assert mismatch["detail"].startswith("workflow at v1, stream at v0; differs in version, phase")
+    assert table.exit_code == 1 and "PROBLEMS FOUND" in table.stdout and f"city-{ash}" in table.stdout
+
+
+async def test_verify_reports_an_event_edited_behind_the_stores_back(cli: Cli, store: EventStore) -> None:
+    await seed_lakeside(store)
+    clean = await cli.json("verify", "--skip-workflows")
+    async with store.connection() as conn:
+        await conn.execute("ALTER TABLE events DISABLE TRIGGER ALL")
+        await conn.execute(
+            "UPDATE events SET data = jsonb_set(data, '{population}', '1000000')"
+            " WHERE stream_id = 'city-lakeside' AND version = 1"
+        )
+        await conn.execute("ALTER TABLE events ENABLE TRIGGER ALL")
+
+    result = await cli("verify", "--skip-workflows", "--json")
+    table = await cli("verify", "--skip-workflows")
+
+    assert clean["ok"] and clean["store"]["events"] == 156 and clean["workflows"]["skipped"]
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert [(p["stream_id"], p["version"]) for p in data["store"]["broken_chains"]] == [("city-lakeside", 1)]
+    assert table.exit_code == 1
+    assert "broken chain: city-lakeside v1: hash does not match the content" in table.stdout
+
+
+async def test_verify_needs_temporal_unless_told_to_skip_the_workflows(cli: Cli) -> None:
+    nothing_listens = Cli({**cli.env, "CITYCERT_TEMPORAL_PORT": "1"})
+
+    result = await nothing_listens("verify")
+
+    assert result.exit_code == 1
+    assert "or check the store alone with --skip-workflows" in said(result)
+
+
+# --- projections -----------------------------------------------------------------------------------
+
+
+async def test_projections_rebuild_restores_what_verify_found_missing(cli: Cli, store: EventStore) -> None:
+    await seed_lakeside(store)
+    async with store.connection() as conn:
+        await conn.execute("DELETE FROM city_status")
+    broken = await cli("verify", "--skip-workflows", "--json")
+
+    rebuilt = await cli.json("projections", "rebuild")
+    table = await cli("projections", "rebuild")
+    after = await cli.json("verify", "--skip-workflows")
+
+    assert broken.exit_code == 1
+    missing = json.loads(broken.stdout)["store"]["projection_mismatches"]
+    assert missing == [{"table": "city_status", "key": ["lakeside"], "detail": "row missing"}]
+    assert rebuilt | {"streams": 1, "events": 156} == rebuilt
+    assert table.exit_code == 0 and "rebuilt the projections of 1 cities from 156 events" in table.stdout
+    assert after["ok"]
+    assert [c["city_id"] for c in await cli.json("city", "list", "--level", "gold")] == ["lakeside"]

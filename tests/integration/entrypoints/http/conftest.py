@@ -1,0 +1,101 @@
+"""The API over a real PostgreSQL and the real Temporal time-skipping server with a real worker,
+driven through httpx's ASGI transport (no sockets, no lifespan: the app gets its client and store)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from app.tokens import create_token
+from domain.standard import get_standard
+from entrypoints.http import create_app
+from eventstore import EventStore
+from runtime.settings import Settings
+from tests.integration.workflows.harness import running_worker
+from tests.temporal_env import time_skipping_environment
+
+CRITERIA = [c.id for c in get_standard("wwc-2022").criteria]
+DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
+
+
+@dataclass
+class Api:
+    """An HTTP client on the app, with a token per role made on demand."""
+
+    http: httpx.AsyncClient
+    store: EventStore
+    env: WorkflowEnvironment | None
+    tokens: dict[tuple[str, str | None, str | None], str] = field(default_factory=dict)
+
+    async def token(self, role: str, city: str | None = None, name: str | None = None) -> str:
+        key = (role, city, name)
+        if key not in self.tokens:
+            self.tokens[key] = await create_token(self.store, role, city=city, name=name)
+        return self.tokens[key]
+
+    async def as_(self, role: str, city: str | None = None, name: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.token(role, city, name)}"}
+
+    async def operator(self) -> dict[str, str]:
+        return await self.as_("operator", name="op-1")
+
+    async def committee(self) -> dict[str, str]:
+        return await self.as_("committee", name="chair")
+
+    async def city(self, city_id: str) -> dict[str, str]:
+        return await self.as_("city", city_id, name=f"staff-{city_id}")
+
+    async def reviewer(self, home: str = "riverton", name: str = "rev-ana") -> dict[str, str]:
+        return await self.as_("reviewer", home, name=name)
+
+    async def post(self, path: str, headers: dict[str, str], body: Any = None, expect: int = 200) -> Any:
+        response = await self.http.post(path, headers=headers, json=body)
+        assert response.status_code == expect, (path, response.status_code, response.text)
+        return response.json()
+
+    async def get(self, path: str, headers: dict[str, str], expect: int = 200, **params: Any) -> Any:
+        response = await self.http.get(path, headers=headers, params=params)
+        assert response.status_code == expect, (path, response.status_code, response.text)
+        return response.json()
+
+    async def register(self, city_id: str, population: int = 120_000, country: str = "US") -> Any:
+        body = {"id": city_id, "name": city_id.title(), "country": country, "population": population}
+        return await self.post("/v1/cities", await self.operator(), body, expect=201)
+
+    async def reach_committee(self, city_id: str, cohort: str, n_criteria: int) -> Any:
+        """Application, evidence for the first n criteria, all approved, submission closed, visit
+        waived: the city waits for the committee with a level recommended from n criteria."""
+        staff = await self.city(city_id)
+        await self.post(
+            f"/v1/cities/{city_id}/application", staff, {"cohort": cohort, "standard_version": "wwc-2022"}
+        )
+        ids = CRITERIA[:n_criteria]
+        items = [{"criterion_id": cid, "documents": DOCS, "narrative": "how"} for cid in ids]
+        await self.post(f"/v1/cities/{city_id}/evidence", staff, {"items": items})
+        verdicts = [{"criterion_id": cid, "decision": "approve"} for cid in ids]
+        await self.post(f"/v1/cities/{city_id}/reviews", await self.reviewer(), {"items": verdicts})
+        await self.post(f"/v1/cities/{city_id}/evidence/close", staff)
+        return await self.post(
+            f"/v1/cities/{city_id}/site-visit",
+            await self.committee(),
+            {"action": "waive", "reason": "virtual"},
+        )
+
+
+def app_client(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://citycert.test")
+
+
+@pytest.fixture
+async def api(store: EventStore) -> AsyncIterator[Api]:
+    """The API with a worker on the time-skipping server: one server per test, because its clock
+    is global and a test's leftover timers would fire into the next test's sleeps."""
+    async with time_skipping_environment() as env, running_worker(env, store) as queue:
+        app = create_app(Settings(temporal_task_queue=queue), client=env.client, store=store)
+        async with app_client(app) as http:
+            yield Api(http=http, store=store, env=env)

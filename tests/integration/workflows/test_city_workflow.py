@@ -1,0 +1,296 @@
+"""One city's certification as a Temporal workflow: every command an Update, every step an event
+in the store, every deadline a timer (on the time-skipping server, so 30 days take no time)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from temporalio import activity
+from temporalio.testing import WorkflowEnvironment
+
+from activities.names import RECORD_EVENTS, RecordEventsInput, RecordEventsResult
+from activities.recording import CityActivities
+from domain import Phase
+from eventstore import EventStore
+from readmodel import load_city_state
+from tests.integration.workflows.harness import (
+    CITY_STAFF,
+    COMMITTEE,
+    CRITERIA,
+    DOCS,
+    OPERATOR,
+    REVIEWER,
+    REVIEWER_FROM_ELSEWHERE,
+    certify,
+    import_certification,
+    refusal,
+    run_history_lengths,
+    running_worker,
+    start_city,
+)
+from tests.polling import eventually
+from tests.temporal_env import time_skipping_environment
+from workflows import search_attributes
+from workflows.reminders import ReminderSweepInput, ReminderSweepWorkflow
+
+
+@pytest.fixture
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    # One server per test: the time-skipping clock is global to a server, and a test's leftover
+    # timers would fire into the next test's sleeps.
+    async with time_skipping_environment() as environment:
+        yield environment
+
+
+async def test_a_city_goes_from_registration_to_gold(env: WorkflowEnvironment, store: EventStore) -> None:
+    async with running_worker(env, store) as queue:
+        city = await start_city(env, store, queue, "lakeside")
+        await city.do("RegisterCity", city_id="lakeside", name="Lakeside", country="US", population=182_000)
+        snapshot = await city.do(
+            "TakeDataSnapshot",
+            CITY_STAFF,
+            standard_version="wwc-2022",
+            answers=dict.fromkeys(CRITERIA[:30], "met"),
+        )
+        assert snapshot.events[0].data["indicative_level"] == "gold"
+        await city.do("ApplyForCertification", CITY_STAFF, cohort="2026-fall", standard_version="wwc-2022")
+        items = [{"criterion_id": cid, "documents": DOCS} for cid in CRITERIA[:30]]
+        await city.do("SubmitEvidence", CITY_STAFF, items=items)
+        verdicts = [{"criterion_id": cid, "decision": "approve"} for cid in CRITERIA[:30]]
+        await city.do("ReviewEvidence", REVIEWER, **REVIEWER_FROM_ELSEWHERE, items=verdicts)
+        closed = await city.do("CloseEvidenceSubmission", CITY_STAFF)
+        assert [e.type for e in closed.events] == ["EvidenceSubmissionClosed", "EvidenceReviewCompleted"]
+        await city.do("WaiveSiteVisit", COMMITTEE, reason="Visited virtually")
+        decided = await city.do("DecideLevel", COMMITTEE, level="gold", rationale="Clear Gold")
+        assert decided.status.phase is Phase.APPEAL_WINDOW
+
+        # Thirty days pass with no appeal: the window's timer awards the certification.
+        await env.sleep(timedelta(days=31))
+        state = await city.state()
+        assert state.phase is Phase.CERTIFIED and state.level is not None and state.level.value == "gold"
+        stored = await city.stored_types()
+        assert stored[-1] == "CertificationAwarded"
+        assert len(stored) == state.version, "the store holds exactly the events the workflow folded"
+        assert await load_city_state(store, "lakeside") == state
+        report = await store.verify()
+        assert report.ok, report
+
+
+async def test_a_refused_command_records_nothing_and_says_why(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    async with running_worker(env, store) as queue:
+        city = await start_city(env, store, queue, "riverton")
+        await city.do("RegisterCity", city_id="riverton", name="Riverton", country="CA", population=75_000)
+        refusal = await city.refused("DecideLevel", COMMITTEE, level="gold", rationale="too early")
+        assert (refusal.type, refusal.non_retryable) == ("CommandRejected", True)
+        assert "DecideLevel needs the city to be committee" in refusal.message
+        assert "allowed now: TakeDataSnapshot, ApplyForCertification" in refusal.message
+        assert await city.stored_types() == ["CityRegistered"]
+        history = await city.handle.fetch_history()
+        accepted = [
+            e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
+        ]
+        assert len(accepted) == 1, "only the registration entered the workflow's history"
+
+
+async def test_each_refusal_carries_the_type_the_api_answers_by(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    """IneligibleCity and InvalidCommand are 422 (change the request), CommandRejected 409 (wait)."""
+    async with running_worker(env, store) as queue:
+        city = await start_city(env, store, queue, "eastvale")
+        small = await city.refused(
+            "RegisterCity", city_id="eastvale", name="E", country="US", population=9_000
+        )
+        assert (small.type, small.non_retryable) == ("IneligibleCity", True)
+        assert "population 9,000 is below the minimum of 30,000" in small.message
+
+        await city.do("RegisterCity", city_id="eastvale", name="Eastvale", country="US", population=90_000)
+        old_standard = await city.refused(
+            "ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-1999"
+        )
+        assert (old_standard.type, old_standard.non_retryable) == ("InvalidCommand", True)
+        assert "unknown standard version 'wwc-1999'" in old_standard.message
+
+        await city.do("ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-2022")
+        no_such_criterion = await city.refused(
+            "SubmitEvidence", CITY_STAFF, items=[{"criterion_id": "ZZ 9", "documents": DOCS}]
+        )
+        assert (no_such_criterion.type, no_such_criterion.message) == (
+            "InvalidCommand",
+            "not criteria of wwc-2022: ZZ 9",
+        )
+
+        timer_only = await city.refused("SendReminder", OPERATOR, threshold_days=90)
+        assert (timer_only.type, timer_only.non_retryable) == ("InvalidCommand", True)
+        assert "SendReminder is given by the city's own timers, not by a person" in timer_only.message
+
+        assert await city.stored_types() == ["CityRegistered", "ApplicationSubmitted"]
+
+
+async def test_the_older_command_update_still_takes_a_command_by_name(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    """Runs started before `give` existed may still be sent `command`; it decides and records the same."""
+    async with running_worker(env, store) as queue:
+        city = await start_city(env, store, queue, "oldtown")
+        registered = await city.do_by_name(
+            "RegisterCity", OPERATOR, city_id="oldtown", name="Oldtown", country="us", population=60_000
+        )
+        assert [e.type for e in registered.events] == ["CityRegistered"]
+        assert registered.events[0].data["country"] == "US"
+        assert registered.events[0].actor == OPERATOR
+
+        unknown = await refusal(city.do_by_name("Celebrate"))
+        assert (unknown.type, unknown.non_retryable) == ("InvalidCommand", True)
+        assert "unknown command 'Celebrate'" in unknown.message
+        malformed = await refusal(city.do_by_name("Withdraw", CITY_STAFF, reason="a\x00b"))
+        assert malformed.type == "InvalidCommand"
+        assert "reason: Value error, must not contain NUL characters" in malformed.message
+        timer_only = await refusal(city.do_by_name("LapseCertification"))
+        assert "unknown command 'LapseCertification'" in timer_only.message
+        too_late = await refusal(city.do_by_name("RegisterCity", **registered.events[0].data))
+        assert too_late.type == "CommandRejected"
+
+        # Both Updates act on the same city: a typed command follows one given by name.
+        await city.do("ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-2022")
+        assert await city.stored_types() == ["CityRegistered", "ApplicationSubmitted"]
+
+
+async def test_a_reviewer_from_the_city_itself_is_refused(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    async with running_worker(env, store) as queue:
+        city = await start_city(env, store, queue, "portmore")
+        await city.do("RegisterCity", city_id="portmore", name="Portmore", country="JM", population=180_000)
+        await city.do("ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-2022")
+        await city.do("SubmitEvidence", CITY_STAFF, items=[{"criterion_id": "DM 1", "documents": DOCS}])
+        refusal = await city.refused(
+            "ReviewEvidence",
+            REVIEWER,
+            reviewer_id="rev-local",
+            reviewer_home_city="portmore",
+            items=[{"criterion_id": "DM 1", "decision": "approve"}],
+        )
+        assert refusal.type == "CommandRejected" and "conflict of interest" in refusal.message
+        assert (await city.stored_types())[-1] == "EvidenceSubmitted"
+
+
+async def test_an_unanswered_clarification_expires_after_25_days(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    async with running_worker(env, store) as queue:
+        city = await start_city(env, store, queue, "bayview")
+        await city.do("RegisterCity", city_id="bayview", name="Bayview", country="US", population=40_000)
+        await city.do("ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-2022")
+        await city.do("SubmitEvidence", CITY_STAFF, items=[{"criterion_id": "DM 1", "documents": DOCS}])
+        await city.do(
+            "ReviewEvidence",
+            REVIEWER,
+            **REVIEWER_FROM_ELSEWHERE,
+            items=[{"criterion_id": "DM 1", "decision": "request_clarification", "note": "Which year?"}],
+        )
+        await env.sleep(timedelta(days=24))
+        assert "ClarificationExpired" not in await city.stored_types()
+        await env.sleep(timedelta(days=2))
+        assert (await city.stored_types())[-1] == "ClarificationExpired"
+        state = await city.state()
+        assert state.cycle is not None and state.cycle.items["DM 1"].status.value == "rejected"
+
+
+async def test_three_cycles_new_silver_elevated_gold_then_lapsed_with_flat_histories(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    async with running_worker(env, store) as queue:
+        city = await start_city(env, store, queue, "millbrook")
+        await city.do("RegisterCity", city_id="millbrook", name="Millbrook", country="US", population=64_000)
+        await certify(city, "2026-fall", 23, "silver")
+        await env.sleep(timedelta(days=400))
+        await certify(city, "2027-fall", 30, "gold")
+        # Nobody re-certifies this time: three years on, the certification lapses.
+        await env.sleep(timedelta(days=3 * 365 + 1))
+        state = await city.state()
+        assert state.phase is Phase.REGISTERED and state.certification is None
+
+        async with store.connection() as conn:
+            rows = await conn.fetch(
+                "SELECT level, outcome FROM certifications WHERE city_id = $1 ORDER BY version", "millbrook"
+            )
+        assert [(r["level"], r["outcome"]) for r in rows] == [("silver", "new"), ("gold", "elevated")]
+        assert (await city.stored_types())[-1] == "CertificationLapsed"
+
+        lengths = await run_history_lengths(env.client, "city-millbrook", city.first_run_id)
+        assert len(lengths) == 4, lengths  # Silver, Gold, lapse, and the run waiting now
+        silver_run, gold_run = lengths[0], lengths[1]
+        assert abs(gold_run - silver_run) <= 10, f"a cycle's history stays the same size: {lengths}"
+        assert max(lengths) < 150, lengths
+
+
+async def test_a_retry_after_the_commit_records_each_event_once(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    real = CityActivities(store)
+    failures: list[int] = []
+
+    @activity.defn(name=RECORD_EVENTS)
+    async def record_then_crash_once(input: RecordEventsInput) -> RecordEventsResult:
+        result = await real.record_events(input)
+        if activity.info().attempt == 1:
+            failures.append(result.version)
+            raise RuntimeError("worker lost its connection after the commit")
+        return result
+
+    async with running_worker(env, store, [record_then_crash_once, real.find_due_reminders]) as queue:
+        city = await start_city(env, store, queue, "eastport")
+        await city.do("RegisterCity", city_id="eastport", name="Eastport", country="US", population=31_000)
+        await city.do("ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-2022")
+        await city.do(
+            "SubmitEvidence",
+            CITY_STAFF,
+            items=[{"criterion_id": cid, "documents": DOCS} for cid in CRITERIA[:5]],
+        )
+    assert failures == [1, 2, 7], "every append committed, then its activity failed once"
+    assert await city.stored_types() == ["CityRegistered", "ApplicationSubmitted", *["EvidenceSubmitted"] * 5]
+    report = await store.verify()
+    assert report.ok, report
+
+
+async def test_the_reminder_sweep_signals_a_city_once_per_threshold(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    async with running_worker(env, store) as queue:
+        city = await start_city(env, store, queue, "northgate")
+        await city.do("RegisterCity", city_id="northgate", name="Northgate", country="MX", population=300_000)
+        await import_certification(city, "gold", "wwc-2018", held_days=900, days_left=100)
+        first = await env.client.execute_workflow(
+            ReminderSweepWorkflow.run,
+            ReminderSweepInput(),
+            id="sweep-1",
+            task_queue=queue,
+        )
+        assert first.signalled == ["northgate:180"]
+        await eventually(lambda: city.stored_types(), lambda types: types[-1] == "ReminderSent")
+        second = await env.client.execute_workflow(
+            ReminderSweepWorkflow.run,
+            ReminderSweepInput(),
+            id="sweep-2",
+            task_queue=queue,
+        )
+        assert second.signalled == [], "the 180-day reminder is not sent twice"
+        async with store.connection() as conn:
+            queued = await conn.fetch("SELECT city_id, kind, payload FROM notification_outbox")
+        assert [(r["city_id"], r["kind"]) for r in queued] == [("northgate", "certification_expiry_reminder")]
+
+
+async def test_search_attributes_follow_the_phase(env: WorkflowEnvironment, store: EventStore) -> None:
+    async with running_worker(env, store) as queue:
+        city = await start_city(env, store, queue, "westfield")
+        await city.do("RegisterCity", city_id="westfield", name="Westfield", country="US", population=50_000)
+        await city.do("ApplyForCertification", CITY_STAFF, cohort="2026-fall", standard_version="wwc-2022")
+        described = await city.handle.describe()
+        attrs = described.typed_search_attributes
+        assert attrs.get(search_attributes.CERT_PHASE) == "evidence"
+        assert attrs.get(search_attributes.CERT_COHORT) == "2026-fall"

@@ -1,0 +1,611 @@
+"""The decider, one story per rule: given these events, when this command, then these events (or
+this refusal, whose message says why)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from domain import CommandRejected, IneligibleCity, InvalidCommand, Phase, allowed_commands, decide
+from domain import commands as c
+from domain import events as ev
+from domain.levels import Level, Outcome
+from tests.unit.domain.story import (
+    CITY,
+    CRITERIA,
+    DAY,
+    DOCS,
+    REVIEWER,
+    STANDARD,
+    T0,
+    applied,
+    approved,
+    certified,
+    decided,
+    given,
+    recommended,
+    registered,
+    reviewed,
+    submitted,
+    when,
+)
+
+
+def evidence(*ids: str) -> c.SubmitEvidence:
+    return c.SubmitEvidence(items=[c.EvidenceItem(criterion_id=cid, documents=DOCS) for cid in ids])
+
+
+def review(**verdicts: str) -> c.ReviewEvidence:
+    """review(DM_1="approve") reviews criterion "DM 1"."""
+    return c.ReviewEvidence(
+        **REVIEWER,
+        items=[
+            c.ReviewItem(criterion_id=k.replace("_", " "), decision=v, note="why?" if "clar" in v else "")
+            for k, v in verdicts.items()
+        ],
+    )
+
+
+# --- registration -----------------------------------------------------------------------------
+
+
+class TestRegisterCity:
+    def test_an_eligible_city_is_registered(self) -> None:
+        events = when(
+            given(), c.RegisterCity(city_id=CITY, name="Lakeside", country="us", population=182_000)
+        )
+        assert events == [ev.CityRegistered(city_id=CITY, name="Lakeside", country="US", population=182_000)]
+
+    def test_a_small_city_is_refused_with_the_minimum(self) -> None:
+        with pytest.raises(IneligibleCity, match="population 12,000 is below the minimum of 30,000"):
+            when(given(), c.RegisterCity(city_id=CITY, name="Lakeside", country="US", population=12_000))
+
+    def test_a_city_outside_the_americas_is_refused_naming_the_country(self) -> None:
+        with pytest.raises(IneligibleCity, match="'FR' is not in North, Central or South America"):
+            when(given(), c.RegisterCity(city_id=CITY, name="Lakeside", country="FR", population=500_000))
+
+    def test_a_caribbean_city_is_eligible(self) -> None:
+        events = when(given(), c.RegisterCity(city_id=CITY, name="Lakeside", country="JM", population=40_000))
+        assert [type(e) for e in events] == [ev.CityRegistered]
+
+    def test_registering_twice_is_refused(self) -> None:
+        with pytest.raises(CommandRejected, match="RegisterCity needs the city to be unregistered"):
+            when(
+                given(*registered()), c.RegisterCity(city_id=CITY, name="L", country="US", population=50_000)
+            )
+
+    def test_a_command_for_another_city_is_refused(self) -> None:
+        with pytest.raises(CommandRejected, match="names city 'riverton'"):
+            when(given(), c.RegisterCity(city_id="riverton", name="R", country="US", population=50_000))
+
+    def test_a_malformed_city_id_is_refused_by_the_command_itself(self) -> None:
+        with pytest.raises(ValidationError, match="city_id"):
+            c.RegisterCity(city_id="Lake Side!", name="L", country="US", population=50_000)
+
+
+class TestDataSnapshot:
+    def test_a_snapshot_gives_an_indicative_level_and_a_roadmap(self) -> None:
+        answers = dict.fromkeys(CRITERIA[:23], "met") | {"OD 1": "partly"}
+        [event] = when(given(*registered()), c.TakeDataSnapshot(standard_version="wwc-2022", answers=answers))
+        assert isinstance(event, ev.DataSnapshotTaken)
+        assert (event.points, event.indicative_level) == (23, Level.SILVER)
+        assert "OD 1" in event.roadmap and "DM 1" not in event.roadmap
+        assert len(event.roadmap) == 43 - 23
+
+    def test_an_unknown_criterion_is_named(self) -> None:
+        with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: ZZ 9"):
+            when(
+                given(*registered()), c.TakeDataSnapshot(standard_version="wwc-2022", answers={"ZZ 9": "met"})
+            )
+
+    def test_an_unknown_standard_lists_the_available_ones(self) -> None:
+        with pytest.raises(
+            InvalidCommand, match=r"unknown standard version 'wwc-1999'; available: wwc-2018, wwc-2022"
+        ):
+            when(
+                given(*registered()), c.TakeDataSnapshot(standard_version="wwc-1999", answers={"DM 1": "met"})
+            )
+
+    def test_an_unregistered_city_cannot_take_one(self) -> None:
+        with pytest.raises(CommandRejected, match=r"allowed now: RegisterCity"):
+            when(given(), c.TakeDataSnapshot(standard_version="wwc-2022", answers={"DM 1": "met"}))
+
+
+# --- application and evidence -----------------------------------------------------------------
+
+
+class TestApply:
+    def test_a_registered_city_applies_to_a_cohort(self) -> None:
+        events = when(
+            given(*registered()), c.ApplyForCertification(cohort="2026-spring", standard_version="wwc-2022")
+        )
+        assert events == [ev.ApplicationSubmitted(cycle=1, cohort="2026-spring", standard_version="wwc-2022")]
+
+    def test_a_certified_city_applying_starts_its_recertification(self) -> None:
+        state = given(*certified(Level.SILVER))
+        events = when(state, c.ApplyForCertification(cohort="2029-spring", standard_version="wwc-2018"))
+        assert events == [
+            ev.RecertificationStarted(
+                cycle=2, cohort="2029-spring", standard_version="wwc-2018", previous_level=Level.SILVER
+            )
+        ]
+
+    def test_only_one_cycle_at_a_time(self) -> None:
+        with pytest.raises(CommandRejected, match="city to be registered or certified"):
+            when(given(*applied()), c.ApplyForCertification(cohort="x", standard_version="wwc-2022"))
+
+
+class TestEvidence:
+    def test_many_criteria_in_one_submission_each_due_for_review_in_ten_days(self) -> None:
+        events = when(given(*applied()), evidence("DM 1", "DM 2"))
+        assert events == [
+            ev.EvidenceSubmitted(
+                criterion_id="DM 1", documents=DOCS, narrative="", review_due_at=T0 + 10 * DAY
+            ),
+            ev.EvidenceSubmitted(
+                criterion_id="DM 2", documents=DOCS, narrative="", review_due_at=T0 + 10 * DAY
+            ),
+        ]
+
+    def test_a_criterion_outside_the_standard_is_named(self) -> None:
+        with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: DM 99"):
+            when(given(*applied()), evidence("DM 1", "DM 99"))
+
+    def test_the_same_criterion_twice_in_one_submission_is_malformed(self) -> None:
+        with pytest.raises(ValidationError, match="criterion named more than once: DM 1"):
+            evidence("DM 1", "DM 1")
+
+    def test_evidence_needs_a_document(self) -> None:
+        with pytest.raises(ValidationError, match="documents"):
+            c.EvidenceItem(criterion_id="DM 1", documents=[])
+
+    def test_resubmitting_pending_evidence_is_refused(self) -> None:
+        with pytest.raises(CommandRejected, match="DM 1 is already submitted and not rejected"):
+            when(given(*applied(), *submitted(["DM 1"])), evidence("DM 1"))
+
+    def test_rejected_evidence_may_be_submitted_again(self) -> None:
+        state = given(
+            *applied(), *submitted(["DM 1"]), ev.EvidenceRejected(criterion_id="DM 1", reviewer_id="r")
+        )
+        assert [type(e) for e in when(state, evidence("DM 1"))] == [ev.EvidenceSubmitted]
+
+    def test_no_evidence_before_applying(self) -> None:
+        with pytest.raises(CommandRejected, match="SubmitEvidence needs the city to be evidence"):
+            when(given(*registered()), evidence("DM 1"))
+
+    def test_closing_submission_moves_to_review(self) -> None:
+        events = when(given(*applied(), *submitted(["DM 1"])), c.CloseEvidenceSubmission())
+        assert events == [ev.EvidenceSubmissionClosed(submitted=["DM 1"])]
+        assert given(*applied(), *submitted(["DM 1"]), *events).phase is Phase.REVIEW
+
+    def test_closing_with_everything_decided_completes_the_review(self) -> None:
+        state = given(*applied(), *submitted(["DM 1", "DM 2"]), *approved(["DM 1", "DM 2"]))
+        events = when(state, c.CloseEvidenceSubmission())
+        assert events[1] == ev.EvidenceReviewCompleted(approved=["DM 1", "DM 2"], points=2, score=2 / 43)
+
+    def test_closing_an_empty_submission_is_refused(self) -> None:
+        with pytest.raises(CommandRejected, match="no evidence has been submitted yet"):
+            when(given(*applied()), c.CloseEvidenceSubmission())
+
+
+# --- review ---------------------------------------------------------------------------------------
+
+
+class TestReview:
+    def test_assigning_a_reviewer_sets_a_fresh_ten_day_deadline(self) -> None:
+        state = given(*applied(), *submitted(["DM 1"]))
+        events = when(state, c.AssignReviewer(**REVIEWER, criterion_ids=["DM 1"]), now=T0 + 2 * DAY)
+        assert events == [
+            ev.ReviewerAssigned(criterion_id="DM 1", reviewer_id="rev-ana", due_at=T0 + 12 * DAY)
+        ]
+
+    def test_a_reviewer_from_the_same_city_is_refused(self) -> None:
+        state = given(*applied(), *submitted(["DM 1"]))
+        with pytest.raises(CommandRejected, match="conflict of interest: reviewer rev-bo is from lakeside"):
+            when(
+                state, c.AssignReviewer(reviewer_id="rev-bo", reviewer_home_city=CITY, criterion_ids=["DM 1"])
+            )
+        with pytest.raises(CommandRejected, match="conflict of interest"):
+            when(
+                state,
+                c.ReviewEvidence(
+                    reviewer_id="rev-bo",
+                    reviewer_home_city=CITY,
+                    items=[c.ReviewItem(criterion_id="DM 1", decision=c.Verdict.APPROVE)],
+                ),
+            )
+
+    def test_one_review_approves_rejects_and_asks_at_once(self) -> None:
+        state = given(*applied(), *submitted(["DM 1", "DM 2", "DM 3"]))
+        events = when(state, review(DM_1="approve", DM_2="reject", DM_3="request_clarification"))
+        assert events == [
+            ev.EvidenceApproved(criterion_id="DM 1", reviewer_id="rev-ana"),
+            ev.EvidenceRejected(criterion_id="DM 2", reviewer_id="rev-ana"),
+            ev.ClarificationRequested(
+                criterion_id="DM 3", reviewer_id="rev-ana", question="why?", due_at=T0 + 25 * DAY
+            ),
+        ]
+
+    def test_a_clarification_request_must_say_what_to_clarify(self) -> None:
+        with pytest.raises(ValidationError, match="needs a note"):
+            c.ReviewItem(criterion_id="DM 1", decision=c.Verdict.REQUEST_CLARIFICATION, note=" ")
+
+    def test_an_item_already_decided_cannot_be_decided_again(self) -> None:
+        state = given(*applied(), *submitted(["DM 1"]), *approved(["DM 1"]))
+        with pytest.raises(CommandRejected, match=r"not awaiting a reviewer's decision: DM 1 \(approved\)"):
+            when(state, review(DM_1="reject"))
+
+    def test_reviewing_evidence_never_submitted_is_refused(self) -> None:
+        with pytest.raises(CommandRejected, match="no evidence submitted for DM 4"):
+            when(given(*applied(), *submitted(["DM 1"])), review(DM_4="approve"))
+
+    def test_reviewing_a_criterion_the_standard_lacks_is_invalid_not_just_early(self) -> None:
+        # No evidence could ever be submitted for it: the caller must fix the command (422), not
+        # wait for the city (409).
+        state = given(*applied(), *submitted(["DM 1"]))
+        with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: ZZ 9"):
+            when(state, review(ZZ_9="approve"))
+        with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: ZZ 9"):
+            when(state, c.AssignReviewer(**REVIEWER, criterion_ids=["DM 1", "ZZ 9"]))
+
+    def test_the_last_decision_after_closing_completes_the_review_with_the_score(self) -> None:
+        state = given(
+            *applied(), *submitted(["DM 1", "DM 2"]), ev.EvidenceSubmissionClosed(submitted=["DM 1", "DM 2"])
+        )
+        events = when(state, review(DM_1="reject", DM_2="approve"))
+        # DM 2 requires DM 1: approved, yet it earns nothing.
+        assert events[-1] == ev.EvidenceReviewCompleted(approved=["DM 2"], points=0, score=0.0)
+        assert (
+            given(
+                *applied(), *submitted(["DM 1", "DM 2"]), ev.EvidenceSubmissionClosed(submitted=[]), *events
+            ).phase
+            is Phase.SITE_VISIT
+        )
+
+
+class TestClarification:
+    def asked(self) -> list[ev.DomainEvent]:
+        return [
+            *applied(),
+            *submitted(["DM 1"]),
+            ev.ClarificationRequested(
+                criterion_id="DM 1", reviewer_id="rev-ana", question="?", due_at=T0 + 25 * DAY
+            ),
+        ]
+
+    def test_an_answer_goes_back_to_the_reviewer_with_a_new_deadline(self) -> None:
+        events = when(
+            given(*self.asked()),
+            c.AnswerClarifications(items=[c.ClarificationAnswer(criterion_id="DM 1", answer="See p. 4")]),
+            now=T0 + 5 * DAY,
+        )
+        assert events == [
+            ev.ClarificationAnswered(criterion_id="DM 1", answer="See p. 4", review_due_at=T0 + 15 * DAY)
+        ]
+
+    def test_a_late_answer_is_refused(self) -> None:
+        with pytest.raises(CommandRejected, match="clarification deadline has passed for DM 1"):
+            when(
+                given(*self.asked()),
+                c.AnswerClarifications(items=[c.ClarificationAnswer(criterion_id="DM 1", answer="late")]),
+                now=T0 + 26 * DAY,
+            )
+
+    def test_answering_what_was_not_asked_is_refused(self) -> None:
+        with pytest.raises(CommandRejected, match=r"not waiting for a clarification: DM 1 \(submitted\)"):
+            when(
+                given(*applied(), *submitted(["DM 1"])),
+                c.AnswerClarifications(items=[c.ClarificationAnswer(criterion_id="DM 1", answer="x")]),
+            )
+
+    def test_an_unanswered_clarification_expires_and_the_item_counts_as_rejected(self) -> None:
+        state = given(*self.asked())
+        events = when(state, c.ExpireClarifications(), now=T0 + 25 * DAY)
+        assert events == [ev.ClarificationExpired(criterion_id="DM 1", was_due_at=T0 + 25 * DAY)]
+        assert given(*self.asked(), *events).cycle.items["DM 1"].status.value == "rejected"  # type: ignore[union-attr]
+
+    def test_nothing_expires_before_the_deadline(self) -> None:
+        with pytest.raises(CommandRejected, match="no clarification is overdue"):
+            when(given(*self.asked()), c.ExpireClarifications(), now=T0 + 24 * DAY)
+
+
+class TestEscalation:
+    def test_an_overdue_review_is_escalated_once(self) -> None:
+        history = [*applied(), *submitted(["DM 1"])]
+        events = when(given(*history), c.EscalateOverdueReviews(), now=T0 + 10 * DAY)
+        assert events == [ev.ReviewEscalated(criterion_id="DM 1", reviewer_id=None, was_due_at=T0 + 10 * DAY)]
+        with pytest.raises(CommandRejected, match="no review is overdue"):
+            when(given(*history, *events), c.EscalateOverdueReviews(), now=T0 + 11 * DAY)
+
+    def test_a_review_not_yet_due_is_not_escalated(self) -> None:
+        with pytest.raises(CommandRejected, match="no review is overdue"):
+            when(given(*applied(), *submitted(["DM 1"])), c.EscalateOverdueReviews(), now=T0 + 9 * DAY)
+
+
+# --- site visit and recommendation ------------------------------------------------------------
+
+
+class TestSiteVisit:
+    def test_a_scheduled_visit_completes_and_a_level_is_recommended(self) -> None:
+        history = [*reviewed(30), ev.SiteVisitScheduled(visit_date=date(2026, 3, 10))]
+        events = when(given(*history), c.CompleteSiteVisit(findings="ok"), now=T0 + 10 * DAY)
+        assert events == [
+            ev.SiteVisitCompleted(findings="ok", overturned=[]),
+            ev.LevelRecommended(points=30, possible=43, score=30 / 43, level=Level.GOLD, honor_roll=False),
+        ]
+
+    def test_findings_overturn_approvals_and_the_recommendation_drops(self) -> None:
+        history = [*reviewed(30), ev.SiteVisitScheduled(visit_date=date(2026, 3, 2))]
+        overturned = ["RDC 1", "RDC 2", "RDC 4"]  # RDC 3 requires RDC 2: it falls too
+        events = when(given(*history), c.CompleteSiteVisit(findings="not in use", overturned=overturned))
+        assert events[-1] == ev.LevelRecommended(
+            points=26, possible=43, score=26 / 43, level=Level.SILVER, honor_roll=False
+        )
+
+    def test_only_approved_criteria_can_be_overturned(self) -> None:
+        history = [*reviewed(30), ev.SiteVisitScheduled(visit_date=date(2026, 3, 2))]
+        with pytest.raises(CommandRejected, match="not approved: OD 1"):
+            when(given(*history), c.CompleteSiteVisit(findings="x", overturned=["OD 1"]))
+        with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: XX 1"):
+            when(given(*history), c.CompleteSiteVisit(findings="x", overturned=["XX 1"]))
+
+    def test_a_visit_cannot_be_completed_before_it_is_scheduled_or_held(self) -> None:
+        with pytest.raises(CommandRejected, match="no site visit is scheduled"):
+            when(given(*reviewed(30)), c.CompleteSiteVisit(findings="x"))
+        history = [*reviewed(30), ev.SiteVisitScheduled(visit_date=date(2026, 4, 1))]
+        with pytest.raises(CommandRejected, match="scheduled for 2026-04-01"):
+            when(given(*history), c.CompleteSiteVisit(findings="x"))
+
+    def test_a_visit_in_the_past_cannot_be_scheduled(self) -> None:
+        with pytest.raises(CommandRejected, match="is in the past"):
+            when(given(*reviewed(30)), c.ScheduleSiteVisit(visit_date=date(2026, 3, 1)))
+
+    def test_a_waiver_needs_a_reason_and_leads_to_a_recommendation(self) -> None:
+        with pytest.raises(ValidationError, match="reason"):
+            c.WaiveSiteVisit(reason="  ")
+        events = when(given(*reviewed(20)), c.WaiveSiteVisit(reason="visited last cycle"))
+        # 20 of 43 is 46.5 %: below Silver's 51 %, within 5 points of it: the Honor Roll.
+        assert events[-1] == ev.LevelRecommended(
+            points=20, possible=43, score=20 / 43, level=None, honor_roll=True
+        )
+
+
+# --- committee and appeal -----------------------------------------------------------------------
+
+
+class TestCommittee:
+    def test_the_committee_decides_at_the_recommended_level_and_the_appeal_window_opens(self) -> None:
+        events = when(given(*recommended(30)), c.DecideLevel(level="gold", rationale="solid"))
+        assert events == [ev.LevelDecided(level=Level.GOLD, rationale="solid", appeal_deadline=T0 + 30 * DAY)]
+
+    def test_the_committee_may_decide_lower_but_never_above_the_recommendation(self) -> None:
+        assert (
+            when(given(*recommended(30)), c.DecideLevel(level="silver", rationale="r"))[0].level
+            is Level.SILVER
+        )  # type: ignore[attr-defined]
+        with pytest.raises(CommandRejected, match=r"platinum is above the recommended level \(gold\)"):
+            when(given(*recommended(30)), c.DecideLevel(level="platinum", rationale="r"))
+
+    def test_not_certified_near_the_bar_is_on_the_honor_roll(self) -> None:
+        events = when(given(*recommended(20)), c.DecideLevel(level=None, rationale="close"))
+        assert events == [
+            ev.CityNotCertified(honor_roll=True, rationale="close", appeal_deadline=T0 + 30 * DAY)
+        ]
+
+    def test_far_from_the_bar_is_not_on_the_honor_roll(self) -> None:
+        [event] = when(given(*recommended(10)), c.DecideLevel(level=None, rationale="far"))
+        assert event == ev.CityNotCertified(honor_roll=False, rationale="far", appeal_deadline=T0 + 30 * DAY)
+
+    def test_no_decision_before_a_recommendation(self) -> None:
+        with pytest.raises(CommandRejected, match="DecideLevel needs the city to be committee"):
+            when(given(*reviewed(30)), c.DecideLevel(level="gold", rationale="r"))
+
+    def test_the_window_closing_awards_the_certification_for_three_years(self) -> None:
+        events = when(given(*decided(Level.GOLD)), c.CloseAppealWindow(), now=T0 + 30 * DAY)
+        assert events == [
+            ev.CertificationAwarded(
+                cycle=1,
+                level=Level.GOLD,
+                cohort="2026-spring",
+                standard_version="wwc-2022",
+                valid_from=T0 + 30 * DAY,
+                valid_until=T0 + 30 * DAY + 3 * 365 * DAY,
+                previous_level=None,
+                outcome=Outcome.NEW,
+            )
+        ]
+
+    def test_the_window_does_not_close_early(self) -> None:
+        with pytest.raises(CommandRejected, match="appeal window is open until"):
+            when(given(*decided(Level.GOLD)), c.CloseAppealWindow(), now=T0 + 29 * DAY)
+
+    def test_a_not_certified_cycle_closes_and_the_city_may_apply_again(self) -> None:
+        events = when(given(*decided(None, 20)), c.CloseAppealWindow(), now=T0 + 30 * DAY)
+        assert events == [ev.CertificationCycleClosed(cycle=1, honor_roll=True)]
+        state = given(*decided(None, 20), *events)
+        assert state.phase is Phase.REGISTERED and state.cycle is None
+        assert "ApplyForCertification" in allowed_commands(state)
+
+
+class TestAppeal:
+    def test_an_appeal_within_the_window_is_filed(self) -> None:
+        events = when(
+            given(*decided(Level.SILVER)), c.FileAppeal(grounds="RDC 2 was misread"), now=T0 + 29 * DAY
+        )
+        assert events == [ev.AppealFiled(grounds="RDC 2 was misread")]
+
+    def test_an_appeal_after_the_window_is_refused(self) -> None:
+        with pytest.raises(CommandRejected, match="the appeal window closed at"):
+            when(given(*decided(Level.SILVER)), c.FileAppeal(grounds="late"), now=T0 + 30 * DAY)
+
+    def test_an_upheld_appeal_raises_the_level_up_to_the_recommendation(self) -> None:
+        history = [*decided(Level.SILVER), ev.AppealFiled(grounds="g")]
+        events = when(
+            given(*history), c.DecideAppeal(upheld=True, level="gold", rationale="fair"), now=T0 + 40 * DAY
+        )
+        assert events[0] == ev.AppealDecided(upheld=True, level=Level.GOLD, rationale="fair")
+        assert isinstance(events[1], ev.CertificationAwarded) and events[1].level is Level.GOLD
+        with pytest.raises(CommandRejected, match="platinum is above the recommended level"):
+            when(given(*history), c.DecideAppeal(upheld=True, level="platinum", rationale="r"))
+
+    def test_an_upheld_appeal_must_raise_the_level(self) -> None:
+        history = [*decided(Level.SILVER), ev.AppealFiled(grounds="g")]
+        with pytest.raises(CommandRejected, match="grants a level above the committee's decision"):
+            when(given(*history), c.DecideAppeal(upheld=True, level="silver", rationale="r"))
+
+    def test_a_dismissed_appeal_keeps_the_decision(self) -> None:
+        history = [*decided(None, 20), ev.AppealFiled(grounds="g")]
+        events = when(given(*history), c.DecideAppeal(upheld=False, rationale="no"))
+        assert events == [
+            ev.AppealDecided(upheld=False, level=None, rationale="no"),
+            ev.CertificationCycleClosed(cycle=1, honor_roll=True),
+        ]
+        with pytest.raises(CommandRejected, match="a dismissed appeal keeps the committee's decision"):
+            when(given(*history), c.DecideAppeal(upheld=False, level="silver", rationale="no"))
+
+
+# --- the certification's life ---------------------------------------------------------------------
+
+
+class TestReminders:
+    def test_a_reminder_is_sent_once_per_threshold_per_certification(self) -> None:
+        history = certified(at=T0)
+        due = T0 + 3 * 365 * DAY - 90 * DAY
+        events = when(given(*history), c.SendReminder(threshold_days=90), now=due)
+        assert events == [ev.ReminderSent(threshold_days=90, valid_until=T0 + 3 * 365 * DAY)]
+        with pytest.raises(CommandRejected, match="90-day reminder was already sent"):
+            when(given(*history, *events), c.SendReminder(threshold_days=90), now=due + DAY)
+
+    def test_a_reminder_is_not_sent_early_or_for_an_unknown_threshold(self) -> None:
+        with pytest.raises(CommandRejected, match="180-day reminder is not due"):
+            when(given(*certified()), c.SendReminder(threshold_days=180), now=T0 + 100 * DAY)
+        with pytest.raises(CommandRejected, match="45 days is not a reminder threshold"):
+            when(given(*certified()), c.SendReminder(threshold_days=45), now=T0 + 1000 * DAY)
+
+    def test_a_city_without_certification_gets_no_reminder(self) -> None:
+        with pytest.raises(CommandRejected, match="holds no certification to remind about"):
+            when(given(*registered()), c.SendReminder(threshold_days=30))
+
+
+class TestRecertificationAndLapse:
+    def test_recertification_outcomes_compare_with_the_previous_level(self) -> None:
+        def recert(previous: Level, new: Level) -> ev.CertificationAwarded:
+            later = T0 + 1000 * DAY
+            n = {Level.SILVER: 23, Level.GOLD: 30, Level.PLATINUM: 43}[new]
+            ids = CRITERIA[:n]
+            score = STANDARD.score(ids)
+            history = [
+                *certified(previous),
+                ev.RecertificationStarted(
+                    cycle=2, cohort="c2", standard_version="wwc-2022", previous_level=previous
+                ),
+                *submitted(ids),
+                *approved(ids),
+                ev.EvidenceSubmissionClosed(submitted=ids),
+                ev.EvidenceReviewCompleted(approved=ids, points=score.points, score=score.score),
+                ev.SiteVisitWaived(reason="r"),
+                ev.LevelRecommended(
+                    points=n, possible=43, score=score.score, level=score.level, honor_roll=False
+                ),
+                ev.LevelDecided(level=new, rationale="r", appeal_deadline=later),
+            ]
+            [award] = when(given(*history), c.CloseAppealWindow(), now=later)
+            assert isinstance(award, ev.CertificationAwarded)
+            return award
+
+        assert recert(Level.SILVER, Level.GOLD).outcome is Outcome.ELEVATED
+        assert recert(Level.GOLD, Level.GOLD).outcome is Outcome.SUSTAINED
+        assert recert(Level.PLATINUM, Level.SILVER).outcome is Outcome.DOWNGRADED
+
+    def test_a_certification_lapses_at_the_end_of_its_validity_back_to_registered(self) -> None:
+        end = T0 + 3 * 365 * DAY
+        with pytest.raises(CommandRejected, match="valid until"):
+            when(given(*certified()), c.LapseCertification(), now=end - DAY)
+        events = when(given(*certified()), c.LapseCertification(), now=end)
+        assert events == [ev.CertificationLapsed(level=Level.SILVER, valid_until=end)]
+        state = given(*certified(), *events)
+        assert state.phase is Phase.REGISTERED and state.certification is None
+
+    def test_a_lapse_during_recertification_keeps_the_cycle_going(self) -> None:
+        history = [
+            *certified(),
+            ev.RecertificationStarted(
+                cycle=2, cohort="c2", standard_version="wwc-2022", previous_level=Level.SILVER
+            ),
+        ]
+        events = when(given(*history), c.LapseCertification(), now=T0 + 3 * 365 * DAY)
+        state = given(*history, *events)
+        assert state.phase is Phase.EVIDENCE and state.certification is None and state.cycle is not None
+
+
+class TestWithdrawAndImport:
+    def test_a_withdrawn_city_accepts_nothing_more(self) -> None:
+        events = when(given(*applied()), c.Withdraw(reason="council decision"))
+        assert events == [ev.CityWithdrawn(reason="council decision")]
+        state = given(*applied(), *events)
+        with pytest.raises(CommandRejected, match="withdrew from the programme"):
+            decide(state, evidence("DM 1"), now=T0)
+
+    def test_an_unregistered_city_cannot_withdraw(self) -> None:
+        with pytest.raises(CommandRejected, match="only a registered city can withdraw"):
+            when(given(), c.Withdraw(reason="x"))
+
+    def test_an_existing_certification_is_imported(self) -> None:
+        command = c.ImportCertification(
+            level="gold",
+            cohort="2024",
+            standard_version="wwc-2018",
+            valid_from=T0 - 400 * DAY,
+            valid_until=T0 + 700 * DAY,
+        )
+        events = when(given(*registered()), command)
+        assert events == [
+            ev.CertificationImported(
+                level=Level.GOLD,
+                cohort="2024",
+                standard_version="wwc-2018",
+                valid_from=T0 - 400 * DAY,
+                valid_until=T0 + 700 * DAY,
+            )
+        ]
+        state = given(*registered(), *events)
+        assert state.phase is Phase.CERTIFIED and state.level is Level.GOLD
+
+    def test_an_expired_or_backwards_certification_is_not_imported(self) -> None:
+        with pytest.raises(CommandRejected, match="expired at"):
+            when(
+                given(*registered()),
+                c.ImportCertification(
+                    level="gold",
+                    cohort="2020",
+                    standard_version="wwc-2018",
+                    valid_from=T0 - 900 * DAY,
+                    valid_until=T0 - DAY,
+                ),
+            )
+        with pytest.raises(ValidationError, match="valid_until must be after valid_from"):
+            c.ImportCertification(
+                level="gold", cohort="x", standard_version="wwc-2018", valid_from=T0, valid_until=T0
+            )
+
+    def test_a_naive_time_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="aware datetime"):
+            decide(given(), c.Withdraw(reason="x"), now=T0.replace(tzinfo=None))
+
+
+def test_a_certified_city_keeps_the_score_it_was_awarded_on() -> None:
+    history = [
+        *registered(),
+        ev.DataSnapshotTaken(
+            standard_version="wwc-2022",
+            answers={"DM 1": "met"},
+            points=1,
+            score=1 / 43,
+            indicative_level=None,
+            roadmap=[],
+        ),
+    ]
+    state = given(*history, *certified(Level.GOLD)[1:])
+    assert state.score == 30 / 43, "the award's score, not the old self-assessment's"

@@ -1,0 +1,187 @@
+"""Whatever people do, in whatever order, the rules hold: random command sequences against the decider."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from domain import CityState, CommandRejected, Phase, allowed_commands, decide, evolve, fold
+from domain import commands as c
+from domain import events as ev
+from domain.levels import Level, rank
+from tests.unit.domain.story import CITY, CRITERIA, DAY, DOCS, T0
+
+POOL = CRITERIA[:32]  # enough to reach Gold, small enough to hit the same items often
+LEVELS = st.sampled_from([None, *Level])
+CYCLE_PHASES = {
+    Phase.EVIDENCE,
+    Phase.REVIEW,
+    Phase.SITE_VISIT,
+    Phase.COMMITTEE,
+    Phase.APPEAL_WINDOW,
+    Phase.APPEAL,
+}
+
+
+KINDS = [
+    "RegisterCity",
+    "TakeDataSnapshot",
+    "ApplyForCertification",
+    "SubmitEvidence",
+    "CloseEvidenceSubmission",
+    "AssignReviewer",
+    "ReviewEvidence",
+    "AnswerClarifications",
+    "ExpireClarifications",
+    "EscalateOverdueReviews",
+    "ScheduleSiteVisit",
+    "CompleteSiteVisit",
+    "WaiveSiteVisit",
+    "DecideLevel",
+    "FileAppeal",
+    "DecideAppeal",
+    "CloseAppealWindow",
+    "SendReminder",
+    "LapseCertification",
+    "ImportCertification",
+]
+TIMERS = [
+    "ExpireClarifications",
+    "EscalateOverdueReviews",
+    "CloseAppealWindow",
+    "SendReminder",
+    "LapseCertification",
+]
+
+
+def draw_command(data: st.DataObject, state: CityState, now: datetime) -> c.Command:
+    """Draw one command, shaped to the current state often enough to walk the whole path."""
+    open_ids = sorted(state.cycle.items) if state.cycle and state.cycle.items else POOL[:3]
+
+    def some_open() -> list[str]:
+        return data.draw(st.lists(st.sampled_from(open_ids), min_size=1, max_size=len(open_ids), unique=True))
+
+    home = data.draw(st.sampled_from([CITY, "riverton"]))
+    # Mostly what the phase allows (plus the timers), sometimes anything: both paths get exercised.
+    fitting = [KINDS.index(name) for name in [*allowed_commands(state), *TIMERS] if name in KINDS]
+    kinds = fitting if data.draw(st.integers(0, 9)) < 8 else list(range(len(KINDS)))
+    if state.version > 150 and data.draw(st.integers(0, 49)) == 0:
+        return c.Withdraw(reason="w")  # rare and late: it ends the story
+    match data.draw(st.sampled_from(kinds)):
+        case 0:
+            return c.RegisterCity(city_id=CITY, name="Lakeside", country="US", population=90_000)
+        case 1:
+            answers = data.draw(
+                st.dictionaries(st.sampled_from(POOL), st.sampled_from(list(ev.Answer)), min_size=1)
+            )
+            return c.TakeDataSnapshot(standard_version="wwc-2022", answers=answers)
+        case 2:
+            return c.ApplyForCertification(
+                cohort=data.draw(st.sampled_from(["2026", "2027"])), standard_version="wwc-2022"
+            )
+        case 3:
+            fresh = [cid for cid in POOL if not (state.cycle and cid in state.cycle.items)] or POOL
+            ids = (
+                fresh
+                if data.draw(st.booleans())
+                else data.draw(st.lists(st.sampled_from(POOL), min_size=1, unique=True))
+            )
+            return c.SubmitEvidence(items=[c.EvidenceItem(criterion_id=i, documents=DOCS) for i in ids])
+        case 4:
+            return c.CloseEvidenceSubmission()
+        case 5:
+            return c.AssignReviewer(reviewer_id="rev", reviewer_home_city=home, criterion_ids=some_open())
+        case 6:
+            verdict = st.sampled_from([c.Verdict.APPROVE] * 4 + list(c.Verdict))  # reviewers mostly approve
+            ids = [i.criterion_id for i in state.cycle.open_items] if state.cycle else []
+            ids = ids if ids and data.draw(st.booleans()) else some_open()
+            items = [c.ReviewItem(criterion_id=i, decision=data.draw(verdict), note="n") for i in ids]
+            return c.ReviewEvidence(reviewer_id="rev", reviewer_home_city=home, items=items)
+        case 7:
+            asked = (
+                [i.criterion_id for i in state.cycle.open_items if i.clarification_due_at]
+                if state.cycle
+                else []
+            )
+            ids = asked if asked and data.draw(st.booleans()) else some_open()
+            return c.AnswerClarifications(
+                items=[c.ClarificationAnswer(criterion_id=i, answer="a") for i in ids]
+            )
+        case 8:
+            return c.ExpireClarifications()
+        case 9:
+            return c.EscalateOverdueReviews()
+        case 10:
+            return c.ScheduleSiteVisit(visit_date=now.date())
+        case 11:
+            return c.CompleteSiteVisit(findings="f", overturned=some_open()[:2])
+        case 12:
+            return c.WaiveSiteVisit(reason="r")
+        case 13:
+            recommended = state.recommended_level
+            return c.DecideLevel(
+                level=data.draw(st.sampled_from([recommended, recommended]) | LEVELS), rationale="r"
+            )
+        case 14:
+            return c.FileAppeal(grounds="g")
+        case 15:
+            return c.DecideAppeal(upheld=data.draw(st.booleans()), level=data.draw(LEVELS), rationale="r")
+        case 16:
+            return c.CloseAppealWindow()
+        case 17:
+            return c.SendReminder(threshold_days=data.draw(st.sampled_from([180, 90, 30])))
+        case 18:
+            return c.LapseCertification()
+        case 19:
+            return c.ImportCertification(
+                level=Level.GOLD,
+                cohort="old",
+                standard_version="wwc-2018",
+                valid_from=T0 - 100 * DAY,
+                valid_until=T0 + 400 * DAY,
+            )
+    raise AssertionError("unreachable")
+
+
+def check_invariants(state: CityState, history: list[ev.DomainEvent]) -> None:
+    assert state.version == len(history), "versions are contiguous: one per event folded"
+    if state.score is not None:
+        assert 0.0 <= state.score <= 1.0
+    cycle = state.cycle
+    assert (cycle is not None) == (state.phase in CYCLE_PHASES) or (
+        cycle is not None and state.phase is Phase.EVIDENCE
+    ), "exactly one cycle while in a cycle phase, none otherwise"
+    if cycle and cycle.decided and cycle.recommendation:
+        assert rank(cycle.decided_level) <= rank(cycle.recommendation.level), (
+            "decided never above recommendation"
+        )
+    if state.certification:
+        assert state.certification.valid_until > state.certification.valid_from
+        assert len(set(state.certification.reminders_sent)) == len(state.certification.reminders_sent)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_random_command_sequences_never_break_the_rules(data: st.DataObject) -> None:
+    state = CityState.initial(CITY)
+    history: list[ev.DomainEvent] = []
+    now = T0
+    for _ in range(80):
+        now += timedelta(days=data.draw(st.sampled_from([0, 1, 11, 26, 31, 60, 150, 400, 960, 1000])))
+        command = draw_command(data, state, now)
+        try:
+            new = decide(state, command, now=now)
+        except CommandRejected:
+            continue  # a refusal changes nothing
+        assert new, "an accepted command records at least one event"
+        for event in new:
+            state = evolve(state, event)
+        history += new
+        check_invariants(state, history)
+    # Folding the same events again gives the same state: the fold is a pure function of the log.
+    assert fold(CityState.initial(CITY), history) == state
+    assert fold(CityState.initial(CITY), history) == fold(CityState.initial(CITY), list(history))
+    # The state survives a JSON round trip, as it does through projections and continue-as-new.
+    assert CityState.model_validate_json(state.model_dump_json()) == state
