@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from eventstore import EventStore
 
 
-def build_activities(store: EventStore, settings: object = None) -> list[Callable[..., Any]]:
+def build_activities(store: EventStore) -> list[Callable[..., Any]]:
     """Every activity the worker runs, bound to one event store."""
     from activities.recording import CityActivities
 

@@ -134,15 +134,14 @@ async def run_worker(
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """The production worker: database, the city and reminder workflows, until `stop` is set."""
-    from activities.recording import CityActivities
-    from workflows.city import CityCertificationWorkflow
-    from workflows.reminders import ReminderSweepWorkflow
+    import workflows
+    from activities import build_activities
 
     async with open_store(settings) as store:
         await run_worker(
             settings,
-            workflows=[CityCertificationWorkflow, ReminderSweepWorkflow],
-            activities=CityActivities(store).all(),
+            workflows=workflows.WORKFLOWS,
+            activities=build_activities(store),
             stop=stop,
             reminder_schedule=True,
         )

@@ -408,7 +408,7 @@ async def _serve_worker(args: argparse.Namespace) -> None:
 
             store = await open_city_store(args.dsn)
             stack.push_async_callback(store.close)
-            workflows, activities = list(WORKFLOWS), build_activities(store, settings)
+            workflows, activities = list(WORKFLOWS), build_activities(store)
         else:
             import asyncpg
 

@@ -268,12 +268,3 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 # (event type, stored schema version) -> function returning the data at the next version.
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
-
-
-def parse_event(event_type: str, data: dict[str, Any]) -> DomainEvent:
-    """Rebuild a current-version event from its type name and payload."""
-    try:
-        cls = EVENT_TYPES[event_type]
-    except KeyError:
-        raise KeyError(f"unknown event type {event_type!r}") from None
-    return cls.model_validate(data)

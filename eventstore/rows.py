@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from asyncpg import Record
 
@@ -45,23 +43,6 @@ def recorded_event(row: Record | Sequence[Any], registry: EventRegistry | None) 
         Correlation(workflow_id, run_id or "") if workflow_id is not None else None,
         hash_,
     )
-
-
-def json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    raise TypeError(f"cannot encode {type(value).__name__}")
-
-
-def rows_json(columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> str:
-    """Rows as a JSON array of objects, for jsonb_populate_recordset."""
-    return json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=json_default)
-
-
-def row_json(columns: Sequence[str], row: tuple[Any, ...]) -> str:
-    return json.dumps(dict(zip(columns, row, strict=True)), default=json_default)
 
 
 async def iter_streams(

@@ -439,17 +439,6 @@ class EventStore:
         events = [recorded_event(r, registry) for r in rows]
         return LogPage(events, events[-1].checkpoint if events else after)
 
-    async def iter_all(
-        self, after: Checkpoint = Checkpoint.START, page_size: int = 1000
-    ) -> AsyncIterator[RecordedEvent]:
-        while True:
-            page = await self.read_all(after, page_size)
-            for event in page.events:
-                yield event
-            if len(page.events) < page_size:
-                return
-            after = page.checkpoint
-
     def to_domain(self, event: RecordedEvent) -> BaseModel:
         """The event's model (from the registry) inside a recorded envelope."""
         return self.registry.parse(event.type, event.data)

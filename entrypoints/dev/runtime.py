@@ -357,7 +357,7 @@ async def _start_worker(
         run_worker(
             settings,
             workflows=workflows.WORKFLOWS,
-            activities=activities.build_activities(store, settings),
+            activities=activities.build_activities(store),
             stop=worker_stop,
             client=client,
             started=worker_started,

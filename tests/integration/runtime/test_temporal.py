@@ -274,10 +274,8 @@ async def test_worker_refuses_a_module_outside_the_sandbox_allow_list(
 
 async def test_project_workflows_pass_the_sandbox(time_skipping: WorkflowEnvironment, tmp_path: Path) -> None:
     """The real workflows.WORKFLOWS, checked the way the production worker will load them."""
-    project_workflows = getattr(workflows, "WORKFLOWS", None)
-    if not project_workflows:
-        pytest.skip("workflows.WORKFLOWS is not defined yet")
-    build_worker(time_skipping.client, make_settings(tmp_path), workflows=project_workflows, activities=[])
+    assert workflows.WORKFLOWS, "the worker would run nothing"
+    build_worker(time_skipping.client, make_settings(tmp_path), workflows=workflows.WORKFLOWS, activities=[])
 
 
 async def test_upserted_search_attributes_are_queryable_on_the_dev_server(
