@@ -13,7 +13,6 @@ import atexit
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,8 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 from temporalio.service import RetryConfig
+
+from runtime.process import port_answers
 
 if TYPE_CHECKING:
     from runtime.settings import Settings
@@ -175,7 +176,7 @@ async def start_dev_server(
     address = f"{HOST}:{settings.temporal_port}"
     ui_url = f"http://{HOST}:{settings.temporal_ui_port}"
 
-    if _port_open(settings.temporal_port):
+    if port_answers(HOST, settings.temporal_port):
         return await _reuse(address, namespace, ui_url, startup_timeout)
 
     data_dir = settings.data_dir.resolve()
@@ -212,7 +213,7 @@ async def start_dev_server(
         server.stop()
         # Two `citycert dev` started together: the loser's server exits on the busy port, and the
         # winner's server is what we want anyway.
-        if _port_open(settings.temporal_port):
+        if port_answers(HOST, settings.temporal_port):
             return await _reuse(address, namespace, ui_url, startup_timeout)
         raise
     except BaseException:
@@ -272,12 +273,6 @@ async def _wait_ready(server: DevServer, timeout: float) -> None:
     raise TemporalStartError(
         f"temporal at {server.address} not ready after {timeout:.0f}s: {last_error}\n{_tail(server.log_path)}"
     )
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((HOST, port)) == 0
 
 
 def _tail(path: Path | None, lines: int = 30) -> str:

@@ -1,0 +1,33 @@
+"""The settings every process loads: the programme's policy among them, field by field."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain import ProgrammePolicy
+from runtime.process import StartupError
+from runtime.settings import Settings, load_settings
+
+
+def test_every_field_of_the_programme_policy_is_a_setting_of_the_same_name_and_type() -> None:
+    settings_fields = Settings.model_fields
+    for name, field in ProgrammePolicy.model_fields.items():
+        assert name in settings_fields, f"ProgrammePolicy.{name} has no CITYCERT_{name.upper()} setting"
+        assert settings_fields[name].annotation == field.annotation, name
+        assert settings_fields[name].default == field.default, name
+
+
+def test_the_policy_takes_every_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITYCERT_HONOR_ROLL_MARGIN", "0.1")
+    monkeypatch.setenv("CITYCERT_APPEAL_WINDOW", "P14D")
+    policy = load_settings().policy()
+    assert policy.honor_roll_margin == 0.1
+    assert policy.appeal_window == timedelta(days=14)
+
+
+def test_a_margin_outside_zero_to_one_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITYCERT_HONOR_ROLL_MARGIN", "1.5")
+    with pytest.raises(StartupError, match="CITYCERT_HONOR_ROLL_MARGIN"):
+        load_settings()
