@@ -203,6 +203,7 @@ async def start_dev_server(
             stderr=subprocess.STDOUT,
             cwd=data_dir,
             start_new_session=True,
+            umask=0o077,  # its SQLite file holds every workflow's history: readable by its owner only
         )
     # If we exit on an unhandled error without stop(), do not leave an orphan holding port and db.
     atexit.register(process.kill)

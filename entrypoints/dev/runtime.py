@@ -83,9 +83,12 @@ def read_secret(path: Path) -> str | None:
 
 
 def write_secret(path: Path, secret: str) -> None:
-    """Write the secret readable by its owner only (0600), replacing the file in one step."""
+    """Write the secret readable by its owner only (0600), replacing the file in one step.
+
+    The temporary file is created afresh (O_EXCL) and never through a link (O_NOFOLLOW): a file or
+    symlink planted under that name by someone else makes this fail instead of writing there."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         os.fchmod(fd, 0o600)
         os.write(fd, (secret + "\n").encode())

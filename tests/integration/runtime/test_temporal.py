@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import socket
+import stat
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -30,7 +31,7 @@ from temporalio.worker.workflow_sandbox import UnintentionalPassthroughError
 
 import workflows
 from app.worker import build_worker, run_worker
-from runtime.embedded_temporal import DevServer, TemporalStartError, start_dev_server
+from runtime.embedded_temporal import DB_FILENAME, DevServer, TemporalStartError, start_dev_server
 from runtime.logging import bind_workflow_context, configure_logging
 from runtime.settings import Settings
 from runtime.temporal import SearchAttributeError, connect, ensure_search_attributes
@@ -177,6 +178,8 @@ async def test_workflow_survives_a_dev_server_restart(tmp_path: Path) -> None:
     finally:
         await server.aclose()
     assert server.process is None
+    # Every workflow's history is in that file: nobody but its owner may read it.
+    assert stat.S_IMODE((settings.data_dir / DB_FILENAME).stat().st_mode) & 0o077 == 0
 
     async with await start_dev_server(settings) as restarted:
         assert restarted.owned

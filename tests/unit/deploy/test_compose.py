@@ -42,6 +42,12 @@ SERVICES = {"postgres", "temporal-schema", "temporal", "temporal-namespace", "te
 SETTINGS = {f"CITYCERT_{name.upper()}" for name in Settings.model_fields}
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+# The .env every deployment must have: the file has no default for a secret.
+SECRETS = {
+    "POSTGRES_PASSWORD": "pg-secret",
+    "TEMPORAL_DB_PASSWORD": "temporal-secret",
+    "EVENTSTORE_DB_PASSWORD": "store-secret",
+}
 # A production-like .env: every value differs from the defaults in the file.
 OVERRIDES = {
     "POSTGRES_PASSWORD": "pg-secret",
@@ -56,11 +62,11 @@ OVERRIDES = {
 @pytest.fixture(params=["defaults", "overrides"])
 def compose(request: pytest.FixtureRequest) -> Compose:
     """The file as shipped, and as a .env with every variable set would make it."""
-    return Compose.load({} if request.param == "defaults" else OVERRIDES)
+    return Compose.load(SECRETS if request.param == "defaults" else OVERRIDES)
 
 
 def test_the_file_parses_and_has_the_production_topology() -> None:
-    compose = Compose.load()
+    compose = Compose.load(SECRETS)
     assert set(compose.services) == SERVICES
     assert sorted(compose.built_services()) == ["api", "worker"]
     assert "postgres-data" in compose.data["volumes"]
@@ -121,7 +127,7 @@ def test_an_existing_cluster_is_one_env_file_away(monkeypatch: pytest.MonkeyPatc
         "TEMPORAL_CLUSTER_TLS": "true",
         "TEMPORAL_NAMESPACE": "cities",
     }
-    compose = Compose.load(external)
+    compose = Compose.load(SECRETS | external)
     for service in compose.built_services():
         settings = settings_of(compose, service, monkeypatch)
         assert settings.temporal_address == "temporal.example.internal:7233"
@@ -141,6 +147,18 @@ def test_workers_api_ui_and_namespace_job_agree_on_the_namespace(
     assert compose.environment("temporal-ui")["TEMPORAL_DEFAULT_NAMESPACE"] == worker.temporal_namespace
     for job in ("temporal-namespace", "temporal-ui"):
         assert compose.environment(job)["TEMPORAL_ADDRESS"] == worker.temporal_address
+
+
+def test_compose_refuses_to_start_without_each_secret() -> None:
+    for name in SECRETS:
+        with pytest.raises(InterpolationError, match=f"{name}: set {name} in .env"):
+            Compose.load({k: v for k, v in SECRETS.items() if k != name})
+
+
+def test_every_published_port_is_on_loopback_only(compose: Compose) -> None:
+    for name, service in compose.services.items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond this host"
 
 
 def test_the_api_listens_where_compose_publishes_and_probes_it(
@@ -176,7 +194,7 @@ def test_overrides_reach_every_service_that_needs_them() -> None:
     text = yaml.safe_dump(compose.data)
     for value in OVERRIDES.values():
         assert value in text
-    assert compose.service("api")["ports"] == ["9000:8000"]
+    assert compose.service("api")["ports"] == ["127.0.0.1:9000:8000"]
     assert compose.service("worker")["command"][-2:] == ["--log-level", "WARNING"]
 
 
@@ -207,7 +225,7 @@ def test_temporal_images_match_the_server_the_tests_run() -> None:
     ).stdout
     found = re.search(r"Server (\d+\.\d+\.\d+), UI (\d+\.\d+\.\d+)", out)
     assert found, out
-    images = Compose.load().images()
+    images = Compose.load(SECRETS).images()
     assert images["temporal"] == f"temporalio/server:{found.group(1)}"
     # The schema tool must be of the server's version: it applies that version's schema.
     assert (
@@ -219,7 +237,7 @@ def test_temporal_images_match_the_server_the_tests_run() -> None:
 
 
 def test_the_citycert_image_is_tagged_with_the_project_version() -> None:
-    images = Compose.load().images()
+    images = Compose.load(SECRETS).images()
     version = PYPROJECT["project"]["version"]
     assert images["worker"] == images["api"] == f"citycert:{version}"
 
@@ -280,7 +298,7 @@ def test_dependencies_exist_and_wait_for_the_right_thing(compose: Compose) -> No
 
 
 def test_dependencies_have_no_cycle() -> None:
-    compose = Compose.load()
+    compose = Compose.load(SECRETS)
     done: set[str] = set()
 
     def visit(service: str, path: tuple[str, ...]) -> None:
@@ -296,7 +314,7 @@ def test_dependencies_have_no_cycle() -> None:
 
 
 def test_long_running_servers_have_healthchecks_and_restart() -> None:
-    compose = Compose.load()
+    compose = Compose.load(SECRETS)
     for service in ("postgres", "temporal", "api"):
         check = compose.service(service)["healthcheck"]
         assert check["test"][0] in ("CMD", "CMD-SHELL") and check["retries"] > 0, service
@@ -305,7 +323,7 @@ def test_long_running_servers_have_healthchecks_and_restart() -> None:
 
 
 def test_workers_scale() -> None:
-    worker = Compose.load().service("worker")
+    worker = Compose.load(SECRETS).service("worker")
     assert worker["deploy"]["replicas"] >= 2
     # Either would stop `docker compose up --scale worker=N`: names and host ports must be unique.
     assert "container_name" not in worker and "ports" not in worker
@@ -314,7 +332,7 @@ def test_workers_scale() -> None:
 
 
 def test_bind_mounts_and_job_scripts_exist() -> None:
-    compose = Compose.load()
+    compose = Compose.load(SECRETS)
     for service in compose.services:
         mounts = compose.bind_mounts(service)
         for host, _ in mounts:
@@ -347,7 +365,7 @@ def test_the_namespace_job_registers_every_search_attribute_the_workflows_use() 
 
 
 def test_the_dynamic_config_file_is_where_the_server_reads_it() -> None:
-    compose = Compose.load()
+    compose = Compose.load(SECRETS)
     path = compose.environment("temporal")["DYNAMIC_CONFIG_FILE_PATH"]
     [(host, target)] = compose.bind_mounts("temporal")
     assert path.startswith(target + "/")

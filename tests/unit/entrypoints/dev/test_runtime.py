@@ -138,6 +138,15 @@ def test_the_token_file_is_private(tmp_path: Path) -> None:
     assert read_secret(tmp_path / "missing") is None
 
 
+def test_the_token_is_never_written_through_a_link_planted_in_the_data_dir(tmp_path: Path) -> None:
+    path = tmp_path / "operator-token"
+    elsewhere = tmp_path / "elsewhere"
+    (tmp_path / f".operator-token.{os.getpid()}.tmp").symlink_to(elsewhere)
+    with pytest.raises(FileExistsError):
+        write_secret(path, "cct_secret")
+    assert not elsewhere.exists() and not path.exists()
+
+
 # --- the box ----------------------------------------------------------------------------------------
 
 
