@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from domain.policy import ProgrammePolicy
@@ -31,7 +31,13 @@ class Settings(BaseSettings):
         None, description="host:port of Temporal; unset starts the dev server"
     )
     temporal_namespace: str = "default"
-    temporal_tls: bool = False
+    temporal_tls: bool = Field(False, description="TLS with the system's CA certificates")
+    # mTLS and API keys, for a cluster that asks who its clients are (any of these implies TLS).
+    temporal_tls_ca: Path | None = Field(None, description="PEM file of the CA that signed the server")
+    temporal_tls_cert: Path | None = Field(None, description="PEM file of this client's certificate (mTLS)")
+    temporal_tls_key: Path | None = Field(None, description="PEM file of this client's private key (mTLS)")
+    temporal_tls_server_name: str | None = Field(None, description="the name the server's certificate bears")
+    temporal_api_key: SecretStr | None = Field(None, description="an API key (Temporal Cloud)")
     temporal_task_queue: str = "citycert"
     temporal_port: int = Field(7233, ge=1, le=65535)
     temporal_ui_port: int = Field(8233, ge=1, le=65535)
@@ -46,6 +52,25 @@ class Settings(BaseSettings):
     reminder_days: tuple[int, ...] = (180, 90, 30)
     honor_roll_margin: float = Field(0.05, ge=0, le=1)
     reminder_sweep_every: timedelta = timedelta(days=1)
+
+    @model_validator(mode="after")
+    def _client_certificate_and_key_together(self) -> Settings:
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            raise ValueError(
+                "CITYCERT_TEMPORAL_TLS_CERT and CITYCERT_TEMPORAL_TLS_KEY go together: set both or neither"
+            )
+        for field in ("temporal_tls_ca", "temporal_tls_cert", "temporal_tls_key"):
+            path = getattr(self, field)
+            if path is not None and not path.is_file():
+                raise ValueError(f"{env_name(field)}={str(path)!r}: no such file")
+        return self
+
+    @property
+    def temporal_uses_tls(self) -> bool:
+        return self.temporal_tls or any(
+            value is not None
+            for value in (self.temporal_tls_ca, self.temporal_tls_cert, self.temporal_api_key)
+        )
 
     @property
     def pgdata(self) -> Path:

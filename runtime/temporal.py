@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -19,7 +20,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSe
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from runtime import embedded_temporal
 from runtime.process import StartupError, ensure_port_free, port_answers
@@ -49,12 +50,27 @@ async def connect(settings: Settings, *, address: str | None = None, **kwargs: A
     """
     target = address or settings.temporal_address or local_address(settings)
     return await Client.connect(
-        target,
-        namespace=settings.temporal_namespace,
-        tls=settings.temporal_tls,
-        data_converter=pydantic_data_converter,
-        **kwargs,
+        target, data_converter=pydantic_data_converter, **client_options(settings), **kwargs
     )
+
+
+def client_options(settings: Settings) -> dict[str, Any]:
+    """Namespace, TLS (with the CA, client certificate and key when given) and API key, as
+    Client.connect takes them."""
+    tls: bool | TLSConfig = settings.temporal_uses_tls
+    if settings.temporal_tls_ca or settings.temporal_tls_cert or settings.temporal_tls_server_name:
+        tls = TLSConfig(
+            server_root_ca_cert=_read(settings.temporal_tls_ca),
+            client_cert=_read(settings.temporal_tls_cert),
+            client_private_key=_read(settings.temporal_tls_key),
+            domain=settings.temporal_tls_server_name,
+        )
+    api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
+    return {"namespace": settings.temporal_namespace, "tls": tls, "api_key": api_key}
+
+
+def _read(path: Path | None) -> bytes | None:
+    return path.read_bytes() if path is not None else None
 
 
 @dataclass(frozen=True)
@@ -104,8 +120,8 @@ async def open_temporal(
             raise
         except Exception as e:
             hint = (
-                f"check {env_name('temporal_address')}, {env_name('temporal_namespace')} and "
-                f"{env_name('temporal_tls')}"
+                f"check {env_name('temporal_address')}, {env_name('temporal_namespace')} and the TLS "
+                f"settings ({env_name('temporal_tls')}, _TLS_CA, _TLS_CERT, _TLS_KEY, _API_KEY)"
                 if configured
                 else f"start `citycert dev`, or set {env_name('temporal_address')} "
                 f"(or {env_name('temporal_port')})"
