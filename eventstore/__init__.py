@@ -2,6 +2,7 @@
 projector's tables kept in each append's transaction. See eventstore/store.py for the append path,
 eventstore/projector.py for what a read model provides, and readmodel/ for the city programme's."""
 
+from eventstore.anchor import Anchor, AnchorError, AnchorFolder, StreamHead, take_anchor
 from eventstore.envelope import (
     Actor,
     AppendResult,
@@ -33,6 +34,9 @@ from eventstore.verify import ProjectionMismatch, StreamProblem, VerifyReport, v
 
 __all__ = [
     "Actor",
+    "Anchor",
+    "AnchorError",
+    "AnchorFolder",
     "AppendResult",
     "Checkpoint",
     "ConcurrencyConflict",
@@ -58,10 +62,12 @@ __all__ = [
     "Row",
     "StoreAccess",
     "StoreUnavailable",
+    "StreamHead",
     "StreamProblem",
     "UnknownEventType",
     "UnreadableEvent",
     "VerifyReport",
     "rebuild",
+    "take_anchor",
     "verify",
 ]

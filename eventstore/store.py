@@ -27,6 +27,7 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel
 
+from eventstore.anchor import Anchor
 from eventstore.envelope import (
     Actor,
     AppendResult,
@@ -452,9 +453,10 @@ class EventStore:
         self._states.clear()
         return await rebuild(self, self.projector)
 
-    async def verify(self) -> VerifyReport:
-        """Walk every stream: hash chains, version gaps, and the projector's tables against a fold."""
-        return await verify(self, self.projector)
+    async def verify(self, anchor: Anchor | None = None) -> VerifyReport:
+        """Walk every stream: hash chains, version gaps, the projector's tables against a fold,
+        and every head `anchor` recorded still in place."""
+        return await verify(self, self.projector, anchor)
 
 
 class _Elsewhere:

@@ -3,7 +3,9 @@
 - a broken hash chain: a row whose hash is not sha256(previous row's hash || its own content), so
   the row (or the one before it) was edited or removed behind the store's back;
 - a version gap: a stream whose versions do not run 1, 2, 3, ...;
-- a projection row that differs from a fresh fold of the log (or exists without its events).
+- a projection row that differs from a fresh fold of the log (or exists without its events);
+- given an anchor (eventstore/anchor.py), a stream that no longer holds the event the anchor
+  recorded at its head: edited and re-chained, truncated, or deleted since.
 
 Everything is read in one REPEATABLE READ snapshot, so appends running meanwhile cannot make the
 projections look wrong.
@@ -13,8 +15,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from eventstore.anchor import Anchor
 from eventstore.errors import EventStoreError
 from eventstore.hashing import GENESIS, canonical_json, chain_hash, event_body
 from eventstore.projector import ProjectionTable, Projector, Row, StoreAccess
@@ -44,10 +48,18 @@ class VerifyReport:
     version_gaps: list[StreamProblem] = field(default_factory=list)
     unreadable: list[StreamProblem] = field(default_factory=list)
     projection_mismatches: list[ProjectionMismatch] = field(default_factory=list)
+    anchor_taken_at: datetime | None = None  # the anchor checked against, if any
+    anchor_problems: list[StreamProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.broken_chains or self.version_gaps or self.unreadable or self.projection_mismatches)
+        return not (
+            self.broken_chains
+            or self.version_gaps
+            or self.unreadable
+            or self.projection_mismatches
+            or self.anchor_problems
+        )
 
     def lines(self) -> list[str]:
         out = [f"{self.streams} streams, {self.events} events: {'OK' if self.ok else 'PROBLEMS'}"]
@@ -55,6 +67,7 @@ class VerifyReport:
         out += [f"version gap: {p.stream_id} v{p.version}: {p.detail}" for p in self.version_gaps]
         out += [f"unreadable: {p.stream_id} v{p.version}: {p.detail}" for p in self.unreadable]
         out += [f"projection: {m.table} {m.key}: {m.detail}" for m in self.projection_mismatches]
+        out += [f"against the anchor: {p.stream_id} v{p.version}: {p.detail}" for p in self.anchor_problems]
         return out
 
 
@@ -122,16 +135,38 @@ def _compare(report: VerifyReport, table: ProjectionTable, expected: list[Row], 
             )
 
 
-async def verify(store: StoreAccess, projector: Projector[Any] | None) -> VerifyReport:
-    """Walk every stream: hash chains, version gaps, and (with a projector) its tables against a
-    fresh fold of the log."""
+def check_against_anchor(anchor: Anchor, hashes: dict[str, list[bytes]], report: VerifyReport) -> None:
+    """Each anchored head must still be in its stream, with the hash the anchor recorded.
+    `hashes` holds every stream's event hashes in version order."""
+    report.anchor_taken_at = anchor.taken_at
+    for head in anchor.heads:
+        held = hashes.get(head.stream_id)
+        if held is None:
+            detail = "the stream is gone: it was deleted after the anchor recorded it"
+        elif len(held) < head.version:
+            detail = f"the stream ends at v{len(held)}: events recorded before the anchor were removed"
+        elif held[head.version - 1] != head.hash:
+            detail = "the event differs from the one anchored: history before the anchor was rewritten"
+        else:
+            continue
+        report.anchor_problems.append(StreamProblem(head.stream_id, head.version, detail))
+
+
+async def verify(
+    store: StoreAccess, projector: Projector[Any] | None, anchor: Anchor | None = None
+) -> VerifyReport:
+    """Walk every stream: hash chains, version gaps, (with a projector) its tables against a fresh
+    fold of the log, and (with an anchor) every anchored head still in place."""
     report = VerifyReport()
+    hashes: dict[str, list[bytes]] = {}
     async with store.connection() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         folded: dict[str, list[Row]] = {table.name: [] for table in projector.tables} if projector else {}
         async for stream_id, rows in iter_streams(conn):
             report.streams += 1
             report.events += len(rows)
             check_stream(stream_id, rows, report)
+            if anchor is not None:
+                hashes[stream_id] = [bytes(row["hash"]) for row in rows]
             if projector is None or not stream_id.startswith(projector.stream_prefix):
                 continue
             try:
@@ -141,6 +176,8 @@ async def verify(store: StoreAccess, projector: Projector[Any] | None) -> Verify
                 continue
             for name, table_rows in out.items():
                 folded[name].extend(table_rows)
+        if anchor is not None:
+            check_against_anchor(anchor, hashes, report)
         if projector is None:
             return report
         stored = {

@@ -55,6 +55,7 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the root `citycert` app."""
     app.command("replay")(replay)
     app.command("verify")(verify)
+    app.command("anchor")(anchor)
     app.add_typer(projections_app, name="projections")
 
 
@@ -429,7 +430,35 @@ def _store_json(report: VerifyReport) -> dict[str, Any]:
         "version_gaps": [asdict(p) for p in report.version_gaps],
         "unreadable": [asdict(p) for p in report.unreadable],
         "projection_mismatches": [{**asdict(m), "key": list(m.key)} for m in report.projection_mismatches],
+        "anchor": {
+            "taken_at": report.anchor_taken_at.isoformat() if report.anchor_taken_at else None,
+            "problems": [asdict(p) for p in report.anchor_problems],
+        },
     }
+
+
+def anchor(as_json: JsonOption = False) -> None:
+    """Record every stream's head, signed, outside the database (CITYCERT_ANCHOR_DIR).
+
+    `citycert verify` then checks the log against the newest anchor: a stream edited and re-chained,
+    cut short or deleted since is reported. Run it on a schedule (cron) in production; `citycert
+    dev` anchors every CITYCERT_ANCHOR_EVERY.
+    """
+    from runtime.anchors import anchor_now
+
+    settings = load_settings()
+
+    async def work() -> tuple[Path, int]:
+        async with open_store(settings) as store:
+            path, taken = await anchor_now(store, settings)
+        return path, len(taken.heads)
+
+    path, streams = run(work)
+    emit(
+        {"file": str(path), "streams": streams},
+        as_json,
+        lambda: console.print(f"anchored {streams} streams in {path}", highlight=False),
+    )
 
 
 def verify(
@@ -443,10 +472,19 @@ def verify(
 ) -> None:
     """Check the event store and that every running city workflow agrees with it.
 
-    Hash chains, version gaps and projection rows, then each running city workflow's state against
-    the fold of its stream. Exit 1 on any problem.
+    Hash chains, version gaps and projection rows; every stream against the newest anchor (see
+    `citycert anchor`), so history rewritten, cut short or deleted since is found; then each
+    running city workflow's state against the fold of its stream. Exit 1 on any problem.
     """
+    from eventstore import AnchorError
+    from runtime.anchors import anchor_folder, anchor_key
+
     settings = load_settings()
+    folder = anchor_folder(settings)
+    try:
+        latest = folder.latest(anchor_key(settings)) if folder.files() else None
+    except AnchorError as e:
+        raise fail(f"the newest anchor cannot be trusted: {e}", 1) from None
     if not skip_workflows and not temporal_reachable(settings):
         raise fail(
             f"no Temporal server runs on 127.0.0.1:{settings.temporal_port}: start `citycert dev`, set "
@@ -458,7 +496,7 @@ def verify(
         async with open_store(settings) as store:
             with progress() as bar:
                 bar.add_task("verifying hash chains and projections", total=None)
-                report = await store.verify()
+                report = await store.verify(latest[1] if latest else None)
             check = WorkflowCheck(skipped=True) if skip_workflows else await _check_workflows(settings, store)
         return report, check
 
@@ -468,6 +506,10 @@ def verify(
     def human() -> None:
         for line in report.lines():
             console.print(line, highlight=False, markup=False)
+        if latest is None:
+            console.print("anchor: none yet (`citycert anchor` records one)")
+        else:
+            console.print(f"anchor: checked against {latest[0]}", highlight=False, markup=False)
         if check.skipped:
             console.print("workflows: not checked (--skip-workflows)")
         else:

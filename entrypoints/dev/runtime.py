@@ -39,6 +39,7 @@ from temporalio.client import Client
 
 from app.tokens import create_token, verify_token
 from eventstore import EventStore
+from runtime.anchors import keep_anchoring
 from runtime.process import StartupError, Stopped, ensure_port_free, port_answers, unless_stopped
 from runtime.settings import Settings, env_name, prepare_data_dir
 from runtime.store import embedded_postgres_running, open_store
@@ -234,6 +235,8 @@ async def run_dev(
 
             demo_line = await _seed(settings, store, client, stop, worker, seed=seed)
             token, created = await ensure_operator_token(store, settings)
+            anchoring = asyncio.create_task(keep_anchoring(store, settings), name="anchoring")
+            stack.callback(anchoring.cancel)
 
             app = create_app(settings, client=client, store=store)
             api = await stack.enter_async_context(running_api(app, settings, stop))

@@ -166,6 +166,36 @@ async def test_verify_reports_an_event_edited_behind_the_stores_back(cli: Cli, s
     assert "broken chain: city-lakeside v1: hash does not match the content" in table.stdout
 
 
+async def test_an_anchor_lets_verify_see_a_stream_cut_short_that_the_chain_cannot(
+    cli: Cli, store: EventStore
+) -> None:
+    await seed_lakeside(store)
+    no_anchor = await cli("verify", "--skip-workflows")
+    anchored = await cli.json("anchor")
+    async with store.connection() as conn:  # the last event goes, leaving a chain that is whole
+        await conn.execute("ALTER TABLE events DISABLE TRIGGER ALL")
+        await conn.execute(
+            "DELETE FROM events WHERE stream_id = 'city-lakeside'"
+            " AND version = (SELECT max(version) FROM events WHERE stream_id = 'city-lakeside')"
+        )
+        await conn.execute("ALTER TABLE events ENABLE TRIGGER ALL")
+
+    result = await cli("verify", "--skip-workflows", "--json")
+    table = await cli("verify", "--skip-workflows")
+
+    assert "anchor: none yet" in no_anchor.stdout
+    assert anchored["streams"] == 1 and Path(anchored["file"]).is_file()
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["store"]["broken_chains"] == [] and data["store"]["version_gaps"] == []
+    [problem] = data["store"]["anchor"]["problems"]
+    assert (
+        problem["stream_id"] == "city-lakeside"
+        and "events recorded before the anchor were removed" in (problem["detail"])
+    )
+    assert table.exit_code == 1 and f"anchor: checked against {anchored['file']}" in table.stdout
+
+
 async def test_verify_needs_temporal_unless_told_to_skip_the_workflows(cli: Cli) -> None:
     nothing_listens = Cli({**cli.env, "CITYCERT_TEMPORAL_PORT": "1"})
 
