@@ -31,6 +31,7 @@ from workflows import search_attributes as sa
 from workflows.contracts import (
     COMMANDS,
     CYCLE_ENDS,
+    HANDOVER_WHEN_FULL,
     RECORD_RETRY,
     SCHEDULER,
     TIMER,
@@ -72,11 +73,17 @@ class CityCertificationWorkflow:
         self.published: dict[str, Any] = {}
         self.timers_paused_until: datetime | None = None
         self.recording_timers = False
+        self.updates_per_run = input.updates_per_run
+        self.updates_accepted = 0
+        self.handing_over = False
 
     @workflow.run
     async def run(self, input: CityWorkflowInput) -> CityState:
         self._publish()
         while not self.cycle_over and self.state.phase is not Phase.WITHDRAWN:
+            if self._history_full():
+                self.handing_over = True  # the validator answers CityBusy from now on
+                break
             deadline = next_deadline(self.state)
             if deadline and self.timers_paused_until:
                 deadline = max(deadline, self.timers_paused_until)
@@ -101,8 +108,17 @@ class CityCertificationWorkflow:
                 policy=self.policy,
                 state=self.state,
                 search_attributes=self.use_search_attributes,
+                updates_per_run=self.updates_per_run,
             )
         )
+
+    def _history_full(self) -> bool:
+        """Whether this run should hand over to a fresh one before the cycle ends: after
+        `updates_per_run` accepted commands, or when Temporal suggests it (the history grows large).
+        Behind a patch: runs recorded before this rule replay as they ran."""
+        if not workflow.patched(HANDOVER_WHEN_FULL):
+            return False
+        return self.updates_accepted >= self.updates_per_run or workflow.info().is_continue_as_new_suggested()
 
     # --- commands ------------------------------------------------------------------------------
 
@@ -128,6 +144,7 @@ class CityCertificationWorkflow:
         async with self.lock:
             events = self._decide(command)
             recorded = await self._record(events, actor)
+            self.updates_accepted += 1
         return CommandResult(events=recorded, status=self.state.summary())
 
     def _check(self, command: cmd.Command) -> None:
@@ -136,6 +153,8 @@ class CityCertificationWorkflow:
         # refuse (or allow) wrongly; the caller retries shortly (the API does so by itself).
         if self.cycle_over:
             raise ApplicationError("the certification cycle is closing; try again", type="CityBusy")
+        if self.handing_over:
+            raise ApplicationError("the city's workflow is moving to a fresh run; try again", type="CityBusy")
         if self.recording_timers or due_timer_commands(self.state, workflow.now()):
             raise ApplicationError("a deadline is being recorded; try again", type="CityBusy")
         self._decide(command)

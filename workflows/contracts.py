@@ -56,11 +56,18 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# Temporal allows 2,000 Updates per run and 50 MB of history: a run hands over to a fresh one well
+# before either, whatever the city sends, so no flood of commands can freeze its workflow.
+UPDATES_PER_RUN = 500
+HANDOVER_WHEN_FULL = "handover-when-history-full"  # workflow.patched id of that rule
+
+
 class CityWorkflowInput(_Model):
     city_id: str
     policy: ProgrammePolicy = ProgrammePolicy()
     state: CityState | None = None  # carried across continue-as-new
     search_attributes: bool = True
+    updates_per_run: int = UPDATES_PER_RUN
 
 
 class GiveCommand(_Model):

@@ -37,7 +37,7 @@ from tests.temporal_env import time_skipping_environment
 
 HERE = Path(__file__).parent
 # What the recording shows: commands given through the typed `give` Update (CityDriver.do).
-LABEL = "give"
+LABEL = "handover"
 FOLDER = HERE / LABEL
 
 
