@@ -27,6 +27,14 @@ ROLES_SCRIPT = REPO / "deploy" / "postgres" / "initdb" / "10-roles.sh"
 _VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 
 
+# What every deployment's .env must set: docker-compose.yml has no default for a secret.
+SECRETS = {
+    "POSTGRES_PASSWORD": "pg-secret",
+    "TEMPORAL_DB_PASSWORD": "temporal-secret",
+    "EVENTSTORE_DB_PASSWORD": "store-secret",
+}
+
+
 class InterpolationError(ValueError):
     """A ${NAME:?message} whose variable is unset, as docker compose would refuse it."""
 

@@ -27,7 +27,7 @@ import pytest
 from app.tokens import create_token
 from domain.standard import get_standard
 from eventstore import EventStore
-from tests.deploy.compose import Compose
+from tests.deploy.compose import SECRETS, Compose
 from tests.deploy.processes import CITYCERT, Service, citycert_environment, services
 from tests.polling import bounded
 from tests.temporal_env import dev_server_environment, free_port
@@ -173,7 +173,7 @@ async def make_tokens(store: EventStore, city_ids: list[str]) -> dict[tuple[str,
 
 def compose_command(service: str) -> list[str]:
     """The service's command from docker-compose.yml, run with this venv's console script."""
-    command: list[str] = Compose.load().service(service)["command"]
+    command: list[str] = Compose.load(SECRETS).service(service)["command"]
     assert command[0] == "citycert"
     return [str(CITYCERT), *command[1:]]
 

@@ -29,6 +29,7 @@ from tests.deploy.compose import (
     REPO,
     ROLES_SCRIPT,
     SCHEMA_JOB,
+    SECRETS,
     Compose,
     InterpolationError,
     dockerfile_instructions,
@@ -42,12 +43,6 @@ SERVICES = {"postgres", "temporal-schema", "temporal", "temporal-namespace", "te
 SETTINGS = {f"CITYCERT_{name.upper()}" for name in Settings.model_fields}
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
-# The .env every deployment must have: the file has no default for a secret.
-SECRETS = {
-    "POSTGRES_PASSWORD": "pg-secret",
-    "TEMPORAL_DB_PASSWORD": "temporal-secret",
-    "EVENTSTORE_DB_PASSWORD": "store-secret",
-}
 # A production-like .env: every value differs from the defaults in the file.
 OVERRIDES = {
     "POSTGRES_PASSWORD": "pg-secret",
