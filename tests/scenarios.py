@@ -6,10 +6,11 @@ the events it must record, or the words of its refusal. Timer commands (CloseApp
 ExpireClarifications, LapseCertification) are steps too: the pure and store runners give them at
 their moment, the Temporal runners only let the time pass and the workflow's own timer gives them.
 
-Every layer has a runner with one interface, `async run(scenario) -> Outcome`: the decider
-(tests/unit/scenarios), the event store, the workflow's `give` Update and the HTTP API
-(tests/integration/scenarios). `assert_meets` is the contract each outcome must meet; the decider's
-outcome is the reference the other layers' summaries are compared with.
+Every layer has a runner with one interface, `await runner(scenario) -> Outcome`, next to its
+contract test `test_scenarios.py`: the decider (tests/unit/domain), the event store and its read
+model (tests/integration/readmodel), the workflow's `give` Update (tests/integration/workflows) and
+the HTTP API (tests/integration/entrypoints/http). `assert_meets` is the contract each outcome must
+meet; the decider's outcome is the reference the other layers' summaries are compared with.
 
 Times are not compared: each runner starts from its own clock (the decider's a fixed T0, the
 Temporal runners the time-skipping server's, which starts from the real now), so a summary's

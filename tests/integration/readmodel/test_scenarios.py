@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from eventstore import EventStore
-from tests.integration.scenarios.store_runner import StoreRunner
+from tests.integration.readmodel.scenario_runner import StoreRunner
 from tests.scenarios import SCENARIOS, Scenario, assert_meets
-from tests.unit.scenarios.decider_runner import run_through_decider
+from tests.unit.domain.scenario_runner import run_through_decider
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=str)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.scenarios import SCENARIOS, Scenario, assert_meets
-from tests.unit.scenarios.decider_runner import run_through_decider
+from tests.unit.domain.scenario_runner import run_through_decider
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=str)

@@ -10,9 +10,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from domain import CityState
 from eventstore import EventStore
-from tests.integration.scenarios.store_runner import recorded_stream
+from tests.integration.readmodel.scenario_runner import recorded_stream
 from tests.integration.workflows.harness import CityDriver, start_city
 from tests.polling import eventually
 from tests.scenarios import Outcome, Scenario, Step
@@ -29,12 +28,13 @@ class WorkflowRunner:
         city = await start_city(self.env, self.store, self.task_queue, scenario.city_id)
         refusals: list[str] = []
         for step in scenario.steps:
-            before = await city.state()
+            if step.is_timer:
+                before = await city.state()
+                await self.env.sleep(step.after)
+                await eventually(city.state, lambda state, was=before.version: state.version > was)
+                continue
             if step.after:
                 await self.env.sleep(step.after)
-            if step.is_timer:
-                await self._timer_recorded(city, before)
-                continue
             refusal = await self._give(city, step)
             if refusal is not None:
                 refusals.append(refusal)
@@ -55,11 +55,3 @@ class WorkflowRunner:
             assert isinstance(e.cause, ApplicationError), e.cause
             return e.cause.message
         return None
-
-    async def _timer_recorded(self, city: CityDriver, before: CityState) -> None:
-        """The deadline has passed: the workflow's timer records its events (through an activity)."""
-
-        def moved(state: CityState) -> bool:
-            return state.version > before.version
-
-        await eventually(city.state, moved)

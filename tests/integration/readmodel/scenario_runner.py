@@ -14,7 +14,7 @@ from domain import Actor, DomainError, decide
 from domain.state import CitySummary
 from eventstore import EventStore, NewEvent
 from tests.scenarios import Outcome, Recorded, Scenario
-from tests.unit.scenarios.decider_runner import T0
+from tests.unit.domain.scenario_runner import T0
 
 
 @dataclass(frozen=True)

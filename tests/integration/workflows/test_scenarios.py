@@ -10,12 +10,12 @@ import pytest
 from domain import CityState
 from eventstore import EventStore
 from readmodel import load_city_state
-from tests.integration.scenarios.store_runner import projected_summary
-from tests.integration.scenarios.workflow_runner import WorkflowRunner
+from tests.integration.readmodel.scenario_runner import projected_summary
 from tests.integration.workflows.harness import running_worker
+from tests.integration.workflows.scenario_runner import WorkflowRunner
 from tests.scenarios import SCENARIOS, Scenario, assert_meets
 from tests.temporal_env import time_skipping_environment
-from tests.unit.scenarios.decider_runner import run_through_decider
+from tests.unit.domain.scenario_runner import run_through_decider
 from workflows.city import CityCertificationWorkflow
 
 

@@ -1,0 +1,117 @@
+"""The scenarios through the HTTP API (the real ASGI app, worker and time-skipping server of the
+`api` fixture): every person's step a request under a token of its actor's role and id, every
+wait `env.sleep`, every timer step the workflow's own timer. The outcome is what the API reads
+back: the city's events and its status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from domain import Actor
+from domain import commands as cmd
+from domain.state import CitySummary
+from tests.integration.entrypoints.http.conftest import Api
+from tests.polling import eventually
+from tests.scenarios import Outcome, Recorded, Scenario, Step
+
+REFUSALS = (403, 409, 422)  # a role or city the token may not act on, not allowed now, invalid
+
+
+def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any] | None]:
+    """The endpoint that gives `command` to the city, and its body."""
+    base = f"/v1/cities/{city_id}"
+    fields = command.model_dump(mode="json", exclude={"kind"})
+    match command:
+        case cmd.RegisterCity():
+            return "/v1/cities", {"id": city_id, **{k: v for k, v in fields.items() if k != "city_id"}}
+        case cmd.ImportCertification():
+            return f"{base}/imported-certification", fields
+        case cmd.TakeDataSnapshot():
+            return f"{base}/snapshot", fields
+        case cmd.ApplyForCertification():
+            return f"{base}/application", fields
+        case cmd.SubmitEvidence():
+            return f"{base}/evidence", fields
+        case cmd.CloseEvidenceSubmission():
+            return f"{base}/evidence/close", None
+        case cmd.ReviewEvidence():
+            return f"{base}/reviews", {"items": fields["items"]}  # the reviewer is the token's
+        case cmd.AnswerClarifications():
+            return f"{base}/clarifications", fields
+        case cmd.ScheduleSiteVisit():
+            return f"{base}/site-visit", {"action": "schedule", "date": fields["visit_date"]}
+        case cmd.CompleteSiteVisit():
+            return f"{base}/site-visit", {"action": "complete", **fields}
+        case cmd.WaiveSiteVisit():
+            return f"{base}/site-visit", {"action": "waive", **fields}
+        case cmd.DecideLevel():
+            return f"{base}/decision", fields
+        case cmd.FileAppeal():
+            return f"{base}/appeal", fields
+        case cmd.DecideAppeal():
+            return f"{base}/appeal/decision", fields
+    raise ValueError(f"no HTTP endpoint gives {command.command_name()}")
+
+
+def token_binding(city_id: str, step: Step, command: cmd.Command) -> str | None:
+    """The city a token for the step's actor is bound to: a city's own, or a reviewer's home."""
+    if step.actor.role == "city":
+        return city_id
+    if isinstance(command, cmd.ReviewEvidence):
+        assert command.reviewer_id == step.actor.id, "a review is the token holder's own"
+        return command.reviewer_home_city
+    return None
+
+
+@dataclass(frozen=True)
+class HttpRunner:
+    api: Api
+
+    async def __call__(self, scenario: Scenario) -> Outcome:
+        env = self.api.env
+        assert env is not None, "the scenarios' waits need the time-skipping server"
+        refusals: list[str] = []
+        for step in scenario.steps:
+            if step.is_timer:
+                before = len(await self.events(scenario.city_id))
+                await env.sleep(step.after)
+                await eventually(lambda: self.events(scenario.city_id), lambda e, was=before: len(e) > was)
+                continue
+            if step.after:
+                await env.sleep(step.after)
+            refusal = await self.send(scenario.city_id, step)
+            if refusal is not None:
+                refusals.append(refusal)
+        return Outcome(
+            [Recorded(e["type"], Actor(**e["actor"])) for e in await self.events(scenario.city_id)],
+            refusals,
+            await self.summary(scenario.city_id),
+        )
+
+    async def send(self, city_id: str, step: Step) -> str | None:
+        """Send the step's request; the refusal's detail if the API refuses it."""
+        assert self.api.env is not None
+        command = step.command_at(await self.api.env.get_current_time())
+        path, body = request_for(city_id, command)
+        headers = await self.api.as_(step.actor.role, token_binding(city_id, step, command), step.actor.id)
+        response = await self.api.http.post(path, headers=headers, json=body)
+        if response.status_code in REFUSALS:
+            return str(response.json()["detail"])
+        assert response.status_code in (200, 201), (path, response.status_code, response.text)
+        return None
+
+    async def events(self, city_id: str) -> list[dict[str, Any]]:
+        response = await self.api.http.get(f"/v1/cities/{city_id}/events", headers=await self.api.operator())
+        if response.status_code == 404:
+            return []
+        assert response.status_code == 200, response.text
+        events: list[dict[str, Any]] = response.json()
+        return events
+
+    async def summary(self, city_id: str) -> CitySummary | None:
+        response = await self.api.http.get(f"/v1/cities/{city_id}", headers=await self.api.operator())
+        if response.status_code == 404:
+            return None
+        assert response.status_code == 200, response.text
+        return CitySummary.model_validate({k: v for k, v in response.json().items() if k != "updated_at"})
