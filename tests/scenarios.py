@@ -257,10 +257,10 @@ def in_batches(criteria: list[str], size: int) -> list[list[str]]:
     return [criteria[i : i + size] for i in range(0, len(criteria), size)]
 
 
-def to_committee(cohort: str, approved: list[str]) -> list[Step]:
-    """From registered to the committee: apply, evidence for `approved`, all approved, submission
-    closed, visit waived; the committee has a level recommended from those criteria."""
-    return [apply(cohort), evidence(approved), review(approve=approved), close(), waive_visit()]
+def to_committee(application: Step, approved: list[str]) -> list[Step]:
+    """From registered (or certified) to the committee: the application, evidence for `approved`,
+    all approved, submission closed, visit waived; a level is recommended from those criteria."""
+    return [application, evidence(approved), review(approve=approved), close(), waive_visit()]
 
 
 # --- the scenarios ---------------------------------------------------------------------------------
@@ -367,7 +367,7 @@ APPEAL_UPHELD = Scenario(
     "appleton",
     [
         register("appleton"),
-        *to_committee("2026-fall", GOLD_SCORE),
+        *to_committee(apply("2026-fall"), GOLD_SCORE),
         decide(Level.SILVER, rationale="the portal is not public"),
         appeal(after=5 * DAY),
         uphold_appeal(Level.GOLD),
@@ -395,7 +395,7 @@ RECERTIFYING_CITY_LAPSES = Scenario(
     "longreach",
     [
         register("longreach"),
-        *to_committee("2026-fall", SILVER_SCORE),
+        *to_committee(apply("2026-fall"), SILVER_SCORE),
         decide(Level.SILVER),
         appeal_window_closes(),
         reapply("2029-spring", after=700 * DAY),

@@ -5,6 +5,7 @@ back: the city's events and its status."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,25 +35,30 @@ class HttpRunner:
     api: Api
 
     async def __call__(self, scenario: Scenario) -> Outcome:
-        env = self.api.env
-        assert env is not None, "the scenarios' waits need the time-skipping server"
-        refusals: list[str] = []
-        for step in scenario.steps:
-            if step.is_timer:
-                before = len(await self.events(scenario.city_id))
-                await env.sleep(step.after)
-                await eventually(lambda: self.events(scenario.city_id), lambda e, was=before: len(e) > was)
-                continue
-            if step.after:
-                await env.sleep(step.after)
-            refusal = await self.send(scenario.city_id, step)
-            if refusal is not None:
-                refusals.append(refusal)
+        refusals = await self.walk(scenario.city_id, scenario.steps)
         return Outcome(
             [Recorded(e["type"], Actor(**e["actor"])) for e in await self.events(scenario.city_id)],
             refusals,
             await self.summary(scenario.city_id),
         )
+
+    async def walk(self, city_id: str, steps: Sequence[Step]) -> list[str]:
+        """Give the steps in order, letting each one's time pass first; the refusals' details."""
+        env = self.api.env
+        assert env is not None, "the scenarios' waits need the time-skipping server"
+        refusals: list[str] = []
+        for step in steps:
+            if step.is_timer:
+                before = len(await self.events(city_id))
+                await env.sleep(step.after)
+                await eventually(lambda: self.events(city_id), lambda e, was=before: len(e) > was)
+                continue
+            if step.after:
+                await env.sleep(step.after)
+            refusal = await self.send(city_id, step)
+            if refusal is not None:
+                refusals.append(refusal)
+        return refusals
 
     async def send(self, city_id: str, step: Step) -> str | None:
         """Send the step's request; the refusal's detail if the API refuses it."""
