@@ -263,6 +263,11 @@ def to_committee(application: Step, approved: list[str]) -> list[Step]:
     return [application, evidence(approved), review(approve=approved), close(), waive_visit()]
 
 
+def certify(application: Step, approved: list[str], level: Level) -> list[Step]:
+    """A whole cycle: to the committee, `level` decided, the appeal window closes: awarded."""
+    return [*to_committee(application, approved), decide(level), appeal_window_closes()]
+
+
 # --- the scenarios ---------------------------------------------------------------------------------
 
 
@@ -395,9 +400,7 @@ RECERTIFYING_CITY_LAPSES = Scenario(
     "longreach",
     [
         register("longreach"),
-        *to_committee(apply("2026-fall"), SILVER_SCORE),
-        decide(Level.SILVER),
-        appeal_window_closes(),
+        *certify(apply("2026-fall"), SILVER_SCORE, Level.SILVER),
         reapply("2029-spring", after=700 * DAY),
         certification_lapses(after=400 * DAY),  # 1,100 days after the award: past its 3 years
     ],
