@@ -171,22 +171,35 @@ def evidence(criteria: list[str]) -> Step:
     return Step(cmd.SubmitEvidence(items=items), CITY_STAFF, [ev.EvidenceSubmitted] * len(criteria))
 
 
+def assign(criteria: list[str], reviewer: Actor = REVIEWER) -> Step:
+    command = cmd.AssignReviewer(
+        reviewer_id=reviewer.id, reviewer_home_city=HOME_CITY, criterion_ids=criteria
+    )
+    return Step(command, OPERATOR, [ev.ReviewerAssigned] * len(criteria))
+
+
 def review(
     approve: Sequence[str] = (),
+    reject: Sequence[str] = (),
     clarify: Sequence[str] = (),
     *,
     reviewer: Actor = REVIEWER,
     home_city: str = HOME_CITY,
     refused: str | None = None,
 ) -> Step:
-    """One reviewer's verdicts, approvals first; clarification requests ask which year."""
-    items = [cmd.ReviewItem(criterion_id=c, decision=cmd.Verdict.APPROVE) for c in approve]
-    items += [
-        cmd.ReviewItem(criterion_id=c, decision=cmd.Verdict.REQUEST_CLARIFICATION, note="Which year?")
-        for c in clarify
+    """One reviewer's verdicts: approvals, then rejections, then clarification requests."""
+    verdicts = [
+        *[(c, cmd.Verdict.APPROVE, "") for c in approve],
+        *[(c, cmd.Verdict.REJECT, "The inventory is two years old") for c in reject],
+        *[(c, cmd.Verdict.REQUEST_CLARIFICATION, "Which year?") for c in clarify],
     ]
+    items = [cmd.ReviewItem(criterion_id=c, decision=v, note=note) for c, v, note in verdicts]
     command = cmd.ReviewEvidence(reviewer_id=reviewer.id, reviewer_home_city=home_city, items=items)
-    then = [ev.EvidenceApproved] * len(approve) + [ev.ClarificationRequested] * len(clarify)
+    then = (
+        [ev.EvidenceApproved] * len(approve)
+        + [ev.EvidenceRejected] * len(reject)
+        + [ev.ClarificationRequested] * len(clarify)
+    )
     return Step(command, reviewer, [] if refused else then, refused=refused)
 
 
