@@ -212,7 +212,7 @@ def answer(criteria: list[str], after: timedelta = timedelta(0)) -> Step:
 
 def close(review_completes: bool = True) -> Step:
     """Close the submission; the review completes with it when no item is open."""
-    completed = [ev.EvidenceReviewCompleted] if review_completes else []
+    completed: list[type[ev.DomainEvent]] = [ev.EvidenceReviewCompleted] if review_completes else []
     return Step(cmd.CloseEvidenceSubmission(), CITY_STAFF, [ev.EvidenceSubmissionClosed, *completed])
 
 
@@ -254,12 +254,8 @@ def appeal_window_closes() -> Step:
 
 
 def clarifications_expire(after: timedelta, review_completes: bool = True) -> Step:
-    then = (
-        [ev.ClarificationExpired, ev.EvidenceReviewCompleted]
-        if review_completes
-        else [ev.ClarificationExpired]
-    )
-    return Step(cmd.ExpireClarifications(), TIMER, then, after=after)
+    completed: list[type[ev.DomainEvent]] = [ev.EvidenceReviewCompleted] if review_completes else []
+    return Step(cmd.ExpireClarifications(), TIMER, [ev.ClarificationExpired, *completed], after=after)
 
 
 def certification_lapses(after: timedelta) -> Step:

@@ -77,7 +77,7 @@ class CityDriver:
             if step.is_timer:
                 before = await self.state()
                 await self.env.sleep(step.after)
-                await eventually(self.state, lambda state, was=before.version: state.version > was)
+                await self.recorded_past(before.version)
                 continue
             if step.after:
                 await self.env.sleep(step.after)
@@ -89,6 +89,10 @@ class CityDriver:
                 assert isinstance(e.cause, ApplicationError), e.cause
                 refusals.append(e.cause.message)
         return refusals
+
+    async def recorded_past(self, version: int) -> None:
+        """Wait for the workflow to record past `version` (a timer's events come by an activity)."""
+        await eventually(self.state, lambda state: state.version > version)
 
     async def state(self) -> CityState:
         return await self.handle.query(CityCertificationWorkflow.current_state)

@@ -51,7 +51,7 @@ class HttpRunner:
             if step.is_timer:
                 before = len(await self.events(city_id))
                 await env.sleep(step.after)
-                await eventually(lambda: self.events(city_id), lambda e, was=before: len(e) > was)
+                await self.recorded_past(city_id, before)
                 continue
             if step.after:
                 await env.sleep(step.after)
@@ -71,6 +71,10 @@ class HttpRunner:
             return str(response.json()["detail"])
         assert response.status_code in (200, 201), (path, response.status_code, response.text)
         return None
+
+    async def recorded_past(self, city_id: str, version: int) -> None:
+        """Wait for the city's events to go past `version` (a timer's events come by an activity)."""
+        await eventually(lambda: self.events(city_id), lambda events: len(events) > version)
 
     async def events(self, city_id: str) -> list[dict[str, Any]]:
         response = await self.api.http.get(f"/v1/cities/{city_id}/events", headers=await self.api.operator())
