@@ -12,9 +12,10 @@ model (tests/integration/readmodel), the workflow's `give` Update (tests/integra
 the HTTP API (tests/integration/entrypoints/http). `assert_meets` is the contract each outcome must
 meet; the decider's outcome is the reference the other layers' summaries are compared with.
 
-Times are not compared: each runner starts from its own clock (the decider's a fixed T0, the
-Temporal runners the time-skipping server's, which starts from the real now), so a summary's
-`valid_until` is compared only for being set or not.
+Times are not compared: each runner starts from its own clock (the decider and store runners a
+fixed T0, the Temporal runners the time-skipping server's, which starts from the real now). An
+outcome holds each event's type and actor, not its payload (whose deadlines and validity are
+times), and a summary's one time field, `valid_until`, is compared only for being set or not.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from domain import Actor, Level, Phase
 from domain import commands as cmd
@@ -105,10 +106,6 @@ class Outcome:
     @property
     def event_types(self) -> list[str]:
         return [e.type for e in self.events]
-
-
-class Runner(Protocol):
-    async def __call__(self, scenario: Scenario) -> Outcome: ...
 
 
 def comparable(summary: CitySummary | None) -> dict[str, Any] | None:
@@ -253,17 +250,14 @@ def appeal_window_closes() -> Step:
     return Step(cmd.CloseAppealWindow(), TIMER, [ev.CertificationAwarded], after=31 * DAY)
 
 
-def clarifications_expire(after: timedelta, review_completes: bool = True) -> Step:
-    completed: list[type[ev.DomainEvent]] = [ev.EvidenceReviewCompleted] if review_completes else []
-    return Step(cmd.ExpireClarifications(), TIMER, [ev.ClarificationExpired, *completed], after=after)
+def clarifications_expire(after: timedelta) -> Step:
+    """The deadline passes with the submission closed and nothing else open: the review completes."""
+    then = [ev.ClarificationExpired, ev.EvidenceReviewCompleted]
+    return Step(cmd.ExpireClarifications(), TIMER, then, after=after)
 
 
 def certification_lapses(after: timedelta) -> Step:
     return Step(cmd.LapseCertification(), TIMER, [ev.CertificationLapsed], after=after)
-
-
-def in_batches(criteria: list[str], size: int) -> list[list[str]]:
-    return [criteria[i : i + size] for i in range(0, len(criteria), size)]
 
 
 def to_committee(application: Step, approved: list[str]) -> list[Step]:
