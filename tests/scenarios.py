@@ -252,7 +252,7 @@ def appeal_window_closes() -> Step:
 
 def clarifications_expire(after: timedelta) -> Step:
     """The deadline passes with the submission closed and nothing else open: the review completes."""
-    then = [ev.ClarificationExpired, ev.EvidenceReviewCompleted]
+    then: list[type[ev.DomainEvent]] = [ev.ClarificationExpired, ev.EvidenceReviewCompleted]
     return Step(cmd.ExpireClarifications(), TIMER, then, after=after)
 
 
