@@ -23,17 +23,14 @@ from eventstore import EventStore
 from readmodel import open_city_store
 from runtime.embedded_postgres import create_database_if_missing, start_server, with_database
 from tests.integration.workflows.harness import (
-    CITY_STAFF,
-    COMMITTEE,
     DOCS,
-    REVIEWER,
     REVIEWER_FROM_ELSEWHERE,
     CityDriver,
     import_certification,
     running_worker,
     start_city,
 )
-from tests.scenarios import SILVER_SCORE, apply, certify
+from tests.scenarios import CITY_STAFF, COMMITTEE, REVIEWER, SILVER_SCORE, apply, certify
 from tests.temporal_env import time_skipping_environment
 
 HERE = Path(__file__).parent

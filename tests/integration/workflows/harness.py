@@ -21,7 +21,7 @@ from eventstore import EventStore
 from readmodel import city_stream
 from runtime.settings import Settings
 from tests.polling import eventually
-from tests.scenarios import Step
+from tests.scenarios import OPERATOR, Step
 from workflows import WORKFLOWS
 from workflows.city import (
     CityCertificationWorkflow,
@@ -34,10 +34,6 @@ from workflows.city import (
 CRITERIA = [c.id for c in get_standard("wwc-2022").criteria]
 DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
 REVIEWER_FROM_ELSEWHERE = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
-OPERATOR = Actor(role="operator", id="op-1")
-CITY_STAFF = Actor(role="city", id="staff-1")
-REVIEWER = Actor(role="reviewer", id="rev-ana")
-COMMITTEE = Actor(role="committee", id="chair")
 
 
 @dataclass

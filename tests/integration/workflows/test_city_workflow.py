@@ -16,12 +16,8 @@ from domain import Level, Phase
 from eventstore import EventStore
 from readmodel import load_city_state
 from tests.integration.workflows.harness import (
-    CITY_STAFF,
-    COMMITTEE,
     CRITERIA,
     DOCS,
-    OPERATOR,
-    REVIEWER,
     REVIEWER_FROM_ELSEWHERE,
     import_certification,
     refusal,
@@ -31,8 +27,12 @@ from tests.integration.workflows.harness import (
 )
 from tests.polling import eventually
 from tests.scenarios import (
+    CITY_STAFF,
+    COMMITTEE,
     DAY,
     GOLD_SCORE,
+    OPERATOR,
+    REVIEWER,
     SILVER_SCORE,
     apply,
     certification_lapses,
