@@ -18,21 +18,19 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+from domain import Level
 from eventstore import EventStore
 from readmodel import open_city_store
 from runtime.embedded_postgres import create_database_if_missing, start_server, with_database
 from tests.integration.workflows.harness import (
-    CITY_STAFF,
-    COMMITTEE,
     DOCS,
-    REVIEWER,
     REVIEWER_FROM_ELSEWHERE,
     CityDriver,
-    certify,
     import_certification,
     running_worker,
     start_city,
 )
+from tests.scenarios import CITY_STAFF, COMMITTEE, REVIEWER, SILVER_SCORE, apply, certify
 from tests.temporal_env import time_skipping_environment
 
 HERE = Path(__file__).parent
@@ -62,7 +60,7 @@ async def scenarios(store: EventStore) -> None:
         # Two cycles (new Silver, elevated Gold), with a clarification answered and one expired.
         city = await start_city(env, store, queue, "harbor")
         await city.do("RegisterCity", city_id="harbor", name="Harbor", country="US", population=95_000)
-        await certify(city, "2026-fall", 23, "silver")
+        assert await city.walk(certify(apply("2026-fall"), SILVER_SCORE, Level.SILVER)) == []
         await city.do("ApplyForCertification", CITY_STAFF, cohort="2027-fall", standard_version="wwc-2022")
         await city.do(
             "SubmitEvidence",

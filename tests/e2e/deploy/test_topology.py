@@ -18,6 +18,7 @@ import contextlib
 import sys
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,38 +26,35 @@ import httpx
 import pytest
 
 from app.tokens import create_token
-from domain.standard import get_standard
+from domain import commands as cmd
 from eventstore import EventStore
 from tests.deploy.compose import SECRETS, Compose
 from tests.deploy.processes import CITYCERT, Service, citycert_environment, services
+from tests.integration.entrypoints.http.command_requests import request_for
 from tests.polling import bounded
+from tests.scenarios import SILVER_SCORE, Scenario, silver_cycle
 from tests.temporal_env import dev_server_environment, free_port
 
 pytestmark = pytest.mark.slow
 
 CITIES = 10
 NAMESPACE = "citycert"  # as in docker-compose.yml: not Temporal's "default"
-CRITERIA = [c.id for c in get_standard("wwc-2022").criteria][:23]  # all approved: a Silver score
+CRITERIA = SILVER_SCORE  # all approved: a Silver score
 EVIDENCE = [CRITERIA[:12], CRITERIA[12:]]
-DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
-EXPECTED_TYPES = [
-    "CityRegistered",
-    "ApplicationSubmitted",
-    *["EvidenceSubmitted"] * len(CRITERIA),
-    *["EvidenceApproved"] * len(CRITERIA),
-    "EvidenceSubmissionClosed",
-    "EvidenceReviewCompleted",
-    "SiteVisitWaived",
-    "LevelRecommended",
-    "LevelDecided",
-    "CertificationAwarded",  # by the workflow's appeal-window timer, not by a command
-]
-EXPECTED_TOTAL = CITIES * len(EXPECTED_TYPES)
 BOUND = 120.0  # upper bound on any wait that would otherwise hang if something is broken
 
 
+def silver(city_id: str) -> Scenario:
+    """One city's cycle, the CertificationAwarded last by the workflow's appeal-window timer."""
+    return silver_cycle(city_id, evidence_batches=EVIDENCE, review_batches=EVIDENCE)
+
+
+EXPECTED_TYPES = silver("any").event_types
+EXPECTED_TOTAL = CITIES * len(EXPECTED_TYPES)
+
+
 @dataclass(frozen=True)
-class Step:
+class Request:
     """One HTTP command: who sends it, and how many events it records."""
 
     path: str
@@ -66,34 +64,17 @@ class Step:
     created: bool = False
 
 
-def steps(city_id: str) -> list[Step]:
-    base = f"/v1/cities/{city_id}"
-    registration = {"id": city_id, "name": city_id.title(), "country": "US", "population": 120_000}
-    return [
-        Step("/v1/cities", "operator", registration, 1, created=True),
-        Step(f"{base}/application", "city", {"cohort": "2026-fall", "standard_version": "wwc-2022"}, 1),
-        *[
-            Step(
-                f"{base}/evidence",
-                "city",
-                {"items": [{"criterion_id": c, "documents": DOCS} for c in b]},
-                len(b),
-            )
-            for b in EVIDENCE
-        ],
-        *[
-            Step(
-                f"{base}/reviews",
-                "reviewer",
-                {"items": [{"criterion_id": c, "decision": "approve"} for c in b]},
-                len(b),
-            )
-            for b in EVIDENCE
-        ],
-        Step(f"{base}/evidence/close", "city", None, 2),  # closed, and the review completes
-        Step(f"{base}/site-visit", "committee", {"action": "waive", "reason": "visited virtually"}, 2),
-        Step(f"{base}/decision", "committee", {"level": "silver", "rationale": "as recommended"}, 1),
-    ]
+def requests(city_id: str) -> list[Request]:
+    """The scenario's steps a person gives, as the API takes them (the timer's is the workflow's)."""
+    out = []
+    for step in silver(city_id).steps:
+        if step.is_timer:
+            continue
+        command = step.command_at(datetime.now(UTC))
+        path, body = request_for(city_id, command)
+        created = isinstance(command, cmd.RegisterCity)
+        out.append(Request(path, step.actor.role, body, len(step.then), created))
+    return out
 
 
 @dataclass
@@ -112,24 +93,28 @@ class Driver:
 
     async def drive(self, city_id: str) -> None:
         version = 0
-        for n, step in enumerate(steps(city_id), start=1):
+        for n, request in enumerate(requests(city_id), start=1):
             response = await self.http.post(
-                step.path, headers=self.headers(step.role, city_id), json=step.body
+                request.path, headers=self.headers(request.role, city_id), json=request.body
             )
             if response.status_code == 503 and response.json().get("error") == "not_confirmed":
                 # The API's documented contract: the command may still be recorded, so read the
                 # city's events before giving it again. It is, once the surviving worker retries.
-                await self.until_recorded(city_id, version + step.records)
-                self.confirmed_late.append(f"{city_id} {step.path}")
+                await self.until_recorded(city_id, version + request.records)
+                self.confirmed_late.append(f"{city_id} {request.path}")
             else:
-                assert response.status_code == (201 if step.created else 200), (
+                assert response.status_code == (201 if request.created else 200), (
                     city_id,
-                    step.path,
+                    request.path,
                     response.status_code,
                     response.text,
                 )
-                assert len(response.json()["events"]) == step.records, (city_id, step.path, response.text)
-            version += step.records
+                assert len(response.json()["events"]) == request.records, (
+                    city_id,
+                    request.path,
+                    response.text,
+                )
+            version += request.records
             self.done[city_id] = n
 
     async def until_recorded(self, city_id: str, version: int) -> None:
@@ -147,7 +132,7 @@ class Driver:
         return events
 
     def behind(self) -> dict[str, str]:
-        total = len(steps("x"))
+        total = len(requests("x"))
         return {c: f"{self.done.get(c, 0)}/{total}" for c in self.city_ids if self.done.get(c, 0) < total}
 
 

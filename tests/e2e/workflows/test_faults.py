@@ -5,9 +5,10 @@
 - PostgreSQL is stopped in the middle of a busy run and started again: activities retry with
   backoff, and afterwards verify finds nothing lost.
 
-Each test drives CITIES cities at once through a whole cycle (registration, application, evidence
-in several batches, review, close, waiver, decision, and a two-second appeal window that a workflow
-timer closes). Waits are bounded polling loops; nothing asserts how long anything took.
+Each test drives CITIES cities at once through a whole cycle, the scenario `silver_cycle` of
+tests/scenarios.py (registration, application, evidence in several batches, review, close, waiver,
+decision, and a two-second appeal window that a workflow timer closes). Waits are bounded polling
+loops; nothing asserts how long anything took.
 
 Most of the kill test's time is Temporal waiting out record_events' start-to-close timeout (10 s,
 workflows/city.py): nothing else tells the server that an activity on a dead worker is lost.
@@ -20,7 +21,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,68 +32,42 @@ from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateR
 
 from activities.names import RECORD_EVENTS, RecordEventsInput, RecordEventsResult
 from activities.recording import CityActivities
-from domain import Actor, Phase, ProgrammePolicy
-from domain.standard import get_standard
+from domain import Phase, ProgrammePolicy
 from eventstore import EventStore, EventStoreError, RecordedEvent
 from readmodel import city_stream, open_city_store
 from tests.e2e.workflows.processes import DedicatedPostgres, start_worker, worker_processes
-from tests.integration.workflows.harness import CITY_STAFF, COMMITTEE, OPERATOR, REVIEWER, running_worker
+from tests.integration.workflows.harness import running_worker
 from tests.polling import bounded
 from tests.processes import ChildProcess
+from tests.scenarios import SILVER_SCORE, Scenario, Step, silver_cycle
 from tests.temporal_env import dev_server_environment
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, GiveCommand
 
 pytestmark = pytest.mark.slow  # still part of `make test`: nothing deselects slow tests
 
 CITIES = 20
-CRITERIA = [c.id for c in get_standard("wwc-2022").criteria][:23]  # all approved: a Silver score
+CRITERIA = SILVER_SCORE  # all approved: a Silver score
 EVIDENCE_BATCHES = [CRITERIA[0:6], CRITERIA[6:12], CRITERIA[12:18], CRITERIA[18:23]]
 REVIEW_BATCHES = [CRITERIA[0:12], CRITERIA[12:23]]
-DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
-REVIEWER_FROM_ELSEWHERE = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
 POLICY = ProgrammePolicy(appeal_window=timedelta(seconds=2))
 
-EXPECTED_TYPES = [
-    "CityRegistered",
-    "ApplicationSubmitted",
-    *["EvidenceSubmitted"] * len(CRITERIA),
-    *["EvidenceApproved"] * len(CRITERIA),
-    "EvidenceSubmissionClosed",
-    "EvidenceReviewCompleted",
-    "SiteVisitWaived",
-    "LevelRecommended",
-    "LevelDecided",
-    "CertificationAwarded",
-]
+
+def silver(city_id: str) -> Scenario:
+    """One city's cycle: eleven Updates, each recording one to twelve events, then the award by
+    the workflow's appeal-window timer (two seconds under POLICY)."""
+    return silver_cycle(city_id, evidence_batches=EVIDENCE_BATCHES, review_batches=REVIEW_BATCHES)
+
+
+def steps(city_id: str) -> list[Step]:
+    """The commands a person gives, in order (the timer's step is the workflow's own)."""
+    return [step for step in silver(city_id).steps if not step.is_timer]
+
+
+EXPECTED_TYPES = silver("any").event_types
 EXPECTED_EVENTS = CITIES * len(EXPECTED_TYPES)
 
 BOUND = 120.0  # an upper bound on a wait that would otherwise hang if something is broken
 UPDATE_ASKS = 20  # times a driver asks for one update's outcome (same update id) before giving up
-
-
-def steps(city_id: str) -> list[tuple[str, Actor, dict[str, Any]]]:
-    """One city's commands, in order: eleven Updates, each recording one to twelve events."""
-    registration = {"city_id": city_id, "name": city_id.title(), "country": "US", "population": 100_000}
-    return [
-        ("RegisterCity", OPERATOR, registration),
-        ("ApplyForCertification", CITY_STAFF, {"cohort": "2026-fall", "standard_version": "wwc-2022"}),
-        *[("SubmitEvidence", CITY_STAFF, {"items": evidence(batch)}) for batch in EVIDENCE_BATCHES],
-        *[
-            ("ReviewEvidence", REVIEWER, {**REVIEWER_FROM_ELSEWHERE, "items": approvals(batch)})
-            for batch in REVIEW_BATCHES
-        ],
-        ("CloseEvidenceSubmission", CITY_STAFF, {}),
-        ("WaiveSiteVisit", COMMITTEE, {"reason": "visited virtually"}),
-        ("DecideLevel", COMMITTEE, {"level": "silver", "rationale": "as recommended"}),
-    ]
-
-
-def evidence(criteria: list[str]) -> list[dict[str, Any]]:
-    return [{"criterion_id": c, "documents": DOCS} for c in criteria]
-
-
-def approvals(criteria: list[str]) -> list[dict[str, Any]]:
-    return [{"criterion_id": c, "decision": "approve"} for c in criteria]
 
 
 @dataclass
@@ -118,9 +93,10 @@ class Run:
     async def drive(self, city_id: str) -> None:
         # No run id on the handle: commands follow the city into a new run after continue-as-new.
         handle = self.client.get_workflow_handle(workflow_id(city_id))
-        for n, (name, actor, fields) in enumerate(steps(city_id), start=1):
-            request = GiveCommand.model_validate({"command": {"kind": name, **fields}, "actor": actor})
-            update_id = f"{city_id}-{n}-{name}"
+        for n, step in enumerate(steps(city_id), start=1):
+            command = step.command_at(datetime.now(UTC))  # the dev server's clock is the real one
+            request = GiveCommand.model_validate({"command": command, "actor": step.actor})
+            update_id = f"{city_id}-{n}-{command.command_name()}"
             for _ in range(UPDATE_ASKS):
                 try:
                     await handle.execute_update(CityCertificationWorkflow.give, request, id=update_id)
@@ -134,9 +110,9 @@ class Run:
                     # same update id attaches to the same update, it does not give the command twice.
                     continue
                 except WorkflowUpdateFailedError as e:
-                    raise AssertionError(f"{city_id}: {name} failed: {e.cause}") from e
+                    raise AssertionError(f"{city_id}: {command.command_name()} failed: {e.cause}") from e
             else:
-                raise AssertionError(f"{city_id}: {name} never completed")
+                raise AssertionError(f"{city_id}: {command.command_name()} never completed")
 
     async def finish(self) -> None:
         """Every city's commands completed; AssertionError naming the stragglers after BOUND."""

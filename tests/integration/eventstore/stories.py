@@ -1,8 +1,10 @@
-"""Helpers that tell a city's story through the real decider and the real store."""
+"""Helpers that tell a city's story through the real decider and the real store: CityRun gives
+one command at a time, or walks the steps of tests/scenarios.py."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from domain import commands as c
@@ -13,6 +15,8 @@ from domain.standard import get_standard
 from domain.state import CityState, fold
 from eventstore import Actor, AppendResult, Correlation, EventStore, NewEvent
 from readmodel import city_stream
+from tests import scenarios
+from tests.scenarios import Step
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -62,34 +66,36 @@ class CityRun:
         self.results.append(result)
         return result
 
+    async def walk(self, steps: Sequence[Step]) -> None:
+        """Scenario steps (tests/scenarios.py) in order, each at least a day after the one before."""
+        for step in steps:
+            wait = max(step.after, DAY)
+            actor = Actor(step.actor.role, step.actor.id)
+            await self.do(step.command_at(self.now + wait), actor=actor, wait=wait)
+
     async def register(self) -> None:
-        name = self.city_id.title()
-        await self.do(c.RegisterCity(city_id=self.city_id, name=name, country="US", population=150_000))
+        await self.walk([scenarios.register(self.city_id, population=150_000)])
 
     async def apply(self, cohort: str = "2026-spring") -> None:
-        await self.do(c.ApplyForCertification(cohort=cohort, standard_version="wwc-2022"))
+        await self.walk([scenarios.apply(cohort)])
 
     async def review(
         self, approve: list[str], reject: tuple[str, ...] = (), clarify: tuple[str, ...] = ()
     ) -> None:
-        items = [c.ReviewItem(criterion_id=cid, decision=c.Verdict.APPROVE) for cid in approve]
-        items += [c.ReviewItem(criterion_id=cid, decision=c.Verdict.REJECT, note="no") for cid in reject]
-        items += [
-            c.ReviewItem(criterion_id=cid, decision=c.Verdict.REQUEST_CLARIFICATION, note="which year?")
-            for cid in clarify
-        ]
-        await self.do(c.ReviewEvidence(**REVIEWER, items=items), actor=Actor("reviewer", "rev-ana"))
+        await self.walk([scenarios.review(approve, reject, clarify)])
 
     async def certify(self, approved: int = 23, level: Level = Level.SILVER) -> None:
-        """From registered to certified: submit, review, close, waive the visit, decide, award."""
+        """From registered to certified: submit, assign, review, close, waive the visit, decide, award."""
         ids = CRITERIA[:approved]
-        await self.apply()
-        await self.do(evidence(ids))
-        await self.do(c.AssignReviewer(**REVIEWER, criterion_ids=ids), actor=Actor("staff", "programme"))
-        await self.review(approve=ids)
-        await self.do(c.CloseEvidenceSubmission())
-        await self.do(c.WaiveSiteVisit(reason="virtual review"), actor=Actor("staff", "programme"))
-        await self.do(
-            c.DecideLevel(level=level, rationale="meets the bar"), actor=Actor("committee", "chair")
+        await self.walk(
+            [
+                scenarios.apply("2026-spring"),
+                scenarios.evidence(ids),
+                scenarios.assign(ids),
+                scenarios.review(approve=ids),
+                scenarios.close(),
+                scenarios.waive_visit(),
+                scenarios.decide(level),
+                scenarios.appeal_window_closes(),
+            ]
         )
-        await self.do(c.CloseAppealWindow(), actor=SYSTEM, wait=31 * DAY)

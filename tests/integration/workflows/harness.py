@@ -20,6 +20,8 @@ from domain.standard import get_standard
 from eventstore import EventStore
 from readmodel import city_stream
 from runtime.settings import Settings
+from tests.polling import eventually
+from tests.scenarios import OPERATOR, Step
 from workflows import WORKFLOWS
 from workflows.city import (
     CityCertificationWorkflow,
@@ -32,10 +34,6 @@ from workflows.city import (
 CRITERIA = [c.id for c in get_standard("wwc-2022").criteria]
 DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
 REVIEWER_FROM_ELSEWHERE = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
-OPERATOR = Actor(role="operator", id="op-1")
-CITY_STAFF = Actor(role="city", id="staff-1")
-REVIEWER = Actor(role="reviewer", id="rev-ana")
-COMMITTEE = Actor(role="committee", id="chair")
 
 
 @dataclass
@@ -65,6 +63,32 @@ class CityDriver:
     async def refused(self, kind: str, actor: Actor = OPERATOR, /, **fields: Any) -> ApplicationError:
         """The workflow's refusal of a `give`: its type (what the API maps to 409 or 422) and message."""
         return await refusal(self.do(kind, actor, **fields))
+
+    async def walk(self, steps: Sequence[Step]) -> list[str]:
+        """Give the steps (tests/scenarios.py) in order, each after its time has passed on the
+        server's clock; a timer's step only lets the time pass and waits for the workflow's timer
+        to record its events. The messages of the refused steps."""
+        refusals: list[str] = []
+        for step in steps:
+            if step.is_timer:
+                before = await self.state()
+                await self.env.sleep(step.after)
+                await self.recorded_past(before.version)
+                continue
+            if step.after:
+                await self.env.sleep(step.after)
+            command = step.command_at(await self.env.get_current_time())
+            request = GiveCommand.model_validate({"command": command, "actor": step.actor})
+            try:
+                await self.handle.execute_update(CityCertificationWorkflow.give, request)
+            except WorkflowUpdateFailedError as e:
+                assert isinstance(e.cause, ApplicationError), e.cause
+                refusals.append(e.cause.message)
+        return refusals
+
+    async def recorded_past(self, version: int) -> None:
+        """Wait for the workflow to record past `version` (a timer's events come by an activity)."""
+        await eventually(self.state, lambda state: state.version > version)
 
     async def state(self) -> CityState:
         return await self.handle.query(CityCertificationWorkflow.current_state)
@@ -127,21 +151,6 @@ async def run_history_lengths(client: Client, workflow_id: str, first_run_id: st
             else None
         )
     return lengths
-
-
-async def certify(city: CityDriver, cohort: str, n_criteria: int, level: str) -> None:
-    """One cycle from application to award: evidence, review, waiver, decision, appeal window."""
-    await city.do("ApplyForCertification", CITY_STAFF, cohort=cohort, standard_version="wwc-2022")
-    ids = CRITERIA[:n_criteria]
-    await city.do(
-        "SubmitEvidence", CITY_STAFF, items=[{"criterion_id": cid, "documents": DOCS} for cid in ids]
-    )
-    verdicts = [{"criterion_id": cid, "decision": "approve"} for cid in ids]
-    await city.do("ReviewEvidence", REVIEWER, **REVIEWER_FROM_ELSEWHERE, items=verdicts)
-    await city.do("CloseEvidenceSubmission", CITY_STAFF)
-    await city.do("WaiveSiteVisit", COMMITTEE, reason="virtual")
-    await city.do("DecideLevel", COMMITTEE, level=level, rationale="as recommended")
-    await city.env.sleep(timedelta(days=31))
 
 
 async def import_certification(

@@ -12,18 +12,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.names import RECORD_EVENTS, RecordEventsInput, RecordEventsResult
 from activities.recording import CityActivities
-from domain import Phase
+from domain import Level, Phase
 from eventstore import EventStore
 from readmodel import load_city_state
 from tests.integration.workflows.harness import (
-    CITY_STAFF,
-    COMMITTEE,
     CRITERIA,
     DOCS,
-    OPERATOR,
-    REVIEWER,
     REVIEWER_FROM_ELSEWHERE,
-    certify,
     import_certification,
     refusal,
     run_history_lengths,
@@ -31,6 +26,20 @@ from tests.integration.workflows.harness import (
     start_city,
 )
 from tests.polling import eventually
+from tests.scenarios import (
+    CITY_STAFF,
+    COMMITTEE,
+    DAY,
+    GOLD_SCORE,
+    OPERATOR,
+    REVIEWER,
+    SILVER_SCORE,
+    apply,
+    certification_lapses,
+    certify,
+    reapply,
+    register,
+)
 from tests.temporal_env import time_skipping_environment
 from workflows import search_attributes
 from workflows.reminders import ReminderSweepInput, ReminderSweepWorkflow
@@ -206,12 +215,16 @@ async def test_three_cycles_new_silver_elevated_gold_then_lapsed_with_flat_histo
 ) -> None:
     async with running_worker(env, store) as queue:
         city = await start_city(env, store, queue, "millbrook")
-        await city.do("RegisterCity", city_id="millbrook", name="Millbrook", country="US", population=64_000)
-        await certify(city, "2026-fall", 23, "silver")
-        await env.sleep(timedelta(days=400))
-        await certify(city, "2027-fall", 30, "gold")
-        # Nobody re-certifies this time: three years on, the certification lapses.
-        await env.sleep(timedelta(days=3 * 365 + 1))
+        refusals = await city.walk(
+            [
+                register("millbrook"),
+                *certify(apply("2026-fall"), SILVER_SCORE, Level.SILVER),
+                *certify(reapply("2027-fall", after=400 * DAY), GOLD_SCORE, Level.GOLD),
+                # Nobody re-certifies this time: three years on, the certification lapses.
+                certification_lapses(after=3 * 365 * DAY + DAY),
+            ]
+        )
+        assert refusals == []
         state = await city.state()
         assert state.phase is Phase.REGISTERED and state.certification is None
 

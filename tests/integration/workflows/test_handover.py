@@ -13,13 +13,8 @@ from domain import ProgrammePolicy
 from domain import commands as cmd
 from eventstore import EventStore
 from readmodel import city_stream, load_city_state
-from tests.integration.workflows.harness import (
-    CITY_STAFF,
-    CRITERIA,
-    OPERATOR,
-    run_history_lengths,
-    running_worker,
-)
+from tests.integration.workflows.harness import run_history_lengths, running_worker
+from tests.scenarios import CITY_STAFF, CRITERIA, OPERATOR
 from tests.temporal_env import time_skipping_environment
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput
 from workflows.contracts import city_workflow_id

@@ -31,7 +31,8 @@ from entrypoints.cli.main import app
 from entrypoints.cli.walkthrough import walk
 from eventstore import Actor, EventStore, NewEvent
 from readmodel import city_stream, load_city_state
-from tests.integration.workflows.harness import CITY_STAFF, DOCS, CityDriver, running_worker
+from tests.integration.workflows.harness import CityDriver, running_worker
+from tests.scenarios import apply, evidence
 from tests.temporal_env import dev_server_environment
 
 runner = CliRunner()
@@ -245,9 +246,7 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
     cli, city_id = programme.cli, unique("birch")
     await cli.json("city", "register", city_id, "--name", "Birch", "--country", "CA", "--population", "80000")
     city = programme.city(city_id)
-    await city.do("ApplyForCertification", CITY_STAFF, cohort="2026-fall", standard_version="wwc-2022")
-    ids = ["DM 1", "DM 2", "DM 3", "DM 4"]
-    await city.do("SubmitEvidence", CITY_STAFF, items=[{"criterion_id": c, "documents": DOCS} for c in ids])
+    assert await city.walk([apply("2026-fall"), evidence(["DM 1", "DM 2", "DM 3", "DM 4"])]) == []
     reviewer = ["--reviewer", "rev-ana", "--home-city", "riverton"]
 
     approved = await cli.json("review", "approve", city_id, "DM 1", "DM 2", *reviewer, "--note", "fine")

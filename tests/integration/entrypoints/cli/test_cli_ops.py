@@ -19,8 +19,8 @@ from tests.integration.entrypoints.cli.test_cli_cities import (  # the shared CL
     seed_lakeside,
     unique,
 )
-from tests.integration.workflows.harness import CITY_STAFF
 from tests.polling import eventually
+from tests.scenarios import apply
 
 __all__ = ["cli", "programme", "restore_logging"]  # fixtures used by name
 
@@ -84,9 +84,7 @@ async def test_replay_refuses_bad_input(cli: Cli, tmp_path: Path) -> None:
 async def test_replay_fetches_the_histories_of_the_city_workflows_from_temporal(programme: Programme) -> None:
     cli = programme.cli
     oak, pine = await register(programme, "oak"), await register(programme, "pine")
-    await programme.city(pine).do(
-        "ApplyForCertification", CITY_STAFF, cohort="2026-fall", standard_version="wwc-2022"
-    )
+    assert await programme.city(pine).walk([apply("2026-fall")]) == []
 
     everything = await eventually(lambda: cli.json("replay"), lambda d: d["replayed"] == 2)
     one = await cli.json("replay", "--city", oak)
@@ -110,9 +108,7 @@ async def test_replay_fetches_the_histories_of_the_city_workflows_from_temporal(
 async def test_verify_is_ok_when_the_store_and_the_running_workflows_agree(programme: Programme) -> None:
     cli = programme.cli
     elm = await register(programme, "elm")
-    await programme.city(elm).do(
-        "ApplyForCertification", CITY_STAFF, cohort="2026-fall", standard_version="wwc-2022"
-    )
+    assert await programme.city(elm).walk([apply("2026-fall")]) == []
     await seed_lakeside(programme.store)  # a stream with no running workflow is checked by the store part
 
     data = await eventually(lambda: cli.json("verify"), lambda d: d["workflows"]["checked"] == 1)

@@ -67,25 +67,6 @@ class Api:
         body = {"id": city_id, "name": city_id.title(), "country": country, "population": population}
         return await self.post("/v1/cities", await self.operator(), body, expect=201)
 
-    async def reach_committee(self, city_id: str, cohort: str, n_criteria: int) -> Any:
-        """Application, evidence for the first n criteria, all approved, submission closed, visit
-        waived: the city waits for the committee with a level recommended from n criteria."""
-        staff = await self.city(city_id)
-        await self.post(
-            f"/v1/cities/{city_id}/application", staff, {"cohort": cohort, "standard_version": "wwc-2022"}
-        )
-        ids = CRITERIA[:n_criteria]
-        items = [{"criterion_id": cid, "documents": DOCS, "narrative": "how"} for cid in ids]
-        await self.post(f"/v1/cities/{city_id}/evidence", staff, {"items": items})
-        verdicts = [{"criterion_id": cid, "decision": "approve"} for cid in ids]
-        await self.post(f"/v1/cities/{city_id}/reviews", await self.reviewer(), {"items": verdicts})
-        await self.post(f"/v1/cities/{city_id}/evidence/close", staff)
-        return await self.post(
-            f"/v1/cities/{city_id}/site-visit",
-            await self.committee(),
-            {"action": "waive", "reason": "virtual"},
-        )
-
 
 def app_client(app: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://citycert.test")

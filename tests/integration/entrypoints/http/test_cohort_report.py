@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.integration.entrypoints.http.conftest import Api
+from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.polling import eventually
+from tests.scenarios import CRITERIA, Step, apply, reapply, to_committee
 
 COHORT = "2027-spring"
 
@@ -23,27 +25,30 @@ async def test_the_cohort_report_over_http(api: Api) -> None:
         decision = {"upheld": upheld, "level": level, "rationale": "heard"}
         await api.post(f"/v1/cities/{city_id}/appeal/decision", committee, decision)
 
+    async def reach_committee(city_id: str, application: Step, approved: int) -> None:
+        assert await HttpRunner(api).walk(city_id, to_committee(application, CRITERIA[:approved])) == []
+
     for city_id in ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"):
         await api.register(city_id)
     for city_id, level in (("bravo", "silver"), ("charlie", "gold"), ("echo", "silver")):
         await _import(api, city_id, level)
 
-    await api.reach_committee("alpha", COHORT, 38)
+    await reach_committee("alpha", apply(COHORT), 38)
     await decide("alpha", "platinum")  # new, once the appeal window closes
-    await api.reach_committee("bravo", COHORT, 30)
+    await reach_committee("bravo", reapply(COHORT), 30)
     await decide("bravo", "silver")
     await appeal("bravo", upheld=True, level="gold")  # elevated silver -> gold at once
-    await api.reach_committee("charlie", COHORT, 23)
+    await reach_committee("charlie", reapply(COHORT), 23)
     await decide("charlie", "silver")
     await appeal("charlie", upheld=False)  # downgraded gold -> silver
-    await api.reach_committee("delta", COHORT, 20)
+    await reach_committee("delta", apply(COHORT), 20)
     await decide("delta", None)
     await appeal("delta", upheld=False)  # not certified, near the bar: Honor Roll
-    await api.reach_committee("echo", COHORT, 23)
+    await reach_committee("echo", reapply(COHORT), 23)
     await decide("echo", "silver")  # sustained
-    await api.reach_committee("foxtrot", COHORT, 10)
+    await reach_committee("foxtrot", apply(COHORT), 10)
     await decide("foxtrot", None)  # not certified, far from the bar
-    await api.reach_committee("golf", "2027-fall", 30)
+    await reach_committee("golf", apply("2027-fall"), 30)
     await decide("golf", "gold")  # another cohort
 
     await api.env.sleep(timedelta(days=31))

@@ -1,0 +1,43 @@
+"""Which endpoint gives a domain command, and with which body: the API's side of a scenario step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain import commands as cmd
+
+
+def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any] | None]:
+    """The endpoint that gives `command` to the city, and its body."""
+    base = f"/v1/cities/{city_id}"
+    fields = command.model_dump(mode="json", exclude={"kind"})
+    match command:
+        case cmd.RegisterCity():
+            return "/v1/cities", {"id": city_id, **{k: v for k, v in fields.items() if k != "city_id"}}
+        case cmd.ImportCertification():
+            return f"{base}/imported-certification", fields
+        case cmd.TakeDataSnapshot():
+            return f"{base}/snapshot", fields
+        case cmd.ApplyForCertification():
+            return f"{base}/application", fields
+        case cmd.SubmitEvidence():
+            return f"{base}/evidence", fields
+        case cmd.CloseEvidenceSubmission():
+            return f"{base}/evidence/close", None
+        case cmd.ReviewEvidence():
+            return f"{base}/reviews", {"items": fields["items"]}  # the reviewer is the token's
+        case cmd.AnswerClarifications():
+            return f"{base}/clarifications", fields
+        case cmd.ScheduleSiteVisit():
+            return f"{base}/site-visit", {"action": "schedule", "date": fields["visit_date"]}
+        case cmd.CompleteSiteVisit():
+            return f"{base}/site-visit", {"action": "complete", **fields}
+        case cmd.WaiveSiteVisit():
+            return f"{base}/site-visit", {"action": "waive", **fields}
+        case cmd.DecideLevel():
+            return f"{base}/decision", fields
+        case cmd.FileAppeal():
+            return f"{base}/appeal", fields
+        case cmd.DecideAppeal():
+            return f"{base}/appeal/decision", fields
+    raise ValueError(f"no HTTP endpoint gives {command.command_name()}")

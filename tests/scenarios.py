@@ -1,0 +1,421 @@
+"""City scenarios as data: who gives which command, after how long, and what must come out.
+
+A scenario is a named list of steps. Each step is a typed domain command with its actor, the time
+that passes before it (`after`: the appeal window, the clarification deadline, the validity), and
+the events it must record, or the words of its refusal. Timer commands (CloseAppealWindow,
+ExpireClarifications, LapseCertification) are steps too: the pure and store runners give them at
+their moment, the Temporal runners only let the time pass and the workflow's own timer gives them.
+
+Every layer has a runner with one interface, `await runner(scenario) -> Outcome`, next to its
+contract test `test_scenarios.py`: the decider (tests/unit/domain), the event store and its read
+model (tests/integration/readmodel), the workflow's `give` Update (tests/integration/workflows) and
+the HTTP API (tests/integration/entrypoints/http). `assert_meets` is the contract each outcome must
+meet; the decider's outcome is the reference the other layers' summaries are compared with.
+
+Times are not compared: each runner starts from its own clock (the decider and store runners a
+fixed T0, the Temporal runners the time-skipping server's, which starts from the real now). An
+outcome holds each event's type and actor, not its payload (whose deadlines and validity are
+times), and a summary's one time field, `valid_until`, is compared only for being set or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain import Actor, Level, Phase
+from domain import commands as cmd
+from domain import events as ev
+from domain.standard import get_standard
+from domain.state import CitySummary
+from workflows.contracts import TIMER
+
+DAY = timedelta(days=1)
+STANDARD = "wwc-2022"
+CRITERIA = [c.id for c in get_standard(STANDARD).criteria]
+SILVER_SCORE = CRITERIA[:23]  # 23 of 43: Silver (>= 51 %)
+GOLD_SCORE = CRITERIA[:30]  # 30 of 43: Gold (>= 68 %)
+DOCS = [ev.Document(title="Evidence pack", url="https://example.org/pack.pdf")]
+HOME_CITY = "riverton"  # where the reviewers live: never a city a scenario walks
+
+OPERATOR = Actor(role="operator", id="op-1")
+CITY_STAFF = Actor(role="city", id="staff-1")
+REVIEWER = Actor(role="reviewer", id="rev-ana")
+COMMITTEE = Actor(role="committee", id="chair")
+
+# A command that names a calendar date (a site visit's) is written as a function of the moment it
+# is given, so the same step works on every runner's clock.
+CommandAt = Callable[[datetime], cmd.Command]
+
+
+@dataclass(frozen=True)
+class Step:
+    command: cmd.Command | CommandAt
+    actor: Actor
+    then: Sequence[type[ev.DomainEvent]] = ()  # the events it records, in order
+    after: timedelta = timedelta(0)  # the time that passes before it is given
+    refused: str | None = None  # words its refusal's message must contain (then it records nothing)
+
+    def command_at(self, now: datetime) -> cmd.Command:
+        return self.command if isinstance(self.command, cmd.Command) else self.command(now)
+
+    @property
+    def is_timer(self) -> bool:
+        """Given by the workflow's own timer, never by a person."""
+        return self.actor == TIMER
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    city_id: str
+    steps: Sequence[Step]
+    phase: Phase | None  # where the city ends; None: nothing was ever recorded
+    level: Level | None = None
+
+    @property
+    def event_types(self) -> list[str]:
+        return [e.event_type() for step in self.steps for e in step.then]
+
+    @property
+    def actors(self) -> list[Actor]:
+        """Who each event names, in order: the actor of the step that recorded it."""
+        return [step.actor for step in self.steps for _ in step.then]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Recorded:
+    type: str
+    actor: Actor
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a layer recorded for a scenario: the city's stream, each refusal's message, the summary
+    (None when nothing was recorded for the city)."""
+
+    events: list[Recorded]
+    refusals: list[str] = field(default_factory=list)
+    summary: CitySummary | None = None
+
+    @property
+    def event_types(self) -> list[str]:
+        return [e.type for e in self.events]
+
+
+def comparable(summary: CitySummary | None) -> dict[str, Any] | None:
+    """The summary without its one time field, `valid_until`, which says only whether it is set."""
+    if summary is None:
+        return None
+    return summary.model_dump(exclude={"valid_until"}) | {
+        "certified_until_set": summary.valid_until is not None
+    }
+
+
+def assert_meets(outcome: Outcome, scenario: Scenario, reference: Outcome | None = None) -> None:
+    """The contract: the scenario's events in order, each naming its step's actor; each refused
+    step refused for its reason; the city where the scenario says; the reference's summary."""
+    assert outcome.event_types == scenario.event_types, scenario.name
+    assert [e.actor for e in outcome.events] == scenario.actors, scenario.name
+    expected_refusals = [s.refused for s in scenario.steps if s.refused is not None]
+    assert len(outcome.refusals) == len(expected_refusals), (scenario.name, outcome.refusals)
+    for message, words in zip(outcome.refusals, expected_refusals, strict=True):
+        assert words in message, (scenario.name, message)
+    if scenario.phase is None:
+        assert outcome.summary is None, (scenario.name, outcome.summary)
+    else:
+        assert outcome.summary is not None, scenario.name
+        assert (outcome.summary.phase, outcome.summary.level) == (scenario.phase, scenario.level)
+        assert outcome.summary.version == len(scenario.event_types), scenario.name
+    if reference is not None:
+        assert comparable(outcome.summary) == comparable(reference.summary), scenario.name
+
+
+# --- steps ---------------------------------------------------------------------------------------
+
+
+def register(city_id: str, population: int = 182_000, country: str = "US") -> Step:
+    name = city_id.replace("-", " ").title()
+    command = cmd.RegisterCity(city_id=city_id, name=name, country=country, population=population)
+    return Step(command, OPERATOR, [ev.CityRegistered])
+
+
+def snapshot(met: list[str]) -> Step:
+    answers = dict.fromkeys(met, ev.Answer.MET)
+    return Step(
+        cmd.TakeDataSnapshot(standard_version=STANDARD, answers=answers), CITY_STAFF, [ev.DataSnapshotTaken]
+    )
+
+
+def apply(cohort: str) -> Step:
+    command = cmd.ApplyForCertification(cohort=cohort, standard_version=STANDARD)
+    return Step(command, CITY_STAFF, [ev.ApplicationSubmitted])
+
+
+def reapply(cohort: str, after: timedelta = timedelta(0)) -> Step:
+    """Apply again while certified: a re-certification."""
+    command = cmd.ApplyForCertification(cohort=cohort, standard_version=STANDARD)
+    return Step(command, CITY_STAFF, [ev.RecertificationStarted], after=after)
+
+
+def evidence(criteria: list[str]) -> Step:
+    items = [cmd.EvidenceItem(criterion_id=c, documents=DOCS) for c in criteria]
+    return Step(cmd.SubmitEvidence(items=items), CITY_STAFF, [ev.EvidenceSubmitted] * len(criteria))
+
+
+def assign(criteria: list[str], reviewer: Actor = REVIEWER) -> Step:
+    command = cmd.AssignReviewer(
+        reviewer_id=reviewer.id, reviewer_home_city=HOME_CITY, criterion_ids=criteria
+    )
+    return Step(command, OPERATOR, [ev.ReviewerAssigned] * len(criteria))
+
+
+def review(
+    approve: Sequence[str] = (),
+    reject: Sequence[str] = (),
+    clarify: Sequence[str] = (),
+    *,
+    reviewer: Actor = REVIEWER,
+    home_city: str = HOME_CITY,
+    refused: str | None = None,
+) -> Step:
+    """One reviewer's verdicts: approvals, then rejections, then clarification requests."""
+    verdicts = [
+        *[(c, cmd.Verdict.APPROVE, "") for c in approve],
+        *[(c, cmd.Verdict.REJECT, "The inventory is two years old") for c in reject],
+        *[(c, cmd.Verdict.REQUEST_CLARIFICATION, "Which year?") for c in clarify],
+    ]
+    items = [cmd.ReviewItem(criterion_id=c, decision=v, note=note) for c, v, note in verdicts]
+    command = cmd.ReviewEvidence(reviewer_id=reviewer.id, reviewer_home_city=home_city, items=items)
+    then = (
+        [ev.EvidenceApproved] * len(approve)
+        + [ev.EvidenceRejected] * len(reject)
+        + [ev.ClarificationRequested] * len(clarify)
+    )
+    return Step(command, reviewer, [] if refused else then, refused=refused)
+
+
+def answer(criteria: list[str], after: timedelta = timedelta(0)) -> Step:
+    items = [cmd.ClarificationAnswer(criterion_id=c, answer="The 2025 inventory") for c in criteria]
+    return Step(
+        cmd.AnswerClarifications(items=items), CITY_STAFF, [ev.ClarificationAnswered] * len(criteria), after
+    )
+
+
+def close(review_completes: bool = True) -> Step:
+    """Close the submission; the review completes with it when no item is open."""
+    completed: list[type[ev.DomainEvent]] = [ev.EvidenceReviewCompleted] if review_completes else []
+    return Step(cmd.CloseEvidenceSubmission(), CITY_STAFF, [ev.EvidenceSubmissionClosed, *completed])
+
+
+def waive_visit(reason: str = "visited virtually") -> Step:
+    return Step(cmd.WaiveSiteVisit(reason=reason), COMMITTEE, [ev.SiteVisitWaived, ev.LevelRecommended])
+
+
+def schedule_visit(in_days: int) -> Step:
+    def on(now: datetime) -> cmd.Command:
+        return cmd.ScheduleSiteVisit(visit_date=(now + in_days * DAY).date())
+
+    return Step(on, COMMITTEE, [ev.SiteVisitScheduled])
+
+
+def complete_visit(after: timedelta) -> Step:
+    command = cmd.CompleteSiteVisit(findings="All as described")
+    return Step(command, COMMITTEE, [ev.SiteVisitCompleted, ev.LevelRecommended], after=after)
+
+
+def decide(level: Level | None, rationale: str = "as recommended") -> Step:
+    then = [ev.LevelDecided] if level else [ev.CityNotCertified]
+    return Step(cmd.DecideLevel(level=level, rationale=rationale), COMMITTEE, then)
+
+
+def appeal(after: timedelta) -> Step:
+    return Step(
+        cmd.FileAppeal(grounds="the visit missed our open data portal"), CITY_STAFF, [ev.AppealFiled], after
+    )
+
+
+def uphold_appeal(level: Level) -> Step:
+    command = cmd.DecideAppeal(upheld=True, level=level, rationale="the portal was there")
+    return Step(command, COMMITTEE, [ev.AppealDecided, ev.CertificationAwarded])
+
+
+def appeal_window_closes() -> Step:
+    """Thirty days without an appeal: the certification is awarded."""
+    return Step(cmd.CloseAppealWindow(), TIMER, [ev.CertificationAwarded], after=31 * DAY)
+
+
+def clarifications_expire(after: timedelta) -> Step:
+    """The deadline passes with the submission closed and nothing else open: the review completes."""
+    then: list[type[ev.DomainEvent]] = [ev.ClarificationExpired, ev.EvidenceReviewCompleted]
+    return Step(cmd.ExpireClarifications(), TIMER, then, after=after)
+
+
+def certification_lapses(after: timedelta) -> Step:
+    return Step(cmd.LapseCertification(), TIMER, [ev.CertificationLapsed], after=after)
+
+
+def to_committee(application: Step, approved: list[str]) -> list[Step]:
+    """From registered (or certified) to the committee: the application, evidence for `approved`,
+    all approved, submission closed, visit waived; a level is recommended from those criteria."""
+    return [application, evidence(approved), review(approve=approved), close(), waive_visit()]
+
+
+def certify(application: Step, approved: list[str], level: Level) -> list[Step]:
+    """A whole cycle: to the committee, `level` decided, the appeal window closes: awarded."""
+    return [*to_committee(application, approved), decide(level), appeal_window_closes()]
+
+
+# --- the scenarios ---------------------------------------------------------------------------------
+
+
+def silver_cycle(
+    city_id: str,
+    *,
+    cohort: str = "2026-fall",
+    evidence_batches: Sequence[list[str]] = (SILVER_SCORE,),
+    review_batches: Sequence[list[str]] = (SILVER_SCORE,),
+) -> Scenario:
+    """Registration to Silver without a snapshot, evidence and reviews in batches: the walk the
+    fault and deployment tests drive many cities through at once."""
+    return Scenario(
+        f"{city_id}: registration to Silver in batches",
+        city_id,
+        [
+            register(city_id),
+            apply(cohort),
+            *[evidence(batch) for batch in evidence_batches],
+            *[review(approve=batch) for batch in review_batches],
+            close(),
+            waive_visit(),
+            decide(Level.SILVER),
+            appeal_window_closes(),
+        ],
+        Phase.CERTIFIED,
+        Level.SILVER,
+    )
+
+
+REGISTRATION_TO_SILVER = Scenario(
+    "registration to Silver: snapshot, application, evidence, review, waived visit, decision, award",
+    "lakeside",
+    [
+        register("lakeside"),
+        snapshot(SILVER_SCORE),
+        apply("2026-spring"),
+        evidence(SILVER_SCORE),
+        review(approve=SILVER_SCORE),
+        close(),
+        waive_visit(),
+        decide(Level.SILVER),
+        appeal_window_closes(),
+    ],
+    Phase.CERTIFIED,
+    Level.SILVER,
+)
+
+GOLD_WITH_VISIT_AND_CLARIFICATION = Scenario(
+    "a Gold cycle: a clarification asked and answered, a site visit scheduled and completed",
+    "goldbay",
+    [
+        register("goldbay"),
+        apply("2026-fall"),
+        evidence(GOLD_SCORE),
+        review(approve=GOLD_SCORE[1:], clarify=GOLD_SCORE[:1]),
+        answer(GOLD_SCORE[:1], after=2 * DAY),
+        review(approve=GOLD_SCORE[:1]),
+        close(),
+        schedule_visit(in_days=2),
+        complete_visit(after=3 * DAY),
+        decide(Level.GOLD),
+        appeal_window_closes(),
+    ],
+    Phase.CERTIFIED,
+    Level.GOLD,
+)
+
+INELIGIBLE_CITY = Scenario(
+    "an ineligible city is refused and nothing is recorded",
+    "smallville",
+    [
+        Step(
+            cmd.RegisterCity(city_id="smallville", name="Smallville", country="FR", population=12_000),
+            OPERATOR,
+            refused="Smallville is not eligible: population 12,000 is below the minimum of 30,000",
+        )
+    ],
+    None,
+)
+
+CONFLICT_OF_INTEREST = Scenario(
+    "a reviewer from the city under review is refused; one from elsewhere decides",
+    "oakdale",
+    [
+        register("oakdale"),
+        apply("2026-fall"),
+        evidence(CRITERIA[:2]),
+        review(
+            approve=CRITERIA[:2],
+            reviewer=Actor(role="reviewer", id="rev-bo"),
+            home_city="oakdale",
+            refused="conflict of interest: reviewer rev-bo is from oakdale",
+        ),
+        review(approve=CRITERIA[:2]),
+    ],
+    Phase.EVIDENCE,
+)
+
+APPEAL_UPHELD = Scenario(
+    "Silver decided on a Gold recommendation, appealed in the window, upheld: Gold at once",
+    "appleton",
+    [
+        register("appleton"),
+        *to_committee(apply("2026-fall"), GOLD_SCORE),
+        decide(Level.SILVER, rationale="the portal is not public"),
+        appeal(after=5 * DAY),
+        uphold_appeal(Level.GOLD),
+    ],
+    Phase.CERTIFIED,
+    Level.GOLD,
+)
+
+CLARIFICATION_EXPIRES = Scenario(
+    "a clarification left unanswered expires with the submission closed: the review completes",
+    "quietford",
+    [
+        register("quietford"),
+        apply("2026-fall"),
+        evidence(CRITERIA[:24]),
+        review(approve=SILVER_SCORE, clarify=CRITERIA[23:24]),
+        close(review_completes=False),
+        clarifications_expire(after=26 * DAY),
+    ],
+    Phase.SITE_VISIT,
+)
+
+RECERTIFYING_CITY_LAPSES = Scenario(
+    "Silver, a re-certification begun two years on, the certification lapses while it runs",
+    "longreach",
+    [
+        register("longreach"),
+        *certify(apply("2026-fall"), SILVER_SCORE, Level.SILVER),
+        reapply("2029-spring", after=700 * DAY),
+        certification_lapses(after=400 * DAY),  # 1,100 days after the award: past its 3 years
+    ],
+    Phase.EVIDENCE,
+)
+
+SCENARIOS = [
+    REGISTRATION_TO_SILVER,
+    GOLD_WITH_VISIT_AND_CLARIFICATION,
+    INELIGIBLE_CITY,
+    CONFLICT_OF_INTEREST,
+    APPEAL_UPHELD,
+    CLARIFICATION_EXPIRES,
+    RECERTIFYING_CITY_LAPSES,
+]
