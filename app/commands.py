@@ -34,7 +34,7 @@ from domain.state import CitySummary
 from eventstore import EventStore
 from readmodel import load_city_state
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandResult, GiveCommand
-from workflows.contracts import city_workflow_id
+from workflows.contracts import city_workflow_id, command_proof
 
 # While a run hands over to the next, or records a deadline that has come, the validator answers
 # CityBusy for a moment: the service waits and tries again instead of bothering the caller.
@@ -46,6 +46,7 @@ _REFUSALS: dict[str, type[errors.AppError]] = {
     "CityBusy": errors.Busy,
     "IneligibleCity": errors.Ineligible,
     "InvalidCommand": errors.Invalid,
+    "NotAuthorized": errors.Forbidden,
 }
 
 
@@ -67,12 +68,14 @@ class CommandService:
         policy: ProgrammePolicy,
         task_queue: str,
         command_timeout: float,
+        command_key: bytes,
     ) -> None:
         self.store = store
         self.client = client
         self.policy = policy
         self.task_queue = task_queue
         self.command_timeout = command_timeout  # seconds to wait for a command's events
+        self.command_key = command_key  # signs each command for the workflow (workflows/contracts.py)
 
     def with_policy(self, policy: ProgrammePolicy) -> CommandService:
         """The same service under another policy (the demo seed gives some cities short windows)."""
@@ -82,11 +85,12 @@ class CommandService:
             policy=policy,
             task_queue=self.task_queue,
             command_timeout=self.command_timeout,
+            command_key=self.command_key,
         )
 
     async def give(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> CommandOutcome:
         """Give `command` to the city's workflow as `actor`; what it recorded."""
-        request = _request(command, actor)
+        request = self._request(city_id, command, actor)
         handle = self.client.get_workflow_handle(city_workflow_id(city_id))
         try:
             result = await self._update(
@@ -105,7 +109,7 @@ class CommandService:
         before anything starts, so a refusal records nothing and leaves no workflow behind.
         """
         await check_registration(self.store, command, self.policy)
-        request = _request(command, actor)
+        request = self._request(command.city_id, command, actor)
 
         async def call() -> CommandResult:
             # A fresh operation per attempt: one carries the handle of its own start.
@@ -127,6 +131,12 @@ class CommandService:
         except RPCError as e:
             raise _translated(e) from e
         return CommandOutcome(command.city_id, result.events, result.status)
+
+    def _request(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> GiveCommand:
+        """The give Update's argument, signed so the workflow knows it comes through citycert."""
+        _no_nul(command)
+        proof = command_proof(self.command_key, city_id, actor, command)
+        return GiveCommand(command=command, actor=actor, proof=proof)
 
     async def _update(self, call: Callable[[], Awaitable[CommandResult]]) -> CommandResult:
         """Run one Update call, retrying while the city is busy; refusals and timeouts as app errors."""
@@ -182,13 +192,11 @@ def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy
     return None
 
 
-def _request(command: cmd.HumanCommand, actor: Actor) -> GiveCommand:
-    payload = command.model_dump(mode="json")
-    if "\\u0000" in json.dumps(payload):
+def _no_nul(command: cmd.HumanCommand) -> None:
+    if "\\u0000" in json.dumps(command.model_dump(mode="json")):
         # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the activity (the
         # domain's text types refuse it too, but a document's title and link are not yet bounded).
         raise errors.Invalid("text must not contain NUL characters", code="invalid_request")
-    return GiveCommand(command=command, actor=actor)
 
 
 def _refusal(e: WorkflowUpdateFailedError) -> errors.AppError:

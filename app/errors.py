@@ -52,6 +52,12 @@ class UnknownCity(NotFound):
         self.city_id = city_id
 
 
+class Forbidden(AppError):
+    """The actor may not give this command (its role), or it did not come through citycert."""
+
+    code = "forbidden"
+
+
 class Refused(AppError):
     """The programme's rules refuse the command now; the message says what is allowed."""
 

@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from app.commands import CommandService
 from eventstore import EventStore
+from runtime.keys import command_key
 from runtime.settings import Settings
 
 # How long a command waits for its events to be recorded before saying it was not confirmed.
@@ -35,5 +36,6 @@ def build_services(
         policy=settings.policy(),
         task_queue=settings.temporal_task_queue,
         command_timeout=command_timeout,
+        command_key=command_key(settings),
     )
     return Services(settings=settings, store=store, client=client, commands=commands)

@@ -22,12 +22,14 @@ from temporalio.worker import (
 )
 
 from app.schedules import ensure_reminder_schedule
+from runtime.keys import command_key
 from runtime.logging import bind_activity_context, configure_logging
 from runtime.process import exit_now, run_until_signalled
 from runtime.settings import Settings, load_settings
 from runtime.store import open_store
 from runtime.temporal import open_temporal
 from workflows import search_attributes
+from workflows.contracts import configure_command_key
 from workflows.sandbox import PASSTHROUGH_MODULES, workflow_runner
 
 log = structlog.get_logger("worker")  # not __name__: that is "__main__" under `python -m worker`
@@ -95,6 +97,8 @@ async def run_worker(
     settings.temporal_address is unset, and stopping it on the way out). `started` is set once
     the worker polls. A fatal worker error (e.g. the server gone for good) is raised here.
     """
+    # The key this process's workflows check every command's proof with (workflows/contracts.py).
+    configure_command_key(command_key(settings))
     async with AsyncExitStack() as stack:
         if client is None:
             connected, _ = await stack.enter_async_context(

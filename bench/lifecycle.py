@@ -68,6 +68,7 @@ from typing import Any
 
 from bench.postgres import BenchPostgres
 
+BENCH_COMMAND_KEY = "bench-command-key-0123456789abcdef0123"  # the driver and its workers
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
 RATIO_TARGET = 0.8
@@ -336,6 +337,7 @@ class WorkerProcess:
         # folder, for the floor's worker and ours alike.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(self.log_path.parent / "pycache")
+        env["CITYCERT_COMMAND_KEY"] = BENCH_COMMAND_KEY  # what the driver signs its commands with
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 self.command,
@@ -505,9 +507,8 @@ class System:
 
 
 def our_system(plan: Plan, window: timedelta, search_attributes: bool = True) -> System:
-    from domain import Actor, ProgrammePolicy
-    from workflows.city import CityWorkflowInput, GiveCommand
-    from workflows.contracts import COMMANDS
+    from domain import ProgrammePolicy
+    from workflows.city import CityWorkflowInput
 
     policy = ProgrammePolicy(appeal_window=window)
     return System(
@@ -520,11 +521,20 @@ def our_system(plan: Plan, window: timedelta, search_attributes: bool = True) ->
         start_input=lambda city: CityWorkflowInput(
             city_id=city, policy=policy, search_attributes=search_attributes
         ),
-        request=lambda step, city: GiveCommand(
-            command=COMMANDS[step.name].model_validate(step.for_city(city)),
-            actor=Actor(role=step.actor[0], id=step.actor[1]),
-        ),
+        request=lambda step, city: signed_request(step, city),
     )
+
+
+def signed_request(step: Step, city: str) -> Any:
+    """The give Update's argument for a step, signed as the command service signs it."""
+    from domain import Actor
+    from workflows.city import GiveCommand
+    from workflows.contracts import COMMANDS, command_proof
+
+    command = COMMANDS[step.name].model_validate(step.for_city(city))
+    actor = Actor(role=step.actor[0], id=step.actor[1])
+    proof = command_proof(BENCH_COMMAND_KEY.encode(), city, actor, command)
+    return GiveCommand(command=command, actor=actor, proof=proof)
 
 
 def floor_system(plan: Plan, window: timedelta) -> System:

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     anchor_key: SecretStr | None = Field(None, description="HMAC key of the anchors (32+ characters)")
     anchor_dir: Path | None = Field(None, description="where anchors are written; default data_dir/anchors")
     anchor_every: timedelta = Field(timedelta(hours=1), description="how often `citycert dev` anchors")
+    command_key: SecretStr | None = Field(
+        None, description="the key the API and the workers sign and check every command with (32+ characters)"
+    )
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
 
@@ -64,8 +67,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 "CITYCERT_TEMPORAL_TLS_CERT and CITYCERT_TEMPORAL_TLS_KEY go together: set both or neither"
             )
-        if self.anchor_key is not None and len(self.anchor_key.get_secret_value()) < 32:
-            raise ValueError("CITYCERT_ANCHOR_KEY must be at least 32 characters")
+        for field in ("anchor_key", "command_key"):
+            key = getattr(self, field)
+            if key is not None and len(key.get_secret_value()) < 32:
+                raise ValueError(f"{env_name(field)} must be at least 32 characters")
         for field in ("temporal_tls_ca", "temporal_tls_cert", "temporal_tls_key"):
             path = getattr(self, field)
             if path is not None and not path.is_file():

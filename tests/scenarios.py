@@ -30,7 +30,7 @@ from domain import commands as cmd
 from domain import events as ev
 from domain.standard import get_standard
 from domain.state import CitySummary
-from workflows.contracts import TIMER
+from workflows.contracts import TIMER, GiveCommand, command_proof
 
 DAY = timedelta(days=1)
 STANDARD = "wwc-2022"
@@ -44,6 +44,22 @@ OPERATOR = Actor(role="operator", id="op-1")
 CITY_STAFF = Actor(role="city", id="staff-1")
 REVIEWER = Actor(role="reviewer", id="rev-ana")
 COMMITTEE = Actor(role="committee", id="chair")
+
+# The command key of the tests' workers (CITYCERT_COMMAND_KEY for worker processes): every command
+# a test gives a workflow directly is signed with it, as the application layer signs them.
+TEST_COMMAND_KEY = b"tests-command-key-0123456789abcdef0123456789"
+
+
+def signed(city_id: str, command: cmd.Command, actor: Actor) -> GiveCommand:
+    """The `give` Update's argument for `command`, with the proof the workflow checks."""
+    return GiveCommand.model_validate(
+        {
+            "command": command,
+            "actor": actor,
+            "proof": command_proof(TEST_COMMAND_KEY, city_id, actor, command),
+        }
+    )
+
 
 # A command that names a calendar date (a site visit's) is written as a function of the moment it
 # is given, so the same step works on every runner's clock.

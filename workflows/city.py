@@ -41,6 +41,8 @@ from workflows.contracts import (
     CommandRequest,
     CommandResult,
     GiveCommand,
+    check_proof,
+    check_role,
     parse_command,
     refuse_timer_command,
     refused,
@@ -128,17 +130,26 @@ class CityCertificationWorkflow:
 
     @give.validator
     def _validate_give(self, request: GiveCommand) -> None:
+        # Who asks first: a command without the application layer's proof, or from a role that
+        # may not give it, is refused before anything else is said about it.
+        check_proof(self.city_id, request)
+        refuse_timer_command(request.command)
+        check_role(request.actor, request.command)
         self._check(request.command)
 
-    # The untyped predecessor of `give`. It stays while runs started before `give` existed may
-    # still receive or replay it (a replay runs the handler that recorded it); same implementation.
+    # The untyped predecessor of `give`, retired: it carries no proof, so its validator refuses
+    # every new call. Its handler stays because histories recorded before `give` existed replay it.
     @workflow.update
     async def command(self, request: CommandRequest) -> CommandResult:
         return await self._give(parse_command(request), request.actor)
 
     @command.validator
     def _validate_command(self, request: CommandRequest) -> None:
-        self._check(parse_command(request))
+        raise ApplicationError(
+            "the command Update is retired: commands are given through citycert (the give Update)",
+            type="NotAuthorized",
+            non_retryable=True,
+        )
 
     async def _give(self, command: cmd.Command, actor: Actor) -> CommandResult:
         async with self.lock:

@@ -9,6 +9,9 @@ and ~2 ms per run (bench/lifecycle.py measured 306 -> 216 MiB at 1,000 open citi
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +23,7 @@ from activities.names import EventToRecord
 from domain import Actor, CityState, CommandRejected, InvalidCommand, Phase, ProgrammePolicy
 from domain import commands as cmd
 from domain import events as ev
+from domain.authority import roles_that_may_give
 from domain.state import CitySummary
 
 # The commands the `command` Update takes by name: a person's, never a timer's.
@@ -71,11 +75,64 @@ class CityWorkflowInput(_Model):
 
 
 class GiveCommand(_Model):
-    """A command, already its own class (told apart by `kind`), and who gives it: the `give`
-    Update's argument, parsed once by the pydantic data converter."""
+    """A command, already its own class (told apart by `kind`), who gives it, and the application
+    layer's proof that it was given through it: the `give` Update's argument, parsed once by the
+    pydantic data converter."""
 
     command: cmd.AnyCommand
     actor: Actor
+    proof: str = ""  # command_proof(...); runs recorded before proofs replay without one
+
+
+# --- proof that a command comes from the application layer ---------------------------------------
+#
+# Anyone who reaches Temporal's frontend could otherwise give any city any command as anyone.
+# The application layer signs each command (HMAC-SHA256 over the city, the actor and the command)
+# with a key that the API and the workers hold as a setting, never in the database or in a
+# workflow's history; the `give` validator checks it. The worker puts its key here when it starts:
+# this module is passed through the sandbox, so every workflow of the process reads the same one.
+# Only validators read it, and validators do not run on replay, so it never affects determinism.
+
+_command_key: bytes | None = None
+
+
+def configure_command_key(key: bytes) -> None:
+    global _command_key
+    _command_key = key
+
+
+def command_proof(key: bytes, city_id: str, actor: Actor, command: cmd.Command) -> str:
+    message = json.dumps(
+        [city_id, actor.role, actor.id, command.model_dump(mode="json")],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
+def check_proof(city_id: str, request: GiveCommand) -> None:
+    """Refuse (NotAuthorized) a command whose proof this worker cannot confirm."""
+    if _command_key is None:
+        raise ApplicationError("this worker holds no command key", type="NotAuthorized", non_retryable=True)
+    expected = command_proof(_command_key, city_id, request.actor, request.command)
+    if not hmac.compare_digest(expected, request.proof):
+        raise ApplicationError(
+            "the command does not carry the application layer's proof: give it through citycert",
+            type="NotAuthorized",
+            non_retryable=True,
+        )
+
+
+def check_role(actor: Actor, command: cmd.Command) -> None:
+    """Refuse (NotAuthorized) a command the actor's role may not give (domain/authority.py)."""
+    roles = roles_that_may_give(type(command))
+    if actor.role not in roles:
+        allowed = " or ".join(sorted(roles)) or "nobody"
+        raise ApplicationError(
+            f"a {actor.role} may not give {command.command_name()}; it needs the role {allowed}",
+            type="NotAuthorized",
+            non_retryable=True,
+        )
 
 
 class CommandRequest(_Model):

@@ -47,6 +47,7 @@ def exit_code(e: AppError) -> int:
         errors.AppError: 1,
         errors.Invalid: 2,
         errors.NotFound: 2,
+        errors.Forbidden: 2,
         errors.Refused: 2,
         errors.Unavailable: 1,
     }

@@ -477,7 +477,8 @@ def verify(
     running city workflow's state against the fold of its stream. Exit 1 on any problem.
     """
     from eventstore import AnchorError
-    from runtime.anchors import anchor_folder, anchor_key
+    from runtime.anchors import anchor_folder
+    from runtime.keys import anchor_key
 
     settings = load_settings()
     folder = anchor_folder(settings)

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
 from app import errors
-from app.errors import AppError, Invalid, NotFound, Refused, Unavailable
+from app.errors import AppError, Forbidden, Invalid, NotFound, Refused, Unavailable
 from eventstore import EventStoreError
 
 log = structlog.get_logger("citycert.api")
@@ -30,6 +30,7 @@ STATUS: dict[type[AppError], int] = {
     AppError: 500,
     Invalid: 422,
     NotFound: 404,
+    Forbidden: 403,
     Refused: 409,
     Unavailable: 503,
 }

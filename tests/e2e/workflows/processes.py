@@ -19,6 +19,7 @@ from typing import Any
 
 from runtime.embedded_postgres import DATABASE_NAME, create_database_if_missing, start_server, with_database
 from tests.processes import ChildProcess, children
+from tests.scenarios import TEST_COMMAND_KEY
 
 REPO = Path(__file__).resolve().parents[3]
 POLL = 0.05  # seconds between looks in the bounded polling loops below
@@ -35,6 +36,7 @@ def start_worker(
         "CITYCERT_TEMPORAL_NAMESPACE": namespace,
         "CITYCERT_TEMPORAL_TASK_QUEUE": task_queue,
         "CITYCERT_LOG_LEVEL": "INFO",
+        "CITYCERT_COMMAND_KEY": TEST_COMMAND_KEY.decode(),
     }
     # The venv's interpreter: the one running the tests.
     return ChildProcess.start(log_path.stem, [sys.executable, "worker.py"], env, log_path)

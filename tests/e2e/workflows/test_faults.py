@@ -39,9 +39,9 @@ from tests.e2e.workflows.processes import DedicatedPostgres, start_worker, worke
 from tests.integration.workflows.harness import running_worker
 from tests.polling import bounded
 from tests.processes import ChildProcess
-from tests.scenarios import SILVER_SCORE, Scenario, Step, silver_cycle
+from tests.scenarios import SILVER_SCORE, Scenario, Step, signed, silver_cycle
 from tests.temporal_env import dev_server_environment
-from workflows.city import CityCertificationWorkflow, CityWorkflowInput, GiveCommand
+from workflows.city import CityCertificationWorkflow, CityWorkflowInput
 
 pytestmark = pytest.mark.slow  # still part of `make test`: nothing deselects slow tests
 
@@ -95,7 +95,7 @@ class Run:
         handle = self.client.get_workflow_handle(workflow_id(city_id))
         for n, step in enumerate(steps(city_id), start=1):
             command = step.command_at(datetime.now(UTC))  # the dev server's clock is the real one
-            request = GiveCommand.model_validate({"command": command, "actor": step.actor})
+            request = signed(city_id, command, step.actor)
             update_id = f"{city_id}-{n}-{command.command_name()}"
             for _ in range(UPDATE_ASKS):
                 try:

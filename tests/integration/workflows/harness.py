@@ -21,7 +21,7 @@ from eventstore import EventStore
 from readmodel import city_stream
 from runtime.settings import Settings
 from tests.polling import eventually
-from tests.scenarios import OPERATOR, Step
+from tests.scenarios import OPERATOR, TEST_COMMAND_KEY, Step, signed
 from workflows import WORKFLOWS
 from workflows.city import (
     CityCertificationWorkflow,
@@ -30,6 +30,7 @@ from workflows.city import (
     CommandResult,
     GiveCommand,
 )
+from workflows.contracts import configure_command_key
 
 CRITERIA = [c.id for c in get_standard("wwc-2022").criteria]
 DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
@@ -51,8 +52,10 @@ class CityDriver:
     first_run_id: str
 
     async def do(self, kind: str, actor: Actor = OPERATOR, /, **fields: Any) -> CommandResult:
-        request = GiveCommand.model_validate({"command": {"kind": kind, **fields}, "actor": actor})
-        return await self.handle.execute_update(CityCertificationWorkflow.give, request)
+        command = GiveCommand.model_validate({"command": {"kind": kind, **fields}, "actor": actor}).command
+        return await self.handle.execute_update(
+            CityCertificationWorkflow.give, signed(self.city_id, command, actor)
+        )
 
     async def do_by_name(self, name: str, actor: Actor = OPERATOR, /, **payload: Any) -> CommandResult:
         """The same through the older `command` Update: a name and an untyped payload."""
@@ -78,7 +81,7 @@ class CityDriver:
             if step.after:
                 await self.env.sleep(step.after)
             command = step.command_at(await self.env.get_current_time())
-            request = GiveCommand.model_validate({"command": command, "actor": step.actor})
+            request = signed(self.city_id, command, step.actor)
             try:
                 await self.handle.execute_update(CityCertificationWorkflow.give, request)
             except WorkflowUpdateFailedError as e:
@@ -102,6 +105,7 @@ async def running_worker(
     env: WorkflowEnvironment, store: EventStore, activities: Sequence[Callable[..., Any]] | None = None
 ) -> AsyncIterator[str]:
     """A worker on its own task queue (one per test, as temporalio's samples do)."""
+    configure_command_key(TEST_COMMAND_KEY)  # what app.worker.run_worker does with the setting
     task_queue = f"test-{uuid.uuid4()}"
     worker = build_worker(
         env.client,

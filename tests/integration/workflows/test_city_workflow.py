@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.names import RECORD_EVENTS, RecordEventsInput, RecordEventsResult
 from activities.recording import CityActivities
 from domain import Level, Phase
+from domain import commands as cmd
 from eventstore import EventStore
 from readmodel import load_city_state
 from tests.integration.workflows.harness import (
@@ -39,9 +40,12 @@ from tests.scenarios import (
     certify,
     reapply,
     register,
+    signed,
 )
 from tests.temporal_env import time_skipping_environment
 from workflows import search_attributes
+from workflows.city import CityCertificationWorkflow, GiveCommand
+from workflows.contracts import command_proof
 from workflows.reminders import ReminderSweepInput, ReminderSweepWorkflow
 
 
@@ -140,33 +144,42 @@ async def test_each_refusal_carries_the_type_the_api_answers_by(
         assert await city.stored_types() == ["CityRegistered", "ApplicationSubmitted"]
 
 
-async def test_the_older_command_update_still_takes_a_command_by_name(
+async def test_a_client_that_reaches_temporal_without_citycert_cannot_command_a_city(
     env: WorkflowEnvironment, store: EventStore
 ) -> None:
-    """Runs started before `give` existed may still be sent `command`; it decides and records the same."""
+    """A plain temporalio client, with no token and no key, tried to record a committee decision as
+    "chair" and to withdraw a city: every way in is refused before anything is recorded."""
     async with running_worker(env, store) as queue:
         city = await start_city(env, store, queue, "oldtown")
-        registered = await city.do_by_name(
-            "RegisterCity", OPERATOR, city_id="oldtown", name="Oldtown", country="us", population=60_000
+        await city.do(
+            "RegisterCity", OPERATOR, city_id="oldtown", name="Oldtown", country="US", population=60_000
         )
-        assert [e.type for e in registered.events] == ["CityRegistered"]
-        assert registered.events[0].data["country"] == "US"
-        assert registered.events[0].actor == OPERATOR
+        withdraw = cmd.Withdraw(reason="gone")
+        decision = cmd.DecideLevel(level=Level.PLATINUM, rationale="trust me")
 
-        unknown = await refusal(city.do_by_name("Celebrate"))
-        assert (unknown.type, unknown.non_retryable) == ("InvalidCommand", True)
-        assert "unknown command 'Celebrate'" in unknown.message
-        malformed = await refusal(city.do_by_name("Withdraw", CITY_STAFF, reason="a\x00b"))
-        assert malformed.type == "InvalidCommand"
-        assert "reason: Value error, must not contain NUL characters" in malformed.message
-        timer_only = await refusal(city.do_by_name("LapseCertification"))
-        assert "unknown command 'LapseCertification'" in timer_only.message
-        too_late = await refusal(city.do_by_name("RegisterCity", **registered.events[0].data))
-        assert too_late.type == "CommandRejected"
+        # No proof at all, a proof made with another key, a proof for another city
+        unsigned = GiveCommand(command=withdraw, actor=OPERATOR)
+        forged = GiveCommand(
+            command=withdraw, actor=OPERATOR, proof=command_proof(b"x" * 32, "oldtown", OPERATOR, withdraw)
+        )
+        borrowed = signed("elsewhere", withdraw, OPERATOR)
+        for request in (unsigned, forged, borrowed):
+            refused = await refusal(city.handle.execute_update(CityCertificationWorkflow.give, request))
+            assert (refused.type, refused.non_retryable) == ("NotAuthorized", True)
+            assert "does not carry the application layer's proof" in refused.message
+        # A proof, but a role that may not give the command (defence in depth behind the API's check)
+        as_staff = await refusal(
+            city.handle.execute_update(
+                CityCertificationWorkflow.give, signed("oldtown", decision, CITY_STAFF)
+            )
+        )
+        assert as_staff.type == "NotAuthorized" and "a city may not give DecideLevel" in as_staff.message
+        # The retired untyped Update carries no proof: refused whatever it says
+        retired = await refusal(city.do_by_name("Withdraw", OPERATOR, reason="gone"))
+        assert retired.type == "NotAuthorized" and "the command Update is retired" in retired.message
 
-        # Both Updates act on the same city: a typed command follows one given by name.
-        await city.do("ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-2022")
-        assert await city.stored_types() == ["CityRegistered", "ApplicationSubmitted"]
+        assert await city.stored_types() == ["CityRegistered"], "nothing was recorded"
+        assert (await city.state()).phase is Phase.REGISTERED
 
 
 async def test_a_reviewer_from_the_city_itself_is_refused(

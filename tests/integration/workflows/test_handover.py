@@ -14,7 +14,7 @@ from domain import commands as cmd
 from eventstore import EventStore
 from readmodel import city_stream, load_city_state
 from tests.integration.workflows.harness import run_history_lengths, running_worker
-from tests.scenarios import CITY_STAFF, CRITERIA, OPERATOR
+from tests.scenarios import CITY_STAFF, CRITERIA, OPERATOR, TEST_COMMAND_KEY
 from tests.temporal_env import time_skipping_environment
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput
 from workflows.contracts import city_workflow_id
@@ -38,7 +38,12 @@ async def test_a_city_flooded_with_snapshots_moves_to_fresh_runs_and_loses_nothi
             task_queue=queue,
         )
         service = CommandService(
-            store, env.client, policy=ProgrammePolicy(), task_queue=queue, command_timeout=30
+            store,
+            env.client,
+            policy=ProgrammePolicy(),
+            task_queue=queue,
+            command_timeout=30,
+            command_key=TEST_COMMAND_KEY,
         )
         register = cmd.RegisterCity(city_id="floodham", name="Floodham", country="US", population=90_000)
         await service.give("floodham", register, OPERATOR)

@@ -45,9 +45,7 @@ CONDITIONS = {"service_started", "service_healthy", "service_completed_successfu
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 # A production-like .env: every value differs from the defaults in the file.
 OVERRIDES = {
-    "POSTGRES_PASSWORD": "pg-secret",
-    "TEMPORAL_DB_PASSWORD": "temporal-secret",
-    "EVENTSTORE_DB_PASSWORD": "store-secret",
+    **SECRETS,
     "TEMPORAL_NAMESPACE": "citycert-prod",
     "API_PORT": "9000",
     "LOG_LEVEL": "WARNING",

@@ -32,7 +32,7 @@ from entrypoints.cli.walkthrough import walk
 from eventstore import Actor, EventStore, NewEvent
 from readmodel import city_stream, load_city_state
 from tests.integration.workflows.harness import CityDriver, running_worker
-from tests.scenarios import apply, evidence
+from tests.scenarios import TEST_COMMAND_KEY, apply, evidence
 from tests.temporal_env import dev_server_environment
 
 runner = CliRunner()
@@ -75,6 +75,7 @@ def settings_env(database_url: str, data_dir: Path, **extra: str | None) -> dict
         "CITYCERT_DATABASE_URL": database_url,
         "CITYCERT_DATA_DIR": str(data_dir),
         "CITYCERT_TEMPORAL_ADDRESS": None,
+        "CITYCERT_COMMAND_KEY": TEST_COMMAND_KEY.decode(),  # the tests' workers check this one
         "COLUMNS": "200",
         **extra,
     }

@@ -17,7 +17,15 @@ from entrypoints.http import create_app
 from eventstore import EventStore
 from runtime.settings import Settings
 from tests.integration.workflows.harness import running_worker
+from tests.scenarios import TEST_COMMAND_KEY
 from tests.temporal_env import time_skipping_environment
+
+
+def api_settings(**overrides: Any) -> Settings:
+    """The API's settings in these tests: the command key their workers check, and no data dir of
+    the checkout's (overrides as given)."""
+    return Settings(command_key=TEST_COMMAND_KEY.decode(), **overrides)
+
 
 CRITERIA = [c.id for c in get_standard("wwc-2022").criteria]
 DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
@@ -77,6 +85,6 @@ async def api(store: EventStore) -> AsyncIterator[Api]:
     """The API with a worker on the time-skipping server: one server per test, because its clock
     is global and a test's leftover timers would fire into the next test's sleeps."""
     async with time_skipping_environment() as env, running_worker(env, store) as queue:
-        app = create_app(Settings(temporal_task_queue=queue), client=env.client, store=store)
+        app = create_app(api_settings(temporal_task_queue=queue), client=env.client, store=store)
         async with app_client(app) as http:
             yield Api(http=http, store=store, env=env)

@@ -6,8 +6,7 @@ from __future__ import annotations
 from app.tokens import create_token
 from entrypoints.http import create_app
 from eventstore import EventStore
-from runtime.settings import Settings
-from tests.integration.entrypoints.http.conftest import app_client
+from tests.integration.entrypoints.http.conftest import api_settings, app_client
 from tests.temporal_env import time_skipping_environment
 
 
@@ -15,7 +14,7 @@ async def test_the_lifespan_connects_from_settings(databases) -> None:  # type: 
     empty = await databases.create()  # not migrated: the API migrates on start
     async with time_skipping_environment() as env:
         target = env.client.service_client.config.target_host
-        app = create_app(Settings(database_url=empty, temporal_address=target))
+        app = create_app(api_settings(database_url=empty, temporal_address=target))
         async with app.router.lifespan_context(app):
             services = app.state.services
             assert services is not None

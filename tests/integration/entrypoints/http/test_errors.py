@@ -14,8 +14,7 @@ from app.tokens import create_token, revoke_token
 from entrypoints.http import create_app
 from eventstore import EventStore
 from readmodel import city_stream, open_city_store
-from runtime.settings import Settings
-from tests.integration.entrypoints.http.conftest import DOCS, Api, app_client
+from tests.integration.entrypoints.http.conftest import DOCS, Api, api_settings, app_client
 from tests.integration.workflows.harness import running_worker
 from tests.polling import eventually
 from tests.temporal_env import free_port, time_skipping_environment
@@ -286,7 +285,7 @@ async def test_503_when_the_database_is_unreachable(api: Api, database_url: str)
     await closed.close()
     try:
         for store in (dead, closed):
-            app = create_app(Settings(), client=api.env.client, store=store)
+            app = create_app(api_settings(), client=api.env.client, store=store)
             async with app_client(app) as http:
                 for path in ("/v1/cities", "/v1/cities/lakeside", "/v1/review-queue"):
                     response = await http.get(path, headers=headers)
@@ -303,7 +302,7 @@ async def test_503_when_the_database_is_unreachable(api: Api, database_url: str)
 async def test_503_when_temporal_is_unreachable(api: Api) -> None:
     await api.register("northgate", country="MX")
     gone = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter)
-    app = create_app(Settings(), client=gone, store=api.store)
+    app = create_app(api_settings(), client=gone, store=api.store)
     async with app_client(app) as http:
         response = await http.post(
             "/v1/cities/northgate/application",
@@ -349,7 +348,7 @@ async def test_a_command_the_store_cannot_record_answers_503_instead_of_hanging(
         running_worker(env, store, activities.all()) as queue,
     ):
         app = create_app(
-            Settings(temporal_task_queue=queue), client=env.client, store=store, command_timeout=1.0
+            api_settings(temporal_task_queue=queue), client=env.client, store=store, command_timeout=1.0
         )
         async with app_client(app) as http:
             api = Api(http=http, store=store, env=env)

@@ -1,0 +1,36 @@
+"""Who may give which command: the roles of the programme's people, per command.
+
+The HTTP API admits each endpoint's roles before a command is built, and the city's workflow checks
+the same table again in its validator (a command that reached Temporal some other way, or from a
+route that forgot its check, is still refused). Timer and reminder commands are the workflow's own.
+"""
+
+from __future__ import annotations
+
+from domain import commands as cmd
+
+CITY, REVIEWER, COMMITTEE, OPERATOR = "city", "reviewer", "committee", "operator"
+
+MAY_GIVE: dict[type[cmd.Command], frozenset[str]] = {
+    cmd.RegisterCity: frozenset({OPERATOR}),
+    cmd.ImportCertification: frozenset({OPERATOR}),
+    cmd.TakeDataSnapshot: frozenset({CITY, OPERATOR}),
+    cmd.ApplyForCertification: frozenset({CITY, OPERATOR}),
+    cmd.SubmitEvidence: frozenset({CITY, OPERATOR}),
+    cmd.CloseEvidenceSubmission: frozenset({CITY, OPERATOR}),
+    cmd.AssignReviewer: frozenset({OPERATOR}),
+    cmd.ReviewEvidence: frozenset({REVIEWER}),
+    cmd.AnswerClarifications: frozenset({CITY}),
+    cmd.ScheduleSiteVisit: frozenset({COMMITTEE, OPERATOR}),
+    cmd.CompleteSiteVisit: frozenset({COMMITTEE, OPERATOR}),
+    cmd.WaiveSiteVisit: frozenset({COMMITTEE, OPERATOR}),
+    cmd.DecideLevel: frozenset({COMMITTEE}),
+    cmd.FileAppeal: frozenset({CITY}),
+    cmd.DecideAppeal: frozenset({COMMITTEE}),
+    cmd.Withdraw: frozenset({OPERATOR}),
+}
+
+
+def roles_that_may_give(command: type[cmd.Command]) -> frozenset[str]:
+    """The people's roles that may give `command` (none for a timer's own commands)."""
+    return MAY_GIVE.get(command, frozenset())
