@@ -17,6 +17,7 @@ from app.services import Services
 from app.tokens import TokenInfo, verify_token
 from domain.ids import is_city_id
 from entrypoints.http.errors import forbidden, unauthenticated
+from entrypoints.http.openapi import answers
 from entrypoints.http.services import services
 
 bearer = HTTPBearer(
@@ -24,7 +25,9 @@ bearer = HTTPBearer(
     description="A token from `citycert token create --role ROLE [--city ID] [--name NAME]`",
 )
 
-CityIdPath = Annotated[str, Path(description="The city's id, e.g. lakeside", max_length=200)]
+# No pattern or length here: an id no city could have is an unknown city (404, after the token's
+# rights are checked), as callers have always been answered.
+CityIdPath = Annotated[str, Path(description="The city's id, e.g. lakeside")]
 
 
 def note(request: Request, **fields: object) -> None:
@@ -34,6 +37,7 @@ def note(request: Request, **fields: object) -> None:
         found.update(fields)
 
 
+@answers(401)
 async def principal(
     request: Request,
     svc: Annotated[Services, Depends(services)],
@@ -55,6 +59,7 @@ Principal = Annotated[TokenInfo, Depends(principal)]
 def role_in(*roles: str) -> Callable[[TokenInfo], Awaitable[TokenInfo]]:
     """A dependency admitting only these roles (403 for the others)."""
 
+    @answers(403)
     async def check(who: Principal) -> TokenInfo:
         if who.role not in roles:
             raise forbidden(f"a {who.role} token may not do this; it needs the role {' or '.join(roles)}")
@@ -75,6 +80,7 @@ def acting_on_city(*roles: str) -> Callable[..., Awaitable[TokenInfo]]:
     """A dependency for a command on /cities/{city_id}: the role, then the city binding."""
     allowed = role_in(*roles)
 
+    @answers(403, 404)
     async def check(request: Request, city_id: CityIdPath, who: Principal) -> TokenInfo:
         await allowed(who)
         city_scope(who, city_id)
@@ -84,6 +90,7 @@ def acting_on_city(*roles: str) -> Callable[..., Awaitable[TokenInfo]]:
     return check
 
 
+@answers(403, 404)
 async def reading_city(request: Request, city_id: CityIdPath, who: Principal) -> TokenInfo:
     """Any role may read a city, a city token only its own."""
     city_scope(who, city_id)

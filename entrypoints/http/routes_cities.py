@@ -21,7 +21,7 @@ from entrypoints.http.models import (
     ImportCertificationBody,
     RegisterCityBody,
 )
-from entrypoints.http.services import Svc
+from entrypoints.http.services import Commands, Svc
 from eventstore import RecordedEvent
 from readmodel import CityStatus
 
@@ -31,22 +31,22 @@ _MAX_INT = 2**31 - 1
 
 
 @router.post("/cities", status_code=201, response_model=CommandOut, summary="Register a city")
-async def register(request: Request, body: RegisterCityBody, svc: Svc, who: Operator) -> CommandOut:
+async def register(request: Request, body: RegisterCityBody, commands: Commands, who: Operator) -> CommandOut:
     """Check eligibility, record CityRegistered and start the city's workflow. An ineligible city
     is refused with 422 and the reasons; nothing is recorded and no workflow is started."""
     note(request, city_id=body.id)
-    return command_out(await svc.commands.register(body.to_command(), actor_of(who)))
+    return command_out(await commands.register(body.to_command(), actor_of(who)))
 
 
 @router.post("/cities/{city_id}/imported-certification", response_model=CommandOut)
 async def import_certification(
     city_id: CityIdPath,
     body: ImportCertificationBody,
-    svc: Svc,
+    commands: Commands,
     who: Annotated[TokenInfo, Depends(acting_on_city("operator"))],
 ) -> CommandOut:
     """Record a certification the city earned before citycert (migrating the programme's past)."""
-    return await send(svc, city_id, body.to_command(), who)
+    return await send(commands, city_id, body.to_command(), who)
 
 
 @router.get("/cities", response_model=list[CityStatus])
