@@ -28,6 +28,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from domain.commands import MAX_ITEMS, MAX_POPULATION
+from domain.ids import CITY_ID_PATTERN
 from tests.integration.entrypoints.http.conftest import Api
 
 CHECKS = [
@@ -150,3 +152,69 @@ async def test_every_answer_is_one_the_openapi_document_describes(api: Api, role
     print(found.summary())  # the numbers, shown with `pytest -s`
     assert found.cases > 0
     assert not found.failures, found.summary()
+
+
+def _operation(document: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    operation: dict[str, Any] = document["paths"][path][method]
+    return operation
+
+
+async def test_each_route_documents_the_refusals_its_dependencies_can_give(api: Api) -> None:
+    document = (await api.http.get("/openapi.json")).json()
+    errors_of = {
+        (method, path): sorted(int(code) for code in _operation(document, method, path)["responses"])
+        for path, methods in document["paths"].items()
+        for method in methods
+    }
+    # No city in the path: no unknown city; no command: no 409; no body: no 413; no token: no 401.
+    assert errors_of["post", "/v1/cities"] == [201, 401, 403, 409, 413, 422, 503]
+    assert errors_of["get", "/v1/cities/{city_id}"] == [200, 401, 403, 404, 503]
+    assert errors_of["post", "/v1/cities/{city_id}/evidence/close"] == [200, 401, 403, 404, 409, 422, 503]
+    assert errors_of["get", "/v1/cities"] == [200, 401, 422, 503]
+    assert errors_of["get", "/health"] == [200, 503]
+    problem = {"$ref": "#/components/schemas/Problem"}
+    unauthenticated = _operation(document, "get", "/v1/cities")["responses"]["401"]
+    assert unauthenticated["content"]["application/json"]["schema"] == problem
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    assert schemas["Problem"]["required"] == ["error", "detail"]
+
+
+async def test_the_schema_states_the_domain_s_constraints(api: Api) -> None:
+    schemas = (await api.http.get("/openapi.json")).json()["components"]["schemas"]
+    assert schemas["AppealBody"]["properties"]["grounds"]["pattern"] == r"^[^\x00]*$"
+    assert schemas["EvidenceBody"]["properties"]["items"]["maxItems"] == MAX_ITEMS
+    assert schemas["DocumentBody"]["properties"]["title"]["pattern"] == r"^[^\x00]*$"
+    assert schemas["RegisterCityBody"]["properties"]["population"]["maximum"] == MAX_POPULATION
+    assert schemas["RegisterCityBody"]["properties"]["id"]["pattern"] == CITY_ID_PATTERN
+
+
+async def test_moments_and_dates_are_iso_8601_text_only(api: Api) -> None:
+    await api.register("marston")
+    operator = await api.operator()
+    for as_of in ("0.5", "1700000000", "2026-01-01", "2026-01-01T00:00:00"):
+        refused = await api.get("/v1/cities/marston/state", operator, expect=422, as_of=as_of)
+        assert refused["error"] == "invalid_request", as_of
+    await api.get("/v1/cities/marston/state", operator, as_of="2030-01-01T00:00:00+02:00")
+    moments = {"valid_from": 1_700_000_000, "valid_until": "2031-01-01T00:00:00Z"}
+    body = {"level": "gold", "standard_version": "wwc-2022", "cohort": "c", **moments}
+    refused = await api.post("/v1/cities/marston/imported-certification", operator, body, expect=422)
+    assert [p["loc"] for p in refused["detail"]] == [["body", "valid_from"]]
+    await api.post("/v1/cities/marston/site-visit", operator, {"action": "schedule", "date": 20300101}, 422)
+
+
+async def test_every_malformed_body_is_invalid_request_with_its_problems(api: Api) -> None:
+    await api.register("corbin")
+    staff = await api.city("corbin")
+    not_utf8 = await api.http.post(
+        "/v1/cities/corbin/appeal",
+        headers={**staff, "Content-Type": "application/json"},
+        content=b'{"grounds": "\xff"}',
+    )
+    nul_title = [{"criterion_id": "DM 1", "documents": [{"title": "a\x00b", "url": "https://x.org"}]}]
+    nul = await api.http.post("/v1/cities/corbin/evidence", headers=staff, json={"items": nul_title})
+    for response in (not_utf8, nul):
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert body["error"] == "invalid_request"
+        assert all(set(problem) == {"loc", "msg", "type"} for problem in body["detail"]), body
