@@ -25,8 +25,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 ERRORS: dict[int, str] = {
     401: "No valid token (`unauthenticated`)",
     403: "A role or city the token does not hold (`forbidden`)",
-    404: "No such city (`unknown_city`), also for an id no city could have (2 to 63 lowercase "
-    "letters, digits or hyphens): the id is not checked before the token's rights",
+    404: "No such city (`unknown_city`), also for an id no city could have (a city's is 2 to 63 "
+    "lowercase letters, digits or hyphens); checked after the token's rights",
     409: "Not allowed now (`command_rejected`, the detail says why and what is allowed; "
     "`city_busy`: try again)",
     413: "The body is larger than the API accepts (`too_large`)",
