@@ -48,6 +48,12 @@ _REFUSALS: dict[str, type[errors.AppError]] = {
     "InvalidCommand": errors.Invalid,
     "NotAuthorized": errors.Forbidden,
 }
+# The workflow could not confirm the proof the service put on the command: not the caller's fault,
+# the API and the workers hold different keys.
+_KEY_MISMATCH = (
+    "the workers refused the command's proof: the API and the workers hold different command keys "
+    "(CITYCERT_COMMAND_KEY); an operator must give them the same one"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +210,8 @@ def _refusal(e: WorkflowUpdateFailedError) -> errors.AppError:
     cause = e.cause
     if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:
         return _REFUSALS[cause.type](cause.message)
+    if isinstance(cause, ApplicationError) and cause.type == "Unsigned":
+        return errors.Unavailable(_KEY_MISMATCH, code="command_key_mismatch")
     inner = cause.cause if isinstance(cause, ActivityError) else None
     if isinstance(inner, ApplicationError) and inner.type == "InvalidEventPayload":
         # The store refused the event's shape: the input, not the service, is at fault.

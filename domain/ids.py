@@ -17,11 +17,15 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     ValidatorFunctionWrapHandler,
+    WithJsonSchema,
     WrapValidator,
 )
 
 CITY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 CITY_ID_RULE = "2 to 63 lowercase letters, digits or hyphens, not starting with a hyphen"
+# Free text refuses NUL; as a pattern (not only a check in code) so JSON Schema and OpenAPI state it.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+NO_NUL_RULE = "must not contain NUL characters"
 _CITY_ID = re.compile(CITY_ID_PATTERN)
 NAME_MAX = 200
 TEXT_MAX = 10_000
@@ -33,21 +37,19 @@ def is_city_id(value: str) -> bool:
     return _CITY_ID.fullmatch(value) is not None
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
+def _pattern_in_words(rule: str) -> WrapValidator:
+    """The pattern stays in the schema (OpenAPI shows it, app.tokens reads the city id's); a
+    person gets the rule in words instead of the regex."""
 
+    def check(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+        try:
+            return handler(value)
+        except ValidationError as e:
+            if any(err["type"] == "string_pattern_mismatch" for err in e.errors()):
+                raise ValueError(rule) from None
+            raise
 
-def _city_id_in_words(value: object, handler: ValidatorFunctionWrapHandler) -> object:
-    """The pattern stays in the schema (OpenAPI shows it, app.tokens reads it); a person gets
-    the rule in words instead of the regex."""
-    try:
-        return handler(value)
-    except ValidationError as e:
-        if any(err["type"] == "string_pattern_mismatch" for err in e.errors()):
-            raise ValueError(f"a city id is {CITY_ID_RULE}") from None
-        raise
+    return WrapValidator(check)
 
 
 def _upper(value: object) -> object:
@@ -62,32 +64,44 @@ def _two_letters(value: str) -> str:
     return value
 
 
-CityId = Annotated[str, StringConstraints(pattern=CITY_ID_PATTERN), WrapValidator(_city_id_in_words)]
+CityId = Annotated[
+    str, StringConstraints(pattern=CITY_ID_PATTERN), _pattern_in_words(f"a city id is {CITY_ID_RULE}")
+]
 """A city's id, as in its workflow id `city-<id>` and its stream: e.g. `lakeside`."""
 
 CriterionId = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=CRITERION_ID_MAX),
-    AfterValidator(_no_nul),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=CRITERION_ID_MAX, pattern=NO_NUL_PATTERN
+    ),
+    _pattern_in_words(NO_NUL_RULE),
 ]
 """A criterion of a standard, e.g. `DM 1`; whether the standard has it is the decider's question."""
 
-CountryCode = Annotated[str, BeforeValidator(_upper), AfterValidator(_two_letters)]
+CountryCode = Annotated[
+    str,
+    BeforeValidator(_upper),
+    AfterValidator(_two_letters),
+    # What a caller may send (the checks above accept any case and surrounding spaces).
+    WithJsonSchema({"type": "string", "pattern": r"^\s*[A-Za-z]{2}\s*$"}),
+]
 """ISO 3166-1 alpha-2, upper-cased first, so `us` is `US`."""
 
 Name = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX),
-    AfterValidator(_no_nul),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX, pattern=NO_NUL_PATTERN),
+    _pattern_in_words(NO_NUL_RULE),
 ]
 """A short label: a city's or person's name, a cohort, a standard version, a reviewer id."""
 
 Text = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX),
-    AfterValidator(_no_nul),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX, pattern=NO_NUL_PATTERN),
+    _pattern_in_words(NO_NUL_RULE),
 ]
 """Prose that must say something: findings, a rationale, grounds, an answer."""
 
-Note = Annotated[str, StringConstraints(max_length=TEXT_MAX), AfterValidator(_no_nul)]
+Note = Annotated[
+    str, StringConstraints(max_length=TEXT_MAX, pattern=NO_NUL_PATTERN), _pattern_in_words(NO_NUL_RULE)
+]
 """Prose that may be left empty (a narrative, a reviewer's note); kept as written, not stripped."""

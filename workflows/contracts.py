@@ -111,14 +111,14 @@ def command_proof(key: bytes, city_id: str, actor: Actor, command: cmd.Command) 
 
 
 def check_proof(city_id: str, request: GiveCommand) -> None:
-    """Refuse (NotAuthorized) a command whose proof this worker cannot confirm."""
+    """Refuse (Unsigned) a command whose proof this worker cannot confirm."""
     if _command_key is None:
-        raise ApplicationError("this worker holds no command key", type="NotAuthorized", non_retryable=True)
+        raise ApplicationError("this worker holds no command key", type="Unsigned", non_retryable=True)
     expected = command_proof(_command_key, city_id, request.actor, request.command)
     if not hmac.compare_digest(expected, request.proof):
         raise ApplicationError(
             "the command does not carry the application layer's proof: give it through citycert",
-            type="NotAuthorized",
+            type="Unsigned",
             non_retryable=True,
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -17,7 +18,7 @@ from temporalio.client import Client
 from app.services import build_services
 from entrypoints.http import errors
 from entrypoints.http.middleware import BodyLimit, RequestLog
-from entrypoints.http.models import Problem
+from entrypoints.http.openapi import document
 from entrypoints.http.routes_certification import router as certification
 from entrypoints.http.routes_cities import router as cities
 from entrypoints.http.routes_committee import router as committee
@@ -37,9 +38,11 @@ apply, submit evidence; reviewers review; the committee decides; cities may appe
 
 Every request needs `Authorization: Bearer <token>` (create one with `citycert token create`).
 A command answers once its events are recorded, so a read that follows sees them.
-Errors are `{"error": code, "detail": ...}`: 401 no valid token, 403 a role or city the token does
-not hold, 404 unknown city, 409 not allowed now (the detail says why and what is allowed),
-422 a malformed body, 503 the database or Temporal is unavailable (try again).
+Errors are `{"error": code, "detail": message}` (for `invalid_request` the detail lists every
+problem): 401 no valid token, 403 a role or city the token does not hold, 404 unknown city,
+409 not allowed now (the detail says why and what is allowed), 413 a body too large, 422 a
+malformed request, 503 the database or Temporal is unavailable (try again). Each operation lists
+the ones it can answer.
 """
 
 
@@ -79,18 +82,21 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
-        responses={
-            401: {"model": Problem, "description": "No valid token"},
-            403: {"model": Problem, "description": "A role or city the token does not hold"},
-            503: {"model": Problem, "description": "The database or Temporal is unavailable"},
-        },
     )
     app.state.services = None
     if store is not None and client is not None:
         wire(app, store, client)  # usable at once, also where no lifespan runs (ASGI test transports)
     errors.install(app)
-    for router in (cities, certification, review, committee, reports, health):
+    routers = (cities, certification, review, committee, reports, health)
+    for router in routers:
         app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document(app, routers)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to adjust the document
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_middleware(RequestLog)  # added last: outermost, so it sees every answer, 413 included
     return app

@@ -15,8 +15,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from app.errors import UnknownCity
 from app.services import Services
 from app.tokens import TokenInfo, verify_token
+from domain import commands as cmd
+from domain.authority import roles_that_may_give
 from domain.ids import is_city_id
 from entrypoints.http.errors import forbidden, unauthenticated
+from entrypoints.http.openapi import answers
 from entrypoints.http.services import services
 
 bearer = HTTPBearer(
@@ -24,7 +27,9 @@ bearer = HTTPBearer(
     description="A token from `citycert token create --role ROLE [--city ID] [--name NAME]`",
 )
 
-CityIdPath = Annotated[str, Path(description="The city's id, e.g. lakeside", max_length=200)]
+# No pattern or length here: an id no city could have is an unknown city (404, after the token's
+# rights are checked), as callers have always been answered.
+CityIdPath = Annotated[str, Path(description="The city's id, e.g. lakeside")]
 
 
 def note(request: Request, **fields: object) -> None:
@@ -34,6 +39,7 @@ def note(request: Request, **fields: object) -> None:
         found.update(fields)
 
 
+@answers(401)
 async def principal(
     request: Request,
     svc: Annotated[Services, Depends(services)],
@@ -55,6 +61,7 @@ Principal = Annotated[TokenInfo, Depends(principal)]
 def role_in(*roles: str) -> Callable[[TokenInfo], Awaitable[TokenInfo]]:
     """A dependency admitting only these roles (403 for the others)."""
 
+    @answers(403)
     async def check(who: Principal) -> TokenInfo:
         if who.role not in roles:
             raise forbidden(f"a {who.role} token may not do this; it needs the role {' or '.join(roles)}")
@@ -75,6 +82,7 @@ def acting_on_city(*roles: str) -> Callable[..., Awaitable[TokenInfo]]:
     """A dependency for a command on /cities/{city_id}: the role, then the city binding."""
     allowed = role_in(*roles)
 
+    @answers(403, 404)
     async def check(request: Request, city_id: CityIdPath, who: Principal) -> TokenInfo:
         await allowed(who)
         city_scope(who, city_id)
@@ -84,6 +92,22 @@ def acting_on_city(*roles: str) -> Callable[..., Awaitable[TokenInfo]]:
     return check
 
 
+def giving(*commands: type[cmd.Command]) -> Callable[..., Awaitable[TokenInfo]]:
+    """A dependency for an endpoint on /cities/{city_id} that gives these commands: the roles the
+    domain says may give them (domain/authority.py, which the workflow checks again), then the city."""
+    return acting_on_city(*_roles(commands))
+
+
+def giving_anywhere(*commands: type[cmd.Command]) -> Callable[[TokenInfo], Awaitable[TokenInfo]]:
+    """The same for an endpoint with no city in its path (registration)."""
+    return role_in(*_roles(commands))
+
+
+def _roles(commands: tuple[type[cmd.Command], ...]) -> list[str]:
+    return sorted(set().union(*(roles_that_may_give(c) for c in commands)))
+
+
+@answers(403, 404)
 async def reading_city(request: Request, city_id: CityIdPath, who: Principal) -> TokenInfo:
     """Any role may read a city, a city token only its own."""
     city_scope(who, city_id)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from app.commands import CommandOutcome
-from app.services import Services
+from app.commands import CommandOutcome, CommandService
 from app.tokens import TokenInfo
 from domain import Actor
 from domain import commands as cmd
@@ -27,6 +26,8 @@ def command_out(outcome: CommandOutcome) -> CommandOut:
     )
 
 
-async def send(svc: Services, city_id: str, command: cmd.HumanCommand, who: TokenInfo) -> CommandOut:
+async def send(
+    commands: CommandService, city_id: str, command: cmd.HumanCommand, who: TokenInfo
+) -> CommandOut:
     """Give a command as `who` and answer as every command endpoint does."""
-    return command_out(await svc.commands.give(city_id, command, actor_of(who)))
+    return command_out(await commands.give(city_id, command, actor_of(who)))

@@ -1,9 +1,10 @@
-"""Every failure as a status code and a JSON body `{"error": ..., "detail": ...}`; never a 500 for input.
+"""Every failure as a status code and one JSON body, models.Problem `{"error": ..., "detail": ...}`
+(detail a message, or for `invalid_request` the list of problems); never a 500 for input.
 
 The application's errors (app/errors.py) map to status codes in one table, `STATUS`: 404 unknown
 city, 409 a command the rules refuse now, 422 a malformed or ineligible request, 503 a service
 unavailable or a command not confirmed. The API's own answers are 401 (no or bad token), 403 (a
-role or city the token does not hold) and 422 for a body that does not parse.
+role or city the token does not hold) and 422 `invalid_request` for a request that does not parse.
 """
 
 from __future__ import annotations
@@ -35,29 +36,27 @@ STATUS: dict[type[AppError], int] = {
     Unavailable: 503,
 }
 RETRY_AFTER = {"Retry-After": "5"}
+INVALID_REQUEST = "invalid_request"
 
 
 class ApiError(Exception):
     """An answer other than success, raised anywhere in a request and rendered by the handler."""
 
     def __init__(
-        self,
-        status: int,
-        error: str,
-        detail: Any,
-        *,
-        headers: Mapping[str, str] | None = None,
-        **extra: Any,
+        self, status: int, error: str, detail: str, *, headers: Mapping[str, str] | None = None
     ) -> None:
         super().__init__(f"{status} {error}: {detail}")
         self.status = status
         self.error = error
         self.detail = detail
         self.headers = dict(headers or {})
-        self.extra = extra
 
     def response(self) -> JSONResponse:
-        body = {"error": self.error, "detail": self.detail, **self.extra}
+        if self.error == INVALID_REQUEST:
+            # The command service refuses a body it cannot store (NUL) under this code: the same
+            # list-shaped detail as every other invalid_request.
+            return invalid([{"loc": ["body"], "msg": self.detail, "type": "value_error"}])
+        body = {"error": self.error, "detail": self.detail}
         return JSONResponse(body, status_code=self.status, headers=self.headers or None)
 
 
@@ -94,7 +93,7 @@ def _errors(problems: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def invalid(problems: list[dict[str, Any]]) -> JSONResponse:
-    return JSONResponse({"error": "invalid_request", "detail": problems}, status_code=422)
+    return JSONResponse({"error": INVALID_REQUEST, "detail": problems}, status_code=422)
 
 
 def install(app: FastAPI) -> None:
@@ -110,6 +109,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, e: StarletteHTTPException) -> JSONResponse:
+        if e.status_code == 400:
+            # FastAPI's answer to a body it cannot decode (not UTF-8): as malformed as bad JSON, so
+            # the same 422 invalid_request.
+            return invalid([{"loc": ["body"], "msg": str(e.detail), "type": "body_undecodable"}])
         code = {404: "not_found", 405: "method_not_allowed"}.get(e.status_code, "http_error")
         return JSONResponse({"error": code, "detail": e.detail}, status_code=e.status_code, headers=e.headers)
 

@@ -1,14 +1,16 @@
 """The API's JSON: request bodies (checked before anything reaches Temporal) and responses.
 
-Bodies reuse the domain's item models where the shape is the domain's own (evidence items,
-review verdicts, clarification answers); each body turns into one domain command with
-`to_command`, which runs the domain's own checks as well (a refusal there is a 422 too).
-Strings are bounded and dates kept within sane years, so no input can reach the store that it
-would refuse for its shape.
+Bodies reuse the domain's ids, bounded text, bounds and item models where the shape is the
+domain's own (review verdicts, clarification answers), so each constraint is defined once and
+OpenAPI states it; each body turns into one domain command with `to_command`, which runs the
+domain's own checks as well (a refusal there is a 422 too). Strings are bounded, moments and dates
+are ISO 8601 text within sane years, so no input can reach the store that it would refuse for its
+shape.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -19,19 +21,33 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
-    model_validator,
 )
 
 from domain import Level
 from domain import commands as cmd
 from domain.events import Answer
-from domain.ids import CityId, CountryCode, CriterionId, Name, Text
+from domain.ids import CityId, CountryCode, CriterionId, Name, Note, Text
 from domain.state import CitySummary
 
 MIN_YEAR, MAX_YEAR = 1990, 2200
+
+# RFC 3339, as OpenAPI's `date-time` and `date` formats say. Pydantic alone would also take a
+# number (or a numeric string) as a Unix time, so `as_of=0.5` meant 1970: text only, in this shape.
+_MOMENT_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _text_shaped(shape: re.Pattern[str], what: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if not (isinstance(value, str) and shape.fullmatch(value)):
+            raise ValueError(f"give {what}")
+        return value
+
+    return BeforeValidator(check)
 
 
 def _years(first: int, last: int) -> AfterValidator:
@@ -43,9 +59,11 @@ def _years(first: int, last: int) -> AfterValidator:
     return AfterValidator(check)
 
 
-Moment = Annotated[AwareDatetime, _years(MIN_YEAR, MAX_YEAR)]
-Day = Annotated[date, _years(MIN_YEAR, MAX_YEAR)]
-AsOf = Annotated[AwareDatetime, _years(1000, 9000)]  # any moment PostgreSQL and Python both hold
+_ISO_MOMENT = _text_shaped(_MOMENT_TEXT, "an ISO 8601 moment with its offset, e.g. 2026-03-01T09:00:00Z")
+_ISO_DAY = _text_shaped(_DAY_TEXT, "an ISO 8601 date, e.g. 2026-03-01")
+Moment = Annotated[AwareDatetime, _ISO_MOMENT, _years(MIN_YEAR, MAX_YEAR)]
+Day = Annotated[date, _ISO_DAY, _years(MIN_YEAR, MAX_YEAR)]
+AsOf = Annotated[AwareDatetime, _ISO_MOMENT, _years(1000, 9000)]  # any moment PostgreSQL and Python hold
 
 
 C = TypeVar("C", bound=cmd.Command)
@@ -71,7 +89,7 @@ class RegisterCityBody(Body):
     id: CityId = Field(examples=["lakeside"])
     name: Name = Field(examples=["Lakeside"])
     country: CountryCode = Field(description="ISO 3166-1 alpha-2", examples=["US"])
-    population: int = Field(ge=0, le=1_000_000_000, examples=[182_000])
+    population: int = Field(ge=0, le=cmd.MAX_POPULATION, examples=[182_000])
 
     def to_command(self) -> cmd.RegisterCity:
         return checked(
@@ -92,9 +110,27 @@ class ImportCertificationBody(Body):
         return checked(lambda: cmd.ImportCertification.model_validate(self.model_dump()))
 
 
+class ReviewerAssignmentBody(Body):
+    reviewer_id: Name = Field(examples=["rev-ana"])
+    reviewer_home_city: CityId = Field(
+        description="the city the reviewer may never review", examples=["riverton"]
+    )
+    criterion_ids: list[CriterionId] = Field(min_length=1, max_length=cmd.MAX_ITEMS, examples=[["DM 1"]])
+
+    def to_command(self) -> cmd.AssignReviewer:
+        return checked(lambda: cmd.AssignReviewer.model_validate(self.model_dump()))
+
+
+class WithdrawalBody(Body):
+    reason: Text = Field(examples=["the city left the programme"])
+
+    def to_command(self) -> cmd.Withdraw:
+        return checked(lambda: cmd.Withdraw.model_validate(self.model_dump()))
+
+
 class SnapshotBody(Body):
     standard_version: Name = Field(examples=["wwc-2022"])
-    answers: dict[CriterionId, Answer] = Field(min_length=1, max_length=500)
+    answers: dict[CriterionId, Answer] = Field(min_length=1, max_length=cmd.MAX_ITEMS)
 
     def to_command(self) -> cmd.TakeDataSnapshot:
         return checked(lambda: cmd.TakeDataSnapshot.model_validate(self.model_dump()))
@@ -108,15 +144,30 @@ class ApplicationBody(Body):
         return checked(lambda: cmd.ApplyForCertification.model_validate(self.model_dump()))
 
 
+class DocumentBody(Body):
+    """The domain's Document leaves title and link unbounded; the store cannot hold NUL in either."""
+
+    title: Note
+    url: Note
+
+
+class EvidenceItemBody(Body):
+    """The domain's EvidenceItem, with documents the store can hold."""
+
+    criterion_id: CriterionId
+    documents: list[DocumentBody] = Field(min_length=1)
+    narrative: Note = ""
+
+
 class EvidenceBody(Body):
-    items: list[cmd.EvidenceItem] = Field(min_length=1, max_length=500)
+    items: list[EvidenceItemBody] = Field(min_length=1, max_length=cmd.MAX_ITEMS)
 
     def to_command(self) -> cmd.SubmitEvidence:
         return checked(lambda: cmd.SubmitEvidence.model_validate(self.model_dump()))
 
 
 class ReviewsBody(Body):
-    items: list[cmd.ReviewItem] = Field(min_length=1, max_length=500)
+    items: list[cmd.ReviewItem] = Field(min_length=1, max_length=cmd.MAX_ITEMS)
 
     def to_command(self, reviewer_id: str, home_city: str) -> cmd.ReviewEvidence:
         fields = {**self.model_dump(), "reviewer_id": reviewer_id, "reviewer_home_city": home_city}
@@ -124,34 +175,42 @@ class ReviewsBody(Body):
 
 
 class ClarificationsBody(Body):
-    items: list[cmd.ClarificationAnswer] = Field(min_length=1, max_length=500)
+    items: list[cmd.ClarificationAnswer] = Field(min_length=1, max_length=cmd.MAX_ITEMS)
 
     def to_command(self) -> cmd.AnswerClarifications:
         return checked(lambda: cmd.AnswerClarifications.model_validate(self.model_dump()))
 
 
-class SiteVisitBody(Body):
-    """One body for the three site-visit commands; `action` says which, and so which fields count."""
+class ScheduleVisitBody(Body):
+    action: Literal["schedule"]
+    date: Day
 
-    action: Literal["schedule", "complete", "waive"]
-    date: Day | None = None
-    findings: Text | None = None
-    overturned: list[CriterionId] = Field(default=[], max_length=500)
-    reason: Text | None = None
+    def to_command(self) -> cmd.ScheduleSiteVisit:
+        return checked(lambda: cmd.ScheduleSiteVisit(visit_date=self.date))
 
-    @model_validator(mode="after")
-    def _fields_of_the_action(self) -> SiteVisitBody:
-        needed = {"schedule": "date", "complete": "findings", "waive": "reason"}[self.action]
-        if getattr(self, needed) is None:
-            raise ValueError(f"action {self.action!r} needs {needed!r}")
-        return self
 
-    def to_command(self) -> cmd.ScheduleSiteVisit | cmd.CompleteSiteVisit | cmd.WaiveSiteVisit:
-        if self.action == "schedule":
-            return checked(lambda: cmd.ScheduleSiteVisit(visit_date=self.date))
-        if self.action == "complete":
-            return checked(lambda: cmd.CompleteSiteVisit(findings=self.findings, overturned=self.overturned))
+class CompleteVisitBody(Body):
+    action: Literal["complete"]
+    findings: Text
+    overturned: list[CriterionId] = Field(default=[], max_length=cmd.MAX_ITEMS)
+
+    def to_command(self) -> cmd.CompleteSiteVisit:
+        return checked(lambda: cmd.CompleteSiteVisit(findings=self.findings, overturned=self.overturned))
+
+
+class WaiveVisitBody(Body):
+    action: Literal["waive"]
+    reason: Text
+
+    def to_command(self) -> cmd.WaiveSiteVisit:
         return checked(lambda: cmd.WaiveSiteVisit(reason=self.reason))
+
+
+# One body for the three site-visit commands; `action` says which, and so which fields it takes
+# (a union the schema states, rather than optional fields a check in code requires).
+SiteVisitBody = Annotated[
+    ScheduleVisitBody | CompleteVisitBody | WaiveVisitBody, Field(discriminator="action")
+]
 
 
 class DecisionBody(Body):
@@ -226,8 +285,19 @@ class EnvelopeOut(Out):
     data: dict[str, Any]
 
 
+class ValidationProblem(Out):
+    """One thing wrong with a request: where (`["body", "items", 0, "criterion_id"]`), what, and
+    pydantic's error type."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
 class Problem(Out):
     """Every error: a machine-readable `error` and a `detail` a person can act on."""
 
-    error: str
-    detail: Any
+    error: str = Field(description="a stable code, e.g. unknown_city, command_rejected, invalid_request")
+    detail: str | list[ValidationProblem] = Field(
+        description="what went wrong and what to do; for invalid_request, every problem found"
+    )

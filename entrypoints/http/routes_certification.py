@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from app.tokens import TokenInfo
 from domain import commands as cmd
-from entrypoints.http.auth import CityIdPath, acting_on_city
+from entrypoints.http.auth import CityIdPath, giving
 from entrypoints.http.commands import actor_of, command_out, send
 from entrypoints.http.models import (
     AppealBody,
@@ -19,19 +19,20 @@ from entrypoints.http.models import (
     SnapshotBody,
     SnapshotOut,
 )
-from entrypoints.http.services import Svc
+from entrypoints.http.services import Commands
 
 router = APIRouter(prefix="/v1/cities/{city_id}", tags=["certification"])
-CityOrOperator = Annotated[TokenInfo, Depends(acting_on_city("city", "operator"))]
-CityStaff = Annotated[TokenInfo, Depends(acting_on_city("city"))]
 
 
 @router.post("/snapshot", response_model=SnapshotOut)
 async def take_snapshot(
-    city_id: CityIdPath, body: SnapshotBody, svc: Svc, who: CityOrOperator
+    city_id: CityIdPath,
+    body: SnapshotBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.TakeDataSnapshot))],
 ) -> SnapshotOut:
     """A self-assessment: the indicative level and the roadmap of criteria not yet met."""
-    outcome = await svc.commands.give(city_id, body.to_command(), actor_of(who))
+    outcome = await commands.give(city_id, body.to_command(), actor_of(who))
     taken = outcome.events[0].data
     return SnapshotOut(
         **command_out(outcome).model_dump(),
@@ -44,34 +45,54 @@ async def take_snapshot(
 
 
 @router.post("/application", response_model=CommandOut)
-async def apply(city_id: CityIdPath, body: ApplicationBody, svc: Svc, who: CityOrOperator) -> CommandOut:
+async def apply(
+    city_id: CityIdPath,
+    body: ApplicationBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.ApplyForCertification))],
+) -> CommandOut:
     """Apply to a cohort (a re-certification when the city holds a certification)."""
-    return await send(svc, city_id, body.to_command(), who)
+    return await send(commands, city_id, body.to_command(), who)
 
 
 @router.post("/evidence", response_model=CommandOut)
 async def submit_evidence(
-    city_id: CityIdPath, body: EvidenceBody, svc: Svc, who: CityOrOperator
+    city_id: CityIdPath,
+    body: EvidenceBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.SubmitEvidence))],
 ) -> CommandOut:
     """Evidence for one or more criteria: documents and a narrative each."""
-    return await send(svc, city_id, body.to_command(), who)
+    return await send(commands, city_id, body.to_command(), who)
 
 
 @router.post("/evidence/close", response_model=CommandOut)
-async def close_evidence(city_id: CityIdPath, svc: Svc, who: CityOrOperator) -> CommandOut:
+async def close_evidence(
+    city_id: CityIdPath,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.CloseEvidenceSubmission))],
+) -> CommandOut:
     """Close the submission; the review completes once no item is open."""
-    return await send(svc, city_id, cmd.CloseEvidenceSubmission(), who)
+    return await send(commands, city_id, cmd.CloseEvidenceSubmission(), who)
 
 
 @router.post("/clarifications", response_model=CommandOut)
 async def answer_clarifications(
-    city_id: CityIdPath, body: ClarificationsBody, svc: Svc, who: CityStaff
+    city_id: CityIdPath,
+    body: ClarificationsBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.AnswerClarifications))],
 ) -> CommandOut:
     """Answers to reviewers' clarification requests, before their deadline."""
-    return await send(svc, city_id, body.to_command(), who)
+    return await send(commands, city_id, body.to_command(), who)
 
 
 @router.post("/appeal", response_model=CommandOut)
-async def file_appeal(city_id: CityIdPath, body: AppealBody, svc: Svc, who: CityStaff) -> CommandOut:
+async def file_appeal(
+    city_id: CityIdPath,
+    body: AppealBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.FileAppeal))],
+) -> CommandOut:
     """Appeal the committee's decision within the appeal window."""
-    return await send(svc, city_id, body.to_command(), who)
+    return await send(commands, city_id, body.to_command(), who)

@@ -11,7 +11,8 @@ from app.errors import UnknownCity
 from app.services import Services
 from app.tokens import TokenInfo
 from domain import CityState, Level, Phase
-from entrypoints.http.auth import CityIdPath, CityReader, Principal, acting_on_city, note, role_in
+from domain import commands as cmd
+from entrypoints.http.auth import CityIdPath, CityReader, Principal, giving, giving_anywhere, note
 from entrypoints.http.commands import actor_of, command_out, send
 from entrypoints.http.models import (
     ActorOut,
@@ -20,33 +21,61 @@ from entrypoints.http.models import (
     EnvelopeOut,
     ImportCertificationBody,
     RegisterCityBody,
+    ReviewerAssignmentBody,
+    WithdrawalBody,
 )
-from entrypoints.http.services import Svc
+from entrypoints.http.services import Commands, Svc
 from eventstore import RecordedEvent
 from readmodel import CityStatus
 
 router = APIRouter(prefix="/v1", tags=["cities"])
-Operator = Annotated[TokenInfo, Depends(role_in("operator"))]
 _MAX_INT = 2**31 - 1
 
 
 @router.post("/cities", status_code=201, response_model=CommandOut, summary="Register a city")
-async def register(request: Request, body: RegisterCityBody, svc: Svc, who: Operator) -> CommandOut:
+async def register(
+    request: Request,
+    body: RegisterCityBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving_anywhere(cmd.RegisterCity))],
+) -> CommandOut:
     """Check eligibility, record CityRegistered and start the city's workflow. An ineligible city
     is refused with 422 and the reasons; nothing is recorded and no workflow is started."""
     note(request, city_id=body.id)
-    return command_out(await svc.commands.register(body.to_command(), actor_of(who)))
+    return command_out(await commands.register(body.to_command(), actor_of(who)))
 
 
 @router.post("/cities/{city_id}/imported-certification", response_model=CommandOut)
 async def import_certification(
     city_id: CityIdPath,
     body: ImportCertificationBody,
-    svc: Svc,
-    who: Annotated[TokenInfo, Depends(acting_on_city("operator"))],
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.ImportCertification))],
 ) -> CommandOut:
     """Record a certification the city earned before citycert (migrating the programme's past)."""
-    return await send(svc, city_id, body.to_command(), who)
+    return await send(commands, city_id, body.to_command(), who)
+
+
+@router.post("/cities/{city_id}/reviewer-assignments", response_model=CommandOut)
+async def assign_reviewer(
+    city_id: CityIdPath,
+    body: ReviewerAssignmentBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.AssignReviewer))],
+) -> CommandOut:
+    """Assign a reviewer to criteria of the city's current cycle (never a reviewer from the city)."""
+    return await send(commands, city_id, body.to_command(), who)
+
+
+@router.post("/cities/{city_id}/withdrawal", response_model=CommandOut)
+async def withdraw(
+    city_id: CityIdPath,
+    body: WithdrawalBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.Withdraw))],
+) -> CommandOut:
+    """Withdraw the city from the programme, with the reason; it accepts no command afterwards."""
+    return await send(commands, city_id, body.to_command(), who)
 
 
 @router.get("/cities", response_model=list[CityStatus])

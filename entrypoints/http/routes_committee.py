@@ -7,34 +7,46 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from app.tokens import TokenInfo
-from entrypoints.http.auth import CityIdPath, acting_on_city
+from domain import commands as cmd
+from entrypoints.http.auth import CityIdPath, giving
 from entrypoints.http.commands import send
 from entrypoints.http.models import AppealDecisionBody, CommandOut, DecisionBody, SiteVisitBody
-from entrypoints.http.services import Svc
+from entrypoints.http.services import Commands
 
 router = APIRouter(prefix="/v1/cities/{city_id}", tags=["committee"])
-CommitteeOrOperator = Annotated[TokenInfo, Depends(acting_on_city("committee", "operator"))]
-Committee = Annotated[TokenInfo, Depends(acting_on_city("committee"))]
 
 
 @router.post("/site-visit", response_model=CommandOut)
 async def site_visit(
-    city_id: CityIdPath, body: SiteVisitBody, svc: Svc, who: CommitteeOrOperator
+    city_id: CityIdPath,
+    body: SiteVisitBody,
+    commands: Commands,
+    who: Annotated[
+        TokenInfo, Depends(giving(cmd.ScheduleSiteVisit, cmd.CompleteSiteVisit, cmd.WaiveSiteVisit))
+    ],
 ) -> CommandOut:
     """Schedule a visit (`date`), complete it (`findings`, `overturned` approvals), or waive it
     (`reason`). Completing or waiving it records the level recommended from the score."""
-    return await send(svc, city_id, body.to_command(), who)
+    return await send(commands, city_id, body.to_command(), who)
 
 
 @router.post("/decision", response_model=CommandOut)
-async def decide_level(city_id: CityIdPath, body: DecisionBody, svc: Svc, who: Committee) -> CommandOut:
+async def decide_level(
+    city_id: CityIdPath,
+    body: DecisionBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.DecideLevel))],
+) -> CommandOut:
     """Decide a level (at most the recommended one), or null: not certified. The appeal window opens."""
-    return await send(svc, city_id, body.to_command(), who)
+    return await send(commands, city_id, body.to_command(), who)
 
 
 @router.post("/appeal/decision", response_model=CommandOut)
 async def decide_appeal(
-    city_id: CityIdPath, body: AppealDecisionBody, svc: Svc, who: Committee
+    city_id: CityIdPath,
+    body: AppealDecisionBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.DecideAppeal))],
 ) -> CommandOut:
     """Uphold an appeal (granting a higher level) or dismiss it; either ends the cycle."""
-    return await send(svc, city_id, body.to_command(), who)
+    return await send(commands, city_id, body.to_command(), who)

@@ -14,12 +14,17 @@ from app.tokens import TokenInfo
 from domain.standard import Standard, StandardError, get_standard
 from entrypoints.http.auth import Principal, role_in
 from entrypoints.http.errors import ApiError
+from entrypoints.http.models import Problem
 from entrypoints.http.services import Svc
 
 router = APIRouter(prefix="/v1", tags=["reference"])
 
 
-@router.get("/standards/{version}", response_model=Standard)
+@router.get(
+    "/standards/{version}",
+    response_model=Standard,
+    responses={404: {"model": Problem, "description": "No such standard (`unknown_standard`)"}},
+)
 async def standard(version: Annotated[str, Path(max_length=100)], who: Principal) -> Standard:
     """A certification standard: practice areas, criteria (checklists, prerequisites), level rules."""
     try:
@@ -41,7 +46,16 @@ async def cohort_report(
 health = APIRouter(tags=["reference"])
 
 
-@health.get("/health", response_model=dict[str, str])
+@health.get(
+    "/health",
+    response_model=dict[str, str],
+    responses={
+        503: {
+            "model": dict[str, str],
+            "description": "The check of each service, or (while the API starts) a Problem `starting`",
+        }
+    },
+)
 async def healthcheck(svc: Svc) -> Any:
     """Whether the database and Temporal answer (no token needed); 503 when either does not."""
     checks: dict[str, str] = {}

@@ -8,19 +8,24 @@ from fastapi import APIRouter, Depends, Query, Request
 
 import readmodel
 from app.tokens import TokenInfo
-from entrypoints.http.auth import CityIdPath, Principal, acting_on_city, note
+from domain import commands as cmd
+from entrypoints.http.auth import CityIdPath, Principal, giving, note
 from entrypoints.http.commands import send
 from entrypoints.http.errors import forbidden
-from entrypoints.http.models import CommandOut, ReviewsBody
-from entrypoints.http.services import Svc
+from entrypoints.http.models import CommandOut, Problem, ReviewsBody
+from entrypoints.http.services import Commands, Svc
 from readmodel import ReviewItem
 
 router = APIRouter(prefix="/v1", tags=["review"])
-Reviewer = Annotated[TokenInfo, Depends(acting_on_city("reviewer"))]
 
 
 @router.post("/cities/{city_id}/reviews", response_model=CommandOut)
-async def review(city_id: CityIdPath, body: ReviewsBody, svc: Svc, who: Reviewer) -> CommandOut:
+async def review(
+    city_id: CityIdPath,
+    body: ReviewsBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.ReviewEvidence))],
+) -> CommandOut:
     """Approve, reject or ask for clarification, item by item. A reviewer never reviews their
     home city (403; the domain refuses it as well)."""
     assert who.city_id is not None  # a reviewer token always carries its home city
@@ -28,10 +33,14 @@ async def review(city_id: CityIdPath, body: ReviewsBody, svc: Svc, who: Reviewer
         raise forbidden(
             f"conflict of interest: reviewer {who.actor_id} is from {city_id} and may not review it"
         )
-    return await send(svc, city_id, body.to_command(who.actor_id, who.city_id), who)
+    return await send(commands, city_id, body.to_command(who.actor_id, who.city_id), who)
 
 
-@router.get("/review-queue", response_model=list[ReviewItem])
+@router.get(
+    "/review-queue",
+    response_model=list[ReviewItem],
+    responses={403: {"model": Problem, "description": "A city token (`forbidden`)"}},
+)
 async def review_queue(
     request: Request,
     svc: Svc,

@@ -6,10 +6,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from app.commands import CommandService
 from app.services import Services
 from entrypoints.http.errors import ApiError
+from entrypoints.http.openapi import answers
 
 
+@answers(503)
 def services(request: Request) -> Services:
     found: Services | None = getattr(request.app.state, "services", None)
     if found is None:
@@ -18,3 +21,13 @@ def services(request: Request) -> Services:
 
 
 Svc = Annotated[Services, Depends(services)]
+
+
+@answers(409, 422, 503)
+def command_service(svc: Svc) -> CommandService:
+    """The command service, for a route that gives a command: refused now, malformed for the
+    domain, or not recorded are the answers a command may get."""
+    return svc.commands
+
+
+Commands = Annotated[CommandService, Depends(command_service)]

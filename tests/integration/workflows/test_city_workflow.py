@@ -165,7 +165,7 @@ async def test_a_client_that_reaches_temporal_without_citycert_cannot_command_a_
         borrowed = signed("elsewhere", withdraw, OPERATOR)
         for request in (unsigned, forged, borrowed):
             refused = await refusal(city.handle.execute_update(CityCertificationWorkflow.give, request))
-            assert (refused.type, refused.non_retryable) == ("NotAuthorized", True)
+            assert (refused.type, refused.non_retryable) == ("Unsigned", True)
             assert "does not carry the application layer's proof" in refused.message
         # A proof, but a role that may not give the command (defence in depth behind the API's check)
         as_staff = await refusal(

@@ -40,4 +40,8 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
             return f"{base}/appeal", fields
         case cmd.DecideAppeal():
             return f"{base}/appeal/decision", fields
+        case cmd.AssignReviewer():
+            return f"{base}/reviewer-assignments", fields
+        case cmd.Withdraw():
+            return f"{base}/withdrawal", fields
     raise ValueError(f"no HTTP endpoint gives {command.command_name()}")

@@ -24,7 +24,7 @@ from tests.temporal_env import time_skipping_environment
 def api_settings(**overrides: Any) -> Settings:
     """The API's settings in these tests: the command key their workers check, and no data dir of
     the checkout's (overrides as given)."""
-    return Settings(command_key=TEST_COMMAND_KEY.decode(), **overrides)
+    return Settings(**{"command_key": TEST_COMMAND_KEY.decode(), **overrides})
 
 
 CRITERIA = [c.id for c in get_standard("wwc-2022").criteria]

@@ -373,3 +373,21 @@ async def test_a_command_the_store_cannot_record_answers_503_instead_of_hanging(
                 attempts=300,
             )
             assert events[-1].type == "ApplicationSubmitted"
+
+
+async def test_an_api_holding_another_command_key_than_the_workers_says_so_and_records_nothing(
+    store: EventStore,
+) -> None:
+    async with time_skipping_environment() as env, running_worker(env, store) as queue:
+        settings = api_settings(
+            temporal_task_queue=queue, command_key="a-key-the-workers-do-not-hold-" + "x" * 8
+        )
+        async with app_client(create_app(settings, client=env.client, store=store)) as http:
+            api = Api(http=http, store=store, env=env)
+            body = {"id": "keyless", "name": "Keyless", "country": "US", "population": 90_000}
+            response = await http.post("/v1/cities", headers=await api.operator(), json=body)
+
+    assert response.status_code == 503, response.text
+    assert response.json()["error"] == "command_key_mismatch"
+    assert "CITYCERT_COMMAND_KEY" in response.json()["detail"]
+    assert await store.read_stream(city_stream("keyless")) == []

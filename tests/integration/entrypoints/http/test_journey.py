@@ -158,3 +158,26 @@ async def test_the_state_as_of_a_moment_is_the_fold_of_what_was_recorded_by_then
     naive = await api.get("/v1/cities/oakdale/state", staff, expect=422, as_of="2026-01-01T00:00:00")
     assert naive["error"] == "invalid_request"
     await api.get("/v1/cities/oakdale/state", staff, expect=422, as_of="0001-01-01T00:00:00+14:00")
+
+
+async def test_an_operator_assigns_a_reviewer_and_withdraws_a_city_and_nobody_else_may(api: Api) -> None:
+    await api.register("eastbrook")
+    operator, staff = await api.operator(), await api.city("eastbrook")
+    await api.post(
+        "/v1/cities/eastbrook/application", staff, {"cohort": "2026-fall", "standard_version": "wwc-2022"}
+    )
+    await api.post(
+        "/v1/cities/eastbrook/evidence", staff, {"items": [{"criterion_id": "DM 1", "documents": DOCS}]}
+    )
+    assignment = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton", "criterion_ids": ["DM 1"]}
+
+    assigned = await api.post("/v1/cities/eastbrook/reviewer-assignments", operator, assignment)
+    by_staff = await api.post("/v1/cities/eastbrook/withdrawal", staff, {"reason": "no"}, expect=403)
+    withdrawn = await api.post("/v1/cities/eastbrook/withdrawal", operator, {"reason": "left the programme"})
+    after = await api.post("/v1/cities/eastbrook/evidence/close", staff, None, expect=409)
+
+    assert [e["type"] for e in assigned["events"]] == ["ReviewerAssigned"]
+    assert by_staff["error"] == "forbidden"
+    assert [e["type"] for e in withdrawn["events"]] == ["CityWithdrawn"]
+    assert withdrawn["status"]["phase"] == "withdrawn"
+    assert after["error"] == "command_rejected"
