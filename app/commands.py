@@ -217,7 +217,7 @@ def _refusal(e: WorkflowUpdateFailedError) -> errors.AppError:
         # The store refused the event's shape: the input, not the service, is at fault.
         return errors.Invalid(inner.message)
     detail = cause.message if isinstance(cause, ApplicationError) else str(cause)
-    return errors.NotRecorded(f"the command was not recorded, try again: {detail}")
+    return errors.NotRecorded("the command was not recorded, try again", internal=detail)
 
 
 def _translated(e: RPCError) -> errors.AppError:

@@ -17,13 +17,18 @@ from eventstore import EventStoreError, StoreUnavailable
 
 
 class AppError(Exception):
-    """A request that did not succeed; the message says why and what to do, `code` is stable."""
+    """A request that did not succeed; the message says why and what to do, `code` is stable.
+
+    `internal` is what the infrastructure said (a driver's or Temporal's error text): for the log
+    and an operator's terminal, never for an HTTP client, which gets the message and a correlation
+    id to quote."""
 
     code: ClassVar[str] = "error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, code: str | None = None, internal: str | None = None) -> None:
+        super().__init__(message if internal is None else f"{message}: {internal}")
         self.message = message
+        self.internal = internal
         if code is not None:
             self.code = code  # type: ignore[misc]  # an instance may name itself more precisely
 
@@ -117,21 +122,21 @@ def translate(e: BaseException) -> AppError | None:
     if isinstance(e, AppError):
         return e
     if isinstance(e, StoreUnavailable):
-        return DatabaseUnavailable(f"the event store is unavailable: {e}")
+        return DatabaseUnavailable("the event store is unavailable", internal=str(e))
     if isinstance(e, EventStoreError):
-        return Unavailable(f"the event store failed: {e}", code="database_error")
+        return Unavailable("the event store failed", code="database_error", internal=str(e))
     if isinstance(e, OSError | asyncpg.PostgresConnectionError | asyncpg.InterfaceError):
-        return DatabaseUnavailable(f"the event store is unavailable: {e}")
+        return DatabaseUnavailable("the event store is unavailable", internal=str(e))
     if isinstance(e, RPCError):
         if e.status == RPCStatusCode.NOT_FOUND:
             return NotFound(e.message)
         if e.status == RPCStatusCode.INVALID_ARGUMENT:
             return Invalid(f"Temporal refused the request: {e.message}")
         if e.status in _TEMPORAL_TRANSIENT:
-            return TemporalUnavailable(f"Temporal is unavailable: {e.message or e}")
+            return TemporalUnavailable("Temporal is unavailable", internal=e.message or str(e))
         # PERMISSION_DENIED, UNAUTHENTICATED, FAILED_PRECONDITION...: our deployment, not the caller.
-        return Unavailable(f"Temporal refused the request: {e.message}", code="temporal_refused")
+        return Unavailable("Temporal refused the request", code="temporal_refused", internal=e.message)
     if isinstance(e, RuntimeError) and "client connect" in str(e):
         # temporalio raises a bare RuntimeError("Failed client connect: ...") from a lazy client.
-        return TemporalUnavailable(f"cannot connect to Temporal: {e}")
+        return TemporalUnavailable("cannot connect to Temporal", internal=str(e))
     return None

@@ -1,9 +1,13 @@
 """Ids and bounded text: the one definition of each rule, so every layer refuses the same input with
 the same words.
 
-Each is an annotated `str` for pydantic fields, e.g. `name: Name`. Free text refuses NUL
-characters because PostgreSQL text (and JSONB) cannot hold them: refused here, such input never
-reaches the event store to fail there.
+Each is an annotated `str` for pydantic fields, e.g. `name: Name`. Free text refuses control
+characters (NUL, which PostgreSQL cannot store, bells, escapes, C1 controls) and the bidirectional
+overrides and isolates that make text read otherwise than it is stored (a name shown reversed in a
+listing or a certificate); a name or an id refuses line breaks and tabs too. Pydantic itself
+refuses a lone surrogate, which no UTF-8 text can hold. Refused here, such input never reaches the
+event store or a page. The rules are patterns, not only checks in code, so JSON Schema and the
+OpenAPI document state them.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ from pydantic import (
 
 CITY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 CITY_ID_RULE = "2 to 63 lowercase letters, digits or hyphens, not starting with a hyphen"
-# Free text refuses NUL; as a pattern (not only a check in code) so JSON Schema and OpenAPI state it.
-NO_NUL_PATTERN = r"^[^\x00]*$"
-NO_NUL_RULE = "must not contain NUL characters"
+_BIDI = "\u202a-\u202e\u2066-\u2069"  # embeddings, overrides, isolates
+TEXT_PATTERN = f"^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI}]*$"  # tabs and line breaks allowed
+LINE_PATTERN = f"^[^\\x00-\\x1f\\x7f-\\x9f{_BIDI}]*$"
+TEXT_RULE = "must not contain NUL characters, other control characters or bidirectional overrides"
+LINE_RULE = "must be one line without NUL characters, other control characters or bidirectional overrides"
 _CITY_ID = re.compile(CITY_ID_PATTERN)
 NAME_MAX = 200
 TEXT_MAX = 10_000
@@ -71,10 +77,8 @@ CityId = Annotated[
 
 CriterionId = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=CRITERION_ID_MAX, pattern=NO_NUL_PATTERN
-    ),
-    _pattern_in_words(NO_NUL_RULE),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=CRITERION_ID_MAX, pattern=LINE_PATTERN),
+    _pattern_in_words(LINE_RULE),
 ]
 """A criterion of a standard, e.g. `DM 1`; whether the standard has it is the decider's question."""
 
@@ -89,19 +93,19 @@ CountryCode = Annotated[
 
 Name = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX, pattern=NO_NUL_PATTERN),
-    _pattern_in_words(NO_NUL_RULE),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX, pattern=LINE_PATTERN),
+    _pattern_in_words(LINE_RULE),
 ]
 """A short label: a city's or person's name, a cohort, a standard version, a reviewer id."""
 
 Text = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX, pattern=NO_NUL_PATTERN),
-    _pattern_in_words(NO_NUL_RULE),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=TEXT_MAX, pattern=TEXT_PATTERN),
+    _pattern_in_words(TEXT_RULE),
 ]
 """Prose that must say something: findings, a rationale, grounds, an answer."""
 
 Note = Annotated[
-    str, StringConstraints(max_length=TEXT_MAX, pattern=NO_NUL_PATTERN), _pattern_in_words(NO_NUL_RULE)
+    str, StringConstraints(max_length=TEXT_MAX, pattern=TEXT_PATTERN), _pattern_in_words(TEXT_RULE)
 ]
 """Prose that may be left empty (a narrative, a reviewer's note); kept as written, not stripped."""

@@ -237,10 +237,13 @@ def available_versions() -> list[str]:
 
 @cache
 def get_standard(version: str) -> Standard:
-    """The shipped standard `version`, loaded once per process."""
-    path = resources.files("domain") / "standards" / f"{version}.json"
-    if not path.is_file():
+    """The shipped standard `version`, loaded once per process.
+
+    The version is matched against the shipped ones before it names a file: a caller's text never
+    becomes a path (`../../x` would otherwise tell whether any JSON file exists, and what it holds)."""
+    if version not in available_versions():
         raise UnknownStandard(
             f"unknown standard version {version!r}; available: {', '.join(available_versions())}"
         )
+    path = resources.files("domain") / "standards" / f"{version}.json"
     return parse_standard(path.read_text(encoding="utf-8"), source=f"standard {version}")

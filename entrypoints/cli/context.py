@@ -132,7 +132,7 @@ def failures_as_exits() -> Iterator[None]:
         translated = translate(e)  # None: a bug (or typer's own Exit), raised as it is
         if translated is None:
             raise
-        raise fail(translated.message, exit_code(translated)) from None
+        raise fail(str(translated), exit_code(translated)) from None  # an operator sees it all
 
 
 @asynccontextmanager

@@ -9,6 +9,7 @@ role or city the token does not hold) and 422 `invalid_request` for a request th
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -77,7 +78,13 @@ def app_error(e: AppError) -> ApiError:
     headers = RETRY_AFTER if status == 503 else None
     if isinstance(e, errors.WorkflowNotRunning):
         headers = {"Retry-After": "60"}
-    return ApiError(status, e.code, e.message, headers=headers)
+    detail = e.message
+    if e.internal is not None:
+        # What the infrastructure said stays in the log, under an id the caller can quote.
+        correlation_id = uuid.uuid4().hex[:12]
+        log.warning("api.failure", code=e.code, internal=e.internal, correlation_id=correlation_id)
+        detail = f"{e.message} (correlation id {correlation_id})"
+    return ApiError(status, e.code, detail, headers=headers)
 
 
 def _errors(problems: Sequence[Any]) -> list[dict[str, Any]]:
@@ -135,6 +142,4 @@ def install(app: FastAPI) -> None:
             translated = errors.translate(e)
             if translated is None:
                 raise e
-            if isinstance(translated, Unavailable):
-                log.warning("api.unavailable", error=str(e), code=translated.code)
             return app_error(translated).response()

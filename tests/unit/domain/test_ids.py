@@ -8,7 +8,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from domain import commands as c
-from domain.ids import CityId, CountryCode, CriterionId, Name, Note, Text
+from domain.ids import LINE_RULE, TEXT_RULE, CityId, CountryCode, CriterionId, Name, Note, Text
 
 
 def refusal(kind: Any, value: object) -> str:
@@ -76,8 +76,26 @@ class TestBoundedText:
     @pytest.mark.parametrize(
         "kind", [Name, Text, Note, CriterionId], ids=["Name", "Text", "Note", "CriterionId"]
     )
-    def test_every_text_type_refuses_nul_characters(self, kind: Any) -> None:
-        assert refusal(kind, "before\x00after") == "must not contain NUL characters"
+    @pytest.mark.parametrize(
+        "bad",
+        [
+            "before\x00after",
+            "a bell\x07",
+            "an escape \x1b[31m",
+            "a C1\x85control",
+            "Lakeside\u202e edisekaL",
+        ],
+        ids=["NUL", "bell", "escape", "C1", "bidi override"],
+    )
+    def test_every_text_type_refuses_controls_and_bidirectional_overrides(self, kind: Any, bad: str) -> None:
+        assert refusal(kind, bad) == (TEXT_RULE if kind in (Text, Note) else LINE_RULE)
+
+    def test_prose_may_have_tabs_and_line_breaks_a_name_may_not(self) -> None:
+        assert TypeAdapter(Text).validate_python("first line\n\tsecond line") == "first line\n\tsecond line"
+        assert refusal(Name, "two\nlines").startswith("must be one line")
+
+    def test_a_lone_surrogate_is_refused_as_text_no_utf_8_can_hold(self) -> None:
+        assert "unicode" in refusal(Note, "half a pair \ud800")
 
 
 class TestCommandsUseThem:

@@ -126,3 +126,10 @@ class TestLoaderRefusesBadStandards:
         data["levels"][2]["required_criteria"] = ["PA 99"]
         message = self.refused(data)
         assert "DM 77" in message and "PA 99" in message
+
+
+def test_a_version_is_never_a_path_into_the_package() -> None:
+    # Both name real JSON files: neither is a shipped standard's version.
+    for version in ("../standards/wwc-2022", "standards/wwc-2018", "/etc/passwd"):
+        with pytest.raises(UnknownStandard, match="unknown standard version"):
+            get_standard(version)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from structlog.testing import capture_logs
@@ -292,9 +293,16 @@ async def test_503_when_the_database_is_unreachable(api: Api, database_url: str)
                     assert response.status_code == 503, (path, response.text)
                     assert response.json()["error"] == "database_unavailable"
                     assert response.headers["retry-after"]
+                    # The driver's words (addresses, ports, what failed inside) stay in the log.
+                    assert re.fullmatch(
+                        r"the event store is unavailable \(correlation id [0-9a-f]{12}\)",
+                        response.json()["detail"],
+                    ), response.json()
                 response = await http.post("/v1/cities/x1/appeal", headers=headers, json={"grounds": "g"})
                 assert response.status_code == 503
-                assert (await http.get("/health")).status_code == 503
+                health = await http.get("/health")
+                assert health.status_code == 503
+                assert health.json() == {"database": "unavailable", "temporal": "ok"}
     finally:
         await dead.close()
 

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from domain.commands import MAX_ITEMS, MAX_POPULATION
-from domain.ids import CITY_ID_PATTERN
+from domain.ids import CITY_ID_PATTERN, LINE_PATTERN, TEXT_PATTERN
 from tests.integration.entrypoints.http.conftest import Api
 
 CHECKS = [
@@ -182,9 +182,10 @@ async def test_each_route_documents_the_refusals_its_dependencies_can_give(api: 
 
 async def test_the_schema_states_the_domain_s_constraints(api: Api) -> None:
     schemas = (await api.http.get("/openapi.json")).json()["components"]["schemas"]
-    assert schemas["AppealBody"]["properties"]["grounds"]["pattern"] == r"^[^\x00]*$"
+    assert schemas["AppealBody"]["properties"]["grounds"]["pattern"] == TEXT_PATTERN
     assert schemas["EvidenceBody"]["properties"]["items"]["maxItems"] == MAX_ITEMS
-    assert schemas["DocumentBody"]["properties"]["title"]["pattern"] == r"^[^\x00]*$"
+    assert schemas["DocumentBody"]["properties"]["title"]["pattern"] == TEXT_PATTERN
+    assert schemas["RegisterCityBody"]["properties"]["name"]["pattern"] == LINE_PATTERN
     assert schemas["RegisterCityBody"]["properties"]["population"]["maximum"] == MAX_POPULATION
     assert schemas["RegisterCityBody"]["properties"]["id"]["pattern"] == CITY_ID_PATTERN
 
