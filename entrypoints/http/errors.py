@@ -120,7 +120,9 @@ def install(app: FastAPI) -> None:
             # FastAPI's answer to a body it cannot decode (not UTF-8): as malformed as bad JSON, so
             # the same 422 invalid_request.
             return invalid([{"loc": ["body"], "msg": str(e.detail), "type": "body_undecodable"}])
-        code = {404: "not_found", 405: "method_not_allowed"}.get(e.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            e.status_code, "http_error"
+        )
         return JSONResponse({"error": code, "detail": e.detail}, status_code=e.status_code, headers=e.headers)
 
     @app.exception_handler(AppError)

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import structlog
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -58,19 +59,37 @@ class RequestLog:
 
 
 class BodyLimit:
-    """Refuses a request whose body is larger than `max_bytes` with 413, before reading it."""
+    """Refuses a body larger than `max_bytes` with 413: at once when its Content-Length says so,
+    and while it streams in otherwise (a chunked body has no length), so no request can make the
+    API hold more than `max_bytes` of it, whatever it claims."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length")
-            if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-                await _reply(send, 413, "too_large", f"the body may be at most {self.max_bytes} bytes")
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        detail = f"the body may be at most {self.max_bytes} bytes"
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await _reply(send, 413, "too_large", detail)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # FastAPI passes an HTTPException from reading the body on as it is (anything
+                    # else becomes a 400); the app's handler answers it as 413 too_large.
+                    raise HTTPException(413, detail)
+            return message
+
+        await self.app(scope, counting_receive, send)
 
 
 async def _reply(send: Send, status: int, error: str, detail: str) -> None:

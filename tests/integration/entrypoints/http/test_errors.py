@@ -258,6 +258,18 @@ async def test_no_input_gets_a_500(api: Api) -> None:
         "/v1/cities/vale/appeal", headers=headers["city"], json={"grounds": "x" * 2_000_000}
     )
     assert huge.status_code == 413
+
+    async def chunked_body():  # type: ignore[no-untyped-def]  # no Content-Length: only bytes
+        for _ in range(200):  # 200 x 64 KiB = 12.5 MiB, far past the 1 MB cap
+            yield b"x" * 65_536
+
+    streamed = await api.http.post(
+        "/v1/cities/vale/appeal",
+        headers={**headers["city"], "content-type": "application/json"},
+        content=chunked_body(),
+    )
+    assert (streamed.status_code, streamed.json()["error"]) == (413, "too_large"), streamed.text
+    assert "at most 1000000 bytes" in streamed.json()["detail"]
     odd_reads = [
         ("/v1/cities", {"level": "bronze"}),
         ("/v1/cities", {"limit": "0"}),
