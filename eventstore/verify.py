@@ -71,6 +71,23 @@ class VerifyReport:
         return out
 
 
+def row_body(row: Any) -> bytes:
+    """What the hash chain covers of a stored row, recomputed from its columns."""
+    return event_body(
+        event_id=row["event_id"],
+        stream_id=row["stream_id"],
+        version=row["version"],
+        type=row["type"],
+        schema_version=row["schema_version"],
+        occurred_at=row["occurred_at"],
+        actor_role=row["actor_role"],
+        actor_id=row["actor_id"],
+        workflow_id=row["workflow_id"],
+        run_id=row["run_id"],
+        data_json=canonical_json(json.loads(row["data"])),
+    )
+
+
 def check_stream(stream_id: str, rows: list[Any], report: VerifyReport) -> None:
     """Versions must run 1..n and each hash must chain from the stored hash of the row before."""
     expected_version = 1
@@ -81,20 +98,7 @@ def check_stream(stream_id: str, rows: list[Any], report: VerifyReport) -> None:
             report.version_gaps.append(
                 StreamProblem(stream_id, version, f"expected v{expected_version}, found v{version}")
             )
-        body = event_body(
-            event_id=row["event_id"],
-            stream_id=stream_id,
-            version=version,
-            type=row["type"],
-            schema_version=row["schema_version"],
-            occurred_at=row["occurred_at"],
-            actor_role=row["actor_role"],
-            actor_id=row["actor_id"],
-            workflow_id=row["workflow_id"],
-            run_id=row["run_id"],
-            data_json=canonical_json(json.loads(row["data"])),
-        )
-        recomputed = chain_hash(previous, body, row["recorded_at"])
+        recomputed = chain_hash(previous, row_body(row), row["recorded_at"])
         if recomputed != row["hash"]:
             report.broken_chains.append(
                 StreamProblem(

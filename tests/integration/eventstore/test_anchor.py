@@ -11,7 +11,8 @@ import pytest
 
 from domain import commands as c
 from eventstore import AnchorError, AnchorFolder, EventStore, take_anchor
-from eventstore.hashing import GENESIS, canonical_json, chain_hash, event_body
+from eventstore.hashing import GENESIS, chain_hash
+from eventstore.verify import row_body
 from tests.integration.eventstore.stories import DAY
 from tests.integration.eventstore.test_verify import behind_the_stores_back, certified_city
 
@@ -24,20 +25,7 @@ async def rechain(conn, stream_id: str) -> None:  # type: ignore[no-untyped-def]
     rows = await conn.fetch("SELECT * FROM events WHERE stream_id = $1 ORDER BY version", stream_id)
     previous = GENESIS
     for row in rows:
-        body = event_body(
-            event_id=row["event_id"],
-            stream_id=row["stream_id"],
-            version=row["version"],
-            type=row["type"],
-            schema_version=row["schema_version"],
-            occurred_at=row["occurred_at"],
-            actor_role=row["actor_role"],
-            actor_id=row["actor_id"],
-            workflow_id=row["workflow_id"],
-            run_id=row["run_id"],
-            data_json=canonical_json(json.loads(row["data"])),
-        )
-        previous = chain_hash(previous, body, row["recorded_at"])
+        previous = chain_hash(previous, row_body(row), row["recorded_at"])
         await conn.execute("UPDATE events SET hash = $1 WHERE event_id = $2", previous, row["event_id"])
 
 
