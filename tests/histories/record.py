@@ -30,7 +30,7 @@ from tests.integration.workflows.harness import (
     running_worker,
     start_city,
 )
-from tests.scenarios import CITY_STAFF, COMMITTEE, REVIEWER, SILVER_SCORE, apply, certify
+from tests.scenarios import CITY_STAFF, COMMITTEE, OPERATOR, REVIEWER, SILVER_SCORE, apply, certify
 from tests.temporal_env import time_skipping_environment
 
 HERE = Path(__file__).parent
@@ -93,7 +93,7 @@ async def scenarios(store: EventStore) -> None:
         await import_certification(city, "silver", "wwc-2018", held_days=1000, days_left=60)
         await city.handle.signal("remind", 90)
         await env.sleep(timedelta(days=61))  # lapses
-        await city.do("Withdraw", CITY_STAFF, reason="Council ended the data programme")
+        await city.do("Withdraw", OPERATOR, reason="Council ended the data programme")
         await city.handle.result()
         await save_runs(city)
 
