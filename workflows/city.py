@@ -4,7 +4,9 @@ Thin by design: every rule is the domain's `decide`; this file only orders thing
 - Human commands arrive as the `give` Update, already typed (GiveCommand). Its validator decides on
   the current state, so a refused command never enters the history; the handler decides again under
   a lock (the state may have moved while it queued), records the events through an activity, then
-  folds them. The older `command` Update (a command by name and an untyped payload) does the same.
+  folds them. The validator first checks the application layer's proof and the actor's role. The
+  older `command` Update (a command by name, no proof) is retired: it refuses every new call, and
+  its handler stays only so that histories recorded through it replay.
 - Deadlines are one timer: the run loop sleeps until the state's next deadline and gives the due
   timer commands (expire clarifications, escalate reviews, close the appeal window, lapse).
 - Reminders arrive as a signal from the reminder sweep.

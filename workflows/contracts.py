@@ -136,8 +136,8 @@ def check_role(actor: Actor, command: cmd.Command) -> None:
 
 
 class CommandRequest(_Model):
-    """A command by name with its fields, and who gives it: the `command` Update's argument, which
-    stays while runs started before `give` existed may still receive or replay it."""
+    """A command by name with its fields, and who gives it: the retired `command` Update's argument,
+    kept so that histories recorded through it replay (new calls are refused)."""
 
     name: str
     payload: dict[str, Any] = {}
