@@ -11,11 +11,14 @@ demo seed all come through here, so a refusal reads the same everywhere.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import structlog
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -28,13 +31,24 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.names import EventToRecord
 from app import errors
-from domain import Actor, CityState, CommandRejected, IneligibleCity, InvalidCommand, ProgrammePolicy, decide
+from domain import (
+    Actor,
+    CityState,
+    CommandRejected,
+    IneligibleCity,
+    InvalidCommand,
+    ProgrammePolicy,
+    TooFrequent,
+    decide,
+)
 from domain import commands as cmd
 from domain.state import CitySummary
-from eventstore import EventStore
-from readmodel import load_city_state
+from eventstore import EventStore, RecordedEvent
+from readmodel import city_summary, load_city_state
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandResult, GiveCommand
-from workflows.contracts import city_workflow_id, command_proof
+from workflows.contracts import city_workflow_id, command_event_id, command_proof
+
+log = structlog.get_logger("citycert.commands")
 
 # While a run hands over to the next, or records a deadline that has come, the validator answers
 # CityBusy for a moment: the service waits and tries again instead of bothering the caller.
@@ -98,15 +112,19 @@ class CommandService:
         """Give `command` to the city's workflow as `actor`; what it recorded."""
         request = self._request(city_id, command, actor)
         handle = self.client.get_workflow_handle(city_workflow_id(city_id))
-        try:
-            result = await self._update(
-                lambda: handle.execute_update(CityCertificationWorkflow.give, request)
-            )
-        except RPCError as e:
-            if e.status != RPCStatusCode.NOT_FOUND:
-                raise _translated(e) from e
-            raise await self._no_workflow(city_id, command) from e
-        return CommandOutcome(city_id, result.events, result.status)
+
+        async def call() -> CommandOutcome:
+            try:
+                result = await self._update(
+                    lambda: handle.execute_update(CityCertificationWorkflow.give, request)
+                )
+            except RPCError as e:
+                if e.status != RPCStatusCode.NOT_FOUND:
+                    raise _translated(e) from e
+                raise await self._no_workflow(city_id, command) from e
+            return await self._outcome(city_id, result)
+
+        return await self._unless_recorded_anyway(city_id, request, call)
 
     async def register(self, command: cmd.RegisterCity, actor: Actor) -> CommandOutcome:
         """Register a city and start its workflow in one Update-with-start.
@@ -132,17 +150,64 @@ class CommandService:
             )
             return result
 
+        async def register() -> CommandOutcome:
+            try:
+                result = await self._update(call)
+            except RPCError as e:
+                raise _translated(e) from e
+            return await self._outcome(command.city_id, result)
+
+        return await self._unless_recorded_anyway(command.city_id, request, register)
+
+    async def _unless_recorded_anyway(
+        self, city_id: str, request: GiveCommand, give: Callable[[], Awaitable[CommandOutcome]]
+    ) -> CommandOutcome:
+        """The outcome of `give`; if it fails as unavailable (the Update failed or went unanswered),
+        what the store holds under the request's event ids instead: the events may be recorded all
+        the same (the workflow ended after its activity committed them). The store says, not the
+        failure, so nobody is told "not recorded" about a command that was."""
         try:
-            result = await self._update(call)
-        except RPCError as e:
-            raise _translated(e) from e
-        return CommandOutcome(command.city_id, result.events, result.status)
+            return await give()
+        except errors.Unavailable as failure:
+            try:
+                recorded = await self._recorded(city_id, request.request_id)
+            except Exception as lookup:  # the store is down too: the first failure says enough
+                log.warning("command.lookup_failed", city_id=city_id, error=str(lookup))
+                raise failure from None
+            if recorded is None:
+                raise
+            log.warning("command.recorded_despite_failure", city_id=city_id, failure=str(failure))
+            return recorded
 
     def _request(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> GiveCommand:
-        """The give Update's argument, signed so the workflow knows it comes through citycert."""
+        """The give Update's argument, signed so the workflow knows it comes through citycert, under
+        a fresh request id from which the workflow derives its events' ids."""
         _no_nul(command)
-        proof = command_proof(self.command_key, city_id, actor, command)
-        return GiveCommand(command=command, actor=actor, proof=proof)
+        request_id = uuid.uuid4().hex
+        proof = command_proof(self.command_key, city_id, actor, command, request_id)
+        return GiveCommand(command=command, actor=actor, proof=proof, request_id=request_id)
+
+    async def _outcome(self, city_id: str, result: CommandResult) -> CommandOutcome:
+        """The Update answers with receipts; the events themselves are read from the store, where
+        the workflow recorded them before it answered."""
+        ids = [receipt.event_id for receipt in result.events]
+        return CommandOutcome(city_id, _as_recorded(await self.store.events_by_id(ids)), result.status)
+
+    async def _recorded(self, city_id: str, request_id: str) -> CommandOutcome | None:
+        """What a command given under `request_id` recorded, if anything: its first event's id says
+        whether and where, the stream from there how many (they follow one another)."""
+        found = await self.store.events_by_id([command_event_id(request_id, 0)])
+        if not found:
+            return None
+        (first,) = found
+        following = await self.store.read_stream(first.stream_id, first.version)
+        ours = itertools.takewhile(
+            lambda pair: pair[1].event_id == command_event_id(request_id, pair[0]), enumerate(following)
+        )
+        found = [e for _, e in ours]
+        summary = await city_summary(self.store, city_id)
+        assert summary is not None, "a city with recorded events has a status row"
+        return CommandOutcome(city_id, _as_recorded(found), summary)
 
     async def _update(self, call: Callable[[], Awaitable[CommandResult]]) -> CommandResult:
         """Run one Update call, retrying while the city is busy; refusals and timeouts as app errors."""
@@ -191,11 +256,28 @@ def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy
         decide(state, command, now=datetime.now(UTC), policy=policy)
     except IneligibleCity as e:
         return errors.Ineligible(str(e))
+    except TooFrequent as e:
+        return errors.TooFrequent(str(e), retry_at=e.retry_at)
     except CommandRejected as e:
         return errors.Refused(str(e))
     except InvalidCommand as e:
         return errors.Invalid(str(e))
     return None
+
+
+def _as_recorded(events: list[RecordedEvent]) -> list[EventToRecord]:
+    return [
+        EventToRecord(
+            event_id=e.event_id,
+            type=e.type,
+            data=e.data,
+            occurred_at=e.occurred_at,
+            actor=Actor(role=e.actor.role, id=e.actor.id),
+            workflow_id=e.correlation.workflow_id if e.correlation else "",
+            run_id=e.correlation.run_id if e.correlation else "",
+        )
+        for e in events
+    ]
 
 
 def _no_nul(command: cmd.HumanCommand) -> None:
@@ -208,6 +290,11 @@ def _no_nul(command: cmd.HumanCommand) -> None:
 def _refusal(e: WorkflowUpdateFailedError) -> errors.AppError:
     """The workflow refused a command (its validator or handler), or could not record it."""
     cause = e.cause
+    if isinstance(cause, ApplicationError) and cause.type == "TooFrequent":
+        (retry_at, *_) = cause.details or (None,)
+        return errors.TooFrequent(
+            cause.message, retry_at=datetime.fromisoformat(retry_at) if retry_at else None
+        )
     if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:
         return _REFUSALS[cause.type](cause.message)
     if isinstance(cause, ApplicationError) and cause.type == "Unsigned":

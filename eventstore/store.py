@@ -421,6 +421,17 @@ class EventStore:
             rows = await conn.fetch(_READ_STREAM, stream_id, from_version)
         return [recorded_event(r, self.registry) for r in rows]
 
+    async def events_by_id(self, event_ids: Sequence[UUID]) -> list[RecordedEvent]:
+        """The recorded events among these ids, in stream and version order (missing ids are left
+        out): how a caller learns whether a command it lost track of was recorded."""
+        async with self.connection() as conn:
+            rows = await conn.fetch(
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ANY ($1::uuid[]) "
+                "ORDER BY stream_id, version",
+                list(event_ids),
+            )
+        return [recorded_event(r, self.registry) for r in rows]
+
     async def read_stream_as_of(self, stream_id: str, at: datetime) -> list[RecordedEvent]:
         """The stream as the store held it at `at`: events recorded at or before that moment.
         recorded_at rises from one append to the next within a stream, so this is always a prefix

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
-from domain.policy import ProgrammePolicy
+from domain.policy import SNAPSHOTS_REMEMBERED, ProgrammePolicy
 from runtime.process import StartupError
 
 ENV_PREFIX = "CITYCERT_"
@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     validity: timedelta = timedelta(days=3 * 365)
     reminder_days: tuple[int, ...] = (180, 90, 30)
     honor_roll_margin: float = Field(0.05, ge=0, le=1)
+    snapshots_per_day: int = Field(10, ge=1, le=SNAPSHOTS_REMEMBERED)
     reminder_sweep_every: timedelta = timedelta(days=1)
 
     @model_validator(mode="after")
