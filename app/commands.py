@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -182,7 +181,6 @@ class CommandService:
     def _request(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> GiveCommand:
         """The give Update's argument, signed so the workflow knows it comes through citycert, under
         a fresh request id from which the workflow derives its events' ids."""
-        _no_nul(command)
         request_id = uuid.uuid4().hex
         proof = command_proof(self.command_key, city_id, actor, command, request_id)
         return GiveCommand(command=command, actor=actor, proof=proof, request_id=request_id)
@@ -280,21 +278,12 @@ def _as_recorded(events: list[RecordedEvent]) -> list[EventToRecord]:
     ]
 
 
-def _no_nul(command: cmd.HumanCommand) -> None:
-    if "\\u0000" in json.dumps(command.model_dump(mode="json")):
-        # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the activity (the
-        # domain's text types refuse it too, but a document's title and link are not yet bounded).
-        raise errors.Invalid("text must not contain NUL characters", code="invalid_request")
-
-
 def _refusal(e: WorkflowUpdateFailedError) -> errors.AppError:
     """The workflow refused a command (its validator or handler), or could not record it."""
     cause = e.cause
     if isinstance(cause, ApplicationError) and cause.type == "TooFrequent":
-        (retry_at, *_) = cause.details or (None,)
-        return errors.TooFrequent(
-            cause.message, retry_at=datetime.fromisoformat(retry_at) if retry_at else None
-        )
+        retry_at = datetime.fromisoformat(cause.details[0]) if cause.details else None
+        return errors.TooFrequent(cause.message, retry_at=retry_at)
     if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:
         return _REFUSALS[cause.type](cause.message)
     if isinstance(cause, ApplicationError) and cause.type == "Unsigned":

@@ -177,7 +177,7 @@ def _submit(
     return [
         ev.EvidenceSubmitted(
             criterion_id=item.criterion_id,
-            documents=item.documents,
+            documents=[ev.Document(title=d.title, url=d.url) for d in item.documents],
             narrative=item.narrative,
             review_due_at=due,
         )

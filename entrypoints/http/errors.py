@@ -57,10 +57,6 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
     def response(self) -> JSONResponse:
-        if self.error == INVALID_REQUEST:
-            # The command service refuses a body it cannot store (NUL) under this code: the same
-            # list-shaped detail as every other invalid_request.
-            return invalid([{"loc": ["body"], "msg": self.detail, "type": "value_error"}])
         body = {"error": self.error, "detail": self.detail}
         return JSONResponse(body, status_code=self.status, headers=self.headers or None)
 

@@ -30,7 +30,7 @@ from pydantic import (
 from domain import Level
 from domain import commands as cmd
 from domain.events import Answer
-from domain.ids import CityId, CountryCode, CriterionId, Name, Note, Text
+from domain.ids import CityId, CountryCode, CriterionId, Name, Text
 from domain.state import CitySummary
 
 MIN_YEAR, MAX_YEAR = 1990, 2200
@@ -144,23 +144,8 @@ class ApplicationBody(Body):
         return checked(lambda: cmd.ApplyForCertification.model_validate(self.model_dump()))
 
 
-class DocumentBody(Body):
-    """The domain's Document leaves title and link unbounded; the store cannot hold NUL in either."""
-
-    title: Note
-    url: Note
-
-
-class EvidenceItemBody(Body):
-    """The domain's EvidenceItem, with documents the store can hold."""
-
-    criterion_id: CriterionId
-    documents: list[DocumentBody] = Field(min_length=1)
-    narrative: Note = ""
-
-
 class EvidenceBody(Body):
-    items: list[EvidenceItemBody] = Field(min_length=1, max_length=cmd.MAX_ITEMS)
+    items: list[cmd.EvidenceItem] = Field(min_length=1, max_length=cmd.MAX_ITEMS)
 
     def to_command(self) -> cmd.SubmitEvidence:
         return checked(lambda: cmd.SubmitEvidence.model_validate(self.model_dump()))
