@@ -75,6 +75,12 @@ class Busy(Refused):
     code = "city_busy"
 
 
+class WorkflowRunning(Refused):
+    """An operator asked to restart a city workflow that is running."""
+
+    code = "workflow_running"
+
+
 class Unavailable(AppError):
     """A service citycert needs did not answer or failed; the same request may work later."""
 
