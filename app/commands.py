@@ -19,6 +19,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal, cast, get_args
 
 import structlog
 from temporalio.client import (
@@ -90,13 +91,21 @@ class RestartOutcome:
     city_id: str
     workflow_id: str
     run_id: str
-    previous: str  # how the last run ended: terminated, failed, timed_out, completed... or missing
+    previous: RunStatus  # how the last run ended, or `missing` when there was none
     summary: CitySummary  # where the city stands, folded from its stream: the new run's state
 
 
-def workflow_status_name(status: WorkflowExecutionStatus | None) -> str:
+# A run's status as an operator reads it (WorkflowExecutionStatus in lower case); `missing` for none.
+RunStatus = Literal[
+    "missing", "running", "completed", "failed", "canceled", "terminated", "continued_as_new", "timed_out"
+]
+
+
+def workflow_status_name(status: WorkflowExecutionStatus | None) -> RunStatus:
     """How an operator reads a run's status: `terminated`, `timed_out`...; `missing` for no run."""
-    return "missing" if status is None else status.name.lower()
+    name = "missing" if status is None else status.name.lower()
+    assert name in get_args(RunStatus), f"a run status this code does not know: {name}"
+    return cast(RunStatus, name)
 
 
 class CommandService:
