@@ -1,4 +1,5 @@
-"""Operators' tools: replay workflow histories against today's code, rebuild and verify projections.
+"""Operators' tools: replay workflow histories against today's code, rebuild and verify projections,
+restart a city workflow that stopped.
 
 - `citycert replay` fetches the histories of the city workflows from Temporal (or reads JSON files
   with --histories) and replays them with the worker's own sandbox runner and pydantic converter.
