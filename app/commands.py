@@ -84,6 +84,12 @@ class CommandOutcome:
     summary: CitySummary
 
 
+# A run's status as an operator reads it (WorkflowExecutionStatus in lower case); `missing` for none.
+RunStatus = Literal[
+    "missing", "running", "completed", "failed", "canceled", "terminated", "continued_as_new", "timed_out"
+]
+
+
 @dataclass(frozen=True, slots=True)
 class RestartOutcome:
     """A city workflow's new run, and what had become of the one before."""
@@ -93,12 +99,6 @@ class RestartOutcome:
     run_id: str
     previous: RunStatus  # how the last run ended, or `missing` when there was none
     summary: CitySummary  # where the city stands, folded from its stream: the new run's state
-
-
-# A run's status as an operator reads it (WorkflowExecutionStatus in lower case); `missing` for none.
-RunStatus = Literal[
-    "missing", "running", "completed", "failed", "canceled", "terminated", "continued_as_new", "timed_out"
-]
 
 
 def workflow_status_name(status: WorkflowExecutionStatus | None) -> RunStatus:
