@@ -6,6 +6,10 @@ the workflow with the registration in one Update-with-start. Both return the rec
 the city's summary, or raise an app error (app/errors.py): the domain's refusal, an unknown city,
 a busy city, a command not confirmed in time, a service unavailable. The HTTP API, the CLI and the
 demo seed all come through here, so a refusal reads the same everywhere.
+
+`restart(city_id, actor)` is the operator's: a city whose workflow ended when it should not have
+(terminated, failed, timed out, gone) gets a new run started from its stream folded, the store
+being the truth; it records nothing.
 """
 
 from __future__ import annotations
@@ -16,16 +20,18 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal, cast, get_args
 
 import structlog
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.names import EventToRecord
@@ -36,6 +42,7 @@ from domain import (
     CommandRejected,
     IneligibleCity,
     InvalidCommand,
+    Phase,
     ProgrammePolicy,
     TooFrequent,
     decide,
@@ -76,6 +83,30 @@ class CommandOutcome:
     city_id: str
     events: list[EventToRecord]
     summary: CitySummary
+
+
+# A run's status as an operator reads it (WorkflowExecutionStatus in lower case); `missing` for none.
+RunStatus = Literal[
+    "missing", "running", "completed", "failed", "canceled", "terminated", "continued_as_new", "timed_out"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RestartOutcome:
+    """A city workflow's new run, and what had become of the one before."""
+
+    city_id: str
+    workflow_id: str
+    run_id: str
+    previous: RunStatus  # how the last run ended, or `missing` when there was none
+    summary: CitySummary  # where the city stands, folded from its stream: the new run's state
+
+
+def workflow_status_name(status: WorkflowExecutionStatus | None) -> RunStatus:
+    """How an operator reads a run's status: `terminated`, `timed_out`...; `missing` for no run."""
+    name = "missing" if status is None else status.name.lower()
+    assert name in get_args(RunStatus), f"a run status this code does not know: {name}"
+    return cast(RunStatus, name)
 
 
 class CommandService:
@@ -138,7 +169,7 @@ class CommandService:
             # A fresh operation per attempt: one carries the handle of its own start.
             start = WithStartWorkflowOperation(
                 CityCertificationWorkflow.run,
-                CityWorkflowInput(city_id=command.city_id, policy=self.policy),
+                self._workflow_input(command.city_id),
                 id=city_workflow_id(command.city_id),
                 task_queue=self.task_queue,
                 # A workflow left from an attempt that failed before recording gets the command.
@@ -177,6 +208,62 @@ class CommandService:
                 raise
             log.warning("command.recorded_despite_failure", city_id=city_id, failure=str(failure))
             return recorded
+
+    async def restart(self, city_id: str, actor: Actor) -> RestartOutcome:
+        """Start a new run of the city's workflow from its stream folded, when none is running.
+
+        Refused (`WorkflowRunning`) while a run is running, and for a withdrawn city, whose
+        workflow ended for good; `UnknownCity` for a city the store does not hold. Two restarts at
+        once start one run: the start fails when the id has a running run (the conflict policy),
+        and the loser is told the workflow is running.
+        """
+        state = await load_city_state(self.store, city_id)
+        if state.version == 0:
+            raise errors.UnknownCity(city_id)
+        if state.phase is Phase.WITHDRAWN:
+            raise errors.Refused(f"{city_id!r} has withdrawn: its workflow ended for good")
+        workflow_id = city_workflow_id(city_id)
+        try:
+            previous = await self.client.get_workflow_handle(workflow_id).describe()
+        except RPCError as e:
+            if e.status != RPCStatusCode.NOT_FOUND:
+                raise _translated(e) from e
+            previous = None
+        status = previous.status if previous is not None else None
+        if status is WorkflowExecutionStatus.RUNNING:
+            raise errors.WorkflowRunning(_running(city_id, previous.run_id if previous else None))
+        try:
+            handle = await self.client.start_workflow(
+                CityCertificationWorkflow.run,
+                self._workflow_input(city_id, state),
+                id=workflow_id,
+                task_queue=self.task_queue,
+                # A closed run's id may be used again; a running one's never: of two restarts at
+                # once, the second is refused here.
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            )
+        except WorkflowAlreadyStartedError as e:
+            raise errors.WorkflowRunning(_running(city_id, e.run_id)) from e
+        except RPCError as e:
+            raise _translated(e) from e
+        assert handle.result_run_id is not None, "a started workflow names its run"
+        previous_name = workflow_status_name(status)
+        log.info(
+            "city workflow restarted",
+            city_id=city_id,
+            workflow_id=workflow_id,
+            run_id=handle.result_run_id,
+            previous=previous_name,
+            version=state.version,
+            actor_role=actor.role,
+            actor_id=actor.id,
+        )
+        return RestartOutcome(city_id, workflow_id, handle.result_run_id, previous_name, state.summary())
+
+    def _workflow_input(self, city_id: str, state: CityState | None = None) -> CityWorkflowInput:
+        """What a city's first run starts with: a fresh state (a registration) or the folded one."""
+        return CityWorkflowInput(city_id=city_id, policy=self.policy, state=state)
 
     def _request(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> GiveCommand:
         """The give Update's argument, signed so the workflow knows it comes through citycert, under
@@ -236,7 +323,8 @@ class CommandService:
         if refusal is not None:
             return refusal
         return errors.WorkflowNotRunning(
-            f"the workflow of {city_id!r} is not running; an operator must restart it"
+            f"the workflow of {city_id!r} is not running; an operator must restart it "
+            f"(`citycert workflow restart {city_id}`)"
         )
 
 
@@ -261,6 +349,11 @@ def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy
     except InvalidCommand as e:
         return errors.Invalid(str(e))
     return None
+
+
+def _running(city_id: str, run_id: str | None) -> str:
+    run = f" (run {run_id})" if run_id else ""
+    return f"the workflow of {city_id!r} is running{run}: there is nothing to restart"
 
 
 def _as_recorded(events: list[RecordedEvent]) -> list[EventToRecord]:

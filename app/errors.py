@@ -86,6 +86,12 @@ class TooFrequent(Refused):
         self.retry_at = retry_at
 
 
+class WorkflowRunning(Refused):
+    """An operator asked to restart a city workflow that is running."""
+
+    code = "workflow_running"
+
+
 class Unavailable(AppError):
     """A service citycert needs did not answer or failed; the same request may work later."""
 

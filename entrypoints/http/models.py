@@ -27,6 +27,7 @@ from pydantic import (
     ValidationError,
 )
 
+from app.commands import RunStatus
 from domain import Level
 from domain import commands as cmd
 from domain.events import Answer
@@ -242,6 +243,16 @@ class CommandOut(Out):
     city_id: str
     events: list[EventOut]
     status: CitySummary
+
+
+class WorkflowRestartOut(Out):
+    """A city workflow's new run, started from the city's events folded; nothing was recorded."""
+
+    city_id: str
+    workflow_id: str = Field(description="`city-<city_id>`, the same through every run")
+    run_id: str = Field(description="the new run's id")
+    previous: RunStatus = Field(description="how the last run ended (`missing`: there was none)")
+    status: CitySummary = Field(description="where the city stands: the new run's state")
 
 
 class SnapshotOut(CommandOut):

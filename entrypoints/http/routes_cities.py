@@ -12,7 +12,15 @@ from app.services import Services
 from app.tokens import TokenInfo
 from domain import CityState, Level, Phase
 from domain import commands as cmd
-from entrypoints.http.auth import CityIdPath, CityReader, Principal, giving, giving_anywhere, note
+from entrypoints.http.auth import (
+    CityIdPath,
+    CityReader,
+    Principal,
+    acting_on_city,
+    giving,
+    giving_anywhere,
+    note,
+)
 from entrypoints.http.commands import actor_of, command_out, send
 from entrypoints.http.models import (
     ActorOut,
@@ -23,8 +31,9 @@ from entrypoints.http.models import (
     RegisterCityBody,
     ReviewerAssignmentBody,
     WithdrawalBody,
+    WorkflowRestartOut,
 )
-from entrypoints.http.services import Commands, Svc
+from entrypoints.http.services import Commands, Svc, Workflows
 from eventstore import RecordedEvent
 from readmodel import CityStatus
 
@@ -76,6 +85,26 @@ async def withdraw(
 ) -> CommandOut:
     """Withdraw the city from the programme, with the reason; it accepts no command afterwards."""
     return await send(commands, city_id, body.to_command(), who)
+
+
+@router.post("/cities/{city_id}/workflow/restart", response_model=WorkflowRestartOut)
+async def restart_workflow(
+    city_id: CityIdPath,
+    workflows: Workflows,
+    who: Annotated[TokenInfo, Depends(acting_on_city("operator"))],
+) -> WorkflowRestartOut:
+    """Start a new run of the city's workflow when none is running (terminated, failed, timed out,
+    missing: `citycert verify` lists them), from the city's events folded; records nothing. 409
+    (`workflow_running`) while a run is running, of two restarts at once for one of them, and for
+    a withdrawn city (`command_rejected`), whose workflow ended for good."""
+    outcome = await workflows.restart(city_id, actor_of(who))
+    return WorkflowRestartOut(
+        city_id=outcome.city_id,
+        workflow_id=outcome.workflow_id,
+        run_id=outcome.run_id,
+        previous=outcome.previous,
+        status=outcome.summary,
+    )
 
 
 @router.get("/cities", response_model=list[CityStatus])

@@ -171,6 +171,8 @@ async def test_each_route_documents_the_refusals_its_dependencies_can_give(api: 
     assert errors_of["get", "/v1/cities/{city_id}"] == [200, 401, 403, 404, 503]
     assert errors_of["post", "/v1/cities/{city_id}/evidence/close"] == [200, 401, 403, 404, 409, 422, 503]
     assert errors_of["get", "/v1/cities"] == [200, 401, 422, 503]
+    # A restart takes no body and no command: nothing malformed (no 422), nothing too large.
+    assert errors_of["post", "/v1/cities/{city_id}/workflow/restart"] == [200, 401, 403, 404, 409, 503]
     assert errors_of["get", "/health"] == [200, 503]
     problem = {"$ref": "#/components/schemas/Problem"}
     unauthenticated = _operation(document, "get", "/v1/cities")["responses"]["401"]
