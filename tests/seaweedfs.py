@@ -42,6 +42,7 @@ def weed_binary() -> Path:
 @dataclass(frozen=True)
 class S3Server:
     endpoint_url: str
+    filer_url: str  # SeaweedFS's own file API, beside S3 (no Object Lock there)
     log_path: Path
 
     def client(self) -> Any:
@@ -129,7 +130,7 @@ def s3() -> Iterator[S3Server]:
         process = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-    server = S3Server(f"http://127.0.0.1:{s3_port}", log_path)
+    server = S3Server(f"http://127.0.0.1:{s3_port}", f"http://127.0.0.1:{filer}", log_path)
     try:
         _wait_until_ready(server, process)
         yield server

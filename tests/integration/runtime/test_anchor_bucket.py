@@ -1,15 +1,17 @@
 """Anchors in an S3-compatible bucket with Object Lock, against a real server (SeaweedFS, started by
 the `s3` fixture): what is written, what the server refuses, and what `verify` then sees.
 
-Each test has its own bucket. What these tests assert the server enforces, SeaweedFS 4.48 does: a
-locked version cannot be deleted (not even by an admin asking to bypass governance) nor its lock
-shortened; a put over the same name adds a version and leaves the locked one as it was.
+Each test has its own bucket. What these tests assert the server enforces, SeaweedFS 4.48's S3 API
+does: a locked version cannot be deleted (not even by an admin asking to bypass governance) nor its
+lock shortened; a put over the same name adds a version and leaves the locked one as it was. Its
+filer's HTTP API, beside S3, enforces none of it (the last test): only the S3 port may be exposed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
 from eventstore import AnchorError, EventStore
-from runtime.anchor_bucket import AnchorBucket
+from runtime.anchor_bucket import AnchorBucket, AnchorBucketError
 from runtime.anchors import anchor_destination, anchor_now
 from runtime.process import StartupError
 from runtime.settings import Settings
@@ -214,3 +216,21 @@ async def test_citycert_dev_refuses_to_start_with_a_bucket_without_object_lock(
     with pytest.raises(StartupError, match="the bucket has no Object Lock"):
         await run_dev(config, asyncio.Event())
     assert not (tmp_path / "pg").exists(), "refused before PostgreSQL was started"
+
+
+async def test_the_lock_is_the_s3_apis_seaweedfss_own_filer_api_deletes_a_locked_bucket(
+    s3: S3Server, store: EventStore, tmp_path: Path
+) -> None:
+    """Not a promise of citycert's: a fact about the test server that the README warns of."""
+    config = settings(s3, s3.new_bucket(), tmp_path)
+    await certified_city(store)
+    await anchor_now(store, config)
+    delete = urllib.request.Request(
+        f"{s3.filer_url}/buckets/{config.anchor_s3_bucket}/?recursive=true", method="DELETE"
+    )
+
+    with urllib.request.urlopen(delete, timeout=10) as answer:
+        assert answer.status == 204
+
+    with pytest.raises(AnchorBucketError, match="NoSuchBucket"):
+        await asyncio.to_thread(AnchorBucket.from_settings(config).latest, KEY.encode())
