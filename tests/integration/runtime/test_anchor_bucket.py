@@ -140,7 +140,7 @@ async def test_the_server_refuses_to_delete_or_unlock_an_anchor_and_a_put_over_i
         await latest(config)
 
 
-async def test_governance_mode_would_not_do_an_admin_may_bypass_it(s3: S3Server) -> None:
+async def test_why_compliance_a_governance_lock_gives_way_to_an_admins_bypass(s3: S3Server) -> None:
     """Why anchors are locked in COMPLIANCE mode: a GOVERNANCE lock gives way to whoever holds
     s3:BypassGovernanceRetention (here the server's admin identity)."""
     bucket = s3.new_bucket()
