@@ -46,6 +46,15 @@ class Settings(BaseSettings):
     anchor_key: SecretStr | None = Field(None, description="HMAC key of the anchors (32+ characters)")
     anchor_dir: Path | None = Field(None, description="where anchors are written; default data_dir/anchors")
     anchor_every: timedelta = Field(timedelta(hours=1), description="how often `citycert dev` anchors")
+    # Anchors in an S3-compatible bucket with Object Lock (runtime/anchor_bucket.py): set the bucket
+    # and every anchor goes there instead of anchor_dir. Unset keys: boto3's own chain (env, role).
+    anchor_s3_bucket: str | None = Field(None, description="bucket (object lock enabled) for the anchors")
+    anchor_s3_endpoint_url: str | None = Field(None, description="S3 endpoint URL; unset: AWS")
+    anchor_s3_prefix: str = Field("anchors/", description="key prefix of the anchor objects")
+    anchor_s3_region: str | None = Field(None, description="the bucket's region")
+    anchor_s3_access_key_id: str | None = None
+    anchor_s3_secret_access_key: SecretStr | None = None
+    anchor_s3_retention_days: int = Field(365, ge=1, description="COMPLIANCE retention of each anchor")
     command_key: SecretStr | None = Field(
         None, description="the key the API and the workers sign and check every command with (32+ characters)"
     )
@@ -76,6 +85,15 @@ class Settings(BaseSettings):
             path = getattr(self, field)
             if path is not None and not path.is_file():
                 raise ValueError(f"{env_name(field)}={str(path)!r}: no such file")
+        return self
+
+    @model_validator(mode="after")
+    def _anchor_s3_keys_together(self) -> Settings:
+        if (self.anchor_s3_access_key_id is None) != (self.anchor_s3_secret_access_key is None):
+            raise ValueError(
+                "CITYCERT_ANCHOR_S3_ACCESS_KEY_ID and CITYCERT_ANCHOR_S3_SECRET_ACCESS_KEY go together: "
+                "set both or neither"
+            )
         return self
 
     @property

@@ -461,7 +461,9 @@ def _store_json(report: VerifyReport) -> dict[str, Any]:
 
 
 def anchor(as_json: JsonOption = False) -> None:
-    """Record every stream's head, signed, outside the database (CITYCERT_ANCHOR_DIR).
+    """Record every stream's head, signed, outside the database: in the Object Lock bucket
+    CITYCERT_ANCHOR_S3_BUCKET when it is set (refused if it has no Object Lock), else in the folder
+    CITYCERT_ANCHOR_DIR.
 
     `citycert verify` then checks the log against the newest anchor: a stream edited and re-chained,
     cut short or deleted since is reported. Run it on a schedule (cron) in production; `citycert
@@ -471,9 +473,12 @@ def anchor(as_json: JsonOption = False) -> None:
 
     settings = load_settings()
 
-    async def work() -> tuple[Path, int]:
+    async def work() -> tuple[str | Path, int]:
         async with open_store(settings) as store:
-            path, taken = await anchor_now(store, settings)
+            try:
+                path, taken = await anchor_now(store, settings)
+            except OSError as e:
+                raise fail(f"could not write the anchor: {e}", 1) from None
         return path, len(taken.heads)
 
     path, streams = run(work)
@@ -500,15 +505,17 @@ def verify(
     reported (`citycert workflow restart CITY` starts it again). Exit 1 on any problem.
     """
     from eventstore import AnchorError
-    from runtime.anchors import anchor_folder
+    from runtime.anchors import anchor_destination
     from runtime.keys import anchor_key
+    from runtime.process import StartupError
 
     settings = load_settings()
-    folder = anchor_folder(settings)
     try:
-        latest = folder.latest(anchor_key(settings)) if folder.files() else None
+        latest = anchor_destination(settings).latest(anchor_key(settings))
     except AnchorError as e:
         raise fail(f"the newest anchor cannot be trusted: {e}", 1) from None
+    except (StartupError, OSError) as e:
+        raise fail(f"could not read the anchors: {e}", 1) from None
     if not skip_workflows and not temporal_reachable(settings):
         raise fail(
             f"no Temporal server runs on 127.0.0.1:{settings.temporal_port}: start `citycert dev`, set "

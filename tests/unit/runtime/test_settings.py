@@ -31,3 +31,14 @@ def test_a_margin_outside_zero_to_one_names_its_variable(monkeypatch: pytest.Mon
     monkeypatch.setenv("CITYCERT_HONOR_ROLL_MARGIN", "1.5")
     with pytest.raises(StartupError, match="CITYCERT_HONOR_ROLL_MARGIN"):
         load_settings()
+
+
+def test_the_anchor_buckets_access_key_id_and_secret_go_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITYCERT_ANCHOR_S3_BUCKET", "anchors")
+    monkeypatch.setenv("CITYCERT_ANCHOR_S3_ACCESS_KEY_ID", "AKIA...")
+    with pytest.raises(StartupError, match="CITYCERT_ANCHOR_S3_SECRET_ACCESS_KEY go together"):
+        load_settings()
+    monkeypatch.setenv("CITYCERT_ANCHOR_S3_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("CITYCERT_ANCHOR_S3_RETENTION_DAYS", "0")
+    with pytest.raises(StartupError, match="CITYCERT_ANCHOR_S3_RETENTION_DAYS"):
+        load_settings()
