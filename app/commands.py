@@ -285,9 +285,13 @@ class CommandService:
         if not found:
             return None
         (first,) = found
-        following = await self.store.read_stream(first.stream_id, first.version)
+        # A command records at most an event per item and a few more: one page holds them all.
+        following = await self.store.read_stream_page(
+            first.stream_id, after=first.version - 1, limit=2 * cmd.MAX_ITEMS
+        )
         ours = itertools.takewhile(
-            lambda pair: pair[1].event_id == command_event_id(request_id, pair[0]), enumerate(following)
+            lambda pair: pair[1].event_id == command_event_id(request_id, pair[0]),
+            enumerate(following.events),
         )
         found = [e for _, e in ours]
         summary = await city_summary(self.store, city_id)

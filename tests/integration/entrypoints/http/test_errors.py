@@ -292,6 +292,8 @@ async def test_no_input_gets_a_500(api: Api) -> None:
         ("/v1/cities", {"offset": str(10**30)}),
         ("/v1/cities", {"cohort": "\x00"}),
         ("/v1/cities/vale/events", {"from_version": str(2**63)}),
+        ("/v1/cities/vale/events", {"after": str(2**63)}),
+        ("/v1/cities/vale/events", {"limit": "1001"}),
         ("/v1/cities/vale/state", {"as_of": "not a date"}),
         ("/v1/cities/vale/state", {"as_of": "9999-12-31T23:59:59-12:00"}),
         ("/v1/review-queue", {"reviewer_id": "\x00"}),
