@@ -26,7 +26,16 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         Path(".citycert"), description="Embedded PostgreSQL data and Temporal dev database"
     )
-    database_url: str | None = Field(None, description="PostgreSQL URL; unset starts the embedded server")
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL URL the processes run with (the runtime role); unset: the embedded server",
+    )
+    # The role that owns the schema (migration 0008): migrations run with it, nothing else does.
+    # Unset, migrations run with database_url, whose role then owns the events table and could
+    # disable its append-only trigger.
+    database_owner_url: str | None = Field(
+        None, description="PostgreSQL URL of the schema's owner, for migrations only; needs database_url"
+    )
     temporal_address: str | None = Field(
         None, description="host:port of Temporal; unset starts the dev server"
     )
@@ -66,6 +75,10 @@ class Settings(BaseSettings):
         if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
             raise ValueError(
                 "CITYCERT_TEMPORAL_TLS_CERT and CITYCERT_TEMPORAL_TLS_KEY go together: set both or neither"
+            )
+        if self.database_owner_url is not None and self.database_url is None:
+            raise ValueError(
+                "CITYCERT_DATABASE_OWNER_URL needs CITYCERT_DATABASE_URL (the runtime role's URL) beside it"
             )
         for field in ("anchor_key", "command_key"):
             key = getattr(self, field)
