@@ -9,8 +9,11 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from app.report import load_cohort_report
+from app.tokens import create_token, revoke_token, verify_token
 from eventstore import EventStore
 from readmodel import CityProjector, city_registry, open_city_store
+from readmodel.queries import city_summary, expiring_certifications, list_cities, review_queue
 from runtime.embedded_postgres import RUNTIME_LOGIN, ensure_runtime_login
 from tests.integration.eventstore.stories import CityRun
 
@@ -79,6 +82,26 @@ async def test_the_runtime_role_appends_reads_rebuilds_and_verifies(runtime_stor
     assert (rebuilt.streams, rebuilt.events) == (1, run.state.version)
     report = await runtime_store.verify()
     assert report.ok, report.lines()
+
+
+async def test_the_runtime_role_serves_the_api_s_reads_and_its_tokens(runtime_store):
+    # Given a certified city recorded by the runtime role,
+    run = CityRun(runtime_store, "lakeside")
+    await run.register()
+    await run.certify()
+    # then the read model answers (the city, the cohort report, the review queue, expiries),
+    assert (await city_summary(runtime_store, "lakeside")) is not None
+    assert [c.city_id for c in await list_cities(runtime_store)] == ["lakeside"]
+    report = await load_cohort_report(runtime_store, "2026-spring")
+    assert [placed.city_id for placed in report.new] == ["lakeside"]  # from the certifications table
+    await review_queue(runtime_store, limit=10)
+    await expiring_certifications(runtime_store, now=run.now, within_days=4000)
+    # and an operator's token is created, recognised and revoked.
+    secret = await create_token(runtime_store, "operator", name="ops")
+    token = await verify_token(runtime_store, secret)
+    assert token is not None
+    assert await revoke_token(runtime_store, token.id)
+    assert await verify_token(runtime_store, secret) is None
 
 
 @pytest.mark.parametrize("attack", list(ATTACKS))
