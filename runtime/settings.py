@@ -128,10 +128,13 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def prepare_data_dir(settings: Settings) -> Settings:
-    """The settings with data_dir made absolute, created and checked writable."""
+    """The settings with data_dir made absolute, created private (0700: it holds the embedded
+    server's data and socket, the keys and the operator token) and checked writable. Run as root,
+    the embedded server's system user owns it (runtime/embedded_postgres.py says why)."""
     data_dir = settings.data_dir.expanduser().resolve()
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        data_dir.chmod(0o700)  # one made before this rule, or by a looser umask
         probe = data_dir / f".write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()

@@ -108,9 +108,10 @@ async def _ready(store: EventStore, settings: Settings) -> None:
     try:
         async with store.connection() as conn:
             owner = await holds_event_log(conn)
-            if owner is not False and not settings.database_owner_url and settings.database_url:
+            if owner is None:  # an empty database: ours to migrate if we may create tables in it
+                owner = bool(await conn.fetchval("SELECT has_schema_privilege(current_schema(), 'CREATE')"))
+            if owner and not settings.database_owner_url and settings.database_url:
                 await migrate(conn)
-                owner = True
             pending = await pending_migrations(conn)
     except MigrationError as e:
         raise StartupError(

@@ -24,9 +24,9 @@ from runtime.store import migrate_database, open_store
 NEWEST = shipped_migrations()[-1]
 
 
-async def test_by_default_the_store_runs_as_the_runtime_login_of_a_fresh_embedded_server(tmp_path):
+async def test_by_default_the_store_runs_as_the_runtime_login_of_a_fresh_embedded_server(folder):
     # Given no database setting at all (a first `citycert dev`: a new cluster, no roles yet),
-    settings = Settings(database_url=None, data_dir=tmp_path / "citycert")
+    settings = Settings(database_url=None, data_dir=folder / "citycert")
     try:
         # when a process opens its store,
         async with open_store(settings) as store, store.connection() as conn:
@@ -40,9 +40,9 @@ async def test_by_default_the_store_runs_as_the_runtime_login_of_a_fresh_embedde
         stop_database(settings)
 
 
-async def test_two_databases_of_a_fresh_cluster_migrate_at_the_same_moment(tmp_path):
+async def test_two_databases_of_a_fresh_cluster_migrate_at_the_same_moment(folder):
     # Given a cluster where the roles do not exist yet, and two empty databases in it,
-    settings = Settings(database_url=None, data_dir=tmp_path / "citycert")
+    settings = Settings(database_url=None, data_dir=folder / "citycert")
     try:
         await migrate_database(settings)  # starts the server, creates `citycert`
         server = with_database(await ensure_database(settings), "postgres")
