@@ -52,16 +52,19 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
     applied_now: list[int] = []
     await conn.execute("SELECT pg_advisory_lock($1, $2)", *_LOCK)
     try:
-        await conn.execute(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version     integer PRIMARY KEY,
-                name        text NOT NULL,
-                checksum    text NOT NULL,
-                applied_at  timestamptz NOT NULL DEFAULT now()
+        try:
+            await conn.execute(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version     integer PRIMARY KEY,
+                    name        text NOT NULL,
+                    checksum    text NOT NULL,
+                    applied_at  timestamptz NOT NULL DEFAULT now()
+                )
+                """
             )
-            """
-        )
+        except asyncpg.InsufficientPrivilegeError as e:  # a runtime role (0008) may not migrate
+            raise MigrationError(f"cannot migrate as {conn.get_settings().session_authorization}: {e}") from e
         recorded = {
             r["version"]: r for r in await conn.fetch("SELECT version, name, checksum FROM schema_migrations")
         }

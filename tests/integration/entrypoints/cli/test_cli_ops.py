@@ -243,6 +243,9 @@ async def test_migrate_applies_the_migrations_as_the_owner_and_then_the_runtime_
     # a process holding only the runtime's URL refuses to start on it,
     refused = await as_runtime("city", "list")
     assert refused.exit_code == 1 and "citycert migrate" in said(refused)
+    # and so does `citycert migrate` itself without the owner's URL,
+    cannot = await as_runtime("migrate")
+    assert cannot.exit_code == 1 and "names the role that owns the schema" in said(cannot), said(cannot)
     # `citycert migrate` with the owner's URL applies every migration, once,
     assert (await both.json("migrate"))["applied"] == [m.version for m in shipped_migrations()]
     assert (await both("migrate")).stdout.strip() == "nothing to migrate"
