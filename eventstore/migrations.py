@@ -87,7 +87,10 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
                         migration.checksum,
                     )
             except asyncpg.PostgresError as e:
-                raise MigrationError(f"migration {migration.version:04d}_{migration.name} failed: {e}") from e
+                hint = f" (hint: {e.hint})" if getattr(e, "hint", None) else ""
+                raise MigrationError(
+                    f"migration {migration.version:04d}_{migration.name} failed: {e}{hint}"
+                ) from e
             applied_now.append(migration.version)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1, $2)", *_LOCK)

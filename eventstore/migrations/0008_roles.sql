@@ -41,8 +41,11 @@ BEGIN
         END IF;
     END LOOP;
 
-    -- To give eventstore_append to citycert_writer we must be able to act as it.
-    IF NOT pg_has_role(current_user, 'citycert_writer', 'MEMBER') THEN
+    -- To give eventstore_append to citycert_writer we must be able to act as it (SET ROLE; a role
+    -- that created it with CREATEROLE holds only ADMIN on it from PostgreSQL 16 on).
+    IF NOT pg_has_role(current_user, 'citycert_writer',
+                       CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END)
+    THEN
         BEGIN
             EXECUTE format('GRANT citycert_writer TO %I', current_user);
         EXCEPTION

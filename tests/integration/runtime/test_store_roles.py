@@ -16,6 +16,7 @@ from runtime.embedded_postgres import (
     ensure_runtime_login,
     stop_database,
     with_database,
+    with_user,
 )
 from runtime.process import StartupError
 from runtime.settings import Settings
@@ -120,3 +121,40 @@ async def test_a_runtime_role_refuses_to_start_on_a_database_that_lacks_a_migrat
     message = str(refused.value)
     assert f"{NEWEST.version:04d}_{NEWEST.name}" in message
     assert "citycert migrate" in message and "CITYCERT_DATABASE_OWNER_URL" in message
+
+
+async def test_an_owner_that_may_not_create_roles_is_told_which_to_create(folder):
+    # Given a fresh cluster (no citycert roles) and two owners of their own databases, neither a
+    # superuser: one that may create roles and one that may not,
+    settings = Settings(database_url=None, data_dir=folder / "citycert")
+    try:
+        server = with_database(await ensure_database(settings), "postgres")
+        admin = await asyncpg.connect(server)
+        try:
+            for statement in (
+                "CREATE ROLE creator LOGIN CREATEROLE",
+                "CREATE DATABASE created OWNER creator",
+                "CREATE ROLE plain LOGIN",
+                "CREATE DATABASE refused OWNER plain",
+            ):
+                await admin.execute(statement)
+        finally:
+            await admin.close()
+
+        # when the one that may not create roles migrates first, it stops at 0008, saying what
+        # a superuser should run,
+        with pytest.raises(StartupError) as refused:
+            await migrate_database(
+                Settings(database_url=with_user(with_database(server, "refused"), "plain"))
+            )
+        message = str(refused.value)
+        assert "0008_roles" in message and "may not create roles" in message
+        assert (
+            "CREATE ROLE citycert_writer NOLOGIN" in message and "GRANT citycert_writer TO plain" in message
+        )
+
+        # while the one that may creates them, and its database migrates whole.
+        created = Settings(database_url=with_user(with_database(server, "created"), "creator"))
+        assert await migrate_database(created) == [m.version for m in shipped_migrations()]
+    finally:
+        stop_database(settings)
