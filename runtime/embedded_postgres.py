@@ -109,11 +109,12 @@ async def ensure_runtime_login(superuser_dsn: str, login: str = RUNTIME_LOGIN) -
     same moment, which is fine.
 
     It has no password. The embedded server trusts every connection (initdb --auth=trust) and
-    listens on no TCP address, only on a unix socket in the data folder, which initdb makes 0700
-    and which belongs to the server's system user (ours, or `embedded_postgres` when run as root):
-    whoever may enter that folder may connect as anyone, superuser included. The login role keeps
-    a process of ours, and whatever its SQL is made to do, to the runtime's rights; the folder's
-    permissions keep out the machine's other users."""
+    listens on no TCP address, only on a unix socket in its data folder (pg, 0700, the server's
+    system user's: ours, or `embedded_postgres` when run as root), inside our data dir (0700 too),
+    and the socket file itself is 0700 (_socket_for_its_owner_only). Whoever may reach the socket
+    may connect as anyone, superuser included: those permissions are what keep the machine's other
+    users out. The login role keeps a process of ours, and whatever its SQL is made to do, to the
+    runtime's rights."""
     conn = await asyncpg.connect(superuser_dsn)
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", login):
@@ -145,7 +146,23 @@ async def ensure_database(settings: Settings, *, name: str = DATABASE_NAME) -> s
     server = await asyncio.to_thread(start_server, settings.pgdata)
     server_dsn: str = server.get_uri()
     await create_database_if_missing(server_dsn, name)
+    await _socket_for_its_owner_only(server_dsn)
     return with_database(server_dsn, name)
+
+
+async def _socket_for_its_owner_only(server_dsn: str) -> None:
+    """The socket file 0700 from the server's next start on (PostgreSQL's default is 0777). The
+    data folder already shuts others out when the socket lies in it; embedded-postgres puts it in
+    a shared runtime folder instead when the folder's path is too long for a socket, and this
+    keeps that case as closed. Our processes run as the server's user, or as root."""
+    conn = await asyncpg.connect(server_dsn)
+    try:
+        if not await conn.fetchval(
+            "SELECT 1 FROM pg_file_settings WHERE name = 'unix_socket_permissions' AND setting = '0700'"
+        ):
+            await conn.execute("ALTER SYSTEM SET unix_socket_permissions = '0700'")
+    finally:
+        await conn.close()
 
 
 def stop_database(settings: Settings) -> bool:

@@ -22,8 +22,14 @@ async def test_the_data_dir_is_private_and_postgres_runs_inside_it(folder: Path)
         assert stop_database(settings) is True
         dsn = await ensure_database(settings)
 
-        # then it answers, and the data dir is still closed to every other user of the machine.
+        # then it answers (on a socket only its owner may use), and the data dir is still closed
+        # to every other user of the machine.
         await _answers(dsn)
+        conn = await asyncpg.connect(dsn)
+        try:
+            assert await conn.fetchval("SHOW unix_socket_permissions") == "0700"
+        finally:
+            await conn.close()
         assert settings.data_dir.stat().st_mode & 0o777 == 0o700
         if os.geteuid() == 0:  # the server's system user enters it as its owner
             assert settings.data_dir.stat().st_uid == (settings.pgdata.stat().st_uid)
