@@ -6,35 +6,55 @@ the workflow with the registration in one Update-with-start. Both return the rec
 the city's summary, or raise an app error (app/errors.py): the domain's refusal, an unknown city,
 a busy city, a command not confirmed in time, a service unavailable. The HTTP API, the CLI and the
 demo seed all come through here, so a refusal reads the same everywhere.
+
+`restart(city_id, actor)` is the operator's: a city whose workflow ended when it should not have
+(terminated, failed, timed out, gone) gets a new run started from its stream folded, the store
+being the truth; it records nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import itertools
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal, cast, get_args
 
+import structlog
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.names import EventToRecord
 from app import errors
-from domain import Actor, CityState, CommandRejected, IneligibleCity, InvalidCommand, ProgrammePolicy, decide
+from domain import (
+    Actor,
+    CityState,
+    CommandRejected,
+    IneligibleCity,
+    InvalidCommand,
+    Phase,
+    ProgrammePolicy,
+    TooFrequent,
+    decide,
+)
 from domain import commands as cmd
 from domain.state import CitySummary
-from eventstore import EventStore
-from readmodel import load_city_state
+from eventstore import EventStore, RecordedEvent
+from readmodel import city_summary, load_city_state
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandResult, GiveCommand
-from workflows.contracts import city_workflow_id, command_proof
+from workflows.contracts import city_workflow_id, command_event_id, command_proof
+
+log = structlog.get_logger("citycert.commands")
 
 # While a run hands over to the next, or records a deadline that has come, the validator answers
 # CityBusy for a moment: the service waits and tries again instead of bothering the caller.
@@ -63,6 +83,30 @@ class CommandOutcome:
     city_id: str
     events: list[EventToRecord]
     summary: CitySummary
+
+
+# A run's status as an operator reads it (WorkflowExecutionStatus in lower case); `missing` for none.
+RunStatus = Literal[
+    "missing", "running", "completed", "failed", "canceled", "terminated", "continued_as_new", "timed_out"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RestartOutcome:
+    """A city workflow's new run, and what had become of the one before."""
+
+    city_id: str
+    workflow_id: str
+    run_id: str
+    previous: RunStatus  # how the last run ended, or `missing` when there was none
+    summary: CitySummary  # where the city stands, folded from its stream: the new run's state
+
+
+def workflow_status_name(status: WorkflowExecutionStatus | None) -> RunStatus:
+    """How an operator reads a run's status: `terminated`, `timed_out`...; `missing` for no run."""
+    name = "missing" if status is None else status.name.lower()
+    assert name in get_args(RunStatus), f"a run status this code does not know: {name}"
+    return cast(RunStatus, name)
 
 
 class CommandService:
@@ -98,15 +142,19 @@ class CommandService:
         """Give `command` to the city's workflow as `actor`; what it recorded."""
         request = self._request(city_id, command, actor)
         handle = self.client.get_workflow_handle(city_workflow_id(city_id))
-        try:
-            result = await self._update(
-                lambda: handle.execute_update(CityCertificationWorkflow.give, request)
-            )
-        except RPCError as e:
-            if e.status != RPCStatusCode.NOT_FOUND:
-                raise _translated(e) from e
-            raise await self._no_workflow(city_id, command) from e
-        return CommandOutcome(city_id, result.events, result.status)
+
+        async def call() -> CommandOutcome:
+            try:
+                result = await self._update(
+                    lambda: handle.execute_update(CityCertificationWorkflow.give, request)
+                )
+            except RPCError as e:
+                if e.status != RPCStatusCode.NOT_FOUND:
+                    raise _translated(e) from e
+                raise await self._no_workflow(city_id, command) from e
+            return await self._outcome(city_id, result)
+
+        return await self._unless_recorded_anyway(city_id, request, call)
 
     async def register(self, command: cmd.RegisterCity, actor: Actor) -> CommandOutcome:
         """Register a city and start its workflow in one Update-with-start.
@@ -121,7 +169,7 @@ class CommandService:
             # A fresh operation per attempt: one carries the handle of its own start.
             start = WithStartWorkflowOperation(
                 CityCertificationWorkflow.run,
-                CityWorkflowInput(city_id=command.city_id, policy=self.policy),
+                self._workflow_input(command.city_id),
                 id=city_workflow_id(command.city_id),
                 task_queue=self.task_queue,
                 # A workflow left from an attempt that failed before recording gets the command.
@@ -132,17 +180,123 @@ class CommandService:
             )
             return result
 
+        async def register() -> CommandOutcome:
+            try:
+                result = await self._update(call)
+            except RPCError as e:
+                raise _translated(e) from e
+            return await self._outcome(command.city_id, result)
+
+        return await self._unless_recorded_anyway(command.city_id, request, register)
+
+    async def _unless_recorded_anyway(
+        self, city_id: str, request: GiveCommand, give: Callable[[], Awaitable[CommandOutcome]]
+    ) -> CommandOutcome:
+        """The outcome of `give`; if it fails as unavailable (the Update failed or went unanswered),
+        what the store holds under the request's event ids instead: the events may be recorded all
+        the same (the workflow ended after its activity committed them). The store says, not the
+        failure, so nobody is told "not recorded" about a command that was."""
         try:
-            result = await self._update(call)
+            return await give()
+        except errors.Unavailable as failure:
+            try:
+                recorded = await self._recorded(city_id, request.request_id)
+            except Exception as lookup:  # the store is down too: the first failure says enough
+                log.warning("command.lookup_failed", city_id=city_id, error=str(lookup))
+                raise failure from None
+            if recorded is None:
+                raise
+            log.warning("command.recorded_despite_failure", city_id=city_id, failure=str(failure))
+            return recorded
+
+    async def restart(self, city_id: str, actor: Actor) -> RestartOutcome:
+        """Start a new run of the city's workflow from its stream folded, when none is running.
+
+        Refused (`WorkflowRunning`) while a run is running, and for a withdrawn city, whose
+        workflow ended for good; `UnknownCity` for a city the store does not hold. Two restarts at
+        once start one run: the start fails when the id has a running run (the conflict policy),
+        and the loser is told the workflow is running.
+        """
+        state = await load_city_state(self.store, city_id)
+        if state.version == 0:
+            raise errors.UnknownCity(city_id)
+        if state.phase is Phase.WITHDRAWN:
+            raise errors.Refused(f"{city_id!r} has withdrawn: its workflow ended for good")
+        workflow_id = city_workflow_id(city_id)
+        try:
+            previous = await self.client.get_workflow_handle(workflow_id).describe()
+        except RPCError as e:
+            if e.status != RPCStatusCode.NOT_FOUND:
+                raise _translated(e) from e
+            previous = None
+        status = previous.status if previous is not None else None
+        if status is WorkflowExecutionStatus.RUNNING:
+            raise errors.WorkflowRunning(_running(city_id, previous.run_id if previous else None))
+        try:
+            handle = await self.client.start_workflow(
+                CityCertificationWorkflow.run,
+                self._workflow_input(city_id, state),
+                id=workflow_id,
+                task_queue=self.task_queue,
+                # A closed run's id may be used again; a running one's never: of two restarts at
+                # once, the second is refused here.
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            )
+        except WorkflowAlreadyStartedError as e:
+            raise errors.WorkflowRunning(_running(city_id, e.run_id)) from e
         except RPCError as e:
             raise _translated(e) from e
-        return CommandOutcome(command.city_id, result.events, result.status)
+        assert handle.result_run_id is not None, "a started workflow names its run"
+        previous_name = workflow_status_name(status)
+        log.info(
+            "city workflow restarted",
+            city_id=city_id,
+            workflow_id=workflow_id,
+            run_id=handle.result_run_id,
+            previous=previous_name,
+            version=state.version,
+            actor_role=actor.role,
+            actor_id=actor.id,
+        )
+        return RestartOutcome(city_id, workflow_id, handle.result_run_id, previous_name, state.summary())
+
+    def _workflow_input(self, city_id: str, state: CityState | None = None) -> CityWorkflowInput:
+        """What a city's first run starts with: a fresh state (a registration) or the folded one."""
+        return CityWorkflowInput(city_id=city_id, policy=self.policy, state=state)
 
     def _request(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> GiveCommand:
-        """The give Update's argument, signed so the workflow knows it comes through citycert."""
-        _no_nul(command)
-        proof = command_proof(self.command_key, city_id, actor, command)
-        return GiveCommand(command=command, actor=actor, proof=proof)
+        """The give Update's argument, signed so the workflow knows it comes through citycert, under
+        a fresh request id from which the workflow derives its events' ids."""
+        request_id = uuid.uuid4().hex
+        proof = command_proof(self.command_key, city_id, actor, command, request_id)
+        return GiveCommand(command=command, actor=actor, proof=proof, request_id=request_id)
+
+    async def _outcome(self, city_id: str, result: CommandResult) -> CommandOutcome:
+        """The Update answers with receipts; the events themselves are read from the store, where
+        the workflow recorded them before it answered."""
+        ids = [receipt.event_id for receipt in result.events]
+        return CommandOutcome(city_id, _as_recorded(await self.store.events_by_id(ids)), result.status)
+
+    async def _recorded(self, city_id: str, request_id: str) -> CommandOutcome | None:
+        """What a command given under `request_id` recorded, if anything: its first event's id says
+        whether and where, the stream from there how many (they follow one another)."""
+        found = await self.store.events_by_id([command_event_id(request_id, 0)])
+        if not found:
+            return None
+        (first,) = found
+        # A command records at most an event per item and a few more: one page holds them all.
+        following = await self.store.read_stream_page(
+            first.stream_id, after=first.version - 1, limit=2 * cmd.MAX_ITEMS
+        )
+        ours = itertools.takewhile(
+            lambda pair: pair[1].event_id == command_event_id(request_id, pair[0]),
+            enumerate(following.events),
+        )
+        found = [e for _, e in ours]
+        summary = await city_summary(self.store, city_id)
+        assert summary is not None, "a city with recorded events has a status row"
+        return CommandOutcome(city_id, _as_recorded(found), summary)
 
     async def _update(self, call: Callable[[], Awaitable[CommandResult]]) -> CommandResult:
         """Run one Update call, retrying while the city is busy; refusals and timeouts as app errors."""
@@ -173,7 +327,8 @@ class CommandService:
         if refusal is not None:
             return refusal
         return errors.WorkflowNotRunning(
-            f"the workflow of {city_id!r} is not running; an operator must restart it"
+            f"the workflow of {city_id!r} is not running; an operator must restart it "
+            f"(`citycert workflow restart {city_id}`)"
         )
 
 
@@ -191,6 +346,8 @@ def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy
         decide(state, command, now=datetime.now(UTC), policy=policy)
     except IneligibleCity as e:
         return errors.Ineligible(str(e))
+    except TooFrequent as e:
+        return errors.TooFrequent(str(e), retry_at=e.retry_at)
     except CommandRejected as e:
         return errors.Refused(str(e))
     except InvalidCommand as e:
@@ -198,16 +355,32 @@ def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy
     return None
 
 
-def _no_nul(command: cmd.HumanCommand) -> None:
-    if "\\u0000" in json.dumps(command.model_dump(mode="json")):
-        # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the activity (the
-        # domain's text types refuse it too, but a document's title and link are not yet bounded).
-        raise errors.Invalid("text must not contain NUL characters", code="invalid_request")
+def _running(city_id: str, run_id: str | None) -> str:
+    run = f" (run {run_id})" if run_id else ""
+    return f"the workflow of {city_id!r} is running{run}: there is nothing to restart"
+
+
+def _as_recorded(events: list[RecordedEvent]) -> list[EventToRecord]:
+    return [
+        EventToRecord(
+            event_id=e.event_id,
+            type=e.type,
+            data=e.data,
+            occurred_at=e.occurred_at,
+            actor=Actor(role=e.actor.role, id=e.actor.id),
+            workflow_id=e.correlation.workflow_id if e.correlation else "",
+            run_id=e.correlation.run_id if e.correlation else "",
+        )
+        for e in events
+    ]
 
 
 def _refusal(e: WorkflowUpdateFailedError) -> errors.AppError:
     """The workflow refused a command (its validator or handler), or could not record it."""
     cause = e.cause
+    if isinstance(cause, ApplicationError) and cause.type == "TooFrequent":
+        retry_at = datetime.fromisoformat(cause.details[0]) if cause.details else None
+        return errors.TooFrequent(cause.message, retry_at=retry_at)
     if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:
         return _REFUSALS[cause.type](cause.message)
     if isinstance(cause, ApplicationError) and cause.type == "Unsigned":

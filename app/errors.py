@@ -8,6 +8,7 @@ these, once, so no entry point needs to know what Temporal or asyncpg raise.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 import asyncpg
@@ -73,6 +74,22 @@ class Busy(Refused):
     """The city's state is moving on its own (a deadline being recorded, a cycle closing)."""
 
     code = "city_busy"
+
+
+class TooFrequent(Refused):
+    """The command is given more often than the programme allows; allowed again at `retry_at`."""
+
+    code = "too_frequent"
+
+    def __init__(self, message: str, *, retry_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+
+
+class WorkflowRunning(Refused):
+    """An operator asked to restart a city workflow that is running."""
+
+    code = "workflow_running"
 
 
 class Unavailable(AppError):

@@ -6,7 +6,7 @@ unit tests need neither a database nor Temporal.
 
 from domain.actors import Actor
 from domain.decider import DEFAULT_POLICY, allowed_commands, decide
-from domain.errors import CommandRejected, DomainError, IneligibleCity, InvalidCommand
+from domain.errors import CommandRejected, DomainError, IneligibleCity, InvalidCommand, TooFrequent
 from domain.levels import Level, Outcome
 from domain.policy import ProgrammePolicy
 from domain.state import CityState, Phase, evolve, fold
@@ -23,6 +23,7 @@ __all__ = [
     "Outcome",
     "Phase",
     "ProgrammePolicy",
+    "TooFrequent",
     "allowed_commands",
     "decide",
     "evolve",

@@ -14,11 +14,12 @@ from typing import Annotated, Literal, get_args
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from domain.events import Answer, Document
-from domain.ids import CityId, CountryCode, CriterionId, Name, Note, Text
+from domain.ids import CityId, CountryCode, CriterionId, HttpsUrl, Name, Note, Text
 from domain.levels import Level
 
 # Bounds on what one command may carry, so no command can grow a workflow's history without limit.
 MAX_ITEMS = 500  # criteria (evidence, reviews, answers, snapshot answers) in one command
+MAX_DOCUMENTS = 20  # documents given for one criterion
 MAX_POPULATION = 1_000_000_000
 
 
@@ -59,11 +60,22 @@ class ApplyForCertification(Command):
     standard_version: Name
 
 
+class DocumentLink(Document):
+    """A document as a city gives it: a bounded title and an https link. (The events' Document stays
+    as lenient as it was, so that evidence recorded before these bounds still folds.) An event's
+    Document is accepted too, and checked as a link."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", from_attributes=True)
+
+    title: Name
+    url: HttpsUrl
+
+
 class EvidenceItem(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     criterion_id: CriterionId
-    documents: list[Document] = Field(min_length=1)
+    documents: list[DocumentLink] = Field(min_length=1, max_length=MAX_DOCUMENTS)
     narrative: Note = ""
 
 

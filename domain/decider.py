@@ -15,13 +15,14 @@ from typing import Any
 from domain import commands as cmd
 from domain import events as ev
 from domain.eligibility import ineligibility_reasons
-from domain.errors import CommandRejected, IneligibleCity, InvalidCommand
+from domain.errors import CommandRejected, IneligibleCity, InvalidCommand, TooFrequent
 from domain.levels import Level, outcome, rank
 from domain.policy import ProgrammePolicy
 from domain.standard import Standard, StandardError, get_standard
 from domain.state import AWAITING_REVIEWER, CityState, Cycle, ItemStatus, Phase, fold
 
 DEFAULT_POLICY = ProgrammePolicy()
+_DAY = timedelta(days=1)
 
 # The commands a person may give in each phase (timer commands are left out: nobody types them).
 _ALLOWED: dict[Phase, list[type[cmd.Command]]] = {
@@ -103,6 +104,7 @@ def _snapshot(
     state: CityState, c: cmd.TakeDataSnapshot, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
     _require_phase(state, c, Phase.REGISTERED, Phase.CERTIFIED)
+    _within_daily_snapshots(state, now, p)
     standard = _standard(c.standard_version)
     _known_criteria(standard, list(c.answers))
     # Only "met" counts towards the indicative level; "partly" goes on the roadmap with the rest.
@@ -116,8 +118,21 @@ def _snapshot(
             score=result.score,
             indicative_level=result.level,
             roadmap=roadmap,
+            taken_at=now,
         )
     ]
+
+
+def _within_daily_snapshots(state: CityState, now: datetime, p: ProgrammePolicy) -> None:
+    """Refuse a snapshot beyond the policy's number in the last 24 hours, saying when the next is
+    allowed: the oldest of those taken in the window leaves it a day after it was taken."""
+    recent = [t for t in state.snapshots_taken_at if t > now - _DAY]
+    if len(recent) >= p.snapshots_per_day:
+        raise TooFrequent(
+            f"{state.name or state.city_id} has taken {len(recent)} data snapshots in the last 24 "
+            f"hours, the most the programme allows",
+            retry_at=recent[-p.snapshots_per_day] + _DAY,
+        )
 
 
 # --- a cycle: application, evidence, review ----------------------------------------------------
@@ -162,7 +177,7 @@ def _submit(
     return [
         ev.EvidenceSubmitted(
             criterion_id=item.criterion_id,
-            documents=item.documents,
+            documents=[ev.Document(title=d.title, url=d.url) for d in item.documents],
             narrative=item.narrative,
             review_due_at=due,
         )

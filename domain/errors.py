@@ -8,6 +8,8 @@ API answers 422 for the first, 409 for the second.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class DomainError(Exception):
     """Base of every refusal the domain makes."""
@@ -30,6 +32,15 @@ class CommandRejected(DomainError):
         if self.allowed:
             message += f" (allowed now: {', '.join(self.allowed)})"
         super().__init__(message)
+
+
+class TooFrequent(CommandRejected):
+    """A command given more often than the programme allows (a flood of snapshots): allowed again
+    at `retry_at`."""
+
+    def __init__(self, reason: str, *, retry_at: datetime) -> None:
+        self.retry_at = retry_at
+        super().__init__(f"{reason}; try again after {retry_at:%Y-%m-%d %H:%M} UTC")
 
 
 class IneligibleCity(CommandRejected):

@@ -62,6 +62,7 @@ class DataSnapshotTaken(DomainEvent):
     score: float
     indicative_level: Level | None
     roadmap: list[CriterionId]  # criteria not yet met, in the standard's order
+    taken_at: AwareDatetime | None = None  # when; absent from snapshots recorded before the rate limit
 
 
 # A certification cycle: application, evidence, review ------------------------------------------

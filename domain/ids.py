@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -35,6 +36,7 @@ LINE_RULE = "must be one line without NUL characters, other control characters o
 _CITY_ID = re.compile(CITY_ID_PATTERN)
 NAME_MAX = 200
 TEXT_MAX = 10_000
+URL_MAX = 2_000
 CRITERION_ID_MAX = 32
 
 
@@ -109,3 +111,21 @@ Note = Annotated[
     str, StringConstraints(max_length=TEXT_MAX, pattern=TEXT_PATTERN), _pattern_in_words(TEXT_RULE)
 ]
 """Prose that may be left empty (a narrative, a reviewer's note); kept as written, not stripped."""
+
+
+def _https(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        raise ValueError(
+            "a document link must be an https:// address with a host, e.g. https://example.org/report.pdf"
+        )
+    return value
+
+
+HttpsUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=URL_MAX, pattern=LINE_PATTERN),
+    _pattern_in_words(LINE_RULE),
+    AfterValidator(_https),
+]
+"""A link a reviewer may open: https only (no `javascript:`, `data:` or plain http), one line."""

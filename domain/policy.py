@@ -6,6 +6,9 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# How many recent snapshot times a city's state keeps: the most snapshots_per_day can be.
+SNAPSHOTS_REMEMBERED = 24
+
 
 class ProgrammePolicy(BaseModel):
     """Defaults are the ones comparable programmes use (a 30-day appeal window, 3 years of validity...);
@@ -20,6 +23,9 @@ class ProgrammePolicy(BaseModel):
     reminder_days: tuple[int, ...] = (180, 90, 30)
     # A city not certified but within this share of the Silver bar is named on the Honor Roll.
     honor_roll_margin: float = Field(0.05, ge=0, le=1)
+    # Data snapshots a city may take in any 24 hours: a self-assessment is re-taken when answers
+    # change, not in a loop (a flood of them was the cheapest way to fill a workflow's history).
+    snapshots_per_day: int = Field(10, ge=1, le=SNAPSHOTS_REMEMBERED)
 
     @field_validator("clarification_window", "reviewer_sla", "appeal_window", "validity")
     @classmethod

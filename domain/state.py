@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from domain import events as ev
 from domain.ids import CriterionId
 from domain.levels import Level
+from domain.policy import SNAPSHOTS_REMEMBERED
 
 
 class Phase(StrEnum):
@@ -148,6 +149,8 @@ class CityState(_Value):
     cycle: Cycle | None = None
     certification: Certification | None = None
     snapshot: Snapshot | None = None
+    # When the latest snapshots were taken (at most SNAPSHOTS_REMEMBERED), for the daily limit.
+    snapshots_taken_at: tuple[datetime, ...] = ()
     withdrawn_reason: str | None = None
 
     @classmethod
@@ -231,7 +234,12 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                     score=event.score,
                     indicative_level=event.indicative_level,
                     roadmap=tuple(event.roadmap),
-                )
+                ),
+                "snapshots_taken_at": (
+                    (*state.snapshots_taken_at, event.taken_at)[-SNAPSHOTS_REMEMBERED:]
+                    if event.taken_at
+                    else state.snapshots_taken_at
+                ),
             }
         case ev.ApplicationSubmitted() | ev.RecertificationStarted():
             recert = isinstance(event, ev.RecertificationStarted)

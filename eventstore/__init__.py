@@ -11,6 +11,7 @@ from eventstore.envelope import (
     LogPage,
     NewEvent,
     RecordedEvent,
+    StreamPage,
 )
 from eventstore.errors import (
     ConcurrencyConflict,
@@ -63,6 +64,7 @@ __all__ = [
     "StoreAccess",
     "StoreUnavailable",
     "StreamHead",
+    "StreamPage",
     "StreamProblem",
     "UnknownEventType",
     "UnreadableEvent",

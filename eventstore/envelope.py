@@ -136,3 +136,12 @@ class LogPage:
 
     events: list[RecordedEvent]
     checkpoint: Checkpoint
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPage:
+    """One page of a stream, in version order, and the version to read the next page after (None
+    when the page reached the end of the stream as it was read)."""
+
+    events: list[RecordedEvent]
+    next_after: int | None

@@ -16,6 +16,7 @@ looked up, and the same batch again returns the original result.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
@@ -36,6 +37,7 @@ from eventstore.envelope import (
     LogPage,
     NewEvent,
     RecordedEvent,
+    StreamPage,
 )
 from eventstore.errors import (
     ConcurrencyConflict,
@@ -62,6 +64,17 @@ _READ_STREAM = f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND ver
 _READ_STREAM_AS_OF = (
     f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND recorded_at <= $2 ORDER BY version"
 )
+MAX_STREAM_PAGE = 10_000  # the most events one read_stream_page returns
+# One page of a stream: the (stream_id, version) unique index yields the rows in version order from
+# just after the cursor, and the LIMIT stops the scan there, so a page costs the same however long
+# the stream is. The reader asks one row more than the page to know whether another page follows.
+# recorded_at rises within a stream, so the as-of filter keeps a prefix and paging stays exact.
+_READ_STREAM_PAGE = f"""
+    SELECT {EVENT_COLUMNS} FROM events
+     WHERE stream_id = $1 AND version > $2 AND ($3::timestamptz IS NULL OR recorded_at <= $3)
+     ORDER BY version
+     LIMIT $4
+"""
 # Only rows of transactions below the oldest one still running: those are final, and every row
 # still to come belongs to a transaction at or above that horizon, hence after our checkpoint.
 _READ_ALL = f"""
@@ -359,9 +372,13 @@ class EventStore:
         )
         if actual != version:
             return _Elsewhere(int(actual))
-        # No usable stored state (projections added later, or an odd row): fold the stream.
+        # No usable stored state (projections added later, or an odd row): fold the stream, in a
+        # worker thread, since a long stream's fold is CPU work that would stall the event loop and
+        # every other append and read of this process meanwhile.
         rows = await conn.fetch(_READ_STREAM, stream_id, 1)
-        return projector.fold(projector.initial(stream_id), parsed_events(self.registry, rows))
+        return await asyncio.to_thread(
+            lambda: projector.fold(projector.initial(stream_id), parsed_events(self.registry, rows))
+        )
 
     async def _replayed_or_conflict(
         self, conn: asyncpg.Connection, stream_id: str, expected: int, actual: int, pending: list[_Pending]
@@ -420,6 +437,46 @@ class EventStore:
         async with self.connection() as conn:
             rows = await conn.fetch(_READ_STREAM, stream_id, from_version)
         return [recorded_event(r, self.registry) for r in rows]
+
+    async def events_by_id(self, event_ids: Sequence[UUID]) -> list[RecordedEvent]:
+        """The recorded events among these ids, in stream and version order (missing ids are left
+        out): how a caller learns whether a command it lost track of was recorded."""
+        async with self.connection() as conn:
+            rows = await conn.fetch(
+                f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ANY ($1::uuid[]) "
+                "ORDER BY stream_id, version",
+                list(event_ids),
+            )
+        return [recorded_event(r, self.registry) for r in rows]
+
+    async def read_stream_page(
+        self, stream_id: str, *, after: int = 0, limit: int = 1000, recorded_by: datetime | None = None
+    ) -> StreamPage:
+        """At most `limit` events of the stream with version > `after`, in order, upcast (only
+        those recorded at or before `recorded_by`, if given), and the version to read the next page
+        after. The database reads the page alone, never the rest of the stream."""
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise ValueError(f"after must be a version (an integer >= 0), got {after!r}")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_STREAM_PAGE:
+            raise ValueError(f"limit must be an integer from 1 to {MAX_STREAM_PAGE}, got {limit!r}")
+        if recorded_by is not None and recorded_by.utcoffset() is None:
+            raise InvalidEnvelope("as-of reads need a timezone-aware datetime")
+        async with self.connection() as conn:
+            rows = await conn.fetch(_READ_STREAM_PAGE, stream_id, after, recorded_by, limit + 1)
+        events = [recorded_event(r, self.registry) for r in rows[:limit]]
+        return StreamPage(events, events[-1].version if len(rows) > limit else None)
+
+    async def stream_pages(
+        self, stream_id: str, *, page: int = 1000, recorded_by: datetime | None = None
+    ) -> AsyncIterator[list[RecordedEvent]]:
+        """The whole stream (as of `recorded_by`, if given) one page at a time, so a reader that
+        folds as it goes holds one page, never the stream."""
+        after: int | None = 0
+        while after is not None:
+            result = await self.read_stream_page(stream_id, after=after, limit=page, recorded_by=recorded_by)
+            if result.events:
+                yield result.events
+            after = result.next_after
 
     async def read_stream_as_of(self, stream_id: str, at: datetime) -> list[RecordedEvent]:
         """The stream as the store held it at `at`: events recorded at or before that moment.

@@ -8,13 +8,9 @@ query on those tables as a typed function.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-from typing import cast
-
-from domain.events import DomainEvent
-from domain.state import CityState, fold
-from eventstore import EventStore, RecordedEvent
+from domain.state import CityState
+from eventstore import EventStore
+from readmodel.folds import FOLD_PAGE, fold_city_events, fold_off_loop, load_city_state
 from readmodel.projector import (
     CERTIFICATION_COLUMNS,
     REMINDER_NOTIFICATION,
@@ -30,6 +26,7 @@ from readmodel.queries import (
     CohortDecision,
     ExpiringCertification,
     ReviewItem,
+    city_state,
     city_summary,
     cohort_rows,
     expiring_certifications,
@@ -47,22 +44,9 @@ async def open_city_store(dsn: str, *, min_size: int = 1, max_size: int = 10) ->
     )
 
 
-async def load_city_state(store: EventStore, city_id: str, *, as_of: datetime | None = None) -> CityState:
-    """The city's state folded from its stream (as the store held it at `as_of`, if given)."""
-    stream_id = city_stream(city_id)
-    events = await (
-        store.read_stream(stream_id) if as_of is None else store.read_stream_as_of(stream_id, as_of)
-    )
-    return fold_city_events(store, city_id, events)
-
-
-def fold_city_events(store: EventStore, city_id: str, events: Sequence[RecordedEvent]) -> CityState:
-    """The state a city's recorded events (its stream's first ones, in order) fold to."""
-    return fold(CityState.initial(city_id), [cast(DomainEvent, store.to_domain(e)) for e in events])
-
-
 __all__ = [
     "CERTIFICATION_COLUMNS",
+    "FOLD_PAGE",
     "REMINDER_NOTIFICATION",
     "REVIEW_COLUMNS",
     "STATUS_COLUMNS",
@@ -74,11 +58,13 @@ __all__ = [
     "ReviewItem",
     "city_id_of",
     "city_registry",
+    "city_state",
     "city_stream",
     "city_summary",
     "cohort_rows",
     "expiring_certifications",
     "fold_city_events",
+    "fold_off_loop",
     "list_cities",
     "load_city_state",
     "open_city_store",

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from domain.levels import Level
-from domain.state import CitySummary, ItemStatus, Phase
+from domain.state import CityState, CitySummary, ItemStatus, Phase
 from eventstore import EventStore
+from readmodel.folds import load_city_state
 
 _REVIEW = "city_id, criterion_id, cohort, reviewer_id, status, waiting_on, due_at, escalated"
 _QUEUE_ORDER = "ORDER BY due_at NULLS LAST, city_id, criterion_id LIMIT"
@@ -58,6 +59,7 @@ SELECT {_STATUS} FROM city_status
  ORDER BY city_id LIMIT $5 OFFSET $6
 """
 _CITY = f"SELECT {_STATUS} FROM city_status WHERE city_id = $1"
+_CITY_STATE = "SELECT state FROM city_status WHERE city_id = $1"
 
 
 class ReviewItem(BaseModel):
@@ -137,6 +139,22 @@ async def city_summary(store: EventStore, city_id: str) -> CityStatus | None:
     async with store.connection() as conn:
         row = await conn.fetchrow(_CITY, city_id)
     return None if row is None else _city_row(row)
+
+
+async def city_state(store: EventStore, city_id: str) -> CityState | None:
+    """The city's current state as the projection holds it (city_status.state, written in the
+    transaction of the append that produced it, so the fold of the whole stream), without reading
+    or folding the stream; None when no city of that id is registered."""
+    async with store.connection() as conn:
+        stored = await conn.fetchval(_CITY_STATE, city_id)
+    if stored is None:
+        return None
+    try:
+        return CityState.model_validate_json(stored)
+    except ValidationError:
+        # A state written by older code (the projector's stored_state does the same): fold the
+        # stream instead, until the next append or a rebuild writes it anew.
+        return await load_city_state(store, city_id)
 
 
 async def reviewer_queue(

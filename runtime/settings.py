@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
-from domain.policy import ProgrammePolicy
+from domain.policy import SNAPSHOTS_REMEMBERED, ProgrammePolicy
 from runtime.process import StartupError
 
 ENV_PREFIX = "CITYCERT_"
@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     anchor_key: SecretStr | None = Field(None, description="HMAC key of the anchors (32+ characters)")
     anchor_dir: Path | None = Field(None, description="where anchors are written; default data_dir/anchors")
     anchor_every: timedelta = Field(timedelta(hours=1), description="how often `citycert dev` anchors")
+    # Anchors in an S3-compatible bucket with Object Lock (runtime/anchor_bucket.py): set the bucket
+    # and every anchor goes there instead of anchor_dir. Unset keys: boto3's own chain (env, role).
+    anchor_s3_bucket: str | None = Field(None, description="bucket (object lock enabled) for the anchors")
+    anchor_s3_endpoint_url: str | None = Field(None, description="S3 endpoint URL; unset: AWS")
+    anchor_s3_prefix: str = Field("anchors/", description="key prefix of the anchor objects")
+    anchor_s3_region: str | None = Field(None, description="the bucket's region")
+    anchor_s3_access_key_id: str | None = None
+    anchor_s3_secret_access_key: SecretStr | None = None
+    anchor_s3_retention_days: int = Field(365, ge=1, description="COMPLIANCE retention of each anchor")
     command_key: SecretStr | None = Field(
         None, description="the key the API and the workers sign and check every command with (32+ characters)"
     )
@@ -68,6 +77,7 @@ class Settings(BaseSettings):
     validity: timedelta = timedelta(days=3 * 365)
     reminder_days: tuple[int, ...] = (180, 90, 30)
     honor_roll_margin: float = Field(0.05, ge=0, le=1)
+    snapshots_per_day: int = Field(10, ge=1, le=SNAPSHOTS_REMEMBERED)
     reminder_sweep_every: timedelta = timedelta(days=1)
 
     @model_validator(mode="after")
@@ -88,6 +98,15 @@ class Settings(BaseSettings):
             path = getattr(self, field)
             if path is not None and not path.is_file():
                 raise ValueError(f"{env_name(field)}={str(path)!r}: no such file")
+        return self
+
+    @model_validator(mode="after")
+    def _anchor_s3_keys_together(self) -> Settings:
+        if (self.anchor_s3_access_key_id is None) != (self.anchor_s3_secret_access_key is None):
+            raise ValueError(
+                "CITYCERT_ANCHOR_S3_ACCESS_KEY_ID and CITYCERT_ANCHOR_S3_SECRET_ACCESS_KEY go together: "
+                "set both or neither"
+            )
         return self
 
     @property

@@ -50,13 +50,14 @@ COMMITTEE = Actor(role="committee", id="chair")
 TEST_COMMAND_KEY = b"tests-command-key-0123456789abcdef0123456789"
 
 
-def signed(city_id: str, command: cmd.Command, actor: Actor) -> GiveCommand:
+def signed(city_id: str, command: cmd.Command, actor: Actor, request_id: str = "") -> GiveCommand:
     """The `give` Update's argument for `command`, with the proof the workflow checks."""
     return GiveCommand.model_validate(
         {
             "command": command,
             "actor": actor,
-            "proof": command_proof(TEST_COMMAND_KEY, city_id, actor, command),
+            "proof": command_proof(TEST_COMMAND_KEY, city_id, actor, command, request_id),
+            "request_id": request_id,
         }
     )
 

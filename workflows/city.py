@@ -42,9 +42,11 @@ from workflows.contracts import (
     CityWorkflowInput,
     CommandRequest,
     CommandResult,
+    EventReceipt,
     GiveCommand,
     check_proof,
     check_role,
+    command_event_id,
     parse_command,
     refuse_timer_command,
     refused,
@@ -129,7 +131,7 @@ class CityCertificationWorkflow:
 
     @workflow.update
     async def give(self, request: GiveCommand) -> CommandResult:
-        return await self._give(request.command, request.actor)
+        return await self._give(request.command, request.actor, request.request_id)
 
     @give.validator
     def _validate_give(self, request: GiveCommand) -> None:
@@ -154,12 +156,13 @@ class CityCertificationWorkflow:
             non_retryable=True,
         )
 
-    async def _give(self, command: cmd.Command, actor: Actor) -> CommandResult:
+    async def _give(self, command: cmd.Command, actor: Actor, request_id: str = "") -> CommandResult:
         async with self.lock:
             events = self._decide(command)
-            recorded = await self._record(events, actor)
+            recorded = await self._record(events, actor, request_id)
             self.updates_accepted += 1
-        return CommandResult(events=recorded, status=self.state.summary())
+        receipts = [EventReceipt(event_id=r.event_id, type=r.type) for r in recorded]
+        return CommandResult(events=receipts, status=self.state.summary())
 
     def _check(self, command: cmd.Command) -> None:
         # A moment when the state is about to move without the caller: the run hands over to the
@@ -220,14 +223,17 @@ class CityCertificationWorkflow:
             workflow.logger.error("could not record %s: %s", command.command_name(), e.cause or e)
             self.timers_paused_until = workflow.now() + TIMER_RETRY_PAUSE
 
-    async def _record(self, events: list[ev.DomainEvent], actor: Actor) -> list[EventToRecord]:
+    async def _record(
+        self, events: list[ev.DomainEvent], actor: Actor, request_id: str = ""
+    ) -> list[EventToRecord]:
         info = workflow.info()
         now = workflow.now()
         records = [
             EventToRecord(
-                # workflow.uuid4() is replay-stable: a retried activity sends the same ids, so the
-                # store's idempotent append writes them once.
-                event_id=workflow.uuid4(),
+                # Replay-stable either way: a retried activity sends the same ids, so the store's
+                # idempotent append writes them once. From the caller's request id when it gave
+                # one (it can then find them), else workflow.uuid4() (timers, older histories).
+                event_id=command_event_id(request_id, i) if request_id else workflow.uuid4(),
                 type=e.event_type(),
                 data=e.model_dump(mode="json"),
                 occurred_at=now,
@@ -235,7 +241,7 @@ class CityCertificationWorkflow:
                 workflow_id=info.workflow_id,
                 run_id=info.run_id,
             )
-            for e in events
+            for i, e in enumerate(events)
         ]
         result = await workflow.execute_activity(
             RECORD_EVENTS,

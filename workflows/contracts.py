@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,8 +20,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-from activities.names import EventToRecord
-from domain import Actor, CityState, CommandRejected, InvalidCommand, Phase, ProgrammePolicy
+from domain import Actor, CityState, CommandRejected, InvalidCommand, Phase, ProgrammePolicy, TooFrequent
 from domain import commands as cmd
 from domain import events as ev
 from domain.authority import roles_that_may_give
@@ -82,6 +82,18 @@ class GiveCommand(_Model):
     command: cmd.AnyCommand
     actor: Actor
     proof: str = ""  # command_proof(...); runs recorded before proofs replay without one
+    # The application layer's id for this call: the ids of the events it records derive from it
+    # (command_event_id), so a caller whose Update failed can look them up in the store. Runs
+    # recorded before it replay without one, their event ids drawn from workflow.uuid4() as then.
+    request_id: str = ""
+
+
+_EVENT_IDS = uuid.UUID("5f0c6a52-8a43-4c36-9c7e-1f2b7d0c9e11")  # the namespace of those ids
+
+
+def command_event_id(request_id: str, index: int) -> uuid.UUID:
+    """The id of the `index`-th event a command given under `request_id` records."""
+    return uuid.uuid5(_EVENT_IDS, f"{request_id}/{index}")
 
 
 # --- proof that a command comes from the application layer ---------------------------------------
@@ -101,9 +113,9 @@ def configure_command_key(key: bytes) -> None:
     _command_key = key
 
 
-def command_proof(key: bytes, city_id: str, actor: Actor, command: cmd.Command) -> str:
+def command_proof(key: bytes, city_id: str, actor: Actor, command: cmd.Command, request_id: str = "") -> str:
     message = json.dumps(
-        [city_id, actor.role, actor.id, command.model_dump(mode="json")],
+        [city_id, actor.role, actor.id, command.model_dump(mode="json"), request_id],
         sort_keys=True,
         separators=(",", ":"),
     )
@@ -114,7 +126,7 @@ def check_proof(city_id: str, request: GiveCommand) -> None:
     """Refuse (Unsigned) a command whose proof this worker cannot confirm."""
     if _command_key is None:
         raise ApplicationError("this worker holds no command key", type="Unsigned", non_retryable=True)
-    expected = command_proof(_command_key, city_id, request.actor, request.command)
+    expected = command_proof(_command_key, city_id, request.actor, request.command, request.request_id)
     if not hmac.compare_digest(expected, request.proof):
         raise ApplicationError(
             "the command does not carry the application layer's proof: give it through citycert",
@@ -144,11 +156,24 @@ class CommandRequest(_Model):
     actor: Actor
 
 
-class CommandResult(_Model):
-    """The events a command recorded and where the city stands after it. A summary, not the whole
-    state: every Update's result is kept in the history (bench/lifecycle.py: ratio 0.79 -> 0.81)."""
+class EventReceipt(BaseModel):
+    """An event a command recorded, by id and type: its data is in the store, and in the history
+    already as the recording activity's input, so the Update's result does not carry it again.
+    Extra fields are ignored so that a result from a worker of the version before (whole events)
+    still reads."""
 
-    events: list[EventToRecord]
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_id: uuid.UUID
+    type: str
+
+
+class CommandResult(_Model):
+    """What a command recorded and where the city stands after it. A summary, not the whole state,
+    and receipts, not the events: every Update's result is kept in the history (bench/lifecycle.py:
+    ratio 0.79 -> 0.81 for the summary)."""
+
+    events: list[EventReceipt]
     status: CitySummary
 
 
@@ -184,8 +209,10 @@ def parse_command(request: CommandRequest) -> cmd.Command:
 
 def refused(e: CommandRejected | InvalidCommand) -> ApplicationError:
     """A domain refusal for the caller: its message, and its class name as the type the API maps
-    (CommandRejected 409; IneligibleCity and InvalidCommand 422)."""
-    return ApplicationError(str(e), type=type(e).__name__, non_retryable=True)
+    (CommandRejected 409; TooFrequent 429 with when to try again; IneligibleCity and InvalidCommand
+    422)."""
+    details = [e.retry_at.isoformat()] if isinstance(e, TooFrequent) else []
+    return ApplicationError(str(e), *details, type=type(e).__name__, non_retryable=True)
 
 
 def refuse_timer_command(command: cmd.Command) -> None:

@@ -454,7 +454,7 @@ def history(
             events = await (
                 store.read_stream(stream) if moment is None else store.read_stream_as_of(stream, moment)
             )
-            state = readmodel.fold_city_events(store, city_id, events)
+            state = await readmodel.fold_off_loop(store, readmodel.CityState.initial(city_id), events)
             total = len(events) if moment is None else await store.stream_version(stream)
         return events, state, total
 

@@ -9,7 +9,8 @@ Exit codes, the same for every command:
   unavailable, or a command was not confirmed in time;
 - 2: the request cannot be done as given: a bad option or argument, a bad setting, an unknown city,
   or a command the programme's rules refuse now (an ineligible city, a conflict of interest, a
-  review of an item not awaiting one...). The message on stderr says why.
+  review of an item not awaiting one...), a restart of a city workflow that runs. The message on
+  stderr says why.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Operators' tools: replay workflow histories against today's code, rebuild and verify projections.
+"""Operators' tools: replay workflow histories against today's code, rebuild and verify projections,
+restart a city workflow that stopped.
 
 - `citycert replay` fetches the histories of the city workflows from Temporal (or reads JSON files
   with --histories) and replays them with the worker's own sandbox runner and pydantic converter.
@@ -6,10 +7,14 @@
   it with workflow.patched() before deploying.
 - `citycert migrate` applies the pending migrations as the schema's owner (a deployment's one-shot).
 - `citycert projections rebuild` folds the whole log into fresh projection tables.
-- `citycert verify` checks the store (hash chains, version gaps, projections against a fresh fold)
-  and that every running city workflow holds the state its stream folds to.
+- `citycert verify` checks the store (hash chains, version gaps, projections against a fresh fold),
+  that every running city workflow holds the state its stream folds to, and that every city that
+  has not withdrawn has a running workflow (app/supervision.py).
+- `citycert workflow restart CITY` starts a new run of a city's workflow that is not running, from
+  its stream folded (app.commands.CommandService.restart).
 
-replay and verify exit 1 when they find a problem, 2 on bad input (cli_context.py).
+replay and verify exit 1 when they find a problem, 2 on bad input (cli_context.py); restart exits 2
+for a city whose workflow is running, that has withdrawn, or that the store does not hold.
 """
 
 from __future__ import annotations
@@ -33,12 +38,21 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from entrypoints.cli.context import load_settings, open_store, open_temporal, run, temporal_reachable
+from entrypoints.cli.context import (
+    connected,
+    load_settings,
+    open_store,
+    open_temporal,
+    operator_actor,
+    run,
+    temporal_reachable,
+)
 from entrypoints.cli.output import console, emit, errors, fail, print_table
 
 if TYPE_CHECKING:
     from temporalio.client import Client, WorkflowExecution, WorkflowHistory
 
+    from app.commands import RestartOutcome
     from eventstore import EventStore, VerifyReport
     from runtime.settings import Settings
 
@@ -50,6 +64,7 @@ STATE_CHECKS = 3  # a state that differs is read again: a query may land between
 PARALLEL_QUERIES = 8
 
 projections_app = typer.Typer(help="The read models folded from the event log.", no_args_is_help=True)
+workflow_app = typer.Typer(help="The city workflows in Temporal.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -59,6 +74,7 @@ def register(app: typer.Typer) -> None:
     app.command("anchor")(anchor)
     app.command("migrate")(migrate)
     app.add_typer(projections_app, name="projections")
+    app.add_typer(workflow_app, name="workflow")
 
 
 @contextmanager
@@ -331,11 +347,12 @@ class WorkflowCheck:
     checked: int = 0
     skipped: bool = False
     mismatches: list[dict[str, Any]] = field(default_factory=list)
+    not_running: list[dict[str, Any]] = field(default_factory=list)  # cities whose workflow should run
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.mismatches or self.problems)
+        return not (self.mismatches or self.not_running or self.problems)
 
 
 def _differences(a: Any, b: Any) -> list[str]:
@@ -397,9 +414,15 @@ async def _check_one(
 
 
 async def _check_workflows(settings: Settings, store: EventStore) -> WorkflowCheck:
+    from app.supervision import RUNNING_CITY_WORKFLOWS, stopped_workflows
+
     check = WorkflowCheck()
     async with open_temporal(settings) as client:
-        running = await _executions(client, f"{CITY_WORKFLOWS} AND ExecutionStatus = 'Running'")
+        running = await _executions(client, RUNNING_CITY_WORKFLOWS)
+        with progress() as bar:
+            bar.add_task("looking for cities whose workflow is not running", total=None)
+            stopped = await stopped_workflows(store, client, running={e.id for e in running})
+        check.not_running = [{**asdict(s), "phase": s.phase.value} for s in stopped]
         idle = await _unpolled_queues(client, {e.task_queue for e in running})
         if idle:
             waiting = sum(1 for e in running if e.task_queue in idle)
@@ -464,7 +487,9 @@ def migrate(as_json: JsonOption = False) -> None:
 
 
 def anchor(as_json: JsonOption = False) -> None:
-    """Record every stream's head, signed, outside the database (CITYCERT_ANCHOR_DIR).
+    """Record every stream's head, signed, outside the database: in the Object Lock bucket
+    CITYCERT_ANCHOR_S3_BUCKET when it is set (refused if it has no Object Lock), else in the folder
+    CITYCERT_ANCHOR_DIR.
 
     `citycert verify` then checks the log against the newest anchor: a stream edited and re-chained,
     cut short or deleted since is reported. Run it on a schedule (cron) in production; `citycert
@@ -474,9 +499,12 @@ def anchor(as_json: JsonOption = False) -> None:
 
     settings = load_settings()
 
-    async def work() -> tuple[Path, int]:
+    async def work() -> tuple[str | Path, int]:
         async with open_store(settings) as store:
-            path, taken = await anchor_now(store, settings)
+            try:
+                path, taken = await anchor_now(store, settings)
+            except OSError as e:
+                raise fail(f"could not write the anchor: {e}", 1) from None
         return path, len(taken.heads)
 
     path, streams = run(work)
@@ -490,28 +518,30 @@ def anchor(as_json: JsonOption = False) -> None:
 def verify(
     skip_workflows: Annotated[
         bool,
-        typer.Option(
-            "--skip-workflows", help="Check the store only, not the running workflows' states (no Temporal)"
-        ),
+        typer.Option("--skip-workflows", help="Check the store only, not the city workflows (no Temporal)"),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Check the event store and that every running city workflow agrees with it.
+    """Check the event store, and that the city workflows run and agree with it.
 
     Hash chains, version gaps and projection rows; every stream against the newest anchor (see
     `citycert anchor`), so history rewritten, cut short or deleted since is found; then each
-    running city workflow's state against the fold of its stream. Exit 1 on any problem.
+    running city workflow's state against the fold of its stream, and every city that has not
+    withdrawn for a running workflow: one terminated, failed, timed out, completed or missing is
+    reported (`citycert workflow restart CITY` starts it again). Exit 1 on any problem.
     """
     from eventstore import AnchorError
-    from runtime.anchors import anchor_folder
+    from runtime.anchors import anchor_destination
     from runtime.keys import anchor_key
+    from runtime.process import StartupError
 
     settings = load_settings()
-    folder = anchor_folder(settings)
     try:
-        latest = folder.latest(anchor_key(settings)) if folder.files() else None
+        latest = anchor_destination(settings).latest(anchor_key(settings))
     except AnchorError as e:
         raise fail(f"the newest anchor cannot be trusted: {e}", 1) from None
+    except (StartupError, OSError) as e:
+        raise fail(f"could not read the anchors: {e}", 1) from None
     if not skip_workflows and not temporal_reachable(settings):
         raise fail(
             f"no Temporal server runs on 127.0.0.1:{settings.temporal_port}: start `citycert dev`, set "
@@ -543,6 +573,16 @@ def verify(
             console.print(f"workflows: {check.checked} running city workflows compared with the store")
         for problem in check.problems:
             console.print(f"workflow problem: {problem}", highlight=False, markup=False)
+        if check.not_running:
+            print_table(
+                f"{len(check.not_running)} cities whose workflow is not running "
+                "(`citycert workflow restart CITY`)",
+                ("city", "phase", "workflow", "status", "last run"),
+                [
+                    (n["city_id"], n["phase"], n["workflow_id"], n["status"], n["run_id"])
+                    for n in check.not_running
+                ],
+            )
         if check.mismatches:
             print_table(
                 "workflow state differs from the store",
@@ -558,3 +598,47 @@ def verify(
     )
     if not ok:
         raise typer.Exit(1)
+
+
+# --- workflow --------------------------------------------------------------------------------------
+
+
+@workflow_app.command("restart")
+def workflow_restart(
+    city_id: Annotated[
+        str, typer.Argument(metavar="CITY", help="The city's id, e.g. lakeside", show_default=False)
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Start a new run of a city's workflow that is not running, from its stream folded.
+
+    For a workflow that was terminated, failed, timed out or is missing (`citycert verify` lists
+    them): the store is the truth, so the new run holds the state the city's events fold to, under
+    the configured programme policy. Records no event. Refused (exit 2) while the workflow is
+    running (of two restarts at once, one starts the run), for a withdrawn city and for one the
+    store does not hold.
+    """
+    [city] = _city_ids([city_id])
+    settings = load_settings()
+
+    async def work() -> RestartOutcome:
+        async with connected(settings, temporal=True) as ctx:
+            return await ctx.services().commands.restart(city, operator_actor())
+
+    outcome = run(work)
+    emit(
+        {
+            "city_id": outcome.city_id,
+            "workflow_id": outcome.workflow_id,
+            "run_id": outcome.run_id,
+            "previous": outcome.previous,
+            "status": outcome.summary.model_dump(mode="json"),
+        },
+        as_json,
+        lambda: console.print(
+            f"restarted {outcome.workflow_id} (it was {outcome.previous}): run {outcome.run_id}, "
+            f"{outcome.summary.phase.value} at v{outcome.summary.version}",
+            highlight=False,
+            markup=False,
+        ),
+    )

@@ -39,7 +39,7 @@ from temporalio.client import Client
 
 from app.tokens import create_token, verify_token
 from eventstore import EventStore
-from runtime.anchors import keep_anchoring
+from runtime.anchors import anchor_destination, keep_anchoring
 from runtime.process import StartupError, Stopped, ensure_port_free, port_answers, unless_stopped
 from runtime.settings import Settings, env_name, prepare_data_dir
 from runtime.store import embedded_postgres_running, open_store
@@ -221,6 +221,7 @@ async def run_dev(
     if settings.temporal_address is None:
         _check_dev_server_ports(settings)
     try:
+        await asyncio.to_thread(anchor_destination, settings)  # a bucket without Object Lock: refused
         async with AsyncExitStack() as stack:
             pg_was_running = embedded_postgres_running(settings.pgdata)
             store = await stack.enter_async_context(open_store(settings, stop_embedded_we_started=True))

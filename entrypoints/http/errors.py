@@ -2,15 +2,18 @@
 (detail a message, or for `invalid_request` the list of problems); never a 500 for input.
 
 The application's errors (app/errors.py) map to status codes in one table, `STATUS`: 404 unknown
-city, 409 a command the rules refuse now, 422 a malformed or ineligible request, 503 a service
-unavailable or a command not confirmed. The API's own answers are 401 (no or bad token), 403 (a
-role or city the token does not hold) and 422 `invalid_request` for a request that does not parse.
+city, 409 a command the rules refuse now, 429 one given more often than they allow, 422 a malformed
+or ineligible request, 503 a service unavailable or a command not confirmed. The API's own answers
+are 401 (no or bad token), 403 (a role or city the token does not hold) and 422 `invalid_request`
+for a request that does not parse.
 """
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -34,6 +37,7 @@ STATUS: dict[type[AppError], int] = {
     NotFound: 404,
     Forbidden: 403,
     Refused: 409,
+    errors.TooFrequent: 429,
     Unavailable: 503,
 }
 RETRY_AFTER = {"Retry-After": "5"}
@@ -53,10 +57,6 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
     def response(self) -> JSONResponse:
-        if self.error == INVALID_REQUEST:
-            # The command service refuses a body it cannot store (NUL) under this code: the same
-            # list-shaped detail as every other invalid_request.
-            return invalid([{"loc": ["body"], "msg": self.detail, "type": "value_error"}])
         body = {"error": self.error, "detail": self.detail}
         return JSONResponse(body, status_code=self.status, headers=self.headers or None)
 
@@ -78,6 +78,9 @@ def app_error(e: AppError) -> ApiError:
     headers = RETRY_AFTER if status == 503 else None
     if isinstance(e, errors.WorkflowNotRunning):
         headers = {"Retry-After": "60"}
+    if isinstance(e, errors.TooFrequent) and e.retry_at is not None:
+        wait = math.ceil((e.retry_at - datetime.now(UTC)).total_seconds())
+        headers = {"Retry-After": str(max(wait, 1))}
     detail = e.message
     if e.internal is not None:
         # What the infrastructure said stays in the log, under an id the caller can quote.

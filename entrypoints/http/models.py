@@ -27,10 +27,11 @@ from pydantic import (
     ValidationError,
 )
 
+from app.commands import RunStatus
 from domain import Level
 from domain import commands as cmd
 from domain.events import Answer
-from domain.ids import CityId, CountryCode, CriterionId, Name, Note, Text
+from domain.ids import CityId, CountryCode, CriterionId, Name, Text
 from domain.state import CitySummary
 
 MIN_YEAR, MAX_YEAR = 1990, 2200
@@ -144,23 +145,8 @@ class ApplicationBody(Body):
         return checked(lambda: cmd.ApplyForCertification.model_validate(self.model_dump()))
 
 
-class DocumentBody(Body):
-    """The domain's Document leaves title and link unbounded; the store cannot hold NUL in either."""
-
-    title: Note
-    url: Note
-
-
-class EvidenceItemBody(Body):
-    """The domain's EvidenceItem, with documents the store can hold."""
-
-    criterion_id: CriterionId
-    documents: list[DocumentBody] = Field(min_length=1)
-    narrative: Note = ""
-
-
 class EvidenceBody(Body):
-    items: list[EvidenceItemBody] = Field(min_length=1, max_length=cmd.MAX_ITEMS)
+    items: list[cmd.EvidenceItem] = Field(min_length=1, max_length=cmd.MAX_ITEMS)
 
     def to_command(self) -> cmd.SubmitEvidence:
         return checked(lambda: cmd.SubmitEvidence.model_validate(self.model_dump()))
@@ -257,6 +243,16 @@ class CommandOut(Out):
     city_id: str
     events: list[EventOut]
     status: CitySummary
+
+
+class WorkflowRestartOut(Out):
+    """A city workflow's new run, started from the city's events folded; nothing was recorded."""
+
+    city_id: str
+    workflow_id: str = Field(description="`city-<city_id>`, the same through every run")
+    run_id: str = Field(description="the new run's id")
+    previous: RunStatus = Field(description="how the last run ended (`missing`: there was none)")
+    status: CitySummary = Field(description="where the city stands: the new run's state")
 
 
 class SnapshotOut(CommandOut):

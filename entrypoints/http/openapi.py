@@ -28,7 +28,7 @@ ERRORS: dict[int, str] = {
     404: "No such city (`unknown_city`), also for an id no city could have (a city's is 2 to 63 "
     "lowercase letters, digits or hyphens); checked after the token's rights",
     409: "Not allowed now (`command_rejected`, the detail says why and what is allowed; "
-    "`city_busy`: try again)",
+    "`city_busy`: try again; `workflow_running`: a restart of a city workflow that runs)",
     413: "The body is larger than the API accepts (`too_large`)",
     422: "A malformed request (`invalid_request`, the detail lists every problem), a standard or "
     "criterion that does not exist (`invalid_command`) or an ineligible city (`ineligible_city`)",

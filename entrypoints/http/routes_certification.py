@@ -16,6 +16,7 @@ from entrypoints.http.models import (
     ClarificationsBody,
     CommandOut,
     EvidenceBody,
+    Problem,
     SnapshotBody,
     SnapshotOut,
 )
@@ -24,7 +25,17 @@ from entrypoints.http.services import Commands
 router = APIRouter(prefix="/v1/cities/{city_id}", tags=["certification"])
 
 
-@router.post("/snapshot", response_model=SnapshotOut)
+@router.post(
+    "/snapshot",
+    response_model=SnapshotOut,
+    responses={
+        429: {
+            "model": Problem,
+            "description": "More snapshots in 24 hours than the programme allows (`too_frequent`): "
+            "the detail says when the next is allowed, Retry-After in how many seconds",
+        }
+    },
+)
 async def take_snapshot(
     city_id: CityIdPath,
     body: SnapshotBody,

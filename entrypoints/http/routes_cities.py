@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 
 import readmodel
 from app.errors import UnknownCity
@@ -12,7 +13,15 @@ from app.services import Services
 from app.tokens import TokenInfo
 from domain import CityState, Level, Phase
 from domain import commands as cmd
-from entrypoints.http.auth import CityIdPath, CityReader, Principal, giving, giving_anywhere, note
+from entrypoints.http.auth import (
+    CityIdPath,
+    CityReader,
+    Principal,
+    acting_on_city,
+    giving,
+    giving_anywhere,
+    note,
+)
 from entrypoints.http.commands import actor_of, command_out, send
 from entrypoints.http.models import (
     ActorOut,
@@ -23,8 +32,9 @@ from entrypoints.http.models import (
     RegisterCityBody,
     ReviewerAssignmentBody,
     WithdrawalBody,
+    WorkflowRestartOut,
 )
-from entrypoints.http.services import Commands, Svc
+from entrypoints.http.services import Commands, Svc, Workflows
 from eventstore import RecordedEvent
 from readmodel import CityStatus
 
@@ -78,6 +88,26 @@ async def withdraw(
     return await send(commands, city_id, body.to_command(), who)
 
 
+@router.post("/cities/{city_id}/workflow/restart", response_model=WorkflowRestartOut)
+async def restart_workflow(
+    city_id: CityIdPath,
+    workflows: Workflows,
+    who: Annotated[TokenInfo, Depends(acting_on_city("operator"))],
+) -> WorkflowRestartOut:
+    """Start a new run of the city's workflow when none is running (terminated, failed, timed out,
+    missing: `citycert verify` lists them), from the city's events folded; records nothing. 409
+    (`workflow_running`) while a run is running, of two restarts at once for one of them, and for
+    a withdrawn city (`command_rejected`), whose workflow ended for good."""
+    outcome = await workflows.restart(city_id, actor_of(who))
+    return WorkflowRestartOut(
+        city_id=outcome.city_id,
+        workflow_id=outcome.workflow_id,
+        run_id=outcome.run_id,
+        previous=outcome.previous,
+        status=outcome.summary,
+    )
+
+
 @router.get("/cities", response_model=list[CityStatus])
 async def list_cities(
     svc: Svc,
@@ -123,18 +153,63 @@ def _envelope(e: RecordedEvent) -> EnvelopeOut:
     )
 
 
-@router.get("/cities/{city_id}/events", response_model=list[EnvelopeOut])
+EVENTS_PAGE = 100  # events per page of /events unless the client asks for fewer or more
+MAX_EVENTS_PAGE = 1000  # the most one page holds
+_NEXT_PAGE = {
+    "Link": {
+        "description": 'When more events follow: `<...?after=N&limit=L>; rel="next"`, the next page',
+        "schema": {"type": "string"},
+    }
+}
+
+
+@router.get(
+    "/cities/{city_id}/events",
+    response_model=list[EnvelopeOut],
+    responses={200: {"headers": _NEXT_PAGE}},
+)
 async def city_events(
     city_id: CityIdPath,
+    request: Request,
+    response: Response,
     svc: Svc,
     who: CityReader,
-    from_version: Annotated[int, Query(ge=1, le=_MAX_INT)] = 1,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    after: Annotated[
+        int,
+        Query(ge=0, le=_MAX_INT, description="The cursor: the events after this version (0: from the first)"),
+    ] = 0,
+    from_version: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=_MAX_INT,
+            deprecated=True,
+            description="The events from this version on (`after` minus 1)",
+        ),
+    ] = 1,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_EVENTS_PAGE, description=f"Events per page, at most {MAX_EVENTS_PAGE}")
+    ] = EVENTS_PAGE,
 ) -> list[EnvelopeOut]:
-    """The city's events in order, as recorded (upcast to today's schema versions)."""
+    """One page of the city's events in order, as recorded (upcast to today's schema versions).
+    When more follow, the `Link` header names the next page (`rel="next"`, with `after` the last
+    version of this one); the last page has none. The database reads the page alone."""
+    if "after" in request.query_params and "from_version" in request.query_params:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", "from_version"),
+                    "msg": "give after or from_version, not both",
+                    "type": "value_error",
+                }
+            ]
+        )
+    start = after if "after" in request.query_params else from_version - 1
     await _known_city(svc, city_id)
-    events = await svc.store.read_stream(readmodel.city_stream(city_id), from_version)
-    return [_envelope(e) for e in events[:limit]]
+    page = await svc.store.read_stream_page(readmodel.city_stream(city_id), after=start, limit=limit)
+    if page.next_after is not None:
+        response.headers["Link"] = f'<{request.url.path}?after={page.next_after}&limit={limit}>; rel="next"'
+    return [_envelope(e) for e in page.events]
 
 
 @router.get("/cities/{city_id}/state", response_model=CityState)
@@ -147,6 +222,12 @@ async def city_state(
         Query(description="A moment with its time zone: the state folded from the events recorded by then"),
     ] = None,
 ) -> CityState:
-    """The city's state folded from its stream, now or as the store held it at `as_of`."""
+    """The city's state now, as the projection holds it (no fold), or as the store held it at
+    `as_of`, folded from the events recorded by then."""
+    if as_of is None:
+        state = await readmodel.city_state(svc.store, city_id)
+        if state is None:
+            raise UnknownCity(city_id)
+        return state
     await _known_city(svc, city_id)
     return await readmodel.load_city_state(svc.store, city_id, as_of=as_of)

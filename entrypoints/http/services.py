@@ -31,3 +31,13 @@ def command_service(svc: Svc) -> CommandService:
 
 
 Commands = Annotated[CommandService, Depends(command_service)]
+
+
+@answers(409, 503)
+def workflow_service(svc: Svc) -> CommandService:
+    """The command service, for an operator's route on a city's workflow (a restart): refused while
+    the workflow runs or after a withdrawal, or Temporal unavailable; it takes no command to check."""
+    return svc.commands
+
+
+Workflows = Annotated[CommandService, Depends(workflow_service)]

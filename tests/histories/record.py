@@ -34,8 +34,9 @@ from tests.scenarios import CITY_STAFF, COMMITTEE, OPERATOR, REVIEWER, SILVER_SC
 from tests.temporal_env import time_skipping_environment
 
 HERE = Path(__file__).parent
-# What the recording shows: commands given through the typed `give` Update (CityDriver.do).
-LABEL = "handover"
+# What the recording shows: commands given through the typed `give` Update (CityDriver.do) under a
+# request id, answered with receipts.
+LABEL = "receipts"
 FOLDER = HERE / LABEL
 
 

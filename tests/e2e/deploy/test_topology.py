@@ -127,11 +127,14 @@ class Driver:
         await bounded(f"{city_id} reaches version {version}", recorded)
 
     async def events(self, city_id: str) -> list[dict[str, Any]]:
-        response = await self.http.get(
-            f"/v1/cities/{city_id}/events", headers=self.headers("operator", city_id)
-        )
-        assert response.status_code == 200, response.text
-        events: list[dict[str, Any]] = response.json()
+        """Every event of the city: the pages, following each one's next link."""
+        events: list[dict[str, Any]] = []
+        url: str | None = f"/v1/cities/{city_id}/events"
+        while url is not None:
+            response = await self.http.get(url, headers=self.headers("operator", city_id))
+            assert response.status_code == 200, response.text
+            events += response.json()
+            url = response.links.get("next", {}).get("url")
         return events
 
     def behind(self) -> dict[str, str]:

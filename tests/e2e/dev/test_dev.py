@@ -100,7 +100,7 @@ def test_the_demo_cohort_is_seeded_through_the_workflows(dev: Dev) -> None:
         assert cities["dunmere"]["cycle"] is None and cities["dunmere"]["cohort"] == COHORT
 
         # Real events, recorded by the workflows: the lapse by the city's own validity timer.
-        fernvale = http.get("/v1/cities/fernvale/events").json()
+        fernvale = http.get("/v1/cities/fernvale/events", params={"limit": 1000}).json()
         assert [e["type"] for e in fernvale] == [
             "CityRegistered",
             "CertificationImported",
@@ -135,7 +135,7 @@ def test_a_reviewer_never_reviews_their_home_city(dev: Dev) -> None:
     done = dev.cli("review", "approve", "puerto-lumen", CRITERIA[12], *as_reviewer, expect=2)
     assert "conflict of interest" in done.stderr
     with dev.http() as http:
-        events = http.get("/v1/cities/puerto-lumen/events").json()
+        events = http.get("/v1/cities/puerto-lumen/events", params={"limit": 1000}).json()
     assert not any(e["actor"]["id"] == "rev-local" for e in events), "a refusal records nothing"
 
 
@@ -214,7 +214,7 @@ def test_a_city_goes_from_registration_to_certification(dev: Dev) -> None:
             what=f"{city} certified",
         )
         assert status["level"] == "gold" and status["valid_until"]
-        events = as_city.get(f"/v1/cities/{city}/events").json()
+        events = as_city.get(f"/v1/cities/{city}/events", params={"limit": 1000}).json()
         assert events[-1]["type"] == "CertificationAwarded" and events[-1]["actor"]["role"] == "timer"
 
         report = ok(as_committee.get(f"/v1/cohorts/{cohort}/report"))

@@ -53,9 +53,9 @@ class CityDriver:
 
     async def do(self, kind: str, actor: Actor = OPERATOR, /, **fields: Any) -> CommandResult:
         command = GiveCommand.model_validate({"command": {"kind": kind, **fields}, "actor": actor}).command
-        return await self.handle.execute_update(
-            CityCertificationWorkflow.give, signed(self.city_id, command, actor)
-        )
+        # A fresh request id per command, as the command service gives (its events' ids derive from it).
+        request = signed(self.city_id, command, actor, request_id=uuid.uuid4().hex)
+        return await self.handle.execute_update(CityCertificationWorkflow.give, request)
 
     async def do_by_name(self, name: str, actor: Actor = OPERATOR, /, **payload: Any) -> CommandResult:
         """The same through the older `command` Update: a name and an untyped payload."""

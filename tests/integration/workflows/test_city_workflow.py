@@ -45,7 +45,7 @@ from tests.scenarios import (
 from tests.temporal_env import time_skipping_environment
 from workflows import search_attributes
 from workflows.city import CityCertificationWorkflow, GiveCommand
-from workflows.contracts import command_proof
+from workflows.contracts import command_event_id, command_proof
 from workflows.reminders import ReminderSweepInput, ReminderSweepWorkflow
 
 
@@ -67,7 +67,9 @@ async def test_a_city_goes_from_registration_to_gold(env: WorkflowEnvironment, s
             standard_version="wwc-2022",
             answers=dict.fromkeys(CRITERIA[:30], "met"),
         )
-        assert snapshot.events[0].data["indicative_level"] == "gold"
+        # The Update answers with receipts; the event itself is in the store
+        [taken] = await store.events_by_id([snapshot.events[0].event_id])
+        assert (taken.type, taken.data["indicative_level"]) == ("DataSnapshotTaken", "gold")
         await city.do("ApplyForCertification", CITY_STAFF, cohort="2026-fall", standard_version="wwc-2022")
         items = [{"criterion_id": cid, "documents": DOCS} for cid in CRITERIA[:30]]
         await city.do("SubmitEvidence", CITY_STAFF, items=items)
@@ -107,6 +109,38 @@ async def test_a_refused_command_records_nothing_and_says_why(
             e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
         ]
         assert len(accepted) == 1, "only the registration entered the workflow's history"
+
+
+async def test_a_command_given_under_a_request_id_is_findable_and_its_result_is_small(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    async with running_worker(env, store) as queue:
+        city = await start_city(env, store, queue, "harbor")
+        await city.do("RegisterCity", city_id="harbor", name="Harbor", country="US", population=60_000)
+        # When a city's evidence is given under a request id
+        await city.do("ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-2022")
+        evidence = cmd.SubmitEvidence(
+            items=[
+                cmd.EvidenceItem(criterion_id=cid, documents=DOCS, narrative="x" * 2_000)
+                for cid in CRITERIA[:3]
+            ]
+        )
+        result = await city.handle.execute_update(
+            CityCertificationWorkflow.give, signed("harbor", evidence, CITY_STAFF, request_id="req-1")
+        )
+        # Then its events carry the ids a caller can derive from that request id, to look them up
+        assert [r.event_id for r in result.events] == [command_event_id("req-1", i) for i in range(3)]
+        found = await store.events_by_id([command_event_id("req-1", i) for i in range(3)])
+        assert [e.data["criterion_id"] for e in found] == CRITERIA[:3]
+        # and the Update's result in the history holds receipts, not the narratives again
+        history = await city.handle.fetch_history()
+        completed = [
+            e.workflow_execution_update_completed_event_attributes.outcome.success.payloads[0].data
+            for e in history.events
+            if e.HasField("workflow_execution_update_completed_event_attributes")
+        ]
+        assert len(completed) == 3, "registration, application, evidence"
+        assert b"x" * 2_000 not in completed[2] and str(result.events[0].event_id).encode() in completed[2]
 
 
 async def test_each_refusal_carries_the_type_the_api_answers_by(

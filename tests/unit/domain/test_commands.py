@@ -48,3 +48,25 @@ def test_an_unknown_kind_is_refused_listing_the_known_ones() -> None:
 def test_a_kind_that_contradicts_the_class_is_refused() -> None:
     with pytest.raises(ValidationError, match="kind"):
         c.Withdraw.model_validate({"kind": "FileAppeal", "reason": "r"})
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "http://example.org/pack.pdf", "data:text/html,hi", "https://", "https:///path"],
+)
+def test_a_document_link_must_be_https_to_a_host(url: str) -> None:
+    with pytest.raises(ValidationError, match="a document link must be an https:// address with a host"):
+        c.EvidenceItem(criterion_id="DM 1", documents=[{"title": "Pack", "url": url}])
+
+
+def test_a_document_is_bounded_in_its_title_link_and_number() -> None:
+    pack = {"title": "Pack", "url": "https://example.org/pack.pdf"}
+    assert c.EvidenceItem(criterion_id="DM 1", documents=[pack]).documents[0].url == pack["url"]
+    for documents in (
+        [{**pack, "title": "t" * 201}],
+        [{**pack, "url": "https://example.org/" + "a" * 2_000}],
+        [pack] * (c.MAX_DOCUMENTS + 1),
+        [{**pack, "title": "line\nbreak"}],
+    ):
+        with pytest.raises(ValidationError):
+            c.EvidenceItem(criterion_id="DM 1", documents=documents)

@@ -3,15 +3,26 @@ this refusal, whose message says why)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from pydantic import ValidationError
 
-from domain import CommandRejected, IneligibleCity, InvalidCommand, Phase, allowed_commands, decide
+from domain import (
+    CommandRejected,
+    IneligibleCity,
+    InvalidCommand,
+    Phase,
+    ProgrammePolicy,
+    TooFrequent,
+    allowed_commands,
+    decide,
+    fold,
+)
 from domain import commands as c
 from domain import events as ev
 from domain.levels import Level, Outcome
+from domain.policy import SNAPSHOTS_REMEMBERED
 from tests.unit.domain.story import (
     CITY,
     CRITERIA,
@@ -31,6 +42,9 @@ from tests.unit.domain.story import (
     submitted,
     when,
 )
+
+HOUR = timedelta(hours=1)
+SNAPSHOT = c.TakeDataSnapshot(standard_version="wwc-2022", answers={"DM 1": "met"})
 
 
 def evidence(*ids: str) -> c.SubmitEvidence:
@@ -111,6 +125,44 @@ class TestDataSnapshot:
     def test_an_unregistered_city_cannot_take_one(self) -> None:
         with pytest.raises(CommandRejected, match=r"allowed now: RegisterCity"):
             when(given(), c.TakeDataSnapshot(standard_version="wwc-2022", answers={"DM 1": "met"}))
+
+    def test_a_snapshot_beyond_the_daily_number_is_refused_saying_when_the_next_is_allowed(self) -> None:
+        # Given a city that took a snapshot every hour from T0, as many as the policy allows a day
+        policy = ProgrammePolicy(snapshots_per_day=3)
+        state = given(*registered())
+        for hour in range(3):
+            state = fold(state, decide(state, SNAPSHOT, now=T0 + hour * HOUR, policy=policy))
+        # When it takes one more within the same 24 hours, then it is refused: the first of the
+        # three leaves the window a day after it was taken
+        with pytest.raises(TooFrequent, match="3 data snapshots in the last 24 hours") as refused:
+            decide(state, SNAPSHOT, now=T0 + 3 * HOUR, policy=policy)
+        assert refused.value.retry_at == T0 + DAY
+        assert "try again after 2026-03-03 09:00 UTC" in str(refused.value)
+        # and at that moment one is allowed again
+        [taken] = decide(state, SNAPSHOT, now=T0 + DAY + timedelta(seconds=1), policy=policy)
+        assert isinstance(taken, ev.DataSnapshotTaken) and taken.taken_at == T0 + DAY + timedelta(seconds=1)
+
+    def test_snapshots_recorded_before_the_limit_existed_do_not_count(self) -> None:
+        # Given snapshots from before events carried their time (no taken_at)
+        untimed = ev.DataSnapshotTaken(
+            standard_version="wwc-2022",
+            answers={"DM 1": ev.Answer.MET},
+            points=1,
+            score=0.01,
+            indicative_level=None,
+            roadmap=[],
+        )
+        state = given(*registered(), untimed, untimed, untimed)
+        # When the city takes one now, then it is allowed
+        assert len(decide(state, SNAPSHOT, now=T0, policy=ProgrammePolicy(snapshots_per_day=1))) == 1
+
+    def test_the_state_remembers_only_the_latest_snapshot_times(self) -> None:
+        state = given(*registered())
+        policy = ProgrammePolicy(snapshots_per_day=SNAPSHOTS_REMEMBERED)
+        for day in range(2 * SNAPSHOTS_REMEMBERED):
+            state = fold(state, decide(state, SNAPSHOT, now=T0 + day * DAY, policy=policy))
+        assert len(state.snapshots_taken_at) == SNAPSHOTS_REMEMBERED
+        assert state.snapshots_taken_at[-1] == T0 + (2 * SNAPSHOTS_REMEMBERED - 1) * DAY
 
 
 # --- application and evidence -----------------------------------------------------------------

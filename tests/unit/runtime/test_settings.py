@@ -40,3 +40,14 @@ def test_an_owner_url_without_the_runtimes_url_is_refused(monkeypatch: pytest.Mo
     monkeypatch.setenv("CITYCERT_DATABASE_OWNER_URL", "postgresql://owner@db.example.org/citycert")
     with pytest.raises(StartupError, match="CITYCERT_DATABASE_OWNER_URL needs CITYCERT_DATABASE_URL"):
         load_settings()
+
+
+def test_the_anchor_buckets_access_key_id_and_secret_go_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITYCERT_ANCHOR_S3_BUCKET", "anchors")
+    monkeypatch.setenv("CITYCERT_ANCHOR_S3_ACCESS_KEY_ID", "AKIA...")
+    with pytest.raises(StartupError, match="CITYCERT_ANCHOR_S3_SECRET_ACCESS_KEY go together"):
+        load_settings()
+    monkeypatch.setenv("CITYCERT_ANCHOR_S3_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("CITYCERT_ANCHOR_S3_RETENTION_DAYS", "0")
+    with pytest.raises(StartupError, match="CITYCERT_ANCHOR_S3_RETENTION_DAYS"):
+        load_settings()

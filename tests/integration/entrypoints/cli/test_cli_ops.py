@@ -1,13 +1,24 @@
 """Operators' tools over a real PostgreSQL and, for the workflow checks, a real Temporal dev server
-with a real worker: replay histories, rebuild projections, verify the store and the workflows."""
+with a real worker: replay histories, rebuild projections, verify the store and the workflows,
+restart a city workflow that stopped."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
+import pytest
+from temporalio.client import WorkflowExecutionStatus
+
+from app.commands import CommandService, RestartOutcome
+from app.errors import WorkflowNotRunning, WorkflowRunning
+from domain import ProgrammePolicy
+from domain import commands as cmd
 from eventstore import EventStore
+from readmodel import load_city_state
 from tests.conftest import Databases
 from tests.integration.entrypoints.cli.test_cli_cities import (  # the shared CLI harness, and its fixtures
     Cli,
@@ -20,11 +31,32 @@ from tests.integration.entrypoints.cli.test_cli_cities import (  # the shared CL
     unique,
 )
 from tests.polling import eventually
-from tests.scenarios import apply
+from tests.scenarios import CITY_STAFF, CRITERIA, DOCS, OPERATOR, TEST_COMMAND_KEY, apply
 
 __all__ = ["cli", "programme", "restore_logging"]  # fixtures used by name
 
 HISTORIES = Path(__file__).parents[3] / "histories"
+
+
+async def verify(cli: Cli, *args: str) -> tuple[int, Any]:
+    """`citycert verify --json`: its exit code and its report (exit 1 still prints the report)."""
+    result = await cli("verify", *args, "--json")
+    assert result.exit_code in (0, 1), (result.stdout, result.stderr)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def command_service(programme: Programme) -> CommandService:
+    """The application's command service on the test's store, dev server and worker."""
+    queue = programme.cli.env["CITYCERT_TEMPORAL_TASK_QUEUE"]
+    assert queue is not None
+    return CommandService(
+        programme.store,
+        programme.env.client,
+        policy=ProgrammePolicy(),
+        task_queue=queue,
+        command_timeout=30,
+        command_key=TEST_COMMAND_KEY,
+    )
 
 
 async def register(programme: Programme, name: str) -> str:
@@ -107,17 +139,136 @@ async def test_replay_fetches_the_histories_of_the_city_workflows_from_temporal(
 
 async def test_verify_is_ok_when_the_store_and_the_running_workflows_agree(programme: Programme) -> None:
     cli = programme.cli
-    elm = await register(programme, "elm")
+    elm, fir = await register(programme, "elm"), await register(programme, "fir")
     assert await programme.city(elm).walk([apply("2026-fall")]) == []
-    await seed_lakeside(programme.store)  # a stream with no running workflow is checked by the store part
+    # A withdrawn city's workflow has ended for good, as it should: not a finding.
+    await programme.city(fir).do("Withdraw", OPERATOR, reason="left the programme")
 
     data = await eventually(lambda: cli.json("verify"), lambda d: d["workflows"]["checked"] == 1)
     table = await cli("verify")
 
     assert data["ok"] and data["store"]["ok"] and data["workflows"]["ok"]
-    assert data["store"]["streams"] == 2 and data["workflows"]["mismatches"] == []
+    assert data["store"]["streams"] == 2
+    assert data["workflows"]["mismatches"] == [] and data["workflows"]["not_running"] == []
     assert table.exit_code == 0 and "workflows: 1 running city workflows compared" in table.stdout
     assert table.stdout.rstrip().endswith("OK")
+
+
+async def test_verify_reports_a_terminated_workflow_and_restart_resumes_it_from_the_store(
+    programme: Programme,
+) -> None:
+    cli, client = programme.cli, programme.env.client
+    oak = await register(programme, "oak")
+    assert await programme.city(oak).walk([apply("2026-fall")]) == []
+    before = await load_city_state(programme.store, oak)
+    submission = cmd.SubmitEvidence(
+        items=[cmd.EvidenceItem(criterion_id=c, documents=DOCS) for c in CRITERIA[:2]]
+    )
+    terminated = await client.get_workflow_handle(f"city-{oak}").describe()
+    await client.get_workflow_handle(f"city-{oak}").terminate(reason="an operator's mistake")
+
+    code, found = await eventually(lambda: verify(cli), lambda r: r[1]["workflows"]["not_running"] != [])
+    table = await cli("verify")
+
+    assert code == 1 and found["store"]["ok"] and not found["ok"] and not found["workflows"]["ok"]
+    assert found["workflows"]["not_running"] == [
+        {
+            "city_id": oak,
+            "phase": "evidence",
+            "workflow_id": f"city-{oak}",
+            "status": "terminated",
+            "run_id": terminated.run_id,
+        }
+    ]
+    assert table.exit_code == 1 and "PROBLEMS FOUND" in table.stdout
+    assert f"city-{oak}" in table.stdout and "terminated" in table.stdout
+    assert "citycert workflow restart CITY" in table.stdout
+
+    # Meanwhile the city's commands are refused, saying what the operator must do.
+    with pytest.raises(WorkflowNotRunning, match=f"citycert workflow restart {oak}"):
+        await command_service(programme).give(oak, submission, CITY_STAFF)
+
+    restarted = await cli.json("workflow", "restart", oak)
+
+    assert restarted | {"city_id": oak, "workflow_id": f"city-{oak}", "previous": "terminated"} == restarted
+    assert restarted["run_id"] != terminated.run_id
+    assert restarted["status"]["phase"] == "evidence" and restarted["status"]["version"] == before.version
+    described = await client.get_workflow_handle(f"city-{oak}").describe()
+    assert described.run_id == restarted["run_id"] and described.status is WorkflowExecutionStatus.RUNNING
+    # The new run holds what the store holds, and takes the city's next command.
+    assert await programme.city(oak).state() == before
+    outcome = await command_service(programme).give(oak, submission, CITY_STAFF)
+    assert [e.type for e in outcome.events] == ["EvidenceSubmitted", "EvidenceSubmitted"]
+    assert outcome.summary.version == before.version + 2
+    healthy = await eventually(lambda: verify(cli), lambda r: r[0] == 0)
+    assert healthy[1]["workflows"]["not_running"] == [] and healthy[1]["workflows"]["checked"] == 1
+
+
+async def test_a_city_with_no_workflow_is_reported_missing_until_it_is_restarted(
+    programme: Programme,
+) -> None:
+    cli = programme.cli
+    await seed_lakeside(programme.store)  # a stream recorded straight into the store: no workflow
+
+    code, found = await verify(cli)
+    table = await cli("workflow", "restart", "lakeside")
+    code_after, after = await eventually(lambda: verify(cli), lambda r: r[1]["workflows"]["checked"] == 1)
+
+    assert code == 1 and found["store"]["ok"]
+    [missing] = found["workflows"]["not_running"]
+    assert missing == {
+        "city_id": "lakeside",
+        "phase": "certified",
+        "workflow_id": "city-lakeside",
+        "status": "missing",
+        "run_id": None,
+    }
+    assert table.exit_code == 0, table.stderr
+    assert "restarted city-lakeside (it was missing)" in table.stdout and "certified at v156" in table.stdout
+    assert await programme.city("lakeside").state() == await load_city_state(programme.store, "lakeside")
+    assert code_after == 0 and after["ok"] and after["workflows"]["not_running"] == []
+
+
+async def test_restart_refuses_a_running_workflow_a_withdrawn_city_and_an_unknown_one(
+    programme: Programme,
+) -> None:
+    cli = programme.cli
+    ash, yew = await register(programme, "ash"), await register(programme, "yew")
+    await programme.city(yew).do("Withdraw", OPERATOR, reason="left the programme")
+    running = await programme.env.client.get_workflow_handle(f"city-{ash}").describe()
+
+    of_running = await cli("workflow", "restart", ash)
+    of_withdrawn = await cli("workflow", "restart", yew)
+    of_unknown = await cli("workflow", "restart", "atlantis")
+    of_no_city = await cli("workflow", "restart", "Not A City")
+
+    assert [r.exit_code for r in (of_running, of_withdrawn, of_unknown, of_no_city)] == [2, 2, 2, 2]
+    assert f"the workflow of '{ash}' is running (run {running.run_id}): there is nothing to restart" in (
+        said(of_running)
+    )
+    assert f"'{yew}' has withdrawn: its workflow ended for good" in said(of_withdrawn)
+    assert "no city 'atlantis' is registered" in said(of_unknown) and "not city ids" in said(of_no_city)
+    still = await programme.env.client.get_workflow_handle(f"city-{ash}").describe()
+    assert still.run_id == running.run_id and still.status is WorkflowExecutionStatus.RUNNING
+
+
+async def test_two_restarts_at_once_start_one_run(programme: Programme) -> None:
+    client, service = programme.env.client, command_service(programme)
+    elm = await register(programme, "elm")
+    await client.get_workflow_handle(f"city-{elm}").terminate(reason="an operator's mistake")
+
+    # Through the app function both entry points call (CliRunner swaps sys.stdout, so two CLI
+    # invocations cannot share a process at once).
+    outcomes = await asyncio.gather(
+        service.restart(elm, OPERATOR), service.restart(elm, OPERATOR), return_exceptions=True
+    )
+
+    [won] = [o for o in outcomes if isinstance(o, RestartOutcome)]
+    [lost] = [o for o in outcomes if not isinstance(o, RestartOutcome)]
+    assert isinstance(lost, WorkflowRunning) and f"the workflow of '{elm}' is running" in str(lost)
+    assert won.previous == "terminated"
+    described = await client.get_workflow_handle(f"city-{elm}").describe()
+    assert described.run_id == won.run_id and described.status is WorkflowExecutionStatus.RUNNING
 
 
 async def test_verify_reports_a_workflow_whose_state_is_not_the_stores(

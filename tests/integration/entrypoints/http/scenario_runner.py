@@ -77,11 +77,16 @@ class HttpRunner:
         await eventually(lambda: self.events(city_id), lambda events: len(events) > version)
 
     async def events(self, city_id: str) -> list[dict[str, Any]]:
-        response = await self.api.http.get(f"/v1/cities/{city_id}/events", headers=await self.api.operator())
-        if response.status_code == 404:
-            return []
-        assert response.status_code == 200, response.text
-        events: list[dict[str, Any]] = response.json()
+        """Every event of the city: the pages, following each one's next link."""
+        events: list[dict[str, Any]] = []
+        url: str | None = f"/v1/cities/{city_id}/events"
+        while url is not None:
+            response = await self.api.http.get(url, headers=await self.api.operator())
+            if response.status_code == 404:
+                return []
+            assert response.status_code == 200, response.text
+            events += response.json()
+            url = response.links.get("next", {}).get("url")
         return events
 
     async def summary(self, city_id: str) -> CitySummary | None:

@@ -122,6 +122,22 @@ async def test_409_with_the_domain_message_for_a_command_not_allowed_now(api: Ap
     assert len(await api.store.read_stream(city_stream("riverton"))) == 1
 
 
+async def test_429_with_when_to_retry_for_one_snapshot_more_than_a_day_allows(api: Api) -> None:
+    # Given a city that took the ten snapshots the programme allows in a day
+    await api.register("riverton", country="CA")
+    staff = await api.city("riverton")
+    body = {"standard_version": "wwc-2022", "answers": {"DM 1": "met"}}
+    for _ in range(10):
+        await api.post("/v1/cities/riverton/snapshot", staff, body)
+    # When it posts an eleventh, then it is told no, when to try again, and nothing is recorded
+    response = await api.http.post("/v1/cities/riverton/snapshot", headers=staff, json=body)
+    assert response.status_code == 429, response.text
+    assert response.json()["error"] == "too_frequent"
+    assert "10 data snapshots in the last 24 hours" in response.json()["detail"]
+    assert 0 < int(response.headers["Retry-After"]) <= 24 * 3600
+    assert len(await api.store.read_stream(city_stream("riverton"))) == 11
+
+
 async def test_422_for_a_malformed_body(api: Api) -> None:
     await api.register("bayview")
     staff, operator = await api.city("bayview"), await api.operator()
@@ -276,6 +292,8 @@ async def test_no_input_gets_a_500(api: Api) -> None:
         ("/v1/cities", {"offset": str(10**30)}),
         ("/v1/cities", {"cohort": "\x00"}),
         ("/v1/cities/vale/events", {"from_version": str(2**63)}),
+        ("/v1/cities/vale/events", {"after": str(2**63)}),
+        ("/v1/cities/vale/events", {"limit": "1001"}),
         ("/v1/cities/vale/state", {"as_of": "not a date"}),
         ("/v1/cities/vale/state", {"as_of": "9999-12-31T23:59:59-12:00"}),
         ("/v1/review-queue", {"reviewer_id": "\x00"}),

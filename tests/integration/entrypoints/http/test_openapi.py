@@ -28,8 +28,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from domain.commands import MAX_ITEMS, MAX_POPULATION
-from domain.ids import CITY_ID_PATTERN, LINE_PATTERN, TEXT_PATTERN
+from domain.commands import MAX_DOCUMENTS, MAX_ITEMS, MAX_POPULATION
+from domain.ids import CITY_ID_PATTERN, LINE_PATTERN, TEXT_PATTERN, URL_MAX
 from tests.integration.entrypoints.http.conftest import Api
 
 CHECKS = [
@@ -171,6 +171,8 @@ async def test_each_route_documents_the_refusals_its_dependencies_can_give(api: 
     assert errors_of["get", "/v1/cities/{city_id}"] == [200, 401, 403, 404, 503]
     assert errors_of["post", "/v1/cities/{city_id}/evidence/close"] == [200, 401, 403, 404, 409, 422, 503]
     assert errors_of["get", "/v1/cities"] == [200, 401, 422, 503]
+    # A restart takes no body and no command: nothing malformed (no 422), nothing too large.
+    assert errors_of["post", "/v1/cities/{city_id}/workflow/restart"] == [200, 401, 403, 404, 409, 503]
     assert errors_of["get", "/health"] == [200, 503]
     problem = {"$ref": "#/components/schemas/Problem"}
     unauthenticated = _operation(document, "get", "/v1/cities")["responses"]["401"]
@@ -184,7 +186,9 @@ async def test_the_schema_states_the_domain_s_constraints(api: Api) -> None:
     schemas = (await api.http.get("/openapi.json")).json()["components"]["schemas"]
     assert schemas["AppealBody"]["properties"]["grounds"]["pattern"] == TEXT_PATTERN
     assert schemas["EvidenceBody"]["properties"]["items"]["maxItems"] == MAX_ITEMS
-    assert schemas["DocumentBody"]["properties"]["title"]["pattern"] == TEXT_PATTERN
+    assert schemas["DocumentLink"]["properties"]["title"]["pattern"] == LINE_PATTERN
+    assert schemas["DocumentLink"]["properties"]["url"]["maxLength"] == URL_MAX
+    assert schemas["EvidenceItem"]["properties"]["documents"]["maxItems"] == MAX_DOCUMENTS
     assert schemas["RegisterCityBody"]["properties"]["name"]["pattern"] == LINE_PATTERN
     assert schemas["RegisterCityBody"]["properties"]["population"]["maximum"] == MAX_POPULATION
     assert schemas["RegisterCityBody"]["properties"]["id"]["pattern"] == CITY_ID_PATTERN
