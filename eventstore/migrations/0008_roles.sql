@@ -33,7 +33,7 @@ BEGIN
                         USING ERRCODE = 'insufficient_privilege',
                               HINT = format('as a superuser, run once per cluster: CREATE ROLE citycert_writer NOLOGIN; '
                                             'CREATE ROLE citycert_runtime NOLOGIN; GRANT citycert_writer TO %I; '
-                                            '(README, "Roles")', current_user);
+                                            '(README, "The database''s roles")', current_user);
             END;
         END IF;
         IF (SELECT rolcanlogin OR rolsuper FROM pg_roles WHERE rolname = r) THEN
