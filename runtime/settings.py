@@ -26,7 +26,16 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         Path(".citycert"), description="Embedded PostgreSQL data and Temporal dev database"
     )
-    database_url: str | None = Field(None, description="PostgreSQL URL; unset starts the embedded server")
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL URL the processes run with (the runtime role); unset: the embedded server",
+    )
+    # The role that owns the schema (migration 0008): migrations run with it, nothing else does.
+    # Unset, migrations run with database_url, whose role then owns the events table and could
+    # disable its append-only trigger.
+    database_owner_url: str | None = Field(
+        None, description="PostgreSQL URL of the schema's owner, for migrations only; needs database_url"
+    )
     temporal_address: str | None = Field(
         None, description="host:port of Temporal; unset starts the dev server"
     )
@@ -76,6 +85,10 @@ class Settings(BaseSettings):
         if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
             raise ValueError(
                 "CITYCERT_TEMPORAL_TLS_CERT and CITYCERT_TEMPORAL_TLS_KEY go together: set both or neither"
+            )
+        if self.database_owner_url is not None and self.database_url is None:
+            raise ValueError(
+                "CITYCERT_DATABASE_OWNER_URL needs CITYCERT_DATABASE_URL (the runtime role's URL) beside it"
             )
         for field in ("anchor_key", "command_key"):
             key = getattr(self, field)
@@ -134,10 +147,13 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def prepare_data_dir(settings: Settings) -> Settings:
-    """The settings with data_dir made absolute, created and checked writable."""
+    """The settings with data_dir made absolute, created private (0700: it holds the embedded
+    server's data and socket, the keys and the operator token) and checked writable. Run as root,
+    the embedded server's system user owns it (runtime/embedded_postgres.py says why)."""
     data_dir = settings.data_dir.expanduser().resolve()
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        data_dir.chmod(0o700)  # one made before this rule, or by a looser umask
         probe = data_dir / f".write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()

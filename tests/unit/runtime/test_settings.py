@@ -33,6 +33,15 @@ def test_a_margin_outside_zero_to_one_names_its_variable(monkeypatch: pytest.Mon
         load_settings()
 
 
+def test_an_owner_url_without_the_runtimes_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The owner migrates; the processes need the runtime role's URL beside it (else they would
+    # start the embedded server and the owner URL would go unused).
+    monkeypatch.delenv("CITYCERT_DATABASE_URL", raising=False)
+    monkeypatch.setenv("CITYCERT_DATABASE_OWNER_URL", "postgresql://owner@db.example.org/citycert")
+    with pytest.raises(StartupError, match="CITYCERT_DATABASE_OWNER_URL needs CITYCERT_DATABASE_URL"):
+        load_settings()
+
+
 def test_the_anchor_buckets_access_key_id_and_secret_go_together(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CITYCERT_ANCHOR_S3_BUCKET", "anchors")
     monkeypatch.setenv("CITYCERT_ANCHOR_S3_ACCESS_KEY_ID", "AKIA...")
