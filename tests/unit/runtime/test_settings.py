@@ -31,3 +31,14 @@ def test_a_margin_outside_zero_to_one_names_its_variable(monkeypatch: pytest.Mon
     monkeypatch.setenv("CITYCERT_HONOR_ROLL_MARGIN", "1.5")
     with pytest.raises(StartupError, match="CITYCERT_HONOR_ROLL_MARGIN"):
         load_settings()
+
+
+def test_tokens_live_90_days_and_operators_7_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = load_settings()
+    assert defaults.token_lifetime_of("reviewer") == timedelta(days=90)
+    assert defaults.token_lifetime_of("operator") == timedelta(days=7)
+    monkeypatch.setenv("CITYCERT_OPERATOR_TOKEN_LIFETIME", "PT8H")
+    assert load_settings().token_lifetime_of("operator") == timedelta(hours=8)
+    monkeypatch.setenv("CITYCERT_TOKEN_LIFETIME", "P0D")
+    with pytest.raises(StartupError, match="CITYCERT_TOKEN_LIFETIME must be a positive duration"):
+        load_settings()

@@ -22,7 +22,7 @@ async def test_the_operator_token_is_made_once_and_kept_only_locally(
     secret, created = await ensure_operator_token(store, settings)
     assert created and token_path(settings).read_text().strip() == secret
     info = await verify_token(store, secret)
-    assert info is not None and info.role == "operator" and info.name == "dev-operator"
+    assert info is not None and info.role == "operator" and info.subject == "dev-operator"
     async with store.connection() as conn:
         assert (
             await conn.fetchval("SELECT count(*) FROM api_tokens WHERE token_hash::text LIKE '%cct_%'") == 0
