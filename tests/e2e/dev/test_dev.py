@@ -131,8 +131,7 @@ def test_a_reviewer_never_reviews_their_home_city(dev: Dev) -> None:
         # Any other city is theirs to review.
         assert http.get("/v1/review-queue").status_code == 200
 
-    as_reviewer = ["--reviewer", "rev-local", "--home-city", "puerto-lumen"]
-    done = dev.cli("review", "approve", "puerto-lumen", CRITERIA[12], *as_reviewer, expect=2)
+    done = dev.cli("review", "approve", "puerto-lumen", CRITERIA[12], expect=2, token=conflicted)
     assert "conflict of interest" in done.stderr
     with dev.http() as http:
         events = http.get("/v1/cities/puerto-lumen/events").json()
