@@ -64,6 +64,7 @@ async def token_of(svc: Services, authorization: str | None) -> TokenInfo:
 async def principal(
     request: Request,
     svc: Annotated[Services, Depends(services)],
+    # Not read here (the header is): declared so the OpenAPI document names the bearer scheme.
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> TokenInfo:
     """The verified token of this request (AuthenticateFirst checked it); 401 without one."""
