@@ -231,6 +231,19 @@ async def issue_token(
         return await _insert(conn, role, subject, lifetimes(role), token_id)
 
 
+async def register_identity(
+    store_or_conn: StoreOrConnection, role: str, subject: str, city: str | None = None
+) -> None:
+    """Make sure the identity exists, bound to `city`, without making a token: for actors that act
+    without one (the demo seed) and whose name a later token must then speak for, city and all.
+    TokenError when it exists with another city."""
+    _check(role, city, subject)
+    if role in BOUND_ROLES and city is None:
+        raise TokenError(f"a {role} identity needs a city")
+    async with _connection(store_or_conn) as conn, conn.transaction():
+        await _bound_city(conn, role, subject, city)
+
+
 async def create_token(
     store_or_conn: StoreOrConnection,
     role: str,

@@ -19,6 +19,7 @@ from app.tokens import (
     get_token,
     issue_token,
     list_tokens,
+    register_identity,
     revoke_token,
     rotate_token,
     verify_token,
@@ -191,3 +192,15 @@ async def test_a_token_that_cannot_be_granted_is_refused(
     with pytest.raises(TokenError, match=message):
         await create_token(store, role, city=city, name=name)
     assert await list_tokens(store) == []
+
+
+async def test_an_identity_made_without_a_token_binds_the_tokens_made_for_it_later(store: EventStore) -> None:
+    # Given the demo's reviewer, who reviewed without a token, as an identity from riverton,
+    await register_identity(store, "reviewer", "rev-ana", "riverton")
+    await register_identity(store, "reviewer", "rev-ana", "riverton")  # again: nothing changes
+    # when tokens are made for rev-ana, they speak for her, from riverton, and for nobody elsewhere.
+    assert (await issue_token(store, "reviewer", name="rev-ana")).info.city_id == "riverton"
+    with pytest.raises(TokenError, match="exists with the home city 'riverton'"):
+        await create_token(store, "reviewer", city="lakeside", name="rev-ana")
+    with pytest.raises(TokenError, match="exists with the home city 'riverton'"):
+        await register_identity(store, "reviewer", "rev-ana", "lakeside")
