@@ -18,6 +18,8 @@ from domain.policy import SNAPSHOTS_REMEMBERED, ProgrammePolicy
 from runtime.process import StartupError
 
 ENV_PREFIX = "CITYCERT_"
+TOKEN_LIFETIME = timedelta(days=90)
+OPERATOR_TOKEN_LIFETIME = timedelta(days=7)
 
 
 class Settings(BaseSettings):
@@ -67,6 +69,14 @@ class Settings(BaseSettings):
     command_key: SecretStr | None = Field(
         None, description="the key the API and the workers sign and check every command with (32+ characters)"
     )
+    # API tokens (app/tokens.py): how long a new or rotated token lives; an operator's, which may
+    # do everything, less long.
+    token_lifetime: timedelta = Field(
+        TOKEN_LIFETIME, description="lifetime of a new city, reviewer or committee token"
+    )
+    operator_token_lifetime: timedelta = Field(
+        OPERATOR_TOKEN_LIFETIME, description="lifetime of a new operator token"
+    )
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
 
@@ -94,6 +104,9 @@ class Settings(BaseSettings):
             key = getattr(self, field)
             if key is not None and len(key.get_secret_value()) < 32:
                 raise ValueError(f"{env_name(field)} must be at least 32 characters")
+        for field in ("token_lifetime", "operator_token_lifetime"):
+            if getattr(self, field) <= timedelta(0):
+                raise ValueError(f"{env_name(field)} must be a positive duration, e.g. P30D")
         for field in ("temporal_tls_ca", "temporal_tls_cert", "temporal_tls_key"):
             path = getattr(self, field)
             if path is not None and not path.is_file():
@@ -119,6 +132,10 @@ class Settings(BaseSettings):
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pg"
+
+    def token_lifetime_of(self, role: str) -> timedelta:
+        """How long a new token of this role lives."""
+        return self.operator_token_lifetime if role == "operator" else self.token_lifetime
 
     def policy(self) -> ProgrammePolicy:
         """The programme's timings and margins as the domain takes them: every policy field is a

@@ -28,6 +28,7 @@ from temporalio.client import Client
 
 from app.commands import CommandService
 from app.services import build_services
+from app.tokens import register_identity
 from domain import Actor, CityState, Level, Phase, ProgrammePolicy
 from domain import commands as cmd
 from domain.events import Document
@@ -379,6 +380,13 @@ async def seed_demo(
     """
     commands = build_services(settings, store, client).commands
     report = SeedReport()
+    # The demo's actors are identities like any token holder's: a token later made for rev-ana is
+    # bound to her home city, as her seeded reviews were.
+    await register_identity(store, "reviewer", REVIEWER.id, REVIEWER_HOME_CITY)
+    await register_identity(store, "committee", COMMITTEE.id)
+    await register_identity(store, "operator", OPERATOR.id)
+    for city in cities:
+        await register_identity(store, "city", f"staff-{city.id}", city.id)
     halt = asyncio.Event()
 
     async def one(city: DemoCity) -> None:

@@ -297,3 +297,25 @@ class Problem(Out):
     detail: str | list[ValidationProblem] = Field(
         description="what went wrong and what to do; for invalid_request, every problem found"
     )
+
+
+class TokenOut(Out):
+    """An API token as an operator sees it: never its secret nor its hash."""
+
+    id: str = Field(description="the token's public id, e.g. tok_0123456789ab")
+    role: Literal["city", "reviewer", "committee", "operator"]
+    subject: str = Field(description="the identity it speaks for: the actor id of the events it causes")
+    city_id: str | None = Field(description="the city of a city token; a reviewer's home city")
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None = Field(description="when it last authenticated (to the minute)")
+    revoked_at: datetime | None
+    replaced_by: str | None = Field(description="the token that replaced it, when it was rotated")
+    status: Literal["active", "expired", "revoked"]
+
+
+class RotatedTokenOut(Out):
+    """The new token of a rotation and its secret, shown this once (the old token is revoked)."""
+
+    token: TokenOut
+    secret: str = Field(description="the new token's secret: send it as `Authorization: Bearer <secret>`")

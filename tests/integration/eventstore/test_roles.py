@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from app.report import load_cohort_report
-from app.tokens import create_token, revoke_token, verify_token
+from app.tokens import create_token, list_tokens, revoke_token, rotate_token, verify_token
 from eventstore import EventStore
 from readmodel import CityProjector, city_registry, open_city_store
 from readmodel.queries import city_summary, expiring_certifications, list_cities, review_queue
@@ -96,12 +96,17 @@ async def test_the_runtime_role_serves_the_api_s_reads_and_its_tokens(runtime_st
     assert [placed.city_id for placed in report.new] == ["lakeside"]  # from the certifications table
     await review_queue(runtime_store, limit=10)
     await expiring_certifications(runtime_store, now=run.now, within_days=4000)
-    # and an operator's token is created, recognised and revoked.
-    secret = await create_token(runtime_store, "operator", name="ops")
+    # and a reviewer's token is created, recognised (its last use stamped), listed, rotated and
+    # the new one revoked.
+    secret = await create_token(runtime_store, "reviewer", city="riverton", name="rev-ana")
     token = await verify_token(runtime_store, secret)
-    assert token is not None
-    assert await revoke_token(runtime_store, token.id)
+    assert token is not None and token.city_id == "riverton"
+    [listed] = await list_tokens(runtime_store)
+    assert listed.id == token.id and listed.last_used_at is not None
+    rotated = await rotate_token(runtime_store, token.id)
     assert await verify_token(runtime_store, secret) is None
+    assert await revoke_token(runtime_store, rotated.info.id)
+    assert await verify_token(runtime_store, rotated.secret) is None
 
 
 @pytest.mark.parametrize("attack", list(ATTACKS))

@@ -51,3 +51,14 @@ def test_the_anchor_buckets_access_key_id_and_secret_go_together(monkeypatch: py
     monkeypatch.setenv("CITYCERT_ANCHOR_S3_RETENTION_DAYS", "0")
     with pytest.raises(StartupError, match="CITYCERT_ANCHOR_S3_RETENTION_DAYS"):
         load_settings()
+
+
+def test_tokens_live_90_days_and_operators_7_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = load_settings()
+    assert defaults.token_lifetime_of("reviewer") == timedelta(days=90)
+    assert defaults.token_lifetime_of("operator") == timedelta(days=7)
+    monkeypatch.setenv("CITYCERT_OPERATOR_TOKEN_LIFETIME", "PT8H")
+    assert load_settings().token_lifetime_of("operator") == timedelta(hours=8)
+    monkeypatch.setenv("CITYCERT_TOKEN_LIFETIME", "P0D")
+    with pytest.raises(StartupError, match="CITYCERT_TOKEN_LIFETIME must be a positive duration"):
+        load_settings()
