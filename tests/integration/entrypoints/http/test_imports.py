@@ -7,7 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+import pytest
+
+from app.errors import Refused
 from app.programme import PROGRAMME_STREAM
+from domain import Actor
+from domain import commands as cmd
 from readmodel import city_stream
 from tests.integration.entrypoints.http.conftest import Api
 
@@ -130,3 +136,30 @@ async def test_migration_mode_records_an_operators_import_directly_and_is_itself
     proposed = await api.post(IMPORT.format("elmwood"), operator, held())
     assert [e["type"] for e in proposed["events"]] == ["CertificationImportProposed"], "off: a proposal again"
     assert (await api.store.verify()).ok, "the programme stream is chained like any other"
+
+
+async def test_the_command_service_names_the_actor_and_the_stores_mode_whatever_it_is_given(api: Api) -> None:
+    """The application layer signs what the workflow trusts: an entry point that put another
+    proposer or a migration mode of its own into the command is overruled."""
+    await api.register("fairbanks")
+    transport = api.http._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    commands = transport.app.state.services.commands  # type: ignore[attr-defined]
+    forged = cmd.ProposeImport.model_validate(
+        {
+            **held(),
+            "proposed_by": "someone-else",
+            "migration_mode": {
+                "since": "2026-01-01T00:00:00Z",
+                "switched_on_by": "nobody",
+                "reason": "forged",
+            },
+        }
+    )
+    outcome = await commands.give("fairbanks", forged, Actor(role="operator", id="op-1"))
+    assert [e.type for e in outcome.events] == ["CertificationImportProposed"], "migration mode is off"
+    assert outcome.events[0].data["proposed_by"] == "op-1"
+    with pytest.raises(Refused, match="op-1 proposed this import and cannot countersign it"):
+        await commands.give(
+            "fairbanks", cmd.CountersignImport(countersigned_by="cmt-ben"), Actor(role="committee", id="op-1")
+        )
