@@ -613,6 +613,7 @@ def _countersign_import(
             valid_until=proposal.valid_until,
             proposed_by=proposal.proposed_by,
             countersigned_by=c.countersigned_by,
+            note=c.note,
         )
     ]
 

@@ -252,6 +252,7 @@ class CertificationImported(DomainEvent):
     valid_until: AwareDatetime
     proposed_by: str | None = None
     countersigned_by: str | None = None
+    note: str = ""  # the countersigner's
     migration_mode: MigrationModeOn | None = None
 
 
@@ -314,6 +315,7 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {
         **data,
         "proposed_by": None,
         "countersigned_by": None,
+        "note": "",
         "migration_mode": None,
     },
 }

@@ -109,7 +109,7 @@ class TestCountersignature:
         assert allowed_commands(state) == ["CountersignImport", "RejectImport", "Withdraw"]
 
     def test_a_committee_member_countersigns_and_the_city_is_certified(self) -> None:
-        events = when(given(*proposed()), c.CountersignImport(countersigned_by="cmt-ben"))
+        events = when(given(*proposed()), c.CountersignImport(countersigned_by="cmt-ben", note="on file"))
         assert events == [
             ev.CertificationImported(
                 level=Level.GOLD,
@@ -119,6 +119,7 @@ class TestCountersignature:
                 valid_until=T0 - 400 * DAY + VALIDITY,
                 proposed_by="ops-ana",
                 countersigned_by="cmt-ben",
+                note="on file",
             )
         ]
         state = given(*proposed(), *events)
@@ -232,5 +233,10 @@ def test_an_import_recorded_before_countersignatures_reads_as_one_nobody_counter
         "valid_until": "2027-03-01T00:00:00Z",
     }
     event = ev.CertificationImported.model_validate(UPCASTERS[("CertificationImported", 1)](stored))
-    assert (event.proposed_by, event.countersigned_by, event.migration_mode) == (None, None, None)
+    assert (event.proposed_by, event.countersigned_by, event.note, event.migration_mode) == (
+        None,
+        None,
+        "",
+        None,
+    )
     assert ev.CertificationImported.schema_version == 2

@@ -64,7 +64,8 @@ async def test_an_operators_import_holds_nothing_until_another_person_countersig
     signed = await api.post(COUNTERSIGN.format("brookfield"), await api.committee(), {"note": "checked"})
     assert [e["type"] for e in signed["events"]] == ["CertificationImported"]
     data = signed["events"][0]["data"]
-    assert (data["proposed_by"], data["countersigned_by"], data["migration_mode"]) == ("op-1", "chair", None)
+    assert (data["proposed_by"], data["countersigned_by"], data["note"]) == ("op-1", "chair", "checked")
+    assert data["migration_mode"] is None
     assert (signed["status"]["phase"], signed["status"]["level"]) == ("certified", "gold")
     stored = await api.store.read_stream(city_stream("brookfield"))
     assert [(e.type, e.actor.role, e.actor.id) for e in stored[1:]] == [
