@@ -47,6 +47,7 @@ async def test_a_platinum_certification_valid_until_2199_is_refused_saying_the_l
 async def test_an_operators_import_holds_nothing_until_another_person_countersigns_it(api: Api) -> None:
     await api.register("brookfield")
     operator = await api.operator()  # "op-1"
+    await api.post(IMPORT.format("brookfield"), await api.committee(), held(), expect=403)  # never alone
     proposed = await api.post(IMPORT.format("brookfield"), operator, held())
     assert [e["type"] for e in proposed["events"]] == ["CertificationImportProposed"]
     assert proposed["events"][0]["data"]["proposed_by"] == "op-1"
