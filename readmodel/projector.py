@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from domain import events as ev
 from domain.events import EVENT_TYPES, UPCASTERS
+from domain.programme import PROGRAMME_EVENT_TYPES
 from domain.state import AWAITING_REVIEWER, CityState, evolve
 from eventstore import EventRegistry, ParsedEvent, ProjectionTable, Row
 
@@ -79,8 +80,8 @@ REMINDER_NOTIFICATION = "certification_expiry_reminder"  # notification_outbox.k
 
 
 def city_registry() -> EventRegistry:
-    """The domain's event types and upcasters."""
-    return EventRegistry(EVENT_TYPES, UPCASTERS)
+    """The domain's event types (a city's and the programme stream's) and upcasters."""
+    return EventRegistry({**EVENT_TYPES, **PROGRAMME_EVENT_TYPES}, UPCASTERS)
 
 
 def city_stream(city_id: str) -> str:

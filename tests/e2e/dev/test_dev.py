@@ -104,6 +104,7 @@ def test_the_demo_cohort_is_seeded_through_the_workflows(dev: Dev) -> None:
         fernvale = http.get("/v1/cities/fernvale/events", params={"limit": 1000}).json()
         assert [e["type"] for e in fernvale] == [
             "CityRegistered",
+            "CertificationImportProposed",
             "CertificationImported",
             "CertificationLapsed",
         ]

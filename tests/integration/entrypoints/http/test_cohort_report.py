@@ -97,6 +97,8 @@ async def _import(api: Api, city_id: str, level: str) -> None:
         "standard_version": "wwc-2018",
         "cohort": "2024",
         "valid_from": (now - timedelta(days=400)).isoformat(),
-        "valid_until": (now + timedelta(days=700)).isoformat(),
+        "valid_until": (now + timedelta(days=600)).isoformat(),
     }
     await api.post(f"/v1/cities/{city_id}/imported-certification", await api.operator(), body)
+    countersign = f"/v1/cities/{city_id}/imported-certification/countersignature"
+    await api.post(countersign, await api.committee(), {})

@@ -244,6 +244,8 @@ GARBAGE: list[Any] = [
 POSTS = [
     ("/v1/cities", "operator"),
     ("/v1/cities/vale/imported-certification", "operator"),
+    ("/v1/cities/vale/imported-certification/countersignature", "committee"),
+    ("/v1/cities/vale/imported-certification/rejection", "committee"),
     ("/v1/cities/vale/snapshot", "city"),
     ("/v1/cities/vale/application", "city"),
     ("/v1/cities/vale/evidence", "city"),
