@@ -35,8 +35,12 @@ async def certified_until(store, city_id: str, *, days_left: int) -> CityRun:
 
 
 async def outbox(store) -> list[dict]:
+    """The reminders queued (the award before them queued its own notice)."""
     async with store.connection() as conn:
-        return [dict(r) for r in await conn.fetch("SELECT * FROM notification_outbox ORDER BY created_at")]
+        rows = await conn.fetch(
+            "SELECT * FROM notification_outbox WHERE kind = $1 ORDER BY created_at", REMINDER_NOTIFICATION
+        )
+    return [dict(r) for r in rows]
 
 
 async def test_a_recorded_reminder_is_queued_for_delivery_by_the_same_append(store):
@@ -51,7 +55,12 @@ async def test_a_recorded_reminder_is_queued_for_delivery_by_the_same_append(sto
         "lakeside",
         REMINDER_NOTIFICATION,
     )
-    assert json.loads(queued["payload"]) == reminder.data
+    assert json.loads(queued["payload"]) == {
+        "kind": REMINDER_NOTIFICATION,
+        "audience": "city",
+        "valid_until": reminder.data["valid_until"],
+        "due_at": reminder.data["valid_until"],
+    }
     assert queued["created_at"] == reminder.recorded_at
     assert queued["sent_at"] is None
 
