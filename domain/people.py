@@ -21,8 +21,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
     StringConstraints,
-    TypeAdapter,
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
@@ -163,36 +163,38 @@ _WHO = {
 }
 
 
-def _binding_in_words(value: object, handler: ValidatorFunctionWrapHandler) -> object:
-    """The union's own refusals, said as the rule: which roles take a city, which do not."""
-    if isinstance(value, dict):
-        role = value.get("role")
-        if not isinstance(role, str) or role not in _NEW_BY_ROLE:
-            known = ", ".join(r.value for r in PersonRole)
-            raise ValueError(f"unknown role {role!r}; a person's role is one of {known}")
-        who, city = _WHO[PersonRole(role)]
-        if PersonRole(role) in BOUND_ROLES and value.get("city_id") is None:
-            raise ValueError(f"{who} needs city_id: {city}")
-        if PersonRole(role) not in BOUND_ROLES and "city_id" in value:
-            raise ValueError(f"{who} is not bound to a city; leave out city_id")
-    return handler(value)
-
-
-NewPerson = Annotated[
-    NewCityStaff | NewReviewer | NewCommitteeMember | NewOperator,
-    Field(discriminator="role"),
-    WrapValidator(_binding_in_words),
-]
-"""A person to add: their details and role, with a city exactly when the role takes one."""
-
 AnyNewPerson = NewCityStaff | NewReviewer | NewCommitteeMember | NewOperator
-_NEW_PERSON: TypeAdapter[AnyNewPerson] = TypeAdapter(NewPerson)
+
+
+class NewPerson(RootModel[Annotated[AnyNewPerson, Field(discriminator="role")]]):
+    """A person to add: their details and role, with a city exactly when the role takes one."""
+
+    # A root model (the person is `.root`), so the rule below runs before the union reads `role`:
+    # FastAPI would apply a validator annotated on the union itself after the tag check.
+
+    model_config = ConfigDict(frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _binding_in_words(cls, value: Any) -> Any:
+        """The union's own refusals, said as the rule: which roles take a city, which do not."""
+        if isinstance(value, dict):
+            role = value.get("role")
+            if not isinstance(role, str) or role not in _NEW_BY_ROLE:
+                known = ", ".join(r.value for r in PersonRole)
+                raise ValueError(f"unknown role {role!r}; a person's role is one of {known}")
+            who, city = _WHO[PersonRole(role)]
+            if PersonRole(role) in BOUND_ROLES and value.get("city_id") is None:
+                raise ValueError(f"{who} needs city_id: {city}")
+            if PersonRole(role) not in BOUND_ROLES and "city_id" in value:
+                raise ValueError(f"{who} is not bound to a city; leave out city_id")
+        return value
 
 
 def new_person(fields: dict[str, Any]) -> AnyNewPerson:
     """A person to add from plain fields (the CLI's options); raises pydantic's ValidationError
     with the rule in words."""
-    return _NEW_PERSON.validate_python(fields)
+    return NewPerson.model_validate(fields).root
 
 
 class PersonChanges(BaseModel):

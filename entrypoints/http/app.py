@@ -22,6 +22,7 @@ from entrypoints.http.openapi import document
 from entrypoints.http.routes_certification import router as certification
 from entrypoints.http.routes_cities import router as cities
 from entrypoints.http.routes_committee import router as committee
+from entrypoints.http.routes_people import router as people
 from entrypoints.http.routes_reports import health
 from entrypoints.http.routes_reports import router as reports
 from entrypoints.http.routes_review import router as review
@@ -87,7 +88,7 @@ def create_app(
     if store is not None and client is not None:
         wire(app, store, client)  # usable at once, also where no lifespan runs (ASGI test transports)
     errors.install(app)
-    routers = (cities, certification, review, committee, reports, health)
+    routers = (cities, certification, review, committee, people, reports, health)
     for router in routers:
         app.include_router(router)
 

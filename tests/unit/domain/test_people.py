@@ -126,7 +126,7 @@ class TestNewPerson:
             new_person({**ANA, "name": "Ana\nSouza", "role": "committee"})
 
     def test_the_schema_states_which_roles_take_a_city(self) -> None:
-        schema = TypeAdapter(NewPerson).json_schema()
+        schema = NewPerson.model_json_schema()
         defs = schema["$defs"]
 
         assert set(schema["discriminator"]["mapping"]) == {"city", "reviewer", "committee", "operator"}
