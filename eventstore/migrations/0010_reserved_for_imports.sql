@@ -1,4 +1,4 @@
--- Placeholder for migration 0010 (imports), written on another branch: migrations are
--- numbered without gaps, so this branch's 0012 needs an 0010. Delete this file when merging with
--- the branch that adds the real 0010.
+-- Reserved: migration 0010 was planned for imports on another branch, and migrations are numbered
+-- without gaps, so 0012 (people) needs an 0010. When the branch with the real 0010 merges, delete this
+-- file; if none comes, this no-op stays (a shipped migration is never edited, only added to).
 SELECT 1;

@@ -26,3 +26,7 @@ CREATE UNIQUE INDEX people_active_email ON people (lower(email)) WHERE deactivat
 -- A city's contacts, a role's people.
 CREATE INDEX people_by_city ON people (city_id, role) WHERE city_id IS NOT NULL;
 CREATE INDEX people_by_role ON people (role, created_at, id);
+
+-- The runtime (0008) adds, changes, deactivates and erases people; nobody but the owner deletes a
+-- row, so an id that history names always resolves.
+GRANT SELECT, INSERT, UPDATE (name, email, language, deactivated_at, erased_at) ON people TO citycert_runtime;

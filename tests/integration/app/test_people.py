@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
 import pytest
 
 from app import people
@@ -14,7 +15,8 @@ from app.errors import UnknownCity
 from domain import events as ev
 from domain.people import Language, PersonChanges, PersonRole, new_person
 from eventstore import Actor, EventStore, NewEvent
-from readmodel import city_stream
+from readmodel import city_stream, open_city_store
+from runtime.embedded_postgres import ensure_runtime_login
 
 
 async def registered(store: EventStore, city_id: str) -> None:
@@ -151,3 +153,24 @@ async def test_erasure_removes_the_details_everywhere_and_keeps_what_history_ref
     # and the event log is untouched: its chains and projections verify.
     report = await store.verify()
     assert report.ok, report
+
+
+async def test_the_runtime_role_keeps_and_erases_people_but_never_deletes_one(database_url: str) -> None:
+    # Given a store connected as the runtime role every citycert process logs in as (0008),
+    runtime = await open_city_store(await ensure_runtime_login(database_url), min_size=1, max_size=2)
+    try:
+        # when a person is added, changed, deactivated and erased,
+        person = await people.add_person(runtime, new_person(ana(role="committee")))
+        await people.update_person(runtime, person.id, PersonChanges(language=Language.ES))
+        await people.deactivate_person(runtime, person.id)
+        erased = await people.erase_person(runtime, person.id)
+
+        # then all of it is allowed, and removing the row that history refers to is not.
+        assert erased.erased_at is not None and erased.email is None
+        async with runtime.connection() as conn:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute("DELETE FROM people")
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute("UPDATE people SET role = 'operator'")
+    finally:
+        await runtime.close()
