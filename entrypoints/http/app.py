@@ -23,6 +23,7 @@ from entrypoints.http.openapi import document
 from entrypoints.http.routes_certification import router as certification
 from entrypoints.http.routes_cities import router as cities
 from entrypoints.http.routes_committee import router as committee
+from entrypoints.http.routes_people import router as people
 from entrypoints.http.routes_programme import router as programme
 from entrypoints.http.routes_reports import health
 from entrypoints.http.routes_reports import router as reports
@@ -92,7 +93,7 @@ def create_app(
     if store is not None and client is not None:
         wire(app, store, client)  # usable at once, also where no lifespan runs (ASGI test transports)
     errors.install(app)
-    routers = (cities, certification, review, committee, programme, reports, tokens, health)
+    routers = (cities, certification, review, committee, programme, people, reports, tokens, health)
     for router in routers:
         app.include_router(router)
 
