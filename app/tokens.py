@@ -257,6 +257,20 @@ async def create_token(
     return (await issue_token(store_or_conn, role, city, name, lifetimes=lifetimes)).secret
 
 
+async def issue_person_token(
+    store: EventStore, person_id: str, *, lifetimes: Lifetimes = default_lifetime
+) -> IssuedToken:
+    """A token for a person of the registry: their role and city, and their id as the identity, so
+    the events they cause name the person by id (never by name or address, which the log would
+    keep for good) and the mail relay finds them. Refused for a person deactivated or erased."""
+    from app.people import get_person  # the people registry sits beside the tokens, not below
+
+    person = await get_person(store, person_id)
+    if not person.active:
+        raise TokenError(f"{person_id} is deactivated{' and erased' if person.erased_at else ''}: no token")
+    return await issue_token(store, person.role.value, person.city_id, person.id, lifetimes=lifetimes)
+
+
 async def authenticate(store_or_conn: StoreOrConnection, secret: str) -> TokenInfo:
     """What `secret` grants; TokenRefused says whether it is unknown, expired or revoked.
 

@@ -106,7 +106,17 @@ TokenIdArg = Annotated[
 
 @token_app.command("create")
 def token_create(
-    role: Annotated[str, typer.Option(help="city, reviewer, committee or operator", show_default=False)],
+    role: Annotated[
+        str | None, typer.Option(help="city, reviewer, committee or operator", show_default=False)
+    ] = None,
+    person: Annotated[
+        str | None,
+        typer.Option(
+            help="A person of the registry (citycert people add): the token takes their role and "
+            "city, and their id as its identity, so their events name them by id",
+            show_default=False,
+        ),
+    ] = None,
     city: Annotated[
         str | None,
         typer.Option(help="The city of a city token; a reviewer's home city (for a new identity)"),
@@ -125,12 +135,20 @@ def token_create(
     It expires after CITYCERT_TOKEN_LIFETIME (90 days), an operator's after
     CITYCERT_OPERATOR_TOKEN_LIFETIME (7 days); `citycert token rotate` renews it.
     """
-    from app.tokens import TokenError, create_token
+    from app.tokens import TokenError, create_token, issue_person_token
 
+    if (role is None) == (person is None):
+        raise fail("give --role (with --city and --name as it needs) or --person, not both")
+    if person is not None and (city or name):
+        raise fail("--person brings its own city and identity: leave out --city and --name")
     settings = load_settings()
 
     async def work() -> str:
         async with open_store(settings) as store:
+            if person is not None:
+                issued = await issue_person_token(store, person, lifetimes=settings.token_lifetime_of)
+                return issued.secret
+            assert role is not None
             return await create_token(store, role, city=city, name=name, lifetimes=settings.token_lifetime_of)
 
     try:

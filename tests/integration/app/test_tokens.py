@@ -204,3 +204,31 @@ async def test_an_identity_made_without_a_token_binds_the_tokens_made_for_it_lat
         await create_token(store, "reviewer", city="lakeside", name="rev-ana")
     with pytest.raises(TokenError, match="exists with the home city 'riverton'"):
         await register_identity(store, "reviewer", "rev-ana", "lakeside")
+
+
+async def test_a_persons_token_speaks_for_them_by_id_with_their_role_and_city(store: EventStore) -> None:
+    from app.people import add_person, deactivate_person
+    from app.tokens import issue_person_token
+    from domain.people import new_person
+
+    # Given a reviewer in the people registry, with Riverton as home city
+    carla = await add_person(
+        store,
+        new_person(
+            {
+                "name": "Carla Ruiz",
+                "email": "carla@example.org",
+                "language": "es",
+                "role": "reviewer",
+                "city_id": "riverton",
+            }
+        ),
+    )
+    # When a token is made for her, then it acts as her id (not her name), bound to her home city
+    issued = await issue_person_token(store, carla.id)
+    who = await verify_token(store, issued.secret)
+    assert who is not None and (who.role, who.subject, who.city_id) == ("reviewer", carla.id, "riverton")
+    # and once she is deactivated, no token is made for her
+    await deactivate_person(store, carla.id)
+    with pytest.raises(TokenError, match=f"{carla.id} is deactivated: no token"):
+        await issue_person_token(store, carla.id)
