@@ -28,6 +28,7 @@ MAY_GIVE: dict[type[cmd.Command], frozenset[str]] = {
     cmd.FileAppeal: frozenset({CITY}),
     cmd.DecideAppeal: frozenset({COMMITTEE}),
     cmd.Withdraw: frozenset({OPERATOR}),
+    cmd.UploadDocument: frozenset({CITY, OPERATOR}),
 }
 
 
