@@ -22,6 +22,8 @@ from entrypoints.http.openapi import document
 from entrypoints.http.routes_certification import router as certification
 from entrypoints.http.routes_cities import router as cities
 from entrypoints.http.routes_committee import router as committee
+from entrypoints.http.routes_documents import MULTIPART_ROOM, UPLOAD_PATH
+from entrypoints.http.routes_documents import router as documents
 from entrypoints.http.routes_reports import health
 from entrypoints.http.routes_reports import router as reports
 from entrypoints.http.routes_review import router as review
@@ -87,7 +89,7 @@ def create_app(
     if store is not None and client is not None:
         wire(app, store, client)  # usable at once, also where no lifespan runs (ASGI test transports)
     errors.install(app)
-    routers = (cities, certification, review, committee, reports, health)
+    routers = (cities, certification, review, committee, documents, reports, health)
     for router in routers:
         app.include_router(router)
 
@@ -97,6 +99,7 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to adjust the document
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    uploads = (UPLOAD_PATH, settings.documents_max_bytes + MULTIPART_ROOM)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, larger=[uploads])
     app.add_middleware(RequestLog)  # added last: outermost, so it sees every answer, 413 included
     return app
