@@ -51,7 +51,7 @@ class DocumentProblem:
     document_id: str
     sha256: str
     location: str
-    problem: str  # "missing" or "altered"
+    problem: str  # "missing", "altered" (its bytes hash otherwise) or "unreadable: why"
 
 
 def _measure(file: IO[bytes]) -> tuple[str, int]:
@@ -153,15 +153,14 @@ async def verify_documents(store: EventStore, blobs: DocumentStore) -> tuple[int
     problems = []
     documents = await every_document(store)
     for document in documents:
-        digest = await asyncio.to_thread(blobs.digest, document.sha256)
-        if digest != document.sha256:
+        try:
+            digest = await asyncio.to_thread(blobs.digest, document.sha256)
+            problem = None if digest == document.sha256 else "missing" if digest is None else "altered"
+        except DocumentStoreError as e:
+            problem = f"unreadable: {e}"
+        if problem is not None:
+            where = blobs.location(document.sha256)
             problems.append(
-                DocumentProblem(
-                    document.city_id,
-                    document.document_id,
-                    document.sha256,
-                    blobs.location(document.sha256),
-                    "missing" if digest is None else "altered",
-                )
+                DocumentProblem(document.city_id, document.document_id, document.sha256, where, problem)
             )
     return len(documents), problems
