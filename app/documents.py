@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO
 
+import structlog
 from pydantic import ValidationError
 
 from app import errors
@@ -33,6 +34,7 @@ from readmodel import DocumentInfo, city_document, city_documents, city_state, e
 from runtime.documents import DocumentMissing, DocumentStore, DocumentStoreError
 
 _CHUNK = 1024 * 1024
+log = structlog.get_logger("citycert.documents")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +136,11 @@ class Documents:
         return found
 
     async def open(self, document: DocumentInfo) -> Iterator[bytes]:
-        """The document's bytes in chunks (read in the caller's thread as it iterates)."""
+        """The document's bytes in chunks (read in the caller's thread as it iterates), checked
+        against its hash as they go: the last chunk is held back until the whole has matched, so
+        bytes altered in the store are never served whole (the response breaks off instead)."""
         try:
-            return await asyncio.to_thread(self.blobs.open, document.sha256)
+            return _checked(document, await asyncio.to_thread(self.blobs.open, document.sha256))
         except DocumentMissing:
             raise errors.Unavailable(
                 f"the bytes of document {document.document_id!r} are missing from the document store "
@@ -145,6 +149,23 @@ class Documents:
             ) from None
         except DocumentStoreError as e:
             raise _unavailable(e) from e
+
+
+def _checked(document: DocumentInfo, chunks: Iterator[bytes]) -> Iterator[bytes]:
+    digest, size, held = hashlib.sha256(), 0, None
+    for chunk in chunks:
+        if held is not None:
+            yield held
+        digest.update(chunk)
+        size += len(chunk)
+        held = chunk
+    if digest.hexdigest() != document.sha256 or size != document.size:
+        log.error("document.altered", city_id=document.city_id, document_id=document.document_id)
+        raise DocumentStoreError(
+            f"the stored bytes of document {document.document_id!r} no longer match its hash: not served"
+        )
+    if held is not None:
+        yield held
 
 
 async def verify_documents(store: EventStore, blobs: DocumentStore) -> tuple[int, list[DocumentProblem]]:

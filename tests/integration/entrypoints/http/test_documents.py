@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 
 from entrypoints.http import create_app
@@ -290,6 +291,29 @@ async def test_an_upload_cut_off_mid_body_stores_nothing_and_records_nothing(api
             )
         assert whole.status_code == 201, whole.text
         assert len(stored_files(api)) == 1
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def test_a_document_altered_in_the_store_is_never_served_whole(api: Api) -> None:
+    assert api.settings is not None and api.env is not None
+    await api.register("lakeside")
+    staff = await api.city("lakeside")
+    document_id = (await upload(api, "lakeside", staff, PDF)).json()["document_id"]
+    (path,) = stored_files(api)
+    path.write_bytes(PDF.replace(b"1.4", b"1.7"))  # the same size, other bytes
+    app = create_app(api.settings, client=api.env.client, store=api.store)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None))
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.05)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            # The response starts (200, its length), then breaks off before the last bytes.
+            with pytest.raises(httpx.RemoteProtocolError):
+                await http.get(f"/v1/cities/lakeside/documents/{document_id}", headers=staff)
     finally:
         server.should_exit = True
         await serving
