@@ -198,6 +198,13 @@ async def test_each_route_documents_the_refusals_its_dependencies_can_give(api: 
     # A restart takes no body and no command: nothing malformed (no 422), nothing too large.
     assert errors_of["post", "/v1/cities/{city_id}/workflow/restart"] == [200, 401, 403, 404, 409, 503]
     assert errors_of["get", "/health"] == [200, 503]
+    # An upload: a multipart body, too large (413) or not a document citycert accepts (415).
+    uploads = [201, 401, 403, 404, 409, 413, 415, 422, 503]
+    assert errors_of["post", "/v1/cities/{city_id}/documents"] == uploads
+    assert errors_of["get", "/v1/cities/{city_id}/documents/{document_id}"] == [200, 401, 403, 404, 503]
+    upload = _operation(document, "post", "/v1/cities/{city_id}/documents")["requestBody"]["content"]
+    assert set(upload) == {"multipart/form-data"}
+    assert upload["multipart/form-data"]["schema"]["required"] == ["file", "title"]
     problem = {"$ref": "#/components/schemas/Problem"}
     unauthenticated = _operation(document, "get", "/v1/cities")["responses"]["401"]
     assert unauthenticated["content"]["application/json"]["schema"] == problem
