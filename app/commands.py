@@ -35,7 +35,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlrea
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.names import EventToRecord
-from app import errors
+from app import errors, programme
 from domain import (
     Actor,
     CityState,
@@ -48,6 +48,8 @@ from domain import (
     decide,
 )
 from domain import commands as cmd
+from domain.authority import roles_that_may_give
+from domain.programme import SwitchMigrationMode
 from domain.state import CitySummary
 from eventstore import EventStore, RecordedEvent
 from readmodel import city_summary, load_city_state
@@ -140,6 +142,7 @@ class CommandService:
 
     async def give(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> CommandOutcome:
         """Give `command` to the city's workflow as `actor`; what it recorded."""
+        command = await programme.stamped(self.store, command, actor)
         request = self._request(city_id, command, actor)
         handle = self.client.get_workflow_handle(city_workflow_id(city_id))
 
@@ -264,6 +267,23 @@ class CommandService:
     def _workflow_input(self, city_id: str, state: CityState | None = None) -> CityWorkflowInput:
         """What a city's first run starts with: a fresh state (a registration) or the folded one."""
         return CityWorkflowInput(city_id=city_id, policy=self.policy, state=state)
+
+    async def migration_mode(self) -> programme.ProgrammeStatus:
+        """The programme's migration mode, and every switch of it as recorded."""
+        return await programme.load_programme(self.store)
+
+    async def switch_migration_mode(
+        self, command: SwitchMigrationMode, actor: Actor
+    ) -> programme.ProgrammeStatus:
+        """Switch migration mode on or off for the whole store (an operator's), recorded in the
+        programme stream; while on, an operator's import is recorded without a countersignature."""
+        roles = roles_that_may_give(SwitchMigrationMode)
+        if actor.role not in roles:
+            needed = " or ".join(sorted(roles))
+            raise errors.Forbidden(
+                f"a {actor.role} may not switch migration mode; it needs the role {needed}"
+            )
+        return await programme.switch_migration_mode(self.store, command, actor)
 
     def _request(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> GiveCommand:
         """The give Update's argument, signed so the workflow knows it comes through citycert, under

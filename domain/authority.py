@@ -8,12 +8,17 @@ route that forgot its check, is still refused). Timer and reminder commands are 
 from __future__ import annotations
 
 from domain import commands as cmd
+from domain.programme import SwitchMigrationMode
 
 CITY, REVIEWER, COMMITTEE, OPERATOR = "city", "reviewer", "committee", "operator"
 
 MAY_GIVE: dict[type[cmd.Command], frozenset[str]] = {
     cmd.RegisterCity: frozenset({OPERATOR}),
-    cmd.ImportCertification: frozenset({OPERATOR}),
+    # ImportCertification is retired (an operator alone): nobody may give it. An import is a
+    # proposal now, countersigned by a committee member who did not propose it.
+    cmd.ProposeImport: frozenset({OPERATOR}),
+    cmd.CountersignImport: frozenset({COMMITTEE}),
+    cmd.RejectImport: frozenset({COMMITTEE}),
     cmd.TakeDataSnapshot: frozenset({CITY, OPERATOR}),
     cmd.ApplyForCertification: frozenset({CITY, OPERATOR}),
     cmd.SubmitEvidence: frozenset({CITY, OPERATOR}),
@@ -29,6 +34,8 @@ MAY_GIVE: dict[type[cmd.Command], frozenset[str]] = {
     cmd.DecideAppeal: frozenset({COMMITTEE}),
     cmd.Withdraw: frozenset({OPERATOR}),
     cmd.UploadDocument: frozenset({CITY, OPERATOR}),
+    # The programme's own (store-wide, not a city's): recorded by the application layer.
+    SwitchMigrationMode: frozenset({OPERATOR}),
 }
 
 

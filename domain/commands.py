@@ -13,7 +13,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from domain.events import Answer, Document
+from domain.events import Answer, Document, MigrationModeOn
 from domain.ids import (
     CityId,
     CountryCode,
@@ -254,6 +254,10 @@ class UploadDocument(Command):
 
 
 class ImportCertification(Command):
+    """Retired: an operator alone recorded a certification. Nobody may give it any more
+    (domain/authority.py); it stays so that histories recorded with it replay. ProposeImport
+    took its place."""
+
     kind: Literal["ImportCertification"] = "ImportCertification"
     level: Level
     cohort: Name
@@ -266,6 +270,46 @@ class ImportCertification(Command):
         if self.valid_until <= self.valid_from:
             raise ValueError("valid_until must be after valid_from")
         return self
+
+
+class ProposeImport(Command):
+    """Import a certification the city earned before citycert: a proposal that a committee member
+    other than the proposer countersigns, or recorded directly while migration mode is on.
+
+    `proposed_by` and `migration_mode` are the application layer's to fill (the actor's id, and
+    the store's migration mode as the programme stream says), never a caller's: the command
+    service overwrites both and signs the command, so the workflow can trust them."""
+
+    kind: Literal["ProposeImport"] = "ProposeImport"
+    level: Level
+    cohort: Name
+    standard_version: Name
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
+    proposed_by: Name
+    migration_mode: MigrationModeOn | None = None
+
+    @model_validator(mode="after")
+    def _period(self) -> ProposeImport:
+        if self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        return self
+
+
+class CountersignImport(Command):
+    """A committee member confirms the proposed import; `countersigned_by` is the actor's id."""
+
+    kind: Literal["CountersignImport"] = "CountersignImport"
+    countersigned_by: Name
+    note: Note = ""
+
+
+class RejectImport(Command):
+    """A committee member refuses the proposed import; the city stays registered."""
+
+    kind: Literal["RejectImport"] = "RejectImport"
+    rejected_by: Name
+    reason: Text
 
 
 # What a person gives (through the API or the CLI), and what the workflow's own timers and the
@@ -287,6 +331,9 @@ HumanCommand = (
     | DecideAppeal
     | Withdraw
     | ImportCertification
+    | ProposeImport
+    | CountersignImport
+    | RejectImport
     | UploadDocument
 )
 TimerCommand = (
@@ -295,6 +342,8 @@ TimerCommand = (
 
 HUMAN_COMMANDS: tuple[type[Command], ...] = get_args(HumanCommand)
 TIMER_COMMANDS: tuple[type[Command], ...] = get_args(TimerCommand)
+# Human commands nobody may give any more, kept so that recorded histories replay.
+RETIRED_COMMANDS: tuple[type[Command], ...] = (ImportCertification,)
 
 AnyCommand = Annotated[HumanCommand | TimerCommand, Field(discriminator="kind")]
 """Any command, told apart by its `kind`: `TypeAdapter(AnyCommand).validate_python({"kind": ...})`."""

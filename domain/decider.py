@@ -19,7 +19,7 @@ from domain.errors import CommandRejected, IneligibleCity, InvalidCommand, TooFr
 from domain.levels import Level, outcome, rank
 from domain.policy import ProgrammePolicy
 from domain.standard import Standard, StandardError, get_standard
-from domain.state import AWAITING_REVIEWER, CityState, Cycle, ItemStatus, Phase, fold
+from domain.state import AWAITING_REVIEWER, CityState, Cycle, ImportProposal, ItemStatus, Phase, fold
 
 DEFAULT_POLICY = ProgrammePolicy()
 _DAY = timedelta(days=1)
@@ -30,9 +30,10 @@ _ALLOWED: dict[Phase, list[type[cmd.Command]]] = {
     Phase.REGISTERED: [
         cmd.TakeDataSnapshot,
         cmd.ApplyForCertification,
-        cmd.ImportCertification,
+        cmd.ProposeImport,
         cmd.Withdraw,
     ],
+    Phase.IMPORT_PROPOSED: [cmd.CountersignImport, cmd.RejectImport, cmd.Withdraw],
     Phase.EVIDENCE: [
         cmd.SubmitEvidence,
         cmd.AssignReviewer,
@@ -522,6 +523,8 @@ def _withdraw(state: CityState, c: cmd.Withdraw, now: datetime, p: ProgrammePoli
 def _import(
     state: CityState, c: cmd.ImportCertification, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
+    # The retired command, as it decided when it was given: nobody may give it now
+    # (domain/authority.py), and recorded histories replay through this unchanged.
     _require_phase(state, c, Phase.REGISTERED)
     standard = _standard(c.standard_version)
     if c.valid_until <= now:
@@ -533,6 +536,102 @@ def _import(
             standard_version=standard.version,
             valid_from=c.valid_from,
             valid_until=c.valid_until,
+        )
+    ]
+
+
+def _importable_period(
+    valid_from: datetime, valid_until: datetime, now: datetime, p: ProgrammePolicy
+) -> None:
+    """An imported certification is one the programme could have awarded: it started by now, lasts
+    at most the programme's validity from its award, and has not expired."""
+    if valid_from > now:
+        raise InvalidCommand(
+            f"an imported certification starts when it was awarded, not in the future: "
+            f"valid_from {valid_from.isoformat()} is after now ({now.isoformat()})"
+        )
+    latest = valid_from + p.validity
+    if valid_until > latest:
+        raise InvalidCommand(
+            f"an imported certification is valid at most the programme's validity ({p.validity.days} days) "
+            f"from its award: awarded {valid_from.isoformat()}, so valid_until at the latest "
+            f"{latest.isoformat()}, not {valid_until.isoformat()}"
+        )
+    if valid_until <= now:
+        raise CommandRejected(f"the certification to import expired at {valid_until.isoformat()}")
+
+
+def _propose_import(
+    state: CityState, c: cmd.ProposeImport, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.REGISTERED)
+    standard = _standard(c.standard_version)
+    _importable_period(c.valid_from, c.valid_until, now, p)
+    if c.migration_mode is not None:
+        # The store's migration mode is on (the application layer read it and signed the command):
+        # the operator's import is recorded at once, saying so.
+        return [
+            ev.CertificationImported(
+                level=c.level,
+                cohort=c.cohort,
+                standard_version=standard.version,
+                valid_from=c.valid_from,
+                valid_until=c.valid_until,
+                proposed_by=c.proposed_by,
+                migration_mode=c.migration_mode,
+            )
+        ]
+    return [
+        ev.CertificationImportProposed(
+            level=c.level,
+            cohort=c.cohort,
+            standard_version=standard.version,
+            valid_from=c.valid_from,
+            valid_until=c.valid_until,
+            proposed_by=c.proposed_by,
+        )
+    ]
+
+
+def _proposal(state: CityState) -> ImportProposal:
+    assert state.import_proposal is not None, "import_proposed always carries its proposal"
+    return state.import_proposal
+
+
+def _countersign_import(
+    state: CityState, c: cmd.CountersignImport, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.IMPORT_PROPOSED)
+    proposal = _proposal(state)
+    if c.countersigned_by == proposal.proposed_by:
+        raise _reject(
+            state,
+            f"{c.countersigned_by} proposed this import and cannot countersign it: "
+            "a committee member who did not propose it must",
+        )
+    _importable_period(proposal.valid_from, proposal.valid_until, now, p)
+    return [
+        ev.CertificationImported(
+            level=proposal.level,
+            cohort=proposal.cohort,
+            standard_version=proposal.standard_version,
+            valid_from=proposal.valid_from,
+            valid_until=proposal.valid_until,
+            proposed_by=proposal.proposed_by,
+            countersigned_by=c.countersigned_by,
+            note=c.note,
+        )
+    ]
+
+
+def _reject_import(
+    state: CityState, c: cmd.RejectImport, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.IMPORT_PROPOSED)
+    proposal = _proposal(state)
+    return [
+        ev.CertificationImportRejected(
+            proposed_by=proposal.proposed_by, rejected_by=c.rejected_by, reason=c.reason
         )
     ]
 
@@ -573,6 +672,9 @@ _HANDLERS: dict[type[cmd.Command], _Handler] = {
     cmd.LapseCertification: _lapse,
     cmd.Withdraw: _withdraw,
     cmd.ImportCertification: _import,
+    cmd.ProposeImport: _propose_import,
+    cmd.CountersignImport: _countersign_import,
+    cmd.RejectImport: _reject_import,
     cmd.UploadDocument: _upload_document,
 }
 

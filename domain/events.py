@@ -209,12 +209,51 @@ class CertificationCycleClosed(DomainEvent):
     honor_roll: bool
 
 
-class CertificationImported(DomainEvent):
+class MigrationModeOn(BaseModel):
+    """Migration mode as it stood when an import relied on it: since when, who switched it on and
+    why (the programme stream's MigrationModeSwitchedOn, domain/programme.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    since: AwareDatetime
+    switched_on_by: str
+    reason: str
+
+
+class CertificationImportProposed(DomainEvent):
+    """An operator proposed importing a certification the city earned before citycert; it holds
+    nothing until a committee member other than the proposer countersigns it."""
+
     level: Level
     cohort: str
     standard_version: str
     valid_from: AwareDatetime
     valid_until: AwareDatetime
+    proposed_by: str
+
+
+class CertificationImportRejected(DomainEvent):
+    proposed_by: str
+    rejected_by: str
+    reason: str
+
+
+class CertificationImported(DomainEvent):
+    """A certification from before citycert, now held: countersigned by a committee member (who
+    is not its proposer), or recorded directly while the store's migration mode was on. Version 1
+    (the retired ImportCertification, an operator alone) named neither."""
+
+    schema_version: ClassVar[int] = 2
+
+    level: Level
+    cohort: str
+    standard_version: str
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
+    proposed_by: str | None = None
+    countersigned_by: str | None = None
+    note: str = ""  # the countersigner's
+    migration_mode: MigrationModeOn | None = None
 
 
 class ReminderSent(DomainEvent):
@@ -268,6 +307,8 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         AppealDecided,
         CertificationAwarded,
         CertificationCycleClosed,
+        CertificationImportProposed,
+        CertificationImportRejected,
         CertificationImported,
         ReminderSent,
         CertificationLapsed,
@@ -279,4 +320,13 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 # (event type, stored schema version) -> function returning the data at the next version.
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    # v1 was an operator's import alone: nobody countersigned it and no migration mode was on.
+    ("CertificationImported", 1): lambda data: {
+        **data,
+        "proposed_by": None,
+        "countersigned_by": None,
+        "note": "",
+        "migration_mode": None,
+    },
+}

@@ -21,6 +21,7 @@ from domain.policy import SNAPSHOTS_REMEMBERED
 class Phase(StrEnum):
     UNREGISTERED = "unregistered"
     REGISTERED = "registered"  # eligible; may take a snapshot or apply
+    IMPORT_PROPOSED = "import_proposed"  # an import waits for a committee countersignature
     EVIDENCE = "evidence"  # applied; the city submits evidence, reviewers may already decide
     REVIEW = "review"  # submission closed; reviewers finish the open items
     SITE_VISIT = "site_visit"  # review complete; a visit is held or waived
@@ -111,6 +112,17 @@ class Certification(_Value):
     score: float | None = None  # the cycle's recommended score (None for an imported one)
 
 
+class ImportProposal(_Value):
+    """A certification proposed for import, not held until a committee member countersigns it."""
+
+    level: Level
+    cohort: str
+    standard_version: str
+    valid_from: datetime
+    valid_until: datetime
+    proposed_by: str
+
+
 class Snapshot(_Value):
     standard_version: str
     points: int
@@ -152,6 +164,7 @@ class CityState(_Value):
     # When the latest snapshots were taken (at most SNAPSHOTS_REMEMBERED), for the daily limit.
     snapshots_taken_at: tuple[datetime, ...] = ()
     withdrawn_reason: str | None = None
+    import_proposal: ImportProposal | None = None
 
     @classmethod
     def initial(cls, city_id: str) -> CityState:
@@ -386,7 +399,24 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                 imported=isinstance(event, ev.CertificationImported),
                 score=state.score if isinstance(event, ev.CertificationAwarded) else None,
             )
-            return {"phase": Phase.CERTIFIED, "certification": certification, "cycle": None}
+            return {
+                "phase": Phase.CERTIFIED,
+                "certification": certification,
+                "cycle": None,
+                "import_proposal": None,
+            }
+        case ev.CertificationImportProposed():
+            proposal = ImportProposal(
+                level=event.level,
+                cohort=event.cohort,
+                standard_version=event.standard_version,
+                valid_from=event.valid_from,
+                valid_until=event.valid_until,
+                proposed_by=event.proposed_by,
+            )
+            return {"phase": Phase.IMPORT_PROPOSED, "import_proposal": proposal}
+        case ev.CertificationImportRejected():
+            return {"phase": Phase.REGISTERED, "import_proposal": None}
         case ev.CertificationCycleClosed():
             return {"phase": Phase.CERTIFIED if state.certification else Phase.REGISTERED, "cycle": None}
         case ev.ReminderSent():
@@ -405,5 +435,6 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                 "cycle": None,
                 "certification": None,
                 "withdrawn_reason": event.reason,
+                "import_proposal": None,
             }
     raise TypeError(f"evolve does not know event {type(event).__name__}")

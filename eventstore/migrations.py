@@ -52,16 +52,19 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
     applied_now: list[int] = []
     await conn.execute("SELECT pg_advisory_lock($1, $2)", *_LOCK)
     try:
-        await conn.execute(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version     integer PRIMARY KEY,
-                name        text NOT NULL,
-                checksum    text NOT NULL,
-                applied_at  timestamptz NOT NULL DEFAULT now()
+        try:
+            await conn.execute(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version     integer PRIMARY KEY,
+                    name        text NOT NULL,
+                    checksum    text NOT NULL,
+                    applied_at  timestamptz NOT NULL DEFAULT now()
+                )
+                """
             )
-            """
-        )
+        except asyncpg.InsufficientPrivilegeError as e:  # a runtime role (0008) may not migrate
+            raise MigrationError(f"cannot migrate as {conn.get_settings().session_authorization}: {e}") from e
         recorded = {
             r["version"]: r for r in await conn.fetch("SELECT version, name, checksum FROM schema_migrations")
         }
@@ -84,8 +87,44 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
                         migration.checksum,
                     )
             except asyncpg.PostgresError as e:
-                raise MigrationError(f"migration {migration.version:04d}_{migration.name} failed: {e}") from e
+                hint = f" (hint: {e.hint})" if getattr(e, "hint", None) else ""
+                raise MigrationError(
+                    f"migration {migration.version:04d}_{migration.name} failed: {e}{hint}"
+                ) from e
             applied_now.append(migration.version)
     finally:
         await conn.execute("SELECT pg_advisory_unlock($1, $2)", *_LOCK)
     return applied_now
+
+
+async def pending_migrations(
+    conn: asyncpg.Connection, migrations: list[Migration] | None = None
+) -> list[Migration]:
+    """The migrations this database has not recorded (every one on an empty database). Needs only
+    SELECT on schema_migrations, so a runtime role that may not migrate can ask before it starts."""
+    migrations = shipped_migrations() if migrations is None else migrations
+    if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
+        return list(migrations)
+    try:
+        rows = await conn.fetch("SELECT version, checksum FROM schema_migrations")
+    except asyncpg.InsufficientPrivilegeError as e:  # a runtime role on a database before 0008
+        raise MigrationError(f"{e}: the database was not migrated for a runtime role (0008_roles)") from e
+    recorded = {r["version"]: r["checksum"] for r in rows}
+    for migration in migrations:
+        if migration.version in recorded and recorded[migration.version] != migration.checksum:
+            raise MigrationError(
+                f"migration {migration.version:04d}_{migration.name} was edited after it was applied; "
+                "add a new migration instead"
+            )
+    return [m for m in migrations if m.version not in recorded]
+
+
+async def holds_event_log(conn: asyncpg.Connection) -> bool | None:
+    """Whether this connection's role owns the events table (or acts as its owner, a superuser
+    included): such a role could disable the append-only trigger, so it is the one to migrate
+    with and not one to run with. None when there is no events table yet."""
+    held: bool | None = await conn.fetchval(
+        "SELECT pg_has_role(current_user, c.relowner, 'MEMBER')"
+        " FROM pg_class c WHERE c.oid = to_regclass('events')"
+    )
+    return held

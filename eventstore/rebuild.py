@@ -42,8 +42,9 @@ async def rebuild(store: StoreAccess, projector: Projector[Any]) -> RebuildRepor
         # SHARE conflicts with the inserts' ROW EXCLUSIVE: we wait for appends in flight and hold
         # new ones back until we commit, so the rebuilt tables and the log cannot part ways. (An
         # append computed its rows from a state that is a pure function of the log, so one that
-        # was waiting writes rows that agree with the rebuild.)
-        await conn.execute("LOCK TABLE events IN SHARE MODE")
+        # was waiting writes rows that agree with the rebuild.) The runtime role may not take that
+        # lock itself: the owner lends it through eventstore_hold_appends (migration 0008).
+        await conn.execute("SELECT eventstore_hold_appends()")
         # Fold first and write at the end: this transaction gets its id (which holds back the
         # global-log readers' horizon) only for the short write, not for the whole replay.
         async for stream_id, stream in iter_streams(conn, prefix=projector.stream_prefix):

@@ -19,6 +19,8 @@ from pydantic import ValidationError
 
 from domain import events as ev
 from domain.events import EVENT_TYPES, UPCASTERS
+from domain.notices import NoticeKind, notice_for
+from domain.programme import PROGRAMME_EVENT_TYPES
 from domain.state import AWAITING_REVIEWER, CityState, evolve
 from eventstore import EventRegistry, ParsedEvent, ProjectionTable, Row
 
@@ -75,12 +77,12 @@ TABLES = (
     ProjectionTable("review_queue", REVIEW_COLUMNS, key_length=2),
 )
 
-REMINDER_NOTIFICATION = "certification_expiry_reminder"  # notification_outbox.kind of a ReminderSent
+REMINDER_NOTIFICATION = NoticeKind.EXPIRY_REMINDER.value  # notification_outbox.kind of a ReminderSent
 
 
 def city_registry() -> EventRegistry:
-    """The domain's event types and upcasters."""
-    return EventRegistry(EVENT_TYPES, UPCASTERS)
+    """The domain's event types (a city's and the programme stream's) and upcasters."""
+    return EventRegistry({**EVENT_TYPES, **PROGRAMME_EVENT_TYPES}, UPCASTERS)
 
 
 def city_stream(city_id: str) -> str:
@@ -198,11 +200,13 @@ def review_rows(state: CityState) -> list[Row]:
 
 
 def notification_row(city_id: str, fact: ParsedEvent) -> Row | None:
-    """notification_outbox: a reminder to send for each ReminderSent (created_at is the append's)."""
-    if not isinstance(fact.event, ev.ReminderSent):
+    """notification_outbox: the notice an event gives people (domain/notices.py), queued by the
+    append that records the event (created_at is the append's); None for an event nobody hears of."""
+    notice = notice_for(fact.event)  # type: ignore[arg-type]  # the registry's domain events
+    if notice is None:
         return None
-    payload = json.dumps(fact.event.model_dump(mode="json"), sort_keys=True)
-    return (fact.event_id, city_id, REMINDER_NOTIFICATION, payload, None, 0, None)
+    payload = json.dumps(notice.model_dump(mode="json", exclude_defaults=True), sort_keys=True)
+    return (fact.event_id, city_id, notice.kind.value, payload, None, 0, None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,8 @@ from domain.policy import SNAPSHOTS_REMEMBERED, ProgrammePolicy
 from runtime.process import StartupError
 
 ENV_PREFIX = "CITYCERT_"
+TOKEN_LIFETIME = timedelta(days=90)
+OPERATOR_TOKEN_LIFETIME = timedelta(days=7)
 
 
 class Settings(BaseSettings):
@@ -26,7 +28,16 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         Path(".citycert"), description="Embedded PostgreSQL data and Temporal dev database"
     )
-    database_url: str | None = Field(None, description="PostgreSQL URL; unset starts the embedded server")
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL URL the processes run with (the runtime role); unset: the embedded server",
+    )
+    # The role that owns the schema (migration 0008): migrations run with it, nothing else does.
+    # Unset, migrations run with database_url, whose role then owns the events table and could
+    # disable its append-only trigger.
+    database_owner_url: str | None = Field(
+        None, description="PostgreSQL URL of the schema's owner, for migrations only; needs database_url"
+    )
     temporal_address: str | None = Field(
         None, description="host:port of Temporal; unset starts the dev server"
     )
@@ -72,6 +83,14 @@ class Settings(BaseSettings):
     command_key: SecretStr | None = Field(
         None, description="the key the API and the workers sign and check every command with (32+ characters)"
     )
+    # API tokens (app/tokens.py): how long a new or rotated token lives; an operator's, which may
+    # do everything, less long.
+    token_lifetime: timedelta = Field(
+        TOKEN_LIFETIME, description="lifetime of a new city, reviewer or committee token"
+    )
+    operator_token_lifetime: timedelta = Field(
+        OPERATOR_TOKEN_LIFETIME, description="lifetime of a new operator token"
+    )
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
 
@@ -91,10 +110,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 "CITYCERT_TEMPORAL_TLS_CERT and CITYCERT_TEMPORAL_TLS_KEY go together: set both or neither"
             )
+        if self.database_owner_url is not None and self.database_url is None:
+            raise ValueError(
+                "CITYCERT_DATABASE_OWNER_URL needs CITYCERT_DATABASE_URL (the runtime role's URL) beside it"
+            )
         for field in ("anchor_key", "command_key"):
             key = getattr(self, field)
             if key is not None and len(key.get_secret_value()) < 32:
                 raise ValueError(f"{env_name(field)} must be at least 32 characters")
+        for field in ("token_lifetime", "operator_token_lifetime"):
+            if getattr(self, field) <= timedelta(0):
+                raise ValueError(f"{env_name(field)} must be a positive duration, e.g. P30D")
         for field in ("temporal_tls_ca", "temporal_tls_cert", "temporal_tls_key"):
             path = getattr(self, field)
             if path is not None and not path.is_file():
@@ -121,6 +147,10 @@ class Settings(BaseSettings):
     @property
     def pgdata(self) -> Path:
         return self.data_dir / "pg"
+
+    def token_lifetime_of(self, role: str) -> timedelta:
+        """How long a new token of this role lives."""
+        return self.operator_token_lifetime if role == "operator" else self.token_lifetime
 
     def policy(self) -> ProgrammePolicy:
         """The programme's timings and margins as the domain takes them: every policy field is a
@@ -149,10 +179,13 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def prepare_data_dir(settings: Settings) -> Settings:
-    """The settings with data_dir made absolute, created and checked writable."""
+    """The settings with data_dir made absolute, created private (0700: it holds the embedded
+    server's data and socket, the keys and the operator token) and checked writable. Run as root,
+    the embedded server's system user owns it (runtime/embedded_postgres.py says why)."""
     data_dir = settings.data_dir.expanduser().resolve()
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        data_dir.chmod(0o700)  # one made before this rule, or by a looser umask
         probe = data_dir / f".write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()

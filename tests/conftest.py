@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -67,6 +67,16 @@ class Databases:
     async def drop_all(self) -> None:
         for name in reversed(self.created):
             await self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def folder() -> Iterator[Path]:
+    """A scratch folder for an embedded server of a test's own. Not pytest's tmp_path: its root
+    (/tmp/pytest-of-<user>) is 0700 and closed again by every pytest session that starts, so the
+    server's system user (when run as root) could lose its way to its data mid-test."""
+    path = Path(tempfile.mkdtemp(prefix="citycert-data-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

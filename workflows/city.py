@@ -44,6 +44,7 @@ from workflows.contracts import (
     CommandResult,
     EventReceipt,
     GiveCommand,
+    check_named_actor,
     check_proof,
     check_role,
     command_event_id,
@@ -140,6 +141,7 @@ class CityCertificationWorkflow:
         check_proof(self.city_id, request)
         refuse_timer_command(request.command)
         check_role(request.actor, request.command)
+        check_named_actor(request.actor, request.command)
         self._check(request.command)
 
     # The untyped predecessor of `give`, retired: it carries no proof, so its validator refuses

@@ -147,6 +147,27 @@ def check_role(actor: Actor, command: cmd.Command) -> None:
         )
 
 
+# Commands that name who gives them, and the field that does: it must be the actor, so that no
+# entry point can record one person's countersignature under another's name.
+_NAMED_ACTOR = {
+    cmd.ProposeImport: "proposed_by",
+    cmd.CountersignImport: "countersigned_by",
+    cmd.RejectImport: "rejected_by",
+}
+
+
+def check_named_actor(actor: Actor, command: cmd.Command) -> None:
+    """Refuse (NotAuthorized) a command whose own record of who gives it is not the actor."""
+    field = _NAMED_ACTOR.get(type(command))
+    if field is not None and getattr(command, field) != actor.id:
+        raise ApplicationError(
+            f"{command.command_name()} names {getattr(command, field)!r} as {field} but is given by "
+            f"{actor.id!r}",
+            type="NotAuthorized",
+            non_retryable=True,
+        )
+
+
 class CommandRequest(_Model):
     """A command by name with its fields, and who gives it: the retired `command` Update's argument,
     kept so that histories recorded through it replay (new calls are refused)."""

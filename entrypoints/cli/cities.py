@@ -14,17 +14,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
 
 from domain import Level, Phase
-from entrypoints.cli.context import connected, invalid_input, load_settings, open_store, operator_actor, run
+from entrypoints.cli.context import (
+    TOKEN_ENV,
+    connected,
+    invalid_input,
+    load_settings,
+    open_store,
+    operator_actor,
+    run,
+    token_secret,
+)
 from entrypoints.cli.output import console, emit, fail, print_json, print_table
 
 if TYPE_CHECKING:
     from app.commands import CommandOutcome
+    from app.tokens import TokenInfo
     from domain.state import CitySummary
     from readmodel import CityStatus, ReviewItem
 
@@ -35,10 +46,16 @@ CityArg = Annotated[
     str, typer.Argument(metavar="CITY", help="The city's id, e.g. lakeside", show_default=False)
 ]
 
-token_app = typer.Typer(help="API tokens: created once, stored hashed.", no_args_is_help=True)
+token_app = typer.Typer(
+    help="API tokens: created once, stored hashed, each for one identity; they expire, and are "
+    "listed, revoked and rotated here.",
+    no_args_is_help=True,
+)
 city_app = typer.Typer(help="Register cities and see where they stand.", no_args_is_help=True)
 review_app = typer.Typer(
-    help="Decide on a city's evidence as a reviewer: one command, many criteria.", no_args_is_help=True
+    help="Decide on a city's evidence as a reviewer, with the reviewer's token (CITYCERT_TOKEN or "
+    "--token-file): one command, many criteria.",
+    no_args_is_help=True,
 )
 cohort_app = typer.Typer(help="Cohorts: what an announcement round says.", no_args_is_help=True)
 
@@ -82,28 +99,143 @@ def _cell(value: Any) -> str:
 # --- tokens ----------------------------------------------------------------------------------------
 
 
+TokenIdArg = Annotated[
+    str, typer.Argument(metavar="ID", help="The token's id, e.g. tok_0123456789ab", show_default=False)
+]
+
+
 @token_app.command("create")
 def token_create(
     role: Annotated[str, typer.Option(help="city, reviewer, committee or operator", show_default=False)],
-    city: Annotated[str | None, typer.Option(help="The city of a city token; a reviewer's home city")] = None,
+    city: Annotated[
+        str | None,
+        typer.Option(help="The city of a city token; a reviewer's home city (for a new identity)"),
+    ] = None,
     name: Annotated[
-        str | None, typer.Option(help="Who holds it; a reviewer token's name is the reviewer id")
+        str | None,
+        typer.Option(
+            help="The identity it speaks for, unique per role: the actor id of its events (letters, "
+            "digits, . _ @ -). A second token for an existing name is bound to the same city; "
+            "without a name the token is an identity of its own"
+        ),
     ] = None,
 ) -> None:
-    """Create an API token and print it, alone, on stdout: it is shown once and stored hashed."""
+    """Create an API token and print it, alone, on stdout: it is shown once and stored hashed.
+
+    It expires after CITYCERT_TOKEN_LIFETIME (90 days), an operator's after
+    CITYCERT_OPERATOR_TOKEN_LIFETIME (7 days); `citycert token rotate` renews it.
+    """
     from app.tokens import TokenError, create_token
 
     settings = load_settings()
 
     async def work() -> str:
         async with open_store(settings) as store:
-            return await create_token(store, role, city=city, name=name)
+            return await create_token(store, role, city=city, name=name, lifetimes=settings.token_lifetime_of)
 
     try:
         secret = run(work)
     except TokenError as e:
         raise fail(str(e)) from None
     typer.echo(secret)
+
+
+def _token_json(info: TokenInfo, now: datetime) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "role": info.role,
+        "subject": info.subject,
+        "city_id": info.city_id,
+        "created_at": info.created_at.isoformat(),
+        "expires_at": info.expires_at.isoformat(),
+        "last_used_at": info.last_used_at.isoformat() if info.last_used_at else None,
+        "revoked_at": info.revoked_at.isoformat() if info.revoked_at else None,
+        "replaced_by": info.replaced_by,
+        "status": info.status(now),
+    }
+
+
+@token_app.command("list")
+def token_list(as_json: JsonOption = False) -> None:
+    """List every token, oldest first; never a secret nor a hash.
+
+    Each with its identity (role, subject), city, when it was made, expires and was last used (to
+    the minute), and its status: active, expired or revoked.
+    """
+    from app.tokens import database_now, list_tokens
+
+    settings = load_settings()
+
+    async def work() -> tuple[list[TokenInfo], datetime]:
+        async with open_store(settings) as store:
+            return await list_tokens(store), await database_now(store)
+
+    tokens, now = run(work)
+    rows = [_token_json(t, now) for t in tokens]
+    emit(
+        rows,
+        as_json,
+        lambda: print_table(
+            f"{len(rows)} tokens",
+            ("id", "role", "subject", "city", "created", "expires", "last used", "status"),
+            [
+                (
+                    t.id,
+                    t.role,
+                    t.subject,
+                    t.city_id or "",
+                    _cell(t.created_at),
+                    _cell(t.expires_at),
+                    _cell(t.last_used_at),
+                    t.status(now),
+                )
+                for t in tokens
+            ],
+        ),
+    )
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: TokenIdArg) -> None:
+    """Revoke a token at once: the API then answers it 401, saying it was revoked."""
+    from app.tokens import get_token, revoke_token
+
+    settings = load_settings()
+
+    async def work() -> tuple[bool, TokenInfo | None]:
+        async with open_store(settings) as store:
+            done = await revoke_token(store, token_id)
+            return done, await get_token(store, token_id)
+
+    done, info = run(work)
+    if info is None:
+        raise fail(f"no token {token_id!r}")
+    assert info.revoked_at is not None
+    when = _cell(info.revoked_at)
+    console.print(f"{token_id} revoked" if done else f"{token_id} was already revoked ({when} UTC)")
+
+
+@token_app.command("rotate")
+def token_rotate(token_id: TokenIdArg) -> None:
+    """Replace a token by a new one for the same identity, and print the new secret alone.
+
+    The new token has the same role, identity and city and a fresh lifetime; the old one is revoked
+    at once. The secret is shown this once. An expired token may be rotated (that renews it), a
+    revoked one not.
+    """
+    from app.tokens import IssuedToken, TokenError, rotate_token
+
+    settings = load_settings()
+
+    async def work() -> IssuedToken:
+        async with open_store(settings) as store:
+            return await rotate_token(store, token_id, lifetimes=settings.token_lifetime_of)
+
+    try:
+        issued = run(work)
+    except TokenError as e:
+        raise fail(str(e)) from None
+    typer.echo(issued.secret)
 
 
 # --- cities ----------------------------------------------------------------------------------------
@@ -301,44 +433,58 @@ Criteria = Annotated[
         show_default=False,
     ),
 ]
-ReviewerOpt = Annotated[str, typer.Option("--reviewer", help="The reviewer's id", show_default=False)]
-HomeCityOpt = Annotated[
-    str,
+TokenFileOpt = Annotated[
+    Path | None,
     typer.Option(
-        "--home-city", help="The reviewer's home city, which they may never review", show_default=False
+        "--token-file",
+        help=f"A file holding the reviewer's token; else the token is read from {TOKEN_ENV}. Never "
+        "the token itself on the command line (every user of the machine sees it in `ps`)",
+        show_default=False,
     ),
 ]
 
 
 def _review(
-    decision: str, city: str, criteria: list[str], reviewer: str, home_city: str, note: str, as_json: bool
+    decision: str, city: str, criteria: list[str], token_file: Path | None, note: str, as_json: bool
 ) -> None:
+    """A review as the token's reviewer: the identity and home city are the token's, never typed."""
+    from app.tokens import TokenRefused, authenticate
     from domain import Actor
     from domain import commands as cmd
 
     _city_id(city)
-    if not reviewer.strip():
-        raise fail("--reviewer must not be empty")
-    _city_id(home_city)
+    secret = token_secret(token_file)
     items = [{"criterion_id": c, "decision": decision, "note": note} for c in criteria]
-    command: cmd.ReviewEvidence = _checked(
+    _checked(
         lambda: cmd.ReviewEvidence.model_validate(
-            {"reviewer_id": reviewer.strip(), "reviewer_home_city": home_city, "items": items}
+            {"reviewer_id": "reviewer", "reviewer_home_city": "somewhere", "items": items}
         ),
-        {"items": "CRITERION", "reviewer_id": "--reviewer", "reviewer_home_city": "--home-city"},
+        {"items": "CRITERION"},
     )
-    who = Actor(role="reviewer", id=command.reviewer_id)
     settings = load_settings()
 
-    async def work() -> CommandOutcome:
-        async with connected(settings, temporal=True) as ctx:
-            return await ctx.services().commands.give(city, command, who)
+    async def work() -> tuple[CommandOutcome, str]:
+        async with connected(settings) as ctx:
+            try:
+                who = await authenticate(ctx.store, secret)
+            except TokenRefused as e:
+                raise fail(f"the reviewer's token: {e.message}") from None
+            if who.role != "reviewer" or who.city_id is None:
+                raise fail(f"a {who.role} token may not review; it needs a reviewer's token")
+            command = cmd.ReviewEvidence.model_validate(
+                {"reviewer_id": who.subject, "reviewer_home_city": who.city_id, "items": items}
+            )
+            async with ctx.temporal():
+                outcome = await ctx.services().commands.give(
+                    city, command, Actor(role="reviewer", id=who.subject)
+                )
+            return outcome, who.subject
 
-    result = run(work)
+    result, reviewer = run(work)
     emit(
         _command_json(result),
         as_json,
-        lambda: _print_result(f"{city}: {len(criteria)} reviewed by {command.reviewer_id}", result),
+        lambda: _print_result(f"{city}: {len(criteria)} reviewed by {reviewer}", result),
     )
 
 
@@ -346,39 +492,37 @@ def _review(
 def review_approve(
     city: ReviewCity,
     criteria: Criteria,
-    reviewer: ReviewerOpt,
-    home_city: HomeCityOpt,
+    token_file: TokenFileOpt = None,
     note: Annotated[str, typer.Option(help="A note kept with each decision")] = "",
     as_json: JsonOption = False,
 ) -> None:
-    """Approve the evidence of one or more criteria, in one command."""
-    _review("approve", city, criteria, reviewer, home_city, note, as_json)
+    """Approve the evidence of one or more criteria, in one command, as the token's reviewer."""
+    _review("approve", city, criteria, token_file, note, as_json)
 
 
 @review_app.command("reject")
 def review_reject(
     city: ReviewCity,
     criteria: Criteria,
-    reviewer: ReviewerOpt,
-    home_city: HomeCityOpt,
+    token_file: TokenFileOpt = None,
     note: Annotated[str, typer.Option(help="Why, kept with each decision")] = "",
     as_json: JsonOption = False,
 ) -> None:
-    """Reject the evidence of one or more criteria, in one command."""
-    _review("reject", city, criteria, reviewer, home_city, note, as_json)
+    """Reject the evidence of one or more criteria, in one command, as the token's reviewer."""
+    _review("reject", city, criteria, token_file, note, as_json)
 
 
 @review_app.command("clarify")
 def review_clarify(
     city: ReviewCity,
     criteria: Criteria,
-    reviewer: ReviewerOpt,
-    home_city: HomeCityOpt,
+    token_file: TokenFileOpt = None,
     note: Annotated[str, typer.Option(help="What the city must clarify (required)")] = "",
     as_json: JsonOption = False,
 ) -> None:
-    """Ask the city to clarify the evidence of one or more criteria (--note says what)."""
-    _review("request_clarification", city, criteria, reviewer, home_city, note, as_json)
+    """Ask the city to clarify the evidence of one or more criteria (--note says what), as the
+    token's reviewer."""
+    _review("request_clarification", city, criteria, token_file, note, as_json)
 
 
 # --- cohorts ---------------------------------------------------------------------------------------

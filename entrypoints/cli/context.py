@@ -16,11 +16,13 @@ Exit codes, the same for every command:
 from __future__ import annotations
 
 import asyncio
-import getpass
+import os
+import pwd
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
@@ -168,14 +170,46 @@ async def open_temporal(settings: Settings) -> AsyncIterator[Client]:
 
 
 def operator_actor() -> Actor:
-    """Who the events of an operator's CLI command name: `cli:<login>`."""
+    """Who the events of an operator's CLI command name: `cli:<login>(uid <uid>)`.
+
+    Such a command acts without a token (the operator holds the database and the command key), so
+    the actor is the operating-system account that ran it: the uid, and the login the system's
+    user database gives for it (not $USER or $LOGNAME, which anyone sets). A token's identity can
+    never look like it (token names have no ':')."""
     from domain import Actor
 
+    uid = os.getuid()
     try:
-        login = getpass.getuser()
-    except (KeyError, OSError):
+        login = pwd.getpwuid(uid).pw_name
+    except KeyError:  # a uid with no entry (a container's arbitrary user)
         login = "unknown"
-    return Actor(role="operator", id=f"cli:{login}")
+    return Actor(role="operator", id=f"cli:{login}(uid {uid})")
+
+
+TOKEN_ENV = "CITYCERT_TOKEN"
+
+
+def token_secret(token_file: Path | None) -> str:
+    """The token a command acts with: from --token-file, else from CITYCERT_TOKEN; exit 2 without.
+
+    Never from an argument: a command line is visible to every user of the machine (`ps`)."""
+    if token_file is not None:
+        try:
+            secret = token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            raise fail(
+                f"cannot read --token-file {str(token_file)!r}: {getattr(e, 'strerror', None) or e}"
+            ) from None
+        if not secret:
+            raise fail(f"--token-file {str(token_file)!r} is empty")
+        return secret
+    secret = os.environ.get(TOKEN_ENV, "").strip()
+    if not secret:
+        raise fail(
+            f"this command acts with a token: set {TOKEN_ENV} or give --token-file PATH "
+            "(`citycert token create` makes one)"
+        )
+    return secret
 
 
 @dataclass

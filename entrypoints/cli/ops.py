@@ -5,6 +5,7 @@ restart a city workflow that stopped.
   with --histories) and replays them with the worker's own sandbox runner and pydantic converter.
   A history that today's code cannot replay is a change that would break running workflows: guard
   it with workflow.patched() before deploying.
+- `citycert migrate` applies the pending migrations as the schema's owner (a deployment's one-shot).
 - `citycert projections rebuild` folds the whole log into fresh projection tables.
 - `citycert verify` checks the store (hash chains, version gaps, projections against a fresh fold),
   that every running city workflow holds the state its stream folds to, and that every city that
@@ -71,6 +72,7 @@ def register(app: typer.Typer) -> None:
     app.command("replay")(replay)
     app.command("verify")(verify)
     app.command("anchor")(anchor)
+    app.command("migrate")(migrate)
     app.add_typer(projections_app, name="projections")
     app.add_typer(workflow_app, name="workflow")
 
@@ -458,6 +460,30 @@ def _store_json(report: VerifyReport) -> dict[str, Any]:
             "problems": [asdict(p) for p in report.anchor_problems],
         },
     }
+
+
+def migrate(as_json: JsonOption = False) -> None:
+    """Apply the pending database migrations as the schema's owner, then exit.
+
+    Connects with CITYCERT_DATABASE_OWNER_URL (else CITYCERT_DATABASE_URL, else the embedded
+    PostgreSQL). Run it once per release before the workers and the API, which run as a role of the
+    citycert_runtime group (CITYCERT_DATABASE_URL) and refuse to start while a migration is pending.
+    Safe to run twice, or from two places at once: the second finds nothing to do.
+    """
+    from runtime.store import migrate_database
+
+    settings = load_settings()
+    applied = run(lambda: migrate_database(settings))
+    emit(
+        {"applied": applied},
+        as_json,
+        lambda: console.print(
+            f"applied migrations {', '.join(f'{v:04d}' for v in applied)}"
+            if applied
+            else "nothing to migrate",
+            highlight=False,
+        ),
+    )
 
 
 def anchor(as_json: JsonOption = False) -> None:

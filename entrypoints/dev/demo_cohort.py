@@ -28,6 +28,7 @@ from temporalio.client import Client
 
 from app.commands import CommandService
 from app.services import build_services
+from app.tokens import register_identity
 from domain import Actor, CityState, Level, Phase, ProgrammePolicy
 from domain import commands as cmd
 from domain.events import Document
@@ -46,7 +47,7 @@ EARLIER_COHORT = "2025-fall"
 NEXT_COHORT = "2026-fall"
 MARKER_FILENAME = "demo-seeded.json"
 SHORT_APPEAL_WINDOW = timedelta(seconds=2)
-LAPSE_AFTER = timedelta(seconds=3)
+LAPSE_AFTER = timedelta(seconds=6)  # time enough to propose and countersign the import first
 TIMER_WAIT = 60.0  # seconds to wait for a city's own timer before giving up
 HALT_WAIT = 35.0  # seconds the other cities get to stop after a failure (a command times out at 30)
 
@@ -148,6 +149,23 @@ class _City:
     async def do(self, command: cmd.HumanCommand, who: Actor | None = None) -> None:
         self.check()
         await self.commands.give(self.city.id, command, who or self.staff)
+
+    async def imported(self, level: Level, cohort: str, *, valid_until: datetime) -> None:
+        """A certification from before citycert, as long as the programme's validity allows: the
+        operator proposes it, a committee member countersigns it."""
+        valid_from = valid_until - self.commands.policy.validity
+        await self.do(
+            cmd.ProposeImport(
+                level=level,
+                cohort=cohort,
+                standard_version=STANDARD,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                proposed_by=OPERATOR.id,
+            ),
+            OPERATOR,
+        )
+        await self.do(cmd.CountersignImport(countersigned_by=COMMITTEE.id), COMMITTEE)
 
     async def snapshot(self, met: Sequence[str], partly: Sequence[str] = ()) -> None:
         answers: dict[str, Any] = dict.fromkeys(_criteria(), "not_met")
@@ -254,16 +272,7 @@ async def _dunmere(c: _City) -> None:
 
 async def _kestrel_bay(c: _City) -> None:
     now = datetime.now(UTC)
-    await c.do(
-        cmd.ImportCertification(
-            level=Level.GOLD,
-            cohort="2023-spring",
-            standard_version=STANDARD,
-            valid_from=datetime(2023, 6, 1, tzinfo=UTC),
-            valid_until=now + timedelta(days=150),
-        ),
-        OPERATOR,
-    )
+    await c.imported(Level.GOLD, "2023-spring", valid_until=now + timedelta(days=150))
     await c.certified(COHORT, 32, "gold")
 
 
@@ -276,16 +285,7 @@ async def _glenmoor(c: _City) -> None:
 
 async def _fernvale(c: _City) -> None:
     now = datetime.now(UTC)
-    await c.do(
-        cmd.ImportCertification(
-            level=Level.SILVER,
-            cohort="2023-spring",
-            standard_version=STANDARD,
-            valid_from=datetime(2023, 6, 1, tzinfo=UTC),
-            valid_until=now + LAPSE_AFTER,
-        ),
-        OPERATOR,
-    )
+    await c.imported(Level.SILVER, "2023-spring", valid_until=now + LAPSE_AFTER)
     await c.until(lambda s: s.certification is None and s.phase is Phase.REGISTERED, "lapsed")
 
 
@@ -379,6 +379,13 @@ async def seed_demo(
     """
     commands = build_services(settings, store, client).commands
     report = SeedReport()
+    # The demo's actors are identities like any token holder's: a token later made for rev-ana is
+    # bound to her home city, as her seeded reviews were.
+    await register_identity(store, "reviewer", REVIEWER.id, REVIEWER_HOME_CITY)
+    await register_identity(store, "committee", COMMITTEE.id)
+    await register_identity(store, "operator", OPERATOR.id)
+    for city in cities:
+        await register_identity(store, "city", f"staff-{city.id}", city.id)
     halt = asyncio.Event()
 
     async def one(city: DemoCity) -> None:

@@ -25,6 +25,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -37,7 +38,7 @@ from rich.table import Table
 from rich.text import Text
 from temporalio.client import Client
 
-from app.tokens import create_token, verify_token
+from app.tokens import TokenRefused, authenticate, issue_token
 from eventstore import EventStore
 from runtime.anchors import anchor_destination, keep_anchoring
 from runtime.process import StartupError, Stopped, ensure_port_free, port_answers, unless_stopped
@@ -99,22 +100,41 @@ def write_secret(path: Path, secret: str) -> None:
     os.replace(tmp, path)
 
 
-async def ensure_operator_token(store: EventStore, settings: Settings) -> tuple[str, bool]:
-    """The local operator token and whether it was created now.
+@dataclass(frozen=True)
+class OperatorToken:
+    secret: str
+    created: bool  # made by this start (the box shows the secret only then)
+    expires_at: datetime
+
+
+async def ensure_operator_token(store: EventStore, settings: Settings) -> OperatorToken:
+    """The local operator token, made now when the file holds none the store honours.
 
     The store keeps only its hash; the secret lives in data_dir/operator-token (0600). A file
-    whose token the store does not know (a new database) is replaced by a new token."""
+    whose token the store does not know (a new database), or that expired (an operator's lives
+    CITYCERT_OPERATOR_TOKEN_LIFETIME, 7 days) or was revoked, is replaced by a new token."""
     path = token_path(settings)
     secret = read_secret(path)
     if secret is not None:
-        info = await verify_token(store, secret)
-        if info is not None and info.role == "operator":
-            return secret, False
-        log.warning("dev.token_unknown", path=str(path), action="creating a new operator token")
-    secret = await create_token(store, "operator", name=TOKEN_NAME)
-    write_secret(path, secret)
-    log.info("dev.token_created", path=str(path))
-    return secret, True
+        try:
+            info = await authenticate(store, secret)
+        except TokenRefused as e:
+            log.warning(
+                "dev.token_refused", path=str(path), reason=e.reason, action="creating a new operator token"
+            )
+        else:
+            if info.role == "operator":
+                return OperatorToken(secret, False, info.expires_at)
+            log.warning("dev.token_not_an_operator", path=str(path), action="creating a new operator token")
+    issued = await issue_token(store, "operator", name=TOKEN_NAME, lifetimes=settings.token_lifetime_of)
+    write_secret(path, issued.secret)
+    log.info(
+        "dev.token_created",
+        path=str(path),
+        token_id=issued.info.id,
+        expires_at=issued.info.expires_at.isoformat(),
+    )
+    return OperatorToken(issued.secret, True, issued.info.expires_at)
 
 
 # --- the HTTP API -------------------------------------------------------------------------------
@@ -191,9 +211,8 @@ class DevInfo:
 
     api_url: str
     temporal: TemporalInfo
-    token: str
+    token: OperatorToken
     token_file: Path
-    token_created: bool
     data_dir: Path
     database: str
     postgres_stops_with_us: bool
@@ -235,7 +254,7 @@ async def run_dev(
             worker = await _start_worker(stack, settings, store, client, stop, reminder_schedule=True)
 
             demo_line = await _seed(settings, store, client, stop, worker, seed=seed)
-            token, created = await ensure_operator_token(store, settings)
+            token = await ensure_operator_token(store, settings)
             anchoring = asyncio.create_task(keep_anchoring(store, settings), name="anchoring")
             stack.callback(anchoring.cancel)
 
@@ -248,7 +267,6 @@ async def run_dev(
                     temporal=temporal_info,
                     token=token,
                     token_file=token_path(settings),
-                    token_created=created,
                     data_dir=settings.data_dir,
                     database=(
                         env_name("database_url")
@@ -459,9 +477,12 @@ def render_box(info: DevInfo) -> Panel:
         grid.add_row("Temporal UI", f"{info.temporal.ui_url}{reused}")
     else:
         grid.add_row("Temporal", f"{info.temporal.address}, namespace {info.temporal.namespace}")
-    grid.add_row("Operator token", Text(info.token, no_wrap=True, overflow="ignore"))
-    fresh = ", created now" if info.token_created else ""
-    grid.add_row("", f"for local use{fresh}; kept in {info.token_file} (mode 0600)")
+    expires = info.token.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if info.token.created:  # shown once, as every token is: later starts point at the file
+        grid.add_row("Operator token", Text(info.token.secret, no_wrap=True, overflow="ignore"))
+        grid.add_row("", f"created now, expires {expires}; kept in {info.token_file} (mode 0600)")
+    else:
+        grid.add_row("Operator token", f"in {info.token_file} (mode 0600), expires {expires}")
     grid.add_row("Demo cohort", info.demo)
     grid.add_row("Data", str(info.data_dir))
     grid.add_row("PostgreSQL", info.database)

@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from app.services import build_services
 from entrypoints.http import errors
+from entrypoints.http.auth import AuthenticateFirst
 from entrypoints.http.middleware import BodyLimit, RequestLog
 from entrypoints.http.openapi import document
 from entrypoints.http.routes_certification import router as certification
@@ -24,9 +25,12 @@ from entrypoints.http.routes_cities import router as cities
 from entrypoints.http.routes_committee import router as committee
 from entrypoints.http.routes_documents import MULTIPART_ROOM, UPLOAD_PATH
 from entrypoints.http.routes_documents import router as documents
+from entrypoints.http.routes_people import router as people
+from entrypoints.http.routes_programme import router as programme
 from entrypoints.http.routes_reports import health
 from entrypoints.http.routes_reports import router as reports
 from entrypoints.http.routes_review import router as review
+from entrypoints.http.routes_tokens import router as tokens
 from eventstore import EventStore
 from runtime.settings import Settings
 from runtime.store import open_store
@@ -38,13 +42,15 @@ DESCRIPTION = """
 Runs the city data-excellence certification programme: cities register, take a data snapshot,
 apply, submit evidence; reviewers review; the committee decides; cities may appeal.
 
-Every request needs `Authorization: Bearer <token>` (create one with `citycert token create`).
+Every request needs `Authorization: Bearer <token>` (create one with `citycert token create`); the
+token is checked before the body is read. Tokens expire (90 days, operators' 7 days); operators
+list, revoke and rotate them under `/v1/tokens`.
 A command answers once its events are recorded, so a read that follows sees them.
 Errors are `{"error": code, "detail": message}` (for `invalid_request` the detail lists every
-problem): 401 no valid token, 403 a role or city the token does not hold, 404 unknown city,
-409 not allowed now (the detail says why and what is allowed), 413 a body too large, 422 a
-malformed request, 503 the database or Temporal is unavailable (try again). Each operation lists
-the ones it can answer.
+problem): 401 no valid token (the detail says whether it is unknown, expired or revoked), 403 a
+role or city the token does not hold, 404 unknown city (or token), 409 not allowed now (the
+detail says why and what is allowed), 413 a body too large, 422 a malformed request, 503 the
+database or Temporal is unavailable (try again). Each operation lists the ones it can answer.
 """
 
 
@@ -89,7 +95,18 @@ def create_app(
     if store is not None and client is not None:
         wire(app, store, client)  # usable at once, also where no lifespan runs (ASGI test transports)
     errors.install(app)
-    routers = (cities, certification, review, committee, documents, reports, health)
+    routers = (
+        cities,
+        certification,
+        review,
+        committee,
+        programme,
+        people,
+        documents,
+        reports,
+        tokens,
+        health,
+    )
     for router in routers:
         app.include_router(router)
 
@@ -101,5 +118,6 @@ def create_app(
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to adjust the document
     uploads = (UPLOAD_PATH, settings.documents_max_bytes + MULTIPART_ROOM)
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, larger=[uploads])
+    app.add_middleware(AuthenticateFirst)  # outside the cap: no body is read before the token is good
     app.add_middleware(RequestLog)  # added last: outermost, so it sees every answer, 413 included
     return app

@@ -31,7 +31,8 @@ from app.commands import RunStatus
 from domain import Level
 from domain import commands as cmd
 from domain.events import Answer
-from domain.ids import CityId, CountryCode, CriterionId, Name, Text
+from domain.ids import CityId, CountryCode, CriterionId, Name, Note, Text
+from domain.programme import SwitchMigrationMode
 from domain.state import CitySummary
 
 MIN_YEAR, MAX_YEAR = 1990, 2200
@@ -101,14 +102,41 @@ class RegisterCityBody(Body):
 
 
 class ImportCertificationBody(Body):
+    """A certification the city earned before citycert. It may last at most the programme's
+    validity from `valid_from` (its award, not in the future); it is a proposal until a committee
+    member who did not propose it countersigns it, unless the store's migration mode is on."""
+
     level: Level
     standard_version: Name
     cohort: Name
     valid_from: Moment
     valid_until: Moment
 
-    def to_command(self) -> cmd.ImportCertification:
-        return checked(lambda: cmd.ImportCertification.model_validate(self.model_dump()))
+    def to_command(self, proposed_by: str) -> cmd.ProposeImport:
+        fields = {**self.model_dump(), "proposed_by": proposed_by}
+        return checked(lambda: cmd.ProposeImport.model_validate(fields))
+
+
+class CountersignatureBody(Body):
+    note: Note = ""
+
+    def to_command(self, countersigned_by: str) -> cmd.CountersignImport:
+        return checked(lambda: cmd.CountersignImport(countersigned_by=countersigned_by, note=self.note))
+
+
+class ImportRejectionBody(Body):
+    reason: Text = Field(examples=["the programme has no record of this certification"])
+
+    def to_command(self, rejected_by: str) -> cmd.RejectImport:
+        return checked(lambda: cmd.RejectImport(rejected_by=rejected_by, reason=self.reason))
+
+
+class MigrationModeBody(Body):
+    on: bool = Field(description="true: switch migration mode on; false: off")
+    reason: Text = Field(examples=["bringing the 2018-2025 certifications into citycert"])
+
+    def to_command(self) -> SwitchMigrationMode:
+        return checked(lambda: SwitchMigrationMode(on=self.on, reason=self.reason))
 
 
 class ReviewerAssignmentBody(Body):
@@ -272,6 +300,24 @@ class SnapshotOut(CommandOut):
     roadmap: list[str] = Field(description="criteria not yet met, in the standard's order")
 
 
+class MigrationModeSwitchOut(Out):
+    on: bool
+    switched_by: str
+    switched_at: datetime
+    reason: str
+
+
+class MigrationModeOut(Out):
+    """Whether an operator's import is recorded without a committee countersignature (on), since
+    when, by whom and why; and every switch of it, oldest first."""
+
+    on: bool
+    since: datetime | None
+    switched_on_by: str | None
+    reason: str | None
+    switches: list[MigrationModeSwitchOut]
+
+
 class ActorOut(Out):
     role: str
     id: str
@@ -306,3 +352,25 @@ class Problem(Out):
     detail: str | list[ValidationProblem] = Field(
         description="what went wrong and what to do; for invalid_request, every problem found"
     )
+
+
+class TokenOut(Out):
+    """An API token as an operator sees it: never its secret nor its hash."""
+
+    id: str = Field(description="the token's public id, e.g. tok_0123456789ab")
+    role: Literal["city", "reviewer", "committee", "operator"]
+    subject: str = Field(description="the identity it speaks for: the actor id of the events it causes")
+    city_id: str | None = Field(description="the city of a city token; a reviewer's home city")
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None = Field(description="when it last authenticated (to the minute)")
+    revoked_at: datetime | None
+    replaced_by: str | None = Field(description="the token that replaced it, when it was rotated")
+    status: Literal["active", "expired", "revoked"]
+
+
+class RotatedTokenOut(Out):
+    """The new token of a rotation and its secret, shown this once (the old token is revoked)."""
+
+    token: TokenOut
+    secret: str = Field(description="the new token's secret: send it as `Authorization: Bearer <secret>`")

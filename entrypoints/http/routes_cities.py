@@ -60,10 +60,13 @@ async def import_certification(
     city_id: CityIdPath,
     body: ImportCertificationBody,
     commands: Commands,
-    who: Annotated[TokenInfo, Depends(giving(cmd.ImportCertification))],
+    who: Annotated[TokenInfo, Depends(giving(cmd.ProposeImport))],
 ) -> CommandOut:
-    """Record a certification the city earned before citycert (migrating the programme's past)."""
-    return await send(commands, city_id, body.to_command(), who)
+    """Propose a certification the city earned before citycert (CertificationImportProposed): the
+    city holds it once a committee member who did not propose it countersigns it. While the
+    store's migration mode is on it is recorded at once (CertificationImported, naming the mode).
+    It may last at most the programme's validity from its award, which is not in the future (422)."""
+    return await send(commands, city_id, body.to_command(who.actor_id), who)
 
 
 @router.post("/cities/{city_id}/reviewer-assignments", response_model=CommandOut)

@@ -1,4 +1,5 @@
-"""The committee's steps: the site visit (with operators), the level decision, the appeal decision."""
+"""The committee's steps: the site visit (with operators), the level decision, the appeal decision,
+the countersignature (or rejection) of an imported certification."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from app.tokens import TokenInfo
 from domain import commands as cmd
 from entrypoints.http.auth import CityIdPath, giving
 from entrypoints.http.commands import send
-from entrypoints.http.models import AppealDecisionBody, CommandOut, DecisionBody, SiteVisitBody
+from entrypoints.http.models import (
+    AppealDecisionBody,
+    CommandOut,
+    CountersignatureBody,
+    DecisionBody,
+    ImportRejectionBody,
+    SiteVisitBody,
+)
 from entrypoints.http.services import Commands
 
 router = APIRouter(prefix="/v1/cities/{city_id}", tags=["committee"])
@@ -50,3 +58,26 @@ async def decide_appeal(
 ) -> CommandOut:
     """Uphold an appeal (granting a higher level) or dismiss it; either ends the cycle."""
     return await send(commands, city_id, body.to_command(), who)
+
+
+@router.post("/imported-certification/countersignature", response_model=CommandOut)
+async def countersign_import(
+    city_id: CityIdPath,
+    body: CountersignatureBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.CountersignImport))],
+) -> CommandOut:
+    """Countersign the proposed import: the city holds the certification (CertificationImported,
+    naming proposer and countersigner). Its proposer may never countersign it (409)."""
+    return await send(commands, city_id, body.to_command(who.actor_id), who)
+
+
+@router.post("/imported-certification/rejection", response_model=CommandOut)
+async def reject_import(
+    city_id: CityIdPath,
+    body: ImportRejectionBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.RejectImport))],
+) -> CommandOut:
+    """Reject the proposed import, with the reason: the city stays registered, uncertified."""
+    return await send(commands, city_id, body.to_command(who.actor_id), who)

@@ -32,6 +32,7 @@ SECRETS = {
     "POSTGRES_PASSWORD": "pg-secret",
     "TEMPORAL_DB_PASSWORD": "temporal-secret",
     "EVENTSTORE_DB_PASSWORD": "store-secret",
+    "EVENTSTORE_APP_DB_PASSWORD": "app-secret",
     "COMMAND_KEY": "a-command-key-of-at-least-thirty-two-characters",
 }
 

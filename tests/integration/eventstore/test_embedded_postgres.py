@@ -16,8 +16,8 @@ async def test_a_configured_database_url_is_used_as_it_is(tmp_path):
     assert stop_database(settings) is False  # and an external server is never stopped
 
 
-async def test_without_a_url_an_embedded_server_is_started_then_reused(tmp_path):
-    settings = Settings(database_url=None, data_dir=tmp_path / "citycert")
+async def test_without_a_url_an_embedded_server_is_started_then_reused(folder):
+    settings = Settings(database_url=None, data_dir=folder / "citycert")
     try:
         # First start: the server is created under the data folder, with a citycert database.
         dsn = await ensure_database(settings)

@@ -93,3 +93,44 @@ async def test_a_failing_migration_leaves_nothing_behind(databases):
         assert await migrate(conn) == []
     finally:
         await conn.close()
+
+
+async def test_tokens_sharing_a_name_with_two_cities_are_revoked_by_the_identity_migration(databases):
+    # Given tokens made before identities existed: rev-carla twice, from two home cities (the attack
+    # on the conflict-of-interest check), rev-ana twice from one, and an operator without a name,
+    dsn = await databases.create()
+    conn = await asyncpg.connect(dsn)
+    try:
+        before = [m for m in shipped_migrations() if m.version < 9]
+        await migrate(conn, before)
+        await conn.executemany(
+            "INSERT INTO api_tokens (id, token_hash, role, city_id, name) VALUES ($1, $2, $3, $4, $5)",
+            [
+                ("tok_carla1", b"1" * 32, "reviewer", "riverton", "rev-carla"),
+                ("tok_carla2", b"2" * 32, "reviewer", "lakeside", "rev-carla"),
+                ("tok_ana1", b"3" * 32, "reviewer", "riverton", "rev-ana"),
+                ("tok_ana2", b"4" * 32, "reviewer", "riverton", "rev-ana"),
+                ("tok_ops", b"5" * 32, "operator", None, None),
+            ],
+        )
+        # when the identity migration runs,
+        assert await migrate(conn) == [m.version for m in shipped_migrations() if m.version >= 9]
+        rows = {
+            r["id"]: (r["subject"], r["city_id"], r["revoked_at"] is not None, r["lifetime"].days)
+            for r in await conn.fetch(
+                "SELECT t.id, t.subject, i.city_id, t.revoked_at, t.expires_at - t.created_at AS lifetime "
+                "FROM api_tokens t JOIN token_identities i USING (role, subject)"
+            )
+        }
+    finally:
+        await conn.close()
+    # then rev-carla's tokens are revoked, each its own identity; rev-ana's two speak for one.
+    assert {k: v[:3] for k, v in rows.items()} == {
+        "tok_carla1": ("tok_carla1", "riverton", True),
+        "tok_carla2": ("tok_carla2", "lakeside", True),
+        "tok_ana1": ("rev-ana", "riverton", False),
+        "tok_ana2": ("rev-ana", "riverton", False),
+        "tok_ops": ("tok_ops", None, False),
+    }
+    # They expire from now on: 90 days, an operator's 7 (counted from their creation here, just now).
+    assert rows["tok_ana1"][3] in (89, 90) and rows["tok_ops"][3] in (6, 7)

@@ -35,8 +35,12 @@ async def certified_until(store, city_id: str, *, days_left: int) -> CityRun:
 
 
 async def outbox(store) -> list[dict]:
+    """The reminders queued (the award before them queued its own notice)."""
     async with store.connection() as conn:
-        return [dict(r) for r in await conn.fetch("SELECT * FROM notification_outbox ORDER BY created_at")]
+        rows = await conn.fetch(
+            "SELECT * FROM notification_outbox WHERE kind = $1 ORDER BY created_at", REMINDER_NOTIFICATION
+        )
+    return [dict(r) for r in rows]
 
 
 async def test_a_recorded_reminder_is_queued_for_delivery_by_the_same_append(store):
@@ -51,7 +55,12 @@ async def test_a_recorded_reminder_is_queued_for_delivery_by_the_same_append(sto
         "lakeside",
         REMINDER_NOTIFICATION,
     )
-    assert json.loads(queued["payload"]) == reminder.data
+    assert json.loads(queued["payload"]) == {
+        "kind": REMINDER_NOTIFICATION,
+        "audience": "city",
+        "valid_until": reminder.data["valid_until"],
+        "due_at": reminder.data["valid_until"],
+    }
     assert queued["created_at"] == reminder.recorded_at
     assert queued["sent_at"] is None
 
@@ -119,7 +128,8 @@ async def test_the_migration_fills_the_column_from_the_states_already_stored(sto
     run.state = run.state.model_copy(
         update={"certification": run.state.certification.model_copy(update={"reminders_sent": (180, 90)})}
     )
-    before = [m for m in shipped_migrations() if m.name != "reminders_and_outbox_in_append"]
+    [column] = [m for m in shipped_migrations() if m.name == "reminders_and_outbox_in_append"]
+    before = [m for m in shipped_migrations() if m.version < column.version]
     conn = await asyncpg.connect(await databases.create())
     try:
         await migrate(conn, before)

@@ -21,7 +21,7 @@ from eventstore import EventStore
 from readmodel import city_stream
 from runtime.settings import Settings
 from tests.polling import eventually
-from tests.scenarios import OPERATOR, TEST_COMMAND_KEY, Step, signed
+from tests.scenarios import COMMITTEE, OPERATOR, TEST_COMMAND_KEY, Step, signed
 from workflows import WORKFLOWS
 from workflows.city import (
     CityCertificationWorkflow,
@@ -161,13 +161,17 @@ async def import_certification(
     city: CityDriver, level: str, standard_version: str, *, held_days: int, days_left: int
 ) -> None:
     """Bring in a certification earned `held_days` ago that expires in `days_left` days (real time:
-    the time-skipping and dev servers both start from now)."""
+    the time-skipping and dev servers both start from now): an operator proposes it, a committee
+    member countersigns it."""
     now = datetime.now(UTC)
     await city.do(
-        "ImportCertification",
+        "ProposeImport",
+        OPERATOR,
         level=level,
         cohort="2024",
         standard_version=standard_version,
         valid_from=(now - timedelta(days=held_days)).isoformat(),
         valid_until=(now + timedelta(days=days_left)).isoformat(),
+        proposed_by=OPERATOR.id,
     )
+    await city.do("CountersignImport", COMMITTEE, countersigned_by=COMMITTEE.id)

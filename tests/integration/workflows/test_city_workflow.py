@@ -4,7 +4,7 @@ in the store, every deadline a timer (on the time-skipping server, so 30 days ta
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio import activity
@@ -141,6 +141,43 @@ async def test_a_command_given_under_a_request_id_is_findable_and_its_result_is_
         ]
         assert len(completed) == 3, "registration, application, evidence"
         assert b"x" * 2_000 not in completed[2] and str(result.events[0].event_id).encode() in completed[2]
+
+
+async def test_a_countersignature_recorded_under_another_name_than_its_giver_is_refused(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    async with running_worker(env, store) as queue:
+        city = await start_city(env, store, queue, "summit")
+        await city.do("RegisterCity", city_id="summit", name="Summit", country="CA", population=41_000)
+        now = datetime.now(UTC)
+        period = {
+            "valid_from": (now - timedelta(days=10)).isoformat(),
+            "valid_until": (now + timedelta(days=300)).isoformat(),
+        }
+        # Given an entry point (or anyone holding the command key) naming someone else as proposer
+        refusal = await city.refused(
+            "ProposeImport",
+            OPERATOR,
+            level="gold",
+            cohort="2024",
+            standard_version="wwc-2018",
+            proposed_by="someone-else",
+            **period,
+        )
+        # Then the workflow refuses it as not authorized, and nothing is recorded
+        assert refusal.type == "NotAuthorized" and "names 'someone-else' as proposed_by" in refusal.message
+        await city.do(
+            "ProposeImport",
+            OPERATOR,
+            level="gold",
+            cohort="2024",
+            standard_version="wwc-2018",
+            proposed_by=OPERATOR.id,
+            **period,
+        )
+        forged = await city.refused("CountersignImport", COMMITTEE, countersigned_by="chair-2")
+        assert forged.type == "NotAuthorized"
+        assert await city.stored_types() == ["CityRegistered", "CertificationImportProposed"]
 
 
 async def test_each_refusal_carries_the_type_the_api_answers_by(
@@ -341,8 +378,11 @@ async def test_the_reminder_sweep_signals_a_city_once_per_threshold(
         )
         assert second.signalled == [], "the 180-day reminder is not sent twice"
         async with store.connection() as conn:
-            queued = await conn.fetch("SELECT city_id, kind, payload FROM notification_outbox")
-        assert [(r["city_id"], r["kind"]) for r in queued] == [("northgate", "certification_expiry_reminder")]
+            queued = await conn.fetch("SELECT city_id, kind FROM notification_outbox ORDER BY created_at")
+        assert [(r["city_id"], r["kind"]) for r in queued][-1:] == [
+            ("northgate", "certification_expiry_reminder")
+        ]
+        assert [r["kind"] for r in queued].count("certification_expiry_reminder") == 1
 
 
 async def test_search_attributes_follow_the_phase(env: WorkflowEnvironment, store: EventStore) -> None:

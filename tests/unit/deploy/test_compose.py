@@ -42,7 +42,17 @@ from tests.deploy.compose import (
 from tests.deploy.processes import IMAGE_LIKE
 from workflows import search_attributes
 
-SERVICES = {"postgres", "temporal-schema", "temporal", "temporal-namespace", "temporal-ui", "worker", "api"}
+SERVICES = {
+    "postgres",
+    "migrate",
+    "temporal-schema",
+    "temporal",
+    "temporal-namespace",
+    "temporal-ui",
+    "worker",
+    "api",
+}
+LONG_RUNNING = ("worker", "api")  # the citycert processes; `migrate` is a one-shot before them
 SETTINGS = {f"CITYCERT_{name.upper()}" for name in Settings.model_fields}
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
@@ -68,7 +78,7 @@ def compose(request: pytest.FixtureRequest) -> Compose:
 def test_the_file_parses_and_has_the_production_topology() -> None:
     compose = Compose.load(SECRETS)
     assert set(compose.services) == SERVICES
-    assert sorted(compose.built_services()) == ["api", "worker"]
+    assert sorted(compose.built_services()) == ["api", "migrate", "worker"]
     assert "postgres-data" in compose.data["volumes"]
     assert "postgres-data:/var/lib/postgresql/data" in compose.service("postgres")["volumes"]
 
@@ -106,19 +116,49 @@ def settings_of(compose: Compose, service: str, monkeypatch: pytest.MonkeyPatch)
 def test_workers_and_api_reach_the_compose_services(
     compose: Compose, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for service in compose.built_services():
+    for service in LONG_RUNNING:
         settings = settings_of(compose, service, monkeypatch)
         assert settings.database_url is not None and settings.temporal_address is not None, service
-        db = urlsplit(settings.database_url)
-        assert db.scheme in ("postgresql", "postgres") and db.hostname == "postgres" and db.port == 5432
-        assert db.username == "citycert" and db.path == "/citycert", "the role and database 10-roles.sh makes"
-        assert db.password == compose.environment("postgres")["EVENTSTORE_DB_PASSWORD"]
+        assert_runtime_login(compose, settings.database_url)
+        assert settings.database_owner_url is None, f"{service} must not hold the owner's password"
         host, port = settings.temporal_address.rsplit(":", 1)
         assert host == "temporal" and port == "7233", service
         assert settings.temporal_tls is False  # the compose cluster speaks plain gRPC on its network
         depends = compose.depends_on(service)
         assert depends.get("postgres") == "service_healthy", service
         assert depends.get("temporal-namespace") == "service_completed_successfully", service
+        assert depends.get("migrate") == "service_completed_successfully", service
+
+
+def assert_runtime_login(compose: Compose, url: str) -> None:
+    db = urlsplit(url)
+    assert db.scheme in ("postgresql", "postgres") and db.hostname == "postgres" and db.port == 5432
+    assert db.username == "citycert_app" and db.path == "/citycert", (
+        "the login and database 10-roles.sh makes"
+    )
+    assert db.password == compose.environment("postgres")["EVENTSTORE_APP_DB_PASSWORD"]
+
+
+def test_migrations_run_once_as_the_owner_before_the_citycert_processes(
+    compose: Compose, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    migrate = compose.service("migrate")
+    assert migrate["command"] == ["citycert", "migrate"]
+    assert migrate.get("restart", "no") == "no"  # a one-shot: it completes, then the others start
+    assert compose.depends_on("migrate") == {"postgres": "service_healthy"}
+    settings = settings_of(compose, "migrate", monkeypatch)
+    assert settings.database_owner_url is not None and settings.database_url is not None
+    owner = urlsplit(settings.database_owner_url)
+    assert (owner.username, owner.hostname, owner.port, owner.path) == (
+        "citycert",
+        "postgres",
+        5432,
+        "/citycert",
+    )
+    assert owner.password == compose.environment("postgres")["EVENTSTORE_DB_PASSWORD"]
+    assert_runtime_login(compose, settings.database_url)
+    # Nothing else: the command key and Temporal are the long-running processes' business.
+    assert set(compose.environment("migrate")) == {"CITYCERT_DATABASE_OWNER_URL", "CITYCERT_DATABASE_URL"}
 
 
 def test_an_existing_cluster_is_one_env_file_away(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -128,7 +168,7 @@ def test_an_existing_cluster_is_one_env_file_away(monkeypatch: pytest.MonkeyPatc
         "TEMPORAL_NAMESPACE": "cities",
     }
     compose = Compose.load(SECRETS | external)
-    for service in compose.built_services():
+    for service in LONG_RUNNING:
         settings = settings_of(compose, service, monkeypatch)
         assert settings.temporal_address == "temporal.example.internal:7233"
         assert settings.temporal_tls is True and settings.temporal_namespace == "cities"
@@ -187,6 +227,7 @@ def test_temporal_and_its_jobs_share_one_database_configuration(compose: Compose
     roles = ROLES_SCRIPT.read_text()
     assert "CREATE ROLE temporal LOGIN CREATEDB" in roles
     assert "CREATE DATABASE citycert OWNER citycert" in roles
+    assert "CREATE ROLE citycert_app LOGIN PASSWORD :'app_password' IN ROLE citycert_runtime" in roles
 
 
 def test_overrides_reach_every_service_that_needs_them() -> None:
@@ -222,7 +263,9 @@ def test_every_image_started_by_default_is_pinned_by_digest(compose: Compose) ->
     """A tag can be moved to another image; a digest names one. The UI is opt-in (a profile), its
     digest not yet resolved (docker-compose.yml says so)."""
     for service, image in compose.images().items():
-        if compose.service(service).get("profiles") or service in ("worker", "api"):  # ours, built here
+        if compose.service(service).get("profiles") or "build" in compose.service(
+            service
+        ):  # ours, built here
             continue
         assert re.fullmatch(r"[a-z0-9./_-]+:[\w.-]+@sha256:[0-9a-f]{64}", image), f"{service}: {image}"
     assert compose.service("temporal-ui")["profiles"] == ["ui"]
@@ -283,7 +326,7 @@ def test_worker_and_api_commands_exist(compose: Compose) -> None:
 
 
 def test_the_cli_options_the_file_passes_parse(compose: Compose) -> None:
-    for service in compose.built_services():
+    for service in LONG_RUNNING:
         argv = compose.service(service)["command"]
         command = cli_command(argv)
         context = command.make_context(argv[1], list(argv[2:]), resilient_parsing=False)

@@ -6,13 +6,15 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from domain import commands as c
+from domain.programme import PROGRAMME_COMMANDS
 
 ANY_COMMAND: TypeAdapter[c.Command] = TypeAdapter(c.AnyCommand)
 EVERY_COMMAND = [*c.HUMAN_COMMANDS, *c.TIMER_COMMANDS]
 
 
 def test_every_command_class_is_in_any_command_once() -> None:
-    every_subclass = set(c.Command.__subclasses__())
+    # The programme's own commands are not a city's: no city workflow is given them.
+    every_subclass = set(c.Command.__subclasses__()) - set(PROGRAMME_COMMANDS)
     assert set(EVERY_COMMAND) == every_subclass
     assert len(EVERY_COMMAND) == len(every_subclass)
 

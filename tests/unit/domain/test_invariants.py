@@ -46,6 +46,9 @@ KINDS = [
     "SendReminder",
     "LapseCertification",
     "ImportCertification",
+    "ProposeImport",
+    "CountersignImport",
+    "RejectImport",
 ]
 TIMERS = [
     "ExpireClarifications",
@@ -142,6 +145,19 @@ def draw_command(data: st.DataObject, state: CityState, now: datetime) -> c.Comm
                 valid_from=T0 - 100 * DAY,
                 valid_until=T0 + 400 * DAY,
             )
+        case 20:
+            return c.ProposeImport(
+                level=Level.SILVER,
+                cohort="old",
+                standard_version="wwc-2018",
+                valid_from=now - 100 * DAY,
+                valid_until=now + 400 * DAY,
+                proposed_by=data.draw(st.sampled_from(["ops-ana", "cmt-ben"])),
+            )
+        case 21:
+            return c.CountersignImport(countersigned_by=data.draw(st.sampled_from(["ops-ana", "cmt-ben"])))
+        case 22:
+            return c.RejectImport(rejected_by="cmt-ben", reason="r")
     raise AssertionError("unreachable")
 
 

@@ -34,6 +34,15 @@ def test_a_margin_outside_zero_to_one_names_its_variable(monkeypatch: pytest.Mon
         load_settings()
 
 
+def test_an_owner_url_without_the_runtimes_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The owner migrates; the processes need the runtime role's URL beside it (else they would
+    # start the embedded server and the owner URL would go unused).
+    monkeypatch.delenv("CITYCERT_DATABASE_URL", raising=False)
+    monkeypatch.setenv("CITYCERT_DATABASE_OWNER_URL", "postgresql://owner@db.example.org/citycert")
+    with pytest.raises(StartupError, match="CITYCERT_DATABASE_OWNER_URL needs CITYCERT_DATABASE_URL"):
+        load_settings()
+
+
 def test_the_anchor_buckets_access_key_id_and_secret_go_together(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CITYCERT_ANCHOR_S3_BUCKET", "anchors")
     monkeypatch.setenv("CITYCERT_ANCHOR_S3_ACCESS_KEY_ID", "AKIA...")
@@ -67,4 +76,15 @@ def test_documents_go_to_a_folder_under_the_data_dir_unless_a_bucket_is_set(
     )
     monkeypatch.setenv("CITYCERT_DOCUMENTS_MAX_BYTES", "0")
     with pytest.raises(StartupError, match="CITYCERT_DOCUMENTS_MAX_BYTES"):
+        load_settings()
+
+
+def test_tokens_live_90_days_and_operators_7_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = load_settings()
+    assert defaults.token_lifetime_of("reviewer") == timedelta(days=90)
+    assert defaults.token_lifetime_of("operator") == timedelta(days=7)
+    monkeypatch.setenv("CITYCERT_OPERATOR_TOKEN_LIFETIME", "PT8H")
+    assert load_settings().token_lifetime_of("operator") == timedelta(hours=8)
+    monkeypatch.setenv("CITYCERT_TOKEN_LIFETIME", "P0D")
+    with pytest.raises(StartupError, match="CITYCERT_TOKEN_LIFETIME must be a positive duration"):
         load_settings()

@@ -12,6 +12,8 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
+import pwd
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
-from app.tokens import verify_token
+from app.tokens import create_token, issue_token, revoke_token, verify_token
 from entrypoints.cli import context as cli_context
 from entrypoints.cli.main import app
 from entrypoints.cli.walkthrough import walk
@@ -150,6 +152,46 @@ async def test_token_create_prints_only_the_token_and_stores_its_hash(cli: Cli, 
     assert stored == hashlib.sha256(secret.encode()).digest() and texts == 0
 
 
+async def test_tokens_are_listed_rotated_and_revoked_without_showing_a_secret(
+    cli: Cli, store: EventStore
+) -> None:
+    first = (
+        await cli("token", "create", "--role", "reviewer", "--city", "riverton", "--name", "rev-ana")
+    ).stdout
+    second_city = await cli(
+        "token", "create", "--role", "reviewer", "--city", "lakeside", "--name", "rev-ana"
+    )
+    operator = (await cli("token", "create", "--role", "operator", "--name", "ops")).stdout
+    assert second_city.exit_code == 2 and "exists with the home city 'riverton'" in said(second_city)
+
+    listed = await cli.json("token", "list")
+    assert [(t["role"], t["subject"], t["city_id"], t["status"]) for t in listed] == [
+        ("reviewer", "rev-ana", "riverton", "active"),
+        ("operator", "ops", None, "active"),
+    ]
+    table = await cli("token", "list")
+    for shown in (json.dumps(listed), table.stdout):
+        assert first.strip() not in shown and operator.strip() not in shown and "cct_" not in shown
+    ana = listed[0]["id"]
+
+    rotated = await cli("token", "rotate", ana)
+    assert rotated.exit_code == 0, rotated.stderr
+    new = await verify_token(store, rotated.stdout.strip())
+    assert new is not None and (new.subject, new.city_id) == ("rev-ana", "riverton")
+    assert await verify_token(store, first.strip()) is None, "the old token is retired"
+    again = await cli("token", "rotate", ana)
+    assert again.exit_code == 2 and "a revoked token is not rotated" in said(again)
+
+    revoked = await cli("token", "revoke", new.id)
+    twice = await cli("token", "revoke", new.id)
+    unknown = await cli("token", "revoke", "tok_000000000000")
+    assert revoked.exit_code == 0 and f"{new.id} revoked" in revoked.stdout
+    assert twice.exit_code == 0 and "already revoked" in twice.stdout
+    assert unknown.exit_code == 2 and "no token 'tok_000000000000'" in said(unknown)
+    statuses = {t["id"]: t["status"] for t in await cli.json("token", "list")}
+    assert statuses[ana] == statuses[new.id] == "revoked"
+
+
 async def test_token_create_refuses_what_cannot_be_granted(cli: Cli) -> None:
     unknown = await cli("token", "create", "--role", "mayor")
     unbound = await cli("token", "create", "--role", "city")
@@ -185,6 +227,11 @@ async def test_register_show_and_list_a_city(programme: Programme) -> None:
     assert shown["open_items"] == [] and shown["level"] is None
     assert [c["city_id"] for c in listed] == [city_id]
     assert table.exit_code == 0 and city_id in table.stdout and "Alder" in table.stdout
+    # Acting without a token, the CLI records the operating-system account that ran it.
+    [registered_event] = await programme.store.read_stream(city_stream(city_id))
+    uid = os.getuid()
+    login = pwd.getpwuid(uid).pw_name
+    assert registered_event.actor == Actor("operator", f"cli:{login}(uid {uid})")
     assert [c["city_id"] for c in await cli.json("city", "list", "--phase", "certified")] == []
     # The workflow runs and holds what the store holds.
     state = await programme.city(city_id).state()
@@ -226,13 +273,15 @@ async def test_bad_input_exits_2_before_anything_is_touched(cli: Cli) -> None:
     assert no_history.exit_code == 2 and "no city 'nowhere' is registered" in said(no_history)
 
 
-async def test_commands_that_need_a_worker_say_so_when_no_temporal_runs(cli: Cli, tmp_path: Path) -> None:
+async def test_commands_that_need_a_worker_say_so_when_no_temporal_runs(
+    cli: Cli, store: EventStore, tmp_path: Path
+) -> None:
     # A port nothing listens on, and no address: the CLI must not start a server of its own.
     nothing_listens = Cli({**cli.env, "CITYCERT_TEMPORAL_PORT": "1"})
 
-    result = await nothing_listens(
-        "review", "approve", "alder", "DM 1", "--reviewer", "rev-ana", "--home-city", "riverton"
-    )
+    token = tmp_path / "rev-ana.token"
+    token.write_text(await create_token(store, "reviewer", city="riverton", name="rev-ana"))
+    result = await nothing_listens("review", "approve", "alder", "DM 1", "--token-file", str(token))
 
     assert result.exit_code == 1
     assert "no Temporal server runs on 127.0.0.1:1: start `citycert dev`" in said(result)
@@ -248,14 +297,15 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
     await cli.json("city", "register", city_id, "--name", "Birch", "--country", "CA", "--population", "80000")
     city = programme.city(city_id)
     assert await city.walk([apply("2026-fall"), evidence(["DM 1", "DM 2", "DM 3", "DM 4"])]) == []
-    reviewer = ["--reviewer", "rev-ana", "--home-city", "riverton"]
-
-    approved = await cli.json("review", "approve", city_id, "DM 1", "DM 2", *reviewer, "--note", "fine")
-    asked = await cli("review", "clarify", city_id, "DM 3", *reviewer, "--note", "Which year?")
-    conflicted = await cli(
-        "review", "reject", city_id, "DM 4", "--reviewer", "rev-bo", "--home-city", city_id
+    ana = Cli(
+        {**cli.env, "CITYCERT_TOKEN": await create_token(programme.store, "reviewer", "riverton", "rev-ana")}
     )
-    no_question = await cli("review", "clarify", city_id, "DM 4", *reviewer)
+    bo = await create_token(programme.store, "reviewer", city=city_id, name="rev-bo")
+
+    approved = await ana.json("review", "approve", city_id, "DM 1", "DM 2", "--note", "fine")
+    asked = await ana("review", "clarify", city_id, "DM 3", "--note", "Which year?")
+    conflicted = await Cli({**cli.env, "CITYCERT_TOKEN": bo})("review", "reject", city_id, "DM 4")
+    no_question = await ana("review", "clarify", city_id, "DM 4")
 
     assert [e["type"] for e in approved["events"]] == ["EvidenceApproved", "EvidenceApproved"]
     assert {e["data"]["criterion_id"] for e in approved["events"]} == {"DM 1", "DM 2"}
@@ -278,6 +328,35 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
     open_items = {i["criterion_id"]: i["waiting_on"] for i in shown["open_items"]}
     assert open_items == {"DM 3": "city", "DM 4": "reviewer"}
     assert all(datetime.fromisoformat(i["due_at"]) for i in shown["open_items"])
+    # The decisions name the token's identity.
+    actors = {
+        e.actor
+        for e in await programme.store.read_stream(city_stream(city_id))
+        if e.type.startswith("Evidence")
+    }
+    assert Actor("reviewer", "rev-ana") in actors
+
+
+async def test_review_acts_only_with_a_reviewer_s_token(cli: Cli, store: EventStore, tmp_path: Path) -> None:
+    # Given no token, a flag naming someone, a city's token, a revoked one and an unreadable file,
+    named = await cli(
+        "review", "approve", "alder", "DM 1", "--reviewer", "rev-ana", "--home-city", "riverton"
+    )
+    none = await cli("review", "approve", "alder", "DM 1")
+    staff = await Cli({**cli.env, "CITYCERT_TOKEN": await create_token(store, "city", "alder", "staff")})(
+        "review", "approve", "alder", "DM 1"
+    )
+    leaver = await issue_token(store, "reviewer", "riverton", "rev-leaver")
+    await revoke_token(store, leaver.info.id)
+    revoked = await Cli({**cli.env, "CITYCERT_TOKEN": leaver.secret})("review", "approve", "alder", "DM 1")
+    missing = await cli("review", "approve", "alder", "DM 1", "--token-file", str(tmp_path / "none"))
+
+    # then nothing is reviewed, each refusal saying why.
+    assert named.exit_code == 2 and "No such option: --reviewer" in said(named)
+    assert none.exit_code == 2 and "set CITYCERT_TOKEN or give --token-file PATH" in said(none)
+    assert staff.exit_code == 2 and "a city token may not review" in said(staff)
+    assert revoked.exit_code == 2 and f"the token {leaver.info.id} was revoked at" in said(revoked)
+    assert missing.exit_code == 2 and "cannot read --token-file" in said(missing)
 
 
 # --- cohorts and history ---------------------------------------------------------------------------

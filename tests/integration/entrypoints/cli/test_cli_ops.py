@@ -372,3 +372,34 @@ async def test_projections_rebuild_restores_what_verify_found_missing(cli: Cli, 
     assert table.exit_code == 0 and "rebuilt the projections of 1 cities from 156 events" in table.stdout
     assert after["ok"]
     assert [c["city_id"] for c in await cli.json("city", "list", "--level", "gold")] == ["lakeside"]
+
+
+# --- migrate ---------------------------------------------------------------------------------------
+
+
+async def test_migrate_applies_the_migrations_as_the_owner_and_then_the_runtime_can_start(
+    databases: Databases, tmp_path: Path
+) -> None:
+    from eventstore.migrations import shipped_migrations
+    from runtime.embedded_postgres import ensure_runtime_login
+    from tests.integration.entrypoints.cli.test_cli_cities import settings_env
+
+    # Given an empty database, its owner's URL and a runtime login (the cluster's roles exist),
+    await databases.migrated()
+    owner = await databases.create()
+    runtime = await ensure_runtime_login(owner)
+    as_runtime = Cli(settings_env(runtime, tmp_path))
+    both = Cli(settings_env(runtime, tmp_path, CITYCERT_DATABASE_OWNER_URL=owner))
+
+    # a process holding only the runtime's URL refuses to start on it,
+    refused = await as_runtime("city", "list")
+    assert refused.exit_code == 1 and "citycert migrate" in said(refused)
+    # and so does `citycert migrate` itself without the owner's URL,
+    cannot = await as_runtime("migrate")
+    assert cannot.exit_code == 1 and "names the role that owns the schema" in said(cannot), said(cannot)
+    # `citycert migrate` with the owner's URL applies every migration, once,
+    assert (await both.json("migrate"))["applied"] == [m.version for m in shipped_migrations()]
+    assert (await both("migrate")).stdout.strip() == "nothing to migrate"
+    # and then the runtime starts.
+    listed = await as_runtime("city", "list", "--json")
+    assert listed.exit_code == 0, said(listed)

@@ -14,8 +14,14 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
     match command:
         case cmd.RegisterCity():
             return "/v1/cities", {"id": city_id, **{k: v for k, v in fields.items() if k != "city_id"}}
-        case cmd.ImportCertification():
-            return f"{base}/imported-certification", fields
+        case cmd.ProposeImport():
+            # The proposer is the token's, the migration mode the store's.
+            body = {k: v for k, v in fields.items() if k not in ("proposed_by", "migration_mode")}
+            return f"{base}/imported-certification", body
+        case cmd.CountersignImport():
+            return f"{base}/imported-certification/countersignature", {"note": fields["note"]}
+        case cmd.RejectImport():
+            return f"{base}/imported-certification/rejection", {"reason": fields["reason"]}
         case cmd.TakeDataSnapshot():
             return f"{base}/snapshot", fields
         case cmd.ApplyForCertification():

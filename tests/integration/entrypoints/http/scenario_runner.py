@@ -33,6 +33,14 @@ def token_binding(city_id: str, step: Step, command: cmd.Command) -> str | None:
 @dataclass(frozen=True)
 class HttpRunner:
     api: Api
+    # A city identity is bound to one city: walking several cities, staff tokens need a name each.
+    per_city_staff: bool = False
+
+    def name(self, city_id: str, step: Step) -> str:
+        """The identity of the step's token: the step's actor (its staff per city when asked)."""
+        if self.per_city_staff and step.actor.role == "city":
+            return f"{step.actor.id}-{city_id}"
+        return step.actor.id
 
     async def __call__(self, scenario: Scenario) -> Outcome:
         refusals = await self.walk(scenario.city_id, scenario.steps)
@@ -65,7 +73,9 @@ class HttpRunner:
         assert self.api.env is not None
         command = step.command_at(await self.api.env.get_current_time())
         path, body = request_for(city_id, command)
-        headers = await self.api.as_(step.actor.role, token_binding(city_id, step, command), step.actor.id)
+        headers = await self.api.as_(
+            step.actor.role, token_binding(city_id, step, command), self.name(city_id, step)
+        )
         response = await self.api.http.post(path, headers=headers, json=body)
         if response.status_code in REFUSALS:
             return str(response.json()["detail"])

@@ -26,7 +26,12 @@ async def test_the_cohort_report_over_http(api: Api) -> None:
         await api.post(f"/v1/cities/{city_id}/appeal/decision", committee, decision)
 
     async def reach_committee(city_id: str, application: Step, approved: int) -> None:
-        assert await HttpRunner(api).walk(city_id, to_committee(application, CRITERIA[:approved])) == []
+        assert (
+            await HttpRunner(api, per_city_staff=True).walk(
+                city_id, to_committee(application, CRITERIA[:approved])
+            )
+            == []
+        )
 
     for city_id in ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"):
         await api.register(city_id)
@@ -92,6 +97,8 @@ async def _import(api: Api, city_id: str, level: str) -> None:
         "standard_version": "wwc-2018",
         "cohort": "2024",
         "valid_from": (now - timedelta(days=400)).isoformat(),
-        "valid_until": (now + timedelta(days=700)).isoformat(),
+        "valid_until": (now + timedelta(days=600)).isoformat(),
     }
     await api.post(f"/v1/cities/{city_id}/imported-certification", await api.operator(), body)
+    countersign = f"/v1/cities/{city_id}/imported-certification/countersignature"
+    await api.post(countersign, await api.committee(), {})

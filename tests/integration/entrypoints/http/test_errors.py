@@ -43,7 +43,7 @@ async def test_401_without_a_valid_token(api: Api) -> None:
 
 async def _tokens(api: Api, name: str) -> list[Any]:
     async with api.store.connection() as conn:
-        return list(await conn.fetch("SELECT id FROM api_tokens WHERE name = $1", name))
+        return list(await conn.fetch("SELECT id FROM api_tokens WHERE subject = $1", name))
 
 
 async def test_403_for_a_role_or_a_city_the_token_does_not_hold(api: Api) -> None:
@@ -244,6 +244,8 @@ GARBAGE: list[Any] = [
 POSTS = [
     ("/v1/cities", "operator"),
     ("/v1/cities/vale/imported-certification", "operator"),
+    ("/v1/cities/vale/imported-certification/countersignature", "committee"),
+    ("/v1/cities/vale/imported-certification/rejection", "committee"),
     ("/v1/cities/vale/snapshot", "city"),
     ("/v1/cities/vale/application", "city"),
     ("/v1/cities/vale/evidence", "city"),

@@ -198,6 +198,16 @@ async def test_each_route_documents_the_refusals_its_dependencies_can_give(api: 
     # A restart takes no body and no command: nothing malformed (no 422), nothing too large.
     assert errors_of["post", "/v1/cities/{city_id}/workflow/restart"] == [200, 401, 403, 404, 409, 503]
     assert errors_of["get", "/health"] == [200, 503]
+    assert errors_of["get", "/v1/tokens"] == [200, 401, 403, 503]
+    assert errors_of["post", "/v1/tokens/{token_id}/revocation"] == [200, 401, 403, 404, 503]
+    assert errors_of["post", "/v1/tokens/{token_id}/rotation"] == [201, 401, 403, 404, 409, 503]
+    # Every route under /v1/ takes a token (so AuthenticateFirst may refuse before the body is read).
+    assert [op for op, codes in errors_of.items() if op[1].startswith("/v1/") and 401 not in codes] == []
+    responses = _operation(document, "post", "/v1/tokens/{token_id}/rotation")["responses"]
+    assert responses["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/RotatedTokenOut"
+    }
+    assert "secret" not in document["components"]["schemas"]["TokenOut"]["properties"]
     # An upload: a multipart body, too large (413) or not a document citycert accepts (415).
     uploads = [201, 401, 403, 404, 409, 413, 415, 422, 503]
     assert errors_of["post", "/v1/cities/{city_id}/documents"] == uploads

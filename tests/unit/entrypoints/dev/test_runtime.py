@@ -11,6 +11,7 @@ import signal
 import socket
 import stat
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,7 @@ from entrypoints.cli.main import app as cli_app
 from entrypoints.dev import demo_cohort as demo
 from entrypoints.dev.runtime import (
     DevInfo,
+    OperatorToken,
     _check_dev_server_ports,
     read_secret,
     render_box,
@@ -150,13 +152,12 @@ def test_the_token_is_never_written_through_a_link_planted_in_the_data_dir(tmp_p
 # --- the box ----------------------------------------------------------------------------------------
 
 
-def _info(tmp_path: Path, ui_url: str | None = "http://127.0.0.1:8233") -> DevInfo:
+def _info(tmp_path: Path, ui_url: str | None = "http://127.0.0.1:8233", *, created: bool = True) -> DevInfo:
     return DevInfo(
         api_url="http://127.0.0.1:8000",
         temporal=TemporalInfo("127.0.0.1:7233", "default", ui_url, started_here=True),
-        token="cct_" + "A" * 43,
+        token=OperatorToken("cct_" + "A" * 43, created, datetime(2026, 12, 8, 10, 0, tzinfo=UTC)),
         token_file=tmp_path / "operator-token",
-        token_created=True,
         data_dir=tmp_path,
         database=f"embedded, in {tmp_path / 'pg'}",
         postgres_stops_with_us=True,
@@ -179,6 +180,14 @@ def test_the_box_has_the_addresses_and_the_whole_token_on_one_line(tmp_path: Pat
     assert "12 fictional cities seeded now" in text
     assert "Ctrl-C stops the API, the worker, the Temporal dev server and the embedded" in text
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_the_box_shows_the_token_only_on_the_start_that_made_it() -> None:
+    made = _rendered(_info(Path("/d"), created=True))
+    kept = _rendered(_info(Path("/d"), created=False), width=100)
+    assert "cct_" + "A" * 43 in made and "created now, expires 2026-12-08 10:00 UTC" in made
+    assert "cct_" not in kept, "a later start points at the file instead"
+    assert "Operator token  in /d/operator-token (mode 0600), expires 2026-12-08 10:00 UTC" in kept
 
 
 def test_the_box_for_a_configured_temporal_names_its_address(tmp_path: Path) -> None:

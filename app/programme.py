@@ -1,0 +1,95 @@
+"""The programme stream: store-wide facts (migration mode), read and recorded by the application
+layer, and the stamp it puts on the import commands it signs.
+
+No workflow owns this stream: its commands are rare, an operator's, and touch no city, so the
+application layer decides them (domain.programme) and appends with the stream's version as the
+expected one (a concurrent switch is decided again on the new state). A city's workflow never
+reads the database: the command service puts the migration mode it read here into each
+ProposeImport, and signs the command (workflows/contracts.py), so the workflow can trust it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import cast
+
+from app import errors
+from domain import Actor, CommandRejected
+from domain import commands as cmd
+from domain.events import DomainEvent, MigrationModeOn
+from domain.programme import ProgrammeState, SwitchMigrationMode, decide_programme, fold_programme
+from eventstore import Actor as StoredActor
+from eventstore import ConcurrencyConflict, EventStore, NewEvent, RecordedEvent
+
+PROGRAMME_STREAM = "programme"
+_ATTEMPTS = 3  # a switch decided again after a concurrent one
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeStatus:
+    """The programme's state, and every switch of its migration mode as recorded (oldest first)."""
+
+    state: ProgrammeState
+    events: list[RecordedEvent]
+
+    @property
+    def migration_mode(self) -> MigrationModeOn | None:
+        return self.state.migration_mode
+
+
+async def load_programme(store: EventStore) -> ProgrammeStatus:
+    events = await store.read_stream(PROGRAMME_STREAM)
+    state = fold_programme([cast(DomainEvent, store.to_domain(e)) for e in events])
+    return ProgrammeStatus(state, events)
+
+
+async def switch_migration_mode(
+    store: EventStore, command: SwitchMigrationMode, actor: Actor, *, now: datetime | None = None
+) -> ProgrammeStatus:
+    """Switch migration mode on or off for the whole store, recorded with who, when and why."""
+    for attempt in range(_ATTEMPTS):
+        status = await load_programme(store)
+        at = now or datetime.now(UTC)
+        try:
+            events = decide_programme(status.state, command, now=at, by=actor.id)
+        except CommandRejected as e:
+            raise errors.Refused(str(e)) from e
+        new = [
+            NewEvent.from_domain(
+                e, event_id=uuid.uuid4(), occurred_at=at, actor=StoredActor(role=actor.role, id=actor.id)
+            )
+            for e in events
+        ]
+        try:
+            await store.append(PROGRAMME_STREAM, status.state.version, new)
+        except ConcurrencyConflict:
+            if attempt == _ATTEMPTS - 1:
+                raise errors.Busy("the programme's migration mode is being switched; try again") from None
+            continue
+        return await load_programme(store)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) -> cmd.HumanCommand:
+    """The command as the application layer signs it: an import command names its actor as the
+    proposer, countersigner or rejecter, whatever the entry point put there, and a proposal carries
+    the store's migration mode as the programme stream says now."""
+    match command:
+        case cmd.ProposeImport():
+            mode = (await load_programme(store)).migration_mode
+            return _with(command, proposed_by=actor.id, migration_mode=mode)
+        case cmd.CountersignImport():
+            return _with(command, countersigned_by=actor.id)
+        case cmd.RejectImport():
+            return _with(command, rejected_by=actor.id)
+    return command
+
+
+def _with(command: cmd.HumanCommand, **fields: object) -> cmd.HumanCommand:
+    # Validated again (not model_copy): an actor id must be a bounded name like any other.
+    try:
+        return type(command).model_validate({**command.model_dump(), **fields})
+    except ValueError as e:
+        raise errors.Invalid(f"cannot give {command.command_name()} as this actor: {e}") from e

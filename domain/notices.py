@@ -1,0 +1,138 @@
+"""What people must hear about: the notice an event gives, to whom, and the facts it names.
+
+Pure: from one event alone (each carries its own dates), so the projector can queue the notice in
+the same transaction as the event, and a rebuild or a replay decides the same. Who the audience is
+(which people, in which language) and how it reaches them is the mail relay's (app/mail.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from domain import events as ev
+
+
+class Audience(StrEnum):
+    CITY = "city"  # the city's active staff
+    REVIEWER = "reviewer"  # the reviewer the event names
+    COMMITTEE = "committee"  # every active committee member
+
+
+class NoticeKind(StrEnum):
+    REVIEWER_ASSIGNED = "reviewer_assigned"
+    REVIEW_ESCALATED = "review_escalated"
+    CLARIFICATION_REQUESTED = "clarification_requested"
+    CLARIFICATION_EXPIRED = "clarification_expired"
+    LEVEL_DECIDED = "level_decided"
+    NOT_CERTIFIED = "not_certified"
+    APPEAL_FILED = "appeal_filed"
+    APPEAL_DECIDED = "appeal_decided"
+    CERTIFICATION_AWARDED = "certification_awarded"
+    IMPORT_PROPOSED = "import_proposed"
+    EXPIRY_REMINDER = "certification_expiry_reminder"  # the kind the outbox has used since 0005
+    CERTIFICATION_LAPSED = "certification_lapsed"
+
+
+class Notice(BaseModel):
+    """A notice to queue: its kind, its audience, the reviewer it names (for that audience), the
+    criterion it is about, and the facts the message states (a level, a due date)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: NoticeKind
+    audience: Audience
+    reviewer_id: str | None = None
+    criterion_id: str | None = None
+    level: str | None = None
+    due_at: datetime | None = None  # what to do by when: answer, review, appeal
+    valid_until: datetime | None = None
+    text: str = ""  # a question, a rationale: the words the message quotes
+
+
+def notice_for(event: ev.DomainEvent) -> Notice | None:
+    """The notice `event` gives, or None for one nobody needs to hear about."""
+    match event:
+        case ev.ReviewerAssigned():
+            return Notice(
+                kind=NoticeKind.REVIEWER_ASSIGNED,
+                audience=Audience.REVIEWER,
+                reviewer_id=event.reviewer_id,
+                criterion_id=event.criterion_id,
+                due_at=event.due_at,
+            )
+        case ev.ReviewEscalated():
+            return Notice(
+                kind=NoticeKind.REVIEW_ESCALATED,
+                audience=Audience.COMMITTEE,
+                reviewer_id=event.reviewer_id,
+                criterion_id=event.criterion_id,
+                due_at=event.was_due_at,
+            )
+        case ev.ClarificationRequested():
+            return Notice(
+                kind=NoticeKind.CLARIFICATION_REQUESTED,
+                audience=Audience.CITY,
+                criterion_id=event.criterion_id,
+                due_at=event.due_at,
+                text=event.question,
+            )
+        case ev.ClarificationExpired():
+            return Notice(
+                kind=NoticeKind.CLARIFICATION_EXPIRED,
+                audience=Audience.CITY,
+                criterion_id=event.criterion_id,
+                due_at=event.was_due_at,
+            )
+        case ev.LevelDecided():
+            return Notice(
+                kind=NoticeKind.LEVEL_DECIDED,
+                audience=Audience.CITY,
+                level=event.level.value,
+                due_at=event.appeal_deadline,
+                text=event.rationale,
+            )
+        case ev.CityNotCertified():
+            return Notice(
+                kind=NoticeKind.NOT_CERTIFIED,
+                audience=Audience.CITY,
+                due_at=event.appeal_deadline,
+                text=event.rationale,
+            )
+        case ev.AppealFiled():
+            return Notice(kind=NoticeKind.APPEAL_FILED, audience=Audience.COMMITTEE, text=event.grounds)
+        case ev.AppealDecided():
+            return Notice(
+                kind=NoticeKind.APPEAL_DECIDED,
+                audience=Audience.CITY,
+                level=event.level.value if event.level else None,
+                text=event.rationale,
+            )
+        case ev.CertificationAwarded():
+            return Notice(
+                kind=NoticeKind.CERTIFICATION_AWARDED,
+                audience=Audience.CITY,
+                level=event.level.value,
+                valid_until=event.valid_until,
+            )
+        case ev.CertificationImportProposed():
+            return Notice(
+                kind=NoticeKind.IMPORT_PROPOSED, audience=Audience.COMMITTEE, level=event.level.value
+            )
+        case ev.ReminderSent():
+            return Notice(
+                kind=NoticeKind.EXPIRY_REMINDER,
+                audience=Audience.CITY,
+                valid_until=event.valid_until,
+                due_at=event.valid_until,
+            )
+        case ev.CertificationLapsed():
+            return Notice(
+                kind=NoticeKind.CERTIFICATION_LAPSED,
+                audience=Audience.CITY,
+                level=event.level.value,
+                valid_until=event.valid_until,
+            )
+    return None
