@@ -46,6 +46,18 @@ class Ineligible(Invalid):
     code = "ineligible_city"
 
 
+class UnsupportedDocument(Invalid):
+    """A document whose content is not one citycert accepts (an executable, an unknown format)."""
+
+    code = "unsupported_media_type"
+
+
+class DocumentTooLarge(Invalid):
+    """A document larger than CITYCERT_DOCUMENTS_MAX_BYTES."""
+
+    code = "too_large"
+
+
 class NotFound(AppError):
     code = "not_found"
 

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from temporalio.client import Client
 
 from app.commands import CommandService
+from app.documents import Documents
 from eventstore import EventStore
+from runtime.documents import document_store
 from runtime.keys import command_key
 from runtime.settings import Settings
 
@@ -25,6 +27,7 @@ class Services:
     store: EventStore
     client: Client
     commands: CommandService
+    documents: Documents
 
 
 def build_services(
@@ -38,4 +41,5 @@ def build_services(
         command_timeout=command_timeout,
         command_key=command_key(settings),
     )
-    return Services(settings=settings, store=store, client=client, commands=commands)
+    documents = Documents(store, document_store(settings), commands, max_bytes=settings.documents_max_bytes)
+    return Services(settings=settings, store=store, client=client, commands=commands, documents=documents)

@@ -33,6 +33,7 @@ MAY_GIVE: dict[type[cmd.Command], frozenset[str]] = {
     cmd.FileAppeal: frozenset({CITY}),
     cmd.DecideAppeal: frozenset({COMMITTEE}),
     cmd.Withdraw: frozenset({OPERATOR}),
+    cmd.UploadDocument: frozenset({CITY, OPERATOR}),
     # The programme's own (store-wide, not a city's): recorded by the application layer.
     SwitchMigrationMode: frozenset({OPERATOR}),
 }

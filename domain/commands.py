@@ -14,13 +14,25 @@ from typing import Annotated, Literal, get_args
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from domain.events import Answer, Document, MigrationModeOn
-from domain.ids import CityId, CountryCode, CriterionId, HttpsUrl, Name, Note, Text
+from domain.ids import (
+    CityId,
+    CountryCode,
+    CriterionId,
+    DocumentId,
+    HttpsUrl,
+    MediaType,
+    Name,
+    Note,
+    Sha256,
+    Text,
+)
 from domain.levels import Level
 
 # Bounds on what one command may carry, so no command can grow a workflow's history without limit.
 MAX_ITEMS = 500  # criteria (evidence, reviews, answers, snapshot answers) in one command
 MAX_DOCUMENTS = 20  # documents given for one criterion
 MAX_POPULATION = 1_000_000_000
+MAX_DOCUMENT_BYTES = 2**40  # an uploaded document's size; the API's own cap is a setting, far lower
 
 
 class Command(BaseModel):
@@ -229,6 +241,18 @@ class Withdraw(Command):
     reason: Text
 
 
+class UploadDocument(Command):
+    """Record a document the city gave: its bytes are stored by their SHA-256 before this command
+    is given (outside the log), so the log's hash chain covers the document's hash."""
+
+    kind: Literal["UploadDocument"] = "UploadDocument"
+    document_id: DocumentId
+    sha256: Sha256
+    size: int = Field(gt=0, le=MAX_DOCUMENT_BYTES)
+    media_type: MediaType
+    title: Name
+
+
 class ImportCertification(Command):
     """Retired: an operator alone recorded a certification. Nobody may give it any more
     (domain/authority.py); it stays so that histories recorded with it replay. ProposeImport
@@ -310,6 +334,7 @@ HumanCommand = (
     | ProposeImport
     | CountersignImport
     | RejectImport
+    | UploadDocument
 )
 TimerCommand = (
     ExpireClarifications | EscalateOverdueReviews | CloseAppealWindow | SendReminder | LapseCertification

@@ -52,6 +52,12 @@ _ALLOWED: dict[Phase, list[type[cmd.Command]]] = {
 }
 
 
+# Documents may be uploaded whenever the city takes part: registered, in any phase until it withdraws.
+for _phase, _commands in _ALLOWED.items():
+    if _phase not in (Phase.UNREGISTERED, Phase.WITHDRAWN):
+        _commands.append(cmd.UploadDocument)
+
+
 def allowed_commands(state: CityState) -> list[str]:
     return [c.command_name() for c in _ALLOWED[state.phase]]
 
@@ -630,6 +636,18 @@ def _reject_import(
     ]
 
 
+def _upload_document(
+    state: CityState, c: cmd.UploadDocument, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    if state.phase is Phase.UNREGISTERED:
+        raise _reject(state, "only a registered city can upload documents")
+    return [
+        ev.DocumentUploaded(
+            document_id=c.document_id, sha256=c.sha256, size=c.size, media_type=c.media_type, title=c.title
+        )
+    ]
+
+
 _Handler = Callable[[CityState, Any, datetime, ProgrammePolicy], list[ev.DomainEvent]]
 
 _HANDLERS: dict[type[cmd.Command], _Handler] = {
@@ -657,6 +675,7 @@ _HANDLERS: dict[type[cmd.Command], _Handler] = {
     cmd.ProposeImport: _propose_import,
     cmd.CountersignImport: _countersign_import,
     cmd.RejectImport: _reject_import,
+    cmd.UploadDocument: _upload_document,
 }
 
 

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from domain.ids import CityId, CountryCode, CriterionId
+from domain.ids import CityId, CountryCode, CriterionId, DocumentId, Sha256
 from domain.levels import Level, Outcome
 
 
@@ -266,6 +266,16 @@ class CertificationLapsed(DomainEvent):
     valid_until: AwareDatetime
 
 
+class DocumentUploaded(DomainEvent):
+    """A document the city gave, stored outside the log by its SHA-256 (so verify can check it)."""
+
+    document_id: DocumentId
+    sha256: Sha256
+    size: int
+    media_type: str
+    title: str
+
+
 class CityWithdrawn(DomainEvent):
     reason: str
 
@@ -303,6 +313,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ReminderSent,
         CertificationLapsed,
         CityWithdrawn,
+        DocumentUploaded,
     )
 }
 

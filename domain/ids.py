@@ -129,3 +129,29 @@ HttpsUrl = Annotated[
     AfterValidator(_https),
 ]
 """A link a reviewer may open: https only (no `javascript:`, `data:` or plain http), one line."""
+
+
+DOCUMENT_ID_PATTERN = r"^[0-9a-f]{32}$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+MEDIA_TYPE_PATTERN = r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$"
+
+DocumentId = Annotated[
+    str,
+    StringConstraints(pattern=DOCUMENT_ID_PATTERN),
+    _pattern_in_words("a document id is 32 lowercase hexadecimal digits"),
+]
+"""An uploaded document's id: a UUID's 32 hex digits, made by the application when it is uploaded."""
+
+Sha256 = Annotated[
+    str,
+    StringConstraints(pattern=SHA256_PATTERN),
+    _pattern_in_words("a SHA-256 is 64 lowercase hexadecimal digits"),
+]
+"""The SHA-256 of a document's bytes, in lowercase hex: where it is stored and what verify checks."""
+
+MediaType = Annotated[
+    str,
+    StringConstraints(max_length=NAME_MAX, pattern=MEDIA_TYPE_PATTERN),
+    _pattern_in_words("a media type is type/subtype in lowercase, e.g. application/pdf"),
+]
+"""A document's media type as recognised from its content, e.g. `application/pdf`."""

@@ -427,6 +427,8 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
             # A cycle in flight carries on: a lapsed city may still finish its re-certification.
             phase = state.phase if cycle else Phase.REGISTERED
             return {"phase": phase, "certification": None}
+        case ev.DocumentUploaded():
+            return {}  # the documents are read from the log (readmodel.documents), not kept here
         case ev.CityWithdrawn():
             return {
                 "phase": Phase.WITHDRAWN,

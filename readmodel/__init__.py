@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from domain.state import CityState
 from eventstore import EventStore
+from readmodel.documents import DocumentInfo, city_document, city_documents, every_document
 from readmodel.folds import FOLD_PAGE, fold_city_events, fold_off_loop, load_city_state
 from readmodel.projector import (
     CERTIFICATION_COLUMNS,
@@ -54,14 +55,18 @@ __all__ = [
     "CityState",
     "CityStatus",
     "CohortDecision",
+    "DocumentInfo",
     "ExpiringCertification",
     "ReviewItem",
+    "city_document",
+    "city_documents",
     "city_id_of",
     "city_registry",
     "city_state",
     "city_stream",
     "city_summary",
     "cohort_rows",
+    "every_document",
     "expiring_certifications",
     "fold_city_events",
     "fold_off_loop",

@@ -66,6 +66,20 @@ class Settings(BaseSettings):
     anchor_s3_access_key_id: str | None = None
     anchor_s3_secret_access_key: SecretStr | None = None
     anchor_s3_retention_days: int = Field(365, ge=1, description="COMPLIANCE retention of each anchor")
+    # Uploaded documents (runtime/documents.py), stored by their SHA-256: in a folder (default
+    # data_dir/documents), or in an S3-compatible bucket when one is set (production).
+    documents_dir: Path | None = Field(
+        None, description="where documents are stored; default data_dir/documents"
+    )
+    documents_max_bytes: int = Field(25_000_000, ge=1, description="the largest document the API accepts")
+    documents_s3_bucket: str | None = Field(
+        None, description="bucket for the documents instead of the folder"
+    )
+    documents_s3_endpoint_url: str | None = Field(None, description="S3 endpoint URL; unset: AWS")
+    documents_s3_prefix: str = Field("documents/", description="key prefix of the document objects")
+    documents_s3_region: str | None = None
+    documents_s3_access_key_id: str | None = None
+    documents_s3_secret_access_key: SecretStr | None = None
     command_key: SecretStr | None = Field(
         None, description="the key the API and the workers sign and check every command with (32+ characters)"
     )
@@ -115,11 +129,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _anchor_s3_keys_together(self) -> Settings:
-        if (self.anchor_s3_access_key_id is None) != (self.anchor_s3_secret_access_key is None):
-            raise ValueError(
-                "CITYCERT_ANCHOR_S3_ACCESS_KEY_ID and CITYCERT_ANCHOR_S3_SECRET_ACCESS_KEY go together: "
-                "set both or neither"
-            )
+        for of in ("anchor", "documents"):
+            key_id, secret = f"{of}_s3_access_key_id", f"{of}_s3_secret_access_key"
+            if (getattr(self, key_id) is None) != (getattr(self, secret) is None):
+                raise ValueError(
+                    f"{env_name(key_id)} and {env_name(secret)} go together: set both or neither"
+                )
         return self
 
     @property

@@ -525,13 +525,16 @@ def verify(
     """Check the event store, and that the city workflows run and agree with it.
 
     Hash chains, version gaps and projection rows; every stream against the newest anchor (see
-    `citycert anchor`), so history rewritten, cut short or deleted since is found; then each
+    `citycert anchor`), so history rewritten, cut short or deleted since is found; every document a
+    DocumentUploaded event names against its hash (missing or altered bytes); then each
     running city workflow's state against the fold of its stream, and every city that has not
     withdrawn for a running workflow: one terminated, failed, timed out, completed or missing is
     reported (`citycert workflow restart CITY` starts it again). Exit 1 on any problem.
     """
+    from app.documents import DocumentProblem, verify_documents
     from eventstore import AnchorError
     from runtime.anchors import anchor_destination
+    from runtime.documents import document_store
     from runtime.keys import anchor_key
     from runtime.process import StartupError
 
@@ -549,20 +552,30 @@ def verify(
             1,
         )
 
-    async def work() -> tuple[VerifyReport, WorkflowCheck]:
+    async def work() -> tuple[VerifyReport, tuple[int, list[DocumentProblem]], WorkflowCheck]:
         async with open_store(settings) as store:
             with progress() as bar:
                 bar.add_task("verifying hash chains and projections", total=None)
                 report = await store.verify(latest[1] if latest else None)
+            with progress() as bar:
+                bar.add_task("verifying the stored documents against their hashes", total=None)
+                documents = await verify_documents(store, document_store(settings))
             check = WorkflowCheck(skipped=True) if skip_workflows else await _check_workflows(settings, store)
-        return report, check
+        return report, documents, check
 
-    report, check = run(work)
-    ok = report.ok and check.ok
+    report, (documents_checked, document_problems), check = run(work)
+    ok = report.ok and check.ok and not document_problems
 
     def human() -> None:
         for line in report.lines():
             console.print(line, highlight=False, markup=False)
+        console.print(f"documents: {documents_checked} checked against their hashes")
+        if document_problems:
+            print_table(
+                f"{len(document_problems)} documents whose stored bytes are missing or altered",
+                ("city", "document", "problem", "where"),
+                [(p.city_id, p.document_id, p.problem, p.location) for p in document_problems],
+            )
         if latest is None:
             console.print("anchor: none yet (`citycert anchor` records one)")
         else:
@@ -592,7 +605,16 @@ def verify(
         console.print("OK" if ok else "PROBLEMS FOUND")
 
     emit(
-        {"ok": ok, "store": _store_json(report), "workflows": {**asdict(check), "ok": check.ok}},
+        {
+            "ok": ok,
+            "store": _store_json(report),
+            "documents": {
+                "ok": not document_problems,
+                "checked": documents_checked,
+                "problems": [asdict(p) for p in document_problems],
+            },
+            "workflows": {**asdict(check), "ok": check.ok},
+        },
         as_json,
         human,
     )

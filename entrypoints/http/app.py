@@ -23,6 +23,8 @@ from entrypoints.http.openapi import document
 from entrypoints.http.routes_certification import router as certification
 from entrypoints.http.routes_cities import router as cities
 from entrypoints.http.routes_committee import router as committee
+from entrypoints.http.routes_documents import MULTIPART_ROOM, UPLOAD_PATH
+from entrypoints.http.routes_documents import router as documents
 from entrypoints.http.routes_people import router as people
 from entrypoints.http.routes_programme import router as programme
 from entrypoints.http.routes_reports import health
@@ -93,7 +95,18 @@ def create_app(
     if store is not None and client is not None:
         wire(app, store, client)  # usable at once, also where no lifespan runs (ASGI test transports)
     errors.install(app)
-    routers = (cities, certification, review, committee, programme, people, reports, tokens, health)
+    routers = (
+        cities,
+        certification,
+        review,
+        committee,
+        programme,
+        people,
+        documents,
+        reports,
+        tokens,
+        health,
+    )
     for router in routers:
         app.include_router(router)
 
@@ -103,7 +116,8 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to adjust the document
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    uploads = (UPLOAD_PATH, settings.documents_max_bytes + MULTIPART_ROOM)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, larger=[uploads])
     app.add_middleware(AuthenticateFirst)  # outside the cap: no body is read before the token is good
     app.add_middleware(RequestLog)  # added last: outermost, so it sees every answer, 413 included
     return app

@@ -34,6 +34,8 @@ log = structlog.get_logger("citycert.api")
 STATUS: dict[type[AppError], int] = {
     AppError: 500,
     Invalid: 422,
+    errors.UnsupportedDocument: 415,
+    errors.DocumentTooLarge: 413,
     NotFound: 404,
     Forbidden: 403,
     Refused: 409,

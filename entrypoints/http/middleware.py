@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -61,19 +63,24 @@ class RequestLog:
 class BodyLimit:
     """Refuses a body larger than `max_bytes` with 413: at once when its Content-Length says so,
     and while it streams in otherwise (a chunked body has no length), so no request can make the
-    API hold more than `max_bytes` of it, whatever it claims."""
+    API hold more than `max_bytes` of it, whatever it claims. A path matching one of `larger` (a
+    document upload) has that cap instead."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Sequence[tuple[re.Pattern[str], int]] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = tuple(larger)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        detail = f"the body may be at most {self.max_bytes} bytes"
+        max_bytes = next((cap for path, cap in self.larger if path.fullmatch(scope["path"])), self.max_bytes)
+        detail = f"the body may be at most {max_bytes} bytes"
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+        if length is not None and (not length.isdigit() or int(length) > max_bytes):
             await _reply(send, 413, "too_large", detail)
             return
         received = 0
@@ -83,7 +90,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     # FastAPI passes an HTTPException from reading the body on as it is (anything
                     # else becomes a 400); the app's handler answers it as 413 too_large.
                     raise HTTPException(413, detail)

@@ -283,6 +283,15 @@ class WorkflowRestartOut(Out):
     status: CitySummary = Field(description="where the city stands: the new run's state")
 
 
+class DocumentOut(Out):
+    """An uploaded document, stored by its SHA-256 and recorded in the city's history."""
+
+    document_id: str = Field(description="the document's id in the city's documents")
+    sha256: str = Field(description="the SHA-256 of its bytes, in lowercase hex")
+    size: int = Field(description="its size in bytes")
+    media_type: str = Field(description="its media type, recognised from its content")
+
+
 class SnapshotOut(CommandOut):
     standard_version: str
     points: int

@@ -30,6 +30,8 @@ ERRORS: dict[int, str] = {
     409: "Not allowed now (`command_rejected`, the detail says why and what is allowed; "
     "`city_busy`: try again; `workflow_running`: a restart of a city workflow that runs)",
     413: "The body is larger than the API accepts (`too_large`)",
+    415: "A document citycert does not accept (`unsupported_media_type`: an executable, a format it "
+    "does not know, or a body that is not multipart/form-data; the detail says which)",
     422: "A malformed request (`invalid_request`, the detail lists every problem), a standard or "
     "criterion that does not exist (`invalid_command`) or an ineligible city (`ineligible_city`)",
     503: "The database or Temporal is unavailable, or the command was not confirmed in time: "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -50,6 +51,31 @@ def test_the_anchor_buckets_access_key_id_and_secret_go_together(monkeypatch: py
     monkeypatch.setenv("CITYCERT_ANCHOR_S3_SECRET_ACCESS_KEY", "secret")
     monkeypatch.setenv("CITYCERT_ANCHOR_S3_RETENTION_DAYS", "0")
     with pytest.raises(StartupError, match="CITYCERT_ANCHOR_S3_RETENTION_DAYS"):
+        load_settings()
+
+
+def test_documents_go_to_a_folder_under_the_data_dir_unless_a_bucket_is_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from runtime.documents import DocumentBucket, DocumentFolder, document_store
+
+    monkeypatch.setenv("CITYCERT_DATA_DIR", str(tmp_path))
+    folder = document_store(load_settings())
+    assert isinstance(folder, DocumentFolder) and folder.root == tmp_path / "documents"
+    assert load_settings().documents_max_bytes == 25_000_000
+
+    monkeypatch.setenv("CITYCERT_DOCUMENTS_S3_BUCKET", "documents")
+    monkeypatch.setenv("CITYCERT_DOCUMENTS_S3_ACCESS_KEY_ID", "AKIA...")
+    with pytest.raises(StartupError, match="CITYCERT_DOCUMENTS_S3_SECRET_ACCESS_KEY go together"):
+        load_settings()
+    monkeypatch.setenv("CITYCERT_DOCUMENTS_S3_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("CITYCERT_DOCUMENTS_S3_ENDPOINT_URL", "http://127.0.0.1:9")
+    bucket = document_store(load_settings())
+    assert isinstance(bucket, DocumentBucket) and bucket.location("ab" * 32).startswith(
+        "s3://documents/documents/"
+    )
+    monkeypatch.setenv("CITYCERT_DOCUMENTS_MAX_BYTES", "0")
+    with pytest.raises(StartupError, match="CITYCERT_DOCUMENTS_MAX_BYTES"):
         load_settings()
 
 

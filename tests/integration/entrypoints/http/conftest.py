@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,6 +39,7 @@ class Api:
     http: httpx.AsyncClient
     store: EventStore
     env: WorkflowEnvironment | None
+    settings: Settings | None = None
     tokens: dict[tuple[str, str | None, str | None], str] = field(default_factory=dict)
 
     async def token(self, role: str, city: str | None = None, name: str | None = None) -> str:
@@ -81,10 +83,12 @@ def app_client(app: Any) -> httpx.AsyncClient:
 
 
 @pytest.fixture
-async def api(store: EventStore) -> AsyncIterator[Api]:
+async def api(store: EventStore, tmp_path: Path) -> AsyncIterator[Api]:
     """The API with a worker on the time-skipping server: one server per test, because its clock
-    is global and a test's leftover timers would fire into the next test's sleeps."""
+    is global and a test's leftover timers would fire into the next test's sleeps. Documents go to
+    the test's own folder."""
     async with time_skipping_environment() as env, running_worker(env, store) as queue:
-        app = create_app(api_settings(temporal_task_queue=queue), client=env.client, store=store)
+        config = api_settings(temporal_task_queue=queue, documents_dir=tmp_path / "documents")
+        app = create_app(config, client=env.client, store=store)
         async with app_client(app) as http:
-            yield Api(http=http, store=store, env=env)
+            yield Api(http=http, store=store, env=env, settings=config)
