@@ -21,6 +21,7 @@ from temporalio.worker import (
     Worker,
 )
 
+from app.relay import relaying
 from app.schedules import ensure_reminder_schedule
 from runtime.keys import command_key
 from runtime.logging import bind_activity_context, configure_logging
@@ -137,11 +138,12 @@ async def run_worker(
 
 
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
-    """The production worker: database, the city and reminder workflows, until `stop` is set."""
+    """The production worker: database, the city and reminder workflows, and the mail relay when
+    CITYCERT_SMTP_URL is set, until `stop` is set."""
     import workflows
     from activities import build_activities
 
-    async with open_store(settings) as store:
+    async with open_store(settings) as store, relaying(store, settings):
         await run_worker(
             settings,
             workflows=workflows.WORKFLOWS,

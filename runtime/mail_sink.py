@@ -21,6 +21,13 @@ from typing import Any, cast
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from runtime.settings import Settings
+
+
+def sink_folder(settings: Settings) -> Path:
+    """Where the dev box's sink keeps the mails it receives."""
+    return settings.data_dir / "mail"
+
 
 @dataclass(frozen=True, slots=True)
 class KeptMail:
@@ -29,7 +36,11 @@ class KeptMail:
 
     @property
     def message_id(self) -> str:
-        return str(self.message.get("Message-ID", ""))
+        return self.header("Message-ID")
+
+    def header(self, name: str) -> str:
+        """A header's value on one line (a long one, such as a Message-ID, arrives folded)."""
+        return " ".join(str(self.message.get(name, "")).split())
 
 
 class MailFolder:

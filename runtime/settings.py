@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from domain.policy import SNAPSHOTS_REMEMBERED, ProgrammePolicy
 from runtime.process import StartupError
+from runtime.smtp import SmtpServer, SmtpUrlError
 
 ENV_PREFIX = "CITYCERT_"
 TOKEN_LIFETIME = timedelta(days=90)
@@ -93,6 +94,16 @@ class Settings(BaseSettings):
     )
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
+    # Mail (app/relay.py): the SMTP server notifications go out through. Unset, `citycert dev` runs
+    # a local sink that keeps them (`citycert mail list`) and a worker sends none.
+    smtp_url: SecretStr | None = Field(
+        None, description="smtp://host:port, smtps://user:password@host:465, or smtp://...?starttls=required"
+    )
+    mail_from: str = Field("citycert <citycert@localhost>", description="the From of every mail")
+    mail_hold_decisions: bool = Field(False, description="hold decisions' mails for an operator's release")
+    mail_relay_every: timedelta = Field(
+        timedelta(seconds=5), description="how often the relay looks for mail"
+    )
 
     # Programme timings and margins: the programme sets its own, so they are settings, not constants.
     clarification_window: timedelta = timedelta(days=25)
@@ -136,6 +147,20 @@ class Settings(BaseSettings):
                     f"{env_name(key_id)} and {env_name(secret)} go together: set both or neither"
                 )
         return self
+
+    @model_validator(mode="after")
+    def _smtp_url_names_a_server(self) -> Settings:
+        if self.smtp_url is not None:
+            try:
+                SmtpServer.from_url(self.smtp_url.get_secret_value())
+            except SmtpUrlError as e:
+                raise ValueError(f"CITYCERT_SMTP_URL: {e}") from None
+        return self
+
+    @property
+    def smtp_server(self) -> SmtpServer | None:
+        """The SMTP server of CITYCERT_SMTP_URL, if set."""
+        return SmtpServer.from_url(self.smtp_url.get_secret_value()) if self.smtp_url else None
 
     @property
     def temporal_uses_tls(self) -> bool:

@@ -16,6 +16,7 @@ from domain.standard import Standard, StandardError, UnknownCriteria, get_standa
 from entrypoints.cli import cities as cli_cities
 from entrypoints.cli import dev as cli_dev
 from entrypoints.cli import imports as cli_imports
+from entrypoints.cli import mail as cli_mail
 from entrypoints.cli import ops as cli_ops
 from entrypoints.cli import people as cli_people
 
@@ -183,7 +184,7 @@ def reminders_backfill(
 
 
 # Commands of the interfaces work, each module adding its own (kept apart so each stays small).
-for _module in (cli_cities, cli_imports, cli_ops, cli_people, cli_dev):
+for _module in (cli_cities, cli_imports, cli_mail, cli_ops, cli_people, cli_dev):
     _module.register(app)
 
 

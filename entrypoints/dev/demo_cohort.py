@@ -15,6 +15,7 @@ in parallel); it needs a worker polling the task queue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -27,11 +28,13 @@ import structlog
 from temporalio.client import Client
 
 from app.commands import CommandService
+from app.people import DuplicatePerson, add_person
 from app.services import build_services
 from app.tokens import register_identity
 from domain import Actor, CityState, Level, Phase, ProgrammePolicy
 from domain import commands as cmd
 from domain.events import Document
+from domain.people import NewCityStaff, NewCommitteeMember
 from domain.standard import get_standard
 from eventstore import EventStore
 from readmodel import load_city_state
@@ -363,6 +366,27 @@ def policy_for(city_id: str, base: ProgrammePolicy) -> ProgrammePolicy:
     return base
 
 
+# The language each demo city's contact reads: Spanish in Latin America, else English, and one
+# Portuguese reader so every language's mails show up in `citycert mail list`.
+_LANGUAGES = {"MX": "es", "CO": "es", "CL": "es"}
+
+
+async def _contact(store: EventStore, city: DemoCity) -> None:
+    """The city's data officer, who receives its mail (a person, outside the event log)."""
+    language = "pt" if city.id == "fernvale" else _LANGUAGES.get(city.country, "en")
+    with contextlib.suppress(DuplicatePerson):
+        await add_person(
+            store,
+            NewCityStaff(
+                role="city",
+                city_id=city.id,
+                name=f"{city.name} data office",
+                email=f"data@{city.id}.example",
+                language=language,
+            ),
+        )
+
+
 async def seed_demo(
     store: EventStore,
     client: Client,
@@ -386,6 +410,13 @@ async def seed_demo(
     await register_identity(store, "operator", OPERATOR.id)
     for city in cities:
         await register_identity(store, "city", f"staff-{city.id}", city.id)
+    with contextlib.suppress(DuplicatePerson):  # seeded before, into this store
+        await add_person(
+            store,
+            NewCommitteeMember(
+                role="committee", name="Rita Chair", email="chair@committee.example", language="en"
+            ),
+        )
     halt = asyncio.Event()
 
     async def one(city: DemoCity) -> None:
@@ -394,6 +425,7 @@ async def seed_demo(
             return
         driver = _City(commands.with_policy(policy_for(city.id, commands.policy)), city, halt)
         await driver.register()
+        await _contact(store, city)
         await _STORIES[city.id](driver)
         report.seeded.append(city.id)
         log.info("demo.city_seeded", city_id=city.id, story=city.story)

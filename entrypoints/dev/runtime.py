@@ -38,11 +38,14 @@ from rich.table import Table
 from rich.text import Text
 from temporalio.client import Client
 
+from app.relay import relaying
 from app.tokens import TokenRefused, authenticate, issue_token
 from eventstore import EventStore
 from runtime.anchors import anchor_destination, keep_anchoring
+from runtime.mail_sink import MailFolder, running_sink, sink_folder
 from runtime.process import StartupError, Stopped, ensure_port_free, port_answers, unless_stopped
 from runtime.settings import Settings, env_name, prepare_data_dir
+from runtime.smtp import SmtpServer
 from runtime.store import embedded_postgres_running, open_store
 from runtime.temporal import TemporalInfo, open_temporal
 from workflows import search_attributes
@@ -217,6 +220,7 @@ class DevInfo:
     database: str
     postgres_stops_with_us: bool
     demo: str
+    mail: str = ""
 
 
 async def run_dev(
@@ -257,6 +261,7 @@ async def run_dev(
             token = await ensure_operator_token(store, settings)
             anchoring = asyncio.create_task(keep_anchoring(store, settings), name="anchoring")
             stack.callback(anchoring.cancel)
+            mail_line = await _start_mail(stack, store, settings)
 
             app = create_app(settings, client=client, store=store)
             api = await stack.enter_async_context(running_api(app, settings, stop))
@@ -275,6 +280,7 @@ async def run_dev(
                     ),
                     postgres_stops_with_us=settings.database_url is None and not pg_was_running,
                     demo=demo_line,
+                    mail=mail_line,
                 )
             )
             log.info(
@@ -286,6 +292,21 @@ async def run_dev(
     except Stopped:
         log.info("dev.stopped_while_starting")
     log.info("dev.stopped")
+
+
+async def _start_mail(stack: AsyncExitStack, store: EventStore, settings: Settings) -> str:
+    """The mail relay, to CITYCERT_SMTP_URL's server, else to a local sink that keeps every mail so
+    a newcomer can read what the demo sends; what the box says of it."""
+    smtp = settings.smtp_server
+    if smtp is None:
+        folder = MailFolder(sink_folder(settings))
+        port = await stack.enter_async_context(running_sink(folder))
+        smtp = SmtpServer("127.0.0.1", port)
+        line = f"kept by a local sink in {folder.path} (`citycert mail list`)"
+    else:
+        line = f"sent through {smtp}"
+    await stack.enter_async_context(relaying(store, settings, smtp))
+    return line
 
 
 def _check_dev_server_ports(settings: Settings) -> None:
@@ -484,6 +505,8 @@ def render_box(info: DevInfo) -> Panel:
     else:
         grid.add_row("Operator token", f"in {info.token_file} (mode 0600), expires {expires}")
     grid.add_row("Demo cohort", info.demo)
+    if info.mail:
+        grid.add_row("Mail", info.mail)
     grid.add_row("Data", str(info.data_dir))
     grid.add_row("PostgreSQL", info.database)
     stopping = ["the API", "the worker"]

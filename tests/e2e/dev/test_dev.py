@@ -120,6 +120,23 @@ def test_the_demo_cohort_is_seeded_through_the_workflows(dev: Dev) -> None:
     assert json.loads(dev.cli("cohort", "report", COHORT, "--json").stdout) == DEMO_REPORT
 
 
+def test_the_mails_the_demo_sends_are_kept_by_the_local_sink(dev: Dev) -> None:
+    assert "Mail" in dev.box and "citycert mail list" in dev.box
+
+    def kept() -> list[dict[str, str]] | None:
+        mails: list[dict[str, str]] = json.loads(dev.cli("mail", "list", "--json").stdout)
+        subjects = {m["subject"] for m in mails}
+        # Fernvale's contact reads Portuguese; Valle Claro's Spanish; the committee English.
+        wanted = ("Fernvale: a certificação Prata terminou", "Valle Claro: un revisor pregunta sobre")
+        return mails if all(any(s.startswith(w) for s in subjects) for w in wanted) else None
+
+    mails = eventually(kept, timeout=60, interval=1, what="the relay hands the demo's mails to the sink")
+    assert "data@fernvale.example" in {m["to"] for m in mails}
+    assert len({m["message_id"] for m in mails}) == len(mails), "each mail once"
+    shown = dev.cli("mail", "show", "1").stdout
+    assert "Message-ID: <" in shown and "@citycert>" in shown
+
+
 def test_a_reviewer_never_reviews_their_home_city(dev: Dev) -> None:
     # puerto-lumen has evidence waiting for a reviewer; this reviewer lives there.
     (conflicted,) = dev.token_for(["--role", "reviewer", "--city", "puerto-lumen", "--name", "rev-local"])
