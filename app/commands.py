@@ -52,7 +52,7 @@ from domain.authority import roles_that_may_give
 from domain.programme import SwitchMigrationMode
 from domain.state import CitySummary
 from eventstore import EventStore, RecordedEvent
-from readmodel import city_summary, load_city_state
+from readmodel import city_document, city_summary, load_city_state
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandResult, GiveCommand
 from workflows.contracts import city_workflow_id, command_event_id, command_proof
 
@@ -143,6 +143,7 @@ class CommandService:
     async def give(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> CommandOutcome:
         """Give `command` to the city's workflow as `actor`; what it recorded."""
         command = await programme.stamped(self.store, command, actor)
+        command = await _with_uploads(self.store, city_id, command)
         request = self._request(city_id, command, actor)
         handle = self.client.get_workflow_handle(city_workflow_id(city_id))
 
@@ -373,6 +374,31 @@ def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy
     except InvalidCommand as e:
         return errors.Invalid(str(e))
     return None
+
+
+async def _with_uploads(store: EventStore, city_id: str, command: cmd.HumanCommand) -> cmd.HumanCommand:
+    """Evidence that names uploaded documents, each filled in from the city's own upload (its
+    SHA-256 and title, whatever the caller put there); refused naming a document the city did not
+    upload, so no city can cite another's file."""
+    if not isinstance(command, cmd.SubmitEvidence):
+        return command
+    items = []
+    for item in command.items:
+        documents: list[cmd.DocumentLink | cmd.UploadedDocument] = []
+        for given in item.documents:
+            if isinstance(given, cmd.UploadedDocument):
+                upload = await city_document(store, city_id, given.document_id)
+                if upload is None:
+                    raise errors.Invalid(
+                        f"document {given.document_id} (for {item.criterion_id}) is not one of {city_id}'s "
+                        f"uploads: upload it first (POST /v1/cities/{city_id}/documents)"
+                    )
+                given = cmd.UploadedDocument(
+                    document_id=upload.document_id, sha256=upload.sha256, title=upload.title
+                )
+            documents.append(given)
+        items.append(item.model_copy(update={"documents": documents}))
+    return command.model_copy(update={"items": items})
 
 
 def _running(city_id: str, run_id: str | None) -> str:

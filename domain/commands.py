@@ -13,7 +13,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from domain.events import Answer, Document, MigrationModeOn
+from domain.events import Answer, MigrationModeOn
 from domain.ids import (
     CityId,
     CountryCode,
@@ -72,10 +72,10 @@ class ApplyForCertification(Command):
     standard_version: Name
 
 
-class DocumentLink(Document):
-    """A document as a city gives it: a bounded title and an https link. (The events' Document stays
-    as lenient as it was, so that evidence recorded before these bounds still folds.) An event's
-    Document is accepted too, and checked as a link."""
+class DocumentLink(BaseModel):
+    """A document given by its link: a bounded title and an https address. (The events' Document
+    stays as lenient as it was, so that evidence recorded before these bounds still folds.) An
+    event's Document is accepted too, and checked as a link."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", from_attributes=True)
 
@@ -83,11 +83,23 @@ class DocumentLink(Document):
     url: HttpsUrl
 
 
+class UploadedDocument(BaseModel):
+    """A document the city uploaded (POST /v1/cities/{id}/documents), by its id. Its SHA-256 and
+    title are the application layer's to fill in from the upload, never a caller's: the command
+    service looks the id up among the city's uploads and refuses one it does not find."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    document_id: DocumentId
+    sha256: Sha256 | None = None
+    title: Name | None = None
+
+
 class EvidenceItem(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     criterion_id: CriterionId
-    documents: list[DocumentLink] = Field(min_length=1, max_length=MAX_DOCUMENTS)
+    documents: list[DocumentLink | UploadedDocument] = Field(min_length=1, max_length=MAX_DOCUMENTS)
     narrative: Note = ""
 
 

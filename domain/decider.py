@@ -184,12 +184,24 @@ def _submit(
     return [
         ev.EvidenceSubmitted(
             criterion_id=item.criterion_id,
-            documents=[ev.Document(title=d.title, url=d.url) for d in item.documents],
+            documents=[_evidence_document(d) for d in item.documents],
             narrative=item.narrative,
             review_due_at=due,
+            submission=cycle.items[item.criterion_id].submission + 1
+            if item.criterion_id in cycle.items
+            else 1,
         )
         for item in c.items
     ]
+
+
+def _evidence_document(given: cmd.DocumentLink | cmd.UploadedDocument) -> ev.Document:
+    if isinstance(given, cmd.DocumentLink):
+        return ev.Document(title=given.title, url=given.url)
+    if given.sha256 is None or given.title is None:
+        # The application layer fills these in from the city's upload before it signs the command.
+        raise InvalidCommand(f"document {given.document_id} is not one the city uploaded")
+    return ev.Document(title=given.title, document_id=given.document_id, sha256=given.sha256)
 
 
 def _close_submission(
@@ -249,22 +261,16 @@ def _review(
     _items_in(state, cycle, ids, AWAITING_REVIEWER, "awaiting a reviewer's decision")
     out: list[ev.DomainEvent] = []
     for item in c.items:
+        # Each decision names the submission it was made on: a resubmission is another one.
+        seen = cycle.items[item.criterion_id].submission
+        decided = {"criterion_id": item.criterion_id, "reviewer_id": c.reviewer_id, "submission": seen}
         if item.decision is cmd.Verdict.APPROVE:
-            out.append(
-                ev.EvidenceApproved(criterion_id=item.criterion_id, reviewer_id=c.reviewer_id, note=item.note)
-            )
+            out.append(ev.EvidenceApproved(**decided, note=item.note))
         elif item.decision is cmd.Verdict.REJECT:
-            out.append(
-                ev.EvidenceRejected(criterion_id=item.criterion_id, reviewer_id=c.reviewer_id, note=item.note)
-            )
+            out.append(ev.EvidenceRejected(**decided, note=item.note))
         else:
             out.append(
-                ev.ClarificationRequested(
-                    criterion_id=item.criterion_id,
-                    reviewer_id=c.reviewer_id,
-                    question=item.note,
-                    due_at=now + p.clarification_window,
-                )
+                ev.ClarificationRequested(**decided, question=item.note, due_at=now + p.clarification_window)
             )
     return out + _complete_review_if_done(state, out)
 

@@ -29,10 +29,15 @@ class Answer(StrEnum):
 
 
 class Document(BaseModel):
+    """A document given as evidence: a link, or one the city uploaded (its id and SHA-256, so the
+    hash chain covers what the reviewer saw)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     title: str
-    url: str
+    url: str = ""  # a link's address; empty for an uploaded document
+    document_id: str | None = None
+    sha256: str | None = None
 
 
 class DomainEvent(BaseModel):
@@ -86,6 +91,10 @@ class EvidenceSubmitted(DomainEvent):
     documents: list[Document]
     narrative: str
     review_due_at: AwareDatetime  # reviewers owe a decision by then (reset when one is assigned)
+    # The criterion's submission in this cycle, 1 and up: a resubmission after a rejection stands
+    # beside the one before it, and each decision names the one it was made on. None: recorded
+    # before submissions were counted.
+    submission: int | None = None
 
 
 class EvidenceSubmissionClosed(DomainEvent):
@@ -102,12 +111,14 @@ class EvidenceApproved(DomainEvent):
     criterion_id: CriterionId
     reviewer_id: str
     note: str = ""
+    submission: int | None = None  # the submission decided on (EvidenceSubmitted.submission)
 
 
 class EvidenceRejected(DomainEvent):
     criterion_id: CriterionId
     reviewer_id: str
     note: str = ""
+    submission: int | None = None  # the submission decided on (EvidenceSubmitted.submission)
 
 
 class ClarificationRequested(DomainEvent):
@@ -115,6 +126,7 @@ class ClarificationRequested(DomainEvent):
     reviewer_id: str
     question: str
     due_at: AwareDatetime
+    submission: int | None = None  # the submission asked about
 
 
 class ClarificationAnswered(DomainEvent):

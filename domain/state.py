@@ -56,6 +56,7 @@ class ReviewItemState(_Value):
     review_due_at: datetime | None = None  # while awaiting a reviewer
     clarification_due_at: datetime | None = None  # while awaiting the city
     escalated: bool = False
+    submission: int = 1  # the criterion's submissions in this cycle so far
 
     @property
     def is_open(self) -> bool:
@@ -272,12 +273,14 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
         case ev.EvidenceSubmitted():
             assert cycle is not None
             items = dict(cycle.items)
+            before = items.get(event.criterion_id)
             items[event.criterion_id] = ReviewItemState(
                 criterion_id=event.criterion_id,
                 status=ItemStatus.SUBMITTED,
                 # A resubmission after a rejection goes back to the reviewer who saw it first.
-                reviewer_id=items[event.criterion_id].reviewer_id if event.criterion_id in items else None,
+                reviewer_id=before.reviewer_id if before else None,
                 review_due_at=event.review_due_at,
+                submission=event.submission or (before.submission + 1 if before else 1),
             )
             return {"cycle": cycle.model_copy(update={"items": items})}
         case ev.EvidenceSubmissionClosed():

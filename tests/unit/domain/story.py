@@ -40,13 +40,15 @@ def applied(cohort: str = "2026-spring") -> list[ev.DomainEvent]:
 
 def submitted(ids: list[str], at: datetime = T0) -> list[ev.DomainEvent]:
     return [
-        ev.EvidenceSubmitted(criterion_id=cid, documents=DOCS, narrative="", review_due_at=at + 10 * DAY)
+        ev.EvidenceSubmitted(
+            criterion_id=cid, documents=DOCS, narrative="", review_due_at=at + 10 * DAY, submission=1
+        )
         for cid in ids
     ]
 
 
 def approved(ids: list[str]) -> list[ev.DomainEvent]:
-    return [ev.EvidenceApproved(criterion_id=cid, reviewer_id="rev-ana") for cid in ids]
+    return [ev.EvidenceApproved(criterion_id=cid, reviewer_id="rev-ana", submission=1) for cid in ids]
 
 
 def reviewed(n_approved: int) -> list[ev.DomainEvent]:

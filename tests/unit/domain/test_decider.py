@@ -194,12 +194,26 @@ class TestEvidence:
         events = when(given(*applied()), evidence("DM 1", "DM 2"))
         assert events == [
             ev.EvidenceSubmitted(
-                criterion_id="DM 1", documents=DOCS, narrative="", review_due_at=T0 + 10 * DAY
+                criterion_id="DM 1", documents=DOCS, narrative="", review_due_at=T0 + 10 * DAY, submission=1
             ),
             ev.EvidenceSubmitted(
-                criterion_id="DM 2", documents=DOCS, narrative="", review_due_at=T0 + 10 * DAY
+                criterion_id="DM 2", documents=DOCS, narrative="", review_due_at=T0 + 10 * DAY, submission=1
             ),
         ]
+
+    def test_an_uploaded_document_is_cited_by_its_hash_once_the_application_layer_filled_it_in(self) -> None:
+        digest = "ab" * 32
+        cited = c.UploadedDocument(document_id="0" * 32, sha256=digest, title="Data inventory")
+        command = c.SubmitEvidence(items=[c.EvidenceItem(criterion_id="DM 1", documents=[cited])])
+        [event] = when(given(*applied()), command)
+        assert isinstance(event, ev.EvidenceSubmitted)
+        assert event.documents == [ev.Document(title="Data inventory", document_id="0" * 32, sha256=digest)]
+        # A citation nobody resolved (a command that bypassed the application layer) is refused
+        bare = c.SubmitEvidence(
+            items=[c.EvidenceItem(criterion_id="DM 1", documents=[c.UploadedDocument(document_id="0" * 32)])]
+        )
+        with pytest.raises(InvalidCommand, match="is not one the city uploaded"):
+            when(given(*applied()), bare)
 
     def test_a_criterion_outside_the_standard_is_named(self) -> None:
         with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: DM 99"):
@@ -273,12 +287,35 @@ class TestReview:
         state = given(*applied(), *submitted(["DM 1", "DM 2", "DM 3"]))
         events = when(state, review(DM_1="approve", DM_2="reject", DM_3="request_clarification"))
         assert events == [
-            ev.EvidenceApproved(criterion_id="DM 1", reviewer_id="rev-ana"),
-            ev.EvidenceRejected(criterion_id="DM 2", reviewer_id="rev-ana"),
+            ev.EvidenceApproved(criterion_id="DM 1", reviewer_id="rev-ana", submission=1),
+            ev.EvidenceRejected(criterion_id="DM 2", reviewer_id="rev-ana", submission=1),
             ev.ClarificationRequested(
-                criterion_id="DM 3", reviewer_id="rev-ana", question="why?", due_at=T0 + 25 * DAY
+                criterion_id="DM 3",
+                reviewer_id="rev-ana",
+                question="why?",
+                due_at=T0 + 25 * DAY,
+                submission=1,
             ),
         ]
+
+    def test_a_resubmission_stands_beside_the_first_and_each_decision_names_the_one_it_saw(self) -> None:
+        # Given DM 1 submitted and rejected
+        state = given(
+            *applied(),
+            *submitted(["DM 1"]),
+            ev.EvidenceRejected(criterion_id="DM 1", reviewer_id="rev-ana", submission=1),
+        )
+        # When the city submits it again, then it is the second submission
+        [again] = when(state, evidence("DM 1"))
+        assert isinstance(again, ev.EvidenceSubmitted) and again.submission == 2
+        # and the reviewer's decision on it names the second
+        [decided] = when(fold(state, [again]), review(DM_1="approve"))
+        assert isinstance(decided, ev.EvidenceApproved) and decided.submission == 2
+
+    def test_submissions_recorded_before_they_were_counted_are_counted_on_folding(self) -> None:
+        old = ev.EvidenceSubmitted(criterion_id="DM 1", documents=DOCS, narrative="", review_due_at=T0)
+        state = given(*applied(), old, ev.EvidenceRejected(criterion_id="DM 1", reviewer_id="rev-ana"), old)
+        assert state.cycle is not None and state.cycle.items["DM 1"].submission == 2
 
     def test_a_clarification_request_must_say_what_to_clarify(self) -> None:
         with pytest.raises(ValidationError, match="needs a note"):

@@ -317,3 +317,34 @@ async def test_a_document_altered_in_the_store_is_never_served_whole(api: Api) -
     finally:
         server.should_exit = True
         await serving
+
+
+async def test_evidence_cites_an_uploaded_document_by_id_and_its_hash_is_in_the_submission(api: Api) -> None:
+    # Given Lakeside applied and uploaded its policy, and Riverton uploaded one of its own
+    for city in ("lakeside", "riverton"):
+        await api.register(city)
+        await api.post(
+            f"/v1/cities/{city}/application",
+            await api.city(city),
+            {"cohort": "2026-fall", "standard_version": "wwc-2022"},
+        )
+    staff = await api.city("lakeside")
+    mine = (await upload(api, "lakeside", staff, PDF, title="Data inventory")).json()
+    theirs = (await upload(api, "riverton", await api.city("riverton"), PDF + b"%")).json()
+    # When Lakeside's evidence names its upload by id (and makes up a hash and title for it)
+    item = {
+        "criterion_id": "DM 1",
+        "documents": [{"document_id": mine["document_id"], "sha256": "0" * 64, "title": "x"}],
+    }
+    submitted = await api.post("/v1/cities/lakeside/evidence", staff, {"items": [item]})
+    # Then the submission records the upload's own hash and title, which the chain then covers
+    [event] = submitted["events"]
+    assert event["data"]["documents"] == [
+        {"title": "Data inventory", "url": "", "document_id": mine["document_id"], "sha256": mine["sha256"]}
+    ]
+    assert event["data"]["submission"] == 1
+    # and evidence citing another city's upload, or an id nobody uploaded, is refused saying so
+    for document_id in (theirs["document_id"], "5f0c6a528a434c369c7e1f2b7d0c9e11"):
+        cited = {"criterion_id": "DM 2", "documents": [{"document_id": document_id}]}
+        refused = await api.post("/v1/cities/lakeside/evidence", staff, {"items": [cited]}, expect=422)
+        assert f"document {document_id} (for DM 2) is not one of lakeside's uploads" in refused["detail"]
