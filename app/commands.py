@@ -267,7 +267,7 @@ class CommandService:
 
     def _workflow_input(self, city_id: str, state: CityState | None = None) -> CityWorkflowInput:
         """What a city's first run starts with: a fresh state (a registration) or the folded one."""
-        return CityWorkflowInput(city_id=city_id, policy=self.policy, state=state)
+        return CityWorkflowInput(city_id=city_id, policy=self.policy, state=state, warn_before_due_dates=True)
 
     async def migration_mode(self) -> programme.ProgrammeStatus:
         """The programme's migration mode, and every switch of it as recorded."""

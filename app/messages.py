@@ -35,6 +35,15 @@ _SIGNATURE = {
 # (subject, body) per language and kind; {city} {criterion} {level} {due} {valid_until} {text}.
 _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
     "en": {
+        NoticeKind.REVIEW_DUE_SOON: (
+            "{city}: your review of {criterion} is due on {due}",
+            "Your decision on {city}'s evidence for criterion {criterion} is due on {due}.",
+        ),
+        NoticeKind.CLARIFICATION_DUE_SOON: (
+            "{city}: the answer about {criterion} is due on {due}",
+            "A reviewer's question about criterion {criterion} is still open. Please answer by "
+            "{due}; unanswered, the criterion counts as not met.",
+        ),
         NoticeKind.REVIEWER_ASSIGNED: (
             "{city}: criterion {criterion} is yours to review",
             "You are assigned to review {city}'s evidence for criterion {criterion}. "
@@ -93,6 +102,15 @@ _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
         ),
     },
     "es": {
+        NoticeKind.REVIEW_DUE_SOON: (
+            "{city}: su revisión de {criterion} vence el {due}",
+            "Su decisión sobre la evidencia de {city} para el criterio {criterion} vence el {due}.",
+        ),
+        NoticeKind.CLARIFICATION_DUE_SOON: (
+            "{city}: la respuesta sobre {criterion} vence el {due}",
+            "La pregunta de un revisor sobre el criterio {criterion} sigue abierta. Responda, por "
+            "favor, antes del {due}; sin respuesta, el criterio no se cumple.",
+        ),
         NoticeKind.REVIEWER_ASSIGNED: (
             "{city}: le corresponde revisar el criterio {criterion}",
             "Se le asignó revisar la evidencia de {city} para el criterio {criterion}. "
@@ -152,6 +170,15 @@ _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
         ),
     },
     "pt": {
+        NoticeKind.REVIEW_DUE_SOON: (
+            "{city}: a sua revisão de {criterion} vence em {due}",
+            "A sua decisão sobre a evidência de {city} para o critério {criterion} vence em {due}.",
+        ),
+        NoticeKind.CLARIFICATION_DUE_SOON: (
+            "{city}: a resposta sobre {criterion} vence em {due}",
+            "A pergunta de um revisor sobre o critério {criterion} continua aberta. Responda, por "
+            "favor, até {due}; sem resposta, o critério não é atendido.",
+        ),
         NoticeKind.REVIEWER_ASSIGNED: (
             "{city}: cabe a você revisar o critério {criterion}",
             "Você foi designado para revisar a evidência de {city} para o critério {criterion}. "

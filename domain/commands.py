@@ -186,6 +186,12 @@ class ExpireClarifications(Command):
     kind: Literal["ExpireClarifications"] = "ExpireClarifications"
 
 
+class WarnOfDueDates(Command):
+    """Timer: tell each reviewer whose decision, and each city whose answer, is due soon."""
+
+    kind: Literal["WarnOfDueDates"] = "WarnOfDueDates"
+
+
 class EscalateOverdueReviews(Command):
     """Timer: escalate every item whose reviewer decision is overdue."""
 
@@ -349,7 +355,12 @@ HumanCommand = (
     | UploadDocument
 )
 TimerCommand = (
-    ExpireClarifications | EscalateOverdueReviews | CloseAppealWindow | SendReminder | LapseCertification
+    ExpireClarifications
+    | EscalateOverdueReviews
+    | CloseAppealWindow
+    | SendReminder
+    | LapseCertification
+    | WarnOfDueDates
 )
 
 HUMAN_COMMANDS: tuple[type[Command], ...] = get_args(HumanCommand)

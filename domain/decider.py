@@ -14,6 +14,7 @@ from typing import Any
 
 from domain import commands as cmd
 from domain import events as ev
+from domain.deadlines import due_date_warnings
 from domain.eligibility import ineligibility_reasons
 from domain.errors import CommandRejected, IneligibleCity, InvalidCommand, TooFrequent
 from domain.levels import Level, outcome, rank
@@ -312,6 +313,14 @@ def _expire(
     if not out:
         raise _reject(state, "no clarification is overdue")
     return out + _complete_review_if_done(state, out)
+
+
+def _warn(state: CityState, c: cmd.WarnOfDueDates, now: datetime, p: ProgrammePolicy) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
+    out = [event for at, event in due_date_warnings(state, p) if at <= now]
+    if not out:
+        raise _reject(state, "no due date is near")
+    return out
 
 
 def _escalate(
@@ -667,6 +676,7 @@ _HANDLERS: dict[type[cmd.Command], _Handler] = {
     cmd.AnswerClarifications: _answer,
     cmd.ExpireClarifications: _expire,
     cmd.EscalateOverdueReviews: _escalate,
+    cmd.WarnOfDueDates: _warn,
     cmd.ScheduleSiteVisit: _schedule_visit,
     cmd.CompleteSiteVisit: _complete_visit,
     cmd.WaiveSiteVisit: _waive_visit,

@@ -148,6 +148,21 @@ class ReviewEscalated(DomainEvent):
     was_due_at: AwareDatetime
 
 
+class ReviewDueSoon(DomainEvent):
+    """The reviewer's decision is due soon (ProgrammePolicy.review_warning before it)."""
+
+    criterion_id: CriterionId
+    reviewer_id: str
+    due_at: AwareDatetime
+
+
+class ClarificationDueSoon(DomainEvent):
+    """The city's answer to a reviewer's question is due soon (clarification_warning before it)."""
+
+    criterion_id: CriterionId
+    due_at: AwareDatetime
+
+
 class EvidenceReviewCompleted(DomainEvent):
     approved: list[CriterionId]
     points: int
@@ -308,6 +323,8 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ClarificationAnswered,
         ClarificationExpired,
         ReviewEscalated,
+        ReviewDueSoon,
+        ClarificationDueSoon,
         EvidenceReviewCompleted,
         SiteVisitScheduled,
         SiteVisitCompleted,

@@ -23,8 +23,10 @@ class Audience(StrEnum):
 
 class NoticeKind(StrEnum):
     REVIEWER_ASSIGNED = "reviewer_assigned"
+    REVIEW_DUE_SOON = "review_due_soon"
     REVIEW_ESCALATED = "review_escalated"
     CLARIFICATION_REQUESTED = "clarification_requested"
+    CLARIFICATION_DUE_SOON = "clarification_due_soon"
     CLARIFICATION_EXPIRED = "clarification_expired"
     LEVEL_DECIDED = "level_decided"
     NOT_CERTIFIED = "not_certified"
@@ -60,6 +62,21 @@ def notice_for(event: ev.DomainEvent) -> Notice | None:
                 kind=NoticeKind.REVIEWER_ASSIGNED,
                 audience=Audience.REVIEWER,
                 reviewer_id=event.reviewer_id,
+                criterion_id=event.criterion_id,
+                due_at=event.due_at,
+            )
+        case ev.ReviewDueSoon():
+            return Notice(
+                kind=NoticeKind.REVIEW_DUE_SOON,
+                audience=Audience.REVIEWER,
+                reviewer_id=event.reviewer_id,
+                criterion_id=event.criterion_id,
+                due_at=event.due_at,
+            )
+        case ev.ClarificationDueSoon():
+            return Notice(
+                kind=NoticeKind.CLARIFICATION_DUE_SOON,
+                audience=Audience.CITY,
                 criterion_id=event.criterion_id,
                 due_at=event.due_at,
             )

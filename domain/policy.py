@@ -21,13 +21,24 @@ class ProgrammePolicy(BaseModel):
     appeal_window: timedelta = timedelta(days=30)
     validity: timedelta = timedelta(days=3 * 365)
     reminder_days: tuple[int, ...] = (180, 90, 30)
+    # How long before a due date its people are told it is near: a reviewer's decision, a city's
+    # answer to a question.
+    review_warning: timedelta = timedelta(days=2)
+    clarification_warning: timedelta = timedelta(days=5)
     # A city not certified but within this share of the Silver bar is named on the Honor Roll.
     honor_roll_margin: float = Field(0.05, ge=0, le=1)
     # Data snapshots a city may take in any 24 hours: a self-assessment is re-taken when answers
     # change, not in a loop (a flood of them was the cheapest way to fill a workflow's history).
     snapshots_per_day: int = Field(10, ge=1, le=SNAPSHOTS_REMEMBERED)
 
-    @field_validator("clarification_window", "reviewer_sla", "appeal_window", "validity")
+    @field_validator(
+        "clarification_window",
+        "reviewer_sla",
+        "appeal_window",
+        "validity",
+        "review_warning",
+        "clarification_warning",
+    )
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):

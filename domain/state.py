@@ -57,6 +57,7 @@ class ReviewItemState(_Value):
     clarification_due_at: datetime | None = None  # while awaiting the city
     escalated: bool = False
     submission: int = 1  # the criterion's submissions in this cycle so far
+    warned_for: datetime | None = None  # the due date its people were last told is near
 
     @property
     def is_open(self) -> bool:
@@ -339,6 +340,9 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
         case ev.ReviewEscalated():
             assert cycle is not None
             return {"cycle": _with_item(cycle, event.criterion_id, escalated=True)}
+        case ev.ReviewDueSoon() | ev.ClarificationDueSoon():
+            assert cycle is not None
+            return {"cycle": _with_item(cycle, event.criterion_id, warned_for=event.due_at)}
         case ev.EvidenceReviewCompleted():
             assert cycle is not None
             return {

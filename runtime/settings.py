@@ -111,6 +111,8 @@ class Settings(BaseSettings):
     appeal_window: timedelta = timedelta(days=30)
     validity: timedelta = timedelta(days=3 * 365)
     reminder_days: tuple[int, ...] = (180, 90, 30)
+    review_warning: timedelta = timedelta(days=2)
+    clarification_warning: timedelta = timedelta(days=5)
     honor_roll_margin: float = Field(0.05, ge=0, le=1)
     snapshots_per_day: int = Field(10, ge=1, le=SNAPSHOTS_REMEMBERED)
     reminder_sweep_every: timedelta = timedelta(days=1)

@@ -267,6 +267,11 @@ def appeal_window_closes() -> Step:
     return Step(cmd.CloseAppealWindow(), TIMER, [ev.CertificationAwarded], after=31 * DAY)
 
 
+def due_dates_near(after: timedelta, *told: type[ev.DomainEvent]) -> Step:
+    """A due date comes near: the workflow tells its people (ReviewDueSoon, ClarificationDueSoon)."""
+    return Step(cmd.WarnOfDueDates(), TIMER, list(told), after=after)
+
+
 def clarifications_expire(after: timedelta) -> Step:
     """The deadline passes with the submission closed and nothing else open: the review completes."""
     then: list[type[ev.DomainEvent]] = [ev.ClarificationExpired, ev.EvidenceReviewCompleted]
@@ -410,7 +415,9 @@ CLARIFICATION_EXPIRES = Scenario(
         evidence(CRITERIA[:24]),
         review(approve=SILVER_SCORE, clarify=CRITERIA[23:24]),
         close(review_completes=False),
-        clarifications_expire(after=26 * DAY),
+        # The question's 25 days started with the review; the city is told five days before.
+        due_dates_near(20 * DAY, ev.ClarificationDueSoon),
+        clarifications_expire(after=6 * DAY),
     ],
     Phase.SITE_VISIT,
 )

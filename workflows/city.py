@@ -81,6 +81,9 @@ class CityCertificationWorkflow:
         self.timers_paused_until: datetime | None = None
         self.recording_timers = False
         self.updates_per_run = input.updates_per_run
+        self.warn_before_due_dates = input.warn_before_due_dates
+        # The policy due-date warnings are timed by, or None: a run without them (see the input).
+        self.warnings = input.policy if input.warn_before_due_dates else None
         self.updates_accepted = 0
         self.handing_over = False
 
@@ -91,7 +94,7 @@ class CityCertificationWorkflow:
             if self._history_full():
                 self.handing_over = True  # the validator answers CityBusy from now on
                 break
-            deadline = next_deadline(self.state)
+            deadline = next_deadline(self.state, self.warnings)
             if deadline and self.timers_paused_until:
                 deadline = max(deadline, self.timers_paused_until)
             timeout = max(deadline - workflow.now(), timedelta(0)) if deadline else None
@@ -100,7 +103,7 @@ class CityCertificationWorkflow:
             self.changed = False
             async with self.lock:
                 self.recording_timers = True
-                for command in due_timer_commands(self.state, workflow.now()):
+                for command in due_timer_commands(self.state, workflow.now(), self.warnings):
                     await self._try(command, TIMER)
                 while self.reminders:
                     await self._try(cmd.SendReminder(threshold_days=self.reminders.pop(0)), SCHEDULER)
@@ -116,6 +119,7 @@ class CityCertificationWorkflow:
                 state=self.state,
                 search_attributes=self.use_search_attributes,
                 updates_per_run=self.updates_per_run,
+                warn_before_due_dates=self.warn_before_due_dates,
             )
         )
 
@@ -174,7 +178,7 @@ class CityCertificationWorkflow:
             raise ApplicationError("the certification cycle is closing; try again", type="CityBusy")
         if self.handing_over:
             raise ApplicationError("the city's workflow is moving to a fresh run; try again", type="CityBusy")
-        if self.recording_timers or due_timer_commands(self.state, workflow.now()):
+        if self.recording_timers or due_timer_commands(self.state, workflow.now(), self.warnings):
             raise ApplicationError("a deadline is being recorded; try again", type="CityBusy")
         self._decide(command)
 
@@ -203,7 +207,7 @@ class CityCertificationWorkflow:
             phase=self.state.phase,
             version=self.state.version,
             open_items=[i.criterion_id for i in cycle.open_items] if cycle else [],
-            deadlines=deadlines(self.state),
+            deadlines=deadlines(self.state, self.warnings),
         )
 
     # --- recording -----------------------------------------------------------------------------

@@ -72,6 +72,10 @@ class CityWorkflowInput(_Model):
     state: CityState | None = None  # carried across continue-as-new
     search_attributes: bool = True
     updates_per_run: int = UPDATES_PER_RUN
+    # Whether the run tells people of due dates that are near (WarnOfDueDates). Runs started
+    # before those warnings existed carry no such field and replay as they ran, so the default is
+    # False; citycert starts every new run with True, and a run hands it on to the next.
+    warn_before_due_dates: bool = False
 
 
 class GiveCommand(_Model):

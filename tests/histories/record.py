@@ -35,8 +35,8 @@ from tests.temporal_env import time_skipping_environment
 
 HERE = Path(__file__).parent
 # What the recording shows: commands given through the typed `give` Update (CityDriver.do) under a
-# request id, answered with receipts.
-LABEL = "receipts"
+# request id, answered with receipts, in runs that tell people of due dates that are near.
+LABEL = "warnings"
 FOLDER = HERE / LABEL
 
 

@@ -123,7 +123,7 @@ async def start_city(
 ) -> CityDriver:
     first = await env.client.start_workflow(
         CityCertificationWorkflow.run,
-        CityWorkflowInput(city_id=city_id),
+        CityWorkflowInput(city_id=city_id, warn_before_due_dates=True),  # as citycert starts one
         id=f"city-{city_id}",
         task_queue=task_queue,
     )

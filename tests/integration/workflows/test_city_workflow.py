@@ -180,6 +180,38 @@ async def test_a_countersignature_recorded_under_another_name_than_its_giver_is_
         assert await city.stored_types() == ["CityRegistered", "CertificationImportProposed"]
 
 
+async def test_an_assigned_reviewer_and_the_city_are_told_when_their_due_dates_are_near(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    async with running_worker(env, store) as queue:
+        # Given DM 1 assigned to rev-ana (due in ten days) and DM 2 submitted
+        city = await start_city(env, store, queue, "northgate")
+        await city.do("RegisterCity", city_id="northgate", name="Northgate", country="US", population=70_000)
+        await city.do("ApplyForCertification", CITY_STAFF, cohort="2026-fall", standard_version="wwc-2022")
+        items = [{"criterion_id": cid, "documents": DOCS} for cid in ("DM 1", "DM 2")]
+        await city.do("SubmitEvidence", CITY_STAFF, items=items)
+        await city.do(
+            "AssignReviewer",
+            OPERATOR,
+            reviewer_id="rev-ana",
+            reviewer_home_city="riverton",
+            criterion_ids=["DM 1"],
+        )
+        # When eight and a half days pass, then the workflow's own timer told the reviewer
+        await env.sleep(timedelta(days=8, hours=12))
+        await eventually(city.stored_types, lambda types: "ReviewDueSoon" in types)
+        async with store.connection() as conn:
+            kinds = [
+                r["kind"]
+                for r in await conn.fetch("SELECT kind FROM notification_outbox ORDER BY created_at")
+            ]
+        assert "review_due_soon" in kinds and kinds.count("reviewer_assigned") == 1
+        # and two days later the overdue review is escalated, as before
+        await env.sleep(timedelta(days=2))
+        await eventually(city.stored_types, lambda types: types[-1] == "ReviewEscalated")
+        assert (await city.stored_types()).count("ReviewDueSoon") == 1
+
+
 async def test_each_refusal_carries_the_type_the_api_answers_by(
     env: WorkflowEnvironment, store: EventStore
 ) -> None:

@@ -41,7 +41,10 @@ async def test_an_operator_triggers_and_backfills_the_reminder_sweep(store: Even
         )  # the trigger and the backfilled sweeps
         async with store.connection() as conn:
             await eventually(
-                lambda: conn.fetchval("SELECT count(*) FROM notification_outbox WHERE city_id = 'lakeview'"),
+                lambda: conn.fetchval(
+                    "SELECT count(*) FROM notification_outbox "
+                    "WHERE city_id = 'lakeview' AND kind = 'certification_expiry_reminder'"
+                ),
                 lambda n: n == 1,
             )
         types = await city.stored_types()

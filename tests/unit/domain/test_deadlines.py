@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
+from domain import CommandRejected, ProgrammePolicy, decide, fold
 from domain import commands as c
-from domain import decide, fold
 from domain import events as ev
 from domain.deadlines import due_reminder_thresholds, due_timer_commands, next_deadline
 from domain.levels import Level
@@ -67,3 +69,45 @@ class TestDueReminders:
 
     def test_nothing_after_expiry(self) -> None:
         assert due_reminder_thresholds(self.end, (), self.end, (180, 90, 30)) == []
+
+
+# --- due dates told near (runs that warn: the policy is passed) ------------------------------------
+
+POLICY = ProgrammePolicy()  # review_warning 2 days, clarification_warning 5 days
+
+
+def test_an_assigned_reviewer_is_told_two_days_before_their_decision_is_due() -> None:
+    # Given DM 1 submitted and assigned to rev-ana, due in ten days
+    state = given(
+        *applied(),
+        *submitted(["DM 1"]),
+        ev.ReviewerAssigned(criterion_id="DM 1", reviewer_id="rev-ana", due_at=T0 + 10 * DAY),
+    )
+    # Then the next deadline is the warning, eight days on; a run that does not warn waits for the due date
+    assert next_deadline(state, POLICY) == T0 + 8 * DAY
+    assert next_deadline(state) == T0 + 10 * DAY
+    assert due_timer_commands(state, T0 + 8 * DAY, POLICY) == [c.WarnOfDueDates()]
+    # When the warning is given, then it names the reviewer and the due date, once
+    [warned] = decide(state, c.WarnOfDueDates(), now=T0 + 8 * DAY, policy=POLICY)
+    assert warned == ev.ReviewDueSoon(criterion_id="DM 1", reviewer_id="rev-ana", due_at=T0 + 10 * DAY)
+    after = fold(state, [warned])
+    assert next_deadline(after, POLICY) == T0 + 10 * DAY, "told once; the escalation stays"
+
+
+def test_nobody_is_told_of_a_review_no_reviewer_holds() -> None:
+    state = given(*applied(), *submitted(["DM 1"]))
+    assert next_deadline(state, POLICY) == T0 + 10 * DAY
+    assert c.WarnOfDueDates() not in due_timer_commands(state, T0 + 9 * DAY, POLICY)
+
+
+def test_the_city_is_told_five_days_before_its_answer_is_due_and_again_for_a_new_question() -> None:
+    asked = ev.ClarificationRequested(
+        criterion_id="DM 1", reviewer_id="r", question="?", due_at=T0 + 25 * DAY
+    )
+    state = given(*applied(), *submitted(["DM 1"]), asked)
+    assert next_deadline(state, POLICY) == T0 + 20 * DAY
+    [warned] = decide(state, c.WarnOfDueDates(), now=T0 + 20 * DAY, policy=POLICY)
+    assert warned == ev.ClarificationDueSoon(criterion_id="DM 1", due_at=T0 + 25 * DAY)
+    told = fold(state, [warned])
+    with pytest.raises(CommandRejected, match="no due date is near"):
+        decide(told, c.WarnOfDueDates(), now=T0 + 21 * DAY, policy=POLICY)
