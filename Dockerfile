@@ -36,7 +36,8 @@ COPY --from=build /wheels /tmp/wheels
 RUN pip install --no-deps /tmp/wheels/*.whl \
     && rm -rf /tmp/wheels \
     && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin citycert \
-    && chown citycert /app
+    && chown citycert /app \
+    && install -d -o citycert -m 0700 /var/lib/citycert
 
 USER citycert
 # Used only when CITYCERT_DATABASE_URL or CITYCERT_TEMPORAL_ADDRESS is unset (embedded servers).

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from domain.policy import SNAPSHOTS_REMEMBERED, ProgrammePolicy
@@ -149,6 +149,12 @@ class Settings(BaseSettings):
                     f"{env_name(key_id)} and {env_name(secret)} go together: set both or neither"
                 )
         return self
+
+    @field_validator("smtp_url", mode="before")
+    @classmethod
+    def _empty_smtp_url_is_unset(cls, value: object) -> object:
+        # SMTP_URL= in an env file (compose passes it as set but empty) means "no mail server".
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _smtp_url_names_a_server(self) -> Settings:

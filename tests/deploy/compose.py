@@ -34,6 +34,7 @@ SECRETS = {
     "EVENTSTORE_DB_PASSWORD": "store-secret",
     "EVENTSTORE_APP_DB_PASSWORD": "app-secret",
     "COMMAND_KEY": "a-command-key-of-at-least-thirty-two-characters",
+    "ANCHOR_KEY": "an-anchor-key-of-at-least-thirty-two-characters",
 }
 
 
