@@ -3,12 +3,15 @@
 Thin by design: every rule is the domain's `decide`; this file only orders things in time.
 - Human commands arrive as the `give` Update, already typed (GiveCommand). Its validator decides on
   the current state, so a refused command never enters the history; the handler decides again under
-  a lock (the state may have moved while it queued), records the events through an activity, then
-  folds them. The validator first checks the application layer's proof and the actor's role. The
+  a lock (the state may have moved while it queued), records the events through an activity (their
+  ids derived from the caller's request id), folds them, and answers with receipts (ids and types)
+  and the city's summary. The validator first checks the application layer's proof, the actor's
+  role, and that a command naming who gives it names the actor. The
   older `command` Update (a command by name, no proof) is retired: it refuses every new call, and
   its handler stays only so that histories recorded through it replay.
 - Deadlines are one timer: the run loop sleeps until the state's next deadline and gives the due
-  timer commands (expire clarifications, escalate reviews, close the appeal window, lapse).
+  timer commands (expire clarifications, escalate reviews, close the appeal window, lapse, and in
+  runs started with `warn_before_due_dates` tell people of due dates that are near).
 - Reminders arrive as a signal from the reminder sweep.
 - When a certification cycle ends, the run continues-as-new carrying the folded state, so a
   history stays one cycle long however many decades the city stays.
@@ -81,7 +84,6 @@ class CityCertificationWorkflow:
         self.timers_paused_until: datetime | None = None
         self.recording_timers = False
         self.updates_per_run = input.updates_per_run
-        self.warn_before_due_dates = input.warn_before_due_dates
         # The policy due-date warnings are timed by, or None: a run without them (see the input).
         self.warnings = input.policy if input.warn_before_due_dates else None
         self.updates_accepted = 0
@@ -119,7 +121,7 @@ class CityCertificationWorkflow:
                 state=self.state,
                 search_attributes=self.use_search_attributes,
                 updates_per_run=self.updates_per_run,
-                warn_before_due_dates=self.warn_before_due_dates,
+                warn_before_due_dates=self.warnings is not None,
             )
         )
 
