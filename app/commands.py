@@ -52,7 +52,7 @@ from domain.authority import roles_that_may_give
 from domain.programme import SwitchMigrationMode
 from domain.state import CitySummary
 from eventstore import EventStore, RecordedEvent
-from readmodel import city_document, city_summary, load_city_state
+from readmodel import city_documents, city_summary, load_city_state
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandResult, GiveCommand
 from workflows.contracts import city_workflow_id, command_event_id, command_proof
 
@@ -379,25 +379,30 @@ def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy
 async def _with_uploads(store: EventStore, city_id: str, command: cmd.HumanCommand) -> cmd.HumanCommand:
     """Evidence that names uploaded documents, each filled in from the city's own upload (its
     SHA-256 and title, whatever the caller put there); refused naming a document the city did not
-    upload, so no city can cite another's file."""
-    if not isinstance(command, cmd.SubmitEvidence):
+    upload, so no city can cite another's file. The city's uploads are read once, not per citation."""
+    if not isinstance(command, cmd.SubmitEvidence) or not any(
+        isinstance(d, cmd.UploadedDocument) for item in command.items for d in item.documents
+    ):
         return command
-    items = []
-    for item in command.items:
-        documents: list[cmd.DocumentLink | cmd.UploadedDocument] = []
-        for given in item.documents:
-            if isinstance(given, cmd.UploadedDocument):
-                upload = await city_document(store, city_id, given.document_id)
-                if upload is None:
-                    raise errors.Invalid(
-                        f"document {given.document_id} (for {item.criterion_id}) is not one of {city_id}'s "
-                        f"uploads: upload it first (POST /v1/cities/{city_id}/documents)"
-                    )
-                given = cmd.UploadedDocument(
-                    document_id=upload.document_id, sha256=upload.sha256, title=upload.title
-                )
-            documents.append(given)
-        items.append(item.model_copy(update={"documents": documents}))
+    uploads = {u.document_id: u for u in await city_documents(store, city_id)}
+
+    def filled(
+        criterion_id: str, given: cmd.DocumentLink | cmd.UploadedDocument
+    ) -> cmd.DocumentLink | cmd.UploadedDocument:
+        if not isinstance(given, cmd.UploadedDocument):
+            return given
+        upload = uploads.get(given.document_id)
+        if upload is None:
+            raise errors.Invalid(
+                f"document {given.document_id} (for {criterion_id}) is not one of {city_id}'s uploads: "
+                f"upload it first (POST /v1/cities/{city_id}/documents)"
+            )
+        return cmd.UploadedDocument(document_id=upload.document_id, sha256=upload.sha256, title=upload.title)
+
+    items = [
+        item.model_copy(update={"documents": [filled(item.criterion_id, d) for d in item.documents]})
+        for item in command.items
+    ]
     return command.model_copy(update={"items": items})
 
 
