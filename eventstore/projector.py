@@ -11,9 +11,9 @@ This module sits below store, rebuild and verify, which all depend on it and not
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
@@ -45,6 +45,10 @@ class ProjectionTable:
     columns: tuple[str, ...]  # in table column order
     key_length: int  # the first key_length columns identify a row
     json_columns: frozenset[str] = frozenset()  # compared as parsed JSON (the text may differ)
+    # A JSON column's value as the projector reads it, for comparing: e.g. through its model, so
+    # that a value stored in an older shape (fields added since, defaults written out) is not
+    # reported as a difference while a changed value still is.
+    canonical: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
 
 
 class Projector(Protocol[State]):

@@ -111,13 +111,20 @@ def check_stream(stream_id: str, rows: list[Any], report: VerifyReport) -> None:
 
 
 def _comparable(table: ProjectionTable, row: Row) -> Row:
-    """A row with its JSON columns parsed: stored JSONB comes back with its own spacing and order."""
+    """A row with its JSON columns parsed (stored JSONB comes back with its own spacing and order),
+    and read as the table's projector reads them (ProjectionTable.canonical)."""
     if not table.json_columns:
         return tuple(row)
     return tuple(
-        json.loads(value) if name in table.json_columns and isinstance(value, str) else value
+        _json_value(table, name, value) if name in table.json_columns else value
         for name, value in zip(table.columns, row, strict=True)
     )
+
+
+def _json_value(table: ProjectionTable, name: str, value: Any) -> Any:
+    parsed = json.loads(value) if isinstance(value, str) else value
+    reading = table.canonical.get(name)
+    return reading(parsed) if reading is not None else parsed
 
 
 def _compare(report: VerifyReport, table: ProjectionTable, expected: list[Row], actual: list[Row]) -> None:

@@ -71,8 +71,25 @@ REVIEW_COLUMNS = (
     "escalated",
 )
 
+
+def _state_as_read(stored: Any) -> Any:
+    """A stored state as the projector reads it back (through the model, defaults left out): a
+    state written before fields were added, or with its defaults written out, reads the same as
+    a fresh fold's; one whose values were changed does not. Not a state at all: compared as it is."""
+    try:
+        return CityState.model_validate(stored).model_dump(mode="json", exclude_defaults=True)
+    except ValidationError:
+        return stored
+
+
 TABLES = (
-    ProjectionTable("city_status", STATUS_COLUMNS, key_length=1, json_columns=frozenset({"state"})),
+    ProjectionTable(
+        "city_status",
+        STATUS_COLUMNS,
+        key_length=1,
+        json_columns=frozenset({"state"}),
+        canonical={"state": _state_as_read},
+    ),
     ProjectionTable("certifications", CERTIFICATION_COLUMNS, key_length=2),
     ProjectionTable("review_queue", REVIEW_COLUMNS, key_length=2),
 )

@@ -4,6 +4,7 @@ and identical when rebuilt from the log."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -254,3 +255,26 @@ async def test_a_retried_city_append_returns_the_original_result_and_a_stale_one
 
 def envelope_of(e: RecordedEvent) -> NewEvent:
     return NewEvent(e.event_id, e.type, e.data, e.occurred_at, e.actor, e.correlation, e.schema_version)
+
+
+async def test_a_state_stored_in_an_older_shape_verifies_and_a_changed_one_does_not(store):
+    # Given a city in review, its state stored as an older release wrote it: every default written
+    # out, and without the fields added since (each item's submission and last warning)
+    run = CityRun(store, "lakeside")
+    await run.register()
+    await run.apply()
+    await run.do(evidence(CRITERIA[:3]))
+    older = run.state.model_dump(mode="json")
+    for item in older["cycle"]["items"].values():
+        del item["submission"], item["warned_for"]
+    del older["snapshots_taken_at"]
+    async with store.connection() as conn:
+        await conn.execute("UPDATE city_status SET state = $1 WHERE city_id = 'lakeside'", json.dumps(older))
+    # Then verify reads it as the projector does and finds nothing wrong (no rebuild needed)
+    assert (await store.verify()).ok
+    # but a value changed in it is reported
+    older["name"] = "Lakeside Heights"
+    async with store.connection() as conn:
+        await conn.execute("UPDATE city_status SET state = $1 WHERE city_id = 'lakeside'", json.dumps(older))
+    report = await store.verify()
+    assert [(m.table, m.key) for m in report.projection_mismatches] == [("city_status", ("lakeside",))]
