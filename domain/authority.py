@@ -31,6 +31,7 @@ MAY_GIVE: dict[type[cmd.Command], frozenset[str]] = {
     cmd.WaiveSiteVisit: frozenset({COMMITTEE, OPERATOR}),
     cmd.DecideLevel: frozenset({COMMITTEE}),
     cmd.FileAppeal: frozenset({CITY}),
+    cmd.AcceptDecision: frozenset({CITY}),
     cmd.DecideAppeal: frozenset({COMMITTEE}),
     cmd.Withdraw: frozenset({OPERATOR}),
     cmd.UploadDocument: frozenset({CITY, OPERATOR}),

@@ -230,6 +230,13 @@ class FileAppeal(Command):
     grounds: Text
 
 
+class AcceptDecision(Command):
+    """The city accepts the committee's decision: it will not appeal, so the decision takes effect
+    now instead of when the appeal window closes."""
+
+    kind: Literal["AcceptDecision"] = "AcceptDecision"
+
+
 class DecideAppeal(Command):
     kind: Literal["DecideAppeal"] = "DecideAppeal"
     upheld: bool
@@ -346,6 +353,7 @@ HumanCommand = (
     | WaiveSiteVisit
     | DecideLevel
     | FileAppeal
+    | AcceptDecision
     | DecideAppeal
     | Withdraw
     | ImportCertification

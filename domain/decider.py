@@ -46,7 +46,7 @@ _ALLOWED: dict[Phase, list[type[cmd.Command]]] = {
     Phase.REVIEW: [cmd.AssignReviewer, cmd.ReviewEvidence, cmd.AnswerClarifications, cmd.Withdraw],
     Phase.SITE_VISIT: [cmd.ScheduleSiteVisit, cmd.CompleteSiteVisit, cmd.WaiveSiteVisit, cmd.Withdraw],
     Phase.COMMITTEE: [cmd.DecideLevel, cmd.Withdraw],
-    Phase.APPEAL_WINDOW: [cmd.FileAppeal, cmd.Withdraw],
+    Phase.APPEAL_WINDOW: [cmd.FileAppeal, cmd.AcceptDecision, cmd.Withdraw],
     Phase.APPEAL: [cmd.DecideAppeal, cmd.Withdraw],
     Phase.CERTIFIED: [cmd.TakeDataSnapshot, cmd.ApplyForCertification, cmd.Withdraw],
     Phase.WITHDRAWN: [],
@@ -476,6 +476,16 @@ def _close_appeal_window(
     return [_end_cycle(state, now, p)]
 
 
+def _accept_decision(
+    state: CityState, c: cmd.AcceptDecision, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    """Accepting gives up the appeal: the decision takes effect now, as when the window closes."""
+    _require_phase(state, c, Phase.APPEAL_WINDOW)
+    deadline = _cycle(state).appeal_deadline
+    assert deadline is not None
+    return [ev.DecisionAccepted(appeal_deadline=deadline), _end_cycle(state, now, p)]
+
+
 def _end_cycle(state: CityState, now: datetime, p: ProgrammePolicy) -> ev.DomainEvent:
     cycle = _cycle(state)
     if cycle.decided_level is None:
@@ -682,6 +692,7 @@ _HANDLERS: dict[type[cmd.Command], _Handler] = {
     cmd.WaiveSiteVisit: _waive_visit,
     cmd.DecideLevel: _decide_level,
     cmd.FileAppeal: _file_appeal,
+    cmd.AcceptDecision: _accept_decision,
     cmd.DecideAppeal: _decide_appeal,
     cmd.CloseAppealWindow: _close_appeal_window,
     cmd.SendReminder: _send_reminder,

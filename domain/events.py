@@ -205,6 +205,12 @@ class CityNotCertified(DomainEvent):
     appeal_deadline: AwareDatetime
 
 
+class DecisionAccepted(DomainEvent):
+    """The city accepted the committee's decision and gave up the appeal it could file until then."""
+
+    appeal_deadline: AwareDatetime
+
+
 class AppealFiled(DomainEvent):
     grounds: str
 
@@ -333,6 +339,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         LevelDecided,
         CityNotCertified,
         AppealFiled,
+        DecisionAccepted,
         AppealDecided,
         CertificationAwarded,
         CertificationCycleClosed,

@@ -388,6 +388,8 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                     update={"decided": True, "decided_level": level, "appeal_deadline": event.appeal_deadline}
                 ),
             }
+        case ev.DecisionAccepted():
+            return {}  # the award or closure recorded with it moves the city on
         case ev.AppealFiled():
             assert cycle is not None
             return {"phase": Phase.APPEAL, "cycle": cycle.model_copy(update={"appeal_filed": True})}

@@ -262,6 +262,11 @@ def uphold_appeal(level: Level) -> Step:
     return Step(command, COMMITTEE, [ev.AppealDecided, ev.CertificationAwarded])
 
 
+def accept_decision(after: timedelta = DAY) -> Step:
+    """The city accepts the decision: the award comes at once, not when the window closes."""
+    return Step(cmd.AcceptDecision(), CITY_STAFF, [ev.DecisionAccepted, ev.CertificationAwarded], after)
+
+
 def appeal_window_closes() -> Step:
     """Thirty days without an appeal: the certification is awarded."""
     return Step(cmd.CloseAppealWindow(), TIMER, [ev.CertificationAwarded], after=31 * DAY)
@@ -434,7 +439,21 @@ RECERTIFYING_CITY_LAPSES = Scenario(
     Phase.EVIDENCE,
 )
 
+DECISION_ACCEPTED = Scenario(
+    "Gold decided and accepted by the city the next day: awarded at once, no appeal window waited out",
+    "ridgeway",
+    [
+        register("ridgeway"),
+        *to_committee(apply("2026-fall"), GOLD_SCORE),
+        decide(Level.GOLD),
+        accept_decision(),
+    ],
+    Phase.CERTIFIED,
+    Level.GOLD,
+)
+
 SCENARIOS = [
+    DECISION_ACCEPTED,
     REGISTRATION_TO_SILVER,
     GOLD_WITH_VISIT_AND_CLARIFICATION,
     INELIGIBLE_CITY,

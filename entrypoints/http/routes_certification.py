@@ -98,6 +98,17 @@ async def answer_clarifications(
     return await send(commands, city_id, body.to_command(), who)
 
 
+@router.post("/decision/accept", response_model=CommandOut)
+async def accept_decision(
+    city_id: CityIdPath,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.AcceptDecision))],
+) -> CommandOut:
+    """Accept the committee's decision, giving up the appeal: a certification is awarded at once
+    (a "not certified" decision closes the cycle at once), without waiting out the appeal window."""
+    return await send(commands, city_id, cmd.AcceptDecision(), who)
+
+
 @router.post("/appeal", response_model=CommandOut)
 async def file_appeal(
     city_id: CityIdPath,

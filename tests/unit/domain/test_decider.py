@@ -518,6 +518,29 @@ class TestCommittee:
         assert "ApplyForCertification" in allowed_commands(state)
 
 
+class TestAcceptDecision:
+    def test_a_city_that_accepts_its_decision_is_certified_at_once(self) -> None:
+        # Given Gold decided, with the appeal window open for 30 days
+        state = given(*decided(Level.GOLD))
+        # When the city accepts it on day 2, then it gives up the appeal and is awarded Gold then
+        accepted, awarded = when(state, c.AcceptDecision(), now=T0 + 2 * DAY)
+        assert accepted == ev.DecisionAccepted(appeal_deadline=T0 + 30 * DAY)
+        assert isinstance(awarded, ev.CertificationAwarded)
+        assert (awarded.level, awarded.valid_from) == (Level.GOLD, T0 + 2 * DAY)
+        after = fold(state, [accepted, awarded])
+        assert (after.phase, after.level) == (Phase.CERTIFIED, Level.GOLD)
+
+    def test_accepting_not_certified_closes_the_cycle_at_once(self) -> None:
+        [_, closed] = when(given(*decided(None)), c.AcceptDecision(), now=T0 + DAY)
+        assert isinstance(closed, ev.CertificationCycleClosed)
+
+    def test_there_is_nothing_to_accept_before_a_decision_or_during_an_appeal(self) -> None:
+        with pytest.raises(CommandRejected, match="AcceptDecision needs the city to be appeal_window"):
+            when(given(*recommended(30)), c.AcceptDecision())
+        with pytest.raises(CommandRejected, match="AcceptDecision needs the city to be appeal_window"):
+            when(given(*decided(Level.SILVER), ev.AppealFiled(grounds="g")), c.AcceptDecision())
+
+
 class TestAppeal:
     def test_an_appeal_within_the_window_is_filed(self) -> None:
         events = when(

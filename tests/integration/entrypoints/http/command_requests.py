@@ -44,6 +44,8 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
             return f"{base}/decision", fields
         case cmd.FileAppeal():
             return f"{base}/appeal", fields
+        case cmd.AcceptDecision():
+            return f"{base}/decision/accept", None
         case cmd.DecideAppeal():
             return f"{base}/appeal/decision", fields
         case cmd.AssignReviewer():
