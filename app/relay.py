@@ -27,12 +27,12 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
 
 from app.messages import compose
-from domain.events import EVENT_TYPES
+from domain import events as ev
 from domain.notices import Audience, Notice, NoticeKind, notice_for
 from eventstore import EventStore
 from runtime.settings import Settings
@@ -170,7 +170,7 @@ class MailRelay:
             found = await self.store.events_by_id([row["event_id"]])
             if not found:
                 return None
-            return notice_for(EVENT_TYPES[found[0].type].model_validate(found[0].data))
+            return notice_for(cast(ev.DomainEvent, self.store.to_domain(found[0])))
 
     # --- 2. deliver -----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ in whose language; and what an SMTP server that is down, or refuses a mailbox, c
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from datetime import timedelta
 from pathlib import Path
@@ -188,3 +189,27 @@ async def test_a_process_with_an_smtp_url_relays_by_itself_until_it_stops(
             # Then the mail arrives without anyone asking
             kept = await eventually(lambda: asyncio.to_thread(folder.messages), lambda mails: len(mails) == 1)
     assert kept[0].message["To"] == "ana@lakeside.example"
+
+
+async def test_a_reminder_queued_before_notices_existed_is_sent_from_its_event(
+    store: EventStore, tmp_path: Path
+) -> None:
+    # Given a reminder row as releases before notices queued it: the event's own data as payload
+    run = await reminded(store)
+    async with store.connection() as conn:
+        await conn.execute(
+            "UPDATE notification_outbox SET sent_at = now() WHERE kind <> 'certification_expiry_reminder'"
+        )
+        await conn.execute(
+            "UPDATE notification_outbox SET payload = $1 WHERE kind = 'certification_expiry_reminder'",
+            json.dumps(
+                {"threshold_days": 180, "valid_until": run.state.certification.valid_until.isoformat()}
+            ),
+        )
+    await person(store, "Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    folder = MailFolder(tmp_path / "mail")
+    async with running_sink(folder) as port:
+        assert (await relay(store, port).run_once()).sent == 1
+    # Then the notice is read from the event the row names
+    [mail] = folder.messages()
+    assert str(mail.message["Subject"]).startswith("Lakeside: the certification ends on")
