@@ -19,6 +19,7 @@ from domain.eligibility import ineligibility_reasons
 from domain.errors import CommandRejected, IneligibleCity, InvalidCommand, TooFrequent
 from domain.levels import Level, outcome, rank
 from domain.policy import ProgrammePolicy
+from domain.rules import LATEST, PROGRAMME_REVIEW
 from domain.standard import Standard, StandardError, get_standard
 from domain.state import AWAITING_REVIEWER, CityState, Cycle, ImportProposal, ItemStatus, Phase, fold
 
@@ -80,11 +81,21 @@ def _cycle(state: CityState) -> Cycle:
     return state.cycle
 
 
-def _standard(version: str) -> Standard:
+def _standard(version: str, revision: int | None = None) -> Standard:
     try:
-        return get_standard(version)
+        return get_standard(version, revision)
     except StandardError as e:
         raise InvalidCommand(str(e)) from e
+
+
+def _cycle_standard(cycle: Cycle) -> Standard:
+    """The standard a cycle is reviewed against: the revision it opened under."""
+    return _standard(cycle.standard_version, cycle.standard_revision)
+
+
+def _revision_for(rules: int) -> int | None:
+    """The revision a new cycle or snapshot uses: the newest, or under the first rules the first."""
+    return None if rules >= PROGRAMME_REVIEW else 1
 
 
 def _known_criteria(standard: Standard, ids: list[str]) -> None:
@@ -109,11 +120,11 @@ def _register(
 
 
 def _snapshot(
-    state: CityState, c: cmd.TakeDataSnapshot, now: datetime, p: ProgrammePolicy
+    state: CityState, c: cmd.TakeDataSnapshot, now: datetime, p: ProgrammePolicy, rules: int
 ) -> list[ev.DomainEvent]:
     _require_phase(state, c, Phase.REGISTERED, Phase.CERTIFIED)
     _within_daily_snapshots(state, now, p)
-    standard = _standard(c.standard_version)
+    standard = _standard(c.standard_version, _revision_for(rules))
     _known_criteria(standard, list(c.answers))
     # Only "met" counts towards the indicative level; "partly" goes on the roadmap with the rest.
     result = standard.score(cid for cid, a in c.answers.items() if a is ev.Answer.MET)
@@ -127,6 +138,7 @@ def _snapshot(
             indicative_level=result.level,
             roadmap=roadmap,
             taken_at=now,
+            standard_revision=standard.revision,
         )
     ]
 
@@ -147,21 +159,21 @@ def _within_daily_snapshots(state: CityState, now: datetime, p: ProgrammePolicy)
 
 
 def _apply(
-    state: CityState, c: cmd.ApplyForCertification, now: datetime, p: ProgrammePolicy
+    state: CityState, c: cmd.ApplyForCertification, now: datetime, p: ProgrammePolicy, rules: int
 ) -> list[ev.DomainEvent]:
     _require_phase(state, c, Phase.REGISTERED, Phase.CERTIFIED)
-    standard = _standard(c.standard_version)
+    standard = _standard(c.standard_version, _revision_for(rules))
     number = state.cycles_started + 1
+    opened = {
+        "cycle": number,
+        "cohort": c.cohort,
+        "standard_version": standard.version,
+        "standard_revision": standard.revision,
+        "rules": rules,
+    }
     if state.certification is not None:
-        return [
-            ev.RecertificationStarted(
-                cycle=number,
-                cohort=c.cohort,
-                standard_version=standard.version,
-                previous_level=state.certification.level,
-            )
-        ]
-    return [ev.ApplicationSubmitted(cycle=number, cohort=c.cohort, standard_version=standard.version)]
+        return [ev.RecertificationStarted(**opened, previous_level=state.certification.level)]
+    return [ev.ApplicationSubmitted(**opened)]
 
 
 def _submit(
@@ -169,7 +181,7 @@ def _submit(
 ) -> list[ev.DomainEvent]:
     _require_phase(state, c, Phase.EVIDENCE)
     cycle = _cycle(state)
-    _known_criteria(_standard(cycle.standard_version), [i.criterion_id for i in c.items])
+    _known_criteria(_cycle_standard(cycle), [i.criterion_id for i in c.items])
     settled = sorted(
         i.criterion_id
         for i in c.items
@@ -222,7 +234,7 @@ def _assign(
     _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
     _no_conflict_of_interest(state, c.reviewer_id, c.reviewer_home_city)
     cycle = _cycle(state)
-    _known_criteria(_standard(cycle.standard_version), c.criterion_ids)
+    _known_criteria(_cycle_standard(cycle), c.criterion_ids)
     _items_in(state, cycle, c.criterion_ids, AWAITING_REVIEWER, "awaiting a reviewer")
     due = now + p.reviewer_sla
     return [
@@ -258,7 +270,7 @@ def _review(
     _no_conflict_of_interest(state, c.reviewer_id, c.reviewer_home_city)
     cycle = _cycle(state)
     ids = [i.criterion_id for i in c.items]
-    _known_criteria(_standard(cycle.standard_version), ids)
+    _known_criteria(_cycle_standard(cycle), ids)
     _items_in(state, cycle, ids, AWAITING_REVIEWER, "awaiting a reviewer's decision")
     out: list[ev.DomainEvent] = []
     for item in c.items:
@@ -282,7 +294,7 @@ def _answer(
     _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
     cycle = _cycle(state)
     ids = [i.criterion_id for i in c.items]
-    _known_criteria(_standard(cycle.standard_version), ids)
+    _known_criteria(_cycle_standard(cycle), ids)
     _items_in(
         state, cycle, ids, frozenset({ItemStatus.CLARIFICATION_REQUESTED}), "waiting for a clarification"
     )
@@ -350,7 +362,7 @@ def _complete_review_if_done(state: CityState, new: list[ev.DomainEvent]) -> lis
     cycle = _cycle(after)
     if not cycle.submission_closed or cycle.open_items:
         return []
-    result = _standard(cycle.standard_version).score(cycle.approved)
+    result = _cycle_standard(cycle).score(cycle.approved)
     return [
         ev.EvidenceReviewCompleted(approved=sorted(cycle.approved), points=result.points, score=result.score)
     ]
@@ -379,7 +391,7 @@ def _complete_visit(
         raise _reject(
             state, f"the site visit is scheduled for {cycle.visit_date}; it cannot be completed before"
         )
-    _known_criteria(_standard(cycle.standard_version), c.overturned)
+    _known_criteria(_cycle_standard(cycle), c.overturned)
     not_approved = sorted(cid for cid in c.overturned if cid not in cycle.approved)
     if not_approved:
         raise _reject(
@@ -399,7 +411,7 @@ def _waive_visit(
 
 def _recommend(state: CityState, p: ProgrammePolicy) -> ev.LevelRecommended:
     cycle = _cycle(state)
-    standard = _standard(cycle.standard_version)
+    standard = _cycle_standard(cycle)
     result = standard.score(cycle.approved)
     honor_roll = result.level is None and result.score >= standard.silver_threshold - p.honor_roll_margin
     return ev.LevelRecommended(
@@ -675,10 +687,15 @@ def _upload_document(
 
 _Handler = Callable[[CityState, Any, datetime, ProgrammePolicy], list[ev.DomainEvent]]
 
-_HANDLERS: dict[type[cmd.Command], _Handler] = {
-    cmd.RegisterCity: _register,
+# The commands decided outside a cycle whose outcome depends on the rules in force (the rest of a
+# cycle's commands read the rules it opened under from its state).
+_RULED_HANDLERS: dict[type[cmd.Command], Callable[..., list[ev.DomainEvent]]] = {
     cmd.TakeDataSnapshot: _snapshot,
     cmd.ApplyForCertification: _apply,
+}
+
+_HANDLERS: dict[type[cmd.Command], _Handler] = {
+    cmd.RegisterCity: _register,
     cmd.SubmitEvidence: _submit,
     cmd.CloseEvidenceSubmission: _close_submission,
     cmd.AssignReviewer: _assign,
@@ -707,12 +724,24 @@ _HANDLERS: dict[type[cmd.Command], _Handler] = {
 
 
 def decide(
-    state: CityState, command: cmd.Command, *, now: datetime, policy: ProgrammePolicy = DEFAULT_POLICY
+    state: CityState,
+    command: cmd.Command,
+    *,
+    now: datetime,
+    policy: ProgrammePolicy = DEFAULT_POLICY,
+    rules: int = LATEST,
 ) -> list[ev.DomainEvent]:
     """The events `command` causes in `state` at `now`; raises CommandRejected when not allowed now,
-    InvalidCommand when it names a standard version or criterion that does not exist."""
+    InvalidCommand when it names a standard version or criterion that does not exist.
+
+    `rules` (domain/rules.py) are the rules a new cycle opens under and a snapshot is taken by:
+    the latest, unless the caller replays what was decided before them (the workflow does, for
+    histories recorded earlier). A command within a cycle follows the rules the cycle opened under."""
     if now.tzinfo is None:
         raise ValueError("decide needs an aware datetime for now")
     if state.phase is Phase.WITHDRAWN:
         raise _reject(state, f"{state.city_id} withdrew from the programme; nothing more can be recorded")
+    ruled = _RULED_HANDLERS.get(type(command))
+    if ruled is not None:
+        return ruled(state, command, now, policy, rules)
     return _HANDLERS[type(command)](state, command, now, policy)

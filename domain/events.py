@@ -68,6 +68,7 @@ class DataSnapshotTaken(DomainEvent):
     indicative_level: Level | None
     roadmap: list[CriterionId]  # criteria not yet met, in the standard's order
     taken_at: AwareDatetime | None = None  # when; absent from snapshots recorded before the rate limit
+    standard_revision: int | None = None  # the standard's revision; None: recorded before revisions (1)
 
 
 # A certification cycle: application, evidence, review ------------------------------------------
@@ -77,6 +78,10 @@ class ApplicationSubmitted(DomainEvent):
     cycle: int
     cohort: str
     standard_version: str
+    # The standard's revision and the decision rules (domain/rules.py) the cycle runs under;
+    # None: opened before either was recorded, so the first of each.
+    standard_revision: int | None = None
+    rules: int | None = None
 
 
 class RecertificationStarted(DomainEvent):
@@ -84,6 +89,8 @@ class RecertificationStarted(DomainEvent):
     cohort: str
     standard_version: str
     previous_level: Level
+    standard_revision: int | None = None  # as ApplicationSubmitted's
+    rules: int | None = None
 
 
 class EvidenceSubmitted(DomainEvent):

@@ -85,6 +85,9 @@ class Score(_Frozen):
 
 class Standard(_Frozen):
     version: str = Field(min_length=1)
+    # A correction of a published version is a new revision beside it, never an edit: a cycle
+    # records the revision it was reviewed against, and old histories keep theirs.
+    revision: int = Field(1, ge=1)
     name: str
     effective_from: str
     practice_areas: tuple[PracticeArea, ...]
@@ -230,14 +233,37 @@ def _describe(err: Any) -> str:
     return f"{where}: {str(err['msg']).removeprefix('Value error, ')}"
 
 
-def available_versions() -> list[str]:
+def _shipped() -> dict[tuple[str, int], Any]:
+    """Every shipped standard file, by (version, revision): `<version>.json` is a version's newest
+    revision, `<version>.r<N>.json` an older one kept so that cycles reviewed against it still
+    decide as they did."""
     folder = resources.files("domain") / "standards"
-    return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
+    found: dict[tuple[str, int], Any] = {}
+    for path in folder.iterdir():
+        if not path.name.endswith(".json"):
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        found[(str(data.get("version")), int(data.get("revision", 1)))] = path
+    return found
 
 
 @cache
-def get_standard(version: str) -> Standard:
-    """The shipped standard `version`, loaded once per process.
+def _index() -> dict[tuple[str, int], Any]:
+    return _shipped()
+
+
+def available_versions() -> list[str]:
+    return sorted({version for version, _ in _index()})
+
+
+def revisions(version: str) -> list[int]:
+    """The shipped revisions of `version`, oldest first."""
+    return sorted(rev for v, rev in _index() if v == version)
+
+
+@cache
+def get_standard(version: str, revision: int | None = None) -> Standard:
+    """The shipped standard `version` at `revision` (its newest when None), loaded once per process.
 
     The version is matched against the shipped ones before it names a file: a caller's text never
     becomes a path (`../../x` would otherwise tell whether any JSON file exists, and what it holds)."""
@@ -245,5 +271,12 @@ def get_standard(version: str) -> Standard:
         raise UnknownStandard(
             f"unknown standard version {version!r}; available: {', '.join(available_versions())}"
         )
-    path = resources.files("domain") / "standards" / f"{version}.json"
-    return parse_standard(path.read_text(encoding="utf-8"), source=f"standard {version}")
+    known = revisions(version)
+    wanted = known[-1] if revision is None else revision
+    if wanted not in known:
+        raise UnknownStandard(
+            f"standard {version} has no revision {wanted}; shipped: {', '.join(map(str, known))}"
+        )
+    path = _index()[(version, wanted)]
+    std = parse_standard(path.read_text(encoding="utf-8"), source=f"standard {version} revision {wanted}")
+    return std

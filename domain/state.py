@@ -16,6 +16,7 @@ from domain import events as ev
 from domain.ids import CriterionId
 from domain.levels import Level
 from domain.policy import SNAPSHOTS_REMEMBERED
+from domain.rules import FIRST
 
 
 class Phase(StrEnum):
@@ -80,6 +81,8 @@ class Cycle(_Value):
     cohort: str
     standard_version: str
     previous_level: Level | None
+    standard_revision: int = 1
+    rules: int = FIRST  # the decision rules the cycle runs under (domain/rules.py)
     items: dict[CriterionId, ReviewItemState] = {}
     submission_closed: bool = False
     review_points: int | None = None
@@ -127,6 +130,7 @@ class ImportProposal(_Value):
 
 class Snapshot(_Value):
     standard_version: str
+    standard_revision: int = 1
     points: int
     score: float
     indicative_level: Level | None
@@ -245,6 +249,7 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
             return {
                 "snapshot": Snapshot(
                     standard_version=event.standard_version,
+                    standard_revision=event.standard_revision or 1,
                     points=event.points,
                     score=event.score,
                     indicative_level=event.indicative_level,
@@ -269,6 +274,8 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                     previous_level=event.previous_level
                     if isinstance(event, ev.RecertificationStarted)
                     else None,
+                    standard_revision=event.standard_revision or 1,
+                    rules=event.rules or FIRST,
                 ),
             }
         case ev.EvidenceSubmitted():

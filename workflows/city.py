@@ -28,7 +28,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from activities.names import RECORD_EVENTS, EventToRecord, RecordEventsInput, RecordEventsResult
-from domain import Actor, CityState, CommandRejected, InvalidCommand, Phase, decide, fold
+from domain import Actor, CityState, CommandRejected, InvalidCommand, Phase, decide, fold, rules
 from domain import commands as cmd
 from domain import events as ev
 from domain.deadlines import deadlines, due_timer_commands, next_deadline
@@ -38,6 +38,8 @@ from workflows.contracts import (
     CYCLE_ENDS,
     HANDOVER_WHEN_FULL,
     RECORD_RETRY,
+    RULED_OUTSIDE_A_CYCLE,
+    RULES_PER_CYCLE,
     SCHEDULER,
     TIMER,
     TIMER_RETRY_PAUSE,
@@ -166,7 +168,7 @@ class CityCertificationWorkflow:
 
     async def _give(self, command: cmd.Command, actor: Actor, request_id: str = "") -> CommandResult:
         async with self.lock:
-            events = self._decide(command)
+            events = self._decide(command, self._rules_for(command))
             recorded = await self._record(events, actor, request_id)
             self.updates_accepted += 1
         receipts = [EventReceipt(event_id=r.event_id, type=r.type) for r in recorded]
@@ -184,11 +186,20 @@ class CityCertificationWorkflow:
             raise ApplicationError("a deadline is being recorded; try again", type="CityBusy")
         self._decide(command)
 
-    def _decide(self, command: cmd.Command) -> list[ev.DomainEvent]:
-        """The events a person's command causes now, or its refusal as a non-retryable error."""
+    def _rules_for(self, command: cmd.Command) -> int:
+        """The rules a cycle opens under, or a snapshot is taken by (domain/rules.py): the latest,
+        except when replaying a history recorded before they were chosen this way. Asked only for
+        the commands they decide, so an ordinary run records no marker."""
+        if not isinstance(command, RULED_OUTSIDE_A_CYCLE):
+            return rules.LATEST
+        return rules.LATEST if workflow.patched(RULES_PER_CYCLE) else rules.FIRST
+
+    def _decide(self, command: cmd.Command, in_force: int = rules.LATEST) -> list[ev.DomainEvent]:
+        """The events a person's command causes now, or its refusal as a non-retryable error.
+        (The validator decides under the latest rules: it never runs on replay.)"""
         refuse_timer_command(command)
         try:
-            return decide(self.state, command, now=workflow.now(), policy=self.policy)
+            return decide(self.state, command, now=workflow.now(), policy=self.policy, rules=in_force)
         except (CommandRejected, InvalidCommand) as e:
             raise refused(e) from None
 

@@ -64,6 +64,10 @@ class _Model(BaseModel):
 # before either, whatever the city sends, so no flood of commands can freeze its workflow.
 UPDATES_PER_RUN = 500
 HANDOVER_WHEN_FULL = "handover-when-history-full"  # workflow.patched id of that rule
+# workflow.patched id of the rules a new cycle opens under (domain/rules.py): histories recorded
+# before it opened their cycles, and took their snapshots, under the first rules.
+RULES_PER_CYCLE = "rules-per-cycle"
+RULED_OUTSIDE_A_CYCLE = (cmd.ApplyForCertification, cmd.TakeDataSnapshot)
 
 
 class CityWorkflowInput(_Model):

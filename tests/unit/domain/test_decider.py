@@ -18,11 +18,13 @@ from domain import (
     allowed_commands,
     decide,
     fold,
+    rules,
 )
 from domain import commands as c
 from domain import events as ev
 from domain.levels import Level, Outcome
 from domain.policy import SNAPSHOTS_REMEMBERED
+from domain.standard import get_standard
 from tests.unit.domain.story import (
     CITY,
     CRITERIA,
@@ -173,14 +175,47 @@ class TestApply:
         events = when(
             given(*registered()), c.ApplyForCertification(cohort="2026-spring", standard_version="wwc-2022")
         )
-        assert events == [ev.ApplicationSubmitted(cycle=1, cohort="2026-spring", standard_version="wwc-2022")]
+        assert events == [
+            ev.ApplicationSubmitted(
+                cycle=1,
+                cohort="2026-spring",
+                standard_version="wwc-2022",
+                standard_revision=get_standard("wwc-2022").revision,
+                rules=rules.LATEST,
+            )
+        ]
+
+    def test_a_cycle_opened_under_the_first_rules_keeps_the_first_revision_and_rules(self) -> None:
+        """How the workflow replays a history recorded before cycles recorded their rules."""
+        state = given(*registered())
+        events = decide(
+            state,
+            c.ApplyForCertification(cohort="2026-spring", standard_version="wwc-2022"),
+            now=T0,
+            rules=rules.FIRST,
+        )
+        cycle = fold(state, events).cycle
+        assert cycle is not None
+        assert (cycle.standard_revision, cycle.rules) == (1, rules.FIRST)
+
+    def test_a_cycle_recorded_before_rules_were_recorded_runs_under_the_first(self) -> None:
+        state = given(
+            *registered(), ev.ApplicationSubmitted(cycle=1, cohort="c", standard_version="wwc-2022")
+        )
+        assert state.cycle is not None
+        assert (state.cycle.standard_revision, state.cycle.rules) == (1, rules.FIRST)
 
     def test_a_certified_city_applying_starts_its_recertification(self) -> None:
         state = given(*certified(Level.SILVER))
         events = when(state, c.ApplyForCertification(cohort="2029-spring", standard_version="wwc-2018"))
         assert events == [
             ev.RecertificationStarted(
-                cycle=2, cohort="2029-spring", standard_version="wwc-2018", previous_level=Level.SILVER
+                cycle=2,
+                cohort="2029-spring",
+                standard_version="wwc-2018",
+                previous_level=Level.SILVER,
+                standard_revision=get_standard("wwc-2018").revision,
+                rules=rules.LATEST,
             )
         ]
 
