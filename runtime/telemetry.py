@@ -123,7 +123,7 @@ def counted_command(
             span.set_attribute("citycert.command", kind)
             try:
                 result = await method(*args, **kwargs)
-            except BaseException as e:
+            except Exception as e:  # a cancelled call (the caller went away) is no outcome
                 outcome = outcome_of(e)
                 COMMANDS.labels(kind, outcome).inc()
                 span.set_attribute("citycert.outcome", outcome)
@@ -259,6 +259,7 @@ def serving_metrics(
 # --- traces ---------------------------------------------------------------------------------------
 
 _tracing: TracerProvider | None = None
+_exporting = False  # configure_tracing has added the OTLP exporter (once per process)
 _OTLP_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
 
@@ -273,6 +274,10 @@ def configure_tracing(service: str) -> bool:
         return False
     if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return False
+    global _exporting
+    if _exporting:
+        return True
+    _exporting = True
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 

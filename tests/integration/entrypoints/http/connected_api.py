@@ -17,14 +17,19 @@ from eventstore import EventStore
 from runtime.temporal import connect
 from tests.integration.entrypoints.http.conftest import Api, api_settings, app_client
 from tests.scenarios import TEST_COMMAND_KEY
-from tests.temporal_env import time_skipping_environment
+from tests.temporal_env import dev_server_environment, time_skipping_environment
 from workflows import WORKFLOWS
 from workflows.contracts import configure_command_key
 
 
 @asynccontextmanager
-async def connected_api(store: EventStore, tmp_path: Path, **settings: Any) -> AsyncIterator[Api]:
-    async with time_skipping_environment() as env:
+async def connected_api(
+    store: EventStore, tmp_path: Path, *, dev_server: bool = False, **settings: Any
+) -> AsyncIterator[Api]:
+    """The API, its worker and their client on the time-skipping server, or on the dev server
+    (`dev_server`: it answers visibility queries)."""
+    environment = dev_server_environment() if dev_server else time_skipping_environment()
+    async with environment as env:
         config = api_settings(
             temporal_task_queue=f"test-{uuid.uuid4()}", documents_dir=tmp_path / "documents", **settings
         )

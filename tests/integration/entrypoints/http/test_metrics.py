@@ -8,10 +8,12 @@ import httpx
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.worker import watching_workflows
 from eventstore import EventStore
 from runtime import telemetry
 from tests.integration.entrypoints.http.conftest import api_settings
 from tests.integration.entrypoints.http.connected_api import connected_api
+from tests.polling import eventually
 from tests.temporal_env import free_port
 
 REGISTERED = {"command": "RegisterCity", "outcome": "recorded"}
@@ -71,3 +73,21 @@ async def test_a_scrape_after_commands_shows_them_counted_and_the_sdk_metrics(
     sdk = {name for name, _ in found if name.startswith("temporal_")}
     assert any(name.startswith("temporal_request") for name in sdk), sorted(sdk)
     assert any(name.startswith("temporal_worker_task_slots") for name in sdk), sorted(sdk)
+
+
+async def test_a_city_workflow_that_stopped_shows_until_it_is_restarted(
+    store: EventStore, tmp_path: Path
+) -> None:
+    async with connected_api(store, tmp_path, dev_server=True, workflow_check_every="PT0.1S") as api:
+        assert api.env is not None and api.settings is not None
+        await api.register("stopton")
+
+        async def not_running() -> float:
+            return now("citycert_workflows_not_running", {})
+
+        async with watching_workflows(store, api.env.client, api.settings):
+            await eventually(not_running, lambda n: n == 0)
+            await api.env.client.get_workflow_handle("city-stopton").terminate(reason="a test")
+            await eventually(not_running, lambda n: n == 1)
+            await api.post("/v1/cities/stopton/workflow/restart", await api.operator())
+            await eventually(not_running, lambda n: n == 0)
