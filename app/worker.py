@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AsyncExitStack
 from datetime import timedelta
@@ -183,6 +184,11 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     from activities import build_activities
 
     telemetry.configure_tracing("citycert-worker")
+    # In a pool (app/worker_pool.py), the child in slot k serves on CITYCERT_METRICS_PORT + k, and
+    # only the first counts the workflows not running: one scrape target per process.
+    slot = int(os.environ.get("CITYCERT_WORKER_PROCESS", "0") or 0)
+    if settings.metrics_port is not None and slot:
+        settings = settings.model_copy(update={"metrics_port": settings.metrics_port + slot})
     async with AsyncExitStack() as stack:
         metrics = stack.enter_context(telemetry.serving_metrics(settings))
         store = await stack.enter_async_context(open_store(settings))
@@ -190,7 +196,7 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
         client, _ = await stack.enter_async_context(
             open_temporal(settings, start_dev_server=True, search_attributes=search_attributes.ALL)
         )
-        if metrics is not None:
+        if metrics is not None and slot == 0:
             await stack.enter_async_context(watching_workflows(store, client, settings))
         await run_worker(
             settings,

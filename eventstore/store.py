@@ -66,7 +66,8 @@ from eventstore.verify import VerifyReport, verify
 # Seeing the appends (runtime/telemetry.py serves these): how many, how they ended, how long they took.
 _APPENDS = Counter(
     "citycert_event_store_appends",
-    "Appends by outcome: appended, replayed (a retry of a recorded batch), conflict, refused, failed",
+    "Appends by outcome: appended, replayed (a retry of a recorded batch, adopted ones too), conflict, "
+    "refused, failed",
     ["outcome"],
 )
 _APPENDED_EVENTS = Counter("citycert_event_store_appended_events", "Events appended (replays left out)")
@@ -329,7 +330,9 @@ class EventStore:
         started, outcome = time.perf_counter(), "failed"
         with _tracer.start_as_current_span("EventStore.append", attributes=attributes):
             try:
-                result = await self._append(stream_id, expected_version, events)
+                result = await self._append(
+                    stream_id, expected_version, events, adopt_redecided=adopt_redecided
+                )
                 outcome = "replayed" if result.replayed else "appended"
                 return result
             except (ConcurrencyConflict, DuplicateEventConflict):
@@ -351,7 +354,7 @@ class EventStore:
                     _APPENDED_EVENTS.inc(len(ids))
 
     async def _append(
-        self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+        self, stream_id: str, expected_version: int, events: Sequence[NewEvent], *, adopt_redecided: bool
     ) -> AppendResult:
         pending = self._check(stream_id, expected_version, events)
         adopt = adopt_redecided
