@@ -53,6 +53,7 @@ from domain.programme import SwitchMigrationMode
 from domain.state import CitySummary
 from eventstore import EventStore, RecordedEvent
 from readmodel import city_documents, city_summary, load_city_state
+from runtime import telemetry
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandResult, GiveCommand
 from workflows.contracts import city_workflow_id, command_event_id, command_proof
 
@@ -76,6 +77,24 @@ _KEY_MISMATCH = (
     "the workers refused the command's proof: the API and the workers hold different command keys "
     "(CITYCERT_COMMAND_KEY); an operator must give them the same one"
 )
+
+
+def _outcome_name(error: BaseException) -> str:
+    """A command's failure as the citycert_commands counter names it (runtime/telemetry.py)."""
+    for kind, name in (
+        (errors.Busy, "busy"),
+        (errors.Refused, "refused"),
+        (errors.Invalid, "invalid"),
+        (errors.Forbidden, "forbidden"),
+        (errors.NotFound, "not_found"),
+        (errors.Unavailable, "unavailable"),
+    ):
+        if isinstance(error, kind):
+            return name
+    return "error"
+
+
+_counted = telemetry.counted_command(_outcome_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +159,7 @@ class CommandService:
             command_key=self.command_key,
         )
 
+    @_counted
     async def give(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> CommandOutcome:
         """Give `command` to the city's workflow as `actor`; what it recorded."""
         command = await programme.stamped(self.store, command, actor)
@@ -160,6 +180,7 @@ class CommandService:
 
         return await self._unless_recorded_anyway(city_id, request, call)
 
+    @_counted
     async def register(self, command: cmd.RegisterCity, actor: Actor) -> CommandOutcome:
         """Register a city and start its workflow in one Update-with-start.
 
