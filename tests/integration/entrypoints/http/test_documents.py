@@ -178,11 +178,15 @@ async def test_a_malformed_upload_is_refused_saying_what_to_send(api: Api) -> No
     as_json = await api.http.post(path, headers=staff, json={"title": "x", "file": "JVBERi0="})
     no_title = await api.http.post(path, headers=staff, files={"file": ("a.pdf", PDF, "application/pdf")})
     bad_title = await upload(api, "lakeside", staff, PDF, title="two\nlines")
+    # A trailing line break is refused as sent, as the OpenAPI document's pattern says, not trimmed.
+    trailing_break = await upload(api, "lakeside", staff, PDF, title="Budget\r")
     empty = await upload(api, "lakeside", staff, b"")
 
     assert as_json.status_code == 415 and "multipart/form-data" in as_json.json()["detail"]
     assert no_title.status_code == 422 and no_title.json()["detail"][0]["loc"] == ["body", "title"]
     assert bad_title.status_code == 422, bad_title.text
+    assert trailing_break.status_code == 422, trailing_break.text
+    assert "one line" in trailing_break.json()["detail"][0]["msg"]
     assert empty.status_code == 415 and "empty" in empty.json()["detail"]
     assert stored_files(api) == []
 
