@@ -69,6 +69,16 @@ def complete_evidence(criterion_id: str) -> cmd.EvidenceItem:
     )
 
 
+def evidence_json(criterion_id: str, **fields: Any) -> dict[str, Any]:
+    """complete_evidence as a request body's item (fields such as a narrative added)."""
+    return {**complete_evidence(criterion_id).model_dump(mode="json", exclude_defaults=True), **fields}
+
+
+def approval_json(criterion_id: str) -> dict[str, Any]:
+    """complete_approval as a request body's item."""
+    return complete_approval(criterion_id).model_dump(mode="json", exclude_defaults=True)
+
+
 def complete_approval(criterion_id: str, note: str = "") -> cmd.ReviewItem:
     """An approval that finds the criterion's k checklist items met."""
     return cmd.ReviewItem(
