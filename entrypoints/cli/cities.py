@@ -438,6 +438,52 @@ def city_list(
     emit([s.model_dump(mode="json") for s in statuses], as_json, human)
 
 
+@city_app.command("worksheet")
+def city_worksheet(city_id: CityArg, as_json: JsonOption = False) -> None:
+    """The review worksheet of the city's open cycle: per criterion, its status, the checklist items
+    claimed and found met (k of n), its required documents filled, what an approval would be refused
+    for, and whether a prerequisite keeps it from earning its point."""
+    _city_id(city_id)
+    settings = load_settings()
+
+    async def work() -> Any:
+        import readmodel
+
+        async with open_store(settings) as store:
+            try:
+                return await readmodel.city_worksheet(store, city_id)
+            except readmodel.NoCity:
+                raise fail(f"no city {city_id!r} is registered") from None
+
+    sheet = run(work)
+    if sheet is None:
+        raise fail(f"{city_id} has no open certification cycle: a worksheet is a cycle's")
+
+    def human() -> None:
+        illustrative = any(c.checklist.illustrative for c in sheet.criteria)
+        title = f"{city_id}: cycle {sheet.cycle} against {sheet.standard_version} r{sheet.standard_revision}"
+        if illustrative:
+            title += " (checklists marked * are illustrative)"
+        print_table(
+            title,
+            ("criterion", "status", "claimed", "met", "documents", "falls short / cannot earn"),
+            [
+                (
+                    f"{c.criterion_id}{' *' if c.checklist.illustrative else ''}",
+                    c.status.value if c.status else "not submitted",
+                    f"{','.join(map(str, c.claimed)) or '-'} (needs {c.checklist.min_met} of "
+                    f"{len(c.checklist.items)})",
+                    ",".join(map(str, c.checklist_met)) + (" override" if c.override else ""),
+                    f"{sum(s.filled for s in c.required_documents)} of {len(c.required_documents)}",
+                    "; ".join([*([c.cannot_earn] if c.cannot_earn else []), *c.shortfalls]),
+                )
+                for c in sheet.criteria
+            ],
+        )
+
+    emit(sheet.model_dump(mode="json"), as_json, human)
+
+
 # --- reviews ---------------------------------------------------------------------------------------
 
 ReviewCity = Annotated[

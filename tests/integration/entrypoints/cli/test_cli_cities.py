@@ -353,6 +353,13 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
         if e.type.startswith("Evidence")
     }
     assert Actor("reviewer", "rev-ana") in actors
+    # The worksheet shows each decision on its checklist, and the override
+    sheet = await cli.json("city", "worksheet", city_id)
+    by_id = {c["criterion_id"]: c for c in sheet["criteria"]}
+    assert (by_id["DM 4"]["checklist_met"], by_id["DM 4"]["override"]) == ([1], "Seen on the site visit")
+    assert by_id["DM 3"]["status"] == "clarification_requested"
+    table = await cli("city", "worksheet", city_id)
+    assert table.exit_code == 0 and "DM 4" in table.stdout and "override" in table.stdout
 
 
 async def test_review_acts_only_with_a_reviewer_s_token(cli: Cli, store: EventStore, tmp_path: Path) -> None:
