@@ -262,7 +262,8 @@ def criterion_worksheet(
         override=item.override if item and item.status is ItemStatus.APPROVED else "",
         required_documents=slots,
         supporting_documents=[_document(d, by) for d, by in documents if d.slot not in in_slots],
-        shortfalls=shortfalls(criterion, met or claimed, item.filled_slots if item else ()),
+        # Nothing to approve before a submission: its shortfalls start with one.
+        shortfalls=shortfalls(criterion, met or claimed, item.filled_slots) if item else [],
         prerequisites=list(criterion.prerequisites),
         blocked_by=blocked,
         cannot_earn=cannot_earn(blocked),
