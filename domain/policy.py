@@ -30,6 +30,9 @@ class ProgrammePolicy(BaseModel):
     # Data snapshots a city may take in any 24 hours: a self-assessment is re-taken when answers
     # change, not in a loop (a flood of them was the cheapest way to fill a workflow's history).
     snapshots_per_day: int = Field(10, ge=1, le=SNAPSHOTS_REMEMBERED)
+    # How many times a criterion may be submitted again, in a cycle, after a clarification of it
+    # expired unanswered (0: never); cycles under the first rules allow any number.
+    resubmissions_after_expiry: int = Field(1, ge=0, le=100)
 
     @field_validator(
         "clarification_window",

@@ -125,6 +125,7 @@ class Settings(BaseSettings):
     clarification_warning: timedelta = timedelta(days=5)
     honor_roll_margin: float = Field(0.05, ge=0, le=1)
     snapshots_per_day: int = Field(10, ge=1, le=SNAPSHOTS_REMEMBERED)
+    resubmissions_after_expiry: int = Field(1, ge=0, le=100)
     reminder_sweep_every: timedelta = timedelta(days=1)
 
     @model_validator(mode="after")

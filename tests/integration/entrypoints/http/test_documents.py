@@ -344,7 +344,13 @@ async def test_evidence_cites_an_uploaded_document_by_id_and_its_hash_is_in_the_
     # Then the submission records the upload's own hash and title, which the chain then covers
     [event] = submitted["events"]
     assert event["data"]["documents"] == [
-        {"title": "Data inventory", "url": "", "document_id": mine["document_id"], "sha256": mine["sha256"]}
+        {
+            "title": "Data inventory",
+            "url": "",
+            "document_id": mine["document_id"],
+            "sha256": mine["sha256"],
+            "slot": None,
+        }
     ]
     assert event["data"]["submission"] == 1
     # and evidence citing another city's upload, or an id nobody uploaded, is refused saying so
