@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from domain.levels import Level
+
 # How many recent snapshot times a city's state keeps: the most snapshots_per_day can be.
 SNAPSHOTS_REMEMBERED = 24
 
@@ -30,6 +32,9 @@ class ProgrammePolicy(BaseModel):
     # Data snapshots a city may take in any 24 hours: a self-assessment is re-taken when answers
     # change, not in a loop (a flood of them was the cheapest way to fill a workflow's history).
     snapshots_per_day: int = Field(10, ge=1, le=SNAPSHOTS_REMEMBERED)
+    # The recommended levels whose review the cycle's lead reviewer signs off (a second review)
+    # before the committee decides: the highest level by default, where a mistake costs most.
+    lead_signoff_levels: tuple[Level, ...] = (Level.PLATINUM,)
 
     @field_validator(
         "clarification_window",
