@@ -34,6 +34,7 @@ from readmodel.queries import (
     list_cities,
     open_review_items,
     review_queue,
+    reviewer_loads,
     reviewer_queue,
 )
 
@@ -75,5 +76,6 @@ __all__ = [
     "open_city_store",
     "open_review_items",
     "review_queue",
+    "reviewer_loads",
     "reviewer_queue",
 ]

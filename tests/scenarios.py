@@ -502,6 +502,48 @@ DECISION_ACCEPTED = Scenario(
     Level.GOLD,
 )
 
+FIRST_AREA = get_standard(STANDARD).practice_areas[0].id
+IN_FIRST_AREA = [c.id for c in get_standard(STANDARD).criteria if c.practice_area == FIRST_AREA]
+
+
+def evidence_in_assigned_area(criteria: list[str], in_area: list[str]) -> Step:
+    """Evidence where a practice area already has its reviewer: its criteria go to them at once."""
+    step = evidence(criteria)
+    assigned = [ev.ReviewerAssigned] * len([c for c in criteria if c in in_area])
+    return Step(step.command, step.actor, [*step.then, *assigned])
+
+
+PLATINUM_SIGNED_OFF = Scenario(
+    "Platinum by practice area: a reviewer takes an area, another declares a conflict, the lead "
+    "signs off before the committee decides",
+    "summitvale",
+    [
+        register("summitvale"),
+        apply("2026-fall"),
+        assign_area(FIRST_AREA),
+        evidence_in_assigned_area(CRITERIA, IN_FIRST_AREA),
+        assign([c for c in CRITERIA if c not in IN_FIRST_AREA]),
+        declare_conflict(Actor(role="reviewer", id="rev-bo")),
+        declare_no_conflict(),
+        review(approve=CRITERIA),
+        close(),
+        waive_visit(),
+        Step(
+            cmd.DecideLevel(level=Level.PLATINUM, rationale="as recommended"),
+            COMMITTEE,
+            refused="a platinum recommendation needs the lead reviewer's sign-off",
+        ),
+        assign_lead(),
+        sign_off(refused="rev-lead has not declared that they have no conflict"),
+        declare_no_conflict(LEAD),
+        sign_off(),
+        decide(Level.PLATINUM),
+        accept_decision(),
+    ],
+    Phase.CERTIFIED,
+    Level.PLATINUM,
+)
+
 SCENARIOS = [
     DECISION_ACCEPTED,
     REGISTRATION_TO_SILVER,
@@ -511,4 +553,5 @@ SCENARIOS = [
     APPEAL_UPHELD,
     CLARIFICATION_EXPIRES,
     RECERTIFYING_CITY_LAPSES,
+    PLATINUM_SIGNED_OFF,
 ]
