@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain import Actor, Level, Phase
+from domain import Actor, Level, Phase, ProgrammePolicy
 from domain import commands as cmd
 from domain import events as ev
 from domain.standard import get_standard
@@ -218,6 +218,15 @@ def assign_area(area: str, reviewer: Actor = REVIEWER, *, waiting: int = 0) -> S
         reviewer_id=reviewer.id, reviewer_home_city=HOME_CITY, practice_area=area
     )
     return Step(command, OPERATOR, [ev.PracticeAreaAssigned, *[ev.ReviewerAssigned] * waiting])
+
+
+def signed_off_if_needed(approved: list[str]) -> list[Step]:
+    """The lead reviewer's sign-off, before the committee decides, when the criteria approved are
+    recommended a level the programme signs off (ProgrammePolicy.lead_signoff_levels)."""
+    level = get_standard(STANDARD).score(approved).level
+    if level not in ProgrammePolicy().lead_signoff_levels:
+        return []
+    return [assign_lead(), declare_no_conflict(LEAD), sign_off()]
 
 
 def sign_off(reviewer: Actor = LEAD, refused: str | None = None) -> Step:
