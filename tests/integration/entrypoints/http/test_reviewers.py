@@ -161,3 +161,42 @@ async def test_a_conflict_declared_sends_the_items_back_and_the_next_assignment_
         expect=409,
     )
     assert "declared a conflict with lakeside (my former employer)" in by_hand["detail"]
+
+
+async def test_an_assignment_carries_the_reviewer_s_record_whatever_the_body_says(api: Api) -> None:
+    operator = await api.operator()
+    await in_review(api, IN_AREA)
+    from_city = await reviewer(api, "ka", CITY)
+    conflicted = await reviewer(api, "lu", "riverton", conflicts=[{"city_id": CITY, "reason": "consulted"}])
+    fine = await reviewer(api, "mo", "riverton")
+
+    # The body claims another home city; the record says otherwise.
+    home = await api.post(
+        f"/v1/cities/{CITY}/reviewer-assignments",
+        operator,
+        {"reviewer_id": from_city, "reviewer_home_city": "riverton", "criterion_ids": IN_AREA[:1]},
+        expect=409,
+    )
+    declared = await api.post(
+        f"/v1/cities/{CITY}/review/assignments",
+        operator,
+        {"reviewer_id": conflicted, "practice_area": AREA},
+        expect=409,
+    )
+    lead = await api.post(f"/v1/cities/{CITY}/review/lead", operator, {"reviewer_id": conflicted}, expect=409)
+    assigned = await api.post(
+        f"/v1/cities/{CITY}/review/assignments", operator, {"reviewer_id": fine, "practice_area": AREA}
+    )
+    identity = await api.post(
+        f"/v1/cities/{CITY}/review/lead", operator, {"reviewer_id": "rev-lead"}, expect=422
+    )
+
+    assert f"conflict of interest: reviewer {from_city} is from {CITY}" in home["detail"]
+    assert f"{conflicted} declared a conflict with {CITY} on their record" in declared["detail"]
+    assert "on their record" in lead["detail"]
+    assert [e["type"] for e in assigned["events"]] == [
+        "PracticeAreaAssigned",
+        "ReviewerAssigned",
+        "ReviewerAssigned",
+    ]
+    assert "give reviewer_home_city" in str(identity["detail"])
