@@ -238,6 +238,17 @@ class TestDeclarations:
         with pytest.raises(CommandRejected, match=f"{FIRST} wait for a reviewer to be assigned"):
             when(state, approve(FIRST))
 
+    def test_the_lead_who_signed_off_cannot_declare_a_conflict_afterwards(self) -> None:
+        state = given(
+            *platinum_recommended(
+                ev.LeadReviewerAssigned(reviewer_id=LEAD_ID),
+                *declared_no_conflict(LEAD_ID),
+                ev.ReviewSignedOff(reviewer_id=LEAD_ID, level=Level.PLATINUM),
+            )
+        )
+        with pytest.raises(CommandRejected, match="rev-lead signed off the review; the committee must hear"):
+            when(state, c.DeclareConflict(reviewer_id=LEAD_ID, reason="remembered a contract"))
+
     def test_declaring_a_conflict_twice_is_refused(self) -> None:
         state = given(*in_review(FIRST), ev.ConflictDeclared(reviewer_id=ANA, reason="r"))
         with pytest.raises(CommandRejected, match="rev-ana has already declared a conflict"):
@@ -269,6 +280,15 @@ class TestAssignLeadReviewer:
         command = c.AssignLeadReviewer(**LEAD, reviewer_conflicts=[CITY])
         with pytest.raises(CommandRejected, match="on their record"):
             when(given(*in_review(FIRST)), command)
+
+    def test_a_lead_who_declared_a_conflict_in_the_cycle_is_refused(self) -> None:
+        state = given(
+            *in_review(FIRST), ev.ConflictDeclared(reviewer_id=LEAD_ID, reason="my former employer")
+        )
+        with pytest.raises(
+            CommandRejected, match=r"rev-lead declared a conflict with lakeside \(my former employer\)"
+        ):
+            when(state, c.AssignLeadReviewer(**LEAD))
 
     def test_the_same_lead_again_is_refused(self) -> None:
         state = given(*in_review(FIRST), ev.LeadReviewerAssigned(reviewer_id=LEAD_ID))
