@@ -37,6 +37,11 @@ MAY_GIVE: dict[type[cmd.Command], frozenset[str]] = {
     cmd.UploadDocument: frozenset({CITY, OPERATOR}),
     # The programme's own (store-wide, not a city's): recorded by the application layer.
     SwitchMigrationMode: frozenset({OPERATOR}),
+    cmd.AssignPracticeArea: frozenset({OPERATOR}),
+    cmd.AssignLeadReviewer: frozenset({OPERATOR}),
+    cmd.DeclareNoConflict: frozenset({REVIEWER}),
+    cmd.DeclareConflict: frozenset({REVIEWER}),
+    cmd.SignOffReview: frozenset({REVIEWER}),
 }
 
 

@@ -163,6 +163,9 @@ _NAMED_ACTOR = {
     cmd.ProposeImport: "proposed_by",
     cmd.CountersignImport: "countersigned_by",
     cmd.RejectImport: "rejected_by",
+    cmd.DeclareNoConflict: "reviewer_id",
+    cmd.DeclareConflict: "reviewer_id",
+    cmd.SignOffReview: "reviewer_id",
 }
 
 
