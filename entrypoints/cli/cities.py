@@ -447,7 +447,7 @@ Criteria = Annotated[
     list[str],
     typer.Argument(
         metavar="CRITERION",
-        help="Criterion ids, e.g. 'DM 1' 'DM 2' (quote ids with spaces)",
+        help="Criterion ids, e.g. 'DM1' 'DM2' (quote ids with spaces)",
         show_default=False,
     ),
 ]

@@ -72,7 +72,7 @@ def standard_show(
 def standard_score(
     version: Annotated[str, typer.Argument(help="Standard version, e.g. wwc-2022")],
     approved: Annotated[
-        str, typer.Option(help="Comma-separated approved criterion ids, e.g. 'DM 1,DM 2'")
+        str, typer.Option(help="Comma-separated approved criterion ids, e.g. 'DM1,DM2'")
     ] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:

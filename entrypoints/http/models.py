@@ -144,7 +144,7 @@ class ReviewerAssignmentBody(Body):
     reviewer_home_city: CityId = Field(
         description="the city the reviewer may never review", examples=["riverton"]
     )
-    criterion_ids: list[CriterionId] = Field(min_length=1, max_length=cmd.MAX_ITEMS, examples=[["DM 1"]])
+    criterion_ids: list[CriterionId] = Field(min_length=1, max_length=cmd.MAX_ITEMS, examples=[["DM1"]])
 
     def to_command(self) -> cmd.AssignReviewer:
         return checked(lambda: cmd.AssignReviewer.model_validate(self.model_dump()))

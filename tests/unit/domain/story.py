@@ -8,13 +8,16 @@ from domain import CityState, decide, fold
 from domain import commands as c
 from domain import events as ev
 from domain.levels import Level, Outcome
+from domain.rules import LATEST
 from domain.standard import get_standard
 
 CITY = "lakeside"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 STANDARD = get_standard("wwc-2022")
-CRITERIA = [crit.id for crit in STANDARD.criteria]
+# In earning order: the level requirements (the equity practices, a resident outcome) come first
+# and every prefix earns all its points, so CRITERIA[:n] reaches the level n points allow.
+CRITERIA = list(STANDARD.in_earning_order())
 REVIEWER = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
 DOCS = [ev.Document(title="Data inventory 2026", url="https://example.org/inventory.pdf")]
 
@@ -35,7 +38,16 @@ def registered() -> list[ev.DomainEvent]:
 
 
 def applied(cohort: str = "2026-spring") -> list[ev.DomainEvent]:
-    return [*registered(), ev.ApplicationSubmitted(cycle=1, cohort=cohort, standard_version="wwc-2022")]
+    return [
+        *registered(),
+        ev.ApplicationSubmitted(
+            cycle=1,
+            cohort=cohort,
+            standard_version=STANDARD.version,
+            standard_revision=STANDARD.revision,
+            rules=LATEST,
+        ),
+    ]
 
 
 def submitted(ids: list[str], at: datetime = T0) -> list[ev.DomainEvent]:

@@ -281,7 +281,7 @@ async def test_commands_that_need_a_worker_say_so_when_no_temporal_runs(
 
     token = tmp_path / "rev-ana.token"
     token.write_text(await create_token(store, "reviewer", city="riverton", name="rev-ana"))
-    result = await nothing_listens("review", "approve", "alder", "DM 1", "--token-file", str(token))
+    result = await nothing_listens("review", "approve", "alder", "DM1", "--token-file", str(token))
 
     assert result.exit_code == 1
     assert "no Temporal server runs on 127.0.0.1:1: start `citycert dev`" in said(result)
@@ -296,19 +296,19 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
     cli, city_id = programme.cli, unique("birch")
     await cli.json("city", "register", city_id, "--name", "Birch", "--country", "CA", "--population", "80000")
     city = programme.city(city_id)
-    assert await city.walk([apply("2026-fall"), evidence(["DM 1", "DM 2", "DM 3", "DM 4"])]) == []
+    assert await city.walk([apply("2026-fall"), evidence(["DM1", "DM2", "DM3", "DM4"])]) == []
     ana = Cli(
         {**cli.env, "CITYCERT_TOKEN": await create_token(programme.store, "reviewer", "riverton", "rev-ana")}
     )
     bo = await create_token(programme.store, "reviewer", city=city_id, name="rev-bo")
 
-    approved = await ana.json("review", "approve", city_id, "DM 1", "DM 2", "--note", "fine")
-    asked = await ana("review", "clarify", city_id, "DM 3", "--note", "Which year?")
-    conflicted = await Cli({**cli.env, "CITYCERT_TOKEN": bo})("review", "reject", city_id, "DM 4")
-    no_question = await ana("review", "clarify", city_id, "DM 4")
+    approved = await ana.json("review", "approve", city_id, "DM1", "DM2", "--note", "fine")
+    asked = await ana("review", "clarify", city_id, "DM3", "--note", "Which year?")
+    conflicted = await Cli({**cli.env, "CITYCERT_TOKEN": bo})("review", "reject", city_id, "DM4")
+    no_question = await ana("review", "clarify", city_id, "DM4")
 
     assert [e["type"] for e in approved["events"]] == ["EvidenceApproved", "EvidenceApproved"]
-    assert {e["data"]["criterion_id"] for e in approved["events"]} == {"DM 1", "DM 2"}
+    assert {e["data"]["criterion_id"] for e in approved["events"]} == {"DM1", "DM2"}
     assert asked.exit_code == 0 and "ClarificationRequested" in asked.stdout
     assert conflicted.exit_code == 2
     assert f"conflict of interest: reviewer rev-bo is from {city_id} and may not review that city" in said(
@@ -326,7 +326,7 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
     assert stored.count("EvidenceRejected") == 0
     shown = await cli.json("city", "show", city_id)
     open_items = {i["criterion_id"]: i["waiting_on"] for i in shown["open_items"]}
-    assert open_items == {"DM 3": "city", "DM 4": "reviewer"}
+    assert open_items == {"DM3": "city", "DM4": "reviewer"}
     assert all(datetime.fromisoformat(i["due_at"]) for i in shown["open_items"])
     # The decisions name the token's identity.
     actors = {
@@ -339,17 +339,15 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
 
 async def test_review_acts_only_with_a_reviewer_s_token(cli: Cli, store: EventStore, tmp_path: Path) -> None:
     # Given no token, a flag naming someone, a city's token, a revoked one and an unreadable file,
-    named = await cli(
-        "review", "approve", "alder", "DM 1", "--reviewer", "rev-ana", "--home-city", "riverton"
-    )
-    none = await cli("review", "approve", "alder", "DM 1")
+    named = await cli("review", "approve", "alder", "DM1", "--reviewer", "rev-ana", "--home-city", "riverton")
+    none = await cli("review", "approve", "alder", "DM1")
     staff = await Cli({**cli.env, "CITYCERT_TOKEN": await create_token(store, "city", "alder", "staff")})(
-        "review", "approve", "alder", "DM 1"
+        "review", "approve", "alder", "DM1"
     )
     leaver = await issue_token(store, "reviewer", "riverton", "rev-leaver")
     await revoke_token(store, leaver.info.id)
-    revoked = await Cli({**cli.env, "CITYCERT_TOKEN": leaver.secret})("review", "approve", "alder", "DM 1")
-    missing = await cli("review", "approve", "alder", "DM 1", "--token-file", str(tmp_path / "none"))
+    revoked = await Cli({**cli.env, "CITYCERT_TOKEN": leaver.secret})("review", "approve", "alder", "DM1")
+    missing = await cli("review", "approve", "alder", "DM1", "--token-file", str(tmp_path / "none"))
 
     # then nothing is reviewed, each refusal saying why.
     assert named.exit_code == 2 and "No such option: --reviewer" in said(named)
