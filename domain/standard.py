@@ -126,9 +126,9 @@ class ApplicationWindow(_Frozen):
         return (self.from_ is None or self.from_ <= on) and (self.until is None or on <= self.until)
 
     def describe(self) -> str:
-        start = self.from_.isoformat() if self.from_ else "the start"
-        end = self.until.isoformat() if self.until else "no end date"
-        return f"open for applications from {start} until {end}"
+        start = f"from {self.from_.isoformat()}" if self.from_ else "from the start"
+        end = f"until {self.until.isoformat()}" if self.until else "with no end date"
+        return f"open for applications {start} {end}"
 
 
 class Score(_Frozen):

@@ -33,6 +33,7 @@ from domain import commands as cmd
 from domain.events import Answer
 from domain.ids import CityId, CountryCode, CriterionId, Name, Note, Text
 from domain.programme import SwitchMigrationMode
+from domain.standard import ApplicationWindow
 from domain.state import CitySummary
 
 MIN_YEAR, MAX_YEAR = 1990, 2200
@@ -298,6 +299,11 @@ class SnapshotOut(CommandOut):
     score: float
     indicative_level: Level | None
     roadmap: list[str] = Field(description="criteria not yet met, in the standard's order")
+    blocked_by: dict[str, list[str]] = Field(
+        default={},
+        description="for a roadmap criterion that cannot earn its point yet, the unmet prerequisites "
+        'blocking it: {"DM2": ["DM1"]} reads "DM2 blocked by DM1"',
+    )
 
 
 class MigrationModeSwitchOut(Out):
@@ -374,3 +380,15 @@ class RotatedTokenOut(Out):
 
     token: TokenOut
     secret: str = Field(description="the new token's secret: send it as `Authorization: Bearer <secret>`")
+
+
+class StandardSummary(Out):
+    """A shipped standard in the listing: its newest revision and when cities may apply under it."""
+
+    version: str
+    revision: int = Field(description="the newest revision, which new cycles are reviewed against")
+    revisions: list[int] = Field(description="every shipped revision, oldest first")
+    name: str
+    open_for_applications: ApplicationWindow
+    open_now: bool = Field(description="whether a city may apply under it today")
+    share_rounding: str = Field(description="how a share is compared with the bands")

@@ -64,3 +64,48 @@ def test_the_walkthrough_walks_lakeside_to_gold() -> None:
     assert result.exit_code == 0, result.output
     assert "CertificationAwarded" in result.stdout
     assert "Lakeside holds gold" in result.stdout
+
+
+def test_standard_show_says_illustrative_beside_what_is_not_public() -> None:
+    result = runner.invoke(app, ["standard", "show", "wwc-2018"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    dg1 = next(line for line in result.stdout.splitlines() if "DG1" in line)
+    assert "Comprehensive Data Inventory" in dg1 and "Comprehensive Data Inventory (illustrative)" not in dg1
+    assert "3 of 4 (illustrative)" in dg1
+    dg2 = next(line for line in result.stdout.splitlines() if "DG2 " in line)
+    assert "(illustrative)" in dg2.split("│")[3]  # its title is not public
+    assert "open for applications from 2018-01-01 until 2022-07-31" in result.stdout
+
+
+def test_standard_show_reads_an_older_revision() -> None:
+    result = runner.invoke(app, ["standard", "show", "wwc-2022", "--revision", "1", "--json"])
+    data = json.loads(result.stdout)
+    assert data["revision"] == 1 and data["criteria"][0]["id"] == "DM 1"
+
+
+def test_standard_list_says_which_are_open_now() -> None:
+    result = runner.invoke(app, ["standard", "list", "--json"])
+    listed = {row["version"]: row["open_now"] for row in json.loads(result.stdout)}
+    assert listed == {"wwc-2018": False, "wwc-2022": True}
+
+
+def test_standard_crosswalk_shows_what_carries_over() -> None:
+    result = runner.invoke(app, ["standard", "crosswalk", "wwc-2022", "--from", "wwc-2018", "--json"])
+    assert result.exit_code == 0, result.output
+    walk = json.loads(result.stdout)
+    carried = {item["criterion_id"]: item["carries_over_from"] for item in walk["carried_over"]}
+    assert "DG1" in carried["DM2"]
+    table = runner.invoke(
+        app, ["standard", "crosswalk", "wwc-2022", "--from", "wwc-2018"], env={"COLUMNS": "200"}
+    )
+    assert "not continued from wwc-2018" in table.stdout
+
+
+def test_standard_score_names_what_blocks_a_criterion_and_what_the_next_level_needs() -> None:
+    std = get_standard("wwc-2022")
+    dependent = next(c for c in std.criteria if c.prerequisites)
+    result = runner.invoke(
+        app, ["standard", "score", "wwc-2022", "--approved", dependent.id], env={"COLUMNS": "300"}
+    )
+    assert f"{dependent.id} blocked by {dependent.prerequisites[0]}" in result.stdout
+    assert "the next level needs: a share of 51 %" in result.stdout
