@@ -84,7 +84,7 @@ async def scenarios(store: EventStore) -> None:
         )
         await city.do("WaiveSiteVisit", COMMITTEE, reason="virtual")
         await city.do("DecideLevel", COMMITTEE, level=None, rationale="not enough")
-        await city.do("FileAppeal", CITY_STAFF, grounds="DM 2 was answered by mail")
+        await city.do("FileAppeal", CITY_STAFF, grounds="DM2 was answered by mail")
         await city.do("DecideAppeal", COMMITTEE, upheld=False, rationale="no record of it")
         await save_runs(city)
 
