@@ -20,7 +20,7 @@ from domain.errors import CommandRejected, IneligibleCity, InvalidCommand, TooFr
 from domain.levels import Level, outcome, rank
 from domain.policy import ProgrammePolicy
 from domain.rules import LATEST, PROGRAMME_REVIEW
-from domain.standard import Standard, StandardError, get_standard
+from domain.standard import Standard, StandardError, get_standard, open_versions
 from domain.state import AWAITING_REVIEWER, CityState, Cycle, ImportProposal, ItemStatus, Phase, fold
 from domain.worksheet import shortfalls, unknown_numbers
 
@@ -158,6 +158,9 @@ def _snapshot(
     # Only "met" counts towards the indicative level; "partly" goes on the roadmap with the rest.
     result = standard.score(cid for cid, a in c.answers.items() if a is ev.Answer.MET)
     roadmap = [crit.id for crit in standard.criteria if crit.id not in result.earned]
+    # Why a roadmap criterion cannot earn its point yet; snapshots taken under the first rules
+    # recorded none, and replay as they were.
+    blocked_by = standard.blocked_by(result.earned) if rules >= PROGRAMME_REVIEW else {}
     return [
         ev.DataSnapshotTaken(
             standard_version=standard.version,
@@ -168,6 +171,7 @@ def _snapshot(
             roadmap=roadmap,
             taken_at=now,
             standard_revision=standard.revision,
+            blocked_by=blocked_by,
         )
     ]
 
@@ -192,6 +196,15 @@ def _apply(
 ) -> list[ev.DomainEvent]:
     _require_phase(state, c, Phase.REGISTERED, Phase.CERTIFIED)
     standard = _standard(c.standard_version, _revision_for(rules))
+    # Under the first rules any shipped standard was accepted on any day (recorded histories
+    # applied under wwc-2018 long after it closed, and replay so).
+    if rules >= PROGRAMME_REVIEW and not standard.is_open(now):
+        open_now = open_versions(now)
+        raise _reject(
+            state,
+            f"{standard.version} is not open for applications on {now.date().isoformat()} "
+            f"({standard.open_for_applications.describe()}); open now: {', '.join(open_now) or 'none'}",
+        )
     number = state.cycles_started + 1
     opened = {
         "cycle": number,

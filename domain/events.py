@@ -16,7 +16,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from domain.ids import CityId, CountryCode, CriterionId, DocumentId, Sha256
 from domain.levels import Level, Outcome
@@ -72,6 +72,9 @@ class DataSnapshotTaken(DomainEvent):
     roadmap: list[CriterionId]  # criteria not yet met, in the standard's order
     taken_at: AwareDatetime | None = None  # when; absent from snapshots recorded before the rate limit
     standard_revision: int | None = None  # the standard's revision; None: recorded before revisions (1)
+    # For a roadmap criterion that cannot earn its point yet, the prerequisites not met that block
+    # it ("DM2 blocked by DM1"); empty in snapshots recorded before it was said.
+    blocked_by: dict[CriterionId, list[CriterionId]] = Field(default_factory=dict)
 
 
 # A certification cycle: application, evidence, review ------------------------------------------

@@ -82,7 +82,7 @@ CriterionId = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=CRITERION_ID_MAX, pattern=LINE_PATTERN),
     _pattern_in_words(LINE_RULE),
 ]
-"""A criterion of a standard, e.g. `DM 1`; whether the standard has it is the decider's question."""
+"""A criterion of a standard, e.g. `DM1`; whether the standard has it is the decider's question."""
 
 CountryCode = Annotated[
     str,

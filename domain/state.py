@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from domain import events as ev
 from domain.ids import CriterionId
@@ -155,6 +155,8 @@ class Snapshot(_Value):
     score: float
     indicative_level: Level | None
     roadmap: tuple[CriterionId, ...]
+    # Roadmap criteria blocked by unmet prerequisites, and which (DataSnapshotTaken.blocked_by).
+    blocked_by: dict[CriterionId, tuple[CriterionId, ...]] = Field(default_factory=dict)
 
 
 class CitySummary(_Value):
@@ -298,6 +300,7 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                     score=event.score,
                     indicative_level=event.indicative_level,
                     roadmap=tuple(event.roadmap),
+                    blocked_by={cid: tuple(ps) for cid, ps in event.blocked_by.items()},
                 ),
                 "snapshots_taken_at": (
                     (*state.snapshots_taken_at, event.taken_at)[-SNAPSHOTS_REMEMBERED:]

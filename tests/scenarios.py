@@ -34,9 +34,11 @@ from workflows.contracts import TIMER, GiveCommand, command_proof
 
 DAY = timedelta(days=1)
 STANDARD = "wwc-2022"
-CRITERIA = [c.id for c in get_standard(STANDARD).criteria]
-SILVER_SCORE = CRITERIA[:23]  # 23 of 43: Silver (>= 51 %)
-GOLD_SCORE = CRITERIA[:30]  # 30 of 43: Gold (>= 68 %)
+# In earning order: the level requirements (the equity practices, a resident outcome) come first
+# and every prefix earns all its points, so a prefix's level is its share's.
+CRITERIA = list(get_standard(STANDARD).in_earning_order())
+SILVER_SCORE = CRITERIA[:23]  # 23 of 43 with the equity and outcome requirements: Silver (>= 51 %)
+GOLD_SCORE = CRITERIA[:30]  # 30 of 43 with them: Gold (>= 68 %)
 DOCS = [ev.Document(title="Evidence pack", url="https://example.org/pack.pdf")]
 
 
@@ -384,7 +386,8 @@ def certification_lapses(after: timedelta) -> Step:
 
 def to_committee(application: Step, approved: list[str]) -> list[Step]:
     """From registered (or certified) to the committee: the application, evidence for `approved`,
-    all approved, submission closed, visit waived; a level is recommended from those criteria."""
+    all approved, submission closed, visit waived; a level is recommended from those criteria, and
+    the lead reviewer signs it off where the programme asks."""
     return [
         application,
         evidence(approved),
@@ -392,6 +395,7 @@ def to_committee(application: Step, approved: list[str]) -> list[Step]:
         review(approve=approved),
         close(),
         waive_visit(),
+        *signed_off_if_needed(approved),
     ]
 
 

@@ -493,7 +493,7 @@ Criteria = Annotated[
     list[str],
     typer.Argument(
         metavar="CRITERION",
-        help="Criterion ids, e.g. 'DM 1' 'DM 2' (quote ids with spaces)",
+        help="Criterion ids, e.g. 'DM1' 'DM2' (quote ids with spaces)",
         show_default=False,
     ),
 ]
@@ -509,7 +509,7 @@ TokenFileOpt = Annotated[
 
 
 def _items_met(given: list[str], criteria: list[str]) -> dict[str, list[int]]:
-    """--met values by criterion: "1,3" is every named criterion's, "DM 2=1,3" one criterion's."""
+    """--met values by criterion: "1,3" is every named criterion's, "DM2=1,3" one criterion's."""
     met: dict[str, list[int]] = {}
     for value in given:
         criterion, _, numbers = value.rpartition("=")
@@ -518,7 +518,7 @@ def _items_met(given: list[str], criteria: list[str]) -> dict[str, list[int]]:
             raise fail(f"--met {value!r} names {criterion!r}, which is not among the criteria reviewed")
         words = [w for w in numbers.replace(",", " ").split() if w]
         if not words or not all(w.isdigit() for w in words):
-            raise fail(f"--met {value!r}: give checklist item numbers, e.g. --met 1,3 or --met 'DM 2=1,3'")
+            raise fail(f"--met {value!r}: give checklist item numbers, e.g. --met 1,3 or --met 'DM2=1,3'")
         for cid in [criterion] if criterion else criteria:
             met[cid] = sorted({*met.get(cid, []), *map(int, words)})
     return met
@@ -592,7 +592,7 @@ def review_approve(
         list[str] | None,
         typer.Option(
             "--met",
-            help="Checklist items found met, by number: '1,3' for every criterion named, 'DM 2=1,3' for "
+            help="Checklist items found met, by number: '1,3' for every criterion named, 'DM2=1,3' for "
             "one (repeatable). An approval needs the criterion's k of n unless --override says why",
             show_default=False,
         ),

@@ -78,7 +78,8 @@ NO_CONFLICT = c.DeclareNoConflict(reviewer_id=REVIEWER["reviewer_id"])
 
 def script() -> Iterator[tuple[timedelta, str, c.Command]]:
     """(time since the previous step, who acts, the command) for Lakeside's first two cycles."""
-    criteria = [crit.id for crit in get_standard("wwc-2022").criteria]
+    # In earning order: the equity and outcome requirements of every level come first.
+    criteria = list(get_standard("wwc-2022").in_earning_order())
     first, second = criteria[:30], criteria[:38]
     day = timedelta(days=1)
     yield (

@@ -63,7 +63,9 @@ LEAD = Actor(role="reviewer", id="rev-lead")  # the lead reviewer who signs off 
 
 
 def _criteria() -> list[str]:
-    return [c.id for c in get_standard(STANDARD).criteria]
+    """The standard's criteria in earning order: the first n earn n points and, once they cover the
+    equity and outcome requirements every level has, reach the level n points allow."""
+    return list(get_standard(STANDARD).in_earning_order())
 
 
 @dataclass(frozen=True)

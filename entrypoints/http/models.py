@@ -34,6 +34,7 @@ from domain.events import Answer
 from domain.ids import CityId, CountryCode, CriterionId, Name, Note, Text
 from domain.people import is_person_id
 from domain.programme import SwitchMigrationMode
+from domain.standard import ApplicationWindow
 from domain.state import CitySummary
 
 MIN_YEAR, MAX_YEAR = 1990, 2200
@@ -145,7 +146,7 @@ class ReviewerAssignmentBody(Body):
     reviewer_home_city: CityId = Field(
         description="the city the reviewer may never review", examples=["riverton"]
     )
-    criterion_ids: list[CriterionId] = Field(min_length=1, max_length=cmd.MAX_ITEMS, examples=[["DM 1"]])
+    criterion_ids: list[CriterionId] = Field(min_length=1, max_length=cmd.MAX_ITEMS, examples=[["DM1"]])
 
     def to_command(self) -> cmd.AssignReviewer:
         return checked(lambda: cmd.AssignReviewer.model_validate(self.model_dump()))
@@ -368,6 +369,11 @@ class SnapshotOut(CommandOut):
     score: float
     indicative_level: Level | None
     roadmap: list[str] = Field(description="criteria not yet met, in the standard's order")
+    blocked_by: dict[str, list[str]] = Field(
+        default={},
+        description="for a roadmap criterion that cannot earn its point yet, the unmet prerequisites "
+        'blocking it: {"DM2": ["DM1"]} reads "DM2 blocked by DM1"',
+    )
 
 
 class MigrationModeSwitchOut(Out):
@@ -459,3 +465,15 @@ class AutomaticAssignmentOut(Out):
     assignments: list[AreaAssignmentOut]
     events: list[EventOut]
     status: CitySummary
+
+
+class StandardSummary(Out):
+    """A shipped standard in the listing: its newest revision and when cities may apply under it."""
+
+    version: str
+    revision: int = Field(description="the newest revision, which new cycles are reviewed against")
+    revisions: list[int] = Field(description="every shipped revision, oldest first")
+    name: str
+    open_for_applications: ApplicationWindow
+    open_now: bool = Field(description="whether a city may apply under it today")
+    share_rounding: str = Field(description="how a share is compared with the bands")

@@ -52,6 +52,7 @@ async def take_snapshot(
         score=taken["score"],
         indicative_level=taken["indicative_level"],
         roadmap=taken["roadmap"],
+        blocked_by=taken.get("blocked_by") or {},
     )
 
 

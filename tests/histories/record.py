@@ -66,25 +66,25 @@ async def scenarios(store: EventStore) -> None:
         await city.do(
             "SubmitEvidence",
             CITY_STAFF,
-            items=[{"criterion_id": c, "documents": DOCS} for c in ("DM 1", "DM 2")],
+            items=[{"criterion_id": c, "documents": DOCS} for c in ("DM1", "DM2")],
         )
         ask = [
             {"criterion_id": c, "decision": "request_clarification", "note": "Which year?"}
-            for c in ("DM 1", "DM 2")
+            for c in ("DM1", "DM2")
         ]
         await city.do("ReviewEvidence", REVIEWER, **REVIEWER_FROM_ELSEWHERE, items=ask)
-        await city.do("AnswerClarifications", CITY_STAFF, items=[{"criterion_id": "DM 1", "answer": "2025"}])
-        await env.sleep(timedelta(days=26))  # DM 2 expires; DM 1's reviewer is escalated
+        await city.do("AnswerClarifications", CITY_STAFF, items=[{"criterion_id": "DM1", "answer": "2025"}])
+        await env.sleep(timedelta(days=26))  # DM2 expires; DM1's reviewer is escalated
         await city.do("CloseEvidenceSubmission", CITY_STAFF)
         await city.do(
             "ReviewEvidence",
             REVIEWER,
             **REVIEWER_FROM_ELSEWHERE,
-            items=[{"criterion_id": "DM 1", "decision": "approve"}],
+            items=[{"criterion_id": "DM1", "decision": "approve"}],
         )
         await city.do("WaiveSiteVisit", COMMITTEE, reason="virtual")
         await city.do("DecideLevel", COMMITTEE, level=None, rationale="not enough")
-        await city.do("FileAppeal", CITY_STAFF, grounds="DM 2 was answered by mail")
+        await city.do("FileAppeal", CITY_STAFF, grounds="DM2 was answered by mail")
         await city.do("DecideAppeal", COMMITTEE, upheld=False, rationale="no record of it")
         await save_runs(city)
 

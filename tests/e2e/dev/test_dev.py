@@ -23,7 +23,7 @@ from tests.scenarios import approval_json, evidence_json, slotted_documents
 
 pytestmark = pytest.mark.slow
 
-CRITERIA = [c.id for c in get_standard("wwc-2022").criteria]
+CRITERIA = list(get_standard("wwc-2022").in_earning_order())  # as the demo takes them
 DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
 
 # Where the seed leaves each demo city: (phase, level).

@@ -20,7 +20,7 @@ from tests.scenarios import Step
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
-CRITERIA = [crit.id for crit in get_standard("wwc-2022").criteria]
+CRITERIA = list(get_standard("wwc-2022").in_earning_order())  # the level requirements first
 REVIEWER = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
 CITY_STAFF = Actor("city", "staff-1")
 SYSTEM = Actor("system", "scheduler")

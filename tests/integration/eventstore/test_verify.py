@@ -87,7 +87,7 @@ async def test_projection_rows_edited_by_hand_are_reported_and_a_rebuild_repairs
         await conn.execute("UPDATE certifications SET outcome = 'elevated'")
         await conn.execute(
             "INSERT INTO review_queue"
-            " VALUES ('lakeside', 'DM 9', 'x', NULL, 'submitted', 'reviewer', NULL, false)"
+            " VALUES ('lakeside', 'DM9', 'x', NULL, 'submitted', 'reviewer', NULL, false)"
         )
 
     report = await store.verify()
@@ -99,7 +99,7 @@ async def test_projection_rows_edited_by_hand_are_reported_and_a_rebuild_repairs
     assert ProjectionMismatch("certifications", ("lakeside", award), "differs in outcome") in (
         report.projection_mismatches
     )
-    assert ProjectionMismatch("review_queue", ("lakeside", "DM 9"), "row not backed by the log") in (
+    assert ProjectionMismatch("review_queue", ("lakeside", "DM9"), "row not backed by the log") in (
         report.projection_mismatches
     )
 

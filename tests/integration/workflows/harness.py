@@ -32,7 +32,7 @@ from workflows.city import (
 )
 from workflows.contracts import configure_command_key
 
-CRITERIA = [c.id for c in get_standard("wwc-2022").criteria]
+CRITERIA = list(get_standard("wwc-2022").in_earning_order())  # the level requirements first
 DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
 REVIEWER_FROM_ELSEWHERE = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
 

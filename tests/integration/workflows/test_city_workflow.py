@@ -188,18 +188,18 @@ async def test_an_assigned_reviewer_and_the_city_are_told_when_their_due_dates_a
     env: WorkflowEnvironment, store: EventStore
 ) -> None:
     async with running_worker(env, store) as queue:
-        # Given DM 1 assigned to rev-ana (due in ten days) and DM 2 submitted
+        # Given DM1 assigned to rev-ana (due in ten days) and DM2 submitted
         city = await start_city(env, store, queue, "northgate")
         await city.do("RegisterCity", city_id="northgate", name="Northgate", country="US", population=70_000)
         await city.do("ApplyForCertification", CITY_STAFF, cohort="2026-fall", standard_version="wwc-2022")
-        items = [{"criterion_id": cid, "documents": DOCS} for cid in ("DM 1", "DM 2")]
+        items = [{"criterion_id": cid, "documents": DOCS} for cid in ("DM1", "DM2")]
         await city.do("SubmitEvidence", CITY_STAFF, items=items)
         await city.do(
             "AssignReviewer",
             OPERATOR,
             reviewer_id="rev-ana",
             reviewer_home_city="riverton",
-            criterion_ids=["DM 1"],
+            criterion_ids=["DM1"],
         )
         # When eight and a half days pass, then the workflow's own timer told the reviewer
         await env.sleep(timedelta(days=8, hours=12))
@@ -296,13 +296,13 @@ async def test_a_reviewer_from_the_city_itself_is_refused(
         city = await start_city(env, store, queue, "portmore")
         await city.do("RegisterCity", city_id="portmore", name="Portmore", country="JM", population=180_000)
         await city.do("ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-2022")
-        await city.do("SubmitEvidence", CITY_STAFF, items=[{"criterion_id": "DM 1", "documents": DOCS}])
+        await city.do("SubmitEvidence", CITY_STAFF, items=[{"criterion_id": "DM1", "documents": DOCS}])
         refusal = await city.refused(
             "ReviewEvidence",
             REVIEWER,
             reviewer_id="rev-local",
             reviewer_home_city="portmore",
-            items=[{"criterion_id": "DM 1", "decision": "approve"}],
+            items=[{"criterion_id": "DM1", "decision": "approve"}],
         )
         assert refusal.type == "CommandRejected" and "conflict of interest" in refusal.message
         assert (await city.stored_types())[-1] == "EvidenceSubmitted"
@@ -315,21 +315,21 @@ async def test_an_unanswered_clarification_expires_after_25_days(
         city = await start_city(env, store, queue, "bayview")
         await city.do("RegisterCity", city_id="bayview", name="Bayview", country="US", population=40_000)
         await city.do("ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-2022")
-        await city.do("SubmitEvidence", CITY_STAFF, items=[{"criterion_id": "DM 1", "documents": DOCS}])
-        await city.do("AssignReviewer", OPERATOR, **REVIEWER_FROM_ELSEWHERE, criterion_ids=["DM 1"])
+        await city.do("SubmitEvidence", CITY_STAFF, items=[{"criterion_id": "DM1", "documents": DOCS}])
+        await city.do("AssignReviewer", OPERATOR, **REVIEWER_FROM_ELSEWHERE, criterion_ids=["DM1"])
         await city.do("DeclareNoConflict", REVIEWER, reviewer_id=REVIEWER_FROM_ELSEWHERE["reviewer_id"])
         await city.do(
             "ReviewEvidence",
             REVIEWER,
             **REVIEWER_FROM_ELSEWHERE,
-            items=[{"criterion_id": "DM 1", "decision": "request_clarification", "note": "Which year?"}],
+            items=[{"criterion_id": "DM1", "decision": "request_clarification", "note": "Which year?"}],
         )
         await env.sleep(timedelta(days=24))
         assert "ClarificationExpired" not in await city.stored_types()
         await env.sleep(timedelta(days=2))
         assert (await city.stored_types())[-1] == "ClarificationExpired"
         state = await city.state()
-        assert state.cycle is not None and state.cycle.items["DM 1"].status.value == "rejected"
+        assert state.cycle is not None and state.cycle.items["DM1"].status.value == "rejected"
 
 
 async def test_three_cycles_new_silver_elevated_gold_then_lapsed_with_flat_histories(

@@ -15,7 +15,7 @@ SENT = datetime(2027, 2, 25, 9, 0, tzinfo=UTC)
 QUESTION = Notice(
     kind=NoticeKind.CLARIFICATION_REQUESTED,
     audience=Audience.CITY,
-    criterion_id="DM 2",
+    criterion_id="DM2",
     due_at=DUE,
     text="Which year is the inventory from? <b>2025</b>?",
 )
@@ -41,9 +41,9 @@ def mail(notice: Notice, language: str) -> tuple[str, str, str]:
 @pytest.mark.parametrize(
     ("language", "subject", "by_when"),
     [
-        ("en", "São Vicente: a reviewer asks about DM 2", "Please answer by 27 March 2027"),
-        ("es", "São Vicente: un revisor pregunta sobre DM 2", "antes del 27 de marzo de 2027"),
-        ("pt", "São Vicente: um revisor pergunta sobre DM 2", "até 27 de março de 2027"),
+        ("en", "São Vicente: a reviewer asks about DM2", "Please answer by 27 March 2027"),
+        ("es", "São Vicente: un revisor pregunta sobre DM2", "antes del 27 de marzo de 2027"),
+        ("pt", "São Vicente: um revisor pergunta sobre DM2", "até 27 de março de 2027"),
     ],
 )
 def test_a_question_reaches_the_city_in_its_language_with_the_date_to_answer_by(
@@ -60,7 +60,7 @@ def test_a_question_reaches_the_city_in_its_language_with_the_date_to_answer_by(
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_notice_has_a_mail_in_every_language(kind: NoticeKind, language: str) -> None:
     notice = Notice(
-        kind=kind, audience=Audience.CITY, criterion_id="DM 1", level="gold", due_at=DUE, valid_until=DUE
+        kind=kind, audience=Audience.CITY, criterion_id="DM1", level="gold", due_at=DUE, valid_until=DUE
     )
     subject, text, _ = mail(notice, language)
     assert "São Vicente" in subject + text and "{" not in subject + text

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from domain import CityState, decide, fold, rules
+from domain import CityState, decide, fold
 from domain import commands as c
 from domain import events as ev
 from domain.levels import Level, Outcome
+from domain.rules import LATEST, PROGRAMME_REVIEW
 from domain.standard import get_standard
 from domain.worksheet import enough_items
 
@@ -15,7 +16,9 @@ CITY = "lakeside"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 STANDARD = get_standard("wwc-2022")
-CRITERIA = [crit.id for crit in STANDARD.criteria]
+# In earning order: the level requirements (the equity practices, a resident outcome) come first
+# and every prefix earns all its points, so CRITERIA[:n] reaches the level n points allow.
+CRITERIA = list(STANDARD.in_earning_order())
 REVIEWER = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
 LEAD = {"reviewer_id": "rev-lead", "reviewer_home_city": "riverton"}
 DOCS = [ev.Document(title="Data inventory 2026", url="https://example.org/inventory.pdf")]
@@ -36,16 +39,32 @@ def registered() -> list[ev.DomainEvent]:
     return [ev.CityRegistered(city_id=CITY, name="Lakeside", country="US", population=182_000)]
 
 
-def applied(cohort: str = "2026-spring", rules: int | None = None) -> list[ev.DomainEvent]:
-    """Registered and applied; the cycle under `rules` (None: recorded before rules were, the first)."""
-    return [
-        *registered(),
-        ev.ApplicationSubmitted(cycle=1, cohort=cohort, standard_version="wwc-2022", rules=rules),
-    ]
+def applied(
+    cohort: str = "2026-spring", rules: int | None = LATEST, revision: int | None = None
+) -> list[ev.DomainEvent]:
+    """Registered and applied; the cycle under `rules` (domain/rules.py: the latest, as every new
+    cycle; None: recorded before cycles recorded their rules, so the first), reviewed against the
+    standard revision those rules use unless a test names another."""
+    if rules is None:
+        opened = ev.ApplicationSubmitted(cycle=1, cohort=cohort, standard_version=STANDARD.version)
+    else:
+        if revision is None:
+            revision = STANDARD.revision if rules >= PROGRAMME_REVIEW else 1
+        opened = ev.ApplicationSubmitted(
+            cycle=1, cohort=cohort, standard_version=STANDARD.version, standard_revision=revision, rules=rules
+        )
+    return [*registered(), opened]
+
+
+def applied_under_latest_rules(cohort: str = "2026-spring") -> list[ev.DomainEvent]:
+    return applied(cohort, rules=LATEST)
 
 
 def slotted(criterion_id: str) -> list[ev.Document]:
-    """A complete worksheet's documents: one in each required-document slot, and DOCS (no slot)."""
+    """A complete worksheet's documents: one in each required-document slot, and DOCS (no slot).
+    (A criterion of an older revision only, which has no worksheet rules to meet: DOCS.)"""
+    if criterion_id not in STANDARD.criterion_ids:
+        return list(DOCS)
     wanted = STANDARD.criterion(criterion_id).required_documents
     slug = criterion_id.replace(" ", "-").lower()
     return [
@@ -58,22 +77,11 @@ def slotted(criterion_id: str) -> list[ev.Document]:
 
 
 def enough(criterion_id: str) -> list[int]:
-    """The first k checklist items of the criterion's "k of n": what a complete worksheet meets."""
+    """The first k checklist items of the criterion's "k of n": what a complete worksheet meets
+    (none for a criterion of an older revision only)."""
+    if criterion_id not in STANDARD.criterion_ids:
+        return []
     return enough_items(STANDARD.criterion(criterion_id))
-
-
-def applied_under_latest_rules(cohort: str = "2026-spring") -> list[ev.DomainEvent]:
-    """Applied under the latest rules (domain/rules.py), as every new cycle is."""
-    return [
-        *registered(),
-        ev.ApplicationSubmitted(
-            cycle=1,
-            cohort=cohort,
-            standard_version="wwc-2022",
-            standard_revision=STANDARD.revision,
-            rules=rules.LATEST,
-        ),
-    ]
 
 
 def assigned(ids: list[str], reviewer: str = "rev-ana", at: datetime = T0) -> list[ev.DomainEvent]:

@@ -28,7 +28,7 @@ def test_a_command_comes_back_from_json_as_its_own_class() -> None:
     given = c.ReviewEvidence(
         reviewer_id="rev-ana",
         reviewer_home_city="riverton",
-        items=[c.ReviewItem(criterion_id="DM 1", decision=c.Verdict.APPROVE)],
+        items=[c.ReviewItem(criterion_id="DM1", decision=c.Verdict.APPROVE)],
     )
     sent = given.model_dump(mode="json")
     assert sent["kind"] == "ReviewEvidence"
@@ -58,12 +58,12 @@ def test_a_kind_that_contradicts_the_class_is_refused() -> None:
 )
 def test_a_document_link_must_be_https_to_a_host(url: str) -> None:
     with pytest.raises(ValidationError, match="a document link must be an https:// address with a host"):
-        c.EvidenceItem(criterion_id="DM 1", documents=[{"title": "Pack", "url": url}])
+        c.EvidenceItem(criterion_id="DM1", documents=[{"title": "Pack", "url": url}])
 
 
 def test_a_document_is_bounded_in_its_title_link_and_number() -> None:
     pack = {"title": "Pack", "url": "https://example.org/pack.pdf"}
-    assert c.EvidenceItem(criterion_id="DM 1", documents=[pack]).documents[0].url == pack["url"]
+    assert c.EvidenceItem(criterion_id="DM1", documents=[pack]).documents[0].url == pack["url"]
     for documents in (
         [{**pack, "title": "t" * 201}],
         [{**pack, "url": "https://example.org/" + "a" * 2_000}],
@@ -71,4 +71,4 @@ def test_a_document_is_bounded_in_its_title_link_and_number() -> None:
         [{**pack, "title": "line\nbreak"}],
     ):
         with pytest.raises(ValidationError):
-            c.EvidenceItem(criterion_id="DM 1", documents=documents)
+            c.EvidenceItem(criterion_id="DM1", documents=documents)

@@ -3,7 +3,7 @@ this refusal, whose message says why)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -35,33 +35,57 @@ from tests.unit.domain.story import (
     T0,
     applied,
     approved,
+    assigned,
     certified,
     decided,
+    declared_no_conflict,
+    enough,
     given,
     recommended,
     registered,
     reviewed,
+    slotted,
     submitted,
     when,
 )
 
 HOUR = timedelta(hours=1)
-SNAPSHOT = c.TakeDataSnapshot(standard_version="wwc-2022", answers={"DM 1": "met"})
+SNAPSHOT = c.TakeDataSnapshot(standard_version="wwc-2022", answers={"DM1": "met"})
 
 
 def evidence(*ids: str) -> c.SubmitEvidence:
-    return c.SubmitEvidence(items=[c.EvidenceItem(criterion_id=cid, documents=DOCS) for cid in ids])
+    """Complete evidence for each criterion: its required-document slots filled, k items claimed."""
+    return c.SubmitEvidence(
+        items=[
+            c.EvidenceItem(
+                criterion_id=cid,
+                documents=[c.DocumentLink(title=d.title, url=d.url, slot=d.slot) for d in slotted(cid)],
+                claims=enough(cid),
+            )
+            for cid in ids
+        ]
+    )
 
 
 def review(**verdicts: str) -> c.ReviewEvidence:
-    """review(DM_1="approve") reviews criterion "DM 1"."""
+    """review(DM1="approve") reviews criterion "DM1"; an approval finds its k checklist items met."""
     return c.ReviewEvidence(
         **REVIEWER,
         items=[
-            c.ReviewItem(criterion_id=k.replace("_", " "), decision=v, note="why?" if "clar" in v else "")
+            c.ReviewItem(
+                criterion_id=k,
+                decision=v,
+                note="why?" if "clar" in v else "",
+                checklist_met=enough(k) if v == "approve" else [],
+            )
             for k, v in verdicts.items()
         ],
     )
+
+
+def reviewable(ids: list[str]) -> list[ev.DomainEvent]:
+    """Submitted and assigned to the reviewer, who declared no conflict."""
+    return [*submitted(ids), *assigned(ids), *declared_no_conflict()]
 
 
 # --- registration -----------------------------------------------------------------------------
@@ -103,12 +127,33 @@ class TestRegisterCity:
 
 class TestDataSnapshot:
     def test_a_snapshot_gives_an_indicative_level_and_a_roadmap(self) -> None:
-        answers = dict.fromkeys(CRITERIA[:23], "met") | {"OD 1": "partly"}
+        partly = CRITERIA[23]
+        answers = dict.fromkeys(CRITERIA[:23], "met") | {partly: "partly"}
         [event] = when(given(*registered()), c.TakeDataSnapshot(standard_version="wwc-2022", answers=answers))
         assert isinstance(event, ev.DataSnapshotTaken)
         assert (event.points, event.indicative_level) == (23, Level.SILVER)
-        assert "OD 1" in event.roadmap and "DM 1" not in event.roadmap
+        assert partly in event.roadmap and CRITERIA[0] not in event.roadmap
         assert len(event.roadmap) == 43 - 23
+
+    def test_the_roadmap_says_which_unmet_prerequisite_blocks_a_criterion(self) -> None:
+        # Given a criterion with a prerequisite, answered met without its prerequisite
+        dependent = next(crit for crit in STANDARD.criteria if crit.prerequisites)
+        [prerequisite] = dependent.prerequisites[:1]
+        answers = {dependent.id: ev.Answer.MET}
+        # When the city takes a snapshot
+        [event] = when(given(*registered()), c.TakeDataSnapshot(standard_version="wwc-2022", answers=answers))
+        # Then the criterion earns nothing and the roadmap says what blocks it
+        assert isinstance(event, ev.DataSnapshotTaken)
+        assert event.points == 0 and dependent.id in event.roadmap
+        assert prerequisite in event.blocked_by[dependent.id]
+        snapshot = given(*registered(), event).snapshot
+        assert snapshot is not None and prerequisite in snapshot.blocked_by[dependent.id]
+
+    def test_a_snapshot_under_the_first_rules_records_no_blocking_prerequisites(self) -> None:
+        dependent = next(crit for crit in get_standard("wwc-2022", 1).criteria if crit.prerequisites)
+        command = c.TakeDataSnapshot(standard_version="wwc-2022", answers={dependent.id: ev.Answer.MET})
+        [event] = decide(given(*registered()), command, now=T0, rules=rules.FIRST)
+        assert isinstance(event, ev.DataSnapshotTaken) and event.blocked_by == {}
 
     def test_an_unknown_criterion_is_named(self) -> None:
         with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: ZZ 9"):
@@ -121,12 +166,12 @@ class TestDataSnapshot:
             InvalidCommand, match=r"unknown standard version 'wwc-1999'; available: wwc-2018, wwc-2022"
         ):
             when(
-                given(*registered()), c.TakeDataSnapshot(standard_version="wwc-1999", answers={"DM 1": "met"})
+                given(*registered()), c.TakeDataSnapshot(standard_version="wwc-1999", answers={"DM1": "met"})
             )
 
     def test_an_unregistered_city_cannot_take_one(self) -> None:
         with pytest.raises(CommandRejected, match=r"allowed now: RegisterCity"):
-            when(given(), c.TakeDataSnapshot(standard_version="wwc-2022", answers={"DM 1": "met"}))
+            when(given(), c.TakeDataSnapshot(standard_version="wwc-2022", answers={"DM1": "met"}))
 
     def test_a_snapshot_beyond_the_daily_number_is_refused_saying_when_the_next_is_allowed(self) -> None:
         # Given a city that took a snapshot every hour from T0, as many as the policy allows a day
@@ -148,7 +193,7 @@ class TestDataSnapshot:
         # Given snapshots from before events carried their time (no taken_at)
         untimed = ev.DataSnapshotTaken(
             standard_version="wwc-2022",
-            answers={"DM 1": ev.Answer.MET},
+            answers={"DM1": ev.Answer.MET},
             points=1,
             score=0.01,
             indicative_level=None,
@@ -207,17 +252,47 @@ class TestApply:
 
     def test_a_certified_city_applying_starts_its_recertification(self) -> None:
         state = given(*certified(Level.SILVER))
-        events = when(state, c.ApplyForCertification(cohort="2029-spring", standard_version="wwc-2018"))
+        events = when(state, c.ApplyForCertification(cohort="2029-spring", standard_version="wwc-2022"))
         assert events == [
             ev.RecertificationStarted(
                 cycle=2,
                 cohort="2029-spring",
-                standard_version="wwc-2018",
+                standard_version="wwc-2022",
                 previous_level=Level.SILVER,
-                standard_revision=get_standard("wwc-2018").revision,
+                standard_revision=get_standard("wwc-2022").revision,
                 rules=rules.LATEST,
             )
         ]
+
+    def test_an_application_under_a_standard_closed_for_applications_is_refused(self) -> None:
+        # Given a registered city in 2026, when it applies under wwc-2018 (closed in 2022)
+        with pytest.raises(CommandRejected) as refused:
+            when(
+                given(*registered()), c.ApplyForCertification(cohort="2026-fall", standard_version="wwc-2018")
+            )
+        # Then it is refused, saying why and which standards are open now
+        assert "wwc-2018 is not open for applications on 2026-03-02" in str(refused.value)
+        assert "until 2022-07-31" in str(refused.value)
+        assert "open now: wwc-2022" in str(refused.value)
+
+    def test_an_application_while_the_standard_was_open_is_accepted(self) -> None:
+        when_open = datetime(2021, 5, 3, 9, tzinfo=UTC)
+        events = when(
+            given(*registered()),
+            c.ApplyForCertification(cohort="2021", standard_version="wwc-2018"),
+            now=when_open,
+        )
+        assert [type(e) for e in events] == [ev.ApplicationSubmitted]
+
+    def test_under_the_first_rules_any_shipped_standard_may_be_applied_for(self) -> None:
+        # Recorded histories applied under wwc-2018 in 2027: they replay as they ran.
+        events = decide(
+            given(*registered()),
+            c.ApplyForCertification(cohort="2027", standard_version="wwc-2018"),
+            now=datetime(2027, 1, 4, tzinfo=UTC),
+            rules=rules.FIRST,
+        )
+        assert [type(e) for e in events] == [ev.ApplicationSubmitted]
 
     def test_only_one_cycle_at_a_time(self) -> None:
         with pytest.raises(CommandRejected, match="city to be registered or certified"):
@@ -226,65 +301,68 @@ class TestApply:
 
 class TestEvidence:
     def test_many_criteria_in_one_submission_each_due_for_review_in_ten_days(self) -> None:
-        events = when(given(*applied()), evidence("DM 1", "DM 2"))
+        events = when(given(*applied()), evidence("DM1", "DM2"))
         assert events == [
             ev.EvidenceSubmitted(
-                criterion_id="DM 1", documents=DOCS, narrative="", review_due_at=T0 + 10 * DAY, submission=1
-            ),
-            ev.EvidenceSubmitted(
-                criterion_id="DM 2", documents=DOCS, narrative="", review_due_at=T0 + 10 * DAY, submission=1
-            ),
+                criterion_id=cid,
+                documents=slotted(cid),
+                narrative="",
+                review_due_at=T0 + 10 * DAY,
+                submission=1,
+                claims=enough(cid),
+            )
+            for cid in ("DM1", "DM2")
         ]
 
     def test_an_uploaded_document_is_cited_by_its_hash_once_the_application_layer_filled_it_in(self) -> None:
         digest = "ab" * 32
         cited = c.UploadedDocument(document_id="0" * 32, sha256=digest, title="Data inventory")
-        command = c.SubmitEvidence(items=[c.EvidenceItem(criterion_id="DM 1", documents=[cited])])
+        command = c.SubmitEvidence(items=[c.EvidenceItem(criterion_id="DM1", documents=[cited])])
         [event] = when(given(*applied()), command)
         assert isinstance(event, ev.EvidenceSubmitted)
         assert event.documents == [ev.Document(title="Data inventory", document_id="0" * 32, sha256=digest)]
         # A citation nobody resolved (a command that bypassed the application layer) is refused
         bare = c.SubmitEvidence(
-            items=[c.EvidenceItem(criterion_id="DM 1", documents=[c.UploadedDocument(document_id="0" * 32)])]
+            items=[c.EvidenceItem(criterion_id="DM1", documents=[c.UploadedDocument(document_id="0" * 32)])]
         )
         with pytest.raises(InvalidCommand, match="is not one the city uploaded"):
             when(given(*applied()), bare)
 
     def test_a_criterion_outside_the_standard_is_named(self) -> None:
-        with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: DM 99"):
-            when(given(*applied()), evidence("DM 1", "DM 99"))
+        with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: DM99"):
+            when(given(*applied()), evidence("DM1", "DM99"))
 
     def test_the_same_criterion_twice_in_one_submission_is_malformed(self) -> None:
-        with pytest.raises(ValidationError, match="criterion named more than once: DM 1"):
-            evidence("DM 1", "DM 1")
+        with pytest.raises(ValidationError, match="criterion named more than once: DM1"):
+            evidence("DM1", "DM1")
 
     def test_evidence_needs_a_document(self) -> None:
         with pytest.raises(ValidationError, match="documents"):
-            c.EvidenceItem(criterion_id="DM 1", documents=[])
+            c.EvidenceItem(criterion_id="DM1", documents=[])
 
     def test_resubmitting_pending_evidence_is_refused(self) -> None:
-        with pytest.raises(CommandRejected, match="DM 1 is already submitted and not rejected"):
-            when(given(*applied(), *submitted(["DM 1"])), evidence("DM 1"))
+        with pytest.raises(CommandRejected, match="DM1 is already submitted and not rejected"):
+            when(given(*applied(), *submitted(["DM1"])), evidence("DM1"))
 
     def test_rejected_evidence_may_be_submitted_again(self) -> None:
         state = given(
-            *applied(), *submitted(["DM 1"]), ev.EvidenceRejected(criterion_id="DM 1", reviewer_id="r")
+            *applied(), *submitted(["DM1"]), ev.EvidenceRejected(criterion_id="DM1", reviewer_id="r")
         )
-        assert [type(e) for e in when(state, evidence("DM 1"))] == [ev.EvidenceSubmitted]
+        assert [type(e) for e in when(state, evidence("DM1"))] == [ev.EvidenceSubmitted]
 
     def test_no_evidence_before_applying(self) -> None:
         with pytest.raises(CommandRejected, match="SubmitEvidence needs the city to be evidence"):
-            when(given(*registered()), evidence("DM 1"))
+            when(given(*registered()), evidence("DM1"))
 
     def test_closing_submission_moves_to_review(self) -> None:
-        events = when(given(*applied(), *submitted(["DM 1"])), c.CloseEvidenceSubmission())
-        assert events == [ev.EvidenceSubmissionClosed(submitted=["DM 1"])]
-        assert given(*applied(), *submitted(["DM 1"]), *events).phase is Phase.REVIEW
+        events = when(given(*applied(), *submitted(["DM1"])), c.CloseEvidenceSubmission())
+        assert events == [ev.EvidenceSubmissionClosed(submitted=["DM1"])]
+        assert given(*applied(), *submitted(["DM1"]), *events).phase is Phase.REVIEW
 
     def test_closing_with_everything_decided_completes_the_review(self) -> None:
-        state = given(*applied(), *submitted(["DM 1", "DM 2"]), *approved(["DM 1", "DM 2"]))
+        state = given(*applied(), *submitted(["DM1", "DM2"]), *approved(["DM1", "DM2"]))
         events = when(state, c.CloseEvidenceSubmission())
-        assert events[1] == ev.EvidenceReviewCompleted(approved=["DM 1", "DM 2"], points=2, score=2 / 43)
+        assert events[1] == ev.EvidenceReviewCompleted(approved=["DM1", "DM2"], points=2, score=2 / 43)
 
     def test_closing_an_empty_submission_is_refused(self) -> None:
         with pytest.raises(CommandRejected, match="no evidence has been submitted yet"):
@@ -296,17 +374,17 @@ class TestEvidence:
 
 class TestReview:
     def test_assigning_a_reviewer_sets_a_fresh_ten_day_deadline(self) -> None:
-        state = given(*applied(), *submitted(["DM 1"]))
-        events = when(state, c.AssignReviewer(**REVIEWER, criterion_ids=["DM 1"]), now=T0 + 2 * DAY)
+        state = given(*applied(), *submitted(["DM1"]))
+        events = when(state, c.AssignReviewer(**REVIEWER, criterion_ids=["DM1"]), now=T0 + 2 * DAY)
         assert events == [
-            ev.ReviewerAssigned(criterion_id="DM 1", reviewer_id="rev-ana", due_at=T0 + 12 * DAY)
+            ev.ReviewerAssigned(criterion_id="DM1", reviewer_id="rev-ana", due_at=T0 + 12 * DAY)
         ]
 
     def test_a_reviewer_from_the_same_city_is_refused(self) -> None:
-        state = given(*applied(), *submitted(["DM 1"]))
+        state = given(*applied(), *submitted(["DM1"]))
         with pytest.raises(CommandRejected, match="conflict of interest: reviewer rev-bo is from lakeside"):
             when(
-                state, c.AssignReviewer(reviewer_id="rev-bo", reviewer_home_city=CITY, criterion_ids=["DM 1"])
+                state, c.AssignReviewer(reviewer_id="rev-bo", reviewer_home_city=CITY, criterion_ids=["DM1"])
             )
         with pytest.raises(CommandRejected, match="conflict of interest"):
             when(
@@ -314,18 +392,20 @@ class TestReview:
                 c.ReviewEvidence(
                     reviewer_id="rev-bo",
                     reviewer_home_city=CITY,
-                    items=[c.ReviewItem(criterion_id="DM 1", decision=c.Verdict.APPROVE)],
+                    items=[c.ReviewItem(criterion_id="DM1", decision=c.Verdict.APPROVE)],
                 ),
             )
 
     def test_one_review_approves_rejects_and_asks_at_once(self) -> None:
-        state = given(*applied(), *submitted(["DM 1", "DM 2", "DM 3"]))
-        events = when(state, review(DM_1="approve", DM_2="reject", DM_3="request_clarification"))
+        state = given(*applied(), *reviewable(["DM1", "DM2", "DM3"]))
+        events = when(state, review(DM1="approve", DM2="reject", DM3="request_clarification"))
         assert events == [
-            ev.EvidenceApproved(criterion_id="DM 1", reviewer_id="rev-ana", submission=1),
-            ev.EvidenceRejected(criterion_id="DM 2", reviewer_id="rev-ana", submission=1),
+            ev.EvidenceApproved(
+                criterion_id="DM1", reviewer_id="rev-ana", submission=1, checklist_met=enough("DM1")
+            ),
+            ev.EvidenceRejected(criterion_id="DM2", reviewer_id="rev-ana", submission=1),
             ev.ClarificationRequested(
-                criterion_id="DM 3",
+                criterion_id="DM3",
                 reviewer_id="rev-ana",
                 question="why?",
                 due_at=T0 + 25 * DAY,
@@ -334,56 +414,56 @@ class TestReview:
         ]
 
     def test_a_resubmission_stands_beside_the_first_and_each_decision_names_the_one_it_saw(self) -> None:
-        # Given DM 1 submitted and rejected
+        # Given DM1 submitted and rejected
         state = given(
             *applied(),
-            *submitted(["DM 1"]),
-            ev.EvidenceRejected(criterion_id="DM 1", reviewer_id="rev-ana", submission=1),
+            *reviewable(["DM1"]),
+            ev.EvidenceRejected(criterion_id="DM1", reviewer_id="rev-ana", submission=1),
         )
         # When the city submits it again, then it is the second submission
-        [again] = when(state, evidence("DM 1"))
+        [again] = when(state, evidence("DM1"))
         assert isinstance(again, ev.EvidenceSubmitted) and again.submission == 2
         # and the reviewer's decision on it names the second
-        [decided] = when(fold(state, [again]), review(DM_1="approve"))
+        [decided] = when(fold(state, [again]), review(DM1="approve"))
         assert isinstance(decided, ev.EvidenceApproved) and decided.submission == 2
 
     def test_submissions_recorded_before_they_were_counted_are_counted_on_folding(self) -> None:
-        old = ev.EvidenceSubmitted(criterion_id="DM 1", documents=DOCS, narrative="", review_due_at=T0)
-        state = given(*applied(), old, ev.EvidenceRejected(criterion_id="DM 1", reviewer_id="rev-ana"), old)
-        assert state.cycle is not None and state.cycle.items["DM 1"].submission == 2
+        old = ev.EvidenceSubmitted(criterion_id="DM1", documents=DOCS, narrative="", review_due_at=T0)
+        state = given(*applied(), old, ev.EvidenceRejected(criterion_id="DM1", reviewer_id="rev-ana"), old)
+        assert state.cycle is not None and state.cycle.items["DM1"].submission == 2
 
     def test_a_clarification_request_must_say_what_to_clarify(self) -> None:
         with pytest.raises(ValidationError, match="needs a note"):
-            c.ReviewItem(criterion_id="DM 1", decision=c.Verdict.REQUEST_CLARIFICATION, note=" ")
+            c.ReviewItem(criterion_id="DM1", decision=c.Verdict.REQUEST_CLARIFICATION, note=" ")
 
     def test_an_item_already_decided_cannot_be_decided_again(self) -> None:
-        state = given(*applied(), *submitted(["DM 1"]), *approved(["DM 1"]))
-        with pytest.raises(CommandRejected, match=r"not awaiting a reviewer's decision: DM 1 \(approved\)"):
-            when(state, review(DM_1="reject"))
+        state = given(*applied(), *submitted(["DM1"]), *approved(["DM1"]))
+        with pytest.raises(CommandRejected, match=r"not awaiting a reviewer's decision: DM1 \(approved\)"):
+            when(state, review(DM1="reject"))
 
     def test_reviewing_evidence_never_submitted_is_refused(self) -> None:
-        with pytest.raises(CommandRejected, match="no evidence submitted for DM 4"):
-            when(given(*applied(), *submitted(["DM 1"])), review(DM_4="approve"))
+        with pytest.raises(CommandRejected, match="no evidence submitted for DM4"):
+            when(given(*applied(), *submitted(["DM1"])), review(DM4="approve"))
 
     def test_reviewing_a_criterion_the_standard_lacks_is_invalid_not_just_early(self) -> None:
         # No evidence could ever be submitted for it: the caller must fix the command (422), not
         # wait for the city (409).
-        state = given(*applied(), *submitted(["DM 1"]))
+        state = given(*applied(), *submitted(["DM1"]))
         with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: ZZ 9"):
-            when(state, review(ZZ_9="approve"))
+            when(state, review(**{"ZZ 9": "approve"}))
         with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: ZZ 9"):
-            when(state, c.AssignReviewer(**REVIEWER, criterion_ids=["DM 1", "ZZ 9"]))
+            when(state, c.AssignReviewer(**REVIEWER, criterion_ids=["DM1", "ZZ 9"]))
 
     def test_the_last_decision_after_closing_completes_the_review_with_the_score(self) -> None:
         state = given(
-            *applied(), *submitted(["DM 1", "DM 2"]), ev.EvidenceSubmissionClosed(submitted=["DM 1", "DM 2"])
+            *applied(), *reviewable(["DM1", "DM2"]), ev.EvidenceSubmissionClosed(submitted=["DM1", "DM2"])
         )
-        events = when(state, review(DM_1="reject", DM_2="approve"))
-        # DM 2 requires DM 1: approved, yet it earns nothing.
-        assert events[-1] == ev.EvidenceReviewCompleted(approved=["DM 2"], points=0, score=0.0)
+        events = when(state, review(DM1="reject", DM2="approve"))
+        # DM2 requires DM1: approved, yet it earns nothing.
+        assert events[-1] == ev.EvidenceReviewCompleted(approved=["DM2"], points=0, score=0.0)
         assert (
             given(
-                *applied(), *submitted(["DM 1", "DM 2"]), ev.EvidenceSubmissionClosed(submitted=[]), *events
+                *applied(), *submitted(["DM1", "DM2"]), ev.EvidenceSubmissionClosed(submitted=[]), *events
             ).phase
             is Phase.SITE_VISIT
         )
@@ -393,42 +473,42 @@ class TestClarification:
     def asked(self) -> list[ev.DomainEvent]:
         return [
             *applied(),
-            *submitted(["DM 1"]),
+            *submitted(["DM1"]),
             ev.ClarificationRequested(
-                criterion_id="DM 1", reviewer_id="rev-ana", question="?", due_at=T0 + 25 * DAY
+                criterion_id="DM1", reviewer_id="rev-ana", question="?", due_at=T0 + 25 * DAY
             ),
         ]
 
     def test_an_answer_goes_back_to_the_reviewer_with_a_new_deadline(self) -> None:
         events = when(
             given(*self.asked()),
-            c.AnswerClarifications(items=[c.ClarificationAnswer(criterion_id="DM 1", answer="See p. 4")]),
+            c.AnswerClarifications(items=[c.ClarificationAnswer(criterion_id="DM1", answer="See p. 4")]),
             now=T0 + 5 * DAY,
         )
         assert events == [
-            ev.ClarificationAnswered(criterion_id="DM 1", answer="See p. 4", review_due_at=T0 + 15 * DAY)
+            ev.ClarificationAnswered(criterion_id="DM1", answer="See p. 4", review_due_at=T0 + 15 * DAY)
         ]
 
     def test_a_late_answer_is_refused(self) -> None:
-        with pytest.raises(CommandRejected, match="clarification deadline has passed for DM 1"):
+        with pytest.raises(CommandRejected, match="clarification deadline has passed for DM1"):
             when(
                 given(*self.asked()),
-                c.AnswerClarifications(items=[c.ClarificationAnswer(criterion_id="DM 1", answer="late")]),
+                c.AnswerClarifications(items=[c.ClarificationAnswer(criterion_id="DM1", answer="late")]),
                 now=T0 + 26 * DAY,
             )
 
     def test_answering_what_was_not_asked_is_refused(self) -> None:
-        with pytest.raises(CommandRejected, match=r"not waiting for a clarification: DM 1 \(submitted\)"):
+        with pytest.raises(CommandRejected, match=r"not waiting for a clarification: DM1 \(submitted\)"):
             when(
-                given(*applied(), *submitted(["DM 1"])),
-                c.AnswerClarifications(items=[c.ClarificationAnswer(criterion_id="DM 1", answer="x")]),
+                given(*applied(), *submitted(["DM1"])),
+                c.AnswerClarifications(items=[c.ClarificationAnswer(criterion_id="DM1", answer="x")]),
             )
 
     def test_an_unanswered_clarification_expires_and_the_item_counts_as_rejected(self) -> None:
         state = given(*self.asked())
         events = when(state, c.ExpireClarifications(), now=T0 + 25 * DAY)
-        assert events == [ev.ClarificationExpired(criterion_id="DM 1", was_due_at=T0 + 25 * DAY)]
-        assert given(*self.asked(), *events).cycle.items["DM 1"].status.value == "rejected"  # type: ignore[union-attr]
+        assert events == [ev.ClarificationExpired(criterion_id="DM1", was_due_at=T0 + 25 * DAY)]
+        assert given(*self.asked(), *events).cycle.items["DM1"].status.value == "rejected"  # type: ignore[union-attr]
 
     def test_nothing_expires_before_the_deadline(self) -> None:
         with pytest.raises(CommandRejected, match="no clarification is overdue"):
@@ -437,15 +517,15 @@ class TestClarification:
 
 class TestEscalation:
     def test_an_overdue_review_is_escalated_once(self) -> None:
-        history = [*applied(), *submitted(["DM 1"])]
+        history = [*applied(), *submitted(["DM1"])]
         events = when(given(*history), c.EscalateOverdueReviews(), now=T0 + 10 * DAY)
-        assert events == [ev.ReviewEscalated(criterion_id="DM 1", reviewer_id=None, was_due_at=T0 + 10 * DAY)]
+        assert events == [ev.ReviewEscalated(criterion_id="DM1", reviewer_id=None, was_due_at=T0 + 10 * DAY)]
         with pytest.raises(CommandRejected, match="no review is overdue"):
             when(given(*history, *events), c.EscalateOverdueReviews(), now=T0 + 11 * DAY)
 
     def test_a_review_not_yet_due_is_not_escalated(self) -> None:
         with pytest.raises(CommandRejected, match="no review is overdue"):
-            when(given(*applied(), *submitted(["DM 1"])), c.EscalateOverdueReviews(), now=T0 + 9 * DAY)
+            when(given(*applied(), *submitted(["DM1"])), c.EscalateOverdueReviews(), now=T0 + 9 * DAY)
 
 
 # --- site visit and recommendation ------------------------------------------------------------
@@ -462,16 +542,23 @@ class TestSiteVisit:
 
     def test_findings_overturn_approvals_and_the_recommendation_drops(self) -> None:
         history = [*reviewed(30), ev.SiteVisitScheduled(visit_date=date(2026, 3, 2))]
-        overturned = ["RDC 1", "RDC 2", "RDC 4"]  # RDC 3 requires RDC 2: it falls too
-        events = when(given(*history), c.CompleteSiteVisit(findings="not in use", overturned=overturned))
+        approved_ids = CRITERIA[:30]
+        # A prerequisite of another approved criterion: the dependent falls with it
+        prerequisite = next(
+            p for cid in approved_ids for p in STANDARD.criterion(cid).prerequisites if p in approved_ids
+        )
+        events = when(given(*history), c.CompleteSiteVisit(findings="not in use", overturned=[prerequisite]))
+        points = len(STANDARD.earned(set(approved_ids) - {prerequisite}))
+        assert points < 30 - 1  # its dependents earn nothing now
         assert events[-1] == ev.LevelRecommended(
-            points=26, possible=43, score=26 / 43, level=Level.SILVER, honor_roll=False
+            points=points, possible=43, score=points / 43, level=Level.SILVER, honor_roll=False
         )
 
     def test_only_approved_criteria_can_be_overturned(self) -> None:
         history = [*reviewed(30), ev.SiteVisitScheduled(visit_date=date(2026, 3, 2))]
-        with pytest.raises(CommandRejected, match="not approved: OD 1"):
-            when(given(*history), c.CompleteSiteVisit(findings="x", overturned=["OD 1"]))
+        not_approved = CRITERIA[30]
+        with pytest.raises(CommandRejected, match=f"not approved: {not_approved}"):
+            when(given(*history), c.CompleteSiteVisit(findings="x", overturned=[not_approved]))
         with pytest.raises(InvalidCommand, match="not criteria of wwc-2022: XX 1"):
             when(given(*history), c.CompleteSiteVisit(findings="x", overturned=["XX 1"]))
 
@@ -693,7 +780,7 @@ class TestWithdrawAndImport:
         assert events == [ev.CityWithdrawn(reason="council decision")]
         state = given(*applied(), *events)
         with pytest.raises(CommandRejected, match="withdrew from the programme"):
-            decide(state, evidence("DM 1"), now=T0)
+            decide(state, evidence("DM1"), now=T0)
 
     def test_an_unregistered_city_cannot_withdraw(self) -> None:
         with pytest.raises(CommandRejected, match="only a registered city can withdraw"):
@@ -747,7 +834,7 @@ def test_a_certified_city_keeps_the_score_it_was_awarded_on() -> None:
         *registered(),
         ev.DataSnapshotTaken(
             standard_version="wwc-2022",
-            answers={"DM 1": "met"},
+            answers={"DM1": "met"},
             points=1,
             score=1 / 43,
             indicative_level=None,

@@ -12,6 +12,7 @@ from domain import commands as c
 from domain import events as ev
 from domain.levels import Level, rank
 from domain.rules import PROGRAMME_REVIEW
+from domain.standard import Standard, available_versions, get_standard, revisions
 from domain.state import ItemStatus
 from domain.worksheet import shortfalls
 from tests.unit.domain.story import CITY, CRITERIA, DAY, DOCS, STANDARD, T0, enough, slotted
@@ -240,3 +241,39 @@ def test_random_command_sequences_never_break_the_rules(data: st.DataObject) -> 
     assert fold(CityState.initial(CITY), history) == fold(CityState.initial(CITY), list(history))
     # The state survives a JSON round trip, as it does through projections and continue-as-new.
     assert CityState.model_validate_json(state.model_dump_json()) == state
+
+
+SHIPPED = [get_standard(v, r) for v in available_versions() for r in revisions(v)]
+
+
+@st.composite
+def approvals(draw: st.DrawFn) -> tuple[Standard, set[str]]:
+    """A standard and a set of approved criteria: a prefix of its earning order (so levels are often
+    reached) with some taken out and some others added (so requirements are often missed)."""
+    std = draw(st.sampled_from(SHIPPED))
+    order = std.in_earning_order()
+    approved = set(order[: draw(st.integers(0, len(order)))])
+    approved -= draw(st.sets(st.sampled_from(order), max_size=4))
+    approved |= draw(st.sets(st.sampled_from(order), max_size=4))
+    return std, approved
+
+
+@settings(max_examples=300, deadline=None)
+@given(approvals(), st.sets(st.integers(0, 44), max_size=6))
+def test_level_requirements_are_cumulative_whatever_is_approved(
+    drawn: tuple[Standard, set[str]], more: set[int]
+) -> None:
+    std, approved = drawn
+    result = std.score(approved)
+    reached = rank(result.level)
+    for rule in std.ordered_levels:
+        meets = not rule.unmet(result.earned, std) and result.compared_share >= rule.min_score - 1e-9
+        if rule.name.rank <= reached:
+            # The level reached satisfies every lower level's requirements, and its own
+            assert meets, (rule.name, rule.unmet(result.earned, std))
+        elif rule.name.rank == reached + 1:
+            assert not meets  # the next level up is not met: the level is the highest reached
+    # Approving more never lowers the level
+    ids = std.in_earning_order()
+    extra = {ids[i % len(ids)] for i in more}
+    assert rank(std.score(approved | extra).level) >= reached

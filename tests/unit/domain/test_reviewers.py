@@ -108,7 +108,7 @@ class TestAssignPracticeArea:
         assert events[-1] == ev.ReviewerAssigned(criterion_id=SECOND, reviewer_id=ANA, due_at=T0 + 10 * DAY)
 
     def test_under_the_first_rules_a_submission_is_assigned_to_nobody(self) -> None:
-        state = given(*applied(), ev.PracticeAreaAssigned(practice_area=OLD_AREA, reviewer_id=ANA))
+        state = given(*applied(rules=None), ev.PracticeAreaAssigned(practice_area=OLD_AREA, reviewer_id=ANA))
 
         events = when(state, evidence(OLD_FIRST))
 
@@ -197,9 +197,10 @@ class TestOnlyTheAssignedReviewerDecides:
             when(state, approve(FIRST))
 
     def test_under_the_first_rules_any_reviewer_still_decides(self) -> None:
-        state = given(*applied(), *submitted([OLD_FIRST]))
+        state = given(*applied(rules=None), *submitted([OLD_FIRST]))
+        review = c.ReviewItem(criterion_id=OLD_FIRST, decision=c.Verdict.APPROVE)
 
-        [approval] = when(state, approve(OLD_FIRST))
+        [approval] = when(state, c.ReviewEvidence(**REVIEWER, items=[review]))
         assert (approval.criterion_id, approval.reviewer_id) == (OLD_FIRST, ANA)
 
 
@@ -392,7 +393,7 @@ class TestLeadSignOff:
         ids = [crit.id for crit in FIRST_REVISION.criteria]
         score = FIRST_REVISION.score(ids)
         state = given(
-            *applied(),
+            *applied(rules=None),
             *submitted(ids),
             *[ev.EvidenceApproved(criterion_id=cid, reviewer_id=ANA, submission=1) for cid in ids],
             ev.EvidenceSubmissionClosed(submitted=sorted(ids)),

@@ -286,7 +286,7 @@ async def test_commands_that_need_a_worker_say_so_when_no_temporal_runs(
 
     token = tmp_path / "rev-ana.token"
     token.write_text(await create_token(store, "reviewer", city="riverton", name="rev-ana"))
-    result = await nothing_listens("review", "approve", "alder", "DM 1", "--token-file", str(token))
+    result = await nothing_listens("review", "approve", "alder", "DM1", "--token-file", str(token))
 
     assert result.exit_code == 1
     assert "no Temporal server runs on 127.0.0.1:1: start `citycert dev`" in said(result)
@@ -309,8 +309,8 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
         await city.walk(
             [
                 apply("2026-fall"),
-                evidence(["DM 1", "DM 2", "DM 3", "DM 4"]),
-                *assigned_and_declared(["DM 1", "DM 2", "DM 3", "DM 4"]),
+                evidence(["DM1", "DM2", "DM3", "DM4"]),
+                *assigned_and_declared(["DM1", "DM2", "DM3", "DM4"]),
             ]
         )
         == []
@@ -321,26 +321,26 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
     bo = await create_token(programme.store, "reviewer", city=city_id, name="rev-bo")
 
     # An approval names the checklist items found met, per criterion ("ID=1,2") or for all named
-    met = [f"{cid}={','.join(map(str, enough_items(cid)))}" for cid in ("DM 1", "DM 2")]
-    approved = await ana.json("review", "approve", city_id, "DM 1", "DM 2", "--note", "fine", *_met(met))
-    asked = await ana("review", "clarify", city_id, "DM 3", "--note", "Which year?")
-    conflicted = await Cli({**cli.env, "CITYCERT_TOKEN": bo})("review", "reject", city_id, "DM 4")
-    no_question = await ana("review", "clarify", city_id, "DM 4")
+    met = [f"{cid}={','.join(map(str, enough_items(cid)))}" for cid in ("DM1", "DM2")]
+    approved = await ana.json("review", "approve", city_id, "DM1", "DM2", "--note", "fine", *_met(met))
+    asked = await ana("review", "clarify", city_id, "DM3", "--note", "Which year?")
+    conflicted = await Cli({**cli.env, "CITYCERT_TOKEN": bo})("review", "reject", city_id, "DM4")
+    no_question = await ana("review", "clarify", city_id, "DM4")
     # Below the checklist it is refused, saying so, unless an override says why it stands
-    short = await ana("review", "approve", city_id, "DM 4", "--met", "1")
+    short = await ana("review", "approve", city_id, "DM4", "--met", "1")
     overridden = await ana.json(
-        "review", "approve", city_id, "DM 4", "--met", "1", "--override", "Seen on the site visit"
+        "review", "approve", city_id, "DM4", "--met", "1", "--override", "Seen on the site visit"
     )
-    assert short.exit_code != 0 and "DM 4 needs" in said(short) and "found met (1)" in said(short)
+    assert short.exit_code != 0 and "DM4 needs" in said(short) and "found met (1)" in said(short)
     [kept] = overridden["events"]
     assert (kept["data"]["checklist_met"], kept["data"]["override"]) == ([1], "Seen on the site visit")
     assert [e["data"]["checklist_met"] for e in approved["events"]] == [
-        enough_items("DM 1"),
-        enough_items("DM 2"),
+        enough_items("DM1"),
+        enough_items("DM2"),
     ]
 
     assert [e["type"] for e in approved["events"]] == ["EvidenceApproved", "EvidenceApproved"]
-    assert {e["data"]["criterion_id"] for e in approved["events"]} == {"DM 1", "DM 2"}
+    assert {e["data"]["criterion_id"] for e in approved["events"]} == {"DM1", "DM2"}
     assert asked.exit_code == 0 and "ClarificationRequested" in asked.stdout
     assert conflicted.exit_code == 2
     assert f"conflict of interest: reviewer rev-bo is from {city_id} and may not review that city" in said(
@@ -359,7 +359,7 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
     assert stored.count("EvidenceRejected") == 0
     shown = await cli.json("city", "show", city_id)
     open_items = {i["criterion_id"]: i["waiting_on"] for i in shown["open_items"]}
-    assert open_items == {"DM 3": "city"}
+    assert open_items == {"DM3": "city"}
     assert all(datetime.fromisoformat(i["due_at"]) for i in shown["open_items"])
     # The decisions name the token's identity.
     actors = {
@@ -371,25 +371,23 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
     # The worksheet shows each decision on its checklist, and the override
     sheet = await cli.json("city", "worksheet", city_id)
     by_id = {c["criterion_id"]: c for c in sheet["criteria"]}
-    assert (by_id["DM 4"]["checklist_met"], by_id["DM 4"]["override"]) == ([1], "Seen on the site visit")
-    assert by_id["DM 3"]["status"] == "clarification_requested"
+    assert (by_id["DM4"]["checklist_met"], by_id["DM4"]["override"]) == ([1], "Seen on the site visit")
+    assert by_id["DM3"]["status"] == "clarification_requested"
     table = await cli("city", "worksheet", city_id)
-    assert table.exit_code == 0 and "DM 4" in table.stdout and "override" in table.stdout
+    assert table.exit_code == 0 and "DM4" in table.stdout and "override" in table.stdout
 
 
 async def test_review_acts_only_with_a_reviewer_s_token(cli: Cli, store: EventStore, tmp_path: Path) -> None:
     # Given no token, a flag naming someone, a city's token, a revoked one and an unreadable file,
-    named = await cli(
-        "review", "approve", "alder", "DM 1", "--reviewer", "rev-ana", "--home-city", "riverton"
-    )
-    none = await cli("review", "approve", "alder", "DM 1")
+    named = await cli("review", "approve", "alder", "DM1", "--reviewer", "rev-ana", "--home-city", "riverton")
+    none = await cli("review", "approve", "alder", "DM1")
     staff = await Cli({**cli.env, "CITYCERT_TOKEN": await create_token(store, "city", "alder", "staff")})(
-        "review", "approve", "alder", "DM 1"
+        "review", "approve", "alder", "DM1"
     )
     leaver = await issue_token(store, "reviewer", "riverton", "rev-leaver")
     await revoke_token(store, leaver.info.id)
-    revoked = await Cli({**cli.env, "CITYCERT_TOKEN": leaver.secret})("review", "approve", "alder", "DM 1")
-    missing = await cli("review", "approve", "alder", "DM 1", "--token-file", str(tmp_path / "none"))
+    revoked = await Cli({**cli.env, "CITYCERT_TOKEN": leaver.secret})("review", "approve", "alder", "DM1")
+    missing = await cli("review", "approve", "alder", "DM1", "--token-file", str(tmp_path / "none"))
 
     # then nothing is reviewed, each refusal saying why.
     assert named.exit_code == 2 and "No such option: --reviewer" in said(named)

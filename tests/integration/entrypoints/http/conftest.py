@@ -28,7 +28,7 @@ def api_settings(**overrides: Any) -> Settings:
     return Settings(**{"command_key": TEST_COMMAND_KEY.decode(), **overrides})
 
 
-CRITERIA = [c.id for c in get_standard("wwc-2022").criteria]
+CRITERIA = list(get_standard("wwc-2022").in_earning_order())  # the level requirements first
 DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
 
 

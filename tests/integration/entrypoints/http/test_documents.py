@@ -341,7 +341,7 @@ async def test_evidence_cites_an_uploaded_document_by_id_and_its_hash_is_in_the_
     theirs = (await upload(api, "riverton", await api.city("riverton"), PDF + b"%")).json()
     # When Lakeside's evidence names its upload by id (and makes up a hash and title for it)
     item = {
-        "criterion_id": "DM 1",
+        "criterion_id": "DM1",
         "documents": [{"document_id": mine["document_id"], "sha256": "0" * 64, "title": "x"}],
     }
     submitted = await api.post("/v1/cities/lakeside/evidence", staff, {"items": [item]})
@@ -359,6 +359,6 @@ async def test_evidence_cites_an_uploaded_document_by_id_and_its_hash_is_in_the_
     assert event["data"]["submission"] == 1
     # and evidence citing another city's upload, or an id nobody uploaded, is refused saying so
     for document_id in (theirs["document_id"], "5f0c6a528a434c369c7e1f2b7d0c9e11"):
-        cited = {"criterion_id": "DM 2", "documents": [{"document_id": document_id}]}
+        cited = {"criterion_id": "DM2", "documents": [{"document_id": document_id}]}
         refused = await api.post("/v1/cities/lakeside/evidence", staff, {"items": [cited]}, expect=422)
-        assert f"document {document_id} (for DM 2) is not one of lakeside's uploads" in refused["detail"]
+        assert f"document {document_id} (for DM2) is not one of lakeside's uploads" in refused["detail"]

@@ -171,9 +171,9 @@ async def test_an_operator_assigns_a_reviewer_and_withdraws_a_city_and_nobody_el
         "/v1/cities/eastbrook/application", staff, {"cohort": "2026-fall", "standard_version": "wwc-2022"}
     )
     await api.post(
-        "/v1/cities/eastbrook/evidence", staff, {"items": [{"criterion_id": "DM 1", "documents": DOCS}]}
+        "/v1/cities/eastbrook/evidence", staff, {"items": [{"criterion_id": "DM1", "documents": DOCS}]}
     )
-    assignment = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton", "criterion_ids": ["DM 1"]}
+    assignment = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton", "criterion_ids": ["DM1"]}
 
     assigned = await api.post("/v1/cities/eastbrook/reviewer-assignments", operator, assignment)
     by_staff = await api.post("/v1/cities/eastbrook/withdrawal", staff, {"reason": "no"}, expect=403)

@@ -257,7 +257,7 @@ async def test_every_malformed_body_is_invalid_request_with_its_problems(api: Ap
         headers={**staff, "Content-Type": "application/json"},
         content=b'{"grounds": "\xff"}',
     )
-    nul_title = [{"criterion_id": "DM 1", "documents": [{"title": "a\x00b", "url": "https://x.org"}]}]
+    nul_title = [{"criterion_id": "DM1", "documents": [{"title": "a\x00b", "url": "https://x.org"}]}]
     nul = await api.http.post("/v1/cities/corbin/evidence", headers=staff, json={"items": nul_title})
     for response in (not_utf8, nul):
         assert response.status_code == 422, response.text

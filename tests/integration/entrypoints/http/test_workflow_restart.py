@@ -26,11 +26,11 @@ async def test_an_operator_restarts_a_terminated_city_workflow_from_its_events(a
     unknown = await api.post(RESTART.format("nowhere"), operator, expect=404)
     await handle.terminate(reason="an operator's mistake")
     stopped = await api.post(
-        "/v1/cities/westmoor/evidence", staff, {"items": [{"criterion_id": "DM 1", "documents": DOCS}]}, 503
+        "/v1/cities/westmoor/evidence", staff, {"items": [{"criterion_id": "DM1", "documents": DOCS}]}, 503
     )
     restarted = await api.post(RESTART.format("westmoor"), operator)
     evidence = await api.post(
-        "/v1/cities/westmoor/evidence", staff, {"items": [{"criterion_id": "DM 1", "documents": DOCS}]}
+        "/v1/cities/westmoor/evidence", staff, {"items": [{"criterion_id": "DM1", "documents": DOCS}]}
     )
 
     assert while_running["error"] == "workflow_running" and first.run_id in while_running["detail"]
