@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from domain import ids
+from domain import ids, people
 
 # Every pattern a request is checked against (domain/ids.py's, and the NUL-free text of a query),
 # as the rule it states; a test walks the OpenAPI document to see that none is missing.
@@ -26,6 +26,9 @@ PATTERN_RULES: dict[str, str] = {
     ids.DOCUMENT_ID_PATTERN: ids.DOCUMENT_ID_MESSAGE,
     ids.SHA256_PATTERN: ids.SHA256_MESSAGE,
     ids.MEDIA_TYPE_PATTERN: ids.MEDIA_TYPE_MESSAGE,
+    people.EMAIL_PATTERN: "must be an e-mail address such as name@example.org: one @, a host name "
+    "with a dot, no spaces",
+    people.PERSON_ID_PATTERN: "must be a person's id: per_ and 16 lowercase hexadecimal digits",
     r"^[^\x00]*$": "must not contain NUL characters",
     r"^[^\x00]+$": "must not be empty or contain NUL characters",
 }

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from app.problems import PATTERN_RULES, field_of, in_words
-from domain import ids
+from domain import ids, people
 from domain.commands import MAX_POPULATION
 from entrypoints.http import models as m
 from entrypoints.http.errors import _errors
@@ -122,7 +122,12 @@ def test_a_body_that_is_no_object_says_so() -> None:
 
 
 def test_every_pattern_of_the_domain_has_its_rule_in_words() -> None:
-    patterns = {name: value for name, value in vars(ids).items() if name.endswith("_PATTERN")}
+    patterns = {
+        f"{module.__name__}.{name}": value
+        for module in (ids, people)
+        for name, value in vars(module).items()
+        if name.endswith("_PATTERN")
+    }
     assert patterns, "domain/ids.py states its rules as patterns"
     for name, pattern in patterns.items():
         assert pattern in PATTERN_RULES, f"{name} has no rule in words in app/problems.py"

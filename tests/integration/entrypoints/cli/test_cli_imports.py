@@ -18,12 +18,13 @@ restore_logging = cli_cities.restore_logging
 
 
 def period(days: int = 400, left: int = 600) -> list[str]:
-    now = datetime.now(UTC)
+    """The validity in days, as the API takes it: the day it was awarded, and its last day."""
+    today = datetime.now(UTC).date()
     return [
         "--valid-from",
-        (now - timedelta(days=days)).isoformat(),
+        (today - timedelta(days=days)).isoformat(),
         "--valid-until",
-        (now + timedelta(days=left)).isoformat(),
+        (today + timedelta(days=left)).isoformat(),
     ]
 
 
@@ -51,12 +52,13 @@ async def test_an_import_is_proposed_then_countersigned_by_another_person(
     too_long = await cli(
         *propose_args(city_id, "platinum"),
         "--valid-from",
-        datetime.now(UTC).isoformat(),
+        datetime.now(UTC).date().isoformat(),
         "--valid-until",
-        "2199-12-31T00:00:00Z",
+        "2199-12-31",
     )
     assert too_long.exit_code == 2
     assert "at most the programme's validity (1095 days)" in said(too_long)
+    assert "not the end of 2199-12-31 (UTC)" in said(too_long), "the last day, as it was given"
 
     proposed = await cli.json(*propose_args(city_id), *period())
     proposer = operator_actor().id
