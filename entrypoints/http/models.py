@@ -370,11 +370,14 @@ class EnvelopeOut(Out):
 
 
 class ValidationProblem(Out):
-    """One thing wrong with a request: where (`["body", "items", 0, "criterion_id"]`), what, and
-    pydantic's error type."""
+    """One thing wrong with a request: where (`["body", "items", 0, "criterion_id"]`), what, in
+    words, and pydantic's error type."""
 
     loc: list[str | int]
-    msg: str
+    msg: str = Field(
+        description="a sentence naming the field and what to send, never a pattern",
+        examples=["name must be at most 200 characters"],
+    )
     type: str
 
 
