@@ -142,7 +142,10 @@ def import_propose(
     result = _give(city_id, command, who)
     recorded = result.events[0].type if result.events else ""
     title = f"{city_id}: imported" if recorded == "CertificationImported" else f"{city_id}: import proposed"
-    emit(_command_json(result), as_json, lambda: _print_result(title, result))
+    title += f", valid {first.isoformat()} through {last.isoformat()}"
+    # The days as given beside the moments recorded, as the API's answer has them.
+    answer = {**_command_json(result), "valid_from": first.isoformat(), "valid_until": last.isoformat()}
+    emit(answer, as_json, lambda: _print_result(title, result))
 
 
 @import_app.command("countersign")
