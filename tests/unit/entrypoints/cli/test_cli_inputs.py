@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner, Result
 
 from entrypoints.cli.main import app
+from entrypoints.http.errors import _errors
+from entrypoints.http.models import RegisterCityBody
 
 runner = CliRunner()
 REGEX = re.compile(r"\^|\$|\[\^|\\x|should match pattern")
@@ -41,6 +45,15 @@ def test_a_name_with_a_line_break_names_the_option_and_the_rule() -> None:
     assert result.exit_code == 2
     assert said(result).startswith("error: --name must be one line of text")
     assert not REGEX.search(result.stderr)
+
+
+def test_the_cli_says_what_the_api_says_naming_the_option_instead_of_the_field() -> None:
+    body = {"id": "lakeside", "name": "n" * 201, "country": "CA", "population": 90_000}
+    with pytest.raises(ValidationError) as refused:
+        RegisterCityBody.model_validate(body)
+    [problem] = _errors([{**e, "loc": ("body", *e["loc"])} for e in refused.value.errors()])
+    assert problem["msg"] == "name must be at most 200 characters"
+    assert said(register(name="n" * 201)) == "error: --name must be at most 200 characters"
 
 
 def test_a_city_id_is_refused_with_the_rule_in_words() -> None:
