@@ -9,7 +9,7 @@ Event ids and envelopes are the caller's: the domain speaks only of what happene
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from domain import commands as cmd
@@ -786,6 +786,22 @@ def _import(
     ]
 
 
+def _start_words(moment: datetime) -> str:
+    """A period's start as people gave it: a day when it is a day's start in UTC (the API takes
+    an import's days as dates), else the moment."""
+    utc = moment.astimezone(UTC)
+    return utc.date().isoformat() if utc.time() == time(0) else moment.isoformat()
+
+
+def _end_words(moment: datetime) -> str:
+    """A period's (exclusive) end as people gave it: the end of its last day when it falls at
+    midnight UTC, so a last day sent as 2027-05-31 reads back as that day, not the next."""
+    utc = moment.astimezone(UTC)
+    if utc.time() == time(0):
+        return f"the end of {(utc - timedelta(days=1)).date().isoformat()} (UTC)"
+    return moment.isoformat()
+
+
 def _importable_period(
     valid_from: datetime, valid_until: datetime, now: datetime, p: ProgrammePolicy
 ) -> None:
@@ -794,17 +810,17 @@ def _importable_period(
     if valid_from > now:
         raise InvalidCommand(
             f"an imported certification starts when it was awarded, not in the future: "
-            f"valid_from {valid_from.isoformat()} is after now ({now.isoformat()})"
+            f"valid_from {_start_words(valid_from)} is after now ({now.isoformat()})"
         )
     latest = valid_from + p.validity
     if valid_until > latest:
         raise InvalidCommand(
             f"an imported certification is valid at most the programme's validity ({p.validity.days} days) "
-            f"from its award: awarded {valid_from.isoformat()}, so valid_until at the latest "
-            f"{latest.isoformat()}, not {valid_until.isoformat()}"
+            f"from its award: awarded {_start_words(valid_from)}, so valid_until at the latest "
+            f"{_end_words(latest)}, not {_end_words(valid_until)}"
         )
     if valid_until <= now:
-        raise CommandRejected(f"the certification to import expired at {valid_until.isoformat()}")
+        raise CommandRejected(f"the certification to import expired at {_end_words(valid_until)}")
 
 
 def _propose_import(

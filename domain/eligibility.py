@@ -33,6 +33,6 @@ def ineligibility_reasons(
     if country.upper() not in policy.countries:
         reasons.append(
             f"country {country!r} is not in North, Central or South America "
-            "(give an ISO 3166-1 alpha-2 code such as US, CA, MX, BR)"
+            "(the programme serves the United States, Canada, Latin America and the Caribbean)"
         )
     return reasons

@@ -8,6 +8,10 @@ listing or a certificate); a name or an id refuses line breaks and tabs too. Pyd
 refuses a lone surrogate, which no UTF-8 text can hold. Refused here, such input never reaches the
 event store or a page. The rules are patterns, not only checks in code, so JSON Schema and the
 OpenAPI document state them.
+
+A refusal says what to send, in words, never the pattern: each message is a rule that starts with
+"must", so whoever shows it names the field first ("name must be one line...", "--country must
+be..."; app/problems.py does, for the API and the CLI alike).
 """
 
 from __future__ import annotations
@@ -28,11 +32,23 @@ from pydantic import (
 
 CITY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 CITY_ID_RULE = "2 to 63 lowercase letters, digits or hyphens, not starting with a hyphen"
+CITY_ID_MESSAGE = f"must be a city id: {CITY_ID_RULE}, such as lakeside"
 _BIDI = "\u202a-\u202e\u2066-\u2069"  # embeddings, overrides, isolates
 TEXT_PATTERN = f"^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI}]*$"  # tabs and line breaks allowed
 LINE_PATTERN = f"^[^\\x00-\\x1f\\x7f-\\x9f{_BIDI}]*$"
-TEXT_RULE = "must not contain NUL characters, other control characters or bidirectional overrides"
-LINE_RULE = "must be one line without NUL characters, other control characters or bidirectional overrides"
+TEXT_RULE = (
+    "must be text without NUL characters, other control characters or bidirectional overrides "
+    "(line breaks and tabs are fine)"
+)
+LINE_RULE = (
+    "must be one line of text, without line breaks, tabs, NUL or other control characters, "
+    "or bidirectional overrides"
+)
+COUNTRY_CODE_RULE = "must be the two letters of an ISO 3166-1 country code, such as US, CA or MX"
+DOCUMENT_ID_MESSAGE = "must be a document id: the 32 lowercase hexadecimal digits its upload answered"
+SHA256_MESSAGE = "must be a SHA-256: 64 lowercase hexadecimal digits"
+MEDIA_TYPE_MESSAGE = "must be a media type: type/subtype in lowercase, such as application/pdf"
+HTTPS_URL_MESSAGE = "must be an https:// address with a host, such as https://example.org/report.pdf"
 _CITY_ID = re.compile(CITY_ID_PATTERN)
 NAME_MAX = 200
 TEXT_MAX = 10_000
@@ -66,15 +82,11 @@ def _upper(value: object) -> object:
 
 def _two_letters(value: str) -> str:
     if not (len(value) == 2 and value.isascii() and value.isalpha()):
-        raise ValueError(
-            f"{value!r} is not a country code: give the two letters of ISO 3166-1, such as US, CA or MX"
-        )
+        raise ValueError(COUNTRY_CODE_RULE)
     return value
 
 
-CityId = Annotated[
-    str, StringConstraints(pattern=CITY_ID_PATTERN), _pattern_in_words(f"a city id is {CITY_ID_RULE}")
-]
+CityId = Annotated[str, StringConstraints(pattern=CITY_ID_PATTERN), _pattern_in_words(CITY_ID_MESSAGE)]
 """A city's id, as in its workflow id `city-<id>` and its stream: e.g. `lakeside`."""
 
 CriterionId = Annotated[
@@ -116,9 +128,7 @@ Note = Annotated[
 def _https(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme.lower() != "https" or not parts.hostname:
-        raise ValueError(
-            "a document link must be an https:// address with a host, e.g. https://example.org/report.pdf"
-        )
+        raise ValueError(HTTPS_URL_MESSAGE)
     return value
 
 
@@ -138,20 +148,20 @@ MEDIA_TYPE_PATTERN = r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$"
 DocumentId = Annotated[
     str,
     StringConstraints(pattern=DOCUMENT_ID_PATTERN),
-    _pattern_in_words("a document id is 32 lowercase hexadecimal digits"),
+    _pattern_in_words(DOCUMENT_ID_MESSAGE),
 ]
 """An uploaded document's id: a UUID's 32 hex digits, made by the application when it is uploaded."""
 
 Sha256 = Annotated[
     str,
     StringConstraints(pattern=SHA256_PATTERN),
-    _pattern_in_words("a SHA-256 is 64 lowercase hexadecimal digits"),
+    _pattern_in_words(SHA256_MESSAGE),
 ]
 """The SHA-256 of a document's bytes, in lowercase hex: where it is stored and what verify checks."""
 
 MediaType = Annotated[
     str,
     StringConstraints(max_length=NAME_MAX, pattern=MEDIA_TYPE_PATTERN),
-    _pattern_in_words("a media type is type/subtype in lowercase, e.g. application/pdf"),
+    _pattern_in_words(MEDIA_TYPE_MESSAGE),
 ]
 """A document's media type as recognised from its content, e.g. `application/pdf`."""

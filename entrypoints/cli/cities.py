@@ -78,10 +78,10 @@ def _checked(build: Callable[[], T], names: dict[str, str] | None = None) -> T:
 
 
 def _city_id(city_id: str) -> str:
-    from domain.ids import is_city_id
+    from domain.ids import CITY_ID_MESSAGE, is_city_id
 
     if not is_city_id(city_id):
-        raise fail(f"{city_id!r} is not a city id (lower-case letters, digits and '-', 2-63 characters)")
+        raise fail(f"CITY {CITY_ID_MESSAGE}, not {city_id!r}")
     return city_id
 
 
@@ -310,7 +310,14 @@ def _command_json(outcome: CommandOutcome) -> Any:
 def city_register(
     city_id: CityArg,
     name: Annotated[str, typer.Option(help="The city's name", show_default=False)],
-    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 code, e.g. US", show_default=False)],
+    country: Annotated[
+        str,
+        typer.Option(
+            help="An ISO 3166 code (US, CA) or the country's name in English, Spanish or Portuguese "
+            "(Canada, Brasil, Estados Unidos); recorded as the two-letter code",
+            show_default=False,
+        ),
+    ],
     population: Annotated[int, typer.Option(help="Residents", show_default=False)],
     as_json: JsonOption = False,
 ) -> None:
@@ -320,10 +327,15 @@ def city_register(
     worker: run it beside `citycert dev`, or point CITYCERT_TEMPORAL_ADDRESS at your cluster.
     """
     from app.commands import check_registration
+    from app.countries import UnknownCountry, resolve_country
     from domain import commands as cmd
 
+    try:
+        code = resolve_country(country)  # the name people type, as the API resolves it
+    except UnknownCountry as e:
+        raise fail(f"--country: {e}") from None
     command = _checked(
-        lambda: cmd.RegisterCity(city_id=city_id, name=name, country=country, population=population),
+        lambda: cmd.RegisterCity(city_id=city_id, name=name, country=code, population=population),
         {"city_id": "ID", "name": "--name", "country": "--country", "population": "--population"},
     )
     settings = load_settings()

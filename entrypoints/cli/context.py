@@ -70,13 +70,16 @@ def load_settings() -> Settings:
 
 def invalid_input(e: ValidationError, names: dict[str, str] | None = None) -> typer.Exit:
     """A pydantic refusal of what the user typed, with field names as the command spells them."""
+    from app.problems import field_of, in_words
+
     names = names or {}
     problems = []
-    for err in e.errors(include_url=False, include_context=False):
-        loc = [str(part) for part in err["loc"]]
-        where = ".".join([names.get(loc[0], loc[0]), *loc[1:]]) if loc else ""
-        message = str(err["msg"]).removeprefix("Value error, ")
-        problems.append(f"{where}: {message}" if where else message)
+    for err in e.errors(include_url=False):
+        # The words the API gives (app.problems), the field named as the command spells it.
+        field = field_of(err["loc"])
+        where = names.get(field, field) if field else None
+        message = in_words(err, where)
+        problems.append(f"{where}: {message}" if where and not message.startswith(where) else message)
     return fail("; ".join(problems))
 
 

@@ -1,6 +1,6 @@
 """Importing certifications from before citycert, and the store's migration mode.
 
-    citycert import propose CITY --level L --standard V --cohort C --valid-from W --valid-until W
+    citycert import propose CITY --level L --standard V --cohort C --valid-from DAY --valid-until DAY
     citycert import countersign CITY [--note T]       # a committee member's token
     citycert import reject CITY --reason T            # a committee member's token
     citycert migration-mode status | on --reason T | off --reason T
@@ -15,7 +15,8 @@ through app.commands.CommandService, as the API's do.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -60,12 +61,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(migration_app, name="migration-mode")
 
 
-def _when(option: str, text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise fail(f"{option} {text!r} is not a moment; use ISO 8601, e.g. 2024-03-01T00:00:00Z") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _day(option: str, text: str) -> date:
+    """A day as the API takes it: an ISO 8601 date, nothing else (a moment is not a day)."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        try:
+            return date.fromisoformat(text.strip())
+        except ValueError:
+            pass  # 2024-02-30
+    raise fail(f"{option} must be a date, such as 2024-06-01, not {text!r}")
 
 
 def _give(city_id: str, command: cmd.HumanCommand, who: Actor | None, token: str | None = None) -> Any:
@@ -99,9 +102,15 @@ def import_propose(
     level: Annotated[Level, typer.Option(help="The level held", show_default=False)],
     standard: Annotated[str, typer.Option(help="The standard version, e.g. wwc-2018", show_default=False)],
     cohort: Annotated[str, typer.Option(help="The cohort it was awarded in", show_default=False)],
-    valid_from: Annotated[str, typer.Option(help="When it was awarded (ISO 8601)", show_default=False)],
+    valid_from: Annotated[
+        str, typer.Option(help="The day it was awarded, e.g. 2024-06-01 (from 00:00 UTC)", show_default=False)
+    ],
     valid_until: Annotated[
-        str, typer.Option(help="When it ends: at most the programme's validity later", show_default=False)
+        str,
+        typer.Option(
+            help="Its last day, inclusive, e.g. 2027-05-31: at most the programme's validity later",
+            show_default=False,
+        ),
     ],
     as_json: JsonOption = False,
 ) -> None:
@@ -110,17 +119,22 @@ def import_propose(
     It lasts at most the programme's validity from its award, which is not in the future; the
     city holds it once a committee member countersigns, or at once while migration mode is on.
     """
+    from app.days import end_of, start_of
     from domain import commands as cmd
 
     _city_id(city_id)
+    first, last = _day("--valid-from", valid_from), _day("--valid-until", valid_until)
+    if last < first:
+        raise fail("--valid-until, the certification's last day, must not be before --valid-from")
     who = operator_actor()
     command = _checked(
+        # As the API does: from the first day's start through the end of the last, in UTC.
         lambda: cmd.ProposeImport(
             level=level,
             cohort=cohort,
             standard_version=standard,
-            valid_from=_when("--valid-from", valid_from),
-            valid_until=_when("--valid-until", valid_until),
+            valid_from=start_of(first),
+            valid_until=end_of(last),
             proposed_by=who.id,
         ),
         {"standard_version": "--standard", "valid_from": "--valid-from", "valid_until": "--valid-until"},
@@ -128,7 +142,10 @@ def import_propose(
     result = _give(city_id, command, who)
     recorded = result.events[0].type if result.events else ""
     title = f"{city_id}: imported" if recorded == "CertificationImported" else f"{city_id}: import proposed"
-    emit(_command_json(result), as_json, lambda: _print_result(title, result))
+    title += f", valid {first.isoformat()} through {last.isoformat()}"
+    # The days as given beside the moments recorded, as the API's answer has them.
+    answer = {**_command_json(result), "valid_from": first.isoformat(), "valid_until": last.isoformat()}
+    emit(answer, as_json, lambda: _print_result(title, result))
 
 
 @import_app.command("countersign")

@@ -26,6 +26,7 @@ from temporalio.service import RPCError
 
 from app import errors
 from app.errors import AppError, Forbidden, Invalid, NotFound, Refused, Unavailable
+from app.problems import field_of, in_words
 from eventstore import EventStoreError
 
 log = structlog.get_logger("citycert.api")
@@ -92,12 +93,20 @@ def app_error(e: AppError) -> ApiError:
     return ApiError(status, e.code, detail, headers=headers)
 
 
+def _field(loc: Sequence[Any]) -> str | None:
+    """The field a problem names: its location less where it is (`body`, `query`, `path`)."""
+    where, rest = (loc[0], loc[1:]) if loc else ("", ())
+    field = field_of(rest)
+    return "the body" if field is None and where == "body" else field
+
+
 def _errors(problems: Sequence[Any]) -> list[dict[str, Any]]:
-    """Validation errors as plain JSON: location, message, type (no `ctx`: it may hold exceptions)."""
+    """Validation errors as plain JSON: location, the problem in words (app.problems: the field
+    and what to send, never a pattern), type; no `ctx`, which may hold exceptions."""
     return [
         {
             "loc": list(err.get("loc", ())),
-            "msg": str(err.get("msg", "")).removeprefix("Value error, "),
+            "msg": in_words(err, _field(list(err.get("loc", ())))),
             "type": str(err.get("type", "")),
         }
         for err in problems

@@ -25,13 +25,16 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    model_validator,
 )
 
 from app.commands import RunStatus
+from app.countries import COUNTRY_DESCRIPTION, CountryNameOrCode
+from app.days import end_of, start_of
 from domain import Level
 from domain import commands as cmd
 from domain.events import Answer
-from domain.ids import CityId, CountryCode, CriterionId, Name, Note, Text
+from domain.ids import CityId, CriterionId, Name, Note, Text
 from domain.people import is_person_id
 from domain.programme import SwitchMigrationMode
 from domain.standard import ApplicationWindow
@@ -48,7 +51,7 @@ _DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
 def _text_shaped(shape: re.Pattern[str], what: str) -> BeforeValidator:
     def check(value: Any) -> Any:
         if not (isinstance(value, str) and shape.fullmatch(value)):
-            raise ValueError(f"give {what}")
+            raise ValueError(f"must be {what}")
         return value
 
     return BeforeValidator(check)
@@ -57,14 +60,16 @@ def _text_shaped(shape: re.Pattern[str], what: str) -> BeforeValidator:
 def _years(first: int, last: int) -> AfterValidator:
     def check(value: Any) -> Any:
         if not first <= value.year <= last:
-            raise ValueError(f"the year must be between {first} and {last}")
+            raise ValueError(f"must be in a year from {first} to {last}")
         return value
 
     return AfterValidator(check)
 
 
-_ISO_MOMENT = _text_shaped(_MOMENT_TEXT, "an ISO 8601 moment with its offset, e.g. 2026-03-01T09:00:00Z")
-_ISO_DAY = _text_shaped(_DAY_TEXT, "an ISO 8601 date, e.g. 2026-03-01")
+_ISO_MOMENT = _text_shaped(
+    _MOMENT_TEXT, "an ISO 8601 moment with its UTC offset, such as 2026-03-01T09:00:00Z"
+)
+_ISO_DAY = _text_shaped(_DAY_TEXT, "an ISO 8601 date, such as 2026-03-01")
 Moment = Annotated[AwareDatetime, _ISO_MOMENT, _years(MIN_YEAR, MAX_YEAR)]
 Day = Annotated[date, _ISO_DAY, _years(MIN_YEAR, MAX_YEAR)]
 AsOf = Annotated[AwareDatetime, _ISO_MOMENT, _years(1000, 9000)]  # any moment PostgreSQL and Python hold
@@ -78,7 +83,7 @@ def checked(build: Callable[[], C]) -> C:
     try:
         return build()
     except ValidationError as e:
-        errors = e.errors(include_url=False, include_context=False)
+        errors = e.errors(include_url=False)  # the context too: the limits the words name
         raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in errors]) from e
 
 
@@ -92,7 +97,9 @@ class Body(BaseModel):
 class RegisterCityBody(Body):
     id: CityId = Field(examples=["lakeside"])
     name: Name = Field(examples=["Lakeside"])
-    country: CountryCode = Field(description="ISO 3166-1 alpha-2", examples=["US"])
+    country: CountryNameOrCode = Field(
+        description=COUNTRY_DESCRIPTION, examples=["CA", "Canada", "Brasil", "Estados Unidos", "mx"]
+    )
     population: int = Field(ge=0, le=cmd.MAX_POPULATION, examples=[182_000])
 
     def to_command(self) -> cmd.RegisterCity:
@@ -104,18 +111,36 @@ class RegisterCityBody(Body):
 
 
 class ImportCertificationBody(Body):
-    """A certification the city earned before citycert. It may last at most the programme's
-    validity from `valid_from` (its award, not in the future); it is a proposal until a committee
-    member who did not propose it countersigns it, unless the store's migration mode is on."""
+    """A certification the city earned before citycert, held from the start of `valid_from` (the
+    day it was awarded, not in the future) through the end of `valid_until` (its last day, held
+    whole), both days in UTC; it may last at most the programme's validity. It is a proposal
+    until a committee member who did not propose it countersigns it, unless the store's migration
+    mode is on."""
 
     level: Level
     standard_version: Name
     cohort: Name
-    valid_from: Moment
-    valid_until: Moment
+    valid_from: Day = Field(
+        description="the day it was awarded: held from 00:00 UTC that day", examples=["2024-06-01"]
+    )
+    valid_until: Day = Field(
+        description="its last day, inclusive: held until 00:00 UTC the day after", examples=["2027-05-31"]
+    )
+
+    @model_validator(mode="after")
+    def _period(self) -> ImportCertificationBody:
+        if self.valid_until < self.valid_from:
+            raise ValueError("valid_until, the certification's last day, must not be before valid_from")
+        return self
 
     def to_command(self, proposed_by: str) -> cmd.ProposeImport:
-        fields = {**self.model_dump(), "proposed_by": proposed_by}
+        # The domain keeps moments: the first day's start and the end of the last day, in UTC.
+        fields = {
+            **self.model_dump(),
+            "valid_from": start_of(self.valid_from),
+            "valid_until": end_of(self.valid_until),
+            "proposed_by": proposed_by,
+        }
         return checked(lambda: cmd.ProposeImport.model_validate(fields))
 
 
@@ -279,7 +304,7 @@ def _home_city(reviewer_id: str, home_city: str | None) -> str:
             {
                 "loc": ("body", "reviewer_home_city"),
                 "msg": "give reviewer_home_city for a reviewer who is not a person of the registry",
-                "type": "missing",
+                "type": "value_error",  # a sentence of its own (app/problems.py keeps it)
             }
         ]
     )
@@ -363,6 +388,14 @@ class DocumentOut(Out):
     media_type: str = Field(description="its media type, recognised from its content")
 
 
+class ImportOut(CommandOut):
+    """A proposed (or, in migration mode, recorded) import: the events hold the moments its days
+    begin and end; these are the days, as given."""
+
+    valid_from: date = Field(description="the day it was awarded (held from 00:00 UTC)")
+    valid_until: date = Field(description="its last day, inclusive (held until 00:00 UTC the day after)")
+
+
 class SnapshotOut(CommandOut):
     standard_version: str
     points: int
@@ -413,11 +446,14 @@ class EnvelopeOut(Out):
 
 
 class ValidationProblem(Out):
-    """One thing wrong with a request: where (`["body", "items", 0, "criterion_id"]`), what, and
-    pydantic's error type."""
+    """One thing wrong with a request: where (`["body", "items", 0, "criterion_id"]`), what, in
+    words, and pydantic's error type."""
 
     loc: list[str | int]
-    msg: str
+    msg: str = Field(
+        description="a sentence naming the field and what to send, never a pattern",
+        examples=["name must be at most 200 characters"],
+    )
     type: str
 
 

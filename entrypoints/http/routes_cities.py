@@ -30,6 +30,7 @@ from entrypoints.http.models import (
     CommandOut,
     EnvelopeOut,
     ImportCertificationBody,
+    ImportOut,
     RegisterCityBody,
     ReviewerAssignmentBody,
     WithdrawalBody,
@@ -56,18 +57,21 @@ async def register(
     return command_out(await commands.register(body.to_command(), actor_of(who)))
 
 
-@router.post("/cities/{city_id}/imported-certification", response_model=CommandOut)
+@router.post("/cities/{city_id}/imported-certification", response_model=ImportOut)
 async def import_certification(
     city_id: CityIdPath,
     body: ImportCertificationBody,
     commands: Commands,
     who: Annotated[TokenInfo, Depends(giving(cmd.ProposeImport))],
-) -> CommandOut:
+) -> ImportOut:
     """Propose a certification the city earned before citycert (CertificationImportProposed): the
     city holds it once a committee member who did not propose it countersigns it. While the
     store's migration mode is on it is recorded at once (CertificationImported, naming the mode).
-    It may last at most the programme's validity from its award, which is not in the future (422)."""
-    return await send(commands, city_id, body.to_command(who.actor_id), who)
+    Its days are dates: held from 00:00 UTC on `valid_from` through the whole of `valid_until`
+    (the events record those two moments). It may last at most the programme's validity from its
+    award, which is not in the future (422)."""
+    out = await send(commands, city_id, body.to_command(who.actor_id), who)
+    return ImportOut(**dict(out), valid_from=body.valid_from, valid_until=body.valid_until)
 
 
 @router.post("/cities/{city_id}/reviewer-assignments", response_model=CommandOut)

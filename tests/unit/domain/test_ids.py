@@ -8,7 +8,18 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from domain import commands as c
-from domain.ids import LINE_RULE, TEXT_RULE, CityId, CountryCode, CriterionId, Name, Note, Text
+from domain.ids import (
+    CITY_ID_MESSAGE,
+    COUNTRY_CODE_RULE,
+    LINE_RULE,
+    TEXT_RULE,
+    CityId,
+    CountryCode,
+    CriterionId,
+    Name,
+    Note,
+    Text,
+)
 
 
 def refusal(kind: Any, value: object) -> str:
@@ -26,11 +37,12 @@ class TestCityId:
 
     @pytest.mark.parametrize("city_id", ["Lakeside", "lake side", "-lakeside", "a", "a" * 64, "lake_side"])
     def test_anything_else_is_refused_with_the_rule_in_words(self, city_id: str) -> None:
-        rule = "2 to 63 lowercase letters, digits or hyphens, not starting with a hyphen"
-        assert refusal(CityId, city_id) == f"a city id is {rule}"
+        rule = "2 to 63 lowercase letters, digits or hyphens, not starting with a hyphen, such as lakeside"
+        assert refusal(CityId, city_id) == f"must be a city id: {rule}"
+        assert refusal(CityId, city_id) == CITY_ID_MESSAGE
 
     def test_registering_a_city_applies_the_same_rule(self) -> None:
-        with pytest.raises(ValidationError, match="a city id is 2 to 63 lowercase letters"):
+        with pytest.raises(ValidationError, match="must be a city id: 2 to 63 lowercase letters"):
             c.RegisterCity(city_id="Lakeside", name="Lakeside", country="US", population=50_000)
 
 
@@ -41,8 +53,10 @@ class TestCountryCode:
 
     @pytest.mark.parametrize("country", ["USA", "U", "1A", "ÉS", ""])
     def test_anything_but_two_letters_is_refused_with_an_example(self, country: str) -> None:
+        """The domain records codes only: names are resolved at the edge (app/countries.py)."""
         message = refusal(CountryCode, country)
-        assert "is not a country code: give the two letters of ISO 3166-1, such as US, CA or MX" in message
+        assert message == COUNTRY_CODE_RULE
+        assert message == "must be the two letters of an ISO 3166-1 country code, such as US, CA or MX"
 
     def test_a_registration_in_lowercase_is_recorded_in_uppercase(self) -> None:
         command = c.RegisterCity(city_id="lakeside", name="Lakeside", country="us", population=50_000)
@@ -108,7 +122,7 @@ class TestCommandsUseThem:
             )
         [error] = info.value.errors()
         assert error["loc"] == ("narrative",)
-        assert "must not contain NUL characters" in error["msg"]
+        assert "must be text without NUL characters" in error["msg"]
 
     def test_a_rationale_longer_than_text_allows_is_refused(self) -> None:
         with pytest.raises(ValidationError, match="rationale"):

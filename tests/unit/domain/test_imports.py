@@ -80,6 +80,39 @@ class TestTheCap:
             propose(valid_from=T0 - DAY, valid_until=T0 - DAY)
 
 
+class TestAPeriodGivenInDays:
+    """The API takes an import's validity as days: from 00:00 UTC on the first through 00:00 UTC
+    after the last. A refusal speaks of those days as they were given, the last one inclusive."""
+
+    FIRST = datetime(2025, 6, 1, tzinfo=UTC)  # 2025-06-01, its start
+
+    def test_one_day_too_many_is_refused_naming_the_last_day_allowed(self) -> None:
+        last_allowed_end = self.FIRST + VALIDITY  # 00:00 UTC on 2028-05-31: 2028-05-30 is the last day
+        command = propose(valid_from=self.FIRST, valid_until=last_allowed_end + DAY)
+        with pytest.raises(InvalidCommand) as refused:
+            when(given(*registered()), command)
+        assert str(refused.value).endswith(
+            "awarded 2025-06-01, so valid_until at the latest the end of 2028-05-30 (UTC), "
+            "not the end of 2028-05-31 (UTC)"
+        )
+        assert when(given(*registered()), propose(valid_from=self.FIRST, valid_until=last_allowed_end))
+
+    def test_a_period_that_ended_says_its_last_day(self) -> None:
+        command = propose(
+            valid_from=datetime(2022, 6, 1, tzinfo=UTC), valid_until=datetime(2024, 6, 1, tzinfo=UTC)
+        )
+        with pytest.raises(CommandRejected) as refused:
+            when(given(*registered()), command)
+        assert str(refused.value) == "the certification to import expired at the end of 2024-05-31 (UTC)"
+
+    def test_a_first_day_after_today_is_refused_as_that_day(self) -> None:
+        command = propose(
+            valid_from=datetime(2026, 3, 3, tzinfo=UTC), valid_until=datetime(2027, 1, 1, tzinfo=UTC)
+        )
+        with pytest.raises(InvalidCommand, match="valid_from 2026-03-03 is after now"):
+            when(given(*registered()), command)
+
+
 class TestCountersignature:
     def test_an_operators_import_is_a_proposal_and_the_city_is_not_certified(self) -> None:
         events = when(given(*registered()), propose())

@@ -243,6 +243,27 @@ async def test_register_show_and_list_a_city(programme: Programme) -> None:
     assert state == await load_city_state(programme.store, city_id)
 
 
+async def test_a_city_registered_with_its_countrys_name_is_recorded_with_its_code(
+    programme: Programme,
+) -> None:
+    cli, city_id = programme.cli, unique("curitiba")
+
+    registered = await cli.json(
+        "city", "register", city_id, "--name", "Curitiba", "--country", "Brasil", "--population", "1900000"
+    )
+
+    assert registered["status"]["country"] == "BR"
+    [stored] = await programme.store.read_stream(city_stream(city_id))
+    assert stored.data["country"] == "BR"
+    unknown = await cli(
+        "city", "register", unique("x"), "--name", "X", "--country", "Canadia", "--population", "90000"
+    )
+    assert unknown.exit_code == 2
+    assert "--country: 'Canadia' is not a country name or code we know; send an ISO 3166 code" in said(
+        unknown
+    )
+
+
 async def test_an_ineligible_city_is_refused_with_the_reason_and_nothing_is_recorded(
     programme: Programme,
 ) -> None:
@@ -265,13 +286,13 @@ async def test_an_ineligible_city_is_refused_with_the_reason_and_nothing_is_reco
 async def test_bad_input_exits_2_before_anything_is_touched(cli: Cli) -> None:
     bad_id = await cli("city", "register", "Not An Id", "--name", "X", "--country", "US", "--population", "1")
     bad_country = await cli(
-        "city", "register", "ok-id", "--name", "X", "--country", "USA", "--population", "1"
+        "city", "register", "ok-id", "--name", "X", "--country", "Canadia", "--population", "1"
     )
     bad_level = await cli("city", "list", "--level", "bronze")
     unknown = await cli("city", "show", "nowhere")
     no_history = await cli("history", "nowhere")
 
-    assert bad_id.exit_code == 2 and "ID: a city id is 2 to 63 lowercase letters" in said(bad_id)
+    assert bad_id.exit_code == 2 and "ID must be a city id: 2 to 63 lowercase letters" in said(bad_id)
     assert bad_country.exit_code == 2 and "--country" in said(bad_country)
     assert bad_level.exit_code == 2 and "bronze" in bad_level.stderr
     assert unknown.exit_code == 2 and "no city 'nowhere' is registered" in said(unknown)

@@ -3,7 +3,7 @@ Temporal dev server with a real worker (the fixtures of test_cli_cities)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from app.programme import PROGRAMME_STREAM
@@ -18,12 +18,13 @@ restore_logging = cli_cities.restore_logging
 
 
 def period(days: int = 400, left: int = 600) -> list[str]:
-    now = datetime.now(UTC)
+    """The validity in days, as the API takes it: the day it was awarded, and its last day."""
+    today = datetime.now(UTC).date()
     return [
         "--valid-from",
-        (now - timedelta(days=days)).isoformat(),
+        (today - timedelta(days=days)).isoformat(),
         "--valid-until",
-        (now + timedelta(days=left)).isoformat(),
+        (today + timedelta(days=left)).isoformat(),
     ]
 
 
@@ -51,16 +52,23 @@ async def test_an_import_is_proposed_then_countersigned_by_another_person(
     too_long = await cli(
         *propose_args(city_id, "platinum"),
         "--valid-from",
-        datetime.now(UTC).isoformat(),
+        datetime.now(UTC).date().isoformat(),
         "--valid-until",
-        "2199-12-31T00:00:00Z",
+        "2199-12-31",
     )
     assert too_long.exit_code == 2
     assert "at most the programme's validity (1095 days)" in said(too_long)
+    assert "not the end of 2199-12-31 (UTC)" in said(too_long), "the last day, as it was given"
 
-    proposed = await cli.json(*propose_args(city_id), *period())
+    days = period()
+    proposed = await cli.json(*propose_args(city_id), *days)
     proposer = operator_actor().id
     assert [e["type"] for e in proposed["events"]] == ["CertificationImportProposed"]
+    assert (proposed["valid_from"], proposed["valid_until"]) == (days[1], days[3]), "the days as given"
+    recorded = proposed["events"][0]["data"]
+    assert recorded["valid_from"].startswith(f"{days[1]}T00:00:00"), "from 00:00 UTC on the first day"
+    last = date.fromisoformat(days[3])
+    assert recorded["valid_until"].startswith(f"{last + timedelta(days=1)}T00:00:00"), "the last day whole"
     assert proposed["events"][0]["data"]["proposed_by"] == proposer
     assert (proposed["status"]["phase"], proposed["status"]["level"]) == ("import_proposed", None)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
+from app.days import last_day
 from domain import commands as cmd
 
 
@@ -17,8 +19,11 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
         case cmd.RegisterCity():
             return "/v1/cities", {"id": city_id, **{k: v for k, v in fields.items() if k != "city_id"}}
         case cmd.ProposeImport():
-            # The proposer is the token's, the migration mode the store's.
+            # The proposer is the token's, the migration mode the store's. The API takes the days:
+            # the first day (the start's, in UTC) and the last one held (the day before the end).
             body = {k: v for k, v in fields.items() if k not in ("proposed_by", "migration_mode")}
+            body["valid_from"] = command.valid_from.astimezone(UTC).date().isoformat()
+            body["valid_until"] = last_day(command.valid_until).isoformat()
             return f"{base}/imported-certification", body
         case cmd.CountersignImport():
             return f"{base}/imported-certification/countersignature", {"note": fields["note"]}

@@ -96,8 +96,8 @@ async def _import(api: Api, city_id: str, level: str) -> None:
         "level": level,
         "standard_version": "wwc-2018",
         "cohort": "2024",
-        "valid_from": (now - timedelta(days=400)).isoformat(),
-        "valid_until": (now + timedelta(days=600)).isoformat(),
+        "valid_from": (now - timedelta(days=400)).date().isoformat(),
+        "valid_until": (now + timedelta(days=600)).date().isoformat(),
     }
     await api.post(f"/v1/cities/{city_id}/imported-certification", await api.operator(), body)
     countersign = f"/v1/cities/{city_id}/imported-certification/countersignature"

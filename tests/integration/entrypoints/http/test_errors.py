@@ -11,6 +11,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.recording import CityActivities
+from app.problems import PATTERN_RULES
 from app.tokens import create_token, revoke_token
 from entrypoints.http import create_app
 from eventstore import EventStore
@@ -146,7 +147,7 @@ async def test_422_for_a_malformed_body(api: Api) -> None:
     cases: list[tuple[str, dict[str, str], Any]] = [
         ("/v1/cities", operator, {"id": "bayview2", "name": "B"}),  # missing fields
         ("/v1/cities", operator, {"id": "Bay View", "name": "B", "country": "US", "population": 4e4}),
-        ("/v1/cities", operator, {"id": "ok-id", "name": "B", "country": "USA", "population": 40_000}),
+        ("/v1/cities", operator, {"id": "ok-id", "name": "B", "country": "Canadia", "population": 40_000}),
         ("/v1/cities/bayview/application", staff, {"cohort": "c", "standard_version": "wwc-2022", "x": 1}),
         ("/v1/cities/bayview/application", staff, {"cohort": "c", "standard_version": "wwc-1999"}),
         (
@@ -189,8 +190,8 @@ async def test_422_for_a_malformed_body(api: Api) -> None:
                 "level": "gold",
                 "standard_version": "wwc-2018",
                 "cohort": "2020",
-                "valid_from": "2024-01-01T00:00:00",  # no time zone
-                "valid_until": "2027-01-01T00:00:00",
+                "valid_from": "2024-01-01T00:00:00Z",  # a moment, not a day
+                "valid_until": "2027-01-01",
             },
         ),
         (
@@ -200,8 +201,8 @@ async def test_422_for_a_malformed_body(api: Api) -> None:
                 "level": "gold",
                 "standard_version": "wwc-2018",
                 "cohort": "2020",
-                "valid_from": "2027-01-01T00:00:00Z",
-                "valid_until": "2024-01-01T00:00:00Z",  # before it starts
+                "valid_from": "2027-01-01",
+                "valid_until": "2024-01-01",  # before it starts
             },
         ),
         (
@@ -308,6 +309,93 @@ async def test_no_input_gets_a_500(api: Api) -> None:
         response = await api.http.get(path, headers=headers["operator"], params=params)
         assert 400 <= response.status_code < 500, (path, params, response.status_code, response.text)
     assert len(await api.store.read_stream(city_stream("vale"))) == 1
+
+
+# What a pattern, or pydantic's own phrasing, looks like when it leaks into a message.
+LEAKS = re.compile(r"\^|\$|\[\^|\\x|\]\*|\]\+|\{\d+,\d*\}|should match pattern|Input should|String should")
+
+
+def _problems(answer: Any) -> list[dict[str, Any]]:
+    return answer["detail"] if isinstance(answer.get("detail"), list) else []
+
+
+async def test_every_refusal_says_in_words_what_to_send_never_a_pattern(api: Api) -> None:
+    await api.register("vale")
+    headers = {
+        "operator": await api.operator(),
+        "city": await api.city("vale"),
+        "reviewer": await api.reviewer(),
+        "committee": await api.committee(),
+    }
+    answers = []
+    for path, role in POSTS:
+        for body in GARBAGE:
+            response = await api.http.post(path, headers=headers[role], content=json.dumps(body))
+            answers.append(response.json())
+    for path, params in [
+        ("/v1/cities", {"cohort": "\x00", "level": "bronze", "limit": "0"}),
+        ("/v1/people", {"city_id": "Not A City"}),
+        ("/v1/review-queue", {"reviewer_id": "\x00"}),
+        ("/v1/cities/vale/state", {"as_of": "2026-01-01"}),
+    ]:
+        response = await api.http.get(path, headers=headers["operator"], params=params)
+        assert response.status_code == 422, (path, response.text)
+        answers.append(response.json())
+    problems = [p for answer in answers for p in _problems(answer)]
+    assert len(problems) > 100, "the bodies above are refused with their problems"
+    for problem in problems:
+        assert not LEAKS.search(problem["msg"]), problem
+    said = {problem["msg"] for problem in problems}
+    assert (
+        "city_id must be a city id: 2 to 63 lowercase letters, digits or hyphens, not starting with "
+        "a hyphen, such as lakeside" in said
+    )
+    assert "cohort must not contain NUL characters" in said
+    assert "level must be one of 'silver', 'gold' or 'platinum'" in said
+    assert "limit must be at least 1" in said
+    assert "as_of must be an ISO 8601 moment with its UTC offset, such as 2026-03-01T09:00:00Z" in said
+
+
+async def test_every_pattern_the_openapi_document_states_has_its_rule_in_words(api: Api) -> None:
+    """A pattern the API checks but app/problems.py cannot put in words would reach a person as a
+    sentence that says nothing of what to send: none may exist."""
+    document = (await api.http.get("/openapi.json")).json()
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                found.add(node["pattern"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(document)
+    assert found, "the document states its patterns"
+    assert sorted(found - set(PATTERN_RULES)) == []
+
+
+async def test_a_country_no_one_knows_or_that_fits_two_is_refused_in_words(api: Api) -> None:
+    operator = await api.operator()
+    body = {"id": "northgate", "name": "Northgate", "population": 90_000}
+    unknown = await api.post("/v1/cities", operator, {**body, "country": "Canadia"}, expect=422)
+    assert unknown == {
+        "error": "invalid_request",
+        "detail": [
+            {
+                "loc": ["body", "country"],
+                "msg": "'Canadia' is not a country name or code we know; send an ISO 3166 code such as CA, "
+                "or the country's name in English, Spanish or Portuguese",
+                "type": "value_error",
+            }
+        ],
+    }
+    [ambiguous] = (await api.post("/v1/cities", operator, {**body, "country": "Korea"}, expect=422))["detail"]
+    assert ambiguous["loc"] == ["body", "country"]
+    assert "may be more than one country" in ambiguous["msg"] and "(KR)" in ambiguous["msg"]
+    assert await api.store.read_stream(city_stream("northgate")) == [], "nothing was recorded"
 
 
 async def test_503_when_the_database_is_unreachable(api: Api, database_url: str) -> None:

@@ -4,12 +4,13 @@ person on the committee, or recorded at once while the store's migration mode is
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from app.days import end_of, start_of
 from app.errors import Refused
 from app.programme import PROGRAMME_STREAM
 from domain import Actor
@@ -24,24 +25,72 @@ MODE = "/v1/programme/migration-mode"
 
 
 def held(level: str = "gold", *, days: int = 400, left: int = 600) -> dict[str, Any]:
-    now = datetime.now(UTC)
+    """A certification held by a city, its validity in days as people write them."""
+    today = datetime.now(UTC).date()
     return {
         "level": level,
         "standard_version": "wwc-2018",
         "cohort": "2024",
-        "valid_from": (now - timedelta(days=days)).isoformat(),
-        "valid_until": (now + timedelta(days=left)).isoformat(),
+        "valid_from": (today - timedelta(days=days)).isoformat(),
+        "valid_until": (today + timedelta(days=left)).isoformat(),
     }
 
 
 async def test_a_platinum_certification_valid_until_2199_is_refused_saying_the_limit(api: Api) -> None:
     await api.register("ashford")
-    body = {**held("platinum", days=1), "valid_until": "2199-12-31T00:00:00Z"}
+    body = {**held("platinum", days=1), "valid_until": "2199-12-31"}
     refused = await api.post(IMPORT.format("ashford"), await api.operator(), body, expect=422)
     assert refused["error"] == "invalid_command"
     assert "at most the programme's validity (1095 days)" in refused["detail"]
-    assert "valid_until at the latest" in refused["detail"]
+    # In days, as they were given: the last day allowed, and the one sent, each held whole.
+    latest = datetime.now(UTC).date() - timedelta(days=1) + timedelta(days=1095 - 1)
+    assert f"valid_until at the latest the end of {latest.isoformat()} (UTC)" in refused["detail"]
+    assert "not the end of 2199-12-31 (UTC)" in refused["detail"]
     assert len(await api.store.read_stream(city_stream("ashford"))) == 1, "nothing was recorded"
+
+
+async def test_an_import_takes_plain_dates_and_holds_the_whole_last_day(api: Api) -> None:
+    await api.register("alderney")
+    today = datetime.now(UTC).date()
+    first, last = today - timedelta(days=30), today + timedelta(days=1095 - 31)  # the longest allowed
+    body = {**held(), "valid_from": first.isoformat(), "valid_until": last.isoformat()}
+    proposed = await api.post(IMPORT.format("alderney"), await api.operator(), body)
+    # The answer shows the days as given; the event records the moments that bound them, in UTC.
+    assert (proposed["valid_from"], proposed["valid_until"]) == (first.isoformat(), last.isoformat())
+    data = proposed["events"][0]["data"]
+    assert datetime.fromisoformat(data["valid_from"]) == datetime.combine(first, time(0), tzinfo=UTC)
+    assert datetime.fromisoformat(data["valid_until"]) == datetime.combine(
+        last + timedelta(days=1), time(0), tzinfo=UTC
+    ), "held until 00:00 UTC the day after its last day"
+
+    signed = await api.post(COUNTERSIGN.format("alderney"), await api.committee(), {})
+    assert datetime.fromisoformat(signed["status"]["valid_until"]).date() == last + timedelta(days=1)
+
+    one_day_more = {**body, "valid_until": (last + timedelta(days=1)).isoformat()}
+    await api.register("aldford")
+    refused = await api.post(IMPORT.format("aldford"), await api.operator(), one_day_more, expect=422)
+    assert f"at the latest the end of {last.isoformat()} (UTC)" in refused["detail"]
+
+
+async def test_an_import_refuses_moments_and_backwards_periods_in_words(api: Api) -> None:
+    await api.register("alnwick")
+    operator = await api.operator()
+    moments = {**held(), "valid_from": "2024-06-01T00:00:00Z"}
+    refused = await api.post(IMPORT.format("alnwick"), operator, moments, expect=422)
+    assert refused["detail"] == [
+        {
+            "loc": ["body", "valid_from"],
+            "msg": "valid_from must be an ISO 8601 date, such as 2026-03-01",
+            "type": "value_error",
+        }
+    ]
+    backwards = {**held(), "valid_from": "2025-06-01", "valid_until": "2025-05-31"}
+    [problem] = (await api.post(IMPORT.format("alnwick"), operator, backwards, expect=422))["detail"]
+    assert problem["msg"] == "valid_until, the certification's last day, must not be before valid_from"
+    expired = {**held(), "valid_from": "2020-06-01", "valid_until": "2023-05-31"}
+    refused = await api.post(IMPORT.format("alnwick"), operator, expired, expect=409)
+    assert refused["detail"].endswith("expired at the end of 2023-05-31 (UTC)")
+    assert len(await api.store.read_stream(city_stream("alnwick"))) == 1, "nothing was recorded"
 
 
 async def test_an_operators_import_holds_nothing_until_another_person_countersigns_it(api: Api) -> None:
@@ -147,9 +196,12 @@ async def test_the_command_service_names_the_actor_and_the_stores_mode_whatever_
     transport = api.http._transport
     assert isinstance(transport, httpx.ASGITransport)
     commands = transport.app.state.services.commands  # type: ignore[attr-defined]
+    period = held()
     forged = cmd.ProposeImport.model_validate(
         {
-            **held(),
+            **period,
+            "valid_from": start_of(date.fromisoformat(period["valid_from"])),
+            "valid_until": end_of(date.fromisoformat(period["valid_until"])),
             "proposed_by": "someone-else",
             "migration_mode": {
                 "since": "2026-01-01T00:00:00Z",
