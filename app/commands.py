@@ -377,12 +377,17 @@ def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy
 
 
 async def _with_uploads(store: EventStore, city_id: str, command: cmd.HumanCommand) -> cmd.HumanCommand:
-    """Evidence that names uploaded documents, each filled in from the city's own upload (its
-    SHA-256 and title, whatever the caller put there); refused naming a document the city did not
-    upload, so no city can cite another's file. The city's uploads are read once, not per citation."""
-    if not isinstance(command, cmd.SubmitEvidence) or not any(
-        isinstance(d, cmd.UploadedDocument) for item in command.items for d in item.documents
-    ):
+    """Evidence that names uploaded documents (submitted, or brought by an appeal), each filled in
+    from the city's own upload (its SHA-256 and title, whatever the caller put there); refused
+    naming a document the city did not upload, so no city can cite another's file. The city's
+    uploads are read once, not per citation."""
+    if isinstance(command, cmd.SubmitEvidence):
+        given, field = command.items, "items"
+    elif isinstance(command, cmd.FileAppeal):
+        given, field = command.evidence, "evidence"
+    else:
+        return command
+    if not any(isinstance(d, cmd.UploadedDocument) for item in given for d in item.documents):
         return command
     uploads = {u.document_id: u for u in await city_documents(store, city_id)}
 
@@ -401,9 +406,9 @@ async def _with_uploads(store: EventStore, city_id: str, command: cmd.HumanComma
 
     items = [
         item.model_copy(update={"documents": [filled(item.criterion_id, d) for d in item.documents]})
-        for item in command.items
+        for item in given
     ]
-    return command.model_copy(update={"items": items})
+    return command.model_copy(update={field: items})
 
 
 def _running(city_id: str, run_id: str | None) -> str:

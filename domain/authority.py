@@ -37,6 +37,9 @@ MAY_GIVE: dict[type[cmd.Command], frozenset[str]] = {
     cmd.UploadDocument: frozenset({CITY, OPERATOR}),
     # The programme's own (store-wide, not a city's): recorded by the application layer.
     SwitchMigrationMode: frozenset({OPERATOR}),
+    cmd.ReopenReviewItem: frozenset({REVIEWER}),  # the domain refuses any but the cycle's lead
+    cmd.CorrectCityProfile: frozenset({OPERATOR}),
+    cmd.ImportPastCertification: frozenset({OPERATOR}),
 }
 
 

@@ -161,6 +161,9 @@ _NAMED_ACTOR = {
     cmd.ProposeImport: "proposed_by",
     cmd.CountersignImport: "countersigned_by",
     cmd.RejectImport: "rejected_by",
+    cmd.ReopenReviewItem: "reopened_by",
+    cmd.CorrectCityProfile: "corrected_by",
+    cmd.ImportPastCertification: "imported_by",
 }
 
 
