@@ -452,6 +452,83 @@ DECISION_ACCEPTED = Scenario(
     Level.GOLD,
 )
 
+
+def _level_step() -> tuple[list[str], str]:
+    """Criteria approved at a certified level, and one more whose approval lifts the level: from
+    every criterion approved, drop criteria until the level first falls (by what the standard
+    scores, not by ids or counts)."""
+    standard = get_standard(STANDARD)
+    kept = list(CRITERIA)
+    for cid in reversed(CRITERIA):
+        fewer = [k for k in kept if k != cid]
+        below = standard.score(fewer).level
+        if below is not None and below != standard.score(kept).level:
+            return fewer, cid
+        kept = fewer
+    raise AssertionError("no criterion lifts a certified level")
+
+
+_HELD, _CONTESTED = _level_step()
+_HELD_LEVEL = get_standard(STANDARD).score(_HELD).level
+_LIFTED_LEVEL = get_standard(STANDARD).score([*_HELD, _CONTESTED]).level
+assert _HELD_LEVEL is not None and _LIFTED_LEVEL is not None
+FRESH_REVIEWER = Actor(role="reviewer", id="rev-bo")
+
+APPEAL_AGAINST_A_REJECTED_CRITERION = Scenario(
+    "a criterion rejected, appealed with new evidence, upheld: a fresh reviewer approves it, the "
+    "committee decides the new recommendation, awarded at once",
+    "fairhaven",
+    [
+        register("fairhaven"),
+        apply("2026-fall"),
+        evidence([*_HELD, _CONTESTED]),
+        review(approve=_HELD, reject=[_CONTESTED]),
+        close(),
+        waive_visit(),
+        decide(_HELD_LEVEL),
+        Step(
+            cmd.FileAppeal(
+                grounds="the reviewer read the 2019 inventory; the 2025 one is attached",
+                criteria=[_CONTESTED],
+                evidence=[cmd.EvidenceItem(criterion_id=_CONTESTED, documents=DOCS)],
+            ),
+            CITY_STAFF,
+            [ev.AppealFiled],
+            after=5 * DAY,
+        ),
+        Step(
+            cmd.DecideAppeal(upheld=True, rationale="the 2025 inventory deserves a fresh review"),
+            COMMITTEE,
+            [ev.AppealDecided, ev.EvidenceSubmitted],
+        ),
+        # The reviewer who rejected it may not review it again; a fresh one does.
+        Step(
+            cmd.AssignReviewer(
+                reviewer_id=REVIEWER.id, reviewer_home_city=HOME_CITY, criterion_ids=[_CONTESTED]
+            ),
+            OPERATOR,
+            refused=f"{REVIEWER.id} decided {_CONTESTED} before the appeal",
+        ),
+        assign([_CONTESTED], reviewer=FRESH_REVIEWER),
+        Step(
+            cmd.ReviewEvidence(
+                reviewer_id=FRESH_REVIEWER.id,
+                reviewer_home_city=HOME_CITY,
+                items=[cmd.ReviewItem(criterion_id=_CONTESTED, decision=cmd.Verdict.APPROVE)],
+            ),
+            FRESH_REVIEWER,
+            [ev.EvidenceApproved, ev.LevelRecommended],
+        ),
+        Step(
+            cmd.DecideLevel(level=_LIFTED_LEVEL, rationale="as recommended after the appeal"),
+            COMMITTEE,
+            [ev.LevelDecided, ev.CertificationAwarded],
+        ),
+    ],
+    Phase.CERTIFIED,
+    _LIFTED_LEVEL,
+)
+
 SCENARIOS = [
     DECISION_ACCEPTED,
     REGISTRATION_TO_SILVER,
@@ -461,4 +538,5 @@ SCENARIOS = [
     APPEAL_UPHELD,
     CLARIFICATION_EXPIRES,
     RECERTIFYING_CITY_LAPSES,
+    APPEAL_AGAINST_A_REJECTED_CRITERION,
 ]
