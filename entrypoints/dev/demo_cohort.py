@@ -58,6 +58,8 @@ OPERATOR = Actor(role="operator", id="demo-seed")
 COMMITTEE = Actor(role="committee", id="chair")
 REVIEWER = Actor(role="reviewer", id="rev-ana")
 REVIEWER_HOME_CITY = "riverton"
+# A second reviewer: an upheld appeal's criteria go to someone who did not decide them before.
+FRESH_REVIEWER = Actor(role="reviewer", id="rev-bo")
 
 
 def _criteria() -> list[str]:
@@ -71,19 +73,34 @@ class DemoCity:
     country: str
     population: int
     story: str  # where the seed leaves it, in a few words
+    region: str | None = None  # the state or province
 
 
 CITIES: tuple[DemoCity, ...] = (
-    DemoCity("ashbury", "Ashbury", "US", 96_000, "certified Silver"),
-    DemoCity("brightwater", "Brightwater", "CA", 240_000, "certified Gold after a site visit"),
-    DemoCity("cedar-hollow", "Cedar Hollow", "US", 410_000, "certified Platinum"),
-    DemoCity("dunmere", "Dunmere", "US", 150_000, "elevated from Silver to Gold over two cycles"),
+    DemoCity("ashbury", "Ashbury", "US", 96_000, "certified Silver", "Vermont"),
+    DemoCity("brightwater", "Brightwater", "CA", 240_000, "certified Gold after a site visit", "Ontario"),
+    DemoCity("cedar-hollow", "Cedar Hollow", "US", 410_000, "certified Platinum", "Oregon"),
+    DemoCity(
+        "dunmere",
+        "Dunmere",
+        "US",
+        150_000,
+        "elevated from Silver to Gold over two cycles, the second by an appeal upheld against a "
+        "rejected criterion",
+        "Ohio",
+    ),
     DemoCity("kestrel-bay", "Kestrel Bay", "CA", 130_000, "imported Gold, re-certified Gold"),
     DemoCity("glenmoor", "Glenmoor", "US", 72_000, "not certified, on the Honor Roll"),
     DemoCity("fernvale", "Fernvale", "US", 58_000, "imported Silver that lapsed"),
     DemoCity("valle-claro", "Valle Claro", "MX", 320_000, "in review with open clarifications"),
     DemoCity("puerto-lumen", "Puerto Lumen", "CO", 210_000, "submitting evidence"),
-    DemoCity("harrow-point", "Harrow Point", "US", 45_000, "registered with a data snapshot"),
+    DemoCity(
+        "harrow-point",
+        "Harrow Point",
+        "US",
+        45_000,
+        "registered with a data snapshot, its profile corrected, a past certification as history",
+    ),
     DemoCity("santa-brisa", "Santa Brisa", "CL", 175_000, "appealing a Silver decision"),
     DemoCity("quarry-hill", "Quarry Hill", "US", 88_000, "site visit scheduled"),
 )
@@ -140,7 +157,9 @@ class _City:
     async def register(self) -> None:
         self.check()
         c = self.city
-        command = cmd.RegisterCity(city_id=c.id, name=c.name, country=c.country, population=c.population)
+        command = cmd.RegisterCity(
+            city_id=c.id, name=c.name, country=c.country, population=c.population, region=c.region
+        )
         await self.commands.register(command, OPERATOR)
 
     def check(self) -> None:
@@ -269,8 +288,55 @@ async def _cedar_hollow(c: _City) -> None:
 
 
 async def _dunmere(c: _City) -> None:
-    await c.certified(EARLIER_COHORT, 25, "silver")
-    await c.certified(COHORT, 33, "gold")
+    # Silver, accepted at once (its appeal window is a long one, for the appeal that follows).
+    await c.to_committee(EARLIER_COHORT, 25)
+    await c.decide("silver", "Meets the Silver bar.")
+    await c.do(cmd.AcceptDecision())
+    # Re-certifying, one criterion is rejected and the committee decides Silver again; the city
+    # appeals against that criterion with a newer document, the appeal is upheld, a fresh
+    # reviewer approves it and the committee decides Gold on the new recommendation: final.
+    ids = _criteria()[:30]
+    contested = ids[-1]
+    await c.apply(COHORT)
+    await c.submit(ids)
+    verdicts = [cmd.ReviewItem(criterion_id=cid, decision=cmd.Verdict.APPROVE) for cid in ids[:-1]]
+    why = "The policy submitted is a 2019 draft; the criterion asks for one in force."
+    verdicts.append(cmd.ReviewItem(criterion_id=contested, decision=cmd.Verdict.REJECT, note=why))
+    await c.do(
+        cmd.ReviewEvidence(reviewer_id=REVIEWER.id, reviewer_home_city=REVIEWER_HOME_CITY, items=verdicts),
+        REVIEWER,
+    )
+    await c.do(cmd.CloseEvidenceSubmission())
+    await c.do(cmd.WaiveSiteVisit(reason="Visited in the previous cycle."), COMMITTEE)
+    await c.decide("silver", f"{contested} is not met: one short of the Gold bar.")
+    adopted = Document(
+        title=f"{contested}: the policy as adopted", url="https://example.org/dunmere/adopted.pdf"
+    )
+    await c.do(
+        cmd.FileAppeal(
+            grounds=f"{contested}: the council adopted the policy in March; the adopted text is attached.",
+            criteria=[contested],
+            evidence=[cmd.EvidenceItem(criterion_id=contested, documents=[adopted])],
+        )
+    )
+    await c.do(
+        cmd.DecideAppeal(upheld=True, rationale="The adopted policy deserves a fresh review."), COMMITTEE
+    )
+    await c.do(
+        cmd.AssignReviewer(
+            reviewer_id=FRESH_REVIEWER.id, reviewer_home_city=REVIEWER_HOME_CITY, criterion_ids=[contested]
+        ),
+        OPERATOR,
+    )
+    await c.do(
+        cmd.ReviewEvidence(
+            reviewer_id=FRESH_REVIEWER.id,
+            reviewer_home_city=REVIEWER_HOME_CITY,
+            items=[cmd.ReviewItem(criterion_id=contested, decision=cmd.Verdict.APPROVE)],
+        ),
+        FRESH_REVIEWER,
+    )
+    await c.decide("gold", "Meets the Gold bar after the appeal.")
 
 
 async def _kestrel_bay(c: _City) -> None:
@@ -314,6 +380,29 @@ async def _puerto_lumen(c: _City) -> None:
 
 async def _harrow_point(c: _City) -> None:
     await c.snapshot(_criteria()[:16], partly=_criteria()[16:22])
+    await c.do(
+        cmd.CorrectCityProfile(
+            population=47_350,
+            population_source="2025 state estimate",
+            population_year=2025,
+            region="Maine",
+            reason="Registered with the 2010 census figure and no state.",
+            corrected_by=OPERATOR.id,
+        ),
+        OPERATOR,
+    )
+    # Silver in 2018-2021, before citycert: history its first re-certification will compare with.
+    await c.do(
+        cmd.ImportPastCertification(
+            level=Level.SILVER,
+            cohort="2018-fall",
+            standard_version="wwc-2018",
+            valid_from=datetime(2018, 11, 1, tzinfo=UTC),
+            valid_until=datetime(2021, 11, 1, tzinfo=UTC),
+            imported_by=OPERATOR.id,
+        ),
+        OPERATOR,
+    )
 
 
 async def _santa_brisa(c: _City) -> None:
@@ -350,8 +439,8 @@ _STORIES: dict[str, Callable[[_City], Awaitable[None]]] = {
     "quarry-hill": _quarry_hill,
 }
 # Cities that must get past an appeal window during the seed, and one that must stay inside it.
-_SHORT_APPEAL = frozenset({"ashbury", "brightwater", "cedar-hollow", "dunmere", "kestrel-bay", "glenmoor"})
-_OPEN_APPEAL = frozenset({"santa-brisa"})
+_SHORT_APPEAL = frozenset({"ashbury", "brightwater", "cedar-hollow", "kestrel-bay", "glenmoor"})
+_OPEN_APPEAL = frozenset({"santa-brisa", "dunmere"})
 
 
 def policy_for(city_id: str, base: ProgrammePolicy) -> ProgrammePolicy:
@@ -406,6 +495,7 @@ async def seed_demo(
     # The demo's actors are identities like any token holder's: a token later made for rev-ana is
     # bound to her home city, as her seeded reviews were.
     await register_identity(store, "reviewer", REVIEWER.id, REVIEWER_HOME_CITY)
+    await register_identity(store, "reviewer", FRESH_REVIEWER.id, REVIEWER_HOME_CITY)
     await register_identity(store, "committee", COMMITTEE.id)
     await register_identity(store, "operator", OPERATOR.id)
     for city in cities:
