@@ -576,11 +576,13 @@ def _decide_level(
     decision: ev.DomainEvent
     if c.level is None:
         decision = ev.CityNotCertified(
-            honor_roll=rec.honor_roll, rationale=c.rationale, appeal_deadline=deadline
+            honor_roll=rec.honor_roll, rationale=c.rationale, appeal_deadline=deadline, final=final
         )
     else:
         _not_above_recommendation(state, c.level, rec.level)
-        decision = ev.LevelDecided(level=c.level, rationale=c.rationale, appeal_deadline=deadline)
+        decision = ev.LevelDecided(
+            level=c.level, rationale=c.rationale, appeal_deadline=deadline, final=final
+        )
     if final:
         return [decision, _end_cycle(fold(state, [decision]), now, p)]
     return [decision]

@@ -232,12 +232,16 @@ class LevelDecided(DomainEvent):
     level: Level
     rationale: str
     appeal_deadline: AwareDatetime
+    # The committee's decision after an upheld appeal's fresh review: no appeal follows (the
+    # deadline is the decision's moment) and it takes effect at once.
+    final: bool = False
 
 
 class CityNotCertified(DomainEvent):
     honor_roll: bool
     rationale: str
     appeal_deadline: AwareDatetime
+    final: bool = False  # as LevelDecided's
 
 
 class DecisionAccepted(DomainEvent):

@@ -404,7 +404,7 @@ class TestAppealAgainstCriteria:
             state, c.DecideLevel(level=score.level, rationale="as recommended"), now=T0 + 45 * DAY
         )
         assert decision == ev.LevelDecided(
-            level=score.level, rationale="as recommended", appeal_deadline=T0 + 45 * DAY
+            level=score.level, rationale="as recommended", appeal_deadline=T0 + 45 * DAY, final=True
         )
         assert isinstance(award, ev.CertificationAwarded) and award.level is score.level
         assert fold(state, [decision, award]).phase is Phase.CERTIFIED
