@@ -483,6 +483,7 @@ def city_list(
             (
                 "id",
                 "name",
+                "region",
                 "country",
                 "phase",
                 "level",
@@ -496,6 +497,7 @@ def city_list(
                 (
                     s.city_id,
                     s.name,
+                    s.region or "",
                     s.country,
                     s.phase.value,
                     _cell(s.level),

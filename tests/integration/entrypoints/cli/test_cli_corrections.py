@@ -35,6 +35,8 @@ async def test_a_city_registered_with_its_region_is_corrected_and_its_history_im
     assert again.exit_code == 2 and "nothing to correct" in said(again)
     shown = await cli("city", "show", city_id)
     assert "Indiana, US" in shown.stdout
+    listed = await cli("city", "list")
+    assert listed.exit_code == 0 and "Indiana" in listed.stdout
 
     past = await cli.json(
         "import", "past", city_id, "--level", "silver", "--standard", "wwc-2018", "--cohort", "2019",
