@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from domain import CityState, CommandRejected, InvalidCommand, Phase, allowed_commands, decide, fold, rules
 from domain import commands as c
 from domain import events as ev
+from domain.deadlines import deadlines
 from domain.levels import Level, Outcome, rank
 from domain.state import ItemStatus
 from tests.unit.domain.story import (
@@ -183,6 +184,12 @@ class TestReopenReviewItem:
             CommandRejected, match=rf"not decided \(approved or rejected\): {first} \(submitted\)"
         ):
             when(state, reopen(first))
+
+    def test_a_criterion_the_standard_lacks_is_invalid(self) -> None:
+        first = CRITERIA[0]
+        state = with_lead(given(*applied_now(), *submitted([first]), *approved([first])))
+        with pytest.raises(InvalidCommand, match="not criteria of"):
+            when(state, reopen("ZZ9"))
 
     def test_nothing_is_reopened_once_the_review_completed(self) -> None:
         ok, lifter = level_step()
@@ -433,6 +440,39 @@ class TestAppealAgainstCriteria:
         )
         after = fold(state, [decided, resubmitted])
         assert after.cycle is not None and after.cycle.items[lifter].earlier_reviewers == ("rev-ana",)
+
+    def test_a_question_the_fresh_reviewer_asks_that_goes_unanswered_ends_the_fresh_review(self) -> None:
+        ok, lifter = level_step()
+        state = given(
+            *decided_now(ok, [lifter], level_of(ok)), ev.AppealFiled(grounds="g", criteria=[lifter])
+        )
+        state = then_state(state, c.DecideAppeal(upheld=True, rationale="r"))
+        ask = c.ReviewEvidence(
+            **OTHER_REVIEWER,
+            items=[
+                c.ReviewItem(
+                    criterion_id=lifter, decision=c.Verdict.REQUEST_CLARIFICATION, note="Which year?"
+                )
+            ],
+        )
+        state = then_state(state, ask)
+        assert state.phase is Phase.APPEAL_REVIEW
+        # The city does not answer in time: the criterion stays rejected, the recommendation as before
+        expired, recommended = when(state, c.ExpireClarifications(), now=T0 + 30 * DAY)
+        assert isinstance(expired, ev.ClarificationExpired)
+        assert isinstance(recommended, ev.LevelRecommended) and recommended.level is level_of(ok)
+
+    def test_the_fresh_review_has_the_reviewer_deadline_and_is_escalated_when_it_passes(self) -> None:
+        ok, lifter = level_step()
+        state = given(
+            *decided_now(ok, [lifter], level_of(ok)), ev.AppealFiled(grounds="g", criteria=[lifter])
+        )
+        state = then_state(state, c.DecideAppeal(upheld=True, rationale="r"))
+        assert deadlines(state)["EscalateOverdueReviews"] == T0 + 10 * DAY
+        [escalated] = when(state, c.EscalateOverdueReviews(), now=T0 + 10 * DAY)
+        assert escalated == ev.ReviewEscalated(
+            criterion_id=lifter, reviewer_id=None, was_due_at=T0 + 10 * DAY
+        )
 
     def test_an_upheld_appeal_against_criteria_grants_no_level_itself(self) -> None:
         ok, lifter = level_step()
