@@ -214,16 +214,26 @@ class _City:
         ]
         await self.do(cmd.SubmitEvidence(items=items))
 
-    async def review(self, approve: Sequence[str], ask: dict[str, str] | None = None) -> None:
+    async def review(
+        self,
+        approve: Sequence[str],
+        ask: dict[str, str] | None = None,
+        reject: dict[str, str] | None = None,
+        reviewer: Actor = REVIEWER,
+    ) -> None:
         items = [cmd.ReviewItem(criterion_id=cid, decision=cmd.Verdict.APPROVE) for cid in approve]
         items += [
             cmd.ReviewItem(criterion_id=cid, decision=cmd.Verdict.REQUEST_CLARIFICATION, note=question)
             for cid, question in (ask or {}).items()
         ]
+        items += [
+            cmd.ReviewItem(criterion_id=cid, decision=cmd.Verdict.REJECT, note=why)
+            for cid, why in (reject or {}).items()
+        ]
         command = cmd.ReviewEvidence(
-            reviewer_id=REVIEWER.id, reviewer_home_city=REVIEWER_HOME_CITY, items=items
+            reviewer_id=reviewer.id, reviewer_home_city=REVIEWER_HOME_CITY, items=items
         )
-        await self.do(command, REVIEWER)
+        await self.do(command, reviewer)
 
     async def to_committee(self, cohort: str, n_criteria: int, *, visit: bool = False) -> None:
         """Apply, submit and get approved the first n criteria, close, then hold or waive the visit."""
@@ -299,13 +309,8 @@ async def _dunmere(c: _City) -> None:
     contested = ids[-1]
     await c.apply(COHORT)
     await c.submit(ids)
-    verdicts = [cmd.ReviewItem(criterion_id=cid, decision=cmd.Verdict.APPROVE) for cid in ids[:-1]]
     why = "The policy submitted is a 2019 draft; the criterion asks for one in force."
-    verdicts.append(cmd.ReviewItem(criterion_id=contested, decision=cmd.Verdict.REJECT, note=why))
-    await c.do(
-        cmd.ReviewEvidence(reviewer_id=REVIEWER.id, reviewer_home_city=REVIEWER_HOME_CITY, items=verdicts),
-        REVIEWER,
-    )
+    await c.review(ids[:-1], reject={contested: why})
     await c.do(cmd.CloseEvidenceSubmission())
     await c.do(cmd.WaiveSiteVisit(reason="Visited in the previous cycle."), COMMITTEE)
     await c.decide("silver", f"{contested} is not met: one short of the Gold bar.")
@@ -328,14 +333,7 @@ async def _dunmere(c: _City) -> None:
         ),
         OPERATOR,
     )
-    await c.do(
-        cmd.ReviewEvidence(
-            reviewer_id=FRESH_REVIEWER.id,
-            reviewer_home_city=REVIEWER_HOME_CITY,
-            items=[cmd.ReviewItem(criterion_id=contested, decision=cmd.Verdict.APPROVE)],
-        ),
-        FRESH_REVIEWER,
-    )
+    await c.review([contested], reviewer=FRESH_REVIEWER)
     await c.decide("gold", "Meets the Gold bar after the appeal.")
 
 
@@ -406,11 +404,21 @@ async def _harrow_point(c: _City) -> None:
 
 
 async def _santa_brisa(c: _City) -> None:
-    # Its appeal window (30 days at least, see policy_for) is open when the appeal is filed.
-    await c.to_committee(COHORT, 29)
-    await c.decide("silver", "29 of 43 points (67 %): just under the Gold bar of 68 %.")
+    # Its appeal window (30 days at least, see policy_for) is open when the appeal is filed. The
+    # appeal names the criterion it contests: one that, approved, lifts Silver to Gold.
+    ids = _criteria()[:30]
+    contested = ids[-1]
+    await c.apply(COHORT)
+    await c.submit(ids)
+    await c.review(ids[:-1], reject={contested: "No outcomes-based procurement policy is in force."})
+    await c.do(cmd.CloseEvidenceSubmission())
+    await c.do(cmd.WaiveSiteVisit(reason="Virtual review of the evidence packs."), COMMITTEE)
+    await c.decide("silver", f"29 of 43 points (67 %): {contested} not met, just under the Gold bar of 68 %.")
     await c.do(
-        cmd.FileAppeal(grounds="RDC 5 is met: the outcomes-based procurement policy was adopted in March.")
+        cmd.FileAppeal(
+            grounds=f"{contested} is met: the outcomes-based procurement policy was adopted in March.",
+            criteria=[contested],
+        )
     )
 
 
