@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, cast, get_args
@@ -399,13 +399,18 @@ def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy
 
 
 async def _with_uploads(store: EventStore, city_id: str, command: cmd.HumanCommand) -> cmd.HumanCommand:
-    """Evidence and clarification answers that name uploaded documents, each filled in from the
-    city's own upload (its SHA-256 and title, whatever the caller put there; its slot is the
-    caller's); refused naming a document the city did not upload, so no city can cite another's
-    file. The city's uploads are read once, not per citation."""
-    if not isinstance(command, cmd.SubmitEvidence | cmd.AnswerClarifications) or not any(
-        isinstance(d, cmd.UploadedDocument) for item in command.items for d in item.documents
-    ):
+    """Evidence, clarification answers and an appeal's evidence that name uploaded documents, each
+    filled in from the city's own upload (its SHA-256 and title, whatever the caller put there; its
+    slot is the caller's); refused naming a document the city did not upload, so no city can cite
+    another's file. The city's uploads are read once, not per citation."""
+    given: Sequence[cmd.EvidenceItem | cmd.ClarificationAnswer]
+    if isinstance(command, cmd.SubmitEvidence | cmd.AnswerClarifications):
+        given, field = command.items, "items"
+    elif isinstance(command, cmd.FileAppeal):
+        given, field = command.evidence, "evidence"
+    else:
+        return command
+    if not any(isinstance(d, cmd.UploadedDocument) for item in given for d in item.documents):
         return command
     uploads = {u.document_id: u for u in await city_documents(store, city_id)}
 
@@ -422,17 +427,11 @@ async def _with_uploads(store: EventStore, city_id: str, command: cmd.HumanComma
             document_id=upload.document_id, sha256=upload.sha256, title=upload.title, slot=given.slot
         )
 
-    if isinstance(command, cmd.SubmitEvidence):
-        evidence = [
-            item.model_copy(update={"documents": [filled(item.criterion_id, d) for d in item.documents]})
-            for item in command.items
-        ]
-        return command.model_copy(update={"items": evidence})
-    answers = [
+    items = [
         item.model_copy(update={"documents": [filled(item.criterion_id, d) for d in item.documents]})
-        for item in command.items
+        for item in given
     ]
-    return command.model_copy(update={"items": answers})
+    return command.model_copy(update={field: items})
 
 
 def _running(city_id: str, run_id: str | None) -> str:

@@ -73,9 +73,10 @@ async def switch_migration_mode(
 
 
 async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) -> cmd.HumanCommand:
-    """The command as the application layer signs it: an import command names its actor as the
-    proposer, countersigner or rejecter, whatever the entry point put there, and a proposal carries
-    the store's migration mode as the programme stream says now."""
+    """The command as the application layer signs it: a command that names who gives it (an
+    import's proposer, countersigner or rejecter; who reopens an item, corrects a profile, imports
+    history) names its actor, whatever the entry point put there, and a proposal carries the
+    store's migration mode as the programme stream says now."""
     match command:
         case cmd.ProposeImport():
             mode = (await load_programme(store)).migration_mode
@@ -84,6 +85,12 @@ async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) ->
             return _with(command, countersigned_by=actor.id)
         case cmd.RejectImport():
             return _with(command, rejected_by=actor.id)
+        case cmd.ReopenReviewItem():
+            return _with(command, reopened_by=actor.id)
+        case cmd.CorrectCityProfile():
+            return _with(command, corrected_by=actor.id)
+        case cmd.ImportPastCertification():
+            return _with(command, imported_by=actor.id)
     return command
 
 

@@ -42,6 +42,9 @@ MAY_GIVE: dict[type[cmd.Command], frozenset[str]] = {
     cmd.DeclareNoConflict: frozenset({REVIEWER}),
     cmd.DeclareConflict: frozenset({REVIEWER}),
     cmd.SignOffReview: frozenset({REVIEWER}),
+    cmd.ReopenReviewItem: frozenset({REVIEWER}),  # the domain refuses any but the cycle's lead
+    cmd.CorrectCityProfile: frozenset({OPERATOR}),
+    cmd.ImportPastCertification: frozenset({OPERATOR}),
 }
 
 

@@ -39,6 +39,9 @@ MAX_NUMBERED = 100  # checklist items or document slots one criterion's workshee
 # within a standard revision); whether the criterion has it is the decider's question.
 Position = Annotated[int, Field(ge=1, le=MAX_NUMBERED)]
 
+MIN_POPULATION_YEAR, MAX_POPULATION_YEAR = 1800, 2200  # a population figure's year (the decider
+# refuses one in the future)
+
 
 class Command(BaseModel):
     """Every subclass names itself in `kind` (its class name, as `command_name()` says), so a
@@ -63,6 +66,11 @@ class RegisterCity(Command):
     name: Name
     country: CountryCode
     population: int = Field(ge=0, le=MAX_POPULATION)
+    # Optional: registrations before these fields name neither. The population's source and year
+    # say where the figure comes from (a census, an estimate), so a later correction can say why.
+    region: Name | None = None  # the state or province
+    population_source: Name | None = None
+    population_year: int | None = Field(None, ge=MIN_POPULATION_YEAR, le=MAX_POPULATION_YEAR)
 
 
 class TakeDataSnapshot(Command):
@@ -283,8 +291,24 @@ class DecideLevel(Command):
 
 
 class FileAppeal(Command):
+    """An appeal against the committee's decision. Under the programme's review rules it names the
+    criteria it contests (rejected ones, ones a site visit overturned, or any criterion when the
+    city was not certified) and may bring evidence for them, in SubmitEvidence's shape; naming
+    none, it contests a decision below the recommendation. Under the first rules it names none."""
+
     kind: Literal["FileAppeal"] = "FileAppeal"
     grounds: Text
+    criteria: list[CriterionId] = Field(default=[], max_length=MAX_ITEMS)
+    evidence: list[EvidenceItem] = Field(default=[], max_length=MAX_ITEMS)
+
+    @model_validator(mode="after")
+    def _evidence_for_contested_criteria(self) -> FileAppeal:
+        _unique(self.criteria, "contested criterion")
+        _unique([i.criterion_id for i in self.evidence], "criterion with evidence")
+        stray = sorted({i.criterion_id for i in self.evidence} - set(self.criteria))
+        if stray:
+            raise ValueError(f"evidence for criteria the appeal does not contest: {', '.join(stray)}")
+        return self
 
 
 class AcceptDecision(Command):
@@ -297,7 +321,9 @@ class AcceptDecision(Command):
 class DecideAppeal(Command):
     kind: Literal["DecideAppeal"] = "DecideAppeal"
     upheld: bool
-    level: Level | None = None  # the level granted when upheld
+    # The level granted when an appeal against the decision alone is upheld; an upheld appeal
+    # against criteria grants none (they are reviewed afresh, and the committee decides again).
+    level: Level | None = None
     rationale: Text
 
 
@@ -446,6 +472,59 @@ class SignOffReview(Command):
     note: Note = ""
 
 
+class ReopenReviewItem(Command):
+    """A lead reviewer reopens a decided item (approved or rejected) with the reason, until the
+    review completes: it awaits a reviewer's decision again. `reopened_by` is the application
+    layer's to fill (the actor's id), as `proposed_by` is for an import."""
+
+    kind: Literal["ReopenReviewItem"] = "ReopenReviewItem"
+    criterion_id: CriterionId
+    reason: Text
+    reopened_by: Name
+
+
+class CorrectCityProfile(Command):
+    """An operator corrects what the city's profile says: its name, population (with the figure's
+    source and year), region. Fields left out stay as they are; `corrected_by` is the actor's id."""
+
+    kind: Literal["CorrectCityProfile"] = "CorrectCityProfile"
+    name: Name | None = None
+    population: int | None = Field(None, ge=0, le=MAX_POPULATION)
+    population_source: Name | None = None
+    population_year: int | None = Field(None, ge=MIN_POPULATION_YEAR, le=MAX_POPULATION_YEAR)
+    region: Name | None = None
+    reason: Text
+    corrected_by: Name
+
+    @model_validator(mode="after")
+    def _corrects_something(self) -> CorrectCityProfile:
+        if all(getattr(self, f) is None for f in PROFILE_FIELDS):
+            raise ValueError(f"a correction changes at least one of: {', '.join(PROFILE_FIELDS)}")
+        return self
+
+
+PROFILE_FIELDS = ("name", "population", "population_source", "population_year", "region")
+
+
+class ImportPastCertification(Command):
+    """An operator records a certification the city held before citycert and that has expired:
+    history, which the city's first re-certification compares with. `imported_by` is the actor's id."""
+
+    kind: Literal["ImportPastCertification"] = "ImportPastCertification"
+    level: Level
+    cohort: Name
+    standard_version: Name
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
+    imported_by: Name
+
+    @model_validator(mode="after")
+    def _period(self) -> ImportPastCertification:
+        if self.valid_until <= self.valid_from:
+            raise ValueError("valid_until must be after valid_from")
+        return self
+
+
 # What a person gives (through the API or the CLI), and what the workflow's own timers and the
 # reminder sweep give; the workflow refuses the latter from a person.
 HumanCommand = (
@@ -475,6 +554,9 @@ HumanCommand = (
     | DeclareNoConflict
     | DeclareConflict
     | SignOffReview
+    | ReopenReviewItem
+    | CorrectCityProfile
+    | ImportPastCertification
 )
 TimerCommand = (
     ExpireClarifications

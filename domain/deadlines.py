@@ -19,7 +19,7 @@ def due_date_warnings(state: CityState, policy: ProgrammePolicy) -> list[tuple[d
     reviewer's decision (once assigned) review_warning before it, a city's answer
     clarification_warning before it; each due date once (a new due date is told again)."""
     cycle = state.cycle
-    if not cycle or state.phase not in (Phase.EVIDENCE, Phase.REVIEW):
+    if not cycle or state.phase not in (Phase.EVIDENCE, Phase.REVIEW, Phase.APPEAL_REVIEW):
         return []
     found: list[tuple[datetime, ev.DomainEvent]] = []
     for item in cycle.items.values():
@@ -59,7 +59,7 @@ def deadlines(state: CityState, warnings: ProgrammePolicy | None = None) -> dict
         for at, _ in due_date_warnings(state, warnings):
             found.setdefault(cmd.WarnOfDueDates.command_name(), []).append(at)
     cycle = state.cycle
-    if cycle and state.phase in (Phase.EVIDENCE, Phase.REVIEW):
+    if cycle and state.phase in (Phase.EVIDENCE, Phase.REVIEW, Phase.APPEAL_REVIEW):
         for item in cycle.items.values():
             if item.status is ItemStatus.CLARIFICATION_REQUESTED and item.clarification_due_at:
                 found.setdefault(cmd.ExpireClarifications.command_name(), []).append(

@@ -48,6 +48,7 @@ _ALLOWED: dict[Phase, list[type[cmd.Command]]] = {
         cmd.AssignLeadReviewer,
         cmd.DeclareNoConflict,
         cmd.DeclareConflict,
+        cmd.ReopenReviewItem,
     ],
     Phase.REVIEW: [
         cmd.AssignReviewer,
@@ -58,6 +59,7 @@ _ALLOWED: dict[Phase, list[type[cmd.Command]]] = {
         cmd.AssignLeadReviewer,
         cmd.DeclareNoConflict,
         cmd.DeclareConflict,
+        cmd.ReopenReviewItem,
     ],
     Phase.SITE_VISIT: [
         cmd.ScheduleSiteVisit,
@@ -80,13 +82,26 @@ _ALLOWED: dict[Phase, list[type[cmd.Command]]] = {
     Phase.APPEAL: [cmd.DecideAppeal, cmd.Withdraw],
     Phase.CERTIFIED: [cmd.TakeDataSnapshot, cmd.ApplyForCertification, cmd.Withdraw],
     Phase.WITHDRAWN: [],
+    Phase.APPEAL_REVIEW: [
+        cmd.AssignReviewer,
+        cmd.ReviewEvidence,
+        cmd.AnswerClarifications,
+        cmd.Withdraw,
+        cmd.AssignLeadReviewer,
+        cmd.DeclareNoConflict,
+        cmd.DeclareConflict,
+    ],
 }
 
 
-# Documents may be uploaded whenever the city takes part: registered, in any phase until it withdraws.
+# Documents may be uploaded whenever the city takes part: registered, in any phase until it
+# withdraws; so may an operator correct its profile or import its past certifications.
 for _phase, _commands in _ALLOWED.items():
     if _phase not in (Phase.UNREGISTERED, Phase.WITHDRAWN):
-        _commands.append(cmd.UploadDocument)
+        _commands += [cmd.UploadDocument, cmd.CorrectCityProfile, cmd.ImportPastCertification]
+
+# Phases in which reviewers decide items: the review, and the fresh review an upheld appeal opens.
+_REVIEWING = (Phase.EVIDENCE, Phase.REVIEW, Phase.APPEAL_REVIEW)
 
 
 def allowed_commands(state: CityState) -> list[str]:
@@ -145,7 +160,81 @@ def _register(
     reasons = ineligibility_reasons(c.country, c.population)
     if reasons:
         raise IneligibleCity(f"{c.name} is not eligible: " + "; ".join(reasons))
-    return [ev.CityRegistered(city_id=c.city_id, name=c.name, country=c.country, population=c.population)]
+    _population_year_not_ahead(c.population_year, now)
+    return [
+        ev.CityRegistered(
+            city_id=c.city_id,
+            name=c.name,
+            country=c.country,
+            population=c.population,
+            region=c.region,
+            population_source=c.population_source,
+            population_year=c.population_year,
+        )
+    ]
+
+
+def _population_year_not_ahead(year: int | None, now: datetime) -> None:
+    if year is not None and year > now.year:
+        raise InvalidCommand(
+            f"a population figure's year cannot be in the future: {year} is after {now.year}"
+        )
+
+
+def _correct_profile(
+    state: CityState, c: cmd.CorrectCityProfile, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    if state.phase is Phase.UNREGISTERED:
+        raise _reject(state, "only a registered city has a profile to correct")
+    _population_year_not_ahead(c.population_year, now)
+    # Only what differs is recorded: a field given as it already stands changes nothing.
+    changes = {
+        f: getattr(c, f)
+        for f in cmd.PROFILE_FIELDS
+        if getattr(c, f) is not None and getattr(c, f) != getattr(state, f)
+    }
+    if not changes:
+        raise _reject(state, "the profile already says so: nothing to correct")
+    return [ev.CityProfileCorrected(**changes, reason=c.reason, corrected_by=c.corrected_by)]
+
+
+def _import_past(
+    state: CityState, c: cmd.ImportPastCertification, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    """History, recorded on the operator's word alone. A current import needs a committee
+    member's countersignature because it makes the city certified (a badge, a validity, reminders,
+    an announcement); an expired one grants none of that: the city stays as it is, and the record
+    only tells its next cycle what to compare its outcome with (re-certified, moved up, moved
+    down), while the committee still decides that cycle's level from its evidence."""
+    if state.phase is Phase.UNREGISTERED:
+        raise _reject(state, "register the city before importing its past certifications")
+    standard = _standard(c.standard_version)
+    if c.valid_until > now:
+        raise _reject(
+            state,
+            f"the certification is valid until {c.valid_until.isoformat()}: not yet history; "
+            "propose it as a current certification instead (ProposeImport)",
+        )
+    same = [
+        past
+        for past in state.past_certifications
+        if (past.level, past.cohort, past.valid_from, past.valid_until)
+        == (c.level, c.cohort, c.valid_from, c.valid_until)
+    ]
+    if same:
+        raise _reject(
+            state, f"this {c.level.value} certification of {c.cohort} is already among its past ones"
+        )
+    return [
+        ev.PastCertificationImported(
+            level=c.level,
+            cohort=c.cohort,
+            standard_version=standard.version,
+            valid_from=c.valid_from,
+            valid_until=c.valid_until,
+            imported_by=c.imported_by,
+        )
+    ]
 
 
 def _snapshot(
@@ -215,6 +304,11 @@ def _apply(
     }
     if state.certification is not None:
         return [ev.RecertificationStarted(**opened, previous_level=state.certification.level)]
+    past = state.latest_past_certification
+    if past is not None and rules >= PROGRAMME_REVIEW:
+        # A city whose certifications before citycert were imported as history re-certifies: its
+        # outcome compares with the latest of them.
+        return [ev.RecertificationStarted(**opened, previous_level=past.level)]
     return [ev.ApplicationSubmitted(**opened)]
 
 
@@ -320,18 +414,19 @@ def _close_submission(
     if not cycle.items:
         raise _reject(state, "no evidence has been submitted yet; submit at least one criterion first")
     closed = ev.EvidenceSubmissionClosed(submitted=sorted(cycle.items))
-    return [closed, *_complete_review_if_done(state, [closed])]
+    return [closed, *_complete_review_if_done(state, [closed], p)]
 
 
 def _assign(
     state: CityState, c: cmd.AssignReviewer, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
-    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
+    _require_phase(state, c, *_REVIEWING)
     _no_conflict_of_interest(state, c.reviewer_id, c.reviewer_home_city)
     cycle = _cycle(state)
     _not_conflicted(state, cycle, c.reviewer_id, c.reviewer_conflicts)
     _known_criteria(_cycle_standard(cycle), c.criterion_ids)
     _items_in(state, cycle, c.criterion_ids, AWAITING_REVIEWER, "awaiting a reviewer")
+    _fresh_reviewer(state, cycle, c.reviewer_id, c.criterion_ids)
     due = now + p.reviewer_sla
     return [
         ev.ReviewerAssigned(criterion_id=cid, reviewer_id=c.reviewer_id, due_at=due)
@@ -362,6 +457,17 @@ def _not_conflicted(state: CityState, cycle: Cycle, reviewer_id: str, conflicts:
         )
 
 
+def _fresh_reviewer(state: CityState, cycle: Cycle, reviewer_id: str, ids: list[str]) -> None:
+    """An item an upheld appeal sent back is reviewed afresh: never by whoever decided it before."""
+    seen = sorted(cid for cid in ids if reviewer_id in cycle.items[cid].earlier_reviewers)
+    if seen:
+        raise _reject(
+            state,
+            f"{reviewer_id} decided {', '.join(seen)} before the appeal; a fresh reviewer must review "
+            f"{'it' if len(seen) == 1 else 'them'}",
+        )
+
+
 def _items_in(
     state: CityState, cycle: Cycle, ids: list[str], statuses: frozenset[ItemStatus], what: str
 ) -> None:
@@ -378,7 +484,7 @@ def _items_in(
 def _review(
     state: CityState, c: cmd.ReviewEvidence, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
-    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
+    _require_phase(state, c, *_REVIEWING)
     _no_conflict_of_interest(state, c.reviewer_id, c.reviewer_home_city)
     cycle = _cycle(state)
     standard = _cycle_standard(cycle)
@@ -386,6 +492,7 @@ def _review(
     _known_criteria(standard, ids)
     _worksheet_numbers(standard, [(i.criterion_id, i.checklist_met, []) for i in c.items])
     _items_in(state, cycle, ids, AWAITING_REVIEWER, "awaiting a reviewer's decision")
+    _fresh_reviewer(state, cycle, c.reviewer_id, ids)
     if cycle.rules >= PROGRAMME_REVIEW:
         # Who decides first, then what they found: a reviewer not assigned, or who has not
         # declared no conflict, hears that before anything about the evidence.
@@ -412,7 +519,36 @@ def _review(
             out.append(
                 ev.ClarificationRequested(**decided, question=item.note, due_at=now + p.clarification_window)
             )
-    return out + _complete_review_if_done(state, out)
+    return out + _complete_review_if_done(state, out, p)
+
+
+def _reopen(
+    state: CityState, c: cmd.ReopenReviewItem, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
+    cycle = _cycle(state)
+    lead = cycle.lead_reviewer_id
+    if lead is None:
+        raise _reject(
+            state, "no lead reviewer is assigned to this cycle, and only the lead may reopen an item"
+        )
+    if c.reopened_by != lead:
+        raise _reject(
+            state, f"only the cycle's lead reviewer ({lead}) may reopen a decided item, not {c.reopened_by}"
+        )
+    _known_criteria(_cycle_standard(cycle), [c.criterion_id])
+    decided = frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED})
+    _items_in(state, cycle, [c.criterion_id], decided, "decided (approved or rejected)")
+    was = cycle.items[c.criterion_id].status
+    return [
+        ev.ReviewItemReopened(
+            criterion_id=c.criterion_id,
+            reopened_by=c.reopened_by,
+            reason=c.reason,
+            was=was.value,
+            review_due_at=now + p.reviewer_sla,
+        )
+    ]
 
 
 def _approvals_stand_on_their_worksheets(
@@ -476,7 +612,7 @@ def _assigned_to(state: CityState, cycle: Cycle, reviewer_id: str, ids: list[str
 def _answer(
     state: CityState, c: cmd.AnswerClarifications, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
-    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
+    _require_phase(state, c, *_REVIEWING)
     cycle = _cycle(state)
     ids = [i.criterion_id for i in c.items]
     standard = _cycle_standard(cycle)
@@ -506,7 +642,7 @@ def _answer(
 def _expire(
     state: CityState, c: cmd.ExpireClarifications, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
-    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
+    _require_phase(state, c, *_REVIEWING)
     out: list[ev.DomainEvent] = [
         ev.ClarificationExpired(criterion_id=item.criterion_id, was_due_at=item.clarification_due_at)
         for item in _cycle(state).items.values()
@@ -516,11 +652,11 @@ def _expire(
     ]
     if not out:
         raise _reject(state, "no clarification is overdue")
-    return out + _complete_review_if_done(state, out)
+    return out + _complete_review_if_done(state, out, p)
 
 
 def _warn(state: CityState, c: cmd.WarnOfDueDates, now: datetime, p: ProgrammePolicy) -> list[ev.DomainEvent]:
-    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
+    _require_phase(state, c, *_REVIEWING)
     out = [event for at, event in due_date_warnings(state, p) if at <= now]
     if not out:
         raise _reject(state, "no due date is near")
@@ -530,7 +666,7 @@ def _warn(state: CityState, c: cmd.WarnOfDueDates, now: datetime, p: ProgrammePo
 def _escalate(
     state: CityState, c: cmd.EscalateOverdueReviews, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
-    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
+    _require_phase(state, c, *_REVIEWING)
     out: list[ev.DomainEvent] = [
         ev.ReviewEscalated(
             criterion_id=item.criterion_id,
@@ -548,10 +684,16 @@ def _escalate(
     return out
 
 
-def _complete_review_if_done(state: CityState, new: list[ev.DomainEvent]) -> list[ev.DomainEvent]:
-    """Once submission is closed and no item is open, the review completes by itself."""
+def _complete_review_if_done(
+    state: CityState, new: list[ev.DomainEvent], p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    """Once submission is closed and no item is open, the review completes by itself. A fresh
+    review after an upheld appeal completes the same way, into a new recommendation: the score
+    recomputed with its decisions, the level it reaches the cap of the committee's next decision."""
     after = fold(state, new)
     cycle = _cycle(after)
+    if after.phase is Phase.APPEAL_REVIEW:
+        return [] if cycle.open_items else [_recommend(after, p)]
     if not cycle.submission_closed or cycle.open_items:
         return []
     result = _cycle_standard(cycle).score(cycle.approved)
@@ -624,13 +766,23 @@ def _decide_level(
     assert rec is not None
     if cycle.rules >= PROGRAMME_REVIEW:
         _signed_off_if_needed(state, cycle, rec.level, p)
-    deadline = now + p.appeal_window
+    # After an upheld appeal's fresh review, this decision on the new recommendation is final: no
+    # second appeal window (the appeal was the city's say), so it takes effect at once (our choice).
+    final = cycle.appeal_reviewed
+    deadline = now if final else now + p.appeal_window
+    decision: ev.DomainEvent
     if c.level is None:
-        return [
-            ev.CityNotCertified(honor_roll=rec.honor_roll, rationale=c.rationale, appeal_deadline=deadline)
-        ]
-    _not_above_recommendation(state, c.level, rec.level)
-    return [ev.LevelDecided(level=c.level, rationale=c.rationale, appeal_deadline=deadline)]
+        decision = ev.CityNotCertified(
+            honor_roll=rec.honor_roll, rationale=c.rationale, appeal_deadline=deadline, final=final
+        )
+    else:
+        _not_above_recommendation(state, c.level, rec.level)
+        decision = ev.LevelDecided(
+            level=c.level, rationale=c.rationale, appeal_deadline=deadline, final=final
+        )
+    if final:
+        return [decision, _end_cycle(fold(state, [decision]), now, p)]
+    return [decision]
 
 
 def _signed_off_if_needed(state: CityState, cycle: Cycle, level: Level | None, p: ProgrammePolicy) -> None:
@@ -657,11 +809,82 @@ def _file_appeal(
     state: CityState, c: cmd.FileAppeal, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
     _require_phase(state, c, Phase.APPEAL_WINDOW)
-    deadline = _cycle(state).appeal_deadline
+    cycle = _cycle(state)
+    deadline = cycle.appeal_deadline
     assert deadline is not None
     if now >= deadline:
         raise _reject(state, f"the appeal window closed at {deadline.isoformat()}")
-    return [ev.AppealFiled(grounds=c.grounds)]
+    if cycle.rules < PROGRAMME_REVIEW:
+        if c.criteria or c.evidence:
+            raise _reject(
+                state,
+                "this cycle runs under the first rules, where an appeal contests the committee's "
+                "decision, not criteria: give the grounds alone",
+            )
+        return [ev.AppealFiled(grounds=c.grounds)]
+    rec = cycle.recommendation
+    assert rec is not None
+    if not c.criteria:
+        if rank(cycle.decided_level) >= rank(rec.level):
+            raise _reject(
+                state,
+                f"the committee decided {_shown(cycle.decided_level)}, the recommended level: an appeal "
+                "against the decision alone could change nothing; name the criteria you contest",
+            )
+        return [ev.AppealFiled(grounds=c.grounds)]
+    _contestable(state, cycle, c)
+    return [
+        ev.AppealFiled(
+            grounds=c.grounds,
+            criteria=list(c.criteria),
+            evidence=[
+                ev.AppealEvidence(
+                    criterion_id=item.criterion_id,
+                    documents=[_evidence_document(d) for d in item.documents],
+                    narrative=item.narrative,
+                )
+                for item in c.evidence
+            ],
+        )
+    ]
+
+
+def _shown(level: Level | None) -> str:
+    return level.value if level else "not certified"
+
+
+def _contestable(state: CityState, cycle: Cycle, c: cmd.FileAppeal) -> None:
+    """Refuse an appeal whose criteria could change nothing, saying why: one approved already, one
+    never submitted (unless the city was not certified and the appeal brings its evidence), or a
+    set that, all approved, would still not lift the level above the one decided."""
+    standard = _cycle_standard(cycle)
+    _known_criteria(standard, c.criteria)
+    approved = [cid for cid in c.criteria if cid in cycle.approved]
+    if approved:
+        raise _reject(
+            state,
+            f"{', '.join(approved)} {'is' if len(approved) == 1 else 'are'} approved already: an appeal "
+            "contests criteria that were rejected or overturned",
+        )
+    never = [cid for cid in c.criteria if cid not in cycle.items]
+    if never and cycle.decided_level is not None:
+        raise _reject(
+            state,
+            f"no evidence for {', '.join(never)} was submitted in this cycle: an appeal against a level "
+            "contests rejected criteria or ones the site visit overturned",
+        )
+    brought = {item.criterion_id for item in c.evidence}
+    bare = [cid for cid in never if cid not in brought]
+    if bare:
+        raise _reject(state, f"no evidence for {', '.join(bare)} was ever submitted: add it to the appeal")
+    best = standard.score([*cycle.approved, *c.criteria])
+    if rank(best.level) <= rank(cycle.decided_level):
+        raise _reject(
+            state,
+            f"even with every contested criterion approved the city would score {best.points} of "
+            f"{best.possible} ({best.score:.0%}), {_shown(best.level)}: not above the level decided "
+            f"({_shown(cycle.decided_level)}), so the appeal could change nothing",
+        )
 
 
 def _decide_appeal(
@@ -671,6 +894,8 @@ def _decide_appeal(
     cycle = _cycle(state)
     rec = cycle.recommendation
     assert rec is not None
+    if c.upheld and cycle.appeal_criteria:  # only ever under the programme's review rules
+        return _send_to_fresh_review(state, cycle, c, now, p)
     if c.upheld:
         if c.level is None or rank(c.level) <= rank(cycle.decided_level):
             raise _reject(
@@ -684,6 +909,39 @@ def _decide_appeal(
         final = cycle.decided_level
     decided = ev.AppealDecided(upheld=c.upheld, level=final, rationale=c.rationale)
     return [decided, _end_cycle(fold(state, [decided]), now, p)]
+
+
+def _send_to_fresh_review(
+    state: CityState, cycle: Cycle, c: cmd.DecideAppeal, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    """An upheld appeal against criteria: they await a fresh reviewer (never the one who decided
+    them), with the appeal's evidence as their next submission; once they are decided the score is
+    recomputed into a new recommendation, on which the committee decides once more, finally."""
+    if c.level is not None:
+        raise _reject(
+            state,
+            "an upheld appeal against criteria sends them to a fresh reviewer, and the committee "
+            "decides again on the new recommendation: give no level",
+        )
+    due = now + p.reviewer_sla
+    decided = ev.AppealDecided(
+        upheld=True,
+        level=None,
+        rationale=c.rationale,
+        review_again=list(cycle.appeal_criteria),
+        review_due_at=due,
+    )
+    resubmitted = [
+        ev.EvidenceSubmitted(
+            criterion_id=e.criterion_id,
+            documents=e.documents,
+            narrative=e.narrative,
+            review_due_at=due,
+            submission=cycle.items[e.criterion_id].submission + 1 if e.criterion_id in cycle.items else 1,
+        )
+        for e in cycle.appeal_evidence
+    ]
+    return [decided, *resubmitted]
 
 
 def _close_appeal_window(
@@ -944,7 +1202,7 @@ def _assign_area(
 def _assign_lead(
     state: CityState, c: cmd.AssignLeadReviewer, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
-    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW, Phase.SITE_VISIT, Phase.COMMITTEE)
+    _require_phase(state, c, *_REVIEWING, Phase.SITE_VISIT, Phase.COMMITTEE)
     _no_conflict_of_interest(state, c.reviewer_id, c.reviewer_home_city)
     cycle = _cycle(state)
     _not_conflicted(state, cycle, c.reviewer_id, c.reviewer_conflicts)
@@ -958,7 +1216,7 @@ def _assign_lead(
 def _declare_no_conflict(
     state: CityState, c: cmd.DeclareNoConflict, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
-    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW, Phase.SITE_VISIT, Phase.COMMITTEE)
+    _require_phase(state, c, *_REVIEWING, Phase.SITE_VISIT, Phase.COMMITTEE)
     cycle = _cycle(state)
     reason = cycle.conflicts_declared.get(c.reviewer_id)
     if reason is not None:
@@ -971,7 +1229,7 @@ def _declare_no_conflict(
 def _declare_conflict(
     state: CityState, c: cmd.DeclareConflict, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
-    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW, Phase.SITE_VISIT, Phase.COMMITTEE)
+    _require_phase(state, c, *_REVIEWING, Phase.SITE_VISIT, Phase.COMMITTEE)
     cycle = _cycle(state)
     if c.reviewer_id in cycle.conflicts_declared:
         raise _reject(state, f"reviewer {c.reviewer_id} has already declared a conflict for this cycle")
@@ -1043,6 +1301,9 @@ _HANDLERS: dict[type[cmd.Command], _Handler] = {
     cmd.DeclareNoConflict: _declare_no_conflict,
     cmd.DeclareConflict: _declare_conflict,
     cmd.SignOffReview: _sign_off,
+    cmd.ReopenReviewItem: _reopen,
+    cmd.CorrectCityProfile: _correct_profile,
+    cmd.ImportPastCertification: _import_past,
 }
 
 

@@ -61,6 +61,23 @@ class CityRegistered(DomainEvent):
     name: str
     country: CountryCode
     population: int
+    # None: not given (and for every registration recorded before these fields).
+    region: str | None = None  # the state or province
+    population_source: str | None = None
+    population_year: int | None = None
+
+
+class CityProfileCorrected(DomainEvent):
+    """An operator corrected the city's profile: each field given is its new value, None where it
+    stayed as it was; with the reason and who corrected it."""
+
+    name: str | None = None
+    population: int | None = None
+    population_source: str | None = None
+    population_year: int | None = None
+    region: str | None = None
+    reason: str
+    corrected_by: str
 
 
 class DataSnapshotTaken(DomainEvent):
@@ -182,6 +199,17 @@ class ClarificationDueSoon(DomainEvent):
     due_at: AwareDatetime
 
 
+class ReviewItemReopened(DomainEvent):
+    """A lead reviewer reopened a decided item with the reason: it awaits a reviewer again (by
+    `review_due_at`, a fresh reviewer deadline)."""
+
+    criterion_id: CriterionId
+    reopened_by: str
+    reason: str
+    was: str  # the status it had: approved or rejected
+    review_due_at: AwareDatetime | None = None
+
+
 class EvidenceReviewCompleted(DomainEvent):
     approved: list[CriterionId]
     points: int
@@ -216,12 +244,16 @@ class LevelDecided(DomainEvent):
     level: Level
     rationale: str
     appeal_deadline: AwareDatetime
+    # The committee's decision after an upheld appeal's fresh review: no appeal follows (the
+    # deadline is the decision's moment) and it takes effect at once.
+    final: bool = False
 
 
 class CityNotCertified(DomainEvent):
     honor_roll: bool
     rationale: str
     appeal_deadline: AwareDatetime
+    final: bool = False  # as LevelDecided's
 
 
 class DecisionAccepted(DomainEvent):
@@ -230,14 +262,34 @@ class DecisionAccepted(DomainEvent):
     appeal_deadline: AwareDatetime
 
 
+class AppealEvidence(BaseModel):
+    """Evidence an appeal brings for a criterion it contests: reviewed afresh if it is upheld."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    criterion_id: CriterionId
+    documents: list[Document]
+    narrative: str = ""
+
+
 class AppealFiled(DomainEvent):
     grounds: str
+    # The criteria contested and the evidence brought for them; none: the appeal contests the
+    # committee's decision alone (and every appeal recorded before criteria could be named).
+    criteria: list[CriterionId] = []
+    evidence: list[AppealEvidence] = []
 
 
 class AppealDecided(DomainEvent):
     upheld: bool
-    level: Level | None  # the level after the appeal; None: not certified
+    # The level after the appeal; None: not certified, or (with `review_again`) not known until
+    # the contested criteria are reviewed afresh and the committee decides again.
+    level: Level | None
     rationale: str
+    # An upheld appeal against criteria: those go to a fresh reviewer, due by `review_due_at`
+    # (evidence the appeal brought follows as EvidenceSubmitted).
+    review_again: list[CriterionId] = []
+    review_due_at: AwareDatetime | None = None
 
 
 # Certification and its life ---------------------------------------------------------------------
@@ -366,6 +418,18 @@ class ReviewSignedOff(DomainEvent):
     note: str = ""
 
 
+class PastCertificationImported(DomainEvent):
+    """A certification the city held before citycert, expired: history only. The city is not
+    certified by it; its next cycle's outcome compares with the latest such certification."""
+
+    level: Level
+    cohort: str
+    standard_version: str
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
+    imported_by: str
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.event_type(): cls
     for cls in (
@@ -408,6 +472,9 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         NoConflictDeclared,
         ConflictDeclared,
         ReviewSignedOff,
+        ReviewItemReopened,
+        CityProfileCorrected,
+        PastCertificationImported,
     )
 }
 

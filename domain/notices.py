@@ -103,6 +103,15 @@ def notice_for(event: ev.DomainEvent) -> Notice | None:
                 criterion_id=event.criterion_id,
                 due_at=event.was_due_at,
             )
+        case ev.LevelDecided() | ev.CityNotCertified() if event.final:
+            # The decision after an upheld appeal's fresh review: the appeal's outcome, with no
+            # appeal to offer (an award's notice follows a level).
+            return Notice(
+                kind=NoticeKind.APPEAL_DECIDED,
+                audience=Audience.CITY,
+                level=event.level.value if isinstance(event, ev.LevelDecided) else None,
+                text=event.rationale,
+            )
         case ev.LevelDecided():
             return Notice(
                 kind=NoticeKind.LEVEL_DECIDED,

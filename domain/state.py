@@ -31,6 +31,9 @@ class Phase(StrEnum):
     APPEAL = "appeal"  # appeal filed; the committee decides it
     CERTIFIED = "certified"  # holds a certification and has no cycle open
     WITHDRAWN = "withdrawn"  # left the programme; nothing more is accepted
+    # An upheld appeal sent contested criteria to a fresh reviewer; once they are decided, the
+    # score is recomputed and a new recommendation goes to the committee.
+    APPEAL_REVIEW = "appeal_review"
 
 
 class ItemStatus(StrEnum):
@@ -71,6 +74,8 @@ class ReviewItemState(_Value):
     # submitted again since (ProgrammePolicy.resubmissions_after_expiry bounds them).
     clarification_expired: bool = False
     resubmitted_after_expiry: int = 0
+    # Who decided it before an upheld appeal sent it to a fresh reviewer: never one of them again.
+    earlier_reviewers: tuple[str, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -116,6 +121,12 @@ class Cycle(_Value):
     no_conflict_declared: tuple[str, ...] = ()
     conflicts_declared: dict[str, str] = {}
     signed_off_by: str | None = None
+    # What the appeal contests (criteria, and evidence for them); empty: the decision alone.
+    appeal_criteria: tuple[CriterionId, ...] = ()
+    appeal_evidence: tuple[ev.AppealEvidence, ...] = ()
+    # Set once an upheld appeal sent criteria to a fresh reviewer: the committee's next decision
+    # on the new recommendation is final (no second appeal window).
+    appeal_reviewed: bool = False
 
     @property
     def open_items(self) -> list[ReviewItemState]:
@@ -148,6 +159,17 @@ class ImportProposal(_Value):
     proposed_by: str
 
 
+class PastCertification(_Value):
+    """A certification held before citycert, expired, imported as history."""
+
+    level: Level
+    cohort: str
+    standard_version: str
+    valid_from: datetime
+    valid_until: datetime
+    imported_by: str
+
+
 class Snapshot(_Value):
     standard_version: str
     standard_revision: int = 1
@@ -176,6 +198,7 @@ class CitySummary(_Value):
     score: float | None
     recommended_level: Level | None
     open_review_items: int
+    region: str | None = None
 
 
 class CityState(_Value):
@@ -193,6 +216,10 @@ class CityState(_Value):
     snapshots_taken_at: tuple[datetime, ...] = ()
     withdrawn_reason: str | None = None
     import_proposal: ImportProposal | None = None
+    region: str | None = None
+    population_source: str | None = None
+    population_year: int | None = None
+    past_certifications: tuple[PastCertification, ...] = ()
 
     @classmethod
     def initial(cls, city_id: str) -> CityState:
@@ -235,7 +262,12 @@ class CityState(_Value):
             score=self.score,
             recommended_level=self.recommended_level,
             open_review_items=len(cycle.open_items) if cycle else 0,
+            region=self.region,
         )
+
+    @property
+    def latest_past_certification(self) -> PastCertification | None:
+        return max(self.past_certifications, key=lambda c: c.valid_until, default=None)
 
 
 def _with_item(cycle: Cycle, criterion_id: str, **changes: object) -> Cycle:
@@ -290,7 +322,13 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                 "name": event.name,
                 "country": event.country,
                 "population": event.population,
+                "region": event.region,
+                "population_source": event.population_source,
+                "population_year": event.population_year,
             }
+        case ev.CityProfileCorrected():
+            fields = ("name", "population", "population_source", "population_year", "region")
+            return {f: getattr(event, f) for f in fields if getattr(event, f) is not None}
         case ev.DataSnapshotTaken():
             return {
                 "snapshot": Snapshot(
@@ -341,6 +379,7 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                 filled_slots=_slots(event.documents),
                 clarification_expired=expired,
                 resubmitted_after_expiry=(before.resubmitted_after_expiry + 1 if expired and before else 0),
+                earlier_reviewers=before.earlier_reviewers if before else (),
             )
             return {"cycle": cycle.model_copy(update={"items": items})}
         case ev.EvidenceSubmissionClosed():
@@ -414,6 +453,17 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                     clarification_expired=True,
                 )
             }
+        case ev.ReviewItemReopened():
+            assert cycle is not None
+            return {
+                "cycle": _with_item(
+                    cycle,
+                    event.criterion_id,
+                    status=ItemStatus.SUBMITTED,
+                    review_due_at=event.review_due_at,
+                    escalated=False,
+                )
+            }
         case ev.ReviewEscalated():
             assert cycle is not None
             return {"cycle": _with_item(cycle, event.criterion_id, escalated=True)}
@@ -469,7 +519,43 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
             return {}  # the award or closure recorded with it moves the city on
         case ev.AppealFiled():
             assert cycle is not None
-            return {"phase": Phase.APPEAL, "cycle": cycle.model_copy(update={"appeal_filed": True})}
+            update = {
+                "appeal_filed": True,
+                "appeal_criteria": tuple(event.criteria),
+                "appeal_evidence": tuple(event.evidence),
+            }
+            return {"phase": Phase.APPEAL, "cycle": cycle.model_copy(update=update)}
+        case ev.AppealDecided() if event.upheld and event.review_again:
+            assert cycle is not None
+            items = dict(cycle.items)
+            for cid in event.review_again:
+                if cid not in items:
+                    continue  # never submitted: the appeal's evidence (EvidenceSubmitted) follows
+                item = items[cid]
+                items[cid] = item.model_copy(
+                    update={
+                        "status": ItemStatus.SUBMITTED,
+                        "reviewer_id": None,
+                        "review_due_at": event.review_due_at,
+                        "clarification_due_at": None,
+                        "escalated": False,
+                        "warned_for": None,
+                        "earlier_reviewers": (
+                            (*item.earlier_reviewers, item.reviewer_id)
+                            if item.reviewer_id and item.reviewer_id not in item.earlier_reviewers
+                            else item.earlier_reviewers
+                        ),
+                    }
+                )
+            update = {
+                "appeal_decided": True,
+                "appeal_reviewed": True,
+                "decided": False,
+                "decided_level": None,
+                "appeal_deadline": None,
+                "items": items,
+            }
+            return {"phase": Phase.APPEAL_REVIEW, "cycle": cycle.model_copy(update=update)}
         case ev.AppealDecided():
             assert cycle is not None
             return {
@@ -515,6 +601,16 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
             return {"phase": phase, "certification": None}
         case ev.DocumentUploaded():
             return {}  # the documents are read from the log (readmodel.documents), not kept here
+        case ev.PastCertificationImported():
+            past = PastCertification(
+                level=event.level,
+                cohort=event.cohort,
+                standard_version=event.standard_version,
+                valid_from=event.valid_from,
+                valid_until=event.valid_until,
+                imported_by=event.imported_by,
+            )
+            return {"past_certifications": (*state.past_certifications, past)}
         case ev.CityWithdrawn():
             return {
                 "phase": Phase.WITHDRAWN,

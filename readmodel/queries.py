@@ -51,7 +51,12 @@ class CityStatus(CitySummary):
     updated_at: datetime
 
 
-_STATUS = ", ".join(CityStatus.model_fields)
+# The region is read from the folded state the row holds, not a column of its own: only the city's
+# reads show it (nothing filters on it), and a column would mean replacing the append function
+# for one text. Named through the model, so renaming the field cannot break this read unnoticed.
+_FROM_STATE = {"region": "state ->> 'region' AS region"}
+assert set(_FROM_STATE) <= set(CityState.model_fields), "fields read from the stored state"
+_STATUS = ", ".join(_FROM_STATE.get(name, name) for name in CityStatus.model_fields)
 _CITIES = f"""
 SELECT {_STATUS} FROM city_status
  WHERE ($1::text IS NULL OR level = $1) AND ($2::text IS NULL OR phase = $2)

@@ -610,6 +610,86 @@ PLATINUM_SIGNED_OFF = Scenario(
     Level.PLATINUM,
 )
 
+
+def _level_step() -> tuple[list[str], str]:
+    """Criteria approved at a certified level, and one more whose approval lifts the level: from
+    every criterion approved, drop criteria until the level first falls (by what the standard
+    scores, not by ids or counts)."""
+    standard = get_standard(STANDARD)
+    kept = list(CRITERIA)
+    for cid in reversed(CRITERIA):
+        fewer = [k for k in kept if k != cid]
+        below = standard.score(fewer).level
+        if below is not None and below != standard.score(kept).level:
+            return fewer, cid
+        kept = fewer
+    raise AssertionError("no criterion lifts a certified level")
+
+
+_HELD, _CONTESTED = _level_step()
+_HELD_LEVEL = get_standard(STANDARD).score(_HELD).level
+_LIFTED_LEVEL = get_standard(STANDARD).score([*_HELD, _CONTESTED]).level
+assert _HELD_LEVEL is not None and _LIFTED_LEVEL is not None
+FRESH_REVIEWER = Actor(role="reviewer", id="rev-bo")
+
+APPEAL_AGAINST_A_REJECTED_CRITERION = Scenario(
+    "a criterion rejected, appealed with new evidence, upheld: a fresh reviewer approves it, the "
+    "committee decides the new recommendation, awarded at once",
+    "fairhaven",
+    [
+        register("fairhaven"),
+        apply("2026-fall"),
+        evidence([*_HELD, _CONTESTED]),
+        *assigned_and_declared([*_HELD, _CONTESTED]),
+        review(approve=_HELD, reject=[_CONTESTED]),
+        close(),
+        waive_visit(),
+        *signed_off_if_needed(_HELD),
+        decide(_HELD_LEVEL),
+        Step(
+            cmd.FileAppeal(
+                grounds="the reviewer read the 2019 inventory; the 2025 one is attached",
+                criteria=[_CONTESTED],
+                evidence=[complete_evidence(_CONTESTED)],
+            ),
+            CITY_STAFF,
+            [ev.AppealFiled],
+            after=5 * DAY,
+        ),
+        Step(
+            cmd.DecideAppeal(upheld=True, rationale="the 2025 inventory deserves a fresh review"),
+            COMMITTEE,
+            [ev.AppealDecided, ev.EvidenceSubmitted],
+        ),
+        # The reviewer who rejected it may not review it again; a fresh one does.
+        Step(
+            cmd.AssignReviewer(
+                reviewer_id=REVIEWER.id, reviewer_home_city=HOME_CITY, criterion_ids=[_CONTESTED]
+            ),
+            OPERATOR,
+            refused=f"{REVIEWER.id} decided {_CONTESTED} before the appeal",
+        ),
+        *assigned_and_declared([_CONTESTED], reviewer=FRESH_REVIEWER),
+        Step(
+            cmd.ReviewEvidence(
+                reviewer_id=FRESH_REVIEWER.id,
+                reviewer_home_city=HOME_CITY,
+                items=[complete_approval(_CONTESTED)],
+            ),
+            FRESH_REVIEWER,
+            [ev.EvidenceApproved, ev.LevelRecommended],
+        ),
+        *signed_off_if_needed([*_HELD, _CONTESTED]),
+        Step(
+            cmd.DecideLevel(level=_LIFTED_LEVEL, rationale="as recommended after the appeal"),
+            COMMITTEE,
+            [ev.LevelDecided, ev.CertificationAwarded],
+        ),
+    ],
+    Phase.CERTIFIED,
+    _LIFTED_LEVEL,
+)
+
 SCENARIOS = [
     DECISION_ACCEPTED,
     REGISTRATION_TO_SILVER,
@@ -620,4 +700,5 @@ SCENARIOS = [
     CLARIFICATION_EXPIRES,
     RECERTIFYING_CITY_LAPSES,
     PLATINUM_SIGNED_OFF,
+    APPEAL_AGAINST_A_REJECTED_CRITERION,
 ]

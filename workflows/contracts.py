@@ -166,6 +166,9 @@ _NAMED_ACTOR = {
     cmd.DeclareNoConflict: "reviewer_id",
     cmd.DeclareConflict: "reviewer_id",
     cmd.SignOffReview: "reviewer_id",
+    cmd.ReopenReviewItem: "reopened_by",
+    cmd.CorrectCityProfile: "corrected_by",
+    cmd.ImportPastCertification: "imported_by",
 }
 
 

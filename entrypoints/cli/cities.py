@@ -261,7 +261,10 @@ def token_rotate(token_id: TokenIdArg) -> None:
 
 def _status_out(status: CitySummary) -> list[tuple[str, str]]:
     return [
-        ("city", f"{status.city_id} ({status.name}, {status.country})"),
+        (
+            "city",
+            f"{status.city_id} ({status.name}, {', '.join(filter(None, [status.region, status.country]))})",
+        ),
         ("phase", status.phase.value),
         ("level", _cell(status.level)),
         ("valid until", _cell(status.valid_until)),
@@ -306,6 +309,21 @@ def _command_json(outcome: CommandOutcome) -> Any:
     }
 
 
+RegionOpt = Annotated[str | None, typer.Option(help="The state or province", show_default=False)]
+PopulationSourceOpt = Annotated[
+    str | None,
+    typer.Option(help="Where the population figure comes from, e.g. 'US Census'", show_default=False),
+]
+PopulationYearOpt = Annotated[
+    int | None, typer.Option(help="The population figure's year", show_default=False)
+]
+_PROFILE_OPTIONS = {
+    "region": "--region",
+    "population_source": "--population-source",
+    "population_year": "--population-year",
+}
+
+
 @city_app.command("register")
 def city_register(
     city_id: CityArg,
@@ -319,6 +337,9 @@ def city_register(
         ),
     ],
     population: Annotated[int, typer.Option(help="Residents", show_default=False)],
+    region: RegionOpt = None,
+    population_source: PopulationSourceOpt = None,
+    population_year: PopulationYearOpt = None,
     as_json: JsonOption = False,
 ) -> None:
     """Register a city and start its workflow (as POST /v1/cities does).
@@ -335,8 +356,22 @@ def city_register(
     except UnknownCountry as e:
         raise fail(f"--country: {e}") from None
     command = _checked(
-        lambda: cmd.RegisterCity(city_id=city_id, name=name, country=code, population=population),
-        {"city_id": "ID", "name": "--name", "country": "--country", "population": "--population"},
+        lambda: cmd.RegisterCity(
+            city_id=city_id,
+            name=name,
+            country=code,
+            population=population,
+            region=region,
+            population_source=population_source,
+            population_year=population_year,
+        ),
+        {
+            "city_id": "ID",
+            "name": "--name",
+            "country": "--country",
+            "population": "--population",
+            **_PROFILE_OPTIONS,
+        },
     )
     settings = load_settings()
 
@@ -353,6 +388,45 @@ def city_register(
         as_json,
         lambda: _print_result(f"{command.city_id} registered", result),
     )
+
+
+@city_app.command("correct")
+def city_correct(
+    city_id: CityArg,
+    reason: Annotated[str, typer.Option(help="Why, for the record", show_default=False)],
+    name: Annotated[str | None, typer.Option(help="The city's name", show_default=False)] = None,
+    population: Annotated[int | None, typer.Option(help="Residents", show_default=False)] = None,
+    population_source: PopulationSourceOpt = None,
+    population_year: PopulationYearOpt = None,
+    region: RegionOpt = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Correct a city's profile (as POST /v1/cities/{id}/profile-corrections does): the options
+    given are corrected, the rest stay. Refused (exit 2) when nothing would change."""
+    from domain import commands as cmd
+
+    _city_id(city_id)
+    who = operator_actor()
+    command = _checked(
+        lambda: cmd.CorrectCityProfile(
+            name=name,
+            population=population,
+            population_source=population_source,
+            population_year=population_year,
+            region=region,
+            reason=reason,
+            corrected_by=who.id,
+        ),
+        {"name": "--name", "population": "--population", "reason": "--reason", **_PROFILE_OPTIONS},
+    )
+    settings = load_settings()
+
+    async def work() -> CommandOutcome:
+        async with connected(settings) as ctx, ctx.temporal():
+            return await ctx.services().commands.give(city_id, command, who)
+
+    result = run(work)
+    emit(_command_json(result), as_json, lambda: _print_result(f"{city_id}: profile corrected", result))
 
 
 @city_app.command("show")
@@ -421,6 +495,7 @@ def city_list(
             (
                 "id",
                 "name",
+                "region",
                 "country",
                 "phase",
                 "level",
@@ -434,6 +509,7 @@ def city_list(
                 (
                     s.city_id,
                     s.name,
+                    s.region or "",
                     s.country,
                     s.phase.value,
                     _cell(s.level),
@@ -592,6 +668,48 @@ def _review(
         as_json,
         lambda: _print_result(f"{city}: {len(criteria)} reviewed by {reviewer}", result),
     )
+
+
+@review_app.command("reopen")
+def review_reopen(
+    city: ReviewCity,
+    criterion: Annotated[
+        str, typer.Argument(metavar="CRITERION", help="The decided criterion", show_default=False)
+    ],
+    reason: Annotated[str, typer.Option(help="Why it is reopened, for the record", show_default=False)],
+    token_file: TokenFileOpt = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Reopen a decided item (approved or rejected) as the cycle's lead reviewer, until the review
+    completes: it awaits a reviewer's decision again (as POST /v1/cities/{id}/reviews/reopening)."""
+    from app.tokens import TokenRefused, authenticate
+    from domain import Actor
+    from domain import commands as cmd
+
+    _city_id(city)
+    secret = token_secret(token_file)
+    _checked(
+        lambda: cmd.ReopenReviewItem(criterion_id=criterion, reason=reason, reopened_by="reviewer"),
+        {"criterion_id": "CRITERION", "reason": "--reason"},
+    )
+    settings = load_settings()
+
+    async def work() -> CommandOutcome:
+        async with connected(settings) as ctx:
+            try:
+                who = await authenticate(ctx.store, secret)
+            except TokenRefused as e:
+                raise fail(f"the reviewer's token: {e.message}") from None
+            if who.role != "reviewer":
+                raise fail(f"a {who.role} token may not reopen an item; it needs the lead reviewer's token")
+            command = cmd.ReopenReviewItem(criterion_id=criterion, reason=reason, reopened_by=who.subject)
+            async with ctx.temporal():
+                return await ctx.services().commands.give(
+                    city, command, Actor(role="reviewer", id=who.subject)
+                )
+
+    result = run(work)
+    emit(_command_json(result), as_json, lambda: _print_result(f"{city}: {criterion} reopened", result))
 
 
 @review_app.command("approve")

@@ -3,6 +3,7 @@
     citycert import propose CITY --level L --standard V --cohort C --valid-from DAY --valid-until DAY
     citycert import countersign CITY [--note T]       # a committee member's token
     citycert import reject CITY --reason T            # a committee member's token
+    citycert import past CITY --level L --standard V --cohort C --valid-from D --valid-until D
     citycert migration-mode status | on --reason T | off --reason T
 
 An operator proposes (as `cli:<login>(uid N)`); the city holds the certification once a committee member
@@ -146,6 +147,45 @@ def import_propose(
     # The days as given beside the moments recorded, as the API's answer has them.
     answer = {**_command_json(result), "valid_from": first.isoformat(), "valid_until": last.isoformat()}
     emit(answer, as_json, lambda: _print_result(title, result))
+
+
+@import_app.command("past")
+def import_past(
+    city_id: CityArg,
+    level: Annotated[Level, typer.Option(help="The level held", show_default=False)],
+    standard: Annotated[str, typer.Option(help="The standard version, e.g. wwc-2018", show_default=False)],
+    cohort: Annotated[str, typer.Option(help="The cohort it was awarded in", show_default=False)],
+    valid_from: Annotated[
+        str, typer.Option(help="When it was awarded: a date, e.g. 2019-06-01", show_default=False)
+    ],
+    valid_until: Annotated[str, typer.Option(help="When it ended: a date in the past", show_default=False)],
+    as_json: JsonOption = False,
+) -> None:
+    """Record a certification the city held before citycert that has ended, as history (as POST
+    /v1/cities/{id}/past-certifications does): it certifies nothing and needs no countersignature;
+    the city's next cycle compares its outcome with the latest one."""
+    from app.days import start_of
+    from domain import commands as cmd
+
+    _city_id(city_id)
+    who = operator_actor()
+    command = _checked(
+        lambda: cmd.ImportPastCertification(
+            level=level,
+            cohort=cohort,
+            standard_version=standard,
+            valid_from=start_of(_day("--valid-from", valid_from)),
+            valid_until=start_of(_day("--valid-until", valid_until)),
+            imported_by=who.id,
+        ),
+        {"standard_version": "--standard", "valid_from": "--valid-from", "valid_until": "--valid-until"},
+    )
+    result = _give(city_id, command, who)
+    emit(
+        _command_json(result),
+        as_json,
+        lambda: _print_result(f"{city_id}: past certification recorded", result),
+    )
 
 
 @import_app.command("countersign")

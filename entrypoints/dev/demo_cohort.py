@@ -60,6 +60,8 @@ COMMITTEE = Actor(role="committee", id="chair")
 REVIEWER = Actor(role="reviewer", id="rev-ana")
 REVIEWER_HOME_CITY = "riverton"
 LEAD = Actor(role="reviewer", id="rev-lead")  # the lead reviewer who signs off Platinum reviews
+# A second reviewer: an upheld appeal's criteria go to someone who did not decide them before.
+FRESH_REVIEWER = Actor(role="reviewer", id="rev-bo")
 
 
 def _criteria() -> list[str]:
@@ -75,13 +77,22 @@ class DemoCity:
     country: str
     population: int
     story: str  # where the seed leaves it, in a few words
+    region: str | None = None  # the state or province
 
 
 CITIES: tuple[DemoCity, ...] = (
-    DemoCity("ashbury", "Ashbury", "US", 96_000, "certified Silver"),
-    DemoCity("brightwater", "Brightwater", "CA", 240_000, "certified Gold after a site visit"),
-    DemoCity("cedar-hollow", "Cedar Hollow", "US", 410_000, "certified Platinum"),
-    DemoCity("dunmere", "Dunmere", "US", 150_000, "elevated from Silver to Gold over two cycles"),
+    DemoCity("ashbury", "Ashbury", "US", 96_000, "certified Silver", "Vermont"),
+    DemoCity("brightwater", "Brightwater", "CA", 240_000, "certified Gold after a site visit", "Ontario"),
+    DemoCity("cedar-hollow", "Cedar Hollow", "US", 410_000, "certified Platinum", "Oregon"),
+    DemoCity(
+        "dunmere",
+        "Dunmere",
+        "US",
+        150_000,
+        "elevated from Silver to Gold over two cycles, the second by an appeal upheld against a "
+        "rejected criterion",
+        "Ohio",
+    ),
     DemoCity("kestrel-bay", "Kestrel Bay", "CA", 130_000, "imported Gold, re-certified Gold"),
     DemoCity("glenmoor", "Glenmoor", "US", 72_000, "not certified, on the Honor Roll"),
     DemoCity("fernvale", "Fernvale", "US", 58_000, "imported Silver that lapsed"),
@@ -99,7 +110,13 @@ CITIES: tuple[DemoCity, ...] = (
         210_000,
         "submitting evidence; one approval stands on an override (a required document seen on a call)",
     ),
-    DemoCity("harrow-point", "Harrow Point", "US", 45_000, "registered with a data snapshot"),
+    DemoCity(
+        "harrow-point",
+        "Harrow Point",
+        "US",
+        45_000,
+        "registered with a data snapshot, its profile corrected, a past certification as history",
+    ),
     DemoCity("santa-brisa", "Santa Brisa", "CL", 175_000, "appealing a Silver decision"),
     DemoCity("quarry-hill", "Quarry Hill", "US", 88_000, "site visit scheduled"),
 )
@@ -156,7 +173,9 @@ class _City:
     async def register(self) -> None:
         self.check()
         c = self.city
-        command = cmd.RegisterCity(city_id=c.id, name=c.name, country=c.country, population=c.population)
+        command = cmd.RegisterCity(
+            city_id=c.id, name=c.name, country=c.country, population=c.population, region=c.region
+        )
         await self.commands.register(command, OPERATOR)
 
     def check(self) -> None:
@@ -222,9 +241,12 @@ class _City:
         approve: Sequence[str],
         ask: dict[str, str] | None = None,
         overrides: dict[str, str] | None = None,
+        reject: dict[str, str] | None = None,
+        reviewer: Actor = REVIEWER,
     ) -> None:
         """Approvals finding each criterion's k checklist items met (an override's reason where
-        `overrides` gives one), then the clarification requests."""
+        `overrides` gives one), then the clarification requests and the rejections, by `reviewer`
+        once assigned the criteria and declared free of conflicts."""
         standard = get_standard(STANDARD)
         items = [
             cmd.ReviewItem(
@@ -239,25 +261,29 @@ class _City:
             cmd.ReviewItem(criterion_id=cid, decision=cmd.Verdict.REQUEST_CLARIFICATION, note=question)
             for cid, question in (ask or {}).items()
         ]
-        await self.assigned_and_declared([item.criterion_id for item in items])
+        items += [
+            cmd.ReviewItem(criterion_id=cid, decision=cmd.Verdict.REJECT, note=why)
+            for cid, why in (reject or {}).items()
+        ]
+        await self.assigned_and_declared([item.criterion_id for item in items], reviewer)
         command = cmd.ReviewEvidence(
-            reviewer_id=REVIEWER.id, reviewer_home_city=REVIEWER_HOME_CITY, items=items
+            reviewer_id=reviewer.id, reviewer_home_city=REVIEWER_HOME_CITY, items=items
         )
-        await self.do(command, REVIEWER)
+        await self.do(command, reviewer)
 
-    async def assigned_and_declared(self, ids: Sequence[str]) -> None:
+    async def assigned_and_declared(self, ids: Sequence[str], reviewer: Actor = REVIEWER) -> None:
         """As the programme runs a review: the operator assigns the reviewer the criteria, and the
         reviewer declares no conflict with the city before seeing its evidence."""
         cycle = (await load_city_state(self.commands.store, self.city.id)).cycle
         assert cycle is not None, "a review happens in a cycle"
-        unassigned = [cid for cid in ids if cycle.items[cid].reviewer_id != REVIEWER.id]
+        unassigned = [cid for cid in ids if cycle.items[cid].reviewer_id != reviewer.id]
         if unassigned:
             assign = cmd.AssignReviewer(
-                reviewer_id=REVIEWER.id, reviewer_home_city=REVIEWER_HOME_CITY, criterion_ids=unassigned
+                reviewer_id=reviewer.id, reviewer_home_city=REVIEWER_HOME_CITY, criterion_ids=unassigned
             )
             await self.do(assign, OPERATOR)
-        if REVIEWER.id not in cycle.no_conflict_declared:
-            await self.do(cmd.DeclareNoConflict(reviewer_id=REVIEWER.id), REVIEWER)
+        if reviewer.id not in cycle.no_conflict_declared:
+            await self.do(cmd.DeclareNoConflict(reviewer_id=reviewer.id), reviewer)
 
     async def signed_off(self) -> None:
         """The lead reviewer's sign-off, when the recommended level is one the programme has signed off."""
@@ -333,8 +359,43 @@ async def _cedar_hollow(c: _City) -> None:
 
 
 async def _dunmere(c: _City) -> None:
-    await c.certified(EARLIER_COHORT, 25, "silver")
-    await c.certified(COHORT, 33, "gold")
+    # Silver, accepted at once (its appeal window is a long one, for the appeal that follows).
+    await c.to_committee(EARLIER_COHORT, 25)
+    await c.decide("silver", "Meets the Silver bar.")
+    await c.do(cmd.AcceptDecision())
+    # Re-certifying, one criterion is rejected and the committee decides Silver again; the city
+    # appeals against that criterion with a newer document, the appeal is upheld, a fresh
+    # reviewer approves it and the committee decides Gold on the new recommendation: final.
+    ids = _criteria()[:30]
+    contested = ids[-1]
+    await c.apply(COHORT)
+    await c.submit(ids)
+    why = "The policy submitted is a 2019 draft; the criterion asks for one in force."
+    await c.review(ids[:-1], reject={contested: why})
+    await c.do(cmd.CloseEvidenceSubmission())
+    await c.do(cmd.WaiveSiteVisit(reason="Visited in the previous cycle."), COMMITTEE)
+    await c.decide("silver", f"{contested} is not met: one short of the Gold bar.")
+    adopted = Document(
+        title=f"{contested}: the policy as adopted", url="https://example.org/dunmere/adopted.pdf"
+    )
+    await c.do(
+        cmd.FileAppeal(
+            grounds=f"{contested}: the council adopted the policy in March; the adopted text is attached.",
+            criteria=[contested],
+            evidence=[cmd.EvidenceItem(criterion_id=contested, documents=[adopted])],
+        )
+    )
+    await c.do(
+        cmd.DecideAppeal(upheld=True, rationale="The adopted policy deserves a fresh review."), COMMITTEE
+    )
+    await c.do(
+        cmd.AssignReviewer(
+            reviewer_id=FRESH_REVIEWER.id, reviewer_home_city=REVIEWER_HOME_CITY, criterion_ids=[contested]
+        ),
+        OPERATOR,
+    )
+    await c.review([contested], reviewer=FRESH_REVIEWER)
+    await c.decide("gold", "Meets the Gold bar after the appeal.")
 
 
 async def _kestrel_bay(c: _City) -> None:
@@ -393,14 +454,47 @@ async def _puerto_lumen(c: _City) -> None:
 
 async def _harrow_point(c: _City) -> None:
     await c.snapshot(_criteria()[:16], partly=_criteria()[16:22])
+    await c.do(
+        cmd.CorrectCityProfile(
+            population=47_350,
+            population_source="2025 state estimate",
+            population_year=2025,
+            region="Maine",
+            reason="Registered with the 2010 census figure and no state.",
+            corrected_by=OPERATOR.id,
+        ),
+        OPERATOR,
+    )
+    # Silver in 2018-2021, before citycert: history its first re-certification will compare with.
+    await c.do(
+        cmd.ImportPastCertification(
+            level=Level.SILVER,
+            cohort="2018-fall",
+            standard_version="wwc-2018",
+            valid_from=datetime(2018, 11, 1, tzinfo=UTC),
+            valid_until=datetime(2021, 11, 1, tzinfo=UTC),
+            imported_by=OPERATOR.id,
+        ),
+        OPERATOR,
+    )
 
 
 async def _santa_brisa(c: _City) -> None:
-    # Its appeal window (30 days at least, see policy_for) is open when the appeal is filed.
-    await c.to_committee(COHORT, 29)
-    await c.decide("silver", "29 of 43 points (67 %): just under the Gold bar of 68 %.")
+    # Its appeal window (30 days at least, see policy_for) is open when the appeal is filed. The
+    # appeal names the criterion it contests: one that, approved, lifts Silver to Gold.
+    ids = _criteria()[:30]
+    contested = ids[-1]
+    await c.apply(COHORT)
+    await c.submit(ids)
+    await c.review(ids[:-1], reject={contested: "No outcomes-based procurement policy is in force."})
+    await c.do(cmd.CloseEvidenceSubmission())
+    await c.do(cmd.WaiveSiteVisit(reason="Virtual review of the evidence packs."), COMMITTEE)
+    await c.decide("silver", f"29 of 43 points (67 %): {contested} not met, just under the Gold bar of 68 %.")
     await c.do(
-        cmd.FileAppeal(grounds="RDC 5 is met: the outcomes-based procurement policy was adopted in March.")
+        cmd.FileAppeal(
+            grounds=f"{contested} is met: the outcomes-based procurement policy was adopted in March.",
+            criteria=[contested],
+        )
     )
 
 
@@ -429,8 +523,8 @@ _STORIES: dict[str, Callable[[_City], Awaitable[None]]] = {
     "quarry-hill": _quarry_hill,
 }
 # Cities that must get past an appeal window during the seed, and one that must stay inside it.
-_SHORT_APPEAL = frozenset({"ashbury", "brightwater", "cedar-hollow", "dunmere", "kestrel-bay", "glenmoor"})
-_OPEN_APPEAL = frozenset({"santa-brisa"})
+_SHORT_APPEAL = frozenset({"ashbury", "brightwater", "cedar-hollow", "kestrel-bay", "glenmoor"})
+_OPEN_APPEAL = frozenset({"santa-brisa", "dunmere"})
 
 
 def policy_for(city_id: str, base: ProgrammePolicy) -> ProgrammePolicy:
@@ -486,6 +580,7 @@ async def seed_demo(
     # bound to her home city, as her seeded reviews were.
     await register_identity(store, "reviewer", REVIEWER.id, REVIEWER_HOME_CITY)
     await register_identity(store, "reviewer", LEAD.id, REVIEWER_HOME_CITY)
+    await register_identity(store, "reviewer", FRESH_REVIEWER.id, REVIEWER_HOME_CITY)
     await register_identity(store, "committee", COMMITTEE.id)
     await register_identity(store, "operator", OPERATOR.id)
     for city in cities:

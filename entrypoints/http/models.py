@@ -75,6 +75,9 @@ Day = Annotated[date, _ISO_DAY, _years(MIN_YEAR, MAX_YEAR)]
 AsOf = Annotated[AwareDatetime, _ISO_MOMENT, _years(1000, 9000)]  # any moment PostgreSQL and Python hold
 
 
+PopulationYear = Annotated[int, Field(ge=cmd.MIN_POPULATION_YEAR, le=cmd.MAX_POPULATION_YEAR)]
+
+
 C = TypeVar("C", bound=cmd.Command)
 
 
@@ -101,11 +104,24 @@ class RegisterCityBody(Body):
         description=COUNTRY_DESCRIPTION, examples=["CA", "Canada", "Brasil", "Estados Unidos", "mx"]
     )
     population: int = Field(ge=0, le=cmd.MAX_POPULATION, examples=[182_000])
+    region: Name | None = Field(None, description="the state or province", examples=["Ohio"])
+    population_source: Name | None = Field(
+        None, description="where the population figure comes from", examples=["US Census"]
+    )
+    population_year: PopulationYear | None = Field(
+        None, description="the year of that figure", examples=[2020]
+    )
 
     def to_command(self) -> cmd.RegisterCity:
         return checked(
             lambda: cmd.RegisterCity(
-                city_id=self.id, name=self.name, country=self.country, population=self.population
+                city_id=self.id,
+                name=self.name,
+                country=self.country,
+                population=self.population,
+                region=self.region,
+                population_source=self.population_source,
+                population_year=self.population_year,
             )
         )
 
@@ -264,6 +280,18 @@ class DecisionBody(Body):
 
 class AppealBody(Body):
     grounds: Text
+    criteria: list[CriterionId] = Field(
+        default=[],
+        max_length=cmd.MAX_ITEMS,
+        description="the criteria contested: rejected ones, ones the site visit overturned, or any "
+        "criterion when the city was not certified; none: the appeal contests a decision below the "
+        "recommendation (cycles opened before criteria could be named take none)",
+    )
+    evidence: list[cmd.EvidenceItem] = Field(
+        default=[],
+        max_length=cmd.MAX_ITEMS,
+        description="new evidence for contested criteria, as in POST /evidence: reviewed afresh if upheld",
+    )
 
     def to_command(self) -> cmd.FileAppeal:
         return checked(lambda: cmd.FileAppeal.model_validate(self.model_dump()))
@@ -271,7 +299,12 @@ class AppealBody(Body):
 
 class AppealDecisionBody(Body):
     upheld: bool
-    level: Level | None = Field(None, description="the level granted when the appeal is upheld")
+    level: Level | None = Field(
+        None,
+        description="the level granted when an appeal against the decision alone is upheld; none "
+        "when the appeal contests criteria (upheld, they go to a fresh reviewer, and the committee "
+        "decides the new recommendation)",
+    )
     rationale: Text
 
     def to_command(self) -> cmd.DecideAppeal:
@@ -324,6 +357,20 @@ class PracticeAreaAssignmentBody(Body):
         )
 
 
+class ReopeningBody(Body):
+    criterion_id: CriterionId
+    reason: Text = Field(
+        examples=["the approval cited the 2019 inventory; the criterion asks for a current one"]
+    )
+
+    def to_command(self, reopened_by: str) -> cmd.ReopenReviewItem:
+        return checked(
+            lambda: cmd.ReopenReviewItem(
+                criterion_id=self.criterion_id, reason=self.reason, reopened_by=reopened_by
+            )
+        )
+
+
 class LeadReviewerBody(Body):
     reviewer_id: Name = _REVIEWER_ID
     reviewer_home_city: CityId | None = _HOME_CITY
@@ -345,6 +392,44 @@ class SignOffBody(Body):
 
     def to_command(self, reviewer_id: str) -> cmd.SignOffReview:
         return checked(lambda: cmd.SignOffReview(reviewer_id=reviewer_id, note=self.note))
+
+
+class ProfileCorrectionBody(Body):
+    """What the city's profile should say: the fields given are corrected, the rest stay."""
+
+    name: Name | None = None
+    population: int | None = Field(None, ge=0, le=cmd.MAX_POPULATION, examples=[190_500])
+    population_source: Name | None = Field(None, examples=["2025 state estimate"])
+    population_year: PopulationYear | None = Field(None, examples=[2025])
+    region: Name | None = Field(None, description="the state or province", examples=["Ohio"])
+    reason: Text = Field(examples=["the registration used the 2010 census"])
+
+    def to_command(self, corrected_by: str) -> cmd.CorrectCityProfile:
+        fields = {**self.model_dump(), "corrected_by": corrected_by}
+        return checked(lambda: cmd.CorrectCityProfile.model_validate(fields))
+
+
+class PastCertificationBody(Body):
+    """A certification the city held before citycert and that has ended: history, which its first
+    re-certification compares with. Dates are plain dates (the day's start, UTC)."""
+
+    level: Level
+    standard_version: Name = Field(examples=["wwc-2018"])
+    cohort: Name = Field(examples=["2019"])
+    valid_from: Day = Field(examples=["2019-06-01"])
+    valid_until: Day = Field(examples=["2022-06-01"])
+
+    def to_command(self, imported_by: str) -> cmd.ImportPastCertification:
+        return checked(
+            lambda: cmd.ImportPastCertification(
+                level=self.level,
+                cohort=self.cohort,
+                standard_version=self.standard_version,
+                valid_from=start_of(self.valid_from),
+                valid_until=start_of(self.valid_until),
+                imported_by=imported_by,
+            )
+        )
 
 
 # --- responses -------------------------------------------------------------------------------------

@@ -117,5 +117,9 @@ async def file_appeal(
     commands: Commands,
     who: Annotated[TokenInfo, Depends(giving(cmd.FileAppeal))],
 ) -> CommandOut:
-    """Appeal the committee's decision within the appeal window."""
+    """Appeal the committee's decision within the appeal window, naming the criteria contested
+    (rejected, overturned by the site visit, or any when not certified) and, if need be, new
+    evidence for them; or none, against a decision below the recommendation. An appeal that could
+    change nothing is refused (409) saying why: a contested criterion approved already, or the
+    score even all of them approved would reach."""
     return await send(commands, city_id, body.to_command(), who)

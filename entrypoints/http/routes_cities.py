@@ -31,6 +31,8 @@ from entrypoints.http.models import (
     EnvelopeOut,
     ImportCertificationBody,
     ImportOut,
+    PastCertificationBody,
+    ProfileCorrectionBody,
     RegisterCityBody,
     ReviewerAssignmentBody,
     WithdrawalBody,
@@ -114,6 +116,32 @@ async def restart_workflow(
         previous=outcome.previous,
         status=outcome.summary,
     )
+
+
+@router.post("/cities/{city_id}/profile-corrections", response_model=CommandOut)
+async def correct_profile(
+    city_id: CityIdPath,
+    body: ProfileCorrectionBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.CorrectCityProfile))],
+) -> CommandOut:
+    """Correct the city's name, population (with the figure's source and year) or region, with the
+    reason (CityProfileCorrected names what changed and who). 409 when nothing would change."""
+    return await send(commands, city_id, body.to_command(who.actor_id), who)
+
+
+@router.post("/cities/{city_id}/past-certifications", response_model=CommandOut)
+async def import_past_certification(
+    city_id: CityIdPath,
+    body: PastCertificationBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.ImportPastCertification))],
+) -> CommandOut:
+    """Record a certification the city held before citycert that has ended, as history
+    (PastCertificationImported): the city is not certified by it, and needs no countersignature
+    for it; its next cycle's outcome (re-certified, moved up, moved down) compares with the latest
+    one. 409 for one still valid (propose it as an imported certification instead)."""
+    return await send(commands, city_id, body.to_command(who.actor_id), who)
 
 
 @router.get("/cities", response_model=list[CityStatus])

@@ -1,5 +1,6 @@
 """The committee's steps: the site visit (with operators), the level decision, the appeal decision,
-the countersignature (or rejection) of an imported certification."""
+the countersignature (or rejection) of an imported certification; and the lead reviewer's
+correction of a review decision, the standard committee's hand in the review."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from entrypoints.http.models import (
     CountersignatureBody,
     DecisionBody,
     ImportRejectionBody,
+    ReopeningBody,
     SiteVisitBody,
 )
 from entrypoints.http.services import Commands
@@ -56,7 +58,11 @@ async def decide_appeal(
     commands: Commands,
     who: Annotated[TokenInfo, Depends(giving(cmd.DecideAppeal))],
 ) -> CommandOut:
-    """Uphold an appeal (granting a higher level) or dismiss it; either ends the cycle."""
+    """Uphold an appeal or dismiss it. Dismissed, the decision stands and the cycle ends. Upheld
+    against the decision alone, it grants a higher level (at most the recommended one) and the
+    cycle ends; upheld against criteria, they go to a fresh reviewer (never the one who decided
+    them), the score is recomputed once they are decided, and the committee decides the new
+    recommendation: that decision is final, awarded at once."""
     return await send(commands, city_id, body.to_command(), who)
 
 
@@ -80,4 +86,16 @@ async def reject_import(
     who: Annotated[TokenInfo, Depends(giving(cmd.RejectImport))],
 ) -> CommandOut:
     """Reject the proposed import, with the reason: the city stays registered, uncertified."""
+    return await send(commands, city_id, body.to_command(who.actor_id), who)
+
+
+@router.post("/reviews/reopening", response_model=CommandOut, tags=["review"])
+async def reopen_review_item(
+    city_id: CityIdPath,
+    body: ReopeningBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.ReopenReviewItem))],
+) -> CommandOut:
+    """Reopen a decided item (approved or rejected), with the reason, until the review completes:
+    it awaits a reviewer's decision again. Only the cycle's lead reviewer may (409 for another)."""
     return await send(commands, city_id, body.to_command(who.actor_id), who)

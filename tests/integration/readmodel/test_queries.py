@@ -162,3 +162,23 @@ async def test_expiring_certifications_carry_the_reminders_already_sent(store):
     assert [(e.city_id, e.reminders_sent) for e in ahead] == [("later", ()), ("soon", (180,))]
     # Past its end, a certification is no longer expiring.
     assert await expiring_certifications(store, soon.now + 101 * DAY, within_days=180) == []
+
+
+async def test_a_citys_region_is_listed_as_registered_and_as_corrected(store):
+    # Given a city registered without a region, and one registered in Ohio
+    lakeside = await registered(store, "lakeside")
+    riverside = CityRun(store, "riverside")
+    await riverside.do(
+        c.RegisterCity(city_id="riverside", name="Riverside", country="US", population=90_000, region="Ohio"),
+        actor=SYSTEM,
+    )
+    assert [(row.city_id, row.region) for row in await list_cities(store)] == [
+        ("lakeside", None),
+        ("riverside", "Ohio"),
+    ]
+    # When an operator corrects the first city's region, then its list row and its status say so
+    correction = c.CorrectCityProfile(region="Michigan", reason="registered without one", corrected_by="op-1")
+    await lakeside.do(correction, actor=SYSTEM)
+    summary = await city_summary(store, "lakeside")
+    assert summary is not None and summary.region == "Michigan"
+    assert [row.region for row in await list_cities(store, only_city="lakeside")] == ["Michigan"]

@@ -139,7 +139,14 @@ class TestCountersignature:
             valid_until=T0 - 400 * DAY + VALIDITY,
             proposed_by="ops-ana",
         )
-        assert allowed_commands(state) == ["CountersignImport", "RejectImport", "Withdraw", "UploadDocument"]
+        assert allowed_commands(state) == [
+            "CountersignImport",
+            "RejectImport",
+            "Withdraw",
+            "UploadDocument",
+            "CorrectCityProfile",
+            "ImportPastCertification",
+        ]
 
     def test_a_committee_member_countersigns_and_the_city_is_certified(self) -> None:
         events = when(given(*proposed()), c.CountersignImport(countersigned_by="cmt-ben", note="on file"))

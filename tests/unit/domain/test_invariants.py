@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain import CityState, CommandRejected, Phase, allowed_commands, decide, evolve, fold
+from domain import CityState, CommandRejected, Phase, allowed_commands, decide, evolve, fold, rules
 from domain import commands as c
 from domain import events as ev
 from domain.levels import Level, rank
@@ -15,7 +15,18 @@ from domain.rules import PROGRAMME_REVIEW
 from domain.standard import Standard, available_versions, get_standard, revisions
 from domain.state import ItemStatus
 from domain.worksheet import shortfalls
-from tests.unit.domain.story import CITY, CRITERIA, DAY, DOCS, STANDARD, T0, enough, slotted
+from tests.unit.domain.story import (
+    CITY,
+    CRITERIA,
+    DAY,
+    DOCS,
+    STANDARD,
+    T0,
+    enough,
+    registered,
+    slotted,
+    submitted,
+)
 
 POOL = CRITERIA[:32]  # enough to reach Gold, small enough to hit the same items often
 LEVELS = st.sampled_from([None, *Level])
@@ -26,6 +37,7 @@ CYCLE_PHASES = {
     Phase.COMMITTEE,
     Phase.APPEAL_WINDOW,
     Phase.APPEAL,
+    Phase.APPEAL_REVIEW,
 }
 
 
@@ -53,6 +65,9 @@ KINDS = [
     "ProposeImport",
     "CountersignImport",
     "RejectImport",
+    "ReopenReviewItem",
+    "CorrectCityProfile",
+    "ImportPastCertification",
 ]
 TIMERS = [
     "ExpireClarifications",
@@ -71,6 +86,8 @@ def draw_command(data: st.DataObject, state: CityState, now: datetime) -> c.Comm
         return data.draw(st.lists(st.sampled_from(open_ids), min_size=1, max_size=len(open_ids), unique=True))
 
     home = data.draw(st.sampled_from([CITY, "riverton"]))
+    # Two reviewers, so that items an upheld appeal sends to a fresh reviewer find one.
+    reviewer = data.draw(st.sampled_from(["rev", "rev-2"]))
     # Mostly what the phase allows (plus the timers), sometimes anything: both paths get exercised.
     fitting = [KINDS.index(name) for name in [*allowed_commands(state), *TIMERS] if name in KINDS]
     kinds = fitting if data.draw(st.integers(0, 9)) < 8 else list(range(len(KINDS)))
@@ -108,13 +125,13 @@ def draw_command(data: st.DataObject, state: CityState, now: datetime) -> c.Comm
         case 4:
             return c.CloseEvidenceSubmission()
         case 5:
-            return c.AssignReviewer(reviewer_id="rev", reviewer_home_city=home, criterion_ids=some_open())
+            return c.AssignReviewer(reviewer_id=reviewer, reviewer_home_city=home, criterion_ids=some_open())
         case 6:
             verdict = st.sampled_from([c.Verdict.APPROVE] * 4 + list(c.Verdict))  # reviewers mostly approve
             ids = [i.criterion_id for i in state.cycle.open_items] if state.cycle else []
             ids = ids if ids and data.draw(st.booleans()) else some_open()
             items = [review_item(data, i, data.draw(verdict)) for i in ids]
-            return c.ReviewEvidence(reviewer_id="rev", reviewer_home_city=home, items=items)
+            return c.ReviewEvidence(reviewer_id=reviewer, reviewer_home_city=home, items=items)
         case 7:
             asked = (
                 [i.criterion_id for i in state.cycle.open_items if i.clarification_due_at]
@@ -146,9 +163,37 @@ def draw_command(data: st.DataObject, state: CityState, now: datetime) -> c.Comm
                 level=data.draw(st.sampled_from([recommended, recommended]) | LEVELS), rationale="r"
             )
         case 14:
-            return c.FileAppeal(grounds="g")
+            if not state.cycle or data.draw(st.booleans()):
+                return c.FileAppeal(grounds="g")
+            # Criteria contested: ones not approved (rejected, overturned), and when the city was
+            # not certified also ones never submitted, mostly with evidence for those.
+            cycle = state.cycle
+            never = (
+                [cid for cid in POOL[-2:] if cid not in cycle.items] if cycle.decided_level is None else []
+            )
+            contestable = [cid for cid, item in cycle.items.items() if item.status is not ItemStatus.APPROVED]
+            contestable += never
+            if not contestable:
+                return c.FileAppeal(grounds="g")
+            ids = (
+                contestable
+                if data.draw(st.booleans())  # every one: the appeal that could lift the level most
+                else data.draw(st.lists(st.sampled_from(contestable), min_size=1, max_size=6, unique=True))
+            )
+            brought = [cid for cid in ids if cid in never and data.draw(st.integers(0, 3)) > 0]
+            return c.FileAppeal(
+                grounds="g",
+                criteria=ids,
+                evidence=[c.EvidenceItem(criterion_id=cid, documents=DOCS) for cid in brought],
+            )
         case 15:
-            return c.DecideAppeal(upheld=data.draw(st.booleans()), level=data.draw(LEVELS), rationale="r")
+            # An appeal against criteria is upheld without a level: draw that often.
+            level = (
+                None
+                if state.cycle and state.cycle.appeal_criteria and data.draw(st.booleans())
+                else data.draw(LEVELS)
+            )
+            return c.DecideAppeal(upheld=data.draw(st.booleans()), level=level, rationale="r")
         case 16:
             return c.CloseAppealWindow()
         case 17:
@@ -176,6 +221,21 @@ def draw_command(data: st.DataObject, state: CityState, now: datetime) -> c.Comm
             return c.CountersignImport(countersigned_by=data.draw(st.sampled_from(["ops-ana", "cmt-ben"])))
         case 22:
             return c.RejectImport(rejected_by="cmt-ben", reason="r")
+        case 23:
+            return c.ReopenReviewItem(criterion_id=some_open()[0], reason="r", reopened_by="rev")
+        case 24:
+            return c.CorrectCityProfile(
+                population=data.draw(st.sampled_from([60_000, 90_000])), reason="r", corrected_by="op"
+            )
+        case 25:
+            return c.ImportPastCertification(
+                level=data.draw(st.sampled_from(list(Level))),
+                cohort="history",
+                standard_version="wwc-2018",
+                valid_from=now - 2000 * DAY,
+                valid_until=now - 1000 * DAY,
+                imported_by="op",
+            )
     raise AssertionError("unreachable")
 
 
@@ -233,7 +293,17 @@ def test_random_command_sequences_never_break_the_rules(data: st.DataObject) -> 
             continue  # a refusal changes nothing
         assert new, "an accepted command records at least one event"
         for event in new:
+            # A decision never stands above the recommendation: not when the committee decides,
+            # nor after an appeal (upheld against the decision, or against criteria reviewed afresh).
+            if isinstance(event, ev.CertificationAwarded) and state.cycle and state.cycle.recommendation:
+                assert rank(event.level) <= rank(state.cycle.recommendation.level), (
+                    "award above recommendation"
+                )
             state = evolve(state, event)
+            if isinstance(event, ev.AppealDecided) and state.cycle and state.cycle.recommendation:
+                assert rank(event.level) <= rank(state.cycle.recommendation.level), (
+                    "appeal above recommendation"
+                )
         history += new
         check_invariants(state, history)
     # Folding the same events again gives the same state: the fold is a pure function of the log.
@@ -277,3 +347,103 @@ def test_level_requirements_are_cumulative_whatever_is_approved(
     ids = std.in_earning_order()
     extra = {ids[i % len(ids)] for i in more}
     assert rank(std.score(approved | extra).level) >= reached
+
+
+def _decided_cycle(approved_ids: list[str], rejected_ids: list[str], level: Level | None) -> CityState:
+    """A cycle under the programme's review rules, reviewed and decided at `level`."""
+    score = STANDARD.score(approved_ids)
+    ids = [*approved_ids, *rejected_ids]
+    return fold(
+        CityState.initial(CITY),
+        [
+            *registered(),
+            ev.ApplicationSubmitted(
+                cycle=1,
+                cohort="2026",
+                standard_version=STANDARD.version,
+                standard_revision=STANDARD.revision,
+                rules=rules.PROGRAMME_REVIEW,
+            ),
+            *submitted(ids),
+            *[ev.EvidenceApproved(criterion_id=i, reviewer_id="rev", submission=1) for i in approved_ids],
+            *[ev.EvidenceRejected(criterion_id=i, reviewer_id="rev", submission=1) for i in rejected_ids],
+            ev.EvidenceSubmissionClosed(submitted=sorted(ids)),
+            ev.EvidenceReviewCompleted(approved=sorted(approved_ids), points=score.points, score=score.score),
+            ev.SiteVisitWaived(reason="r"),
+            ev.LevelRecommended(
+                points=score.points,
+                possible=score.possible,
+                score=score.score,
+                level=score.level,
+                honor_roll=False,
+            ),
+            # Signed off by the lead, so no level waits for the sign-off (a rule of its own).
+            ev.LeadReviewerAssigned(reviewer_id="rev-lead"),
+            ev.ReviewSignedOff(reviewer_id="rev-lead", level=score.level),
+            ev.LevelDecided(level=level, rationale="r", appeal_deadline=T0 + 30 * DAY)
+            if level
+            else ev.CityNotCertified(honor_roll=False, rationale="r", appeal_deadline=T0 + 30 * DAY),
+        ],
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_after_an_appeal_against_criteria_the_decision_never_stands_above_the_recommendation(
+    data: st.DataObject,
+) -> None:
+    """Whatever the city contests and however the fresh reviewer and the committee decide: an appeal
+    is filed exactly when approving every contested criterion would lift the level, and the final
+    decision is never above the recommendation the fresh review leads to."""
+    rejected_ids = data.draw(st.lists(st.sampled_from(CRITERIA), min_size=1, max_size=12, unique=True))
+    approved_ids = [cid for cid in CRITERIA if cid not in rejected_ids]
+    recommended = STANDARD.score(approved_ids).level
+    decided_level = data.draw(
+        st.sampled_from([lvl for lvl in [None, *Level] if rank(lvl) <= rank(recommended)])
+    )
+    state = _decided_cycle(approved_ids, rejected_ids, decided_level)
+    contested = data.draw(st.lists(st.sampled_from(rejected_ids), min_size=1, unique=True))
+    could_lift = rank(STANDARD.score([*approved_ids, *contested]).level) > rank(decided_level)
+    now = T0 + DAY
+    try:
+        state = fold(state, decide(state, c.FileAppeal(grounds="g", criteria=contested), now=now))
+    except CommandRejected as refused:
+        assert not could_lift, refused
+        assert "could change nothing" in str(refused)
+        return
+    assert could_lift
+    state = fold(state, decide(state, c.DecideAppeal(upheld=True, rationale="r"), now=now))
+    assert state.phase is Phase.APPEAL_REVIEW
+    verdicts = [c.Verdict.APPROVE, c.Verdict.REJECT]
+    state = fold(
+        state,
+        [
+            *[
+                ev.ReviewerAssigned(criterion_id=cid, reviewer_id="rev-2", due_at=now + 10 * DAY)
+                for cid in contested
+            ],
+            ev.NoConflictDeclared(reviewer_id="rev-2"),
+        ],
+    )
+    drawn = [(cid, data.draw(st.sampled_from(verdicts))) for cid in contested]
+    items = [
+        c.ReviewItem(
+            criterion_id=cid, decision=v, checklist_met=enough(cid) if v is c.Verdict.APPROVE else []
+        )
+        for cid, v in drawn
+    ]
+    review = c.ReviewEvidence(reviewer_id="rev-2", reviewer_home_city="riverton", items=items)
+    state = fold(state, decide(state, review, now=now))
+    assert state.phase is Phase.COMMITTEE and state.cycle is not None and state.cycle.recommendation
+    new_cap = state.cycle.recommendation.level
+    assert new_cap == STANDARD.score(state.cycle.approved).level, "the recomputed score's level"
+    level = data.draw(LEVELS)
+    try:
+        events = decide(state, c.DecideLevel(level=level, rationale="r"), now=now)
+    except CommandRejected:
+        assert rank(level) > rank(new_cap)
+        return
+    assert rank(level) <= rank(new_cap)
+    final = fold(state, events)
+    assert final.phase in (Phase.CERTIFIED, Phase.REGISTERED), "decided once more, and finally"
+    assert rank(final.level) <= rank(new_cap)

@@ -43,6 +43,24 @@ def test_a_decision_tells_the_city_until_when_it_may_appeal() -> None:
     assert (notice.kind, notice.level, notice.due_at) == (NoticeKind.LEVEL_DECIDED, "gold", DUE)
 
 
+def test_a_final_decision_after_an_appeals_fresh_review_offers_no_appeal() -> None:
+    decided = ev.LevelDecided(
+        level=Level.GOLD, rationale="Gold after review", appeal_deadline=DUE, final=True
+    )
+    not_certified = ev.CityNotCertified(
+        honor_roll=False, rationale="Still short", appeal_deadline=DUE, final=True
+    )
+    for event, level in ((decided, "gold"), (not_certified, None)):
+        notice = notice_for(event)
+        assert notice is not None
+        assert (notice.kind, notice.level, notice.due_at, notice.audience) == (
+            NoticeKind.APPEAL_DECIDED,
+            level,
+            None,
+            Audience.CITY,
+        )
+
+
 def test_the_committee_hears_of_escalations_appeals_and_imports_to_countersign() -> None:
     escalated = notice_for(ev.ReviewEscalated(criterion_id="DM1", reviewer_id=None, was_due_at=DUE))
     appealed = notice_for(ev.AppealFiled(grounds="DM2 was answered by mail"))

@@ -74,4 +74,15 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
             return f"{base}/review/conflict", {"reason": fields["reason"]}
         case cmd.SignOffReview():
             return f"{base}/review/sign-off", {"note": fields["note"]}
+        case cmd.ReopenReviewItem():
+            return f"{base}/reviews/reopening", {k: v for k, v in fields.items() if k != "reopened_by"}
+        case cmd.CorrectCityProfile():
+            body = {k: v for k, v in fields.items() if k != "corrected_by" and v is not None}
+            return f"{base}/profile-corrections", body
+        case cmd.ImportPastCertification():
+            body = {k: v for k, v in fields.items() if k != "imported_by"}
+            return f"{base}/past-certifications", body | {
+                "valid_from": command.valid_from.date().isoformat(),
+                "valid_until": command.valid_until.date().isoformat(),
+            }
     raise ValueError(f"no HTTP endpoint gives {command.command_name()}")

@@ -283,6 +283,7 @@ def test_the_demo_scores_reach_the_levels_the_stories_decide() -> None:
         24: Level.SILVER,
         25: Level.SILVER,
         29: Level.SILVER,
+        30: Level.GOLD,  # dunmere: 29 approved, the 30th upheld on appeal
         32: Level.GOLD,
         33: Level.GOLD,
         40: Level.PLATINUM,
