@@ -74,8 +74,9 @@ async def switch_migration_mode(
 
 async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) -> cmd.HumanCommand:
     """The command as the application layer signs it: an import command names its actor as the
-    proposer, countersigner or rejecter, whatever the entry point put there, and a proposal carries
-    the store's migration mode as the programme stream says now."""
+    proposer, countersigner or rejecter, a waiver as its approver, an extension as who extended
+    it, whatever the entry point put there; a proposal carries the store's migration mode as the
+    programme stream says now."""
     match command:
         case cmd.ProposeImport():
             mode = (await load_programme(store)).migration_mode
@@ -84,6 +85,10 @@ async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) ->
             return _with(command, countersigned_by=actor.id)
         case cmd.RejectImport():
             return _with(command, rejected_by=actor.id)
+        case cmd.WaiveSiteVisit():
+            return _with(command, approved_by=actor.id)
+        case cmd.ExtendDeadline():
+            return _with(command, extended_by=actor.id)
     return command
 
 

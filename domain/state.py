@@ -16,7 +16,7 @@ from domain import events as ev
 from domain.ids import CriterionId
 from domain.levels import Level
 from domain.policy import SNAPSHOTS_REMEMBERED
-from domain.rules import FIRST
+from domain.rules import FIRST, PROGRAMME_REVIEW
 
 
 class Phase(StrEnum):
@@ -65,6 +65,16 @@ class ReviewItemState(_Value):
         return self.status in OPEN_STATUSES
 
 
+class PhaseClock(_Value):
+    """A phase's deadline (submission, visit scheduling, committee) and what its people were told:
+    the due date they were told is near, and the one escalated once passed (an extension gives a
+    new due date, so both come again)."""
+
+    due_at: datetime
+    warned_for: datetime | None = None
+    escalated_for: datetime | None = None
+
+
 class Recommendation(_Value):
     points: int
     possible: int
@@ -96,6 +106,9 @@ class Cycle(_Value):
     appeal_deadline: datetime | None = None
     appeal_filed: bool = False
     appeal_decided: bool = False
+    # The phases' clocks by deadline (events.Deadline's values): cycles under the programme's
+    # review rules only.
+    clocks: dict[str, PhaseClock] = {}
 
     @property
     def open_items(self) -> list[ReviewItemState]:
@@ -222,6 +235,32 @@ def _with_item(cycle: Cycle, criterion_id: str, **changes: object) -> Cycle:
     return cycle.model_copy(update={"items": items})
 
 
+def _extended(cycle: Cycle, event: ev.DeadlineExtended) -> Cycle:
+    """The cycle with the deadline moved: its people are told near it and escalated after it anew."""
+    match event.deadline:
+        case ev.Deadline.REVIEW:
+            assert event.criterion_id is not None
+            return _with_item(cycle, event.criterion_id, review_due_at=event.due_at, escalated=False)
+        case ev.Deadline.CLARIFICATION:
+            assert event.criterion_id is not None
+            return _with_item(cycle, event.criterion_id, clarification_due_at=event.due_at)
+    clocks = {**cycle.clocks, event.deadline.value: PhaseClock(due_at=event.due_at)}
+    return cycle.model_copy(update={"clocks": clocks})
+
+
+def _clock_told(cycle: Cycle, event: ev.DomainEvent) -> Cycle:
+    """The cycle with a phase clock's people told it is near, or escalated once it passed."""
+    for deadline, kind in ev.DUE_SOON.items():
+        if isinstance(event, kind):
+            clock = cycle.clocks[deadline.value].model_copy(update={"warned_for": event.due_at})
+            return cycle.model_copy(update={"clocks": {**cycle.clocks, deadline.value: clock}})
+    for deadline, late in ev.OVERDUE.items():
+        if isinstance(event, late):
+            clock = cycle.clocks[deadline.value].model_copy(update={"escalated_for": event.was_due_at})
+            return cycle.model_copy(update={"clocks": {**cycle.clocks, deadline.value: clock}})
+    raise TypeError(f"not a phase clock's event: {type(event).__name__}")
+
+
 def evolve(state: CityState, event: ev.DomainEvent) -> CityState:
     """Fold one event. Pure; never refuses (the decider already did), so old histories always fold."""
     updates = _changes(state, event)
@@ -296,9 +335,16 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
             return {"phase": Phase.REVIEW, "cycle": cycle.model_copy(update={"submission_closed": True})}
         case ev.ReviewerAssigned():
             assert cycle is not None
+            # Under the programme's review rules a (re)assignment starts a new SLA, escalated
+            # again if it passes; under the first rules an item was escalated once ever.
+            fresh = {"escalated": False} if cycle.rules >= PROGRAMME_REVIEW else {}
             return {
                 "cycle": _with_item(
-                    cycle, event.criterion_id, reviewer_id=event.reviewer_id, review_due_at=event.due_at
+                    cycle,
+                    event.criterion_id,
+                    reviewer_id=event.reviewer_id,
+                    review_due_at=event.due_at,
+                    **fresh,
                 )
             }
         case ev.EvidenceApproved() | ev.EvidenceRejected():
@@ -346,6 +392,8 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
             }
         case ev.ReviewEscalated():
             assert cycle is not None
+            if event.next_due_at is not None:  # escalated again if still undecided by then
+                return {"cycle": _with_item(cycle, event.criterion_id, review_due_at=event.next_due_at)}
             return {"cycle": _with_item(cycle, event.criterion_id, escalated=True)}
         case ev.ReviewDueSoon() | ev.ClarificationDueSoon():
             assert cycle is not None
@@ -368,11 +416,41 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
             items = dict(cycle.items)
             for cid in event.overturned:
                 items[cid] = items[cid].model_copy(update={"status": ItemStatus.REJECTED})
+            for found in event.criterion_findings:
+                if found.finding is ev.SiteFinding.CLEAR:
+                    items[found.criterion_id] = items[found.criterion_id].model_copy(
+                        update={"status": ItemStatus.APPROVED}
+                    )
             return {
                 "cycle": cycle.model_copy(
-                    update={"site_visit": "completed", "overturned": tuple(event.overturned), "items": items}
+                    update={
+                        "site_visit": "completed",
+                        "overturned": tuple(event.overturned),
+                        "items": items,
+                        "visit_date": event.visit_date or cycle.visit_date,
+                    }
                 )
             }
+        case ev.SiteVisitRescheduled():
+            assert cycle is not None
+            return {"cycle": cycle.model_copy(update={"visit_date": event.visit_date})}
+        case ev.DeadlineSet():
+            assert cycle is not None
+            clocks = {**cycle.clocks, event.deadline.value: PhaseClock(due_at=event.due_at)}
+            return {"cycle": cycle.model_copy(update={"clocks": clocks})}
+        case ev.DeadlineExtended():
+            assert cycle is not None
+            return {"cycle": _extended(cycle, event)}
+        case (
+            ev.SubmissionDueSoon()
+            | ev.VisitSchedulingDueSoon()
+            | ev.CommitteeDecisionDueSoon()
+            | ev.SubmissionOverdue()
+            | ev.VisitSchedulingOverdue()
+            | ev.CommitteeDecisionOverdue()
+        ):
+            assert cycle is not None
+            return {"cycle": _clock_told(cycle, event)}
         case ev.SiteVisitWaived():
             assert cycle is not None
             return {"cycle": cycle.model_copy(update={"site_visit": "waived"})}

@@ -182,7 +182,9 @@ class TestApply:
                 standard_version="wwc-2022",
                 standard_revision=get_standard("wwc-2022").revision,
                 rules=rules.LATEST,
-            )
+            ),
+            # the submission's clock starts (ProgrammePolicy.submission_window)
+            ev.DeadlineSet(deadline=ev.Deadline.SUBMISSION, due_at=T0 + ProgrammePolicy().submission_window),
         ]
 
     def test_a_cycle_opened_under_the_first_rules_keeps_the_first_revision_and_rules(self) -> None:
@@ -216,7 +218,8 @@ class TestApply:
                 previous_level=Level.SILVER,
                 standard_revision=get_standard("wwc-2018").revision,
                 rules=rules.LATEST,
-            )
+            ),
+            ev.DeadlineSet(deadline=ev.Deadline.SUBMISSION, due_at=T0 + ProgrammePolicy().submission_window),
         ]
 
     def test_only_one_cycle_at_a_time(self) -> None:
