@@ -59,7 +59,11 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
         "/v1/cities/lakeside/reviews", reviewer, {"items": [{"criterion_id": asked, "decision": "approve"}]}
     )
     closed = await api.post("/v1/cities/lakeside/evidence/close", staff)
-    assert [e["type"] for e in closed["events"]] == ["EvidenceSubmissionClosed", "EvidenceReviewCompleted"]
+    assert [e["type"] for e in closed["events"]] == [
+        "EvidenceSubmissionClosed",
+        "EvidenceReviewCompleted",
+        "DeadlineSet",  # the visit is to be scheduled by then
+    ]
     assert closed["status"]["phase"] == "site_visit"
 
     # A visit in two days' time, completed once the day has come.
@@ -69,7 +73,7 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
     visited = await api.post(
         "/v1/cities/lakeside/site-visit", committee, {"action": "complete", "findings": "All as described"}
     )
-    assert [e["type"] for e in visited["events"]] == ["SiteVisitCompleted", "LevelRecommended"]
+    assert [e["type"] for e in visited["events"]] == ["SiteVisitCompleted", "LevelRecommended", "DeadlineSet"]
     status = await api.get("/v1/cities/lakeside", staff)
     assert status["phase"] == "committee" and status["recommended_level"] == "gold"
     assert status["score"] == 30 / 43
