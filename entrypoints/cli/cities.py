@@ -790,7 +790,12 @@ def deadline_extend(
 
     command = _checked(
         lambda: cmd.ExtendDeadline.model_validate(
-            {"deadline": deadline, "criterion_id": criterion, "due_at": _moment(until, "--until"), "reason": reason}
+            {
+                "deadline": deadline,
+                "criterion_id": criterion,
+                "due_at": _moment(until, "--until"),
+                "reason": reason,
+            }
         ),
         {"deadline": "--deadline", "criterion_id": "--criterion", "reason": "--reason"},
     )
