@@ -56,13 +56,21 @@ class ReviewItemState(_Value):
     reviewer_id: str | None = None
     review_due_at: datetime | None = None  # while awaiting a reviewer
     clarification_due_at: datetime | None = None  # while awaiting the city
-    escalated: bool = False
+    escalated: bool = False  # escalated for good (the first rules escalate an item once ever)
+    # Escalations of the reviewer's decision since it was last assigned, extended or answered
+    # (the programme's review rules escalate again each time the SLA passes).
+    escalations: int = 0
     submission: int = 1  # the criterion's submissions in this cycle so far
     warned_for: datetime | None = None  # the due date its people were last told is near
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_escalated(self) -> bool:
+        """Whether the reviewer's decision is overdue and was escalated (once or again)."""
+        return self.escalated or self.escalations > 0
 
 
 class PhaseClock(_Value):
@@ -240,7 +248,9 @@ def _extended(cycle: Cycle, event: ev.DeadlineExtended) -> Cycle:
     match event.deadline:
         case ev.Deadline.REVIEW:
             assert event.criterion_id is not None
-            return _with_item(cycle, event.criterion_id, review_due_at=event.due_at, escalated=False)
+            return _with_item(
+                cycle, event.criterion_id, review_due_at=event.due_at, escalated=False, escalations=0
+            )
         case ev.Deadline.CLARIFICATION:
             assert event.criterion_id is not None
             return _with_item(cycle, event.criterion_id, clarification_due_at=event.due_at)
@@ -337,7 +347,7 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
             assert cycle is not None
             # Under the programme's review rules a (re)assignment starts a new SLA, escalated
             # again if it passes; under the first rules an item was escalated once ever.
-            fresh = {"escalated": False} if cycle.rules >= PROGRAMME_REVIEW else {}
+            fresh = {"escalated": False, "escalations": 0} if cycle.rules >= PROGRAMME_REVIEW else {}
             return {
                 "cycle": _with_item(
                     cycle,
@@ -381,6 +391,7 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                     clarification_due_at=None,
                     review_due_at=event.review_due_at,
                     escalated=False,
+                    escalations=0,
                 )
             }
         case ev.ClarificationExpired():
@@ -393,7 +404,15 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
         case ev.ReviewEscalated():
             assert cycle is not None
             if event.next_due_at is not None:  # escalated again if still undecided by then
-                return {"cycle": _with_item(cycle, event.criterion_id, review_due_at=event.next_due_at)}
+                item = cycle.items[event.criterion_id]
+                return {
+                    "cycle": _with_item(
+                        cycle,
+                        event.criterion_id,
+                        review_due_at=event.next_due_at,
+                        escalations=item.escalations + 1,
+                    )
+                }
             return {"cycle": _with_item(cycle, event.criterion_id, escalated=True)}
         case ev.ReviewDueSoon() | ev.ClarificationDueSoon():
             assert cycle is not None

@@ -320,6 +320,7 @@ class TestRepeatedEscalation:
             )
         ]
         state = given(*history, *first)
+        assert state.cycle is not None and state.cycle.items[FIRST_ID].is_escalated
         assert next_deadline(state) == T0 + 20 * DAY
         again = when(state, c.EscalateOverdueReviews(), now=T0 + 20 * DAY)
         assert [e.was_due_at for e in again if isinstance(e, ev.ReviewEscalated)] == [T0 + 20 * DAY]
@@ -340,6 +341,8 @@ class TestRepeatedEscalation:
             ev.ReviewerAssigned(criterion_id=FIRST_ID, reviewer_id="rev-bo", due_at=T0 + 21 * DAY),
         ]
         assert next_deadline(given(*reassigned)) == T0 + 21 * DAY
+        item = given(*reassigned).cycle.items[FIRST_ID]  # type: ignore[union-attr]
+        assert not item.is_escalated, "the new reviewer's SLA has not passed"
 
     def test_under_the_first_rules_an_item_is_escalated_once_ever(self) -> None:
         history = [*applied(), *submitted([FIRST_ID])]
