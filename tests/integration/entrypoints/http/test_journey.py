@@ -155,7 +155,8 @@ async def test_the_state_as_of_a_moment_is_the_fold_of_what_was_recorded_by_then
     then = await api.get("/v1/cities/oakdale/state", staff, as_of=registered_at.isoformat())
     assert then["phase"] == "registered" and then["version"] == 1 and then["cycle"] is None
     now = await api.get("/v1/cities/oakdale/state", staff)
-    assert now["phase"] == "evidence" and now["version"] == 2 and now["cycle"]["cohort"] == "c1"
+    # The application and its submission clock
+    assert now["phase"] == "evidence" and now["version"] == 3 and now["cycle"]["cohort"] == "c1"
     empty = await api.get("/v1/cities/oakdale/state", staff, as_of=before_anything.isoformat())
     assert empty["phase"] == "unregistered" and empty["version"] == 0
 
