@@ -115,6 +115,11 @@ def unique(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:6]}"
 
 
+def walked_events() -> int:
+    """How many events seed_lakeside records in all (the walk-through's two cycles)."""
+    return sum(len(step.events) for step in walk())
+
+
 async def seed_lakeside(store: EventStore, first_steps: int | None = None) -> None:
     """Record the walk-through city's two cycles (entrypoints.cli.walkthrough) straight into the store,
     or only its first `first_steps` steps."""
