@@ -39,10 +39,18 @@ class RecordEventsInput(_Model):
     events: list[EventToRecord]
 
 
+class RecordedEventData(_Model):
+    type: str
+    data: dict[str, Any]
+
+
 class RecordEventsResult(_Model):
     version: int
     positions: list[int]
     replayed: bool  # True when a retry found the events already recorded
+    # The events as first recorded, when a retry of a lost workflow task decided the command again
+    # at a later moment (so its times differ): the workflow folds these instead of its own.
+    adopted: list[RecordedEventData] = []
 
 
 class FindDueRemindersInput(_Model):

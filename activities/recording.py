@@ -16,6 +16,7 @@ from activities.names import (
     DueReminder,
     FindDueRemindersInput,
     FindDueRemindersResult,
+    RecordedEventData,
     RecordEventsInput,
     RecordEventsResult,
 )
@@ -59,13 +60,25 @@ class CityActivities:
             for e in input.events
         ]
         try:
-            result = await self.store.append(city_stream(input.city_id), input.expected_version, new)
+            # A local activity's retry may come from a workflow task retried on another worker,
+            # which decided the command again at its own `now`: the recorded decision stands.
+            result = await self.store.append(
+                city_stream(input.city_id), input.expected_version, new, adopt_redecided=True
+            )
         except _NOT_RETRYABLE as refusal:
             logger.error("record_events.refused", error=str(refusal))
             raise ApplicationError(str(refusal), type=type(refusal).__name__, non_retryable=True) from refusal
-        logger.info("record_events.done", version=result.version, replayed=result.replayed)
+        logger.info(
+            "record_events.done",
+            version=result.version,
+            replayed=result.replayed,
+            adopted=bool(result.adopted),
+        )
         return RecordEventsResult(
-            version=result.version, positions=list(result.positions), replayed=result.replayed
+            version=result.version,
+            positions=list(result.positions),
+            replayed=result.replayed,
+            adopted=[RecordedEventData(type=a.type, data=a.data) for a in result.adopted],
         )
 
     @activity.defn(name=FIND_DUE_REMINDERS)

@@ -5,6 +5,7 @@ eventstore/projector.py for what a read model provides, and readmodel/ for the c
 from eventstore.anchor import Anchor, AnchorError, AnchorFolder, StreamHead, take_anchor
 from eventstore.envelope import (
     Actor,
+    AdoptedEvent,
     AppendResult,
     Checkpoint,
     Correlation,
@@ -35,6 +36,7 @@ from eventstore.verify import ProjectionMismatch, StreamProblem, VerifyReport, v
 
 __all__ = [
     "Actor",
+    "AdoptedEvent",
     "Anchor",
     "AnchorError",
     "AnchorFolder",

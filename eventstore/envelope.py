@@ -115,14 +115,25 @@ class RecordedEvent(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class AdoptedEvent:
+    """An event as the store recorded it, returned to a retry that decided it at another moment."""
+
+    type: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class AppendResult:
     """Where an append's events landed. `replayed` is True when every id was already recorded
-    (an activity retry): nothing was written and these are the original versions and positions."""
+    (an activity retry): nothing was written and these are the original versions and positions.
+    `adopted` holds the recorded events when the retry's own differed only in when they were
+    decided (append's `adopt_redecided`); empty otherwise."""
 
     stream_id: str
     versions: tuple[int, ...]
     positions: tuple[int, ...]
     replayed: bool = False
+    adopted: tuple[AdoptedEvent, ...] = ()
 
     @property
     def version(self) -> int:

@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from eventstore.anchor import Anchor
 from eventstore.envelope import (
     Actor,
+    AdoptedEvent,
     AppendResult,
     Checkpoint,
     Correlation,
@@ -132,6 +133,11 @@ class _Pending:
 
     def differs_from(self, row: asyncpg.Record) -> str | None:
         """Why a stored row differs from this event, or None when it is the same event."""
+        names = self.differences(row)
+        return f"its {names[0]} differs" if names else None
+
+    def differences(self, row: asyncpg.Record) -> list[str]:
+        """The fields in which a stored row differs from this event (none: the same event)."""
         e = self.event
         stored_corr = (
             Correlation(row["workflow_id"], row["run_id"] or "") if row["workflow_id"] is not None else None
@@ -144,11 +150,12 @@ class _Pending:
             ("correlation", e.correlation, stored_corr),
             ("data", self.canonical, canonical_json(json.loads(row["data"]))),
         ]
-        for name, new, old in checks:
-            if new != old:
-                return f"its {name} differs"
-        return None
+        return [name for name, new, old in checks if new != old]
 
+
+# What may differ between an event and its recorded twin when the same decision was taken again
+# later (`append`'s adopt_redecided): when it was decided, and what was computed from that moment.
+_REDECIDED = frozenset({"occurred_at", "data"})
 
 # The server going away or coming back: the caller may try again (an activity retries, the API
 # answers 503). "Shutting down" / "starting up" arrive as PostgresErrors, not connection errors.
@@ -282,13 +289,26 @@ class EventStore:
             pending.append(_Pending(e, model, data, current))
         return pending
 
-    async def append(self, stream_id: str, expected_version: int, events: Sequence[NewEvent]) -> AppendResult:
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        *,
+        adopt_redecided: bool = False,
+    ) -> AppendResult:
         """Append `events` to `stream_id` if it is at `expected_version`, in one transaction.
 
         Appending ids that are already recorded (with the same content) returns the original
         result without writing; every refusal leaves the store unchanged.
+
+        `adopt_redecided`: ids already recorded whose events differ only in their time and data
+        are the same decision taken again at a later moment (a workflow task retried after its
+        worker died mid-record re-decides at its own `now`): the recorded events stand, and come
+        back in the result's `adopted` for the caller to fold instead of its own.
         """
         pending = self._check(stream_id, expected_version, events)
+        adopt = adopt_redecided
         bodies = [p.body(stream_id, expected_version + i) for i, p in enumerate(pending, start=1)]
         projector = (
             self.projector if self.projector and stream_id.startswith(self.projector.stream_prefix) else None
@@ -300,7 +320,7 @@ class EventStore:
                 before = await self._state_at(conn, projector, stream_id, expected_version)
                 if isinstance(before, _Elsewhere):  # the stream is elsewhere: a retry, or a conflict
                     return await self._replayed_or_conflict(
-                        conn, stream_id, expected_version, before.version, pending
+                        conn, stream_id, expected_version, before.version, pending, adopt
                     )
                 parsed = [
                     ParsedEvent(p.model, expected_version + i, p.event.event_id, p.event.occurred_at)
@@ -330,14 +350,14 @@ class EventStore:
             except asyncpg.UniqueViolationError as e:
                 if e.constraint_name != "events_event_id_key":
                     raise
-                replayed = await self._replayed(conn, stream_id, pending)
+                replayed = await self._replayed(conn, stream_id, pending, adopt)
                 if replayed is None:  # the id was recorded by another append just now
                     raise DuplicateEventConflict(pending[0].event.event_id, "recorded concurrently") from e
                 return replayed
             assert row is not None
             if row["outcome"] == "conflict":
                 return await self._replayed_or_conflict(
-                    conn, stream_id, expected_version, row["actual_version"], pending
+                    conn, stream_id, expected_version, row["actual_version"], pending, adopt
                 )
         first = expected_version + 1
         if projector is not None:
@@ -381,20 +401,27 @@ class EventStore:
         )
 
     async def _replayed_or_conflict(
-        self, conn: asyncpg.Connection, stream_id: str, expected: int, actual: int, pending: list[_Pending]
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        expected: int,
+        actual: int,
+        pending: list[_Pending],
+        adopt: bool = False,
     ) -> AppendResult:
         """The stream is not at the expected version. A retry of an append that already succeeded
         lands here too (the stream moved on by its own events): the ids tell."""
-        replayed = await self._replayed(conn, stream_id, pending)
+        replayed = await self._replayed(conn, stream_id, pending, adopt)
         if replayed is None:
             raise ConcurrencyConflict(stream_id, expected, actual)
         return replayed
 
     async def _replayed(
-        self, conn: asyncpg.Connection, stream_id: str, pending: list[_Pending]
+        self, conn: asyncpg.Connection, stream_id: str, pending: list[_Pending], adopt: bool = False
     ) -> AppendResult | None:
         """None when none of the ids is recorded; the original result when exactly this batch was
-        recorded before (a retry); else DuplicateEventConflict saying what differs."""
+        recorded before (a retry), with the recorded events when `adopt` and they differ only in
+        time and data; else DuplicateEventConflict saying what differs."""
         rows = await conn.fetch(
             f"SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ANY ($1::uuid[])",
             [p.event.event_id for p in pending],
@@ -402,6 +429,7 @@ class EventStore:
         if not rows:
             return None
         stored = {r["event_id"]: r for r in rows}
+        redecided = False
         for p in pending:
             row = stored.get(p.event.event_id)
             if row is None:
@@ -409,15 +437,19 @@ class EventStore:
                 raise DuplicateEventConflict(known, "the batch mixes recorded events with new ones")
             if row["stream_id"] != stream_id:
                 raise DuplicateEventConflict(p.event.event_id, f"it belongs to stream {row['stream_id']!r}")
-            why = p.differs_from(row)
-            if why is not None:
-                raise DuplicateEventConflict(p.event.event_id, why)
+            differences = p.differences(row)
+            forbidden = [d for d in differences if not (adopt and d in _REDECIDED)]
+            if forbidden:
+                raise DuplicateEventConflict(p.event.event_id, f"its {forbidden[0]} differs")
+            redecided = redecided or bool(differences)
         ordered = sorted(rows, key=lambda r: r["version"])
         versions = [r["version"] for r in ordered]
         same_order = [r["event_id"] for r in ordered] == [p.event.event_id for p in pending]
         if not same_order or versions != list(range(versions[0], versions[0] + len(versions))):
             raise DuplicateEventConflict(pending[0].event.event_id, "it was recorded in another batch")
-        return AppendResult(stream_id, tuple(versions), tuple(r["position"] for r in ordered), replayed=True)
+        adopted = tuple(AdoptedEvent(r["type"], json.loads(r["data"])) for r in ordered) if redecided else ()
+        positions = tuple(r["position"] for r in ordered)
+        return AppendResult(stream_id, tuple(versions), positions, replayed=True, adopted=adopted)
 
     def _remember(self, stream_id: str, version: int, state: Any) -> None:
         self._states[stream_id] = (version, state)

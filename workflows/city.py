@@ -37,6 +37,7 @@ from workflows.contracts import (
     COMMANDS,
     CYCLE_ENDS,
     HANDOVER_WHEN_FULL,
+    RECORD_LOCALLY,
     RECORD_RETRY,
     RULED_OUTSIDE_A_CYCLE,
     RULES_PER_CYCLE,
@@ -262,15 +263,37 @@ class CityCertificationWorkflow:
             )
             for i, e in enumerate(events)
         ]
-        result = await workflow.execute_activity(
-            RECORD_EVENTS,
-            RecordEventsInput(city_id=self.city_id, expected_version=self.state.version, events=records),
-            result_type=RecordEventsResult,
-            # An append takes milliseconds; a short timeout lets a retry reach a live worker soon
-            # after the one running it died (without heartbeats the server waits this long).
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RECORD_RETRY,
+        recording = RecordEventsInput(
+            city_id=self.city_id, expected_version=self.state.version, events=records
         )
+        if workflow.patched(RECORD_LOCALLY):
+            # A local activity: the append runs within this workflow task, so an accepted command
+            # costs one task instead of a task, a dispatch to an activity poller and another task.
+            # A retry after the task is lost (the worker died mid-record) is safe: the event ids
+            # are replay-stable and the store's append is idempotent, so it finds its events
+            # recorded and answers as the first attempt did (tests/e2e/workflows/test_faults.py).
+            result = await workflow.execute_local_activity(
+                RECORD_EVENTS,
+                recording,
+                result_type=RecordEventsResult,
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=RECORD_RETRY,
+            )
+        else:  # histories recorded before: a regular activity
+            result = await workflow.execute_activity(
+                RECORD_EVENTS,
+                recording,
+                result_type=RecordEventsResult,
+                # An append takes milliseconds; a short timeout lets a retry reach a live worker soon
+                # after the one running it died (without heartbeats the server waits this long).
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=RECORD_RETRY,
+            )
+        if result.adopted:
+            # The task that first decided this command was lost after its append committed (its
+            # worker died mid-record), and this retry decided it again at a later `now`: the
+            # recorded events are the facts, so the state folds those.
+            events = [ev.EVENT_TYPES[a.type].model_validate(a.data) for a in result.adopted]
         self.state = fold(self.state, events)
         assert result.version == self.state.version, "the store and the workflow agree on the version"
         self.cycle_over = self.cycle_over or any(isinstance(e, CYCLE_ENDS) for e in events)

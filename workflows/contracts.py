@@ -68,6 +68,8 @@ HANDOVER_WHEN_FULL = "handover-when-history-full"  # workflow.patched id of that
 # before it opened their cycles, and took their snapshots, under the first rules.
 RULES_PER_CYCLE = "rules-per-cycle"
 RULED_OUTSIDE_A_CYCLE = (cmd.ApplyForCertification, cmd.TakeDataSnapshot)
+# workflow.patched id of recording through a local activity (histories before used a regular one).
+RECORD_LOCALLY = "record-through-local-activity"
 
 
 class CityWorkflowInput(_Model):

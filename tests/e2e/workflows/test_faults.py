@@ -188,34 +188,36 @@ def criteria_of(events: list[RecordedEvent], event_type: str) -> list[str]:
 
 
 async def committed_but_unreported(client: Client, store: EventStore, ids: Sequence[str]) -> list[str]:
-    """Cities with a record_events activity whose append is committed but whose result Temporal has
-    not got: its history has the activity scheduled and no outcome, while the store already holds
-    its events. With the worker frozen, such an append can only be finished by a retry."""
+    """Cities whose store already holds events that their workflow's history does not yet know of:
+    an append committed by a record_events local activity whose workflow task has not completed
+    (so no marker holds its result). With the worker frozen, such an append can only be finished
+    by a retry of that task on another worker."""
     caught = []
     for city_id in ids:
         history = await client.get_workflow_handle(workflow_id(city_id)).fetch_history()
-        pending: dict[int, HistoryEvent] = {}
-        for event in history.events:
-            scheduled = event.activity_task_scheduled_event_attributes
-            if event.HasField("activity_task_scheduled_event_attributes") and (
-                scheduled.activity_type.name == RECORD_EVENTS
-            ):
-                pending[event.event_id] = event
-            for outcome in (
-                "activity_task_completed_event_attributes",
-                "activity_task_failed_event_attributes",
-                "activity_task_timed_out_event_attributes",
-                "activity_task_canceled_event_attributes",
-            ):
-                if event.HasField(outcome):
-                    pending.pop(getattr(event, outcome).scheduled_event_id, None)
-        for event in pending.values():
-            payloads = event.activity_task_scheduled_event_attributes.input.payloads
-            [request] = await client.data_converter.decode(payloads, [RecordEventsInput])
-            first = await store.read_stream(city_stream(city_id), request.expected_version + 1)
-            if first and first[0].event_id == request.events[0].event_id:
-                caught.append(city_id)
+        known = await _version_known_to(client, history.events)
+        stored = await store.read_stream(city_stream(city_id))
+        if stored and stored[-1].version > known:
+            caught.append(city_id)
     return caught
+
+
+async def _version_known_to(client: Client, events: Sequence[HistoryEvent]) -> int:
+    """The stream version a run's history has heard of: its last recorded append's result (a
+    local activity's marker), else the version of the state it started with."""
+    known = 0
+    for event in events:
+        if event.HasField("workflow_execution_started_event_attributes"):
+            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            [started] = await client.data_converter.decode(payloads, [CityWorkflowInput])
+            known = started.state.version if started.state else 0
+        marker = event.marker_recorded_event_attributes
+        if event.HasField("marker_recorded_event_attributes") and marker.marker_name == "core_local_activity":
+            [result] = await client.data_converter.decode(
+                marker.details["result"].payloads, [RecordEventsResult]
+            )
+            known = max(known, result.version)
+    return known
 
 
 async def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
@@ -223,7 +225,9 @@ async def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(
 ) -> None:
     """SIGKILL the worker process while commands are in flight, at a moment when an append has
     committed but Temporal has not heard so (found by freezing the worker and comparing histories
-    with the store), start a new worker: every city completes, exactly once."""
+    with the store): the worker died mid-record, inside the workflow task that runs the local
+    activity. Start a new worker: the task is retried there, the append finds its events
+    recorded, and every city completes, exactly once."""
     ids = city_ids("killed")
     async with dev_server_environment() as env:
         queue = f"faults-{uuid.uuid4()}"

@@ -113,6 +113,31 @@ async def test_a_known_event_id_with_other_content_is_refused(generic_store):
     assert await count_events(generic_store) == 1
 
 
+async def test_a_decision_taken_again_later_adopts_the_recorded_events_when_asked(generic_store):
+    """A workflow task retried after its worker died mid-record decides the same command again at
+    a later moment: same ids, other times. The first decision stands and comes back to fold."""
+    first = ping(1, note="due 2026-05-14")
+    await generic_store.append("sensor-1", 0, [first])
+    again = dataclasses.replace(
+        first, occurred_at=first.occurred_at + timedelta(seconds=12), data={"n": 1, "note": "due 2026-05-15"}
+    )
+
+    result = await generic_store.append("sensor-1", 0, [again], adopt_redecided=True)
+
+    assert result.replayed and result.versions == (1,)
+    assert [(a.type, a.data) for a in result.adopted] == [("Pinged", {"n": 1, "note": "due 2026-05-14"})]
+    assert await count_events(generic_store) == 1
+    # Unasked, the same retry is a conflict; and another actor is never the same decision.
+    with pytest.raises(DuplicateEventConflict, match="occurred_at differs"):
+        await generic_store.append("sensor-1", 0, [again])
+    someone_else = dataclasses.replace(again, actor=Actor("reviewer", "rev-9"))
+    with pytest.raises(DuplicateEventConflict, match="actor differs"):
+        await generic_store.append("sensor-1", 0, [someone_else], adopt_redecided=True)
+    # An exact retry adopts nothing: its own events are the recorded ones.
+    exact = await generic_store.append("sensor-1", 0, [first], adopt_redecided=True)
+    assert exact.replayed and exact.adopted == ()
+
+
 async def test_a_known_event_id_sent_to_another_stream_is_refused(generic_store):
     event = ping(1)
     await generic_store.append("sensor-1", 0, [event])
