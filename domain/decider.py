@@ -413,7 +413,7 @@ def _extend_deadline(
         raise _reject(
             state,
             f"an extension moves {what} later: it is due at {current.isoformat()}, "
-            f"not after {c.due_at.isoformat()}",
+            f"and {c.due_at.isoformat()} is not after that",
         )
     return [
         ev.DeadlineExtended(
