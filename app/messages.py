@@ -132,6 +132,10 @@ _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
             "{city}: a deadline now falls on {due}",
             "A deadline in {city}'s certification cycle was extended to {due}. The reason given:\n\n{text}",
         ),
+        NoticeKind.SITE_VISIT_RESCHEDULED: (
+            "{city}: the site visit moves to {due}",
+            "The site visit to {city} now takes place on {due}. The reason given:\n\n{text}",
+        ),
     },
     "es": {
         NoticeKind.REVIEW_DUE_SOON: (
@@ -232,6 +236,10 @@ _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
             "{city}: un plazo vence ahora el {due}",
             "Un plazo del ciclo de certificación de {city} se extendió hasta el {due}. El motivo:\n\n{text}",
         ),
+        NoticeKind.SITE_VISIT_RESCHEDULED: (
+            "{city}: la visita pasa al {due}",
+            "La visita a {city} se realizará ahora el {due}. El motivo:\n\n{text}",
+        ),
     },
     "pt": {
         NoticeKind.REVIEW_DUE_SOON: (
@@ -331,6 +339,10 @@ _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
         NoticeKind.DEADLINE_EXTENDED: (
             "{city}: um prazo vence agora em {due}",
             "Um prazo do ciclo de certificação de {city} foi prorrogado até {due}. O motivo:\n\n{text}",
+        ),
+        NoticeKind.SITE_VISIT_RESCHEDULED: (
+            "{city}: a visita passa para {due}",
+            "A visita a {city} será agora em {due}. O motivo:\n\n{text}",
         ),
     },
 }

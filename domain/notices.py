@@ -7,7 +7,7 @@ the same transaction as the event, and a rebuild or a replay decides the same. W
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -43,6 +43,7 @@ class NoticeKind(StrEnum):
     COMMITTEE_DECISION_DUE_SOON = "committee_decision_due_soon"
     COMMITTEE_DECISION_OVERDUE = "committee_decision_overdue"
     DEADLINE_EXTENDED = "deadline_extended"
+    SITE_VISIT_RESCHEDULED = "site_visit_rescheduled"
 
 
 class Notice(BaseModel):
@@ -186,6 +187,12 @@ def notice_for(event: ev.DomainEvent) -> Notice | None:
             )
         case ev.DeadlineExtended():
             return _extension_notice(event)
+        case ev.SiteVisitRescheduled():
+            # The city hosts the visit: it hears of the new day and why (a day, shown as one).
+            day = datetime.combine(event.visit_date, time(), tzinfo=UTC)
+            return Notice(
+                kind=NoticeKind.SITE_VISIT_RESCHEDULED, audience=Audience.CITY, due_at=day, text=event.reason
+            )
     return None
 
 

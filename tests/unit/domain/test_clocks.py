@@ -216,6 +216,18 @@ class TestReschedule:
         ]
 
 
+def test_the_city_hears_of_a_reschedule_with_its_day_and_reason() -> None:
+    moved = ev.SiteVisitRescheduled(previous_date=date(2026, 3, 10), visit_date=date(2026, 3, 17), reason="r")
+    notice = notice_for(moved)
+    assert notice is not None
+    assert (notice.kind, notice.audience, notice.text) == (
+        NoticeKind.SITE_VISIT_RESCHEDULED,
+        Audience.CITY,
+        "r",
+    )
+    assert notice.due_at is not None and notice.due_at.date() == date(2026, 3, 17)
+
+
 def test_a_waiver_records_who_approved_it() -> None:
     events = when(
         given(*visit_pending(CRITERIA[:30])), c.WaiveSiteVisit(reason="virtual", approved_by="chair")
