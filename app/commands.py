@@ -53,6 +53,7 @@ from domain.programme import SwitchMigrationMode
 from domain.state import CitySummary
 from eventstore import EventStore, RecordedEvent
 from readmodel import city_documents, city_summary, load_city_state
+from runtime import telemetry
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandResult, GiveCommand
 from workflows.contracts import city_workflow_id, command_event_id, command_proof
 
@@ -76,6 +77,24 @@ _KEY_MISMATCH = (
     "the workers refused the command's proof: the API and the workers hold different command keys "
     "(CITYCERT_COMMAND_KEY); an operator must give them the same one"
 )
+
+
+def _outcome_name(error: BaseException) -> str:
+    """A command's failure as the citycert_commands counter names it (runtime/telemetry.py)."""
+    for kind, name in (
+        (errors.Busy, "busy"),
+        (errors.Refused, "refused"),
+        (errors.Invalid, "invalid"),
+        (errors.Forbidden, "forbidden"),
+        (errors.NotFound, "not_found"),
+        (errors.Unavailable, "unavailable"),
+    ):
+        if isinstance(error, kind):
+            return name
+    return "error"
+
+
+_counted = telemetry.counted_command(_outcome_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +159,7 @@ class CommandService:
             command_key=self.command_key,
         )
 
+    @_counted
     async def give(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> CommandOutcome:
         """Give `command` to the city's workflow as `actor`; what it recorded."""
         command = await programme.stamped(self.store, command, actor)
@@ -160,6 +180,7 @@ class CommandService:
 
         return await self._unless_recorded_anyway(city_id, request, call)
 
+    @_counted
     async def register(self, command: cmd.RegisterCity, actor: Actor) -> CommandOutcome:
         """Register a city and start its workflow in one Update-with-start.
 
@@ -377,18 +398,17 @@ def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy
 
 
 async def _with_uploads(store: EventStore, city_id: str, command: cmd.HumanCommand) -> cmd.HumanCommand:
-    """Evidence that names uploaded documents, each filled in from the city's own upload (its
-    SHA-256 and title, whatever the caller put there); refused naming a document the city did not
-    upload, so no city can cite another's file. The city's uploads are read once, not per citation."""
-    if not isinstance(command, cmd.SubmitEvidence) or not any(
+    """Evidence and clarification answers that name uploaded documents, each filled in from the
+    city's own upload (its SHA-256 and title, whatever the caller put there; its slot is the
+    caller's); refused naming a document the city did not upload, so no city can cite another's
+    file. The city's uploads are read once, not per citation."""
+    if not isinstance(command, cmd.SubmitEvidence | cmd.AnswerClarifications) or not any(
         isinstance(d, cmd.UploadedDocument) for item in command.items for d in item.documents
     ):
         return command
     uploads = {u.document_id: u for u in await city_documents(store, city_id)}
 
-    def filled(
-        criterion_id: str, given: cmd.DocumentLink | cmd.UploadedDocument
-    ) -> cmd.DocumentLink | cmd.UploadedDocument:
+    def filled(criterion_id: str, given: cmd.GivenDocument) -> cmd.GivenDocument:
         if not isinstance(given, cmd.UploadedDocument):
             return given
         upload = uploads.get(given.document_id)
@@ -397,13 +417,21 @@ async def _with_uploads(store: EventStore, city_id: str, command: cmd.HumanComma
                 f"document {given.document_id} (for {criterion_id}) is not one of {city_id}'s uploads: "
                 f"upload it first (POST /v1/cities/{city_id}/documents)"
             )
-        return cmd.UploadedDocument(document_id=upload.document_id, sha256=upload.sha256, title=upload.title)
+        return cmd.UploadedDocument(
+            document_id=upload.document_id, sha256=upload.sha256, title=upload.title, slot=given.slot
+        )
 
-    items = [
+    if isinstance(command, cmd.SubmitEvidence):
+        evidence = [
+            item.model_copy(update={"documents": [filled(item.criterion_id, d) for d in item.documents]})
+            for item in command.items
+        ]
+        return command.model_copy(update={"items": evidence})
+    answers = [
         item.model_copy(update={"documents": [filled(item.criterion_id, d) for d in item.documents]})
         for item in command.items
     ]
-    return command.model_copy(update={"items": items})
+    return command.model_copy(update={"items": answers})
 
 
 def _running(city_id: str, run_id: str | None) -> str:

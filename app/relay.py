@@ -35,6 +35,7 @@ from app.messages import compose
 from domain import events as ev
 from domain.notices import Audience, Notice, NoticeKind, notice_for
 from eventstore import EventStore
+from runtime import telemetry
 from runtime.settings import Settings
 from runtime.smtp import MailNotSent, SmtpServer
 
@@ -132,9 +133,26 @@ class MailRelay:
     async def run_once(self) -> RelayRound:
         handed_over = await self.hand_over()
         outcomes = await self.deliver_due()
+        for outcome in ("retrying", "failed"):
+            if count := outcomes.count(outcome):
+                telemetry.MAIL_DELIVERY_FAILURES.labels(outcome).inc(count)
+        await self.count_outbox()
         return RelayRound(
             handed_over, *(outcomes.count(o) for o in ("sent", "retrying", "failed", "skipped"))
         )
+
+    async def count_outbox(self) -> None:
+        """Set citycert_mail_outbox: notifications not handed over, deliveries pending and failed
+        (each count an index's: the partial indexes of migrations 0005 and 0011)."""
+        async with self.store.connection() as conn:
+            row = await conn.fetchrow(
+                "SELECT (SELECT count(*) FROM notification_outbox WHERE sent_at IS NULL) AS queued, "
+                "(SELECT count(*) FROM mail_deliveries WHERE status = 'pending') AS pending, "
+                "(SELECT count(*) FROM mail_deliveries WHERE status = 'failed') AS failed"
+            )
+        assert row is not None
+        for state in ("queued", "pending", "failed"):
+            telemetry.MAIL_OUTBOX.labels(state).set(row[state])
 
     # --- 1. hand over ---------------------------------------------------------------------------
 

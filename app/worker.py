@@ -7,7 +7,9 @@ database. Several workers may run on one task queue: Temporal spreads the tasks 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any, NoReturn
@@ -23,6 +25,9 @@ from temporalio.worker import (
 
 from app.relay import relaying
 from app.schedules import ensure_reminder_schedule
+from app.supervision import stopped_workflows
+from eventstore import EventStore
+from runtime import telemetry
 from runtime.keys import command_key
 from runtime.logging import bind_activity_context, configure_logging
 from runtime.process import exit_now, run_until_signalled
@@ -48,6 +53,8 @@ class ActivityLogContext(Interceptor):
 
 class _BindActivityContext(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        # The activity's span (temporalio's TracingInterceptor, outside this one) names the city.
+        telemetry.mark_span(city_id=getattr(input.args[0], "city_id", None) if input.args else None)
         with bind_activity_context():
             return await self.next.execute_activity(input)
 
@@ -137,18 +144,66 @@ async def run_worker(
         log.info("worker.stopped")
 
 
+async def watch_workflows(store: EventStore, client: Client, every: float) -> NoReturn:
+    """Count the city workflows not running (app/supervision.py) every `every` seconds, for the
+    citycert_workflows_not_running gauge; a check that fails is logged and tried at the next."""
+    while True:
+        try:
+            stopped = await stopped_workflows(store, client)
+        except Exception as e:  # Temporal or the database away for a moment: the next round tells
+            log.warning("workflows.check_failed", error=str(e))
+        else:
+            telemetry.WORKFLOWS_NOT_RUNNING.set(len(stopped))
+            telemetry.WORKFLOWS_CHECKED.set_to_current_time()
+            if stopped:
+                log.warning(
+                    "workflows.not_running", cities=[s.city_id for s in stopped][:20], count=len(stopped)
+                )
+        await asyncio.sleep(every)
+
+
+@contextlib.asynccontextmanager
+async def watching_workflows(store: EventStore, client: Client, settings: Settings) -> AsyncIterator[None]:
+    """watch_workflows running beside the block."""
+    task = asyncio.create_task(
+        watch_workflows(store, client, settings.workflow_check_every.total_seconds()), name="workflow-check"
+    )
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def serve(settings: Settings, stop: asyncio.Event) -> None:
     """The production worker: database, the city and reminder workflows, and the mail relay when
-    CITYCERT_SMTP_URL is set, until `stop` is set."""
+    CITYCERT_SMTP_URL is set, until `stop` is set. With CITYCERT_METRICS_PORT set, /metrics there
+    (and the workflows not running counted); traces with OTEL_EXPORTER_OTLP_ENDPOINT set."""
     import workflows
     from activities import build_activities
 
-    async with open_store(settings) as store, relaying(store, settings):
+    telemetry.configure_tracing("citycert-worker")
+    # In a pool (app/worker_pool.py), the child in slot k serves on CITYCERT_METRICS_PORT + k, and
+    # only the first counts the workflows not running: one scrape target per process.
+    slot = int(os.environ.get("CITYCERT_WORKER_PROCESS", "0") or 0)
+    if settings.metrics_port is not None and slot:
+        settings = settings.model_copy(update={"metrics_port": settings.metrics_port + slot})
+    async with AsyncExitStack() as stack:
+        metrics = stack.enter_context(telemetry.serving_metrics(settings))
+        store = await stack.enter_async_context(open_store(settings))
+        await stack.enter_async_context(relaying(store, settings))
+        client, _ = await stack.enter_async_context(
+            open_temporal(settings, start_dev_server=True, search_attributes=search_attributes.ALL)
+        )
+        if metrics is not None and slot == 0:
+            await stack.enter_async_context(watching_workflows(store, client, settings))
         await run_worker(
             settings,
             workflows=workflows.WORKFLOWS,
             activities=build_activities(store),
             stop=stop,
+            client=client,
             reminder_schedule=True,
         )
 

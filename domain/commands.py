@@ -33,6 +33,11 @@ MAX_ITEMS = 500  # criteria (evidence, reviews, answers, snapshot answers) in on
 MAX_DOCUMENTS = 20  # documents given for one criterion
 MAX_POPULATION = 1_000_000_000
 MAX_DOCUMENT_BYTES = 2**40  # an uploaded document's size; the API's own cap is a setting, far lower
+MAX_NUMBERED = 100  # checklist items or document slots one criterion's worksheet may name
+
+# A checklist item or a required-document slot, by its 1-based position in the criterion (fixed
+# within a standard revision); whether the criterion has it is the decider's question.
+Position = Annotated[int, Field(ge=1, le=MAX_NUMBERED)]
 
 
 class Command(BaseModel):
@@ -81,6 +86,9 @@ class DocumentLink(BaseModel):
 
     title: Name
     url: HttpsUrl
+    slot: Position | None = Field(
+        None, description="the criterion's required document it is (1-based); none: supporting only"
+    )
 
 
 class UploadedDocument(BaseModel):
@@ -93,14 +101,37 @@ class UploadedDocument(BaseModel):
     document_id: DocumentId
     sha256: Sha256 | None = None
     title: Name | None = None
+    slot: Position | None = Field(
+        None, description="the criterion's required document it is (1-based); none: supporting only"
+    )
+
+
+GivenDocument = DocumentLink | UploadedDocument
+
+
+def _distinct_numbers(numbers: list[int], what: str, criterion_id: str) -> None:
+    dups = sorted(n for n, k in Counter(numbers).items() if k > 1)
+    if dups:
+        raise ValueError(f"{what} of {criterion_id} named more than once: {', '.join(map(str, dups))}")
 
 
 class EvidenceItem(BaseModel):
+    """A criterion's evidence as its worksheet reads: documents in the criterion's required-document
+    slots (and supporting ones without a slot), and the checklist items the city claims it meets."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     criterion_id: CriterionId
-    documents: list[DocumentLink | UploadedDocument] = Field(min_length=1, max_length=MAX_DOCUMENTS)
+    documents: list[GivenDocument] = Field(min_length=1, max_length=MAX_DOCUMENTS)
     narrative: Note = ""
+    claims: list[Position] = Field(
+        default=[], max_length=MAX_NUMBERED, description="the checklist items (1-based) the city claims"
+    )
+
+    @model_validator(mode="after")
+    def _claims_once(self) -> EvidenceItem:
+        _distinct_numbers(self.claims, "claimed checklist items", self.criterion_id)
+        return self
 
 
 class SubmitEvidence(Command):
@@ -141,6 +172,15 @@ class ReviewItem(BaseModel):
     criterion_id: CriterionId
     decision: Verdict
     note: Note = ""
+    checklist_met: list[Position] = Field(
+        default=[],
+        max_length=MAX_NUMBERED,
+        description="an approval's checklist items (1-based) the reviewer found met",
+    )
+    override: Note = Field(
+        "",
+        description="why an approval stands although its checklist or required documents fall short",
+    )
 
     @model_validator(mode="after")
     def _question_needs_words(self) -> ReviewItem:
@@ -148,6 +188,15 @@ class ReviewItem(BaseModel):
             raise ValueError(
                 f"a clarification request for {self.criterion_id} needs a note saying what to clarify"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _worksheet_is_an_approvals(self) -> ReviewItem:
+        if self.decision is not Verdict.APPROVE and (self.checklist_met or self.override.strip()):
+            raise ValueError(
+                f"checklist items met and an override are an approval's; {self.criterion_id} is not approved"
+            )
+        _distinct_numbers(self.checklist_met, "checklist items met", self.criterion_id)
         return self
 
 
@@ -168,6 +217,11 @@ class ClarificationAnswer(BaseModel):
 
     criterion_id: CriterionId
     answer: Text
+    documents: list[GivenDocument] = Field(
+        default=[],
+        max_length=MAX_DOCUMENTS,
+        description="documents the answer adds to the criterion's evidence, in its slots or supporting",
+    )
 
 
 class AnswerClarifications(Command):

@@ -28,6 +28,7 @@ from domain.policy import ProgrammePolicy
 from domain.rules import LATEST, PROGRAMME_REVIEW
 from domain.standard import Standard, StandardError, get_standard
 from domain.state import AWAITING_REVIEWER, CityState, Cycle, ImportProposal, ItemStatus, Phase, fold
+from domain.worksheet import shortfalls, unknown_numbers
 
 DEFAULT_POLICY = ProgrammePolicy()
 _DAY = timedelta(days=1)
@@ -191,7 +192,12 @@ def _submit(
 ) -> list[ev.DomainEvent]:
     _require_phase(state, c, Phase.EVIDENCE)
     cycle = _cycle(state)
-    _known_criteria(_cycle_standard(cycle), [i.criterion_id for i in c.items])
+    standard = _cycle_standard(cycle)
+    _known_criteria(standard, [i.criterion_id for i in c.items])
+    _worksheet_numbers(
+        standard,
+        [(i.criterion_id, i.claims, [d.slot for d in i.documents if d.slot is not None]) for i in c.items],
+    )
     settled = sorted(
         i.criterion_id
         for i in c.items
@@ -203,6 +209,8 @@ def _submit(
             f"evidence for {', '.join(settled)} is already submitted and not rejected; "
             "answer a clarification request instead of resubmitting",
         )
+    if cycle.rules >= PROGRAMME_REVIEW:
+        _within_resubmissions_after_expiry(state, cycle, [i.criterion_id for i in c.items], p)
     due = now + p.reviewer_sla
     return [
         ev.EvidenceSubmitted(
@@ -213,18 +221,52 @@ def _submit(
             submission=cycle.items[item.criterion_id].submission + 1
             if item.criterion_id in cycle.items
             else 1,
+            claims=list(item.claims),
         )
         for item in c.items
     ]
 
 
+def _worksheet_numbers(standard: Standard, given: list[tuple[str, list[int], list[int]]]) -> None:
+    """Refuse checklist item or document slot numbers a criterion does not have (422: no state of
+    the city makes them exist), naming each."""
+    problems = [
+        problem
+        for cid, checklist, slots in given
+        for problem in unknown_numbers(standard.criterion(cid), checklist=checklist, slots=slots)
+    ]
+    if problems:
+        raise InvalidCommand("; ".join(problems))
+
+
+def _within_resubmissions_after_expiry(
+    state: CityState, cycle: Cycle, ids: list[str], p: ProgrammePolicy
+) -> None:
+    """A criterion whose clarification expired unanswered may come back only so many times."""
+    over = sorted(
+        cid
+        for cid in ids
+        if cid in cycle.items
+        and cycle.items[cid].clarification_expired
+        and cycle.items[cid].resubmitted_after_expiry >= p.resubmissions_after_expiry
+    )
+    if over:
+        allowed = p.resubmissions_after_expiry
+        times = "no resubmission" if allowed == 0 else f"{allowed} resubmission{'s' if allowed > 1 else ''}"
+        raise _reject(
+            state,
+            f"a clarification of {', '.join(over)} expired unanswered, and the programme allows {times} "
+            "of a criterion after that in a cycle; it stays rejected in this cycle",
+        )
+
+
 def _evidence_document(given: cmd.DocumentLink | cmd.UploadedDocument) -> ev.Document:
     if isinstance(given, cmd.DocumentLink):
-        return ev.Document(title=given.title, url=given.url)
+        return ev.Document(title=given.title, url=given.url, slot=given.slot)
     if given.sha256 is None or given.title is None:
         # The application layer fills these in from the city's upload before it signs the command.
         raise InvalidCommand(f"document {given.document_id} is not one the city uploaded")
-    return ev.Document(title=given.title, document_id=given.document_id, sha256=given.sha256)
+    return ev.Document(title=given.title, document_id=given.document_id, sha256=given.sha256, slot=given.slot)
 
 
 def _close_submission(
@@ -279,16 +321,27 @@ def _review(
     _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
     _no_conflict_of_interest(state, c.reviewer_id, c.reviewer_home_city)
     cycle = _cycle(state)
+    standard = _cycle_standard(cycle)
     ids = [i.criterion_id for i in c.items]
-    _known_criteria(_cycle_standard(cycle), ids)
+    _known_criteria(standard, ids)
+    _worksheet_numbers(standard, [(i.criterion_id, i.checklist_met, []) for i in c.items])
     _items_in(state, cycle, ids, AWAITING_REVIEWER, "awaiting a reviewer's decision")
+    if cycle.rules >= PROGRAMME_REVIEW:
+        _approvals_stand_on_their_worksheets(state, cycle, standard, c.items)
     out: list[ev.DomainEvent] = []
     for item in c.items:
         # Each decision names the submission it was made on: a resubmission is another one.
         seen = cycle.items[item.criterion_id].submission
         decided = {"criterion_id": item.criterion_id, "reviewer_id": c.reviewer_id, "submission": seen}
         if item.decision is cmd.Verdict.APPROVE:
-            out.append(ev.EvidenceApproved(**decided, note=item.note))
+            out.append(
+                ev.EvidenceApproved(
+                    **decided,
+                    note=item.note,
+                    checklist_met=sorted(item.checklist_met),
+                    override=item.override.strip(),
+                )
+            )
         elif item.decision is cmd.Verdict.REJECT:
             out.append(ev.EvidenceRejected(**decided, note=item.note))
         else:
@@ -300,13 +353,42 @@ def _review(
     return out + _complete_review_if_done(state, out)
 
 
+def _approvals_stand_on_their_worksheets(
+    state: CityState, cycle: Cycle, standard: Standard, items: list[cmd.ReviewItem]
+) -> None:
+    """An approval needs the checklist's k of n found met and a document in every required slot of
+    the submission decided on (its clarification answers' included), unless the reviewer says why
+    it stands anyway (the override, recorded with it)."""
+    problems = [
+        problem
+        for item in items
+        if item.decision is cmd.Verdict.APPROVE and not item.override.strip()
+        for problem in shortfalls(
+            standard.criterion(item.criterion_id),
+            item.checklist_met,
+            cycle.items[item.criterion_id].filled_slots,
+        )
+    ]
+    if problems:
+        raise _reject(
+            state,
+            "an approval needs its worksheet complete: "
+            + "; ".join(problems)
+            + " (give an override reason to approve all the same)",
+        )
+
+
 def _answer(
     state: CityState, c: cmd.AnswerClarifications, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
     _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
     cycle = _cycle(state)
     ids = [i.criterion_id for i in c.items]
-    _known_criteria(_cycle_standard(cycle), ids)
+    standard = _cycle_standard(cycle)
+    _known_criteria(standard, ids)
+    _worksheet_numbers(
+        standard, [(i.criterion_id, [], [d.slot for d in i.documents if d.slot is not None]) for i in c.items]
+    )
     _items_in(
         state, cycle, ids, frozenset({ItemStatus.CLARIFICATION_REQUESTED}), "waiting for a clarification"
     )
@@ -317,7 +399,10 @@ def _answer(
         raise _reject(state, f"the clarification deadline has passed for {', '.join(late)}")
     return [
         ev.ClarificationAnswered(
-            criterion_id=i.criterion_id, answer=i.answer, review_due_at=now + p.reviewer_sla
+            criterion_id=i.criterion_id,
+            answer=i.answer,
+            review_due_at=now + p.reviewer_sla,
+            documents=[_evidence_document(d) for d in i.documents],
         )
         for i in c.items
     ]

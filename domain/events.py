@@ -38,6 +38,9 @@ class Document(BaseModel):
     url: str = ""  # a link's address; empty for an uploaded document
     document_id: str | None = None
     sha256: str | None = None
+    # The criterion's required document it was given as (1-based, its worksheet's slot); None:
+    # supporting only, or given before documents had slots.
+    slot: int | None = None
 
 
 class DomainEvent(BaseModel):
@@ -102,6 +105,7 @@ class EvidenceSubmitted(DomainEvent):
     # beside the one before it, and each decision names the one it was made on. None: recorded
     # before submissions were counted.
     submission: int | None = None
+    claims: list[int] = []  # the checklist items (1-based) the city claims this evidence meets
 
 
 class EvidenceSubmissionClosed(DomainEvent):
@@ -119,6 +123,10 @@ class EvidenceApproved(DomainEvent):
     reviewer_id: str
     note: str = ""
     submission: int | None = None  # the submission decided on (EvidenceSubmitted.submission)
+    checklist_met: list[int] = []  # the checklist items (1-based) the reviewer found met
+    # Why the approval stands although the checklist or the required documents fall short: the
+    # reviewer's reason, given on purpose ("" when the worksheet was complete, or not checked).
+    override: str = ""
 
 
 class EvidenceRejected(DomainEvent):
@@ -140,6 +148,7 @@ class ClarificationAnswered(DomainEvent):
     criterion_id: CriterionId
     answer: str
     review_due_at: AwareDatetime
+    documents: list[Document] = []  # added to the criterion's evidence (in its slots or supporting)
 
 
 class ClarificationExpired(DomainEvent):

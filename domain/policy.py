@@ -44,6 +44,9 @@ class ProgrammePolicy(BaseModel):
     # instead of clarification_window, as LEED counts its 25; None: calendar days.
     clarification_business_days: int | None = Field(None, ge=1, le=365)
     holidays: tuple[date, ...] = ()
+    # How many times a criterion may be submitted again, in a cycle, after a clarification of it
+    # expired unanswered (0: never); cycles under the first rules allow any number.
+    resubmissions_after_expiry: int = Field(1, ge=0, le=100)
 
     @field_validator(
         "clarification_window",

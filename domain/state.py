@@ -62,6 +62,18 @@ class ReviewItemState(_Value):
     escalations: int = 0
     submission: int = 1  # the criterion's submissions in this cycle so far
     warned_for: datetime | None = None  # the due date its people were last told is near
+    # The worksheet (domain/worksheet.py), by 1-based position in the criterion: the checklist items
+    # the city claims, the required-document slots holding a document in the submission under
+    # review (its clarification answers' documents included), and an approval's items found met and
+    # override. The documents themselves stay in the log (readmodel.worksheet reads them).
+    claims: tuple[int, ...] = ()
+    filled_slots: tuple[int, ...] = ()
+    checklist_met: tuple[int, ...] = ()
+    override: str = ""
+    # Whether a clarification of this criterion expired in this cycle, and how many times it was
+    # submitted again since (ProgrammePolicy.resubmissions_after_expiry bounds them).
+    clarification_expired: bool = False
+    resubmitted_after_expiry: int = 0
 
     @property
     def is_open(self) -> bool:
@@ -271,6 +283,10 @@ def _clock_told(cycle: Cycle, event: ev.DomainEvent) -> Cycle:
     raise TypeError(f"not a phase clock's event: {type(event).__name__}")
 
 
+def _slots(documents: list[ev.Document]) -> tuple[int, ...]:
+    return tuple(sorted({d.slot for d in documents if d.slot is not None}))
+
+
 def evolve(state: CityState, event: ev.DomainEvent) -> CityState:
     """Fold one event. Pure; never refuses (the decider already did), so old histories always fold."""
     updates = _changes(state, event)
@@ -331,6 +347,7 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
             assert cycle is not None
             items = dict(cycle.items)
             before = items.get(event.criterion_id)
+            expired = before is not None and before.clarification_expired
             items[event.criterion_id] = ReviewItemState(
                 criterion_id=event.criterion_id,
                 status=ItemStatus.SUBMITTED,
@@ -338,6 +355,10 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                 reviewer_id=before.reviewer_id if before else None,
                 review_due_at=event.review_due_at,
                 submission=event.submission or (before.submission + 1 if before else 1),
+                claims=tuple(event.claims),
+                filled_slots=_slots(event.documents),
+                clarification_expired=expired,
+                resubmitted_after_expiry=(before.resubmitted_after_expiry + 1 if expired and before else 0),
             )
             return {"cycle": cycle.model_copy(update={"items": items})}
         case ev.EvidenceSubmissionClosed():
@@ -357,14 +378,26 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                     **fresh,
                 )
             }
-        case ev.EvidenceApproved() | ev.EvidenceRejected():
+        case ev.EvidenceApproved():
             assert cycle is not None
-            status = ItemStatus.APPROVED if isinstance(event, ev.EvidenceApproved) else ItemStatus.REJECTED
             return {
                 "cycle": _with_item(
                     cycle,
                     event.criterion_id,
-                    status=status,
+                    status=ItemStatus.APPROVED,
+                    reviewer_id=event.reviewer_id,
+                    review_due_at=None,
+                    checklist_met=tuple(event.checklist_met),
+                    override=event.override,
+                )
+            }
+        case ev.EvidenceRejected():
+            assert cycle is not None
+            return {
+                "cycle": _with_item(
+                    cycle,
+                    event.criterion_id,
+                    status=ItemStatus.REJECTED,
                     reviewer_id=event.reviewer_id,
                     review_due_at=None,
                 )
@@ -383,6 +416,7 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
             }
         case ev.ClarificationAnswered():
             assert cycle is not None
+            filled = cycle.items[event.criterion_id].filled_slots
             return {
                 "cycle": _with_item(
                     cycle,
@@ -392,13 +426,18 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                     review_due_at=event.review_due_at,
                     escalated=False,
                     escalations=0,
+                    filled_slots=tuple(sorted({*filled, *_slots(event.documents)})),
                 )
             }
         case ev.ClarificationExpired():
             assert cycle is not None
             return {
                 "cycle": _with_item(
-                    cycle, event.criterion_id, status=ItemStatus.REJECTED, clarification_due_at=None
+                    cycle,
+                    event.criterion_id,
+                    status=ItemStatus.REJECTED,
+                    clarification_due_at=None,
+                    clarification_expired=True,
                 )
             }
         case ev.ReviewEscalated():

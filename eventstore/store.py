@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -26,6 +27,8 @@ from typing import Any, cast
 from uuid import UUID
 
 import asyncpg
+from opentelemetry import trace
+from prometheus_client import Counter, Histogram
 from pydantic import BaseModel
 
 from eventstore.anchor import Anchor
@@ -59,6 +62,21 @@ from eventstore.rebuild import RebuildReport, rebuild
 from eventstore.registry import EventRegistry
 from eventstore.rows import EVENT_COLUMNS, parsed_events, recorded_event
 from eventstore.verify import VerifyReport, verify
+
+# Seeing the appends (runtime/telemetry.py serves these): how many, how they ended, how long they took.
+_APPENDS = Counter(
+    "citycert_event_store_appends",
+    "Appends by outcome: appended, replayed (a retry of a recorded batch, adopted ones too), conflict, "
+    "refused, failed",
+    ["outcome"],
+)
+_APPENDED_EVENTS = Counter("citycert_event_store_appended_events", "Events appended (replays left out)")
+_APPEND_SECONDS = Histogram(
+    "citycert_event_store_append_duration_seconds",
+    "How long an append took, refusals included",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+_tracer = trace.get_tracer("citycert.eventstore")
 
 _EVENT_ARGUMENTS = 12  # eventstore_append's arguments before the projector's
 _READ_STREAM = f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version"
@@ -307,6 +325,37 @@ class EventStore:
         worker died mid-record re-decides at its own `now`): the recorded events stand, and come
         back in the result's `adopted` for the caller to fold instead of its own.
         """
+        ids = [str(e.event_id) for e in events]
+        attributes = {"citycert.stream_id": stream_id, "citycert.event_ids": ids}
+        started, outcome = time.perf_counter(), "failed"
+        with _tracer.start_as_current_span("EventStore.append", attributes=attributes):
+            try:
+                result = await self._append(
+                    stream_id, expected_version, events, adopt_redecided=adopt_redecided
+                )
+                outcome = "replayed" if result.replayed else "appended"
+                return result
+            except (ConcurrencyConflict, DuplicateEventConflict):
+                outcome = "conflict"
+                raise
+            except (
+                InvalidEventPayload,
+                UnknownEventType,
+                InvalidEnvelope,
+                InvalidExpectedVersion,
+                EmptyBatch,
+            ):
+                outcome = "refused"
+                raise
+            finally:
+                _APPEND_SECONDS.observe(time.perf_counter() - started)
+                _APPENDS.labels(outcome).inc()
+                if outcome == "appended":
+                    _APPENDED_EVENTS.inc(len(ids))
+
+    async def _append(
+        self, stream_id: str, expected_version: int, events: Sequence[NewEvent], *, adopt_redecided: bool
+    ) -> AppendResult:
         pending = self._check(stream_id, expected_version, events)
         adopt = adopt_redecided
         bodies = [p.body(stream_id, expected_version + i) for i, p in enumerate(pending, start=1)]

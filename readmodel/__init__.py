@@ -36,6 +36,7 @@ from readmodel.queries import (
     review_queue,
     reviewer_queue,
 )
+from readmodel.worksheet import NoCity, city_worksheet
 
 
 async def open_city_store(dsn: str, *, min_size: int = 1, max_size: int = 10) -> EventStore:
@@ -57,6 +58,7 @@ __all__ = [
     "CohortDecision",
     "DocumentInfo",
     "ExpiringCertification",
+    "NoCity",
     "ReviewItem",
     "city_document",
     "city_documents",
@@ -65,6 +67,7 @@ __all__ = [
     "city_state",
     "city_stream",
     "city_summary",
+    "city_worksheet",
     "cohort_rows",
     "every_document",
     "expiring_certifications",

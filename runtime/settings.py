@@ -94,6 +94,16 @@ class Settings(BaseSettings):
     )
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
+    # Metrics (runtime/telemetry.py): Prometheus' text format at /metrics on a port of their own,
+    # ours and the Temporal SDK's together. Unset, a worker or `citycert api` serves none;
+    # `citycert dev` serves them on 9464.
+    metrics_host: str = Field("127.0.0.1", description="the address /metrics listens on")
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="the port of /metrics; unset: no metrics (dev: 9464)"
+    )
+    workflow_check_every: timedelta = Field(
+        timedelta(minutes=5), description="how often a worker counts the workflows not running (metrics)"
+    )
     # Mail (app/relay.py): the SMTP server notifications go out through. Unset, `citycert dev` runs
     # a local sink that keeps them (`citycert mail list`) and a worker sends none.
     smtp_url: SecretStr | None = Field(
@@ -115,6 +125,7 @@ class Settings(BaseSettings):
     clarification_warning: timedelta = timedelta(days=5)
     honor_roll_margin: float = Field(0.05, ge=0, le=1)
     snapshots_per_day: int = Field(10, ge=1, le=SNAPSHOTS_REMEMBERED)
+    resubmissions_after_expiry: int = Field(1, ge=0, le=100)
     reminder_sweep_every: timedelta = timedelta(days=1)
     submission_window: timedelta = timedelta(days=90)
     submission_warning: timedelta = timedelta(days=14)

@@ -22,7 +22,7 @@ from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
-from runtime import embedded_temporal
+from runtime import embedded_temporal, telemetry
 from runtime.process import StartupError, ensure_port_free, port_answers
 from runtime.settings import Settings, env_name
 
@@ -49,6 +49,11 @@ async def connect(settings: Settings, *, address: str | None = None, **kwargs: A
     to Client.connect (interceptors, identity, ...).
     """
     target = address or settings.temporal_address or local_address(settings)
+    # Traces and the SDK's metrics when they are on (runtime/telemetry.py); workers built on the
+    # client inherit its interceptors.
+    kwargs["interceptors"] = [*telemetry.temporal_interceptors(), *kwargs.get("interceptors", ())]
+    if (runtime := telemetry.temporal_runtime()) is not None:
+        kwargs.setdefault("runtime", runtime)
     return await Client.connect(
         target, data_converter=pydantic_data_converter, **client_options(settings), **kwargs
     )

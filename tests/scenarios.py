@@ -38,6 +38,57 @@ CRITERIA = [c.id for c in get_standard(STANDARD).criteria]
 SILVER_SCORE = CRITERIA[:23]  # 23 of 43: Silver (>= 51 %)
 GOLD_SCORE = CRITERIA[:30]  # 30 of 43: Gold (>= 68 %)
 DOCS = [ev.Document(title="Evidence pack", url="https://example.org/pack.pdf")]
+
+
+def slotted_documents(criterion_id: str, standard: str = STANDARD) -> list[ev.Document]:
+    """A complete worksheet's documents for the criterion: one in each required-document slot,
+    and the evidence pack beside them (supporting, in no slot)."""
+    wanted = get_standard(standard).criterion(criterion_id).required_documents
+    slug = criterion_id.replace(" ", "-").lower()
+    return [
+        *(
+            ev.Document(title=title[:200], url=f"https://example.org/{slug}/{n}.pdf", slot=n)
+            for n, title in enumerate(wanted, start=1)
+        ),
+        *DOCS,
+    ]
+
+
+def enough_items(criterion_id: str, standard: str = STANDARD) -> list[int]:
+    """The checklist items a complete worksheet claims and a reviewer finds met: the first k of
+    the criterion's "k of n"."""
+    return list(range(1, get_standard(standard).criterion(criterion_id).checklist.min_met + 1))
+
+
+def complete_evidence(criterion_id: str) -> cmd.EvidenceItem:
+    """Evidence an approval can stand on: every required document in its slot, k items claimed."""
+    return cmd.EvidenceItem(
+        criterion_id=criterion_id,
+        documents=slotted_documents(criterion_id),
+        claims=enough_items(criterion_id),
+    )
+
+
+def evidence_json(criterion_id: str, **fields: Any) -> dict[str, Any]:
+    """complete_evidence as a request body's item (fields such as a narrative added)."""
+    return {**complete_evidence(criterion_id).model_dump(mode="json", exclude_defaults=True), **fields}
+
+
+def approval_json(criterion_id: str) -> dict[str, Any]:
+    """complete_approval as a request body's item."""
+    return complete_approval(criterion_id).model_dump(mode="json", exclude_defaults=True)
+
+
+def complete_approval(criterion_id: str, note: str = "") -> cmd.ReviewItem:
+    """An approval that finds the criterion's k checklist items met."""
+    return cmd.ReviewItem(
+        criterion_id=criterion_id,
+        decision=cmd.Verdict.APPROVE,
+        note=note,
+        checklist_met=enough_items(criterion_id),
+    )
+
+
 HOME_CITY = "riverton"  # where the reviewers live: never a city a scenario walks
 
 OPERATOR = Actor(role="operator", id="op-1")
@@ -181,7 +232,8 @@ def reapply(cohort: str, after: timedelta = timedelta(0)) -> Step:
 
 
 def evidence(criteria: list[str]) -> Step:
-    items = [cmd.EvidenceItem(criterion_id=c, documents=DOCS) for c in criteria]
+    """Complete evidence for each criterion: its required documents in their slots, k items claimed."""
+    items = [complete_evidence(c) for c in criteria]
     return Step(cmd.SubmitEvidence(items=items), CITY_STAFF, [ev.EvidenceSubmitted] * len(criteria))
 
 
@@ -201,13 +253,14 @@ def review(
     home_city: str = HOME_CITY,
     refused: str | None = None,
 ) -> Step:
-    """One reviewer's verdicts: approvals, then rejections, then clarification requests."""
+    """One reviewer's verdicts: approvals (finding each criterion's k checklist items met), then
+    rejections, then clarification requests."""
     verdicts = [
-        *[(c, cmd.Verdict.APPROVE, "") for c in approve],
         *[(c, cmd.Verdict.REJECT, "The inventory is two years old") for c in reject],
         *[(c, cmd.Verdict.REQUEST_CLARIFICATION, "Which year?") for c in clarify],
     ]
-    items = [cmd.ReviewItem(criterion_id=c, decision=v, note=note) for c, v, note in verdicts]
+    items = [complete_approval(c) for c in approve]
+    items += [cmd.ReviewItem(criterion_id=c, decision=v, note=note) for c, v, note in verdicts]
     command = cmd.ReviewEvidence(reviewer_id=reviewer.id, reviewer_home_city=home_city, items=items)
     then = (
         [ev.EvidenceApproved] * len(approve)

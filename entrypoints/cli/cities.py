@@ -446,6 +446,52 @@ def city_list(
     emit([s.model_dump(mode="json") for s in statuses], as_json, human)
 
 
+@city_app.command("worksheet")
+def city_worksheet(city_id: CityArg, as_json: JsonOption = False) -> None:
+    """The review worksheet of the city's open cycle: per criterion, its status, the checklist items
+    claimed and found met (k of n), its required documents filled, what an approval would be refused
+    for, and whether a prerequisite keeps it from earning its point."""
+    _city_id(city_id)
+    settings = load_settings()
+
+    async def work() -> Any:
+        import readmodel
+
+        async with open_store(settings) as store:
+            try:
+                return await readmodel.city_worksheet(store, city_id)
+            except readmodel.NoCity:
+                raise fail(f"no city {city_id!r} is registered") from None
+
+    sheet = run(work)
+    if sheet is None:
+        raise fail(f"{city_id} has no open certification cycle: a worksheet is a cycle's")
+
+    def human() -> None:
+        illustrative = any(c.checklist.illustrative for c in sheet.criteria)
+        title = f"{city_id}: cycle {sheet.cycle} against {sheet.standard_version} r{sheet.standard_revision}"
+        if illustrative:
+            title += " (checklists marked * are illustrative)"
+        print_table(
+            title,
+            ("criterion", "status", "claimed", "met", "documents", "falls short / cannot earn"),
+            [
+                (
+                    f"{c.criterion_id}{' *' if c.checklist.illustrative else ''}",
+                    c.status.value if c.status else "not submitted",
+                    f"{','.join(map(str, c.claimed)) or '-'} (needs {c.checklist.min_met} of "
+                    f"{len(c.checklist.items)})",
+                    ",".join(map(str, c.checklist_met)) + (" override" if c.override else ""),
+                    f"{sum(s.filled for s in c.required_documents)} of {len(c.required_documents)}",
+                    "; ".join([*([c.cannot_earn] if c.cannot_earn else []), *c.shortfalls]),
+                )
+                for c in sheet.criteria
+            ],
+        )
+
+    emit(sheet.model_dump(mode="json"), as_json, human)
+
+
 # --- reviews ---------------------------------------------------------------------------------------
 
 ReviewCity = Annotated[
@@ -470,8 +516,32 @@ TokenFileOpt = Annotated[
 ]
 
 
+def _items_met(given: list[str], criteria: list[str]) -> dict[str, list[int]]:
+    """--met values by criterion: "1,3" is every named criterion's, "DM 2=1,3" one criterion's."""
+    met: dict[str, list[int]] = {}
+    for value in given:
+        criterion, _, numbers = value.rpartition("=")
+        criterion = criterion.strip()
+        if criterion and criterion not in criteria:
+            raise fail(f"--met {value!r} names {criterion!r}, which is not among the criteria reviewed")
+        words = [w for w in numbers.replace(",", " ").split() if w]
+        if not words or not all(w.isdigit() for w in words):
+            raise fail(f"--met {value!r}: give checklist item numbers, e.g. --met 1,3 or --met 'DM 2=1,3'")
+        for cid in [criterion] if criterion else criteria:
+            met[cid] = sorted({*met.get(cid, []), *map(int, words)})
+    return met
+
+
 def _review(
-    decision: str, city: str, criteria: list[str], token_file: Path | None, note: str, as_json: bool
+    decision: str,
+    city: str,
+    criteria: list[str],
+    token_file: Path | None,
+    note: str,
+    as_json: bool,
+    *,
+    met: list[str] | None = None,
+    override: str = "",
 ) -> None:
     """A review as the token's reviewer: the identity and home city are the token's, never typed."""
     from app.tokens import TokenRefused, authenticate
@@ -480,7 +550,13 @@ def _review(
 
     _city_id(city)
     secret = token_secret(token_file)
-    items = [{"criterion_id": c, "decision": decision, "note": note} for c in criteria]
+    found_met = _items_met(met or [], criteria)
+    items: list[dict[str, Any]] = [{"criterion_id": c, "decision": decision, "note": note} for c in criteria]
+    if decision == "approve":
+        items = [
+            {**item, "checklist_met": found_met.get(item["criterion_id"], []), "override": override}
+            for item in items
+        ]
     _checked(
         lambda: cmd.ReviewEvidence.model_validate(
             {"reviewer_id": "reviewer", "reviewer_home_city": "somewhere", "items": items}
@@ -520,10 +596,29 @@ def review_approve(
     criteria: Criteria,
     token_file: TokenFileOpt = None,
     note: Annotated[str, typer.Option(help="A note kept with each decision")] = "",
+    met: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--met",
+            help="Checklist items found met, by number: '1,3' for every criterion named, 'DM 2=1,3' for "
+            "one (repeatable). An approval needs the criterion's k of n unless --override says why",
+            show_default=False,
+        ),
+    ] = None,
+    override: Annotated[
+        str,
+        typer.Option(
+            help="Why the approvals stand although a checklist or a required document falls short "
+            "(recorded with each)"
+        ),
+    ] = "",
     as_json: JsonOption = False,
 ) -> None:
-    """Approve the evidence of one or more criteria, in one command, as the token's reviewer."""
-    _review("approve", city, criteria, token_file, note, as_json)
+    """Approve the evidence of one or more criteria, in one command, as the token's reviewer, naming
+    the checklist items found met (--met). Under the programme's review rules an approval below the
+    criterion's "k of n", or with a required document missing, is refused unless --override gives
+    the reason."""
+    _review("approve", city, criteria, token_file, note, as_json, met=met, override=override)
 
 
 @review_app.command("reject")

@@ -14,6 +14,7 @@ from domain import CityState, ProgrammePolicy, decide, fold
 from domain import commands as c
 from domain.events import Document, DomainEvent
 from domain.standard import get_standard
+from domain.worksheet import enough_items
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 REVIEWER = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
@@ -29,12 +30,23 @@ class Step:
 
 
 def _evidence(ids: list[str]) -> c.SubmitEvidence:
+    """Each criterion's worksheet complete: a document in every required slot, k items claimed."""
+    standard = get_standard("wwc-2022")
     return c.SubmitEvidence(
         items=[
             c.EvidenceItem(
                 criterion_id=cid,
-                documents=[Document(title=f"{cid} evidence pack", url=f"https://example.org/lakeside/{cid}")],
+                documents=[
+                    Document(
+                        title=title[:200],
+                        url=f"https://example.org/lakeside/{cid}/{n}".replace(" ", "-"),
+                        slot=n,
+                    )
+                    for n, title in enumerate(standard.criterion(cid).required_documents, start=1)
+                ]
+                or [Document(title=f"{cid} evidence pack", url=f"https://example.org/lakeside/{cid}")],
                 narrative=f"How Lakeside meets {cid}.",
+                claims=enough_items(standard.criterion(cid)),
             )
             for cid in ids
         ]
@@ -42,8 +54,18 @@ def _evidence(ids: list[str]) -> c.SubmitEvidence:
 
 
 def _approve(ids: list[str]) -> c.ReviewEvidence:
+    """Approvals that find each criterion's k checklist items met."""
+    standard = get_standard("wwc-2022")
     return c.ReviewEvidence(
-        **REVIEWER, items=[c.ReviewItem(criterion_id=cid, decision=c.Verdict.APPROVE) for cid in ids]
+        **REVIEWER,
+        items=[
+            c.ReviewItem(
+                criterion_id=cid,
+                decision=c.Verdict.APPROVE,
+                checklist_met=enough_items(standard.criterion(cid)),
+            )
+            for cid in ids
+        ],
     )
 
 

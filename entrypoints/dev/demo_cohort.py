@@ -36,6 +36,7 @@ from domain import commands as cmd
 from domain.events import Document
 from domain.people import NewCityStaff, NewCommitteeMember
 from domain.standard import get_standard
+from domain.worksheet import enough_items
 from eventstore import EventStore
 from readmodel import load_city_state
 from runtime.settings import Settings
@@ -81,8 +82,20 @@ CITIES: tuple[DemoCity, ...] = (
     DemoCity("kestrel-bay", "Kestrel Bay", "CA", 130_000, "imported Gold, re-certified Gold"),
     DemoCity("glenmoor", "Glenmoor", "US", 72_000, "not certified, on the Honor Roll"),
     DemoCity("fernvale", "Fernvale", "US", 58_000, "imported Silver that lapsed"),
-    DemoCity("valle-claro", "Valle Claro", "MX", 320_000, "in review with open clarifications"),
-    DemoCity("puerto-lumen", "Puerto Lumen", "CO", 210_000, "submitting evidence"),
+    DemoCity(
+        "valle-claro",
+        "Valle Claro",
+        "MX",
+        320_000,
+        "in review with open clarifications, one for a required document missing from its worksheet",
+    ),
+    DemoCity(
+        "puerto-lumen",
+        "Puerto Lumen",
+        "CO",
+        210_000,
+        "submitting evidence; one approval stands on an override (a required document seen on a call)",
+    ),
     DemoCity("harrow-point", "Harrow Point", "US", 45_000, "registered with a data snapshot"),
     DemoCity("santa-brisa", "Santa Brisa", "CL", 175_000, "appealing a Silver decision"),
     DemoCity("quarry-hill", "Quarry Hill", "US", 88_000, "site visit scheduled"),
@@ -179,24 +192,46 @@ class _City:
     async def apply(self, cohort: str) -> None:
         await self.do(cmd.ApplyForCertification(cohort=cohort, standard_version=STANDARD))
 
-    async def submit(self, ids: Sequence[str]) -> None:
-        items = [
-            cmd.EvidenceItem(
-                criterion_id=cid,
-                documents=[
-                    Document(
-                        title=f"{cid} evidence pack",
-                        url=f"https://example.org/{self.city.id}/{cid.replace(' ', '-').lower()}.pdf",
-                    )
-                ],
-                narrative=f"How {self.city.name} meets {cid}.",
+    async def submit(self, ids: Sequence[str], missing: dict[str, int] | None = None) -> None:
+        """Evidence whose worksheets are complete: a document in each required slot (but the slot
+        `missing` names for a criterion), the checklist's k items claimed, a pack beside them."""
+        standard = get_standard(STANDARD)
+        items = []
+        for cid in ids:
+            slug = f"https://example.org/{self.city.id}/{cid.replace(' ', '-').lower()}"
+            slots = [
+                Document(title=title[:200], url=f"{slug}/{n}.pdf", slot=n)
+                for n, title in enumerate(standard.criterion(cid).required_documents, start=1)
+                if (missing or {}).get(cid) != n
+            ]
+            items.append(
+                cmd.EvidenceItem(
+                    criterion_id=cid,
+                    documents=[*slots, Document(title=f"{cid} evidence pack", url=f"{slug}.pdf")],
+                    narrative=f"How {self.city.name} meets {cid}.",
+                    claims=enough_items(standard.criterion(cid)),
+                )
             )
-            for cid in ids
-        ]
         await self.do(cmd.SubmitEvidence(items=items))
 
-    async def review(self, approve: Sequence[str], ask: dict[str, str] | None = None) -> None:
-        items = [cmd.ReviewItem(criterion_id=cid, decision=cmd.Verdict.APPROVE) for cid in approve]
+    async def review(
+        self,
+        approve: Sequence[str],
+        ask: dict[str, str] | None = None,
+        overrides: dict[str, str] | None = None,
+    ) -> None:
+        """Approvals finding each criterion's k checklist items met (an override's reason where
+        `overrides` gives one), then the clarification requests."""
+        standard = get_standard(STANDARD)
+        items = [
+            cmd.ReviewItem(
+                criterion_id=cid,
+                decision=cmd.Verdict.APPROVE,
+                checklist_met=enough_items(standard.criterion(cid)),
+                override=(overrides or {}).get(cid, ""),
+            )
+            for cid in approve
+        ]
         items += [
             cmd.ReviewItem(criterion_id=cid, decision=cmd.Verdict.REQUEST_CLARIFICATION, note=question)
             for cid, question in (ask or {}).items()
@@ -297,13 +332,22 @@ async def _fernvale(c: _City) -> None:
     await c.until(lambda s: s.certification is None and s.phase is Phase.REGISTERED, "lapsed")
 
 
+def _with_documents(ids: Sequence[str], at_least: int = 2) -> str:
+    """The first of these criteria with at least that many required documents."""
+    standard = get_standard(STANDARD)
+    return next(cid for cid in ids if len(standard.criterion(cid).required_documents) >= at_least)
+
+
 async def _valle_claro(c: _City) -> None:
     ids = _criteria()[:28]
+    # Its worksheet shows one criterion's last required document missing: the reviewer asks for it.
+    short = _with_documents(ids[3:])
+    wanted = get_standard(STANDARD).criterion(short).required_documents
     await c.apply(NEXT_COHORT)
-    await c.submit(ids)
+    await c.submit(ids, missing={short: len(wanted)})
     questions = {
         ids[2]: "Which departments does the data inventory cover, and when was it last updated?",
-        ids[5]: "Please attach the minutes of the last two governance meetings.",
+        short: f"Please attach the {wanted[-1][0].lower()}{wanted[-1][1:]}.",
     }
     await c.review([cid for cid in ids if cid not in questions], ask=questions)
     await c.do(cmd.CloseEvidenceSubmission())
@@ -311,10 +355,16 @@ async def _valle_claro(c: _City) -> None:
 
 async def _puerto_lumen(c: _City) -> None:
     ids = _criteria()[:26]
+    # One criterion's second required document is missing; the reviewer saw it on a call with the
+    # data team and approves all the same, saying so (the override is recorded with the approval).
+    seen = _with_documents(ids[:10])
     await c.snapshot(ids)
     await c.apply(NEXT_COHORT)
-    await c.submit(ids[:18])
-    await c.review(ids[:10])
+    await c.submit(ids[:18], missing={seen: 2})
+    await c.review(
+        ids[:10],
+        overrides={seen: "The second document was shown on a call with the data team on 12 March."},
+    )
 
 
 async def _harrow_point(c: _City) -> None:

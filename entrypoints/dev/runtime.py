@@ -41,6 +41,7 @@ from temporalio.client import Client
 from app.relay import relaying
 from app.tokens import TokenRefused, authenticate, issue_token
 from eventstore import EventStore
+from runtime import telemetry
 from runtime.anchors import anchor_destination, keep_anchoring
 from runtime.mail_sink import MailFolder, running_sink, sink_folder
 from runtime.process import StartupError, Stopped, ensure_port_free, port_answers, unless_stopped
@@ -221,6 +222,7 @@ class DevInfo:
     postgres_stops_with_us: bool
     demo: str
     mail: str = ""
+    metrics: str = ""  # the /metrics URL, or why there is none
 
 
 async def run_dev(
@@ -245,7 +247,12 @@ async def run_dev(
         _check_dev_server_ports(settings)
     try:
         await asyncio.to_thread(anchor_destination, settings)  # a bucket without Object Lock: refused
+        telemetry.configure_tracing("citycert-dev")
         async with AsyncExitStack() as stack:
+            # Before Temporal: the client made next carries the SDK's metrics.
+            metrics = stack.enter_context(
+                telemetry.serving_metrics(settings, default_port=telemetry.DEV_METRICS_PORT)
+            )
             pg_was_running = embedded_postgres_running(settings.pgdata)
             store = await stack.enter_async_context(open_store(settings, stop_embedded_we_started=True))
             if stop.is_set():
@@ -256,6 +263,10 @@ async def run_dev(
             )
 
             worker = await _start_worker(stack, settings, store, client, stop, reminder_schedule=True)
+            if metrics is not None:
+                from app.worker import watching_workflows
+
+                await stack.enter_async_context(watching_workflows(store, client, settings))
 
             demo_line = await _seed(settings, store, client, stop, worker, seed=seed)
             token = await ensure_operator_token(store, settings)
@@ -281,6 +292,11 @@ async def run_dev(
                     postgres_stops_with_us=settings.database_url is None and not pg_was_running,
                     demo=demo_line,
                     mail=mail_line,
+                    metrics=(
+                        metrics.url
+                        if metrics
+                        else f"off (port {telemetry.DEV_METRICS_PORT} taken; set {env_name('metrics_port')})"
+                    ),
                 )
             )
             log.info(
@@ -441,8 +457,10 @@ async def run_api(settings: Settings, stop: asyncio.Event) -> None:
         what="the HTTP API",
         host_setting=env_name("api_host"),
     )
+    telemetry.configure_tracing("citycert-api")
     try:
         async with AsyncExitStack() as stack:
+            stack.enter_context(telemetry.serving_metrics(settings))  # before Temporal: its SDK's too
             # Temporal first: without it there is nothing to serve, and no database is started.
             client, info = await unless_stopped(
                 stack.enter_async_context(_temporal(settings, start_dev_server=False)),
@@ -507,6 +525,8 @@ def render_box(info: DevInfo) -> Panel:
     grid.add_row("Demo cohort", info.demo)
     if info.mail:
         grid.add_row("Mail", info.mail)
+    if info.metrics:
+        grid.add_row("Metrics", info.metrics)
     grid.add_row("Data", str(info.data_dir))
     grid.add_row("PostgreSQL", info.database)
     stopping = ["the API", "the worker"]

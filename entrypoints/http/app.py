@@ -32,6 +32,7 @@ from entrypoints.http.routes_reports import router as reports
 from entrypoints.http.routes_review import router as review
 from entrypoints.http.routes_tokens import router as tokens
 from eventstore import EventStore
+from runtime import telemetry
 from runtime.settings import Settings
 from runtime.store import open_store
 from runtime.temporal import open_temporal
@@ -120,4 +121,5 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes, larger=[uploads])
     app.add_middleware(AuthenticateFirst)  # outside the cap: no body is read before the token is good
     app.add_middleware(RequestLog)  # added last: outermost, so it sees every answer, 413 included
+    telemetry.instrument_api(app)  # a span per request when tracing is on (runtime/telemetry.py)
     return app

@@ -1,4 +1,5 @@
-"""ASGI middleware: one log line per request, and a cap on request bodies."""
+"""ASGI middleware: one log line and one observation of the request metrics per request, and a cap
+on request bodies."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from runtime import telemetry
+
 
 class RequestLog:
-    """Logs each request's outcome once: method, path, status, city id, role, duration.
+    """Logs each request's outcome once: method, path, status, city id, role, duration; and
+    observes it in citycert_http_request_duration_seconds by method, route template and status.
 
     Handlers add fields (the role, the city) to a dict this middleware puts in the scope
     (entrypoints.http.auth.note); it is read after the response, whatever happened in between.
@@ -41,6 +45,8 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_status)
         finally:
+            seconds = time.perf_counter() - started
+            telemetry.observe_request(scope["method"], telemetry.route_of(scope), status, seconds)
             path_city = scope.get("path_params", {}).get("city_id")
             event = {
                 "method": scope["method"],
@@ -48,7 +54,7 @@ class RequestLog:
                 "status": status,
                 "city_id": fields.pop("city_id", None) or path_city,
                 "role": fields.pop("role", None),
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                "duration_ms": round(seconds * 1000, 1),
                 **fields,
             }
             logger = structlog.get_logger("citycert.api")

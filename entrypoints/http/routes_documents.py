@@ -27,7 +27,7 @@ from app.documents import Documents
 from app.media import MEDIA_TYPES
 from app.tokens import TokenInfo
 from domain import commands as cmd
-from domain.ids import DOCUMENT_ID_PATTERN, LINE_PATTERN, NAME_MAX
+from domain.ids import DOCUMENT_ID_PATTERN, LINE_PATTERN, LINE_RULE, NAME_MAX
 from entrypoints.http.auth import CityIdPath, CityReader, giving
 from entrypoints.http.commands import actor_of
 from entrypoints.http.errors import ApiError, forbidden, invalid
@@ -41,6 +41,7 @@ router = APIRouter(prefix="/v1", tags=["documents"])
 MULTIPART_ROOM = 64 * 1024  # the raw body's allowance beyond the file: boundaries, headers, the title
 UPLOAD_PATH = re.compile(r"/v1/cities/[^/]+/documents")  # the BodyLimit middleware's larger cap
 _TITLE_PART_MAX = 4 * NAME_MAX  # bytes of the title field (UTF-8, up to 4 bytes a character)
+_ONE_LINE = re.compile(LINE_PATTERN)
 NOT_MULTIPART = "send the document as multipart/form-data with the fields file and title"
 
 DocumentIdPath = Annotated[str, Path(description="The document's id, as its upload answered")]
@@ -139,6 +140,10 @@ async def _parse(request: Request, max_bytes: int) -> tuple[UploadFile, str]:
         )
     if not isinstance(title, str):
         problems.append({"loc": ["body", "title"], "msg": "give a title", "type": "missing"})
+    elif not _ONE_LINE.fullmatch(title):
+        # Checked as sent, as the schema documents it: the title's own rules (Name) would first
+        # strip a trailing line break or tab, and so accept what the schema refuses.
+        problems.append({"loc": ["body", "title"], "msg": f"a title {LINE_RULE}", "type": "value_error"})
     if problems:
         await form.close()
         raise _Invalid(problems)

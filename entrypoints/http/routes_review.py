@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 import readmodel
+from app.errors import NotFound, UnknownCity
 from app.tokens import TokenInfo
 from domain import commands as cmd
-from entrypoints.http.auth import CityIdPath, Principal, giving, note
+from domain.worksheet import Worksheet
+from entrypoints.http.auth import CityIdPath, CityReader, Principal, giving, note
 from entrypoints.http.commands import send
 from entrypoints.http.errors import forbidden
 from entrypoints.http.models import CommandOut, Problem, ReviewsBody
@@ -27,7 +29,11 @@ async def review(
     who: Annotated[TokenInfo, Depends(giving(cmd.ReviewEvidence))],
 ) -> CommandOut:
     """Approve, reject or ask for clarification, item by item. A reviewer never reviews their
-    home city (403; the domain refuses it as well)."""
+    home city (403; the domain refuses it as well). An approval names the checklist items found
+    met (`checklist_met`, by number); in a cycle under the programme's review rules it is refused
+    (409, saying what falls short) below the criterion's "k of n" or with a required document
+    missing from the submission decided on, unless `override` gives the reason it stands anyway
+    (recorded with it). See the worksheet: GET /v1/cities/{city_id}/worksheet."""
     assert who.city_id is not None  # a reviewer token always carries its home city
     if who.city_id == city_id:
         raise forbidden(
@@ -58,3 +64,37 @@ async def review_queue(
         note(request, city_id=city_id)
         return await readmodel.review_queue(svc.store, reviewer_id=reviewer_id, city_id=city_id, limit=limit)
     raise forbidden("the review queue is for reviewers, the committee and operators")
+
+
+@router.get(
+    "/cities/{city_id}/worksheet",
+    response_model=Worksheet,
+    responses={
+        404: {
+            "model": Problem,
+            "description": "No such city (`unknown_city`), also for an id no city could have; or no "
+            "open certification cycle (`no_open_cycle`); checked after the token's rights",
+        }
+    },
+)
+async def worksheet(city_id: CityIdPath, svc: Svc, who: CityReader) -> Worksheet:
+    """The review worksheet of the city's open cycle, criterion by criterion: the checklist items
+    (marked illustrative where the standard says its texts are), those the city claims and those an
+    approval found met, each required-document slot with the documents in it (clarification
+    answers' included), the evidence's status, what an approval would be refused for now, and
+    whether the criterion cannot earn its point because a prerequisite is not approved. A
+    reviewer never reads their home city's (403)."""
+    if who.role == "reviewer" and who.city_id == city_id:
+        raise forbidden(
+            f"conflict of interest: reviewer {who.actor_id} is from {city_id} and may not review it"
+        )
+    try:
+        found = await readmodel.city_worksheet(svc.store, city_id)
+    except readmodel.NoCity:
+        raise UnknownCity(city_id) from None
+    if found is None:
+        raise NotFound(
+            f"{city_id} has no open certification cycle: a worksheet is a cycle's (apply first)",
+            code="no_open_cycle",
+        )
+    return found

@@ -19,6 +19,7 @@ import pytest
 from domain.standard import get_standard
 from entrypoints.dev.demo_cohort import CITIES, COHORT
 from tests.e2e.dev.conftest import Dev, eventually
+from tests.scenarios import approval_json, evidence_json, slotted_documents
 
 pytestmark = pytest.mark.slow
 
@@ -194,13 +195,11 @@ def test_a_city_goes_from_registration_to_certification(dev: Dev) -> None:
                 f"/v1/cities/{city}/application", json={"cohort": cohort, "standard_version": "wwc-2022"}
             )
         )
-        items = [
-            {"criterion_id": cid, "documents": DOCS, "narrative": "see the pack"} for cid in CRITERIA[:30]
-        ]
+        items = [evidence_json(cid, narrative="see the pack") for cid in CRITERIA[:30]]
         ok(as_city.post(f"/v1/cities/{city}/evidence", json={"items": items}))
 
         asked, *rest = CRITERIA[:30]
-        verdicts = [{"criterion_id": cid, "decision": "approve"} for cid in rest]
+        verdicts = [approval_json(cid) for cid in rest]
         question = {"criterion_id": asked, "decision": "request_clarification", "note": "Which year?"}
         ok(as_reviewer.post(f"/v1/cities/{city}/reviews", json={"items": [*verdicts, question]}))
         ok(
@@ -209,11 +208,7 @@ def test_a_city_goes_from_registration_to_certification(dev: Dev) -> None:
                 json={"items": [{"criterion_id": asked, "answer": "2025"}]},
             )
         )
-        ok(
-            as_reviewer.post(
-                f"/v1/cities/{city}/reviews", json={"items": [{"criterion_id": asked, "decision": "approve"}]}
-            )
-        )
+        ok(as_reviewer.post(f"/v1/cities/{city}/reviews", json={"items": [approval_json(asked)]}))
         closed = ok(as_city.post(f"/v1/cities/{city}/evidence/close"))
         assert closed["status"]["phase"] == "site_visit"  # type: ignore[index]
         waived = ok(
@@ -276,9 +271,19 @@ def test_stopping_with_ctrl_c_and_starting_again_resumes(dev: Dev) -> None:
         queue = http.get("/v1/review-queue", params={"city_id": "valle-claro"}).json()
         open_items = [q["criterion_id"] for q in queue]
         assert len(open_items) == 2
-        answers = [{"criterion_id": cid, "answer": "Attached, see the pack."} for cid in open_items]
+        # One asks for a required document missing from the worksheet: the answers attach them.
+        answers = [
+            {
+                "criterion_id": cid,
+                "answer": "Attached, see the pack.",
+                "documents": [
+                    d.model_dump(mode="json", exclude_none=True) for d in slotted_documents(cid) if d.slot
+                ],
+            }
+            for cid in open_items
+        ]
         ok(as_city.post("/v1/cities/valle-claro/clarifications", json={"items": answers}))
-        verdicts = [{"criterion_id": cid, "decision": "approve"} for cid in open_items]
+        verdicts = [approval_json(cid) for cid in open_items]
         reviewed = ok(as_reviewer.post("/v1/cities/valle-claro/reviews", json={"items": verdicts}))
     assert reviewed["status"]["phase"] == "site_visit"  # type: ignore[index]
     listed = json.loads(dev.cli("city", "list", "--phase", "site_visit", "--json").stdout)

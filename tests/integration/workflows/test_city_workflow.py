@@ -36,8 +36,10 @@ from tests.scenarios import (
     REVIEWER,
     SILVER_SCORE,
     apply,
+    approval_json,
     certification_lapses,
     certify,
+    evidence_json,
     reapply,
     register,
     signed,
@@ -71,9 +73,9 @@ async def test_a_city_goes_from_registration_to_gold(env: WorkflowEnvironment, s
         [taken] = await store.events_by_id([snapshot.events[0].event_id])
         assert (taken.type, taken.data["indicative_level"]) == ("DataSnapshotTaken", "gold")
         await city.do("ApplyForCertification", CITY_STAFF, cohort="2026-fall", standard_version="wwc-2022")
-        items = [{"criterion_id": cid, "documents": DOCS} for cid in CRITERIA[:30]]
+        items = [evidence_json(cid) for cid in CRITERIA[:30]]
         await city.do("SubmitEvidence", CITY_STAFF, items=items)
-        verdicts = [{"criterion_id": cid, "decision": "approve"} for cid in CRITERIA[:30]]
+        verdicts = [approval_json(cid) for cid in CRITERIA[:30]]
         await city.do("ReviewEvidence", REVIEWER, **REVIEWER_FROM_ELSEWHERE, items=verdicts)
         closed = await city.do("CloseEvidenceSubmission", CITY_STAFF)
         # The review completes with the close, and the clock of the visit's scheduling starts

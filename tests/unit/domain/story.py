@@ -9,6 +9,7 @@ from domain import commands as c
 from domain import events as ev
 from domain.levels import Level, Outcome
 from domain.standard import get_standard
+from domain.worksheet import enough_items
 
 CITY = "lakeside"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -34,21 +35,53 @@ def registered() -> list[ev.DomainEvent]:
     return [ev.CityRegistered(city_id=CITY, name="Lakeside", country="US", population=182_000)]
 
 
-def applied(cohort: str = "2026-spring") -> list[ev.DomainEvent]:
-    return [*registered(), ev.ApplicationSubmitted(cycle=1, cohort=cohort, standard_version="wwc-2022")]
+def applied(cohort: str = "2026-spring", rules: int | None = None) -> list[ev.DomainEvent]:
+    """Registered and applied; the cycle under `rules` (None: recorded before rules were, the first)."""
+    return [
+        *registered(),
+        ev.ApplicationSubmitted(cycle=1, cohort=cohort, standard_version="wwc-2022", rules=rules),
+    ]
+
+
+def slotted(criterion_id: str) -> list[ev.Document]:
+    """A complete worksheet's documents: one in each required-document slot, and DOCS (no slot)."""
+    wanted = STANDARD.criterion(criterion_id).required_documents
+    slug = criterion_id.replace(" ", "-").lower()
+    return [
+        *(
+            ev.Document(title=title, url=f"https://example.org/{slug}/{n}.pdf", slot=n)
+            for n, title in enumerate(wanted, start=1)
+        ),
+        *DOCS,
+    ]
+
+
+def enough(criterion_id: str) -> list[int]:
+    """The first k checklist items of the criterion's "k of n": what a complete worksheet meets."""
+    return enough_items(STANDARD.criterion(criterion_id))
 
 
 def submitted(ids: list[str], at: datetime = T0) -> list[ev.DomainEvent]:
+    """Complete evidence for each: every required-document slot filled, k checklist items claimed."""
     return [
         ev.EvidenceSubmitted(
-            criterion_id=cid, documents=DOCS, narrative="", review_due_at=at + 10 * DAY, submission=1
+            criterion_id=cid,
+            documents=slotted(cid),
+            narrative="",
+            review_due_at=at + 10 * DAY,
+            submission=1,
+            claims=enough(cid),
         )
         for cid in ids
     ]
 
 
 def approved(ids: list[str]) -> list[ev.DomainEvent]:
-    return [ev.EvidenceApproved(criterion_id=cid, reviewer_id="rev-ana", submission=1) for cid in ids]
+    """Approvals that found each criterion's k checklist items met."""
+    return [
+        ev.EvidenceApproved(criterion_id=cid, reviewer_id="rev-ana", submission=1, checklist_met=enough(cid))
+        for cid in ids
+    ]
 
 
 def reviewed(n_approved: int) -> list[ev.DomainEvent]:

@@ -28,6 +28,7 @@ from tests.unit.domain.story import (
     T0,
     applied,
     approved,
+    enough,
     given,
     registered,
     reviewed,
@@ -277,7 +278,12 @@ class TestPhaseClocks:
         )
         history = after(
             history,
-            c.ReviewEvidence(**REVIEWER, items=[c.ReviewItem(criterion_id=FIRST_ID, decision="approve")]),
+            c.ReviewEvidence(
+                **REVIEWER,
+                items=[
+                    c.ReviewItem(criterion_id=FIRST_ID, decision="approve", checklist_met=enough(FIRST_ID))
+                ],
+            ),
         )
         due = T0 + POLICY.visit_scheduling_window
         assert types(history[-3:]) == ["EvidenceApproved", "EvidenceReviewCompleted", "DeadlineSet"]

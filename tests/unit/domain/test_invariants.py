@@ -11,7 +11,10 @@ from domain import CityState, CommandRejected, Phase, allowed_commands, decide, 
 from domain import commands as c
 from domain import events as ev
 from domain.levels import Level, rank
-from tests.unit.domain.story import CITY, CRITERIA, DAY, DOCS, T0
+from domain.rules import PROGRAMME_REVIEW
+from domain.state import ItemStatus
+from domain.worksheet import shortfalls
+from tests.unit.domain.story import CITY, CRITERIA, DAY, DOCS, STANDARD, T0, enough, slotted
 
 POOL = CRITERIA[:32]  # enough to reach Gold, small enough to hit the same items often
 LEVELS = st.sampled_from([None, *Level])
@@ -91,7 +94,16 @@ def draw_command(data: st.DataObject, state: CityState, now: datetime) -> c.Comm
                 if data.draw(st.booleans())
                 else data.draw(st.lists(st.sampled_from(POOL), min_size=1, unique=True))
             )
-            return c.SubmitEvidence(items=[c.EvidenceItem(criterion_id=i, documents=DOCS) for i in ids])
+            # Mostly complete worksheets (every slot, k claimed), sometimes bare: both get reviewed.
+            complete = data.draw(st.integers(0, 3)) > 0
+            return c.SubmitEvidence(
+                items=[
+                    c.EvidenceItem(criterion_id=i, documents=slotted(i), claims=enough(i))
+                    if complete
+                    else c.EvidenceItem(criterion_id=i, documents=DOCS)
+                    for i in ids
+                ]
+            )
         case 4:
             return c.CloseEvidenceSubmission()
         case 5:
@@ -100,7 +112,7 @@ def draw_command(data: st.DataObject, state: CityState, now: datetime) -> c.Comm
             verdict = st.sampled_from([c.Verdict.APPROVE] * 4 + list(c.Verdict))  # reviewers mostly approve
             ids = [i.criterion_id for i in state.cycle.open_items] if state.cycle else []
             ids = ids if ids and data.draw(st.booleans()) else some_open()
-            items = [c.ReviewItem(criterion_id=i, decision=data.draw(verdict), note="n") for i in ids]
+            items = [review_item(data, i, data.draw(verdict)) for i in ids]
             return c.ReviewEvidence(reviewer_id="rev", reviewer_home_city=home, items=items)
         case 7:
             asked = (
@@ -110,7 +122,12 @@ def draw_command(data: st.DataObject, state: CityState, now: datetime) -> c.Comm
             )
             ids = asked if asked and data.draw(st.booleans()) else some_open()
             return c.AnswerClarifications(
-                items=[c.ClarificationAnswer(criterion_id=i, answer="a") for i in ids]
+                items=[
+                    c.ClarificationAnswer(
+                        criterion_id=i, answer="a", documents=slotted(i) if data.draw(st.booleans()) else []
+                    )
+                    for i in ids
+                ]
             )
         case 8:
             return c.ExpireClarifications()
@@ -161,6 +178,17 @@ def draw_command(data: st.DataObject, state: CityState, now: datetime) -> c.Comm
     raise AssertionError("unreachable")
 
 
+def review_item(data: st.DataObject, criterion_id: str, verdict: c.Verdict) -> c.ReviewItem:
+    """A decision; an approval finds enough items met, or too few, or none, with an override now
+    and then."""
+    if verdict is not c.Verdict.APPROVE:
+        return c.ReviewItem(criterion_id=criterion_id, decision=verdict, note="n")
+    k = len(enough(criterion_id))
+    met = data.draw(st.sampled_from([enough(criterion_id)] * 3 + [list(range(1, k)), []]))
+    override = data.draw(st.sampled_from(["", "", "", "seen on site"]))
+    return c.ReviewItem(criterion_id=criterion_id, decision=verdict, checklist_met=met, override=override)
+
+
 def check_invariants(state: CityState, history: list[ev.DomainEvent]) -> None:
     assert state.version == len(history), "versions are contiguous: one per event folded"
     if state.score is not None:
@@ -173,6 +201,17 @@ def check_invariants(state: CityState, history: list[ev.DomainEvent]) -> None:
         assert rank(cycle.decided_level) <= rank(cycle.recommendation.level), (
             "decided never above recommendation"
         )
+    if cycle and cycle.rules >= PROGRAMME_REVIEW:
+        for item in cycle.items.values():
+            if item.status is ItemStatus.APPROVED:
+                short = shortfalls(
+                    STANDARD.criterion(item.criterion_id), item.checklist_met, item.filled_slots
+                )
+                assert item.override or not short, (
+                    "an approval never stands below its checklist without an override",
+                    item.criterion_id,
+                    short,
+                )
     if state.certification:
         assert state.certification.valid_until > state.certification.valid_from
         assert len(set(state.certification.reminders_sent)) == len(state.certification.reminders_sent)

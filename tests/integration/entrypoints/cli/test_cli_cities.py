@@ -34,7 +34,7 @@ from entrypoints.cli.walkthrough import walk
 from eventstore import Actor, EventStore, NewEvent
 from readmodel import city_stream, load_city_state
 from tests.integration.workflows.harness import CityDriver, running_worker
-from tests.scenarios import TEST_COMMAND_KEY, apply, evidence
+from tests.scenarios import TEST_COMMAND_KEY, apply, enough_items, evidence
 from tests.temporal_env import dev_server_environment
 
 runner = CliRunner()
@@ -299,6 +299,10 @@ async def test_commands_that_need_a_worker_say_so_when_no_temporal_runs(
 # --- reviews ---------------------------------------------------------------------------------------
 
 
+def _met(values: list[str]) -> list[str]:
+    return [arg for value in values for arg in ("--met", value)]
+
+
 async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of_interest(
     programme: Programme,
 ) -> None:
@@ -311,10 +315,24 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
     )
     bo = await create_token(programme.store, "reviewer", city=city_id, name="rev-bo")
 
-    approved = await ana.json("review", "approve", city_id, "DM 1", "DM 2", "--note", "fine")
+    # An approval names the checklist items found met, per criterion ("ID=1,2") or for all named
+    met = [f"{cid}={','.join(map(str, enough_items(cid)))}" for cid in ("DM 1", "DM 2")]
+    approved = await ana.json("review", "approve", city_id, "DM 1", "DM 2", "--note", "fine", *_met(met))
     asked = await ana("review", "clarify", city_id, "DM 3", "--note", "Which year?")
     conflicted = await Cli({**cli.env, "CITYCERT_TOKEN": bo})("review", "reject", city_id, "DM 4")
     no_question = await ana("review", "clarify", city_id, "DM 4")
+    # Below the checklist it is refused, saying so, unless an override says why it stands
+    short = await ana("review", "approve", city_id, "DM 4", "--met", "1")
+    overridden = await ana.json(
+        "review", "approve", city_id, "DM 4", "--met", "1", "--override", "Seen on the site visit"
+    )
+    assert short.exit_code != 0 and "DM 4 needs" in said(short) and "found met (1)" in said(short)
+    [kept] = overridden["events"]
+    assert (kept["data"]["checklist_met"], kept["data"]["override"]) == ([1], "Seen on the site visit")
+    assert [e["data"]["checklist_met"] for e in approved["events"]] == [
+        enough_items("DM 1"),
+        enough_items("DM 2"),
+    ]
 
     assert [e["type"] for e in approved["events"]] == ["EvidenceApproved", "EvidenceApproved"]
     assert {e["data"]["criterion_id"] for e in approved["events"]} == {"DM 1", "DM 2"}
@@ -324,18 +342,18 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
         conflicted
     )
     assert no_question.exit_code == 2 and "needs a note saying what to clarify" in said(no_question)
-    # Two criteria, one Update: register, apply, evidence, approve, clarify.
+    # Two criteria, one Update: register, apply, evidence, approve, clarify, the override.
     history = await city.handle.fetch_history()
     accepted = [
         e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
     ]
-    assert len(accepted) == 5
+    assert len(accepted) == 6
     # The refused review recorded nothing; the store shows the open items.
     stored = [e.type for e in await programme.store.read_stream(city_stream(city_id))]
     assert stored.count("EvidenceRejected") == 0
     shown = await cli.json("city", "show", city_id)
     open_items = {i["criterion_id"]: i["waiting_on"] for i in shown["open_items"]}
-    assert open_items == {"DM 3": "city", "DM 4": "reviewer"}
+    assert open_items == {"DM 3": "city"}
     assert all(datetime.fromisoformat(i["due_at"]) for i in shown["open_items"])
     # The decisions name the token's identity.
     actors = {
@@ -344,6 +362,13 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
         if e.type.startswith("Evidence")
     }
     assert Actor("reviewer", "rev-ana") in actors
+    # The worksheet shows each decision on its checklist, and the override
+    sheet = await cli.json("city", "worksheet", city_id)
+    by_id = {c["criterion_id"]: c for c in sheet["criteria"]}
+    assert (by_id["DM 4"]["checklist_met"], by_id["DM 4"]["override"]) == ([1], "Seen on the site visit")
+    assert by_id["DM 3"]["status"] == "clarification_requested"
+    table = await cli("city", "worksheet", city_id)
+    assert table.exit_code == 0 and "DM 4" in table.stdout and "override" in table.stdout
 
 
 async def test_review_acts_only_with_a_reviewer_s_token(cli: Cli, store: EventStore, tmp_path: Path) -> None:

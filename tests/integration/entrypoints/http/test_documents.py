@@ -178,11 +178,15 @@ async def test_a_malformed_upload_is_refused_saying_what_to_send(api: Api) -> No
     as_json = await api.http.post(path, headers=staff, json={"title": "x", "file": "JVBERi0="})
     no_title = await api.http.post(path, headers=staff, files={"file": ("a.pdf", PDF, "application/pdf")})
     bad_title = await upload(api, "lakeside", staff, PDF, title="two\nlines")
+    # A trailing line break is refused as sent, as the OpenAPI document's pattern says, not trimmed.
+    trailing_break = await upload(api, "lakeside", staff, PDF, title="Budget\r")
     empty = await upload(api, "lakeside", staff, b"")
 
     assert as_json.status_code == 415 and "multipart/form-data" in as_json.json()["detail"]
     assert no_title.status_code == 422 and no_title.json()["detail"][0]["loc"] == ["body", "title"]
     assert bad_title.status_code == 422, bad_title.text
+    assert trailing_break.status_code == 422, trailing_break.text
+    assert "one line" in trailing_break.json()["detail"][0]["msg"]
     assert empty.status_code == 415 and "empty" in empty.json()["detail"]
     assert stored_files(api) == []
 
@@ -340,7 +344,13 @@ async def test_evidence_cites_an_uploaded_document_by_id_and_its_hash_is_in_the_
     # Then the submission records the upload's own hash and title, which the chain then covers
     [event] = submitted["events"]
     assert event["data"]["documents"] == [
-        {"title": "Data inventory", "url": "", "document_id": mine["document_id"], "sha256": mine["sha256"]}
+        {
+            "title": "Data inventory",
+            "url": "",
+            "document_id": mine["document_id"],
+            "sha256": mine["sha256"],
+            "slot": None,
+        }
     ]
     assert event["data"]["submission"] == 1
     # and evidence citing another city's upload, or an id nobody uploaded, is refused saying so

@@ -15,9 +15,10 @@ from app.tokens import create_token, revoke_token
 from entrypoints.http import create_app
 from eventstore import EventStore
 from readmodel import city_stream, open_city_store
-from tests.integration.entrypoints.http.conftest import DOCS, Api, api_settings, app_client
+from tests.integration.entrypoints.http.conftest import CRITERIA, DOCS, Api, api_settings, app_client
 from tests.integration.workflows.harness import running_worker
 from tests.polling import eventually
+from tests.scenarios import approval_json, evidence_json
 from tests.temporal_env import free_port, time_skipping_environment
 
 
@@ -77,11 +78,9 @@ async def test_a_reviewer_is_refused_for_their_home_city(api: Api) -> None:
     await api.register("portmore", country="JM")
     staff = await api.city("portmore")
     await api.post("/v1/cities/portmore/application", staff, {"cohort": "c", "standard_version": "wwc-2022"})
-    await api.post(
-        "/v1/cities/portmore/evidence", staff, {"items": [{"criterion_id": "DM 1", "documents": DOCS}]}
-    )
+    await api.post("/v1/cities/portmore/evidence", staff, {"items": [evidence_json(CRITERIA[0])]})
     local = await api.reviewer(home="portmore", name="rev-local")
-    body = {"items": [{"criterion_id": "DM 1", "decision": "approve"}]}
+    body = {"items": [approval_json(CRITERIA[0])]}
     refused = await api.post("/v1/cities/portmore/reviews", local, body, expect=403)
     assert "conflict of interest" in refused["detail"]
     assert await api.get("/v1/review-queue", local) == [], "a reviewer never sees their home city's items"

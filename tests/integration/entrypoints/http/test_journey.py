@@ -11,6 +11,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from readmodel import city_stream
 from tests.integration.entrypoints.http.conftest import CRITERIA, DOCS, Api
 from tests.polling import eventually
+from tests.scenarios import approval_json, evidence_json
 
 
 async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None:
@@ -34,7 +35,7 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
         "/v1/cities/lakeside/application", staff, {"cohort": "2026-fall", "standard_version": "wwc-2022"}
     )
     assert applied["status"]["phase"] == "evidence" and applied["status"]["cohort"] == "2026-fall"
-    items = [{"criterion_id": cid, "documents": DOCS, "narrative": "see the pack"} for cid in CRITERIA[:30]]
+    items = [evidence_json(cid, narrative="see the pack") for cid in CRITERIA[:30]]
     await api.post("/v1/cities/lakeside/evidence", staff, {"items": items})
 
     queue = await api.get("/v1/review-queue", reviewer)
@@ -43,7 +44,7 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
 
     # The reviewer approves all but one, which needs a clarification first.
     asked, *rest = CRITERIA[:30]
-    verdicts = [{"criterion_id": cid, "decision": "approve"} for cid in rest]
+    verdicts = [approval_json(cid) for cid in rest]
     question = {"criterion_id": asked, "decision": "request_clarification", "note": "Which year?"}
     await api.post("/v1/cities/lakeside/reviews", reviewer, {"items": [*verdicts, question]})
     waiting = await api.get("/v1/review-queue", reviewer)
@@ -55,9 +56,7 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
     await api.post(
         "/v1/cities/lakeside/clarifications", staff, {"items": [{"criterion_id": asked, "answer": "2025"}]}
     )
-    await api.post(
-        "/v1/cities/lakeside/reviews", reviewer, {"items": [{"criterion_id": asked, "decision": "approve"}]}
-    )
+    await api.post("/v1/cities/lakeside/reviews", reviewer, {"items": [approval_json(asked)]})
     closed = await api.post("/v1/cities/lakeside/evidence/close", staff)
     assert [e["type"] for e in closed["events"]] == [
         "EvidenceSubmissionClosed",

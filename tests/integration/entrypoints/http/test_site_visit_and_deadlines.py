@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from domain.standard import get_standard
-from tests.integration.entrypoints.http.conftest import CRITERIA, DOCS, Api
+from tests.integration.entrypoints.http.conftest import CRITERIA, Api
+from tests.scenarios import approval_json, evidence_json
 
 
 async def reviewed(api: Api, city_id: str, approve: list[str], reject: list[str]) -> dict[str, str]:
@@ -18,10 +19,10 @@ async def reviewed(api: Api, city_id: str, approve: list[str], reject: list[str]
     await api.register(city_id)
     base = f"/v1/cities/{city_id}"
     await api.post(f"{base}/application", staff, {"cohort": "2026-fall", "standard_version": "wwc-2022"})
-    items = [{"criterion_id": cid, "documents": DOCS} for cid in [*approve, *reject]]
+    items = [evidence_json(cid) for cid in [*approve, *reject]]
     await api.post(f"{base}/evidence", staff, {"items": items})
     verdicts = [
-        *({"criterion_id": cid, "decision": "approve"} for cid in approve),
+        *(approval_json(cid) for cid in approve),
         *({"criterion_id": cid, "decision": "reject", "note": "outdated"} for cid in reject),
     ]
     await api.post(f"{base}/reviews", reviewer, {"items": verdicts})

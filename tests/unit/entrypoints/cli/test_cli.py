@@ -64,3 +64,17 @@ def test_the_walkthrough_walks_lakeside_to_gold() -> None:
     assert result.exit_code == 0, result.output
     assert "CertificationAwarded" in result.stdout
     assert "Lakeside holds gold" in result.stdout
+
+
+def test_review_approve_reads_items_met_for_every_criterion_or_one() -> None:
+    import pytest
+    import typer
+
+    from entrypoints.cli.cities import _items_met
+
+    # "1,3" is every named criterion's, "ID=2" one criterion's, and they add up
+    assert _items_met(["1,3", "B=2"], ["A", "B"]) == {"A": [1, 3], "B": [1, 2, 3]}
+    assert _items_met([], ["A"]) == {}
+    for bad in (["A=one"], ["C=1"], [""]):
+        with pytest.raises(typer.Exit):
+            _items_met(bad, ["A", "B"])
