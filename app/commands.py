@@ -35,7 +35,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlrea
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.names import EventToRecord
-from app import errors, programme
+from app import errors, programme, reviewer_records
 from domain import (
     Actor,
     CityState,
@@ -163,6 +163,7 @@ class CommandService:
     async def give(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> CommandOutcome:
         """Give `command` to the city's workflow as `actor`; what it recorded."""
         command = await programme.stamped(self.store, command, actor)
+        command = await reviewer_records.stamped(self.store, command, actor)
         command = await _with_uploads(self.store, city_id, command)
         request = self._request(city_id, command, actor)
         handle = self.client.get_workflow_handle(city_workflow_id(city_id))

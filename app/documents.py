@@ -116,14 +116,18 @@ class Documents:
 
     async def may_read(self, who: TokenInfo, city_id: str) -> bool:
         """The city itself (its token is bound to it), the committee and operators; a reviewer only
-        while assigned to an item of the city's current cycle. UnknownCity for no such city."""
+        while assigned to an item of the city's current cycle, or its lead reviewer. UnknownCity
+        for no such city."""
         state = await city_state(self.store, city_id)
         if state is None:
             raise errors.UnknownCity(city_id)
         if who.role in ("city", "committee", "operator"):
             return who.role != "city" or who.city_id == city_id
         if who.role == "reviewer" and who.city_id != city_id and state.cycle is not None:
-            return any(item.reviewer_id == who.actor_id for item in state.cycle.items.values())
+            cycle = state.cycle
+            return cycle.lead_reviewer_id == who.actor_id or any(
+                item.reviewer_id == who.actor_id for item in cycle.items.values()
+            )
         return False
 
     async def list(self, city_id: str) -> list[DocumentInfo]:

@@ -10,6 +10,7 @@ person, and the hash chains are untouched (`citycert verify` passes afterwards).
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -17,7 +18,15 @@ import asyncpg
 
 import readmodel
 from app.errors import Invalid, NotFound, Refused, UnknownCity
-from domain.people import AnyNewPerson, Person, PersonChanges, PersonRole, is_person_id
+from domain.people import (
+    AnyNewPerson,
+    Person,
+    PersonChanges,
+    PersonRole,
+    ReviewerProfile,
+    StoredReviewerProfile,
+    is_person_id,
+)
 from eventstore import EventStore
 
 PAGE = 100  # people per page unless asked otherwise
@@ -48,6 +57,16 @@ class PersonErased(Refused):
     """The person was erased: there is nothing left to change."""
 
     code = "person_erased"
+
+
+class NotAReviewer(Refused):
+    """A reviewer's profile asked of, or set for, a person of another role."""
+
+    code = "not_a_reviewer"
+
+
+class NoReviewerProfile(NotFound):
+    code = "no_reviewer_profile"
 
 
 _COLUMNS = (
@@ -173,11 +192,16 @@ async def erase_person(store: EventStore, person_id: str) -> Person:
     """Remove the person's name, e-mail and language; keep the id, role, city and when they were
     added, deactivated (now, if not before) and erased. Erasing again changes nothing."""
     await get_person(store, person_id)
-    async with store.connection() as conn:
+    async with store.connection() as conn, conn.transaction():
         row = await conn.fetchrow(
             "UPDATE people SET name = NULL, email = NULL, language = NULL, "
             "deactivated_at = coalesce(deactivated_at, now()), erased_at = coalesce(erased_at, now()) "
             f"WHERE id = $1 RETURNING {_COLUMNS}",
+            person_id,
+        )
+        # A reviewer's organisation and the reasons of their conflicts go with their details.
+        await conn.execute(
+            "UPDATE reviewer_profiles SET organisation = NULL, conflicts = '[]' WHERE person_id = $1",
             person_id,
         )
     return _person(row)
@@ -194,3 +218,70 @@ async def city_contacts(store: EventStore, city_id: str) -> list[Person]:
             city_id,
         )
     return [_person(r) for r in rows]
+
+
+# --- reviewers' profiles (migration 0012) ---------------------------------------------------------
+
+_PROFILE_COLUMNS = "person_id, organisation, practice_areas, capacity, conflicts, updated_at"
+
+
+def _profile(row: Any) -> StoredReviewerProfile:
+    return StoredReviewerProfile.model_validate({**dict(row), "conflicts": json.loads(row["conflicts"])})
+
+
+async def _reviewer(store: EventStore, person_id: str) -> Person:
+    person = await get_person(store, person_id)
+    if person.role is not PersonRole.REVIEWER:
+        raise NotAReviewer(
+            f"person {person_id!r} is {person.role.value}, not a reviewer: only reviewers have a profile"
+        )
+    return person
+
+
+async def set_reviewer_profile(
+    store: EventStore, person_id: str, profile: ReviewerProfile
+) -> StoredReviewerProfile:
+    """Set (or replace) a reviewer's profile; refused for another role, or once they are erased."""
+    person = await _reviewer(store, person_id)
+    if person.erased_at is not None:
+        raise PersonErased(f"person {person_id!r} was erased; nothing is left to change")
+    conflicts = json.dumps([c.model_dump() for c in profile.conflicts])
+    async with store.connection() as conn:
+        row = await conn.fetchrow(
+            "INSERT INTO reviewer_profiles (person_id, organisation, practice_areas, capacity, conflicts) "
+            "VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (person_id) DO UPDATE SET "
+            "organisation = excluded.organisation, practice_areas = excluded.practice_areas, "
+            "capacity = excluded.capacity, conflicts = excluded.conflicts, updated_at = now() "
+            f"RETURNING {_PROFILE_COLUMNS}",
+            person_id,
+            profile.organisation,
+            list(profile.practice_areas),
+            profile.capacity,
+            conflicts,
+        )
+    return _profile(row)
+
+
+async def get_reviewer_profile(store: EventStore, person_id: str) -> StoredReviewerProfile:
+    await _reviewer(store, person_id)
+    async with store.connection() as conn:
+        row = await conn.fetchrow(
+            f"SELECT {_PROFILE_COLUMNS} FROM reviewer_profiles WHERE person_id = $1", person_id
+        )
+    if row is None:
+        raise NoReviewerProfile(f"reviewer {person_id!r} has no profile yet; an operator sets one")
+    return _profile(row)
+
+
+async def active_reviewers(store: EventStore) -> list[tuple[Person, StoredReviewerProfile]]:
+    """Every active reviewer with a profile, in id order: whom automatic assignment chooses from."""
+    async with store.connection() as conn:
+        rows = await conn.fetch(
+            "SELECT p.id, p.role, p.city_id, p.name, p.email, p.language, "
+            "p.deactivated_at IS NULL AS active, "
+            "p.created_at, p.deactivated_at, p.erased_at, "
+            "r.person_id, r.organisation, r.practice_areas, r.capacity, r.conflicts, r.updated_at "
+            "FROM people p JOIN reviewer_profiles r ON r.person_id = p.id "
+            "WHERE p.role = 'reviewer' AND p.deactivated_at IS NULL ORDER BY p.id"
+        )
+    return [(Person.model_validate({k: row[k] for k in Person.model_fields}), _profile(row)) for row in rows]

@@ -49,7 +49,7 @@ import asyncpg
 from bench.postgres import BenchPostgres
 from domain import commands as c
 from domain import events as ev
-from domain.decider import decide
+from domain.decider import DEFAULT_POLICY, decide
 from domain.errors import DomainError
 from domain.standard import get_standard
 from domain.state import CityState, Phase, fold
@@ -91,6 +91,7 @@ def _cycle(state: CityState, approve: int) -> list[tuple[c.Command, timedelta]]:
         out.append((c.SubmitEvidence(items=items), DAY))
     for chunk in _chunks(ids):
         out.append((c.AssignReviewer(**REVIEWER, criterion_ids=chunk), DAY))
+    out.append((c.DeclareNoConflict(reviewer_id=REVIEWER["reviewer_id"]), DAY))
     for chunk in _chunks(ids):
         verdicts = [
             c.ReviewItem(criterion_id=cid, decision=c.Verdict.APPROVE)
@@ -142,6 +143,10 @@ def city_history(index: int, events_wanted: int) -> list[Batch]:
     while total < events_wanted:
         for command, wait in _cycle(state, approve):
             run(command, wait)
+        if state.recommended_level in DEFAULT_POLICY.lead_signoff_levels:  # a second review first
+            run(c.AssignLeadReviewer(reviewer_id="rev-lead", reviewer_home_city="riverton"), DAY)
+            run(c.DeclareNoConflict(reviewer_id="rev-lead"), timedelta(0))
+            run(c.SignOffReview(reviewer_id="rev-lead"), timedelta(0))
         run(c.DecideLevel(level=state.recommended_level, rationale="as recommended"), DAY)
         run(c.CloseAppealWindow(), 31 * DAY)
         cert = state.certification

@@ -131,6 +131,12 @@ def cycle_plan(criteria: int, window: timedelta) -> Plan:
         ("ApplyForCertification", CITY_STAFF, {"cohort": "bench", "standard_version": "wwc-2022"}),
         ("SubmitEvidence", CITY_STAFF, {"items": [{"criterion_id": i, "documents": DOCS} for i in ids]}),
         (
+            "AssignReviewer",
+            OPERATOR,
+            {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton", "criterion_ids": ids},
+        ),
+        ("DeclareNoConflict", REVIEWER, {"reviewer_id": "rev-ana"}),
+        (
             "ReviewEvidence",
             REVIEWER,
             {

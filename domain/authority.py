@@ -39,6 +39,11 @@ MAY_GIVE: dict[type[cmd.Command], frozenset[str]] = {
     SwitchMigrationMode: frozenset({OPERATOR}),
     cmd.RescheduleSiteVisit: frozenset({COMMITTEE, OPERATOR}),
     cmd.ExtendDeadline: frozenset({OPERATOR}),
+    cmd.AssignPracticeArea: frozenset({OPERATOR}),
+    cmd.AssignLeadReviewer: frozenset({OPERATOR}),
+    cmd.DeclareNoConflict: frozenset({REVIEWER}),
+    cmd.DeclareConflict: frozenset({REVIEWER}),
+    cmd.SignOffReview: frozenset({REVIEWER}),
 }
 
 

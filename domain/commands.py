@@ -152,6 +152,9 @@ class AssignReviewer(Command):
     kind: Literal["AssignReviewer"] = "AssignReviewer"
     reviewer_id: Name
     reviewer_home_city: CityId
+    # The cities the reviewer declared conflicts with (their record's, filled by the application
+    # layer); empty in commands recorded before profiles existed.
+    reviewer_conflicts: list[CityId] = Field(default=[], max_length=MAX_ITEMS)
     criterion_ids: list[CriterionId] = Field(min_length=1, max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
@@ -450,6 +453,58 @@ class EscalateMissedDeadlines(Command):
     kind: Literal["EscalateMissedDeadlines"] = "EscalateMissedDeadlines"
 
 
+# Reviewers, assignment, conflicts and the lead's sign-off ------------------------------------------
+#
+# A reviewer is named by id (a person's id, or a token identity). The commands that pick a reviewer
+# carry their home city and the cities they declared conflicts with: the application layer fills
+# both from the reviewer's record, never a caller's, and signs the command, so the domain can refuse
+# a conflicted reviewer without reading anything.
+
+
+class AssignPracticeArea(Command):
+    """Give a reviewer a practice area of the city's cycle: its criteria awaiting a reviewer now,
+    and those submitted later in it."""
+
+    kind: Literal["AssignPracticeArea"] = "AssignPracticeArea"
+    reviewer_id: Name
+    reviewer_home_city: CityId
+    reviewer_conflicts: list[CityId] = Field(default=[], max_length=MAX_ITEMS)
+    practice_area: Name
+
+
+class AssignLeadReviewer(Command):
+    """Name the cycle's lead reviewer: they may decide any item, and sign off the review."""
+
+    kind: Literal["AssignLeadReviewer"] = "AssignLeadReviewer"
+    reviewer_id: Name
+    reviewer_home_city: CityId
+    reviewer_conflicts: list[CityId] = Field(default=[], max_length=MAX_ITEMS)
+
+
+class DeclareNoConflict(Command):
+    """A reviewer declares they have no conflict of interest with the city, before seeing its evidence."""
+
+    kind: Literal["DeclareNoConflict"] = "DeclareNoConflict"
+    reviewer_id: Name
+
+
+class DeclareConflict(Command):
+    """A reviewer declares a conflict of interest with the city: they give up its items."""
+
+    kind: Literal["DeclareConflict"] = "DeclareConflict"
+    reviewer_id: Name
+    reason: Text
+
+
+class SignOffReview(Command):
+    """The lead reviewer's second review of the recommendation, which the levels the programme
+    chooses (ProgrammePolicy.lead_signoff_levels) need before the committee decides."""
+
+    kind: Literal["SignOffReview"] = "SignOffReview"
+    reviewer_id: Name
+    note: Note = ""
+
+
 # What a person gives (through the API or the CLI), and what the workflow's own timers and the
 # reminder sweep give; the workflow refuses the latter from a person.
 HumanCommand = (
@@ -476,6 +531,11 @@ HumanCommand = (
     | UploadDocument
     | RescheduleSiteVisit
     | ExtendDeadline
+    | AssignPracticeArea
+    | AssignLeadReviewer
+    | DeclareNoConflict
+    | DeclareConflict
+    | SignOffReview
 )
 TimerCommand = (
     ExpireClarifications

@@ -50,10 +50,38 @@ _ALLOWED: dict[Phase, list[type[cmd.Command]]] = {
         cmd.AnswerClarifications,
         cmd.CloseEvidenceSubmission,
         cmd.Withdraw,
+        cmd.AssignPracticeArea,
+        cmd.AssignLeadReviewer,
+        cmd.DeclareNoConflict,
+        cmd.DeclareConflict,
     ],
-    Phase.REVIEW: [cmd.AssignReviewer, cmd.ReviewEvidence, cmd.AnswerClarifications, cmd.Withdraw],
-    Phase.SITE_VISIT: [cmd.ScheduleSiteVisit, cmd.CompleteSiteVisit, cmd.WaiveSiteVisit, cmd.Withdraw],
-    Phase.COMMITTEE: [cmd.DecideLevel, cmd.Withdraw],
+    Phase.REVIEW: [
+        cmd.AssignReviewer,
+        cmd.ReviewEvidence,
+        cmd.AnswerClarifications,
+        cmd.Withdraw,
+        cmd.AssignPracticeArea,
+        cmd.AssignLeadReviewer,
+        cmd.DeclareNoConflict,
+        cmd.DeclareConflict,
+    ],
+    Phase.SITE_VISIT: [
+        cmd.ScheduleSiteVisit,
+        cmd.CompleteSiteVisit,
+        cmd.WaiveSiteVisit,
+        cmd.Withdraw,
+        cmd.AssignLeadReviewer,
+        cmd.DeclareNoConflict,
+        cmd.DeclareConflict,
+    ],
+    Phase.COMMITTEE: [
+        cmd.DecideLevel,
+        cmd.Withdraw,
+        cmd.AssignLeadReviewer,
+        cmd.DeclareNoConflict,
+        cmd.DeclareConflict,
+        cmd.SignOffReview,
+    ],
     Phase.APPEAL_WINDOW: [cmd.FileAppeal, cmd.AcceptDecision, cmd.Withdraw],
     Phase.APPEAL: [cmd.DecideAppeal, cmd.Withdraw],
     Phase.CERTIFIED: [cmd.TakeDataSnapshot, cmd.ApplyForCertification, cmd.Withdraw],
@@ -212,7 +240,7 @@ def _submit(
     if cycle.rules >= PROGRAMME_REVIEW:
         _within_resubmissions_after_expiry(state, cycle, [i.criterion_id for i in c.items], p)
     due = now + p.reviewer_sla
-    return [
+    submitted: list[ev.DomainEvent] = [
         ev.EvidenceSubmitted(
             criterion_id=item.criterion_id,
             documents=[_evidence_document(d) for d in item.documents],
@@ -225,6 +253,18 @@ def _submit(
         )
         for item in c.items
     ]
+    if cycle.rules < PROGRAMME_REVIEW:
+        return submitted
+    # A criterion submitted in a practice area that has its reviewer goes to them.
+    after = _cycle(fold(state, submitted))
+    standard = _cycle_standard(cycle)
+    assigned: list[ev.DomainEvent] = [
+        ev.ReviewerAssigned(criterion_id=item.criterion_id, reviewer_id=reviewer, due_at=due)
+        for item in c.items
+        if (reviewer := cycle.area_reviewers.get(standard.criterion(item.criterion_id).practice_area))
+        and after.items[item.criterion_id].reviewer_id != reviewer
+    ]
+    return submitted + assigned
 
 
 def _worksheet_numbers(standard: Standard, given: list[tuple[str, list[int], list[int]]]) -> None:
@@ -286,6 +326,7 @@ def _assign(
     _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
     _no_conflict_of_interest(state, c.reviewer_id, c.reviewer_home_city)
     cycle = _cycle(state)
+    _not_conflicted(state, cycle, c.reviewer_id, c.reviewer_conflicts)
     _known_criteria(_cycle_standard(cycle), c.criterion_ids)
     _items_in(state, cycle, c.criterion_ids, AWAITING_REVIEWER, "awaiting a reviewer")
     due = now + p.reviewer_sla
@@ -299,6 +340,22 @@ def _no_conflict_of_interest(state: CityState, reviewer_id: str, home_city: str)
     if home_city == state.city_id:
         raise CommandRejected(
             f"conflict of interest: reviewer {reviewer_id} is from {home_city} and may not review that city"
+        )
+
+
+def _not_conflicted(state: CityState, cycle: Cycle, reviewer_id: str, conflicts: list[str]) -> None:
+    """A reviewer who declared a conflict with the city (on their record, or in this cycle) is
+    never assigned to it."""
+    if state.city_id in conflicts:
+        raise CommandRejected(
+            f"conflict of interest: reviewer {reviewer_id} declared a conflict with {state.city_id} "
+            "on their record and may not review it"
+        )
+    reason = cycle.conflicts_declared.get(reviewer_id)
+    if reason is not None:
+        raise CommandRejected(
+            f"conflict of interest: reviewer {reviewer_id} declared a conflict with {state.city_id} "
+            f"({reason}) and may not review it"
         )
 
 
@@ -327,6 +384,10 @@ def _review(
     _worksheet_numbers(standard, [(i.criterion_id, i.checklist_met, []) for i in c.items])
     _items_in(state, cycle, ids, AWAITING_REVIEWER, "awaiting a reviewer's decision")
     if cycle.rules >= PROGRAMME_REVIEW:
+        # Who decides first, then what they found: a reviewer not assigned, or who has not
+        # declared no conflict, hears that before anything about the evidence.
+        _assigned_to(state, cycle, c.reviewer_id, ids)
+        _declared_no_conflict(state, cycle, c.reviewer_id)
         _approvals_stand_on_their_worksheets(state, cycle, standard, c.items)
     out: list[ev.DomainEvent] = []
     for item in c.items:
@@ -375,6 +436,39 @@ def _approvals_stand_on_their_worksheets(
             "an approval needs its worksheet complete: "
             + "; ".join(problems)
             + " (give an override reason to approve all the same)",
+        )
+
+
+def _declared_no_conflict(state: CityState, cycle: Cycle, reviewer_id: str) -> None:
+    if reviewer_id not in cycle.no_conflict_declared:
+        raise _reject(
+            state,
+            f"reviewer {reviewer_id} has not declared that they have no conflict of interest with "
+            f"{state.city_id}; they declare it (DeclareNoConflict) before seeing its evidence",
+        )
+
+
+def _assigned_to(state: CityState, cycle: Cycle, reviewer_id: str, ids: list[str]) -> None:
+    """Only an item's assigned reviewer, or the cycle's lead reviewer, decides it."""
+    if reviewer_id == cycle.lead_reviewer_id:
+        return
+    unassigned = sorted(cid for cid in ids if cycle.items[cid].reviewer_id is None)
+    others = sorted(
+        f"{cid} is assigned to {who}"
+        for cid in ids
+        if (who := cycle.items[cid].reviewer_id) is not None and who != reviewer_id
+    )
+    problems = []
+    if others:
+        problems.append("; ".join(others))
+    if unassigned:
+        problems.append(f"{', '.join(unassigned)} wait for a reviewer to be assigned")
+    if problems:
+        lead = f" (lead reviewer: {cycle.lead_reviewer_id})" if cycle.lead_reviewer_id else ""
+        raise _reject(
+            state,
+            f"only an item's assigned reviewer or the cycle's lead reviewer{lead} decides it, "
+            f"not {reviewer_id}: " + "; ".join(problems),
         )
 
 
@@ -677,8 +771,11 @@ def _decide_level(
     state: CityState, c: cmd.DecideLevel, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
     _require_phase(state, c, Phase.COMMITTEE)
-    rec = _cycle(state).recommendation
+    cycle = _cycle(state)
+    rec = cycle.recommendation
     assert rec is not None
+    if cycle.rules >= PROGRAMME_REVIEW:
+        _signed_off_if_needed(state, cycle, rec.level, p)
     deadline = now + p.appeal_window
     if c.level is None:
         return [
@@ -686,6 +783,20 @@ def _decide_level(
         ]
     _not_above_recommendation(state, c.level, rec.level)
     return [ev.LevelDecided(level=c.level, rationale=c.rationale, appeal_deadline=deadline)]
+
+
+def _signed_off_if_needed(state: CityState, cycle: Cycle, level: Level | None, p: ProgrammePolicy) -> None:
+    if level is None or level not in p.lead_signoff_levels or cycle.signed_off_by is not None:
+        return
+    if cycle.lead_reviewer_id is None:
+        todo = "assign the cycle a lead reviewer (AssignLeadReviewer), who signs it off (SignOffReview)"
+    else:
+        todo = f"the lead reviewer {cycle.lead_reviewer_id} signs it off first (SignOffReview)"
+    raise _reject(
+        state,
+        f"a {level.value} recommendation needs the lead reviewer's sign-off before the committee "
+        f"decides: {todo}",
+    )
 
 
 def _not_above_recommendation(state: CityState, level: Level, recommended: Level | None) -> None:
@@ -935,6 +1046,99 @@ def _upload_document(
     ]
 
 
+# --- reviewers: practice areas, the lead, conflicts, sign-off ---------------------------------------
+
+
+def _assign_area(
+    state: CityState, c: cmd.AssignPracticeArea, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW)
+    _no_conflict_of_interest(state, c.reviewer_id, c.reviewer_home_city)
+    cycle = _cycle(state)
+    _not_conflicted(state, cycle, c.reviewer_id, c.reviewer_conflicts)
+    standard = _cycle_standard(cycle)
+    areas = [a.id for a in standard.practice_areas]
+    if c.practice_area not in areas:
+        raise InvalidCommand(
+            f"{c.practice_area!r} is not a practice area of {standard.version}; its areas: {', '.join(areas)}"
+        )
+    if cycle.area_reviewers.get(c.practice_area) == c.reviewer_id:
+        raise _reject(state, f"reviewer {c.reviewer_id} already takes {c.practice_area}")
+    due = now + p.reviewer_sla
+    return [
+        ev.PracticeAreaAssigned(practice_area=c.practice_area, reviewer_id=c.reviewer_id),
+        *[
+            ev.ReviewerAssigned(criterion_id=item.criterion_id, reviewer_id=c.reviewer_id, due_at=due)
+            for item in cycle.items.values()
+            if item.status in AWAITING_REVIEWER
+            and item.reviewer_id != c.reviewer_id
+            and standard.criterion(item.criterion_id).practice_area == c.practice_area
+        ],
+    ]
+
+
+def _assign_lead(
+    state: CityState, c: cmd.AssignLeadReviewer, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW, Phase.SITE_VISIT, Phase.COMMITTEE)
+    _no_conflict_of_interest(state, c.reviewer_id, c.reviewer_home_city)
+    cycle = _cycle(state)
+    _not_conflicted(state, cycle, c.reviewer_id, c.reviewer_conflicts)
+    if cycle.lead_reviewer_id == c.reviewer_id:
+        raise _reject(state, f"{c.reviewer_id} is already the cycle's lead reviewer")
+    if cycle.signed_off_by is not None:
+        raise _reject(state, f"the lead reviewer {cycle.signed_off_by} has already signed off the review")
+    return [ev.LeadReviewerAssigned(reviewer_id=c.reviewer_id)]
+
+
+def _declare_no_conflict(
+    state: CityState, c: cmd.DeclareNoConflict, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW, Phase.SITE_VISIT, Phase.COMMITTEE)
+    cycle = _cycle(state)
+    reason = cycle.conflicts_declared.get(c.reviewer_id)
+    if reason is not None:
+        raise _reject(state, f"reviewer {c.reviewer_id} declared a conflict with {state.city_id}: {reason}")
+    if c.reviewer_id in cycle.no_conflict_declared:
+        raise _reject(state, f"reviewer {c.reviewer_id} has already declared no conflict for this cycle")
+    return [ev.NoConflictDeclared(reviewer_id=c.reviewer_id)]
+
+
+def _declare_conflict(
+    state: CityState, c: cmd.DeclareConflict, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW, Phase.SITE_VISIT, Phase.COMMITTEE)
+    cycle = _cycle(state)
+    if c.reviewer_id in cycle.conflicts_declared:
+        raise _reject(state, f"reviewer {c.reviewer_id} has already declared a conflict for this cycle")
+    if cycle.signed_off_by == c.reviewer_id:
+        raise _reject(
+            state, f"reviewer {c.reviewer_id} signed off the review; the committee must hear of the conflict"
+        )
+    return [ev.ConflictDeclared(reviewer_id=c.reviewer_id, reason=c.reason)]
+
+
+def _sign_off(
+    state: CityState, c: cmd.SignOffReview, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.COMMITTEE)
+    cycle = _cycle(state)
+    if cycle.lead_reviewer_id is None:
+        raise _reject(state, "the cycle has no lead reviewer; an operator assigns one (AssignLeadReviewer)")
+    if c.reviewer_id != cycle.lead_reviewer_id:
+        raise _reject(
+            state,
+            f"only the cycle's lead reviewer ({cycle.lead_reviewer_id}) signs off the review, "
+            f"not {c.reviewer_id}",
+        )
+    _declared_no_conflict(state, cycle, c.reviewer_id)
+    if cycle.signed_off_by is not None:
+        raise _reject(state, f"the review was already signed off by {cycle.signed_off_by}")
+    rec = cycle.recommendation
+    assert rec is not None, "a city before the committee has its recommendation"
+    return [ev.ReviewSignedOff(reviewer_id=c.reviewer_id, level=rec.level, note=c.note)]
+
+
 _Handler = Callable[[CityState, Any, datetime, ProgrammePolicy], list[ev.DomainEvent]]
 
 # The commands decided outside a cycle whose outcome depends on the rules in force (the rest of a
@@ -973,6 +1177,11 @@ _HANDLERS: dict[type[cmd.Command], _Handler] = {
     cmd.RescheduleSiteVisit: _reschedule_visit,
     cmd.ExtendDeadline: _extend_deadline,
     cmd.EscalateMissedDeadlines: _escalate_missed,
+    cmd.AssignPracticeArea: _assign_area,
+    cmd.AssignLeadReviewer: _assign_lead,
+    cmd.DeclareNoConflict: _declare_no_conflict,
+    cmd.DeclareConflict: _declare_conflict,
+    cmd.SignOffReview: _sign_off,
 }
 
 

@@ -430,6 +430,38 @@ OVERDUE: dict[Deadline, type[SubmissionOverdue | VisitSchedulingOverdue | Commit
     Deadline.VISIT_SCHEDULING: VisitSchedulingOverdue,
     Deadline.COMMITTEE: CommitteeDecisionOverdue,
 }
+# Reviewers, assignment, conflicts and sign-off ----------------------------------------------------
+
+
+class PracticeAreaAssigned(DomainEvent):
+    """The reviewer takes the practice area: its criteria submitted later go to them too."""
+
+    practice_area: str
+    reviewer_id: str
+
+
+class LeadReviewerAssigned(DomainEvent):
+    reviewer_id: str
+
+
+class NoConflictDeclared(DomainEvent):
+    reviewer_id: str
+
+
+class ConflictDeclared(DomainEvent):
+    """The reviewer has a conflict of interest with the city: their open items and practice areas
+    go back to awaiting assignment, and they are never assigned the city's items in this cycle."""
+
+    reviewer_id: str
+    reason: str
+
+
+class ReviewSignedOff(DomainEvent):
+    """The lead reviewer signed off the review behind the recommended level."""
+
+    reviewer_id: str
+    level: Level | None = None  # the recommended level signed off
+    note: str = ""
 
 
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
@@ -478,6 +510,11 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         VisitSchedulingOverdue,
         CommitteeDecisionDueSoon,
         CommitteeDecisionOverdue,
+        PracticeAreaAssigned,
+        LeadReviewerAssigned,
+        NoConflictDeclared,
+        ConflictDeclared,
+        ReviewSignedOff,
     )
 }
 

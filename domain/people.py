@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -29,7 +30,8 @@ from pydantic import (
     model_validator,
 )
 
-from domain.ids import CityId, Name
+from domain.ids import CityId, Name, Text
+from domain.standard import available_versions, get_standard, revisions
 
 PERSON_ID_PATTERN = r"^per_[0-9a-f]{16}$"
 _PERSON_ID = re.compile(PERSON_ID_PATTERN)
@@ -231,3 +233,95 @@ class Person(BaseModel):
     created_at: datetime
     deactivated_at: datetime | None
     erased_at: datetime | None
+
+
+# --- a reviewer's profile ------------------------------------------------------------------------
+
+MAX_PRACTICE_AREAS = 20
+MAX_CONFLICTS = 100
+MAX_CAPACITY = 500  # open criteria at once: a command's own bound on items
+
+
+@cache
+def known_practice_areas() -> frozenset[str]:
+    """The practice area ids of every shipped standard (a reviewer may review a 2018 area too)."""
+    return frozenset(
+        area.id
+        for version in available_versions()
+        for revision in revisions(version)
+        for area in get_standard(version, revision).practice_areas
+    )
+
+
+def _known_area(value: str) -> str:
+    if value not in known_practice_areas():
+        raise ValueError(
+            f"{value!r} is not a practice area of any standard; "
+            f"the areas: {', '.join(sorted(known_practice_areas()))}"
+        )
+    return value
+
+
+PracticeAreaId = Annotated[str, StringConstraints(min_length=1, max_length=40), AfterValidator(_known_area)]
+
+
+class DeclaredConflict(BaseModel):
+    """A city the reviewer may never review, and why (the relationship, not other people's details)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    city_id: CityId = Field(examples=["lakeside"])
+    reason: Text = Field(examples=["consulted for the city's data office in 2025"])
+
+
+class ReviewerProfile(BaseModel):
+    """What assignment reads of a reviewer: who they work for, the practice areas they review, how
+    many open criteria they take at once, and the cities they declared conflicts with. Their home
+    city is their person record's."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    organisation: Name = Field(examples=["Results for America"])
+    practice_areas: list[PracticeAreaId] = Field(
+        min_length=1,
+        max_length=MAX_PRACTICE_AREAS,
+        description="the standard's practice area ids",
+        examples=[["DM"]],
+    )
+    capacity: int = Field(
+        ge=1, le=MAX_CAPACITY, description="the most open criteria they take at once", examples=[10]
+    )
+    conflicts: list[DeclaredConflict] = Field(default=[], max_length=MAX_CONFLICTS)
+
+    @model_validator(mode="after")
+    def _each_once(self) -> ReviewerProfile:
+        for what, values in (
+            ("practice area", self.practice_areas),
+            ("conflict city", [c.city_id for c in self.conflicts]),
+        ):
+            repeated = sorted({v for v in values if values.count(v) > 1})
+            if repeated:
+                raise ValueError(f"{what} named more than once: {', '.join(repeated)}")
+        return self
+
+    @property
+    def conflict_cities(self) -> list[str]:
+        return [c.city_id for c in self.conflicts]
+
+
+class StoredReviewerProfile(BaseModel):
+    """A reviewer's profile as kept: whose, and when it last changed. After an erasure the
+    organisation and conflicts are gone with the person's other details."""
+
+    model_config = ConfigDict(frozen=True)
+
+    person_id: str = Field(examples=["per_3f2a9c0d1e4b5a6f"])
+    organisation: str | None = Field(description="null once the person is erased")
+    practice_areas: list[str]
+    capacity: int
+    conflicts: list[DeclaredConflict]
+    updated_at: datetime
+
+    @property
+    def conflict_cities(self) -> list[str]:
+        return [c.city_id for c in self.conflicts]

@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from domain.levels import Level
+
 # How many recent snapshot times a city's state keeps: the most snapshots_per_day can be.
 SNAPSHOTS_REMEMBERED = 24
 
@@ -47,6 +49,9 @@ class ProgrammePolicy(BaseModel):
     # How many times a criterion may be submitted again, in a cycle, after a clarification of it
     # expired unanswered (0: never); cycles under the first rules allow any number.
     resubmissions_after_expiry: int = Field(1, ge=0, le=100)
+    # The recommended levels whose review the cycle's lead reviewer signs off (a second review)
+    # before the committee decides: the highest level by default, where a mistake costs most.
+    lead_signoff_levels: tuple[Level, ...] = (Level.PLATINUM,)
 
     @field_validator(
         "clarification_window",

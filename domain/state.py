@@ -129,6 +129,14 @@ class Cycle(_Value):
     # The phases' clocks by deadline (events.Deadline's values): cycles under the programme's
     # review rules only.
     clocks: dict[str, PhaseClock] = {}
+    # Reviewers (domain/assignment.py): who takes each practice area, the lead reviewer (who may
+    # decide any item and signs off the levels that need it), who declared no conflict with the
+    # city, who declared one (and why), and who signed off the recommendation.
+    area_reviewers: dict[str, str] = {}
+    lead_reviewer_id: str | None = None
+    no_conflict_declared: tuple[str, ...] = ()
+    conflicts_declared: dict[str, str] = {}
+    signed_off_by: str | None = None
 
     @property
     def open_items(self) -> list[ReviewItemState]:
@@ -285,6 +293,26 @@ def _clock_told(cycle: Cycle, event: ev.DomainEvent) -> Cycle:
 
 def _slots(documents: list[ev.Document]) -> tuple[int, ...]:
     return tuple(sorted({d.slot for d in documents if d.slot is not None}))
+
+
+def _without_reviewer(cycle: Cycle, reviewer_id: str, reason: str) -> Cycle:
+    """The cycle once the reviewer declared a conflict: their open items and practice areas wait
+    for another reviewer, they are no longer its lead, and their no-conflict declaration is void."""
+    items = {
+        cid: item.model_copy(update={"reviewer_id": None})
+        if item.is_open and item.reviewer_id == reviewer_id
+        else item
+        for cid, item in cycle.items.items()
+    }
+    return cycle.model_copy(
+        update={
+            "items": items,
+            "area_reviewers": {a: r for a, r in cycle.area_reviewers.items() if r != reviewer_id},
+            "lead_reviewer_id": None if cycle.lead_reviewer_id == reviewer_id else cycle.lead_reviewer_id,
+            "no_conflict_declared": tuple(r for r in cycle.no_conflict_declared if r != reviewer_id),
+            "conflicts_declared": {**cycle.conflicts_declared, reviewer_id: reason},
+        }
+    )
 
 
 def evolve(state: CityState, event: ev.DomainEvent) -> CityState:
@@ -589,4 +617,21 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                 "withdrawn_reason": event.reason,
                 "import_proposal": None,
             }
+        case ev.PracticeAreaAssigned():
+            assert cycle is not None
+            areas = {**cycle.area_reviewers, event.practice_area: event.reviewer_id}
+            return {"cycle": cycle.model_copy(update={"area_reviewers": areas})}
+        case ev.LeadReviewerAssigned():
+            assert cycle is not None
+            return {"cycle": cycle.model_copy(update={"lead_reviewer_id": event.reviewer_id})}
+        case ev.NoConflictDeclared():
+            assert cycle is not None
+            declared = (*cycle.no_conflict_declared, event.reviewer_id)
+            return {"cycle": cycle.model_copy(update={"no_conflict_declared": declared})}
+        case ev.ConflictDeclared():
+            assert cycle is not None
+            return {"cycle": _without_reviewer(cycle, event.reviewer_id, event.reason)}
+        case ev.ReviewSignedOff():
+            assert cycle is not None
+            return {"cycle": cycle.model_copy(update={"signed_off_by": event.reviewer_id})}
     raise TypeError(f"evolve does not know event {type(event).__name__}")

@@ -34,6 +34,7 @@ from readmodel.queries import (
     list_cities,
     open_review_items,
     review_queue,
+    reviewer_loads,
     reviewer_queue,
 )
 from readmodel.worksheet import NoCity, city_worksheet
@@ -78,5 +79,6 @@ __all__ = [
     "open_city_store",
     "open_review_items",
     "review_queue",
+    "reviewer_loads",
     "reviewer_queue",
 ]

@@ -212,3 +212,15 @@ async def expiring_certifications(
         ExpiringCertification(row["city_id"], row["valid_until"], tuple(row["reminders_sent"]))
         for row in rows
     ]
+
+
+async def reviewer_loads(store: EventStore, reviewer_ids: list[str]) -> dict[str, int]:
+    """How many open criteria each reviewer is assigned, across every city (0 for none): the load
+    automatic assignment balances."""
+    async with store.connection() as conn:
+        rows = await conn.fetch(
+            "SELECT reviewer_id, count(*) AS n FROM review_queue WHERE reviewer_id = ANY($1::text[]) "
+            "GROUP BY reviewer_id",
+            reviewer_ids,
+        )
+    return {rid: 0 for rid in reviewer_ids} | {r["reviewer_id"]: int(r["n"]) for r in rows}

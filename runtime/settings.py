@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from domain.levels import Level
 from domain.policy import SNAPSHOTS_REMEMBERED, ProgrammePolicy
 from runtime.process import StartupError
 from runtime.smtp import SmtpServer, SmtpUrlError
@@ -126,6 +127,10 @@ class Settings(BaseSettings):
     honor_roll_margin: float = Field(0.05, ge=0, le=1)
     snapshots_per_day: int = Field(10, ge=1, le=SNAPSHOTS_REMEMBERED)
     resubmissions_after_expiry: int = Field(1, ge=0, le=100)
+    lead_signoff_levels: tuple[Level, ...] = Field(
+        (Level.PLATINUM,),
+        description="recommended levels the lead reviewer signs off before the committee decides",
+    )
     reminder_sweep_every: timedelta = timedelta(days=1)
     submission_window: timedelta = timedelta(days=90)
     submission_warning: timedelta = timedelta(days=14)

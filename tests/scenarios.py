@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain import Actor, Level, Phase
+from domain import Actor, Level, Phase, ProgrammePolicy
 from domain import commands as cmd
 from domain import events as ev
 from domain.standard import get_standard
@@ -95,6 +95,7 @@ OPERATOR = Actor(role="operator", id="op-1")
 CITY_STAFF = Actor(role="city", id="staff-1")
 REVIEWER = Actor(role="reviewer", id="rev-ana")
 COMMITTEE = Actor(role="committee", id="chair")
+LEAD = Actor(role="reviewer", id="rev-lead")  # a cycle's lead reviewer
 
 # The command key of the tests' workers (CITYCERT_COMMAND_KEY for worker processes): every command
 # a test gives a workflow directly is signed with it, as the application layer signs them.
@@ -244,6 +245,47 @@ def assign(criteria: list[str], reviewer: Actor = REVIEWER) -> Step:
     return Step(command, OPERATOR, [ev.ReviewerAssigned] * len(criteria))
 
 
+def declare_no_conflict(reviewer: Actor = REVIEWER) -> Step:
+    return Step(cmd.DeclareNoConflict(reviewer_id=reviewer.id), reviewer, [ev.NoConflictDeclared])
+
+
+def declare_conflict(reviewer: Actor = REVIEWER, reason: str = "consulted for the city in 2025") -> Step:
+    return Step(cmd.DeclareConflict(reviewer_id=reviewer.id, reason=reason), reviewer, [ev.ConflictDeclared])
+
+
+def assigned_and_declared(criteria: list[str], reviewer: Actor = REVIEWER) -> list[Step]:
+    """What comes before a review under the latest rules: the operator assigns the reviewer the
+    criteria, and the reviewer declares no conflict with the city."""
+    return [assign(criteria, reviewer), declare_no_conflict(reviewer)]
+
+
+def assign_lead(reviewer: Actor = LEAD) -> Step:
+    command = cmd.AssignLeadReviewer(reviewer_id=reviewer.id, reviewer_home_city=HOME_CITY)
+    return Step(command, OPERATOR, [ev.LeadReviewerAssigned])
+
+
+def assign_area(area: str, reviewer: Actor = REVIEWER, *, waiting: int = 0) -> Step:
+    """The reviewer takes a practice area, and the `waiting` criteria of it awaiting a reviewer."""
+    command = cmd.AssignPracticeArea(
+        reviewer_id=reviewer.id, reviewer_home_city=HOME_CITY, practice_area=area
+    )
+    return Step(command, OPERATOR, [ev.PracticeAreaAssigned, *[ev.ReviewerAssigned] * waiting])
+
+
+def signed_off_if_needed(approved: list[str]) -> list[Step]:
+    """The lead reviewer's sign-off, before the committee decides, when the criteria approved are
+    recommended a level the programme signs off (ProgrammePolicy.lead_signoff_levels)."""
+    level = get_standard(STANDARD).score(approved).level
+    if level not in ProgrammePolicy().lead_signoff_levels:
+        return []
+    return [assign_lead(), declare_no_conflict(LEAD), sign_off()]
+
+
+def sign_off(reviewer: Actor = LEAD, refused: str | None = None) -> Step:
+    command = cmd.SignOffReview(reviewer_id=reviewer.id, note="the evidence holds up")
+    return Step(command, reviewer, [] if refused else [ev.ReviewSignedOff], refused=refused)
+
+
 def review(
     approve: Sequence[str] = (),
     reject: Sequence[str] = (),
@@ -354,7 +396,14 @@ def certification_lapses(after: timedelta) -> Step:
 def to_committee(application: Step, approved: list[str]) -> list[Step]:
     """From registered (or certified) to the committee: the application, evidence for `approved`,
     all approved, submission closed, visit waived; a level is recommended from those criteria."""
-    return [application, evidence(approved), review(approve=approved), close(), waive_visit()]
+    return [
+        application,
+        evidence(approved),
+        *assigned_and_declared(approved),
+        review(approve=approved),
+        close(),
+        waive_visit(),
+    ]
 
 
 def certify(application: Step, approved: list[str], level: Level) -> list[Step]:
@@ -381,6 +430,7 @@ def silver_cycle(
             register(city_id),
             apply(cohort),
             *[evidence(batch) for batch in evidence_batches],
+            *assigned_and_declared([c for batch in evidence_batches for c in batch]),
             *[review(approve=batch) for batch in review_batches],
             close(),
             waive_visit(),
@@ -400,6 +450,7 @@ REGISTRATION_TO_SILVER = Scenario(
         snapshot(SILVER_SCORE),
         apply("2026-spring"),
         evidence(SILVER_SCORE),
+        *assigned_and_declared(SILVER_SCORE),
         review(approve=SILVER_SCORE),
         close(),
         waive_visit(),
@@ -417,6 +468,7 @@ GOLD_WITH_VISIT_AND_CLARIFICATION = Scenario(
         register("goldbay"),
         apply("2026-fall"),
         evidence(GOLD_SCORE),
+        *assigned_and_declared(GOLD_SCORE),
         review(approve=GOLD_SCORE[1:], clarify=GOLD_SCORE[:1]),
         answer(GOLD_SCORE[:1], after=2 * DAY),
         review(approve=GOLD_SCORE[:1]),
@@ -456,6 +508,12 @@ CONFLICT_OF_INTEREST = Scenario(
             home_city="oakdale",
             refused="conflict of interest: reviewer rev-bo is from oakdale",
         ),
+        # Under the latest rules only the assigned reviewer decides, once they declared no conflict.
+        review(approve=CRITERIA[:2], refused="wait for a reviewer to be assigned"),
+        assign(CRITERIA[:2]),
+        review(approve=CRITERIA[:2], refused="has not declared that they have no conflict"),
+        declare_no_conflict(),
+        review(approve=CRITERIA[:2], reviewer=LEAD, refused=f"{CRITERIA[0]} is assigned to rev-ana"),
         review(approve=CRITERIA[:2]),
     ],
     Phase.EVIDENCE,
@@ -482,6 +540,7 @@ CLARIFICATION_EXPIRES = Scenario(
         register("quietford"),
         apply("2026-fall"),
         evidence(CRITERIA[:24]),
+        *assigned_and_declared(CRITERIA[:24]),
         review(approve=SILVER_SCORE, clarify=CRITERIA[23:24]),
         close(review_completes=False),
         # The question's 25 days started with the review; the city is told five days before.
@@ -519,6 +578,48 @@ DECISION_ACCEPTED = Scenario(
     Level.GOLD,
 )
 
+FIRST_AREA = get_standard(STANDARD).practice_areas[0].id
+IN_FIRST_AREA = [c.id for c in get_standard(STANDARD).criteria if c.practice_area == FIRST_AREA]
+
+
+def evidence_in_assigned_area(criteria: list[str], in_area: list[str]) -> Step:
+    """Evidence where a practice area already has its reviewer: its criteria go to them at once."""
+    step = evidence(criteria)
+    assigned = [ev.ReviewerAssigned] * len([c for c in criteria if c in in_area])
+    return Step(step.command, step.actor, [*step.then, *assigned])
+
+
+PLATINUM_SIGNED_OFF = Scenario(
+    "Platinum by practice area: a reviewer takes an area, another declares a conflict, the lead "
+    "signs off before the committee decides",
+    "summitvale",
+    [
+        register("summitvale"),
+        apply("2026-fall"),
+        assign_area(FIRST_AREA),
+        evidence_in_assigned_area(CRITERIA, IN_FIRST_AREA),
+        assign([c for c in CRITERIA if c not in IN_FIRST_AREA]),
+        declare_conflict(Actor(role="reviewer", id="rev-bo")),
+        declare_no_conflict(),
+        review(approve=CRITERIA),
+        close(),
+        waive_visit(),
+        Step(
+            cmd.DecideLevel(level=Level.PLATINUM, rationale="as recommended"),
+            COMMITTEE,
+            refused="a platinum recommendation needs the lead reviewer's sign-off",
+        ),
+        assign_lead(),
+        sign_off(refused="rev-lead has not declared that they have no conflict"),
+        declare_no_conflict(LEAD),
+        sign_off(),
+        decide(Level.PLATINUM),
+        accept_decision(),
+    ],
+    Phase.CERTIFIED,
+    Level.PLATINUM,
+)
+
 SCENARIOS = [
     DECISION_ACCEPTED,
     REGISTRATION_TO_SILVER,
@@ -528,4 +629,5 @@ SCENARIOS = [
     APPEAL_UPHELD,
     CLARIFICATION_EXPIRES,
     RECERTIFYING_CITY_LAPSES,
+    PLATINUM_SIGNED_OFF,
 ]

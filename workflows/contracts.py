@@ -165,6 +165,9 @@ _NAMED_ACTOR = {
     cmd.RejectImport: "rejected_by",
     cmd.WaiveSiteVisit: "approved_by",
     cmd.ExtendDeadline: "extended_by",
+    cmd.DeclareNoConflict: "reviewer_id",
+    cmd.DeclareConflict: "reviewer_id",
+    cmd.SignOffReview: "reviewer_id",
 }
 
 

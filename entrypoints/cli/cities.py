@@ -646,6 +646,197 @@ def review_clarify(
     _review("request_clarification", city, criteria, token_file, note, as_json)
 
 
+# --- reviewers: practice areas, the lead, conflicts, sign-off ----------------------------------------
+
+ReviewerArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="REVIEWER",
+        help="A reviewer person's id (per_...), or a reviewer token's identity",
+        show_default=False,
+    ),
+]
+HomeCityOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--home-city",
+        help="The reviewer's home city: only for a reviewer who is not a person (a person's is on "
+        "their record)",
+    ),
+]
+
+
+def _home_city(reviewer_id: str, home_city: str | None) -> str:
+    from domain.people import is_person_id
+
+    if home_city is not None:
+        return _city_id(home_city)
+    if is_person_id(reviewer_id):
+        return "unknown"  # the command service fills it from the person's record
+    raise fail(f"{reviewer_id} is not a person of the registry: give their --home-city")
+
+
+def _as_operator(city: str, command: Any, title: str, as_json: bool) -> None:
+    settings = load_settings()
+
+    async def work() -> CommandOutcome:
+        async with connected(settings) as ctx, ctx.temporal():
+            outcome: CommandOutcome = await ctx.services().commands.give(city, command, operator_actor())
+            return outcome
+
+    result = run(work)
+    emit(_command_json(result), as_json, lambda: _print_result(title, result))
+
+
+def _as_reviewer(
+    city: str, token_file: Path | None, build: Callable[[str], Any], what: str, as_json: bool
+) -> None:
+    """A reviewer's own command, as the token's reviewer (the identity is the token's, never typed)."""
+    from app.tokens import TokenRefused, authenticate
+    from domain import Actor
+
+    _city_id(city)
+    _checked(lambda: build("reviewer"))
+    secret = token_secret(token_file)
+    settings = load_settings()
+
+    async def work() -> tuple[CommandOutcome, str]:
+        async with connected(settings) as ctx:
+            try:
+                who = await authenticate(ctx.store, secret)
+            except TokenRefused as e:
+                raise fail(f"the reviewer's token: {e.message}") from None
+            if who.role != "reviewer":
+                raise fail(f"a {who.role} token may not give this; it needs a reviewer's token")
+            async with ctx.temporal():
+                outcome = await ctx.services().commands.give(
+                    city, build(who.subject), Actor(role="reviewer", id=who.subject)
+                )
+            return outcome, who.subject
+
+    result, reviewer = run(work)
+    emit(_command_json(result), as_json, lambda: _print_result(f"{city}: {what} by {reviewer}", result))
+
+
+@review_app.command("assign-area")
+def review_assign_area(
+    city: ReviewCity,
+    reviewer: ReviewerArg,
+    area: Annotated[
+        str, typer.Argument(metavar="AREA", help="A practice area id, e.g. DM", show_default=False)
+    ],
+    home_city: HomeCityOpt = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Give a reviewer a practice area of the city's cycle (an operator's): its criteria waiting
+    for a reviewer, and those submitted in it later."""
+    from domain import commands as cmd
+
+    command = _checked(
+        lambda: cmd.AssignPracticeArea(
+            reviewer_id=reviewer, reviewer_home_city=_home_city(reviewer, home_city), practice_area=area
+        ),
+        {"reviewer_id": "REVIEWER", "practice_area": "AREA"},
+    )
+    _as_operator(_city_id(city), command, f"{city}: {area} assigned to {reviewer}", as_json)
+
+
+@review_app.command("assign-automatically")
+def review_assign_automatically(city: ReviewCity, as_json: JsonOption = False) -> None:
+    """Give every practice area of the city's cycle that waits for a reviewer to the least loaded
+    eligible reviewer (their profiles: areas, capacity, conflicts), never a conflicted one; refused
+    with each area's reason, and nothing assigned, when an area has nobody eligible."""
+    from app.assignment import AutomaticAssignment, assign_automatically
+
+    _city_id(city)
+    settings = load_settings()
+
+    async def work() -> AutomaticAssignment:
+        async with connected(settings) as ctx, ctx.temporal():
+            return await assign_automatically(ctx.services().commands, city, operator_actor())
+
+    done = run(work)
+    data = {
+        "city_id": city,
+        "assignments": [a.model_dump(mode="json") for a in done.assignments],
+        "events": [e for outcome in done.outcomes for e in _command_json(outcome)["events"]],
+    }
+    emit(
+        data,
+        as_json,
+        lambda: print_table(
+            f"{city}: {len(done.assignments)} practice areas assigned",
+            ("area", "reviewer", "criteria"),
+            [(a.practice_area, a.reviewer_id, ", ".join(a.criterion_ids)) for a in done.assignments],
+        ),
+    )
+
+
+@review_app.command("assign-lead")
+def review_assign_lead(
+    city: ReviewCity, reviewer: ReviewerArg, home_city: HomeCityOpt = None, as_json: JsonOption = False
+) -> None:
+    """Name the cycle's lead reviewer (an operator's): they may decide any item and sign off the review."""
+    from domain import commands as cmd
+
+    command = _checked(
+        lambda: cmd.AssignLeadReviewer(
+            reviewer_id=reviewer, reviewer_home_city=_home_city(reviewer, home_city)
+        ),
+        {"reviewer_id": "REVIEWER"},
+    )
+    _as_operator(_city_id(city), command, f"{city}: {reviewer} is the lead reviewer", as_json)
+
+
+@review_app.command("no-conflict")
+def review_no_conflict(
+    city: ReviewCity, token_file: TokenFileOpt = None, as_json: JsonOption = False
+) -> None:
+    """Declare, as the token's reviewer, no conflict of interest with the city: before seeing its evidence."""
+    from domain import commands as cmd
+
+    _as_reviewer(
+        city, token_file, lambda who: cmd.DeclareNoConflict(reviewer_id=who), "no conflict declared", as_json
+    )
+
+
+@review_app.command("conflict")
+def review_conflict(
+    city: ReviewCity,
+    reason: Annotated[
+        str, typer.Option(help="The conflict: the relationship with the city", show_default=False)
+    ],
+    token_file: TokenFileOpt = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Declare, as the token's reviewer, a conflict of interest with the city: their items go back
+    to awaiting assignment."""
+    from domain import commands as cmd
+
+    _as_reviewer(
+        city,
+        token_file,
+        lambda who: cmd.DeclareConflict(reviewer_id=who, reason=reason),
+        "conflict declared",
+        as_json,
+    )
+
+
+@review_app.command("sign-off")
+def review_sign_off(
+    city: ReviewCity,
+    note: Annotated[str, typer.Option(help="A note kept with the sign-off")] = "",
+    token_file: TokenFileOpt = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Sign off, as the cycle's lead reviewer, the review behind the recommended level."""
+    from domain import commands as cmd
+
+    _as_reviewer(
+        city, token_file, lambda who: cmd.SignOffReview(reviewer_id=who, note=note), "signed off", as_json
+    )
+
+
 # --- cohorts ---------------------------------------------------------------------------------------
 
 

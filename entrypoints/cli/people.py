@@ -18,7 +18,7 @@ from entrypoints.cli.context import load_settings, open_store, run
 from entrypoints.cli.output import console, emit, fail, print_table
 
 if TYPE_CHECKING:
-    from domain.people import Person
+    from domain.people import Person, StoredReviewerProfile
     from eventstore import EventStore
 
 people_app = typer.Typer(
@@ -36,6 +36,10 @@ _OPTIONS = {
     "language": "--language",
     "city_id": "--city",
     "role": "--role",
+    "organisation": "--organisation",
+    "practice_areas": "--area",
+    "capacity": "--capacity",
+    "conflicts": "--conflict",
 }
 _ROLES = {r.value for r in PersonRole}
 
@@ -206,3 +210,71 @@ def erase(person_id: PersonArg, as_json: JsonOption = False) -> None:
     from app import people
 
     _show(_with_store(lambda store: people.erase_person(store, person_id)), as_json)
+
+
+def _conflict(given: str) -> dict[str, str]:
+    city, sep, reason = given.partition(":")
+    if not sep or not reason.strip():
+        raise fail(f"--conflict {given!r}: give CITY:REASON, e.g. lakeside:'consulted for its data office'")
+    return {"city_id": city.strip(), "reason": reason.strip()}
+
+
+def _print_profile(profile: StoredReviewerProfile) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(f"{profile.person_id}: reviewer profile"), show_header=False)
+    rows = [
+        ("organisation", profile.organisation),
+        ("practice areas", ", ".join(profile.practice_areas)),
+        ("capacity", profile.capacity),
+        ("conflicts", "; ".join(f"{c.city_id} ({c.reason})" for c in profile.conflicts)),
+        ("updated", profile.updated_at),
+    ]
+    for field, value in rows:
+        table.add_row(field, Text(_cell(value)))
+    console.print(table)
+
+
+@people_app.command("set-profile")
+def set_profile(
+    person_id: PersonArg,
+    organisation: Annotated[str, typer.Option(help="Who they work for", show_default=False)],
+    area: Annotated[
+        list[str], typer.Option("--area", help="A practice area id they review (repeat: --area DM --area OD)")
+    ],
+    capacity: Annotated[
+        int, typer.Option(help="The most open criteria they take at once", show_default=False)
+    ],
+    conflict: Annotated[
+        list[str] | None,
+        typer.Option("--conflict", help="CITY:REASON, a city they may never review and why (repeatable)"),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set a reviewer's profile (as PUT /v1/people/{id}/reviewer-profile does), replacing the one
+    before: automatic assignment reads it, and an assignment carries their conflicts."""
+    from app import people
+    from domain.people import ReviewerProfile
+
+    fields = {
+        "organisation": organisation,
+        "practice_areas": area,
+        "capacity": capacity,
+        "conflicts": [_conflict(c) for c in conflict or []],
+    }
+    try:
+        profile = ReviewerProfile.model_validate(fields)
+    except ValidationError as e:
+        raise _refused(e) from None
+    stored = _with_store(lambda store: people.set_reviewer_profile(store, person_id, profile))
+    emit(stored.model_dump(mode="json"), as_json, lambda: _print_profile(stored))
+
+
+@people_app.command("profile")
+def profile(person_id: PersonArg, as_json: JsonOption = False) -> None:
+    """A reviewer's profile: organisation, practice areas, capacity, declared conflicts."""
+    from app import people
+
+    stored = _with_store(lambda store: people.get_reviewer_profile(store, person_id))
+    emit(stored.model_dump(mode="json"), as_json, lambda: _print_profile(stored))

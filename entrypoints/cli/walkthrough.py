@@ -69,6 +69,13 @@ def _approve(ids: list[str]) -> c.ReviewEvidence:
     )
 
 
+def _assign(ids: list[str]) -> c.AssignReviewer:
+    return c.AssignReviewer(**REVIEWER, criterion_ids=ids)
+
+
+NO_CONFLICT = c.DeclareNoConflict(reviewer_id=REVIEWER["reviewer_id"])
+
+
 def script() -> Iterator[tuple[timedelta, str, c.Command]]:
     """(time since the previous step, who acts, the command) for Lakeside's first two cycles."""
     criteria = [crit.id for crit in get_standard("wwc-2022").criteria]
@@ -86,7 +93,9 @@ def script() -> Iterator[tuple[timedelta, str, c.Command]]:
     )
     yield 14 * day, "city", c.ApplyForCertification(cohort="2026-spring", standard_version="wwc-2022")
     yield 20 * day, "city", _evidence(first)
-    yield 2 * day, "reviewer", _approve(first[:-1])
+    yield day, "operator", _assign(first)
+    yield 0 * day, "reviewer", NO_CONFLICT
+    yield day, "reviewer", _approve(first[:-1])
     yield (
         day,
         "reviewer",
@@ -114,10 +123,16 @@ def script() -> Iterator[tuple[timedelta, str, c.Command]]:
     yield 920 * day, "scheduler", c.SendReminder(threshold_days=180)
     yield 10 * day, "city", c.ApplyForCertification(cohort="2029-spring", standard_version="wwc-2022")
     yield 20 * day, "city", _evidence(second)
-    yield 5 * day, "reviewer", _approve(second)
+    yield day, "operator", _assign(second)
+    yield 0 * day, "reviewer", NO_CONFLICT
+    yield 4 * day, "reviewer", _approve(second)
     yield day, "city", c.CloseEvidenceSubmission()
     yield 3 * day, "committee", c.WaiveSiteVisit(reason="Visited in the previous cycle.")
-    yield 10 * day, "committee", c.DecideLevel(level="gold", rationale="Moved up to Gold.")
+    # A Platinum recommendation is signed off by the cycle's lead reviewer before the committee.
+    yield day, "operator", c.AssignLeadReviewer(reviewer_id="rev-lead", reviewer_home_city="riverton")
+    yield 0 * day, "reviewer", c.DeclareNoConflict(reviewer_id="rev-lead")
+    yield day, "reviewer", c.SignOffReview(reviewer_id="rev-lead", note="The evidence holds up.")
+    yield 8 * day, "committee", c.DecideLevel(level="gold", rationale="Moved up to Gold.")
     yield 31 * day, "scheduler", c.CloseAppealWindow()
 
 

@@ -59,6 +59,7 @@ OPERATOR = Actor(role="operator", id="demo-seed")
 COMMITTEE = Actor(role="committee", id="chair")
 REVIEWER = Actor(role="reviewer", id="rev-ana")
 REVIEWER_HOME_CITY = "riverton"
+LEAD = Actor(role="reviewer", id="rev-lead")  # the lead reviewer who signs off Platinum reviews
 
 
 def _criteria() -> list[str]:
@@ -236,10 +237,35 @@ class _City:
             cmd.ReviewItem(criterion_id=cid, decision=cmd.Verdict.REQUEST_CLARIFICATION, note=question)
             for cid, question in (ask or {}).items()
         ]
+        await self.assigned_and_declared([item.criterion_id for item in items])
         command = cmd.ReviewEvidence(
             reviewer_id=REVIEWER.id, reviewer_home_city=REVIEWER_HOME_CITY, items=items
         )
         await self.do(command, REVIEWER)
+
+    async def assigned_and_declared(self, ids: Sequence[str]) -> None:
+        """As the programme runs a review: the operator assigns the reviewer the criteria, and the
+        reviewer declares no conflict with the city before seeing its evidence."""
+        cycle = (await load_city_state(self.commands.store, self.city.id)).cycle
+        assert cycle is not None, "a review happens in a cycle"
+        unassigned = [cid for cid in ids if cycle.items[cid].reviewer_id != REVIEWER.id]
+        if unassigned:
+            assign = cmd.AssignReviewer(
+                reviewer_id=REVIEWER.id, reviewer_home_city=REVIEWER_HOME_CITY, criterion_ids=unassigned
+            )
+            await self.do(assign, OPERATOR)
+        if REVIEWER.id not in cycle.no_conflict_declared:
+            await self.do(cmd.DeclareNoConflict(reviewer_id=REVIEWER.id), REVIEWER)
+
+    async def signed_off(self) -> None:
+        """The lead reviewer's sign-off, when the recommended level is one the programme has signed off."""
+        state = await load_city_state(self.commands.store, self.city.id)
+        if state.recommended_level not in self.commands.policy.lead_signoff_levels:
+            return
+        lead = cmd.AssignLeadReviewer(reviewer_id=LEAD.id, reviewer_home_city=REVIEWER_HOME_CITY)
+        await self.do(lead, OPERATOR)
+        await self.do(cmd.DeclareNoConflict(reviewer_id=LEAD.id), LEAD)
+        await self.do(cmd.SignOffReview(reviewer_id=LEAD.id, note="The evidence packs hold up."), LEAD)
 
     async def to_committee(self, cohort: str, n_criteria: int, *, visit: bool = False) -> None:
         """Apply, submit and get approved the first n criteria, close, then hold or waive the visit."""
@@ -262,6 +288,7 @@ class _City:
             await self.do(cmd.WaiveSiteVisit(reason="Virtual review of the evidence packs."), COMMITTEE)
 
     async def decide(self, level: str | None, rationale: str) -> None:
+        await self.signed_off()
         await self.do(cmd.DecideLevel.model_validate({"level": level, "rationale": rationale}), COMMITTEE)
 
     async def until(self, done: Callable[[CityState], bool], what: str) -> CityState:
@@ -461,6 +488,7 @@ async def seed_demo(
     # The demo's actors are identities like any token holder's: a token later made for rev-ana is
     # bound to her home city, as her seeded reviews were.
     await register_identity(store, "reviewer", REVIEWER.id, REVIEWER_HOME_CITY)
+    await register_identity(store, "reviewer", LEAD.id, REVIEWER_HOME_CITY)
     await register_identity(store, "committee", COMMITTEE.id)
     await register_identity(store, "operator", OPERATOR.id)
     for city in cities:

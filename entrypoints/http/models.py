@@ -32,6 +32,7 @@ from domain import Level
 from domain import commands as cmd
 from domain.events import Answer, Deadline
 from domain.ids import CityId, CountryCode, CriterionId, Name, Note, Text
+from domain.people import is_person_id
 from domain.programme import SwitchMigrationMode
 from domain.state import CitySummary
 
@@ -288,6 +289,75 @@ class AppealDecisionBody(Body):
         return checked(lambda: cmd.DecideAppeal.model_validate(self.model_dump()))
 
 
+# Reviewers: practice areas, the lead, conflicts, sign-off. A reviewer named by a person's id gets
+# their home city and declared conflicts from their record (the body's home city is then ignored);
+# one named by a token identity needs its home city given.
+
+_REVIEWER_ID = Field(
+    description="the reviewer: a person's id (per_...), or a reviewer token's identity",
+    examples=["per_3f2a9c0d1e4b5a6f"],
+)
+_HOME_CITY = Field(
+    None,
+    description="the reviewer's home city, which they never review: needed only for a reviewer who is "
+    "not a person of the registry (a person's comes from their record)",
+    examples=["riverton"],
+)
+
+
+def _home_city(reviewer_id: str, home_city: str | None) -> str:
+    if home_city is not None:
+        return home_city
+    if is_person_id(reviewer_id):
+        return "unknown"  # the command service fills it from the person's record
+    raise RequestValidationError(
+        [
+            {
+                "loc": ("body", "reviewer_home_city"),
+                "msg": "give reviewer_home_city for a reviewer who is not a person of the registry",
+                "type": "missing",
+            }
+        ]
+    )
+
+
+class PracticeAreaAssignmentBody(Body):
+    reviewer_id: Name = _REVIEWER_ID
+    reviewer_home_city: CityId | None = _HOME_CITY
+    practice_area: Name = Field(description="a practice area id of the cycle's standard", examples=["DM"])
+
+    def to_command(self) -> cmd.AssignPracticeArea:
+        home = _home_city(self.reviewer_id, self.reviewer_home_city)
+        return checked(
+            lambda: cmd.AssignPracticeArea(
+                reviewer_id=self.reviewer_id, reviewer_home_city=home, practice_area=self.practice_area
+            )
+        )
+
+
+class LeadReviewerBody(Body):
+    reviewer_id: Name = _REVIEWER_ID
+    reviewer_home_city: CityId | None = _HOME_CITY
+
+    def to_command(self) -> cmd.AssignLeadReviewer:
+        home = _home_city(self.reviewer_id, self.reviewer_home_city)
+        return checked(lambda: cmd.AssignLeadReviewer(reviewer_id=self.reviewer_id, reviewer_home_city=home))
+
+
+class ConflictBody(Body):
+    reason: Text = Field(examples=["consulted for the city's data office in 2025"])
+
+    def to_command(self, reviewer_id: str) -> cmd.DeclareConflict:
+        return checked(lambda: cmd.DeclareConflict(reviewer_id=reviewer_id, reason=self.reason))
+
+
+class SignOffBody(Body):
+    note: Note = ""
+
+    def to_command(self, reviewer_id: str) -> cmd.SignOffReview:
+        return checked(lambda: cmd.SignOffReview(reviewer_id=reviewer_id, note=self.note))
+
+
 # --- responses -------------------------------------------------------------------------------------
 
 
@@ -411,3 +481,18 @@ class RotatedTokenOut(Out):
 
     token: TokenOut
     secret: str = Field(description="the new token's secret: send it as `Authorization: Bearer <secret>`")
+
+
+class AreaAssignmentOut(Out):
+    practice_area: str
+    reviewer_id: str
+    criterion_ids: list[str] = Field(description="its criteria waiting for a reviewer, now theirs")
+
+
+class AutomaticAssignmentOut(Out):
+    """The practice areas handed out, each to the least loaded eligible reviewer, and the events."""
+
+    city_id: str
+    assignments: list[AreaAssignmentOut]
+    events: list[EventOut]
+    status: CitySummary

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 import readmodel
+from app.assignment import check_may_see_evidence
 from app.errors import UnknownCity
 from app.services import Services
 from app.tokens import TokenInfo
@@ -209,6 +210,7 @@ async def city_events(
         )
     start = after if "after" in request.query_params else from_version - 1
     await _known_city(svc, city_id)
+    await check_may_see_evidence(svc.store, city_id, who.role, who.actor_id)
     page = await svc.store.read_stream_page(readmodel.city_stream(city_id), after=start, limit=limit)
     if page.next_after is not None:
         response.headers["Link"] = f'<{request.url.path}?after={page.next_after}&limit={limit}>; rel="next"'
@@ -226,7 +228,9 @@ async def city_state(
     ] = None,
 ) -> CityState:
     """The city's state now, as the projection holds it (no fold), or as the store held it at
-    `as_of`, folded from the events recorded by then."""
+    `as_of`, folded from the events recorded by then. A reviewer reads a city whose cycle runs
+    under the latest rules once they declared no conflict with it (403 before, saying so)."""
+    await check_may_see_evidence(svc.store, city_id, who.role, who.actor_id)
     if as_of is None:
         state = await readmodel.city_state(svc.store, city_id)
         if state is None:

@@ -23,6 +23,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect
 
+from app.assignment import check_may_see_evidence
 from app.documents import Documents
 from app.media import MEDIA_TYPES
 from app.tokens import TokenInfo
@@ -106,6 +107,7 @@ async def _readable(who: TokenInfo, city_id: str, docs: Documents) -> None:
             f"a {who.role} token may not read {city_id!r}'s documents: they are for the city, the "
             "reviewers assigned to it, the committee and operators"
         )
+    await check_may_see_evidence(docs.store, city_id, who.role, who.actor_id)
 
 
 async def _capped(request: Request, limit: int) -> AsyncGenerator[bytes, None]:

@@ -13,7 +13,7 @@ from pydantic import Field
 from app import people
 from app.tokens import TokenInfo
 from domain.ids import CITY_ID_PATTERN
-from domain.people import NewPerson, Person, PersonChanges, PersonRole
+from domain.people import NewPerson, Person, PersonChanges, PersonRole, ReviewerProfile, StoredReviewerProfile
 from entrypoints.http.auth import CityIdPath, acting_on_city, note, role_in
 from entrypoints.http.models import Out, Problem
 from entrypoints.http.services import Svc
@@ -101,3 +101,36 @@ async def city_contacts(
 ) -> list[Person]:
     """The city's contacts: its active staff. For operators, the committee and the city itself."""
     return await people.city_contacts(svc.store, city_id)
+
+
+_NOT_A_REVIEWER: dict[int | str, dict[str, Any]] = {
+    409: {"model": Problem, "description": "Not a reviewer (`not_a_reviewer`), or erased (`person_erased`)"}
+}
+
+
+@router.put(
+    "/people/{person_id}/reviewer-profile",
+    response_model=StoredReviewerProfile,
+    responses={**_UNKNOWN, **_NOT_A_REVIEWER},
+)
+async def set_reviewer_profile(
+    person_id: PersonIdPath, body: ReviewerProfile, svc: Svc, who: Operator
+) -> StoredReviewerProfile:
+    """Set a reviewer's profile, replacing the one before: their organisation, the practice areas
+    they review (the standards' area ids), their capacity (the most open criteria they take at
+    once) and the cities they declared conflicts with, each with its reason. Automatic assignment
+    reads it; an assignment of this reviewer carries their conflicts, and is refused for those cities."""
+    return await people.set_reviewer_profile(svc.store, person_id, body)
+
+
+@router.get(
+    "/people/{person_id}/reviewer-profile",
+    response_model=StoredReviewerProfile,
+    responses={
+        404: {"model": Problem, "description": "No such person (`unknown_person`), or no profile yet"},
+        **_NOT_A_REVIEWER,
+    },
+)
+async def show_reviewer_profile(person_id: PersonIdPath, svc: Svc, who: Operator) -> StoredReviewerProfile:
+    """A reviewer's profile as kept, and when it last changed."""
+    return await people.get_reviewer_profile(svc.store, person_id)

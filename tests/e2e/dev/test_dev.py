@@ -197,6 +197,15 @@ def test_a_city_goes_from_registration_to_certification(dev: Dev) -> None:
         )
         items = [evidence_json(cid, narrative="see the pack") for cid in CRITERIA[:30]]
         ok(as_city.post(f"/v1/cities/{city}/evidence", json={"items": items}))
+        # The operator assigns the reviewer, who declares no conflict with the city first.
+        assignment = {
+            "reviewer_id": "rev-ana",
+            "reviewer_home_city": "riverton",
+            "criterion_ids": CRITERIA[:30],
+        }
+        with dev.http() as as_operator:
+            ok(as_operator.post(f"/v1/cities/{city}/reviewer-assignments", json=assignment))
+        ok(as_reviewer.post(f"/v1/cities/{city}/review/no-conflict"))
 
         asked, *rest = CRITERIA[:30]
         verdicts = [approval_json(cid) for cid in rest]

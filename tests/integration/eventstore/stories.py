@@ -83,7 +83,17 @@ class CityRun:
     async def review(
         self, approve: list[str], reject: tuple[str, ...] = (), clarify: tuple[str, ...] = ()
     ) -> None:
-        await self.walk([scenarios.review(approve, reject, clarify)])
+        """The reviewer's verdicts, given as the latest rules ask: the operator assigns them the
+        criteria not yet theirs, and they declare no conflict first (once a cycle)."""
+        cycle = self.state.cycle
+        assert cycle is not None, "a review happens in a cycle"
+        ids = [*approve, *reject, *clarify]
+        reviewer = scenarios.REVIEWER.id
+        unassigned = [cid for cid in ids if cycle.items[cid].reviewer_id != reviewer]
+        before: list[Step] = [scenarios.assign(unassigned)] if unassigned else []
+        if reviewer not in cycle.no_conflict_declared:
+            before.append(scenarios.declare_no_conflict())
+        await self.walk([*before, scenarios.review(approve, reject, clarify)])
 
     async def certify(self, approved: int = 23, level: Level = Level.SILVER) -> None:
         """From registered to certified: submit, assign, review, close, waive the visit, decide, award."""
@@ -92,10 +102,11 @@ class CityRun:
             [
                 scenarios.apply("2026-spring"),
                 scenarios.evidence(ids),
-                scenarios.assign(ids),
+                *scenarios.assigned_and_declared(ids),
                 scenarios.review(approve=ids),
                 scenarios.close(),
                 scenarios.waive_visit(),
+                *scenarios.signed_off_if_needed(ids),
                 scenarios.decide(level),
                 scenarios.appeal_window_closes(),
             ]

@@ -76,6 +76,8 @@ async def test_a_city_goes_from_registration_to_gold(env: WorkflowEnvironment, s
         items = [evidence_json(cid) for cid in CRITERIA[:30]]
         await city.do("SubmitEvidence", CITY_STAFF, items=items)
         verdicts = [approval_json(cid) for cid in CRITERIA[:30]]
+        await city.do("AssignReviewer", OPERATOR, **REVIEWER_FROM_ELSEWHERE, criterion_ids=CRITERIA[:30])
+        await city.do("DeclareNoConflict", REVIEWER, reviewer_id=REVIEWER_FROM_ELSEWHERE["reviewer_id"])
         await city.do("ReviewEvidence", REVIEWER, **REVIEWER_FROM_ELSEWHERE, items=verdicts)
         closed = await city.do("CloseEvidenceSubmission", CITY_STAFF)
         # The review completes with the close, and the clock of the visit's scheduling starts
@@ -319,6 +321,8 @@ async def test_an_unanswered_clarification_expires_after_25_days(
         await city.do("RegisterCity", city_id="bayview", name="Bayview", country="US", population=40_000)
         await city.do("ApplyForCertification", CITY_STAFF, cohort="c", standard_version="wwc-2022")
         await city.do("SubmitEvidence", CITY_STAFF, items=[{"criterion_id": "DM 1", "documents": DOCS}])
+        await city.do("AssignReviewer", OPERATOR, **REVIEWER_FROM_ELSEWHERE, criterion_ids=["DM 1"])
+        await city.do("DeclareNoConflict", REVIEWER, reviewer_id=REVIEWER_FROM_ELSEWHERE["reviewer_id"])
         await city.do(
             "ReviewEvidence",
             REVIEWER,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from domain import CityState, decide, fold
+from domain import CityState, decide, fold, rules
 from domain import commands as c
 from domain import events as ev
 from domain.levels import Level, Outcome
@@ -17,6 +17,7 @@ DAY = timedelta(days=1)
 STANDARD = get_standard("wwc-2022")
 CRITERIA = [crit.id for crit in STANDARD.criteria]
 REVIEWER = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
+LEAD = {"reviewer_id": "rev-lead", "reviewer_home_city": "riverton"}
 DOCS = [ev.Document(title="Data inventory 2026", url="https://example.org/inventory.pdf")]
 
 
@@ -61,6 +62,28 @@ def enough(criterion_id: str) -> list[int]:
     return enough_items(STANDARD.criterion(criterion_id))
 
 
+def applied_under_latest_rules(cohort: str = "2026-spring") -> list[ev.DomainEvent]:
+    """Applied under the latest rules (domain/rules.py), as every new cycle is."""
+    return [
+        *registered(),
+        ev.ApplicationSubmitted(
+            cycle=1,
+            cohort=cohort,
+            standard_version="wwc-2022",
+            standard_revision=STANDARD.revision,
+            rules=rules.LATEST,
+        ),
+    ]
+
+
+def assigned(ids: list[str], reviewer: str = "rev-ana", at: datetime = T0) -> list[ev.DomainEvent]:
+    return [ev.ReviewerAssigned(criterion_id=cid, reviewer_id=reviewer, due_at=at + 10 * DAY) for cid in ids]
+
+
+def declared_no_conflict(reviewer: str = "rev-ana") -> list[ev.DomainEvent]:
+    return [ev.NoConflictDeclared(reviewer_id=reviewer)]
+
+
 def submitted(ids: list[str], at: datetime = T0) -> list[ev.DomainEvent]:
     """Complete evidence for each: every required-document slot filled, k checklist items claimed."""
     return [
@@ -91,6 +114,9 @@ def reviewed(n_approved: int) -> list[ev.DomainEvent]:
     return [
         *applied(),
         *submitted(ids),
+        # Given by the assigned reviewer, who declared no conflict first (as the latest rules ask).
+        *assigned(ids),
+        *declared_no_conflict(),
         *approved(ids),
         ev.EvidenceSubmissionClosed(submitted=sorted(ids)),
         ev.EvidenceReviewCompleted(approved=sorted(ids), points=score.points, score=score.score),

@@ -28,6 +28,8 @@ from tests.unit.domain.story import (
     T0,
     applied,
     approved,
+    assigned,
+    declared_no_conflict,
     enough,
     given,
     registered,
@@ -274,7 +276,13 @@ class TestPhaseClocks:
     def test_the_visit_must_be_scheduled_in_time_and_scheduling_stops_the_clock(self) -> None:
         # Given the last decision completes the review: the visit scheduling's clock starts
         history = latest(
-            [*applied(), *submitted([FIRST_ID]), ev.EvidenceSubmissionClosed(submitted=[FIRST_ID])]
+            [
+                *applied(),
+                *submitted([FIRST_ID]),
+                *assigned([FIRST_ID]),
+                *declared_no_conflict(),
+                ev.EvidenceSubmissionClosed(submitted=[FIRST_ID]),
+            ]
         )
         history = after(
             history,
@@ -499,7 +507,7 @@ class TestBusinessDays:
 
     def test_a_reviewers_question_gets_the_business_day_window(self) -> None:
         leed = ProgrammePolicy(clarification_business_days=25)
-        history = latest([*applied(), *submitted([FIRST_ID])])
+        history = latest([*applied(), *submitted([FIRST_ID]), *assigned([FIRST_ID]), *declared_no_conflict()])
         question = c.ReviewItem(criterion_id=FIRST_ID, decision="request_clarification", note="Which year?")
         [asked] = decide(given(*history), c.ReviewEvidence(**REVIEWER, items=[question]), now=T0, policy=leed)
         assert isinstance(asked, ev.ClarificationRequested) and asked.due_at == T0 + 35 * DAY

@@ -47,8 +47,15 @@ PREREQUISITE = DEPENDENT.prerequisites[0]
 
 
 def latest(*events: ev.DomainEvent) -> list[ev.DomainEvent]:
-    """Applied under the programme's review rules, then these events."""
-    return [*applied(rules=rules.PROGRAMME_REVIEW), *events]
+    """Applied under the programme's review rules, the reviewer its lead (who may decide any item)
+    having declared no conflict, then these events."""
+    reviewer = REVIEWER["reviewer_id"]
+    return [
+        *applied(rules=rules.PROGRAMME_REVIEW),
+        ev.LeadReviewerAssigned(reviewer_id=reviewer),
+        ev.NoConflictDeclared(reviewer_id=reviewer),
+        *events,
+    ]
 
 
 def first(*events: ev.DomainEvent) -> list[ev.DomainEvent]:

@@ -34,7 +34,7 @@ from entrypoints.cli.walkthrough import walk
 from eventstore import Actor, EventStore, NewEvent
 from readmodel import city_stream, load_city_state
 from tests.integration.workflows.harness import CityDriver, running_worker
-from tests.scenarios import TEST_COMMAND_KEY, apply, enough_items, evidence
+from tests.scenarios import TEST_COMMAND_KEY, apply, assigned_and_declared, enough_items, evidence
 from tests.temporal_env import dev_server_environment
 
 runner = CliRunner()
@@ -115,8 +115,8 @@ def unique(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:6]}"
 
 
-def walked_events() -> int:
-    """How many events seed_lakeside records in all (the walk-through's two cycles)."""
+def lakeside_events() -> int:
+    """How many events seed_lakeside records in all."""
     return sum(len(step.events) for step in walk())
 
 
@@ -309,7 +309,16 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
     cli, city_id = programme.cli, unique("birch")
     await cli.json("city", "register", city_id, "--name", "Birch", "--country", "CA", "--population", "80000")
     city = programme.city(city_id)
-    assert await city.walk([apply("2026-fall"), evidence(["DM 1", "DM 2", "DM 3", "DM 4"])]) == []
+    assert (
+        await city.walk(
+            [
+                apply("2026-fall"),
+                evidence(["DM 1", "DM 2", "DM 3", "DM 4"]),
+                *assigned_and_declared(["DM 1", "DM 2", "DM 3", "DM 4"]),
+            ]
+        )
+        == []
+    )
     ana = Cli(
         {**cli.env, "CITYCERT_TOKEN": await create_token(programme.store, "reviewer", "riverton", "rev-ana")}
     )
@@ -342,12 +351,13 @@ async def test_review_decides_many_items_in_one_update_and_refuses_a_conflict_of
         conflicted
     )
     assert no_question.exit_code == 2 and "needs a note saying what to clarify" in said(no_question)
-    # Two criteria, one Update: register, apply, evidence, approve, clarify, the override.
+    # Two criteria, one Update: register, apply, evidence, assign, declare, approve, clarify, the
+    # override.
     history = await city.handle.fetch_history()
     accepted = [
         e for e in history.events if e.HasField("workflow_execution_update_accepted_event_attributes")
     ]
-    assert len(accepted) == 6
+    assert len(accepted) == 8
     # The refused review recorded nothing; the store shows the open items.
     stored = [e.type for e in await programme.store.read_stream(city_stream(city_id))]
     assert stored.count("EvidenceRejected") == 0
@@ -462,7 +472,13 @@ async def test_site_visit_scheduled_rescheduled_then_recorded_as_held_with_findi
     cli, city_id = programme.cli, unique("elm")
     await cli.json("city", "register", city_id, "--name", "Elm", "--country", "US", "--population", "90000")
     first, second = CRITERIA[0], CRITERIA[1]
-    steps = [apply("2026-fall"), evidence([first, second]), review(approve=[first, second]), close()]
+    steps = [
+        apply("2026-fall"),
+        evidence([first, second]),
+        *assigned_and_declared([first, second]),
+        review(approve=[first, second]),
+        close(),
+    ]
     assert await programme.city(city_id).walk(steps) == []
     today = datetime.now(UTC).date()
 

@@ -9,10 +9,10 @@ from eventstore import EventStore
 from tests.integration.entrypoints.cli.test_cli_cities import (  # the shared CLI harness, and its fixtures
     Cli,
     cli,
+    lakeside_events,
     restore_logging,
     said,
     seed_lakeside,
-    walked_events,
 )
 
 __all__ = ["cli", "restore_logging"]  # fixtures used by name
@@ -125,4 +125,4 @@ async def test_erase_removes_the_details_and_verify_still_passes(cli: Cli, store
     assert again.exit_code == 2 and "was erased" in said(again)
     # and the event log verifies as before.
     report = await cli.json("verify", "--skip-workflows")
-    assert report["ok"] is True and report["store"]["events"] == walked_events(), report
+    assert report["ok"] is True and report["store"]["events"] == lakeside_events(), report

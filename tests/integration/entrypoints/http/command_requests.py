@@ -11,6 +11,8 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
     """The endpoint that gives `command` to the city, and its body."""
     base = f"/v1/cities/{city_id}"
     fields = command.model_dump(mode="json", exclude={"kind"})
+    # A reviewer's conflicts are their record's, filled by the command service, never a body's.
+    picked = {k: v for k, v in fields.items() if k != "reviewer_conflicts"}
     match command:
         case cmd.RegisterCity():
             return "/v1/cities", {"id": city_id, **{k: v for k, v in fields.items() if k != "city_id"}}
@@ -53,7 +55,10 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
         case cmd.DecideAppeal():
             return f"{base}/appeal/decision", fields
         case cmd.AssignReviewer():
-            return f"{base}/reviewer-assignments", fields
+            # The conflicts are the reviewer's record's, filled by the command service.
+            return f"{base}/reviewer-assignments", {
+                k: v for k, v in fields.items() if k != "reviewer_conflicts"
+            }
         case cmd.Withdraw():
             return f"{base}/withdrawal", fields
         case cmd.RescheduleSiteVisit():
@@ -61,4 +66,16 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
             return f"{base}/site-visit", body
         case cmd.ExtendDeadline():
             return f"{base}/deadline-extensions", {k: v for k, v in fields.items() if k != "extended_by"}
+        case cmd.AssignPracticeArea():
+            return f"{base}/review/assignments", {
+                k: v for k, v in fields.items() if k != "reviewer_conflicts"
+            }
+        case cmd.AssignLeadReviewer():
+            return f"{base}/review/lead", picked
+        case cmd.DeclareNoConflict():
+            return f"{base}/review/no-conflict", None  # the reviewer is the token's
+        case cmd.DeclareConflict():
+            return f"{base}/review/conflict", {"reason": fields["reason"]}
+        case cmd.SignOffReview():
+            return f"{base}/review/sign-off", {"note": fields["note"]}
     raise ValueError(f"no HTTP endpoint gives {command.command_name()}")

@@ -15,7 +15,7 @@ from domain.state import CitySummary
 from tests.integration.entrypoints.http.command_requests import request_for
 from tests.integration.entrypoints.http.conftest import Api
 from tests.polling import eventually
-from tests.scenarios import Outcome, Recorded, Scenario, Step
+from tests.scenarios import HOME_CITY, Outcome, Recorded, Scenario, Step
 
 REFUSALS = (403, 409, 422)  # a role or city the token may not act on, not allowed now, invalid
 
@@ -27,6 +27,8 @@ def token_binding(city_id: str, step: Step, command: cmd.Command) -> str | None:
     if isinstance(command, cmd.ReviewEvidence):
         assert command.reviewer_id == step.actor.id, "a review is the token holder's own"
         return command.reviewer_home_city
+    if step.actor.role == "reviewer":
+        return HOME_CITY  # a reviewer's declarations and sign-off: the scenarios' reviewers live there
     return None
 
 

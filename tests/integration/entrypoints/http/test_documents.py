@@ -136,6 +136,10 @@ async def test_the_city_its_assigned_reviewers_the_committee_and_operators_read_
         operator,
         {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton", "criterion_ids": [CRITERIA[0]]},
     )
+    # Assigned, the reviewer still sees nothing before declaring no conflict with the city.
+    undeclared = await api.http.get(path, headers=assigned)
+    assert undeclared.status_code == 403 and "has not declared" in undeclared.json()["detail"]
+    await api.post("/v1/cities/lakeside/review/no-conflict", assigned)
 
     for who in (staff, operator, await api.committee(), assigned):
         assert (await api.http.get(path, headers=who)).content == PDF

@@ -86,7 +86,10 @@ async def test_a_reviewer_is_refused_for_their_home_city(api: Api) -> None:
     assert await api.get("/v1/review-queue", local) == [], "a reviewer never sees their home city's items"
     stored = [e.type for e in await api.store.read_stream(city_stream("portmore"))]
     assert stored[-1] == "EvidenceSubmitted"
-    # A reviewer from elsewhere may.
+    # A reviewer from elsewhere may, once assigned and declared free of conflicts.
+    assignment = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton", "criterion_ids": ["DM 1"]}
+    await api.post("/v1/cities/portmore/reviewer-assignments", await api.operator(), assignment)
+    await api.post("/v1/cities/portmore/review/no-conflict", await api.reviewer())
     await api.post("/v1/cities/portmore/reviews", await api.reviewer(), body)
 
 

@@ -42,6 +42,11 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
     assert len(queue) == 30 and {q["city_id"] for q in queue} == {"lakeside"}
     assert all(q["reviewer_id"] is None and q["waiting_on"] == "reviewer" for q in queue)
 
+    # The operator assigns the reviewer, who declares no conflict with the city before deciding.
+    assignment = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton", "criterion_ids": CRITERIA[:30]}
+    await api.post("/v1/cities/lakeside/reviewer-assignments", operator, assignment)
+    await api.post("/v1/cities/lakeside/review/no-conflict", reviewer)
+
     # The reviewer approves all but one, which needs a clarification first.
     asked, *rest = CRITERIA[:30]
     verdicts = [approval_json(cid) for cid in rest]
@@ -94,7 +99,7 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
     assert await api.get("/v1/cities", operator, phase="evidence") == []
     assert [c["city_id"] for c in await api.get("/v1/cities", operator, cohort="2026-fall")] == ["lakeside"]
 
-    events = await api.get("/v1/cities/lakeside/events", staff)
+    events = await api.get("/v1/cities/lakeside/events", staff, limit=1000)
     assert [e["version"] for e in events] == list(range(1, len(events) + 1))
     assert events[0]["type"] == "CityRegistered" and events[-1]["type"] == "CertificationAwarded"
     assert events[0]["actor"] == {"role": "operator", "id": "op-1"}

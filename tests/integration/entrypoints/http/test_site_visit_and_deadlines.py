@@ -21,6 +21,14 @@ async def reviewed(api: Api, city_id: str, approve: list[str], reject: list[str]
     await api.post(f"{base}/application", staff, {"cohort": "2026-fall", "standard_version": "wwc-2022"})
     items = [evidence_json(cid) for cid in [*approve, *reject]]
     await api.post(f"{base}/evidence", staff, {"items": items})
+    # The operator assigns the reviewer, who declares no conflict with the city before deciding.
+    assignment = {
+        "reviewer_id": "rev-ana",
+        "reviewer_home_city": "riverton",
+        "criterion_ids": [*approve, *reject],
+    }
+    await api.post(f"{base}/reviewer-assignments", operator, assignment)
+    await api.post(f"{base}/review/no-conflict", reviewer)
     verdicts = [
         *(approval_json(cid) for cid in approve),
         *({"criterion_id": cid, "decision": "reject", "note": "outdated"} for cid in reject),

@@ -27,6 +27,17 @@ async def test_a_reviewer_works_through_the_worksheet_and_an_approval_stands_onl
     partial = evidence_json(ROOMY.id)
     partial["documents"] = [d for d in partial["documents"] if d.get("slot") != last]
     await api.post("/v1/cities/lakeside/evidence", staff, {"items": [partial, evidence_json(DEPENDENT.id)]})
+    # assigned to the reviewer, who declared no conflict,
+    await api.post(
+        "/v1/cities/lakeside/reviewer-assignments",
+        await api.operator(),
+        {
+            "reviewer_id": "rev-ana",
+            "reviewer_home_city": "riverton",
+            "criterion_ids": [ROOMY.id, DEPENDENT.id],
+        },
+    )
+    await api.post("/v1/cities/lakeside/review/no-conflict", reviewer)
 
     # When the reviewer reads the worksheet
     sheet = await api.get("/v1/cities/lakeside/worksheet", reviewer)
