@@ -100,6 +100,42 @@ _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
             "{city}: the {level} certification has ended",
             "{city}'s {level} certification ended on {valid_until}. You may apply again at any time.",
         ),
+        NoticeKind.SUBMISSION_DUE_SOON: (
+            "{city}: the evidence is due on {due}",
+            "{city}'s evidence for certification is due on {due}. Please submit what is still "
+            "missing and close the submission by then.",
+        ),
+        NoticeKind.SUBMISSION_OVERDUE: (
+            "{city}: the evidence was due on {due}",
+            "{city}'s evidence was due on {due} and the submission is still open. Please follow "
+            "up with the city, or extend the deadline with a reason.",
+        ),
+        NoticeKind.VISIT_SCHEDULING_DUE_SOON: (
+            "{city}: the site visit is to be scheduled by {due}",
+            "The review of {city} is complete. Please schedule its site visit, or waive it, by {due}.",
+        ),
+        NoticeKind.VISIT_SCHEDULING_OVERDUE: (
+            "{city}: the site visit was to be scheduled by {due}",
+            "{city}'s site visit was to be scheduled or waived by {due} and is not. Please "
+            "schedule it, waive it, or extend the deadline with a reason.",
+        ),
+        NoticeKind.COMMITTEE_DECISION_DUE_SOON: (
+            "{city}: the committee's decision is due on {due}",
+            "A level is recommended for {city}. The committee's decision is due on {due}.",
+        ),
+        NoticeKind.COMMITTEE_DECISION_OVERDUE: (
+            "{city}: the committee's decision was due on {due}",
+            "The committee's decision on {city} was due on {due} and is not made. Please decide, "
+            "or extend the deadline with a reason.",
+        ),
+        NoticeKind.DEADLINE_EXTENDED: (
+            "{city}: a deadline now falls on {due}",
+            "A deadline in {city}'s certification cycle was extended to {due}. The reason given:\n\n{text}",
+        ),
+        NoticeKind.SITE_VISIT_RESCHEDULED: (
+            "{city}: the site visit moves to {due}",
+            "The site visit to {city} now takes place on {due}. The reason given:\n\n{text}",
+        ),
     },
     "es": {
         NoticeKind.REVIEW_DUE_SOON: (
@@ -168,6 +204,42 @@ _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
             "La certificación {level} de {city} terminó el {valid_until}. Puede volver a postular "
             "cuando quiera.",
         ),
+        NoticeKind.SUBMISSION_DUE_SOON: (
+            "{city}: la evidencia vence el {due}",
+            "La evidencia de {city} para la certificación vence el {due}. Envíe, por favor, lo "
+            "que falta y cierre el envío antes de esa fecha.",
+        ),
+        NoticeKind.SUBMISSION_OVERDUE: (
+            "{city}: la evidencia vencía el {due}",
+            "La evidencia de {city} vencía el {due} y el envío sigue abierto. Haga el seguimiento "
+            "con la ciudad o extienda el plazo indicando el motivo.",
+        ),
+        NoticeKind.VISIT_SCHEDULING_DUE_SOON: (
+            "{city}: la visita debe programarse antes del {due}",
+            "La revisión de {city} está completa. Programe su visita, o dispénsela, antes del {due}.",
+        ),
+        NoticeKind.VISIT_SCHEDULING_OVERDUE: (
+            "{city}: la visita debía programarse antes del {due}",
+            "La visita de {city} debía programarse o dispensarse antes del {due} y no se hizo. "
+            "Prográmela, dispénsela o extienda el plazo indicando el motivo.",
+        ),
+        NoticeKind.COMMITTEE_DECISION_DUE_SOON: (
+            "{city}: la decisión del comité vence el {due}",
+            "Hay un nivel recomendado para {city}. La decisión del comité vence el {due}.",
+        ),
+        NoticeKind.COMMITTEE_DECISION_OVERDUE: (
+            "{city}: la decisión del comité vencía el {due}",
+            "La decisión del comité sobre {city} vencía el {due} y no se ha tomado. Decida o "
+            "extienda el plazo indicando el motivo.",
+        ),
+        NoticeKind.DEADLINE_EXTENDED: (
+            "{city}: un plazo vence ahora el {due}",
+            "Un plazo del ciclo de certificación de {city} se extendió hasta el {due}. El motivo:\n\n{text}",
+        ),
+        NoticeKind.SITE_VISIT_RESCHEDULED: (
+            "{city}: la visita pasa al {due}",
+            "La visita a {city} se realizará ahora el {due}. El motivo:\n\n{text}",
+        ),
     },
     "pt": {
         NoticeKind.REVIEW_DUE_SOON: (
@@ -235,6 +307,42 @@ _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
             "{city}: a certificação {level} terminou",
             "A certificação {level} de {city} terminou em {valid_until}. Você pode se candidatar "
             "de novo quando quiser.",
+        ),
+        NoticeKind.SUBMISSION_DUE_SOON: (
+            "{city}: a evidência vence em {due}",
+            "A evidência de {city} para a certificação vence em {due}. Envie, por favor, o que "
+            "falta e encerre o envio até essa data.",
+        ),
+        NoticeKind.SUBMISSION_OVERDUE: (
+            "{city}: a evidência vencia em {due}",
+            "A evidência de {city} vencia em {due} e o envio continua aberto. Acompanhe a cidade "
+            "ou prorrogue o prazo informando o motivo.",
+        ),
+        NoticeKind.VISIT_SCHEDULING_DUE_SOON: (
+            "{city}: a visita deve ser agendada até {due}",
+            "A revisão de {city} está concluída. Agende a visita, ou dispense-a, até {due}.",
+        ),
+        NoticeKind.VISIT_SCHEDULING_OVERDUE: (
+            "{city}: a visita devia ser agendada até {due}",
+            "A visita de {city} devia ser agendada ou dispensada até {due} e não foi. Agende-a, "
+            "dispense-a ou prorrogue o prazo informando o motivo.",
+        ),
+        NoticeKind.COMMITTEE_DECISION_DUE_SOON: (
+            "{city}: a decisão do comitê vence em {due}",
+            "Há um nível recomendado para {city}. A decisão do comitê vence em {due}.",
+        ),
+        NoticeKind.COMMITTEE_DECISION_OVERDUE: (
+            "{city}: a decisão do comitê vencia em {due}",
+            "A decisão do comitê sobre {city} vencia em {due} e não foi tomada. Decida ou "
+            "prorrogue o prazo informando o motivo.",
+        ),
+        NoticeKind.DEADLINE_EXTENDED: (
+            "{city}: um prazo vence agora em {due}",
+            "Um prazo do ciclo de certificação de {city} foi prorrogado até {due}. O motivo:\n\n{text}",
+        ),
+        NoticeKind.SITE_VISIT_RESCHEDULED: (
+            "{city}: a visita passa para {due}",
+            "A visita a {city} será agora em {due}. O motivo:\n\n{text}",
         ),
     },
 }

@@ -75,8 +75,8 @@ async def switch_migration_mode(
 async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) -> cmd.HumanCommand:
     """The command as the application layer signs it: a command that names who gives it (an
     import's proposer, countersigner or rejecter; who reopens an item, corrects a profile, imports
-    history) names its actor, whatever the entry point put there, and a proposal carries the
-    store's migration mode as the programme stream says now."""
+    history; a waiver's approver; who extends a deadline) names its actor, whatever the entry point
+    put there, and a proposal carries the store's migration mode as the programme stream says now."""
     match command:
         case cmd.ProposeImport():
             mode = (await load_programme(store)).migration_mode
@@ -91,6 +91,10 @@ async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) ->
             return _with(command, corrected_by=actor.id)
         case cmd.ImportPastCertification():
             return _with(command, imported_by=actor.id)
+        case cmd.WaiveSiteVisit():
+            return _with(command, approved_by=actor.id)
+        case cmd.ExtendDeadline():
+            return _with(command, extended_by=actor.id)
     return command
 
 

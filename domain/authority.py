@@ -37,6 +37,8 @@ MAY_GIVE: dict[type[cmd.Command], frozenset[str]] = {
     cmd.UploadDocument: frozenset({CITY, OPERATOR}),
     # The programme's own (store-wide, not a city's): recorded by the application layer.
     SwitchMigrationMode: frozenset({OPERATOR}),
+    cmd.RescheduleSiteVisit: frozenset({COMMITTEE, OPERATOR}),
+    cmd.ExtendDeadline: frozenset({OPERATOR}),
     cmd.AssignPracticeArea: frozenset({OPERATOR}),
     cmd.AssignLeadReviewer: frozenset({OPERATOR}),
     cmd.DeclareNoConflict: frozenset({REVIEWER}),

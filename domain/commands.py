@@ -13,7 +13,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from domain.events import Answer, MigrationModeOn
+from domain.events import Answer, Deadline, MigrationModeOn, SiteFinding
 from domain.ids import (
     CityId,
     CountryCode,
@@ -268,20 +268,40 @@ class ScheduleSiteVisit(Command):
     visit_date: date
 
 
+class CriterionFinding(BaseModel):
+    """What the visit found of one criterion's decision: confirm it, overturn an approval (the
+    criterion is rejected), or clear a rejection the visit saw met on site (it is approved)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    criterion_id: CriterionId
+    finding: SiteFinding
+    note: Note = ""
+
+
 class CompleteSiteVisit(Command):
+    """Record the visit: one that was scheduled, or (under the programme's review rules) one that
+    already took place on `visit_date`, without scheduling it first."""
+
     kind: Literal["CompleteSiteVisit"] = "CompleteSiteVisit"
     findings: Text
     overturned: list[CriterionId] = []
+    visit_date: date | None = None  # the day it took place; None: the day it was scheduled for
+    criterion_findings: list[CriterionFinding] = Field(default=[], max_length=MAX_ITEMS)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> CompleteSiteVisit:
         _unique(self.overturned, "overturned criterion")
+        _unique([*self.overturned, *(f.criterion_id for f in self.criterion_findings)], "criterion")
         return self
 
 
 class WaiveSiteVisit(Command):
+    """`approved_by` is the application layer's to fill (the actor's id), never a caller's."""
+
     kind: Literal["WaiveSiteVisit"] = "WaiveSiteVisit"
     reason: Text
+    approved_by: Name | None = None
 
 
 class DecideLevel(Command):
@@ -420,6 +440,45 @@ class RejectImport(Command):
     reason: Text
 
 
+class RescheduleSiteVisit(Command):
+    """Move a scheduled visit to another day, saying why."""
+
+    kind: Literal["RescheduleSiteVisit"] = "RescheduleSiteVisit"
+    visit_date: date
+    reason: Text
+
+
+# The deadlines that belong to one criterion, and those that belong to the cycle's phase.
+_CRITERION_DEADLINES = frozenset({Deadline.REVIEW, Deadline.CLARIFICATION})
+
+
+class ExtendDeadline(Command):
+    """Move a running deadline later, with the reason: a phase's (submission, visit scheduling,
+    committee) or one criterion's (its review or its clarification answer). `extended_by` is the
+    application layer's to fill (the actor's id), never a caller's."""
+
+    kind: Literal["ExtendDeadline"] = "ExtendDeadline"
+    deadline: Deadline
+    criterion_id: CriterionId | None = None
+    due_at: AwareDatetime
+    reason: Text
+    extended_by: Name | None = None
+
+    @model_validator(mode="after")
+    def _criterion_when_needed(self) -> ExtendDeadline:
+        if self.deadline in _CRITERION_DEADLINES and self.criterion_id is None:
+            raise ValueError(f"a {self.deadline.value} deadline is a criterion's: name its criterion_id")
+        if self.deadline not in _CRITERION_DEADLINES and self.criterion_id is not None:
+            raise ValueError(f"the {self.deadline.value} deadline is the cycle's: give no criterion_id")
+        return self
+
+
+class EscalateMissedDeadlines(Command):
+    """Timer: escalate every phase deadline (submission, visit scheduling, committee) that passed."""
+
+    kind: Literal["EscalateMissedDeadlines"] = "EscalateMissedDeadlines"
+
+
 # Reviewers, assignment, conflicts and the lead's sign-off ------------------------------------------
 #
 # A reviewer is named by id (a person's id, or a token identity). The commands that pick a reviewer
@@ -549,6 +608,8 @@ HumanCommand = (
     | CountersignImport
     | RejectImport
     | UploadDocument
+    | RescheduleSiteVisit
+    | ExtendDeadline
     | AssignPracticeArea
     | AssignLeadReviewer
     | DeclareNoConflict
@@ -565,6 +626,7 @@ TimerCommand = (
     | SendReminder
     | LapseCertification
     | WarnOfDueDates
+    | EscalateMissedDeadlines
 )
 
 HUMAN_COMMANDS: tuple[type[Command], ...] = get_args(HumanCommand)

@@ -9,12 +9,18 @@ Event ids and envelopes are the caller's: the domain speaks only of what happene
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from domain import commands as cmd
 from domain import events as ev
-from domain.deadlines import due_date_warnings
+from domain.deadlines import (
+    clarification_due,
+    due_date_warnings,
+    missed_deadlines,
+    phase_windows,
+    running_clocks,
+)
 from domain.eligibility import ineligibility_reasons
 from domain.errors import CommandRejected, IneligibleCity, InvalidCommand, TooFrequent
 from domain.levels import Level, outcome, rank
@@ -92,6 +98,10 @@ _ALLOWED: dict[Phase, list[type[cmd.Command]]] = {
         cmd.DeclareConflict,
     ],
 }
+_ALLOWED[Phase.SITE_VISIT].append(cmd.RescheduleSiteVisit)
+# A running deadline may be extended in every phase that has one.
+for _phase in (Phase.EVIDENCE, Phase.REVIEW, Phase.SITE_VISIT, Phase.COMMITTEE):
+    _ALLOWED[_phase].append(cmd.ExtendDeadline)
 
 
 # Documents may be uploaded whenever the city takes part: registered, in any phase until it
@@ -517,7 +527,9 @@ def _review(
             out.append(ev.EvidenceRejected(**decided, note=item.note))
         else:
             out.append(
-                ev.ClarificationRequested(**decided, question=item.note, due_at=now + p.clarification_window)
+                ev.ClarificationRequested(
+                    **decided, question=item.note, due_at=clarification_due(now, p, cycle.rules)
+                )
             )
     return out + _complete_review_if_done(state, out, p)
 
@@ -656,7 +668,7 @@ def _expire(
 
 
 def _warn(state: CityState, c: cmd.WarnOfDueDates, now: datetime, p: ProgrammePolicy) -> list[ev.DomainEvent]:
-    _require_phase(state, c, *_REVIEWING)
+    # Any phase: a phase clock's end is told near too (due_date_warnings says which are due).
     out = [event for at, event in due_date_warnings(state, p) if at <= now]
     if not out:
         raise _reject(state, "no due date is near")
@@ -667,13 +679,18 @@ def _escalate(
     state: CityState, c: cmd.EscalateOverdueReviews, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
     _require_phase(state, c, *_REVIEWING)
+    cycle = _cycle(state)
+    # Under the programme's review rules an undecided item is escalated again each time the
+    # reviewer SLA passes again; under the first rules once ever.
+    again = now + p.reviewer_sla if cycle.rules >= PROGRAMME_REVIEW else None
     out: list[ev.DomainEvent] = [
         ev.ReviewEscalated(
             criterion_id=item.criterion_id,
             reviewer_id=item.reviewer_id or None,
             was_due_at=item.review_due_at,
+            next_due_at=again,
         )
-        for item in _cycle(state).items.values()
+        for item in cycle.items.values()
         if item.status in AWAITING_REVIEWER
         and not item.escalated
         and item.review_due_at is not None
@@ -682,6 +699,61 @@ def _escalate(
     if not out:
         raise _reject(state, "no review is overdue")
     return out
+
+
+def _escalate_missed(
+    state: CityState, c: cmd.EscalateMissedDeadlines, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    out = [event for at, event in missed_deadlines(state) if at <= now]
+    if not out:
+        raise _reject(state, "no phase deadline has passed")
+    return out
+
+
+def _extend_deadline(
+    state: CityState, c: cmd.ExtendDeadline, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.EVIDENCE, Phase.REVIEW, Phase.SITE_VISIT, Phase.COMMITTEE)
+    if c.extended_by is None:
+        # The application layer fills it in from the actor before it signs the command.
+        raise InvalidCommand("ExtendDeadline names who extends it (extended_by)")
+    cycle = _cycle(state)
+    reviewer_id: str | None = None
+    if c.criterion_id is not None:
+        _known_criteria(_cycle_standard(cycle), [c.criterion_id])
+        item = cycle.items.get(c.criterion_id)
+        if c.deadline is ev.Deadline.REVIEW:
+            current = item.review_due_at if item and item.status in AWAITING_REVIEWER else None
+            reviewer_id = item.reviewer_id if item else None
+        else:
+            waiting = item and item.status is ItemStatus.CLARIFICATION_REQUESTED
+            current = item.clarification_due_at if waiting and item else None
+        what = f"the {c.deadline.value} deadline of {c.criterion_id}"
+    else:
+        clock = running_clocks(state).get(c.deadline)
+        current = clock.due_at if clock else None
+        what = f"the {c.deadline.value} deadline"
+    if current is None:
+        raise _reject(state, f"{what} is not running, so there is nothing to extend")
+    if c.due_at <= now:
+        raise _reject(state, f"the new date {c.due_at.isoformat()} is in the past; give a later one")
+    if c.due_at <= current:
+        raise _reject(
+            state,
+            f"an extension moves {what} later: it is due at {current.isoformat()}, "
+            f"and {c.due_at.isoformat()} is not after that",
+        )
+    return [
+        ev.DeadlineExtended(
+            deadline=c.deadline,
+            criterion_id=c.criterion_id,
+            was_due_at=current,
+            due_at=c.due_at,
+            reason=c.reason,
+            extended_by=c.extended_by,
+            reviewer_id=reviewer_id,
+        )
+    ]
 
 
 def _complete_review_if_done(
@@ -711,7 +783,27 @@ def _schedule_visit(
     _require_phase(state, c, Phase.SITE_VISIT)
     if c.visit_date < now.date():
         raise _reject(state, f"visit date {c.visit_date} is in the past")
+    cycle = _cycle(state)
+    if cycle.rules >= PROGRAMME_REVIEW and cycle.site_visit == "scheduled":
+        raise _reject(
+            state,
+            f"a visit is already scheduled for {cycle.visit_date}; reschedule it, saying why",
+        )
     return [ev.SiteVisitScheduled(visit_date=c.visit_date)]
+
+
+def _reschedule_visit(
+    state: CityState, c: cmd.RescheduleSiteVisit, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.SITE_VISIT)
+    cycle = _cycle(state)
+    if cycle.site_visit != "scheduled" or cycle.visit_date is None:
+        raise _reject(state, "no site visit is scheduled; schedule one first")
+    if c.visit_date < now.date():
+        raise _reject(state, f"visit date {c.visit_date} is in the past")
+    if c.visit_date == cycle.visit_date:
+        raise _reject(state, f"the visit is already scheduled for {c.visit_date}")
+    return [ev.SiteVisitRescheduled(previous_date=cycle.visit_date, visit_date=c.visit_date, reason=c.reason)]
 
 
 def _complete_visit(
@@ -719,6 +811,79 @@ def _complete_visit(
 ) -> list[ev.DomainEvent]:
     _require_phase(state, c, Phase.SITE_VISIT)
     cycle = _cycle(state)
+    if cycle.rules < PROGRAMME_REVIEW:
+        return _complete_visit_first_rules(state, c, now, p)
+    held_on = _visit_held_on(state, cycle, c, now)
+    findings = [
+        *(ev.CriterionFinding(criterion_id=cid, finding=ev.SiteFinding.OVERTURN) for cid in c.overturned),
+        *(
+            ev.CriterionFinding(criterion_id=f.criterion_id, finding=f.finding, note=f.note)
+            for f in c.criterion_findings
+        ),
+    ]
+    _known_criteria(_cycle_standard(cycle), [f.criterion_id for f in findings])
+    _findings_fit_decisions(state, cycle, findings)
+    completed = ev.SiteVisitCompleted(
+        findings=c.findings,
+        overturned=[f.criterion_id for f in findings if f.finding is ev.SiteFinding.OVERTURN],
+        visit_date=held_on,
+        criterion_findings=findings,
+    )
+    return [completed, _recommend(fold(state, [completed]), p)]
+
+
+def _visit_held_on(state: CityState, cycle: Cycle, c: cmd.CompleteSiteVisit, now: datetime) -> date:
+    """The day the visit took place: the one given (a visit held without being scheduled here
+    first, never in the future), else the day it was scheduled for, once it has come."""
+    if c.visit_date is not None:
+        if c.visit_date > now.date():
+            raise _reject(state, f"visit date {c.visit_date} is in the future; schedule the visit instead")
+        return c.visit_date
+    if cycle.site_visit != "scheduled" or cycle.visit_date is None:
+        raise _reject(
+            state, "no site visit is scheduled; give the date it took place, schedule one or waive it"
+        )
+    if now.date() < cycle.visit_date:
+        raise _reject(
+            state, f"the site visit is scheduled for {cycle.visit_date}; it cannot be completed before"
+        )
+    return cycle.visit_date
+
+
+# What each finding may be said of: the decision the review recorded.
+_FINDING_FITS = {
+    ev.SiteFinding.CONFIRM: (frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED}), "decided"),
+    ev.SiteFinding.OVERTURN: (frozenset({ItemStatus.APPROVED}), "approved"),
+    ev.SiteFinding.CLEAR: (frozenset({ItemStatus.REJECTED}), "rejected"),
+}
+
+
+def _findings_fit_decisions(state: CityState, cycle: Cycle, findings: list[ev.CriterionFinding]) -> None:
+    for finding, (statuses, what) in _FINDING_FITS.items():
+        wrong = sorted(
+            f.criterion_id
+            for f in findings
+            if f.finding is finding
+            and (f.criterion_id not in cycle.items or cycle.items[f.criterion_id].status not in statuses)
+        )
+        if wrong:
+            raise _reject(
+                state,
+                f"a visit can only {finding.value} {what} criteria; not {what}: {', '.join(wrong)}",
+            )
+
+
+def _complete_visit_first_rules(
+    state: CityState, c: cmd.CompleteSiteVisit, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    """A visit as the first rules recorded it: once scheduled, with the approvals it overturned."""
+    cycle = _cycle(state)
+    if c.visit_date is not None or c.criterion_findings:
+        raise _reject(
+            state,
+            "this cycle runs under the first rules: a visit is completed once scheduled, naming "
+            "the approvals it overturned (no date, no findings per criterion)",
+        )
     if cycle.site_visit != "scheduled":
         raise _reject(state, "no site visit is scheduled; schedule one or waive it")
     if cycle.visit_date is not None and now.date() < cycle.visit_date:
@@ -739,7 +904,7 @@ def _waive_visit(
     state: CityState, c: cmd.WaiveSiteVisit, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
     _require_phase(state, c, Phase.SITE_VISIT)
-    waived = ev.SiteVisitWaived(reason=c.reason)
+    waived = ev.SiteVisitWaived(reason=c.reason, approved_by=c.approved_by)
     return [waived, _recommend(fold(state, [waived]), p)]
 
 
@@ -1296,6 +1461,9 @@ _HANDLERS: dict[type[cmd.Command], _Handler] = {
     cmd.CountersignImport: _countersign_import,
     cmd.RejectImport: _reject_import,
     cmd.UploadDocument: _upload_document,
+    cmd.RescheduleSiteVisit: _reschedule_visit,
+    cmd.ExtendDeadline: _extend_deadline,
+    cmd.EscalateMissedDeadlines: _escalate_missed,
     cmd.AssignPracticeArea: _assign_area,
     cmd.AssignLeadReviewer: _assign_lead,
     cmd.DeclareNoConflict: _declare_no_conflict,
@@ -1327,5 +1495,33 @@ def decide(
         raise _reject(state, f"{state.city_id} withdrew from the programme; nothing more can be recorded")
     ruled = _RULED_HANDLERS.get(type(command))
     if ruled is not None:
-        return ruled(state, command, now, policy, rules)
-    return _HANDLERS[type(command)](state, command, now, policy)
+        events = ruled(state, command, now, policy, rules)
+    else:
+        events = _HANDLERS[type(command)](state, command, now, policy)
+    return events + _clocks_started(state, events, now, policy)
+
+
+# The events that start a phase's clock (cycles under the programme's review rules).
+_CLOCK_STARTS: dict[type[ev.DomainEvent], ev.Deadline] = {
+    ev.ApplicationSubmitted: ev.Deadline.SUBMISSION,
+    ev.RecertificationStarted: ev.Deadline.SUBMISSION,
+    ev.EvidenceReviewCompleted: ev.Deadline.VISIT_SCHEDULING,
+    ev.LevelRecommended: ev.Deadline.COMMITTEE,
+}
+
+
+def _clocks_started(
+    state: CityState, events: list[ev.DomainEvent], now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    """The phase clocks `events` start: the submission's on an application, the visit's
+    scheduling on the review's completion, the committee's on a recommendation. Decided here,
+    once for every command, so no handler has to remember them; cycles under the first rules have
+    none (their recorded histories keep the timers they ran with)."""
+    starts = [_CLOCK_STARTS[type(e)] for e in events if type(e) in _CLOCK_STARTS]
+    if not starts:
+        return []
+    cycle = fold(state, events).cycle
+    if cycle is None or cycle.rules < PROGRAMME_REVIEW:
+        return []
+    windows = phase_windows(p)
+    return [ev.DeadlineSet(deadline=d, due_at=now + windows[d][0]) for d in starts]

@@ -182,6 +182,9 @@ class ReviewEscalated(DomainEvent):
     criterion_id: CriterionId
     reviewer_id: str | None
     was_due_at: AwareDatetime
+    # When the reviewer's decision is due next, escalated again if it is still not made (cycles
+    # under the programme's review rules); None: escalated once for good (the first rules).
+    next_due_at: AwareDatetime | None = None
 
 
 class ReviewDueSoon(DomainEvent):
@@ -223,13 +226,40 @@ class SiteVisitScheduled(DomainEvent):
     visit_date: date
 
 
+class SiteFinding(StrEnum):
+    """What a site visit found of one criterion's review decision."""
+
+    CONFIRM = "confirm"  # the decision stands as seen on site
+    OVERTURN = "overturn"  # an approval the visit found unsupported: the criterion is rejected
+    CLEAR = "clear"  # a rejection the visit found met on site: the criterion is approved
+
+
+class CriterionFinding(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    criterion_id: CriterionId
+    finding: SiteFinding
+    note: str = ""
+
+
 class SiteVisitCompleted(DomainEvent):
     findings: str
     overturned: list[CriterionId]  # approvals the visit found unsupported
+    # The day the visit took place, and its finding per criterion (the overturned among them);
+    # absent from visits recorded before either was.
+    visit_date: date | None = None
+    criterion_findings: list[CriterionFinding] = []
+
+
+class SiteVisitRescheduled(DomainEvent):
+    previous_date: date
+    visit_date: date
+    reason: str
 
 
 class SiteVisitWaived(DomainEvent):
     reason: str
+    approved_by: str | None = None  # who approved the waiver; None: recorded before it was named
 
 
 class LevelRecommended(DomainEvent):
@@ -384,6 +414,77 @@ class CityWithdrawn(DomainEvent):
     reason: str
 
 
+# Phase clocks (cycles under the programme's review rules) ----------------------------------------
+
+
+class Deadline(StrEnum):
+    """The deadlines of a cycle that can run out: a phase's clock, or one criterion's."""
+
+    SUBMISSION = "submission"  # the city's evidence, from its application
+    VISIT_SCHEDULING = "visit_scheduling"  # scheduling (or waiving) the site visit, from the review
+    COMMITTEE = "committee"  # the committee's decision, from the recommendation
+    REVIEW = "review"  # a reviewer's decision on one criterion
+    CLARIFICATION = "clarification"  # the city's answer to a question on one criterion
+
+
+PHASE_DEADLINES = (Deadline.SUBMISSION, Deadline.VISIT_SCHEDULING, Deadline.COMMITTEE)
+
+
+class DeadlineSet(DomainEvent):
+    """A phase's clock started: what is due by when (ProgrammePolicy says how long)."""
+
+    deadline: Deadline
+    due_at: AwareDatetime
+
+
+class DeadlineExtended(DomainEvent):
+    """An operator moved a deadline later, saying why; its clock runs to the new date (told near
+    it and escalated after it again). `reviewer_id` names a review's reviewer, if any."""
+
+    deadline: Deadline
+    criterion_id: CriterionId | None = None
+    was_due_at: AwareDatetime
+    due_at: AwareDatetime
+    reason: str
+    extended_by: str
+    reviewer_id: str | None = None
+
+
+class SubmissionDueSoon(DomainEvent):
+    due_at: AwareDatetime
+
+
+class SubmissionOverdue(DomainEvent):
+    was_due_at: AwareDatetime
+
+
+class VisitSchedulingDueSoon(DomainEvent):
+    due_at: AwareDatetime
+
+
+class VisitSchedulingOverdue(DomainEvent):
+    was_due_at: AwareDatetime
+
+
+class CommitteeDecisionDueSoon(DomainEvent):
+    due_at: AwareDatetime
+
+
+class CommitteeDecisionOverdue(DomainEvent):
+    was_due_at: AwareDatetime
+
+
+# Each phase clock's events: told near, overdue.
+DUE_SOON: dict[Deadline, type[SubmissionDueSoon | VisitSchedulingDueSoon | CommitteeDecisionDueSoon]] = {
+    Deadline.SUBMISSION: SubmissionDueSoon,
+    Deadline.VISIT_SCHEDULING: VisitSchedulingDueSoon,
+    Deadline.COMMITTEE: CommitteeDecisionDueSoon,
+}
+OVERDUE: dict[Deadline, type[SubmissionOverdue | VisitSchedulingOverdue | CommitteeDecisionOverdue]] = {
+    Deadline.SUBMISSION: SubmissionOverdue,
+    Deadline.VISIT_SCHEDULING: VisitSchedulingOverdue,
+    Deadline.COMMITTEE: CommitteeDecisionOverdue,
+}
 # Reviewers, assignment, conflicts and sign-off ----------------------------------------------------
 
 
@@ -467,6 +568,15 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         CertificationLapsed,
         CityWithdrawn,
         DocumentUploaded,
+        SiteVisitRescheduled,
+        DeadlineSet,
+        DeadlineExtended,
+        SubmissionDueSoon,
+        SubmissionOverdue,
+        VisitSchedulingDueSoon,
+        VisitSchedulingOverdue,
+        CommitteeDecisionDueSoon,
+        CommitteeDecisionOverdue,
         PracticeAreaAssigned,
         LeadReviewerAssigned,
         NoConflictDeclared,

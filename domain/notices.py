@@ -7,7 +7,7 @@ the same transaction as the event, and a rebuild or a replay decides the same. W
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -36,6 +36,14 @@ class NoticeKind(StrEnum):
     IMPORT_PROPOSED = "import_proposed"
     EXPIRY_REMINDER = "certification_expiry_reminder"  # the kind the outbox has used since 0005
     CERTIFICATION_LAPSED = "certification_lapsed"
+    SUBMISSION_DUE_SOON = "submission_due_soon"
+    SUBMISSION_OVERDUE = "submission_overdue"
+    VISIT_SCHEDULING_DUE_SOON = "visit_scheduling_due_soon"
+    VISIT_SCHEDULING_OVERDUE = "visit_scheduling_overdue"
+    COMMITTEE_DECISION_DUE_SOON = "committee_decision_due_soon"
+    COMMITTEE_DECISION_OVERDUE = "committee_decision_overdue"
+    DEADLINE_EXTENDED = "deadline_extended"
+    SITE_VISIT_RESCHEDULED = "site_visit_rescheduled"
 
 
 class Notice(BaseModel):
@@ -161,4 +169,61 @@ def notice_for(event: ev.DomainEvent) -> Notice | None:
                 level=event.level.value,
                 valid_until=event.valid_until,
             )
+        case ev.SubmissionDueSoon():
+            return Notice(kind=NoticeKind.SUBMISSION_DUE_SOON, audience=Audience.CITY, due_at=event.due_at)
+        case ev.SubmissionOverdue():
+            # The escalation goes to the programme's people, who follow up with the city.
+            return Notice(
+                kind=NoticeKind.SUBMISSION_OVERDUE, audience=Audience.COMMITTEE, due_at=event.was_due_at
+            )
+        case ev.VisitSchedulingDueSoon():
+            return Notice(
+                kind=NoticeKind.VISIT_SCHEDULING_DUE_SOON, audience=Audience.COMMITTEE, due_at=event.due_at
+            )
+        case ev.VisitSchedulingOverdue():
+            return Notice(
+                kind=NoticeKind.VISIT_SCHEDULING_OVERDUE, audience=Audience.COMMITTEE, due_at=event.was_due_at
+            )
+        case ev.CommitteeDecisionDueSoon():
+            return Notice(
+                kind=NoticeKind.COMMITTEE_DECISION_DUE_SOON, audience=Audience.COMMITTEE, due_at=event.due_at
+            )
+        case ev.CommitteeDecisionOverdue():
+            return Notice(
+                kind=NoticeKind.COMMITTEE_DECISION_OVERDUE,
+                audience=Audience.COMMITTEE,
+                due_at=event.was_due_at,
+            )
+        case ev.DeadlineExtended():
+            return _extension_notice(event)
+        case ev.SiteVisitRescheduled():
+            # The city hosts the visit: it hears of the new day and why (a day, shown as one).
+            day = datetime.combine(event.visit_date, time(), tzinfo=UTC)
+            return Notice(
+                kind=NoticeKind.SITE_VISIT_RESCHEDULED, audience=Audience.CITY, due_at=day, text=event.reason
+            )
     return None
+
+
+# Who is waiting on an extended deadline: the one who owes what is due.
+_OWES: dict[ev.Deadline, Audience] = {
+    ev.Deadline.SUBMISSION: Audience.CITY,
+    ev.Deadline.CLARIFICATION: Audience.CITY,
+    ev.Deadline.REVIEW: Audience.REVIEWER,
+    ev.Deadline.VISIT_SCHEDULING: Audience.COMMITTEE,
+    ev.Deadline.COMMITTEE: Audience.COMMITTEE,
+}
+
+
+def _extension_notice(event: ev.DeadlineExtended) -> Notice | None:
+    audience = _OWES[event.deadline]
+    if audience is Audience.REVIEWER and event.reviewer_id is None:
+        return None  # nobody holds the review yet: the assignment tells its reviewer the date
+    return Notice(
+        kind=NoticeKind.DEADLINE_EXTENDED,
+        audience=audience,
+        reviewer_id=event.reviewer_id if audience is Audience.REVIEWER else None,
+        criterion_id=event.criterion_id,
+        due_at=event.due_at,
+        text=event.reason,
+    )

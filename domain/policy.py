@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -32,6 +32,20 @@ class ProgrammePolicy(BaseModel):
     # Data snapshots a city may take in any 24 hours: a self-assessment is re-taken when answers
     # change, not in a loop (a flood of them was the cheapest way to fill a workflow's history).
     snapshots_per_day: int = Field(10, ge=1, le=SNAPSHOTS_REMEMBERED)
+    # Each phase's clock (cycles under the programme's review rules), with how long before its
+    # end people are told it is near: the city's evidence from its application, scheduling the
+    # site visit from the review's completion, the committee's decision from the recommendation.
+    # Our choices; a deadline can be extended (ExtendDeadline).
+    submission_window: timedelta = timedelta(days=90)
+    submission_warning: timedelta = timedelta(days=14)
+    visit_scheduling_window: timedelta = timedelta(days=30)
+    visit_scheduling_warning: timedelta = timedelta(days=7)
+    committee_sla: timedelta = timedelta(days=30)
+    committee_warning: timedelta = timedelta(days=7)
+    # Clarification answers due in this many business days (Monday to Friday, not `holidays`)
+    # instead of clarification_window, as LEED counts its 25; None: calendar days.
+    clarification_business_days: int | None = Field(None, ge=1, le=365)
+    holidays: tuple[date, ...] = ()
     # How many times a criterion may be submitted again, in a cycle, after a clarification of it
     # expired unanswered (0: never); cycles under the first rules allow any number.
     resubmissions_after_expiry: int = Field(1, ge=0, le=100)
@@ -46,6 +60,12 @@ class ProgrammePolicy(BaseModel):
         "validity",
         "review_warning",
         "clarification_warning",
+        "submission_window",
+        "submission_warning",
+        "visit_scheduling_window",
+        "visit_scheduling_warning",
+        "committee_sla",
+        "committee_warning",
     )
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:

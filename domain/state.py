@@ -16,7 +16,7 @@ from domain import events as ev
 from domain.ids import CriterionId
 from domain.levels import Level
 from domain.policy import SNAPSHOTS_REMEMBERED
-from domain.rules import FIRST
+from domain.rules import FIRST, PROGRAMME_REVIEW
 
 
 class Phase(StrEnum):
@@ -59,7 +59,10 @@ class ReviewItemState(_Value):
     reviewer_id: str | None = None
     review_due_at: datetime | None = None  # while awaiting a reviewer
     clarification_due_at: datetime | None = None  # while awaiting the city
-    escalated: bool = False
+    escalated: bool = False  # escalated for good (the first rules escalate an item once ever)
+    # Escalations of the reviewer's decision since it was last assigned, extended or answered
+    # (the programme's review rules escalate again each time the SLA passes).
+    escalations: int = 0
     submission: int = 1  # the criterion's submissions in this cycle so far
     warned_for: datetime | None = None  # the due date its people were last told is near
     # The worksheet (domain/worksheet.py), by 1-based position in the criterion: the checklist items
@@ -80,6 +83,21 @@ class ReviewItemState(_Value):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_escalated(self) -> bool:
+        """Whether the reviewer's decision is overdue and was escalated (once or again)."""
+        return self.escalated or self.escalations > 0
+
+
+class PhaseClock(_Value):
+    """A phase's deadline (submission, visit scheduling, committee) and what its people were told:
+    the due date they were told is near, and the one escalated once passed (an extension gives a
+    new due date, so both come again)."""
+
+    due_at: datetime
+    warned_for: datetime | None = None
+    escalated_for: datetime | None = None
 
 
 class Recommendation(_Value):
@@ -113,6 +131,9 @@ class Cycle(_Value):
     appeal_deadline: datetime | None = None
     appeal_filed: bool = False
     appeal_decided: bool = False
+    # The phases' clocks by deadline (events.Deadline's values): cycles under the programme's
+    # review rules only.
+    clocks: dict[str, PhaseClock] = {}
     # Reviewers (domain/assignment.py): who takes each practice area, the lead reviewer (who may
     # decide any item and signs off the levels that need it), who declared no conflict with the
     # city, who declared one (and why), and who signed off the recommendation.
@@ -276,6 +297,34 @@ def _with_item(cycle: Cycle, criterion_id: str, **changes: object) -> Cycle:
     return cycle.model_copy(update={"items": items})
 
 
+def _extended(cycle: Cycle, event: ev.DeadlineExtended) -> Cycle:
+    """The cycle with the deadline moved: its people are told near it and escalated after it anew."""
+    match event.deadline:
+        case ev.Deadline.REVIEW:
+            assert event.criterion_id is not None
+            return _with_item(
+                cycle, event.criterion_id, review_due_at=event.due_at, escalated=False, escalations=0
+            )
+        case ev.Deadline.CLARIFICATION:
+            assert event.criterion_id is not None
+            return _with_item(cycle, event.criterion_id, clarification_due_at=event.due_at)
+    clocks = {**cycle.clocks, event.deadline.value: PhaseClock(due_at=event.due_at)}
+    return cycle.model_copy(update={"clocks": clocks})
+
+
+def _clock_told(cycle: Cycle, event: ev.DomainEvent) -> Cycle:
+    """The cycle with a phase clock's people told it is near, or escalated once it passed."""
+    for deadline, kind in ev.DUE_SOON.items():
+        if isinstance(event, kind):
+            clock = cycle.clocks[deadline.value].model_copy(update={"warned_for": event.due_at})
+            return cycle.model_copy(update={"clocks": {**cycle.clocks, deadline.value: clock}})
+    for deadline, late in ev.OVERDUE.items():
+        if isinstance(event, late):
+            clock = cycle.clocks[deadline.value].model_copy(update={"escalated_for": event.was_due_at})
+            return cycle.model_copy(update={"clocks": {**cycle.clocks, deadline.value: clock}})
+    raise TypeError(f"not a phase clock's event: {type(event).__name__}")
+
+
 def _slots(documents: list[ev.Document]) -> tuple[int, ...]:
     return tuple(sorted({d.slot for d in documents if d.slot is not None}))
 
@@ -387,9 +436,16 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
             return {"phase": Phase.REVIEW, "cycle": cycle.model_copy(update={"submission_closed": True})}
         case ev.ReviewerAssigned():
             assert cycle is not None
+            # Under the programme's review rules a (re)assignment starts a new SLA, escalated
+            # again if it passes; under the first rules an item was escalated once ever.
+            fresh = {"escalated": False, "escalations": 0} if cycle.rules >= PROGRAMME_REVIEW else {}
             return {
                 "cycle": _with_item(
-                    cycle, event.criterion_id, reviewer_id=event.reviewer_id, review_due_at=event.due_at
+                    cycle,
+                    event.criterion_id,
+                    reviewer_id=event.reviewer_id,
+                    review_due_at=event.due_at,
+                    **fresh,
                 )
             }
         case ev.EvidenceApproved():
@@ -439,6 +495,7 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                     clarification_due_at=None,
                     review_due_at=event.review_due_at,
                     escalated=False,
+                    escalations=0,
                     filled_slots=tuple(sorted({*filled, *_slots(event.documents)})),
                 )
             }
@@ -466,6 +523,16 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
             }
         case ev.ReviewEscalated():
             assert cycle is not None
+            if event.next_due_at is not None:  # escalated again if still undecided by then
+                item = cycle.items[event.criterion_id]
+                return {
+                    "cycle": _with_item(
+                        cycle,
+                        event.criterion_id,
+                        review_due_at=event.next_due_at,
+                        escalations=item.escalations + 1,
+                    )
+                }
             return {"cycle": _with_item(cycle, event.criterion_id, escalated=True)}
         case ev.ReviewDueSoon() | ev.ClarificationDueSoon():
             assert cycle is not None
@@ -488,11 +555,41 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
             items = dict(cycle.items)
             for cid in event.overturned:
                 items[cid] = items[cid].model_copy(update={"status": ItemStatus.REJECTED})
+            for found in event.criterion_findings:
+                if found.finding is ev.SiteFinding.CLEAR:
+                    items[found.criterion_id] = items[found.criterion_id].model_copy(
+                        update={"status": ItemStatus.APPROVED}
+                    )
             return {
                 "cycle": cycle.model_copy(
-                    update={"site_visit": "completed", "overturned": tuple(event.overturned), "items": items}
+                    update={
+                        "site_visit": "completed",
+                        "overturned": tuple(event.overturned),
+                        "items": items,
+                        "visit_date": event.visit_date or cycle.visit_date,
+                    }
                 )
             }
+        case ev.SiteVisitRescheduled():
+            assert cycle is not None
+            return {"cycle": cycle.model_copy(update={"visit_date": event.visit_date})}
+        case ev.DeadlineSet():
+            assert cycle is not None
+            clocks = {**cycle.clocks, event.deadline.value: PhaseClock(due_at=event.due_at)}
+            return {"cycle": cycle.model_copy(update={"clocks": clocks})}
+        case ev.DeadlineExtended():
+            assert cycle is not None
+            return {"cycle": _extended(cycle, event)}
+        case (
+            ev.SubmissionDueSoon()
+            | ev.VisitSchedulingDueSoon()
+            | ev.CommitteeDecisionDueSoon()
+            | ev.SubmissionOverdue()
+            | ev.VisitSchedulingOverdue()
+            | ev.CommitteeDecisionOverdue()
+        ):
+            assert cycle is not None
+            return {"cycle": _clock_told(cycle, event)}
         case ev.SiteVisitWaived():
             assert cycle is not None
             return {"cycle": cycle.model_copy(update={"site_visit": "waived"})}

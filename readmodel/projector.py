@@ -213,7 +213,7 @@ def review_rows(state: CityState) -> list[Row]:
                 item.status,
                 "reviewer" if on_reviewer else "city",
                 item.review_due_at if on_reviewer else item.clarification_due_at,
-                item.escalated,
+                item.is_escalated,
             )
         )
     return rows

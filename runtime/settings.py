@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +132,18 @@ class Settings(BaseSettings):
         description="recommended levels the lead reviewer signs off before the committee decides",
     )
     reminder_sweep_every: timedelta = timedelta(days=1)
+    submission_window: timedelta = timedelta(days=90)
+    submission_warning: timedelta = timedelta(days=14)
+    visit_scheduling_window: timedelta = timedelta(days=30)
+    visit_scheduling_warning: timedelta = timedelta(days=7)
+    committee_sla: timedelta = timedelta(days=30)
+    committee_warning: timedelta = timedelta(days=7)
+    clarification_business_days: int | None = Field(
+        None, ge=1, le=365, description="clarification answers due in business days; unset: calendar days"
+    )
+    holidays: tuple[date, ...] = Field(
+        (), description='days not counted as business days, e.g. ["2026-12-25"]'
+    )
 
     @model_validator(mode="after")
     def _client_certificate_and_key_together(self) -> Settings:

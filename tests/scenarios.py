@@ -225,13 +225,13 @@ def snapshot(met: list[str]) -> Step:
 
 def apply(cohort: str) -> Step:
     command = cmd.ApplyForCertification(cohort=cohort, standard_version=STANDARD)
-    return Step(command, CITY_STAFF, [ev.ApplicationSubmitted])
+    return Step(command, CITY_STAFF, [ev.ApplicationSubmitted, ev.DeadlineSet])  # the submission's clock
 
 
 def reapply(cohort: str, after: timedelta = timedelta(0)) -> Step:
     """Apply again while certified: a re-certification."""
     command = cmd.ApplyForCertification(cohort=cohort, standard_version=STANDARD)
-    return Step(command, CITY_STAFF, [ev.RecertificationStarted], after=after)
+    return Step(command, CITY_STAFF, [ev.RecertificationStarted, ev.DeadlineSet], after=after)
 
 
 def evidence(criteria: list[str]) -> Step:
@@ -322,13 +322,18 @@ def answer(criteria: list[str], after: timedelta = timedelta(0)) -> Step:
 
 
 def close(review_completes: bool = True) -> Step:
-    """Close the submission; the review completes with it when no item is open."""
-    completed: list[type[ev.DomainEvent]] = [ev.EvidenceReviewCompleted] if review_completes else []
+    """Close the submission; the review completes with it when no item is open (and the clock of
+    the visit's scheduling starts)."""
+    completed: list[type[ev.DomainEvent]] = (
+        [ev.EvidenceReviewCompleted, ev.DeadlineSet] if review_completes else []
+    )
     return Step(cmd.CloseEvidenceSubmission(), CITY_STAFF, [ev.EvidenceSubmissionClosed, *completed])
 
 
 def waive_visit(reason: str = "visited virtually") -> Step:
-    return Step(cmd.WaiveSiteVisit(reason=reason), COMMITTEE, [ev.SiteVisitWaived, ev.LevelRecommended])
+    # The recommendation starts the committee's clock.
+    then = [ev.SiteVisitWaived, ev.LevelRecommended, ev.DeadlineSet]
+    return Step(cmd.WaiveSiteVisit(reason=reason), COMMITTEE, then)
 
 
 def schedule_visit(in_days: int) -> Step:
@@ -340,7 +345,8 @@ def schedule_visit(in_days: int) -> Step:
 
 def complete_visit(after: timedelta) -> Step:
     command = cmd.CompleteSiteVisit(findings="All as described")
-    return Step(command, COMMITTEE, [ev.SiteVisitCompleted, ev.LevelRecommended], after=after)
+    then = [ev.SiteVisitCompleted, ev.LevelRecommended, ev.DeadlineSet]
+    return Step(command, COMMITTEE, then, after=after)
 
 
 def decide(level: Level | None, rationale: str = "as recommended") -> Step:
@@ -376,8 +382,13 @@ def due_dates_near(after: timedelta, *told: type[ev.DomainEvent]) -> Step:
 
 def clarifications_expire(after: timedelta) -> Step:
     """The deadline passes with the submission closed and nothing else open: the review completes."""
-    then: list[type[ev.DomainEvent]] = [ev.ClarificationExpired, ev.EvidenceReviewCompleted]
+    then: list[type[ev.DomainEvent]] = [ev.ClarificationExpired, ev.EvidenceReviewCompleted, ev.DeadlineSet]
     return Step(cmd.ExpireClarifications(), TIMER, then, after=after)
+
+
+def deadlines_missed(after: timedelta, *escalated: type[ev.DomainEvent]) -> Step:
+    """A phase's deadline passes: the workflow escalates it (SubmissionOverdue, ...)."""
+    return Step(cmd.EscalateMissedDeadlines(), TIMER, list(escalated), after=after)
 
 
 def certification_lapses(after: timedelta) -> Step:
@@ -550,7 +561,10 @@ RECERTIFYING_CITY_LAPSES = Scenario(
         register("longreach"),
         *certify(apply("2026-fall"), SILVER_SCORE, Level.SILVER),
         reapply("2029-spring", after=700 * DAY),
-        certification_lapses(after=400 * DAY),  # 1,100 days after the award: past its 3 years
+        # The submission is due 90 days on: its staff are told 14 days before, the committee after.
+        due_dates_near(76 * DAY, ev.SubmissionDueSoon),
+        deadlines_missed(14 * DAY, ev.SubmissionOverdue),
+        certification_lapses(after=310 * DAY),  # 1,100 days after the award: past its 3 years
     ],
     Phase.EVIDENCE,
 )
@@ -677,7 +691,7 @@ APPEAL_AGAINST_A_REJECTED_CRITERION = Scenario(
                 items=[complete_approval(_CONTESTED)],
             ),
             FRESH_REVIEWER,
-            [ev.EvidenceApproved, ev.LevelRecommended],
+            [ev.EvidenceApproved, ev.LevelRecommended, ev.DeadlineSet],  # the committee's clock
         ),
         *signed_off_if_needed([*_HELD, _CONTESTED]),
         Step(

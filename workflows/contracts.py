@@ -163,6 +163,8 @@ _NAMED_ACTOR = {
     cmd.ProposeImport: "proposed_by",
     cmd.CountersignImport: "countersigned_by",
     cmd.RejectImport: "rejected_by",
+    cmd.WaiveSiteVisit: "approved_by",
+    cmd.ExtendDeadline: "extended_by",
     cmd.DeclareNoConflict: "reviewer_id",
     cmd.DeclareConflict: "reviewer_id",
     cmd.SignOffReview: "reviewer_id",
@@ -175,7 +177,9 @@ _NAMED_ACTOR = {
 def check_named_actor(actor: Actor, command: cmd.Command) -> None:
     """Refuse (NotAuthorized) a command whose own record of who gives it is not the actor."""
     field = _NAMED_ACTOR.get(type(command))
-    if field is not None and getattr(command, field) != actor.id:
+    # A field left empty names nobody (a waiver given before approvers were named); the decider
+    # says whether it may be empty.
+    if field is not None and getattr(command, field) not in (None, actor.id):
         raise ApplicationError(
             f"{command.command_name()} names {getattr(command, field)!r} as {field} but is given by "
             f"{actor.id!r}",

@@ -13,7 +13,7 @@ refuse (ineligible city, conflict of interest, ...), with the rules' own message
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -58,6 +58,12 @@ review_app = typer.Typer(
     no_args_is_help=True,
 )
 cohort_app = typer.Typer(help="Cohorts: what an announcement round says.", no_args_is_help=True)
+visit_app = typer.Typer(
+    help="A city's site visit, as an operator: schedule, reschedule, record one held (with its "
+    "findings per criterion), or waive it.",
+    no_args_is_help=True,
+)
+deadline_app = typer.Typer(help="A city's running deadlines, as an operator.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -67,6 +73,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(review_app, name="review")
     app.add_typer(cohort_app, name="cohort")
     app.command("history")(history)
+    app.add_typer(visit_app, name="site-visit")
+    app.add_typer(deadline_app, name="deadline")
 
 
 def _checked(build: Callable[[], T], names: dict[str, str] | None = None) -> T:
@@ -993,16 +1001,16 @@ def cohort_report(
 # --- history ---------------------------------------------------------------------------------------
 
 
-def _moment(text: str) -> datetime:
+def _moment(text: str, option: str = "--as-of") -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise fail(
-            f"--as-of {text!r} is not a date or time; use ISO 8601, "
+            f"{option} {text!r} is not a date or time; use ISO 8601, "
             "e.g. 2026-03-01 or 2026-03-01T12:00:00+02:00"
         ) from None
     if not 1000 <= moment.year <= 9000:
-        raise fail("--as-of must be between the years 1000 and 9000")
+        raise fail(f"{option} must be between the years 1000 and 9000")
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -1078,3 +1086,133 @@ def history(
         _print_fields(f"state{when}", _status_out(state.summary()))
 
     emit(data, as_json, human)
+
+
+# --- site visits and deadlines ---------------------------------------------------------------------
+
+
+def _day(option: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise fail(f"{option} {text!r} is not a date; use ISO 8601, e.g. 2026-03-01") from None
+
+
+def _give_as_operator(title: str, city: str, command: Any, as_json: bool) -> None:
+    """Give `command` to the city as the operator running the CLI, and print what it recorded."""
+    _city_id(city)
+    settings = load_settings()
+
+    async def work() -> CommandOutcome:
+        async with connected(settings) as ctx, ctx.temporal():
+            return await ctx.services().commands.give(city, command, operator_actor())
+
+    result = run(work)
+    emit(_command_json(result), as_json, lambda: _print_result(f"{city}: {title}", result))
+
+
+DayOpt = Annotated[str, typer.Option("--date", help="The day, ISO 8601 (2026-03-01)", show_default=False)]
+WhyOpt = Annotated[str, typer.Option("--reason", help="Why, for the record", show_default=False)]
+Ids = Annotated[list[str] | None, typer.Option(help="A criterion id; repeat the option for more")]
+
+
+@visit_app.command("schedule")
+def visit_schedule(city: CityArg, day: DayOpt, as_json: JsonOption = False) -> None:
+    """Schedule the city's site visit (not in the past)."""
+    from domain import commands as cmd
+
+    command = _checked(lambda: cmd.ScheduleSiteVisit(visit_date=_day("--date", day)))
+    _give_as_operator("site visit scheduled", city, command, as_json)
+
+
+@visit_app.command("reschedule")
+def visit_reschedule(city: CityArg, day: DayOpt, reason: WhyOpt, as_json: JsonOption = False) -> None:
+    """Move the scheduled visit to another day, saying why."""
+    from domain import commands as cmd
+
+    command = _checked(
+        lambda: cmd.RescheduleSiteVisit(visit_date=_day("--date", day), reason=reason), {"reason": "--reason"}
+    )
+    _give_as_operator("site visit rescheduled", city, command, as_json)
+
+
+@visit_app.command("complete")
+def visit_complete(
+    city: CityArg,
+    findings: Annotated[str, typer.Option(help="What the visit found, in words", show_default=False)],
+    day: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="The day it took place, when it was not scheduled here (not in the future)"
+        ),
+    ] = None,
+    confirm: Ids = None,
+    overturn: Ids = None,
+    clear: Ids = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record the visit: the one scheduled, or one held on --date without scheduling it first.
+    --confirm keeps a criterion's decision, --overturn rejects an approval the visit found
+    unsupported, --clear approves a rejection the visit saw met on site. A level is recommended."""
+    from domain import commands as cmd
+
+    found = [
+        {"criterion_id": cid, "finding": finding}
+        for finding, ids in (("confirm", confirm), ("overturn", overturn), ("clear", clear))
+        for cid in ids or []
+    ]
+    command = _checked(
+        lambda: cmd.CompleteSiteVisit.model_validate(
+            {
+                "findings": findings,
+                "visit_date": _day("--date", day) if day else None,
+                "criterion_findings": found,
+            }
+        ),
+        {"findings": "--findings", "criterion_findings": "--confirm/--overturn/--clear"},
+    )
+    _give_as_operator("site visit recorded", city, command, as_json)
+
+
+@visit_app.command("waive")
+def visit_waive(city: CityArg, reason: WhyOpt, as_json: JsonOption = False) -> None:
+    """Waive the visit, saying why (the operator running this approves it). A level is recommended."""
+    from domain import commands as cmd
+
+    command = _checked(lambda: cmd.WaiveSiteVisit(reason=reason), {"reason": "--reason"})
+    _give_as_operator("site visit waived", city, command, as_json)
+
+
+@deadline_app.command("extend")
+def deadline_extend(
+    city: CityArg,
+    deadline: Annotated[
+        str,
+        typer.Option(
+            help="submission, visit_scheduling, committee, review or clarification", show_default=False
+        ),
+    ],
+    until: Annotated[
+        str,
+        typer.Option(help="The new due moment, ISO 8601 (UTC unless an offset is given)", show_default=False),
+    ],
+    reason: WhyOpt,
+    criterion: Annotated[str | None, typer.Option(help="For a review or clarification deadline")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Extend a running deadline to a later moment, saying why: its people are told near the new
+    date, and it is escalated only after it."""
+    from domain import commands as cmd
+
+    command = _checked(
+        lambda: cmd.ExtendDeadline.model_validate(
+            {
+                "deadline": deadline,
+                "criterion_id": criterion,
+                "due_at": _moment(until, "--until"),
+                "reason": reason,
+            }
+        ),
+        {"deadline": "--deadline", "criterion_id": "--criterion", "reason": "--reason"},
+    )
+    _give_as_operator(f"{deadline} deadline extended", city, command, as_json)

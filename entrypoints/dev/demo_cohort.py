@@ -303,10 +303,15 @@ class _City:
         await self.review(ids)
         await self.do(cmd.CloseEvidenceSubmission())
         if visit:
-            today = datetime.now(UTC).date()
-            await self.do(cmd.ScheduleSiteVisit(visit_date=today), COMMITTEE)
+            # A visit held last week, recorded as it took place (no scheduling first), each
+            # reviewed criterion confirmed on site.
+            held = datetime.now(UTC).date() - timedelta(days=7)
             findings = "Practices confirmed with the data team and two departments."
-            await self.do(cmd.CompleteSiteVisit(findings=findings), COMMITTEE)
+            confirmed = [cmd.CriterionFinding(criterion_id=cid, finding="confirm") for cid in ids[:3]]
+            await self.do(
+                cmd.CompleteSiteVisit(findings=findings, visit_date=held, criterion_findings=confirmed),
+                COMMITTEE,
+            )
         else:
             await self.do(cmd.WaiveSiteVisit(reason="Virtual review of the evidence packs."), COMMITTEE)
 

@@ -33,7 +33,7 @@ from app.countries import COUNTRY_DESCRIPTION, CountryNameOrCode
 from app.days import end_of, start_of
 from domain import Level
 from domain import commands as cmd
-from domain.events import Answer
+from domain.events import Answer, Deadline
 from domain.ids import CityId, CriterionId, Name, Note, Text
 from domain.people import is_person_id
 from domain.programme import SwitchMigrationMode
@@ -247,12 +247,25 @@ class ScheduleVisitBody(Body):
 
 
 class CompleteVisitBody(Body):
+    """A visit held: the one scheduled, or one that took place on `date` without being scheduled
+    here first (not in the future). Each finding confirms a criterion's decision, overturns an
+    approval (rejected) or clears a rejection seen met on site (approved)."""
+
     action: Literal["complete"]
-    findings: Text
+    findings: Text = Field(description="what the visit found, in words")
     overturned: list[CriterionId] = Field(default=[], max_length=cmd.MAX_ITEMS)
+    date: Day | None = Field(None, description="the day the visit took place; omitted: the day scheduled")
+    criterion_findings: list[cmd.CriterionFinding] = Field(default=[], max_length=cmd.MAX_ITEMS)
 
     def to_command(self) -> cmd.CompleteSiteVisit:
-        return checked(lambda: cmd.CompleteSiteVisit(findings=self.findings, overturned=self.overturned))
+        return checked(
+            lambda: cmd.CompleteSiteVisit(
+                findings=self.findings,
+                overturned=self.overturned,
+                visit_date=self.date,
+                criterion_findings=self.criterion_findings,
+            )
+        )
 
 
 class WaiveVisitBody(Body):
@@ -263,11 +276,35 @@ class WaiveVisitBody(Body):
         return checked(lambda: cmd.WaiveSiteVisit(reason=self.reason))
 
 
-# One body for the three site-visit commands; `action` says which, and so which fields it takes
+class RescheduleVisitBody(Body):
+    action: Literal["reschedule"]
+    date: Day
+    reason: Text = Field(examples=["the mayor is away that week"])
+
+    def to_command(self) -> cmd.RescheduleSiteVisit:
+        return checked(lambda: cmd.RescheduleSiteVisit(visit_date=self.date, reason=self.reason))
+
+
+# One body for the site-visit commands; `action` says which, and so which fields it takes
 # (a union the schema states, rather than optional fields a check in code requires).
 SiteVisitBody = Annotated[
-    ScheduleVisitBody | CompleteVisitBody | WaiveVisitBody, Field(discriminator="action")
+    ScheduleVisitBody | CompleteVisitBody | WaiveVisitBody | RescheduleVisitBody,
+    Field(discriminator="action"),
 ]
+
+
+class DeadlineExtensionBody(Body):
+    """Move a running deadline later: the cycle's (submission, visit_scheduling, committee) or a
+    criterion's (review, clarification: name `criterion_id`). Who extends it is the token's."""
+
+    deadline: Deadline
+    criterion_id: CriterionId | None = Field(None, description="for a review or clarification deadline")
+    due_at: Moment = Field(description="the new due moment, after the current one and after now")
+    reason: Text = Field(examples=["the city's offices were closed by flooding"])
+
+    def to_command(self, extended_by: str) -> cmd.ExtendDeadline:
+        fields = {**self.model_dump(), "extended_by": extended_by}
+        return checked(lambda: cmd.ExtendDeadline.model_validate(fields))
 
 
 class DecisionBody(Body):

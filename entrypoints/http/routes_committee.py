@@ -16,6 +16,7 @@ from entrypoints.http.models import (
     AppealDecisionBody,
     CommandOut,
     CountersignatureBody,
+    DeadlineExtensionBody,
     DecisionBody,
     ImportRejectionBody,
     ReopeningBody,
@@ -32,11 +33,16 @@ async def site_visit(
     body: SiteVisitBody,
     commands: Commands,
     who: Annotated[
-        TokenInfo, Depends(giving(cmd.ScheduleSiteVisit, cmd.CompleteSiteVisit, cmd.WaiveSiteVisit))
+        TokenInfo,
+        Depends(
+            giving(cmd.ScheduleSiteVisit, cmd.CompleteSiteVisit, cmd.WaiveSiteVisit, cmd.RescheduleSiteVisit)
+        ),
     ],
 ) -> CommandOut:
-    """Schedule a visit (`date`), complete it (`findings`, `overturned` approvals), or waive it
-    (`reason`). Completing or waiving it records the level recommended from the score."""
+    """Schedule a visit (`date`), reschedule it (`date`, `reason`), complete it (`findings`, the
+    `date` it took place when it was not scheduled here, `criterion_findings`: confirm, overturn or
+    clear), or waive it (`reason`; the token's identity approves it). Completing or waiving it
+    records the level recommended from the score."""
     return await send(commands, city_id, body.to_command(), who)
 
 
@@ -98,4 +104,17 @@ async def reopen_review_item(
 ) -> CommandOut:
     """Reopen a decided item (approved or rejected), with the reason, until the review completes:
     it awaits a reviewer's decision again. Only the cycle's lead reviewer may (409 for another)."""
+    return await send(commands, city_id, body.to_command(who.actor_id), who)
+
+
+@router.post("/deadline-extensions", response_model=CommandOut)
+async def extend_deadline(
+    city_id: CityIdPath,
+    body: DeadlineExtensionBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.ExtendDeadline))],
+) -> CommandOut:
+    """Extend a running deadline to `due_at`, saying why (DeadlineExtended, naming the token's
+    identity): its people are told near the new date and it is escalated only after it. A date in
+    the past, one before the current deadline, or a deadline that is not running: 409."""
     return await send(commands, city_id, body.to_command(who.actor_id), who)

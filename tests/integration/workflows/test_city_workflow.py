@@ -80,7 +80,12 @@ async def test_a_city_goes_from_registration_to_gold(env: WorkflowEnvironment, s
         await city.do("DeclareNoConflict", REVIEWER, reviewer_id=REVIEWER_FROM_ELSEWHERE["reviewer_id"])
         await city.do("ReviewEvidence", REVIEWER, **REVIEWER_FROM_ELSEWHERE, items=verdicts)
         closed = await city.do("CloseEvidenceSubmission", CITY_STAFF)
-        assert [e.type for e in closed.events] == ["EvidenceSubmissionClosed", "EvidenceReviewCompleted"]
+        # The review completes with the close, and the clock of the visit's scheduling starts
+        assert [e.type for e in closed.events] == [
+            "EvidenceSubmissionClosed",
+            "EvidenceReviewCompleted",
+            "DeadlineSet",
+        ]
         await city.do("WaiveSiteVisit", COMMITTEE, reason="Visited virtually")
         decided = await city.do("DecideLevel", COMMITTEE, level="gold", rationale="Clear Gold")
         assert decided.status.phase is Phase.APPEAL_WINDOW
@@ -248,7 +253,7 @@ async def test_each_refusal_carries_the_type_the_api_answers_by(
         assert (timer_only.type, timer_only.non_retryable) == ("InvalidCommand", True)
         assert "SendReminder is given by the city's own timers, not by a person" in timer_only.message
 
-        assert await city.stored_types() == ["CityRegistered", "ApplicationSubmitted"]
+        assert await city.stored_types() == ["CityRegistered", "ApplicationSubmitted", "DeadlineSet"]
 
 
 async def test_a_client_that_reaches_temporal_without_citycert_cannot_command_a_city(
@@ -387,8 +392,13 @@ async def test_a_retry_after_the_commit_records_each_event_once(
             CITY_STAFF,
             items=[{"criterion_id": cid, "documents": DOCS} for cid in CRITERIA[:5]],
         )
-    assert failures == [1, 2, 7], "every append committed, then its activity failed once"
-    assert await city.stored_types() == ["CityRegistered", "ApplicationSubmitted", *["EvidenceSubmitted"] * 5]
+    assert failures == [1, 3, 8], "every append committed, then its activity failed once"
+    assert await city.stored_types() == [
+        "CityRegistered",
+        "ApplicationSubmitted",
+        "DeadlineSet",
+        *["EvidenceSubmitted"] * 5,
+    ]
     report = await store.verify()
     assert report.ok, report
 

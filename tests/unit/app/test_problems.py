@@ -113,7 +113,7 @@ def test_a_site_visit_without_its_action_names_the_discriminator() -> None:
     with pytest.raises(ValidationError) as refused:
         TypeAdapter(m.SiteVisitBody).validate_python({"action": "dance"})
     [problem] = _errors([{**e, "loc": ("body", *e["loc"])} for e in refused.value.errors()])
-    assert problem["msg"] == "action must be one of 'schedule', 'complete', 'waive'"
+    assert problem["msg"] == "action must be one of 'schedule', 'complete', 'waive', 'reschedule'"
 
 
 def test_a_body_that_is_no_object_says_so() -> None:

@@ -346,8 +346,9 @@ class TestPastCertifications:
             state = then_state(state, command)
         # When the city applies, then it re-certifies from Gold
         apply = c.ApplyForCertification(cohort="2026-spring", standard_version=STANDARD.version)
-        [started] = when(state, apply)
+        started, clock = when(state, apply)
         assert isinstance(started, ev.RecertificationStarted) and started.previous_level is Level.GOLD
+        assert isinstance(clock, ev.DeadlineSet)  # the submission clock starts
         # and a cycle decided at the top level, every criterion approved, moved up
         top = level_of(CRITERIA)
         assert top is Level.PLATINUM
@@ -411,8 +412,9 @@ class TestAppealAgainstCriteria:
             when(state, review_as(REVIEWER, c.Verdict.APPROVE, lifter))
         # A fresh one is assigned and approves it: the score is recomputed, the new cap recommended
         state = then_state(state, c.AssignReviewer(**OTHER_REVIEWER, criterion_ids=[lifter]))
-        approval, recommended = when(state, review_as(OTHER_REVIEWER, c.Verdict.APPROVE, lifter))
+        approval, recommended, clock = when(state, review_as(OTHER_REVIEWER, c.Verdict.APPROVE, lifter))
         assert isinstance(approval, ev.EvidenceApproved)
+        assert isinstance(clock, ev.DeadlineSet) and clock.deadline is ev.Deadline.COMMITTEE
         score = STANDARD.score([*ok, lifter])
         assert recommended == ev.LevelRecommended(
             points=score.points,
@@ -421,7 +423,7 @@ class TestAppealAgainstCriteria:
             level=score.level,
             honor_roll=False,
         )
-        state = fold(state, [approval, recommended])
+        state = fold(state, [approval, recommended, clock])
         assert state.phase is Phase.COMMITTEE and rank(state.recommended_level) > rank(before)
         # The committee's decision on it is final: awarded at once, no second appeal window
         assert score.level is not None
@@ -476,7 +478,7 @@ class TestAppealAgainstCriteria:
         state = then_state(state, ask)
         assert state.phase is Phase.APPEAL_REVIEW
         # The city does not answer in time: the criterion stays rejected, the recommendation as before
-        expired, recommended = when(state, c.ExpireClarifications(), now=T0 + 30 * DAY)
+        expired, recommended, _committee_clock = when(state, c.ExpireClarifications(), now=T0 + 30 * DAY)
         assert isinstance(expired, ev.ClarificationExpired)
         assert isinstance(recommended, ev.LevelRecommended) and recommended.level is level_of(ok)
 
@@ -488,8 +490,9 @@ class TestAppealAgainstCriteria:
         state = then_state(state, c.DecideAppeal(upheld=True, rationale="r"))
         assert deadlines(state)["EscalateOverdueReviews"] == T0 + 10 * DAY
         [escalated] = when(state, c.EscalateOverdueReviews(), now=T0 + 10 * DAY)
+        # and escalated again each time the reviewer SLA passes once more
         assert escalated == ev.ReviewEscalated(
-            criterion_id=lifter, reviewer_id=None, was_due_at=T0 + 10 * DAY
+            criterion_id=lifter, reviewer_id=None, was_due_at=T0 + 10 * DAY, next_due_at=T0 + 20 * DAY
         )
 
     def test_an_upheld_appeal_against_criteria_grants_no_level_itself(self) -> None:

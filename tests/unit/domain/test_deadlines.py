@@ -24,7 +24,8 @@ def test_submitted_evidence_waits_on_the_reviewer_deadline_then_escalates() -> N
     escalated = given(
         *applied(), *submitted(["DM1"]), *decide(state, c.EscalateOverdueReviews(), now=T0 + 10 * DAY)
     )
-    assert next_deadline(escalated) is None, "an escalated item does not fire again"
+    # fires again only once the reviewer SLA has passed once more
+    assert next_deadline(escalated) == T0 + 20 * DAY
 
 
 def test_the_earliest_of_clarification_and_review_deadlines_comes_first() -> None:

@@ -123,10 +123,14 @@ def lakeside_events() -> int:
 async def seed_lakeside(store: EventStore, first_steps: int | None = None) -> None:
     """Record the walk-through city's two cycles (entrypoints.cli.walkthrough) straight into the store,
     or only its first `first_steps` steps."""
-    steps = walk()
+    steps = walk()[:first_steps]
     stream = city_stream("lakeside")
     version = await store.stream_version(stream)
-    for step in steps[version:first_steps]:
+    recorded = 0  # the events of the steps before this one: a step may record several
+    for step in steps:
+        recorded += len(step.events)
+        if recorded <= version:
+            continue
         events = [
             NewEvent.from_domain(
                 e, event_id=uuid.uuid4(), occurred_at=step.at, actor=Actor(step.actor, "walk")
@@ -465,12 +469,69 @@ async def test_history_as_of_shows_the_state_at_that_moment(cli: Cli, store: Eve
         "CityRegistered",
         "DataSnapshotTaken",
         "ApplicationSubmitted",
+        "DeadlineSet",  # the application starts the submission's clock
     ]
     assert earlier["events"][0] | {"version": 1, "actor": "operator:walk"} == earlier["events"][0]
-    assert earlier["state"]["phase"] == "evidence" and earlier["state"]["version"] == 3
+    assert earlier["state"]["phase"] == "evidence" and earlier["state"]["version"] == 4
     assert earlier["state"]["certification"] is None
     assert now["state"]["phase"] == "certified" and now["state"]["certification"]["level"] == "gold"
-    assert len(now["events"]) == now["state"]["version"] > 3
-    assert table.exit_code == 0 and f"3 of {len(now['events'])} events as of" in table.stdout
+    assert len(now["events"]) == now["state"]["version"] > 4
+    assert table.exit_code == 0 and f"4 of {len(now['events'])} events as of" in table.stdout
     assert before_anything["events"] == [] and before_anything["state"]["phase"] == "unregistered"
     assert bad.exit_code == 2 and "--as-of 'last tuesday' is not a date or time" in said(bad)
+
+
+async def test_site_visit_scheduled_rescheduled_then_recorded_as_held_with_findings(
+    programme: Programme,
+) -> None:
+    from datetime import UTC, timedelta
+
+    from tests.scenarios import CRITERIA, close, review
+
+    cli, city_id = programme.cli, unique("elm")
+    await cli.json("city", "register", city_id, "--name", "Elm", "--country", "US", "--population", "90000")
+    first, second = CRITERIA[0], CRITERIA[1]
+    steps = [
+        apply("2026-fall"),
+        evidence([first, second]),
+        *assigned_and_declared([first, second]),
+        review(approve=[first, second]),
+        close(),
+    ]
+    assert await programme.city(city_id).walk(steps) == []
+    today = datetime.now(UTC).date()
+
+    scheduled = await cli.json("site-visit", "schedule", city_id, "--date", str(today + timedelta(days=5)))
+    assert [e["type"] for e in scheduled["events"]] == ["SiteVisitScheduled"]
+    moved = await cli.json(
+        "site-visit",
+        "reschedule",
+        city_id,
+        "--date",
+        str(today + timedelta(days=9)),
+        "--reason",
+        "mayor away",
+    )
+    assert [e["data"]["reason"] for e in moved["events"]] == ["mayor away"]
+    future = await cli(
+        "site-visit", "complete", city_id, "--findings", "x", "--date", str(today + timedelta(days=1))
+    )
+    assert future.exit_code == 2 and "is in the future" in said(future)
+
+    held = await cli.json(
+        "site-visit",
+        "complete",
+        city_id,
+        "--findings",
+        "the visit came early",
+        "--date",
+        str(today - timedelta(days=1)),
+        "--confirm",
+        first,
+        "--overturn",
+        second,
+    )
+    assert [e["type"] for e in held["events"]] == ["SiteVisitCompleted", "LevelRecommended", "DeadlineSet"]
+    completed = held["events"][0]["data"]
+    assert completed["visit_date"] == str(today - timedelta(days=1)) and completed["overturned"] == [second]
+    assert held["status"]["phase"] == "committee"

@@ -44,9 +44,13 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
         case cmd.ScheduleSiteVisit():
             return f"{base}/site-visit", {"action": "schedule", "date": fields["visit_date"]}
         case cmd.CompleteSiteVisit():
-            return f"{base}/site-visit", {"action": "complete", **fields}
+            day = fields.pop("visit_date")
+            return f"{base}/site-visit", {"action": "complete", **fields, **({"date": day} if day else {})}
         case cmd.WaiveSiteVisit():
-            return f"{base}/site-visit", {"action": "waive", **fields}
+            return f"{base}/site-visit", {
+                "action": "waive",
+                "reason": fields["reason"],
+            }  # approver: the token
         case cmd.DecideLevel():
             return f"{base}/decision", fields
         case cmd.FileAppeal():
@@ -62,6 +66,11 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
             }
         case cmd.Withdraw():
             return f"{base}/withdrawal", fields
+        case cmd.RescheduleSiteVisit():
+            body = {"action": "reschedule", "date": fields["visit_date"], "reason": fields["reason"]}
+            return f"{base}/site-visit", body
+        case cmd.ExtendDeadline():
+            return f"{base}/deadline-extensions", {k: v for k, v in fields.items() if k != "extended_by"}
         case cmd.AssignPracticeArea():
             return f"{base}/review/assignments", {
                 k: v for k, v in fields.items() if k != "reviewer_conflicts"

@@ -96,7 +96,7 @@ async def test_past_certifications_are_history_given_as_plain_dates(api: Api) ->
         await api.city("fernhill"),
         {"cohort": "c", "standard_version": "wwc-2022"},
     )
-    assert [e["type"] for e in applied["events"]] == ["RecertificationStarted"]
+    assert [e["type"] for e in applied["events"]] == ["RecertificationStarted", "DeadlineSet"]
     assert applied["events"][0]["data"]["previous_level"] == "silver"
 
 

@@ -63,7 +63,11 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
     )
     await api.post("/v1/cities/lakeside/reviews", reviewer, {"items": [approval_json(asked)]})
     closed = await api.post("/v1/cities/lakeside/evidence/close", staff)
-    assert [e["type"] for e in closed["events"]] == ["EvidenceSubmissionClosed", "EvidenceReviewCompleted"]
+    assert [e["type"] for e in closed["events"]] == [
+        "EvidenceSubmissionClosed",
+        "EvidenceReviewCompleted",
+        "DeadlineSet",  # the visit is to be scheduled by then
+    ]
     assert closed["status"]["phase"] == "site_visit"
 
     # A visit in two days' time, completed once the day has come.
@@ -73,7 +77,7 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
     visited = await api.post(
         "/v1/cities/lakeside/site-visit", committee, {"action": "complete", "findings": "All as described"}
     )
-    assert [e["type"] for e in visited["events"]] == ["SiteVisitCompleted", "LevelRecommended"]
+    assert [e["type"] for e in visited["events"]] == ["SiteVisitCompleted", "LevelRecommended", "DeadlineSet"]
     status = await api.get("/v1/cities/lakeside", staff)
     assert status["phase"] == "committee" and status["recommended_level"] == "gold"
     assert status["score"] == 30 / 43
@@ -155,7 +159,8 @@ async def test_the_state_as_of_a_moment_is_the_fold_of_what_was_recorded_by_then
     then = await api.get("/v1/cities/oakdale/state", staff, as_of=registered_at.isoformat())
     assert then["phase"] == "registered" and then["version"] == 1 and then["cycle"] is None
     now = await api.get("/v1/cities/oakdale/state", staff)
-    assert now["phase"] == "evidence" and now["version"] == 2 and now["cycle"]["cohort"] == "c1"
+    # The application and its submission clock
+    assert now["phase"] == "evidence" and now["version"] == 3 and now["cycle"]["cohort"] == "c1"
     empty = await api.get("/v1/cities/oakdale/state", staff, as_of=before_anything.isoformat())
     assert empty["phase"] == "unregistered" and empty["version"] == 0
 

@@ -40,11 +40,12 @@ async def test_an_operator_restarts_a_terminated_city_workflow_from_its_events(a
         restarted
     )
     assert restarted["run_id"] != first.run_id
-    assert restarted["status"]["phase"] == "evidence" and restarted["status"]["version"] == 2
+    # registered, applied, the submission's clock started
+    assert restarted["status"]["phase"] == "evidence" and restarted["status"]["version"] == 3
     assert (await handle.describe()).status is WorkflowExecutionStatus.RUNNING
     assert [e["type"] for e in evidence["events"]] == ["EvidenceSubmitted"]
-    assert evidence["status"]["version"] == 3
-    assert (await load_city_state(api.store, "westmoor")).version == 3
+    assert evidence["status"]["version"] == 4
+    assert (await load_city_state(api.store, "westmoor")).version == 4
 
 
 async def test_a_withdrawn_city_s_workflow_is_not_restarted(api: Api) -> None:
