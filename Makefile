@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint typecheck bench lock clean
+.PHONY: run test test-fast lint typecheck bench bench-growth lock clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -35,6 +35,10 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# How each cost grows with the work (bench/growth.py): long (many minutes); `--quick` for a smoke run.
+bench-growth: $(STAMP)
+	$(BIN)/python -m bench growth
 
 # The image's dependencies, every one pinned with its hashes (the Dockerfile installs them with
 # --require-hashes); the embedded servers are left out, a container never starts them. Run after a

@@ -11,10 +11,22 @@ same transaction boundaries into its own fresh database:
 
 - ours:  EventStore.append: validation, stream lock, idempotency, optimistic concurrency, hash
          chain and the three projections, all in the append's transaction;
-- floor: plain asyncpg single-row INSERTs into the events table itself (same columns, indexes and
-         constraints), one transaction per command: the cost of merely storing the rows;
+- true floor: the same rows into the events table itself (same columns, indexes and constraints)
+         with ONE `INSERT ... SELECT FROM unnest(...)` per command, in autocommit (so the statement
+         is the command's transaction, as ours is one call of eventstore_append), on one connection
+         per writer (no pool, so no reset query on release): the cost of merely storing the rows
+         with our transaction boundaries, and the floor issue 13's target is stated against;
+- floor: the old floor, kept for comparison: plain single-row INSERTs, one explicit transaction
+         per command, through an asyncpg pool (its default reset query on every release);
 - peer:  the eventsourcing library's PostgresApplicationRecorder (psycopg, one thread per writer),
          which serialises writers with a table lock to keep its notification log gap-free.
+
+CPU per event: this process (the client: every thread) and the embedded PostgreSQL (every process of
+it, background workers included), read around each timed run (bench/cpu.py says how); with
+CITYCERT_DATABASE_URL set the server is not ours to read and only the client's CPU is shown.
+
+Targets (issue 13), at the top writer count: ours / true floor >= 0.7; ours <= 130 us of CPU per
+event (client + server). The bench never fails on them: it prints "met" or "missed".
 
 Supplementary: ours and the peer with one event per transaction, on a slice of the cities (the
 peer is usually quoted that way; it is also the worst case for any store).
@@ -46,7 +58,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 
+from bench import results
+from bench.cpu import Cpu, CpuMeter
 from bench.postgres import BenchPostgres
+from bench.worksheets import complete_approval, complete_evidence, earning_order
 from domain import commands as c
 from domain import events as ev
 from domain.decider import DEFAULT_POLICY, decide
@@ -58,10 +73,12 @@ from readmodel import city_stream, open_city_store
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
-CRITERIA = [crit.id for crit in get_standard("wwc-2022").criteria]
+CRITERIA = earning_order(len(get_standard("wwc-2022").criteria))
 REVIEWER = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
-DOCS = [ev.Document(title="Evidence pack", url="https://example.org/evidence.pdf")]
 CHUNK = 5  # items per bulk command (evidence, assignment, review)
+NO_CPU = Cpu(0.0, None)
+RATIO_TARGET = 0.7  # ours / true floor at the top writer count (issue 13)
+CPU_TARGET_US = 130.0  # ours, client + server CPU per event at the top writer count (issue 13)
 
 Batch = list[NewEvent]
 Workload = list[list[Batch]]  # per city, its batches in order
@@ -87,14 +104,14 @@ def _cycle(state: CityState, approve: int) -> list[tuple[c.Command, timedelta]]:
     cohort = f"cohort-{state.cycles_started + 1}"
     out.append((c.ApplyForCertification(cohort=cohort, standard_version="wwc-2022"), DAY))
     for chunk in _chunks(ids):
-        items = [c.EvidenceItem(criterion_id=cid, documents=DOCS, narrative="see pack") for cid in chunk]
+        items = [c.EvidenceItem.model_validate(complete_evidence(cid)) for cid in chunk]
         out.append((c.SubmitEvidence(items=items), DAY))
     for chunk in _chunks(ids):
         out.append((c.AssignReviewer(**REVIEWER, criterion_ids=chunk), DAY))
     out.append((c.DeclareNoConflict(reviewer_id=REVIEWER["reviewer_id"]), DAY))
     for chunk in _chunks(ids):
         verdicts = [
-            c.ReviewItem(criterion_id=cid, decision=c.Verdict.APPROVE)
+            c.ReviewItem.model_validate(complete_approval(cid))
             if cid != clarify
             else c.ReviewItem(criterion_id=cid, decision=c.Verdict.REQUEST_CLARIFICATION, note="which year?")
             for cid in chunk
@@ -102,7 +119,7 @@ def _cycle(state: CityState, approve: int) -> list[tuple[c.Command, timedelta]]:
         out.append((c.ReviewEvidence(**REVIEWER, items=verdicts), DAY))
     answer = c.ClarificationAnswer(criterion_id=clarify, answer="2025")
     out.append((c.AnswerClarifications(items=[answer]), DAY))
-    approval = c.ReviewItem(criterion_id=clarify, decision=c.Verdict.APPROVE)
+    approval = c.ReviewItem.model_validate(complete_approval(clarify))
     out.append((c.ReviewEvidence(**REVIEWER, items=[approval]), DAY))
     out.append((c.CloseEvidenceSubmission(), DAY))
     out.append((c.WaiveSiteVisit(reason="virtual review"), DAY))
@@ -184,44 +201,57 @@ class Result:
     writers: int
     events: int
     seconds: float
+    cpu: Cpu = NO_CPU
 
     @property
     def eps(self) -> float:
         return self.events / self.seconds
 
+    def cpu_us(self, part: str = "total") -> float | None:
+        """CPU microseconds per event: "client", "server" or "total" (None: not measured)."""
+        seconds = getattr(self.cpu, part)
+        return None if seconds is None else 1e6 * seconds / self.events
 
-Append = Callable[[int, Batch], Awaitable[None]]
+
+Append = Callable[[int, int, Batch], Awaitable[None]]  # (writer, city, batch)
 
 
-async def _drive(workload: Workload, writers: int, append: Append) -> float:
-    """`writers` concurrent writers, each taking whole cities from a shared queue."""
+async def _drive(
+    workload: Workload, writers: int, append: Append, server_pid: int | None
+) -> tuple[float, Cpu]:
+    """`writers` concurrent writers, each taking whole cities from a shared queue; the seconds and
+    the CPU (client and server) they took."""
     cities: asyncio.Queue[int] = asyncio.Queue()
     for i in range(len(workload)):
         cities.put_nowait(i)
 
-    async def writer() -> None:
+    async def writer(index: int) -> None:
         while not cities.empty():
             city = cities.get_nowait()
             for batch in workload[city]:
-                await append(city, batch)
+                await append(index, city, batch)
 
-    started = time.perf_counter()
-    await asyncio.gather(*(writer() for _ in range(writers)))
-    return time.perf_counter() - started
+    with CpuMeter(server_pid) as meter:
+        started = time.perf_counter()
+        await asyncio.gather(*(writer(i) for i in range(writers)))
+        seconds = time.perf_counter() - started
+    return seconds, meter.used
 
 
-async def bench_ours(dsn: str, workload: Workload, writers: int) -> tuple[Result, EventStore]:
+async def bench_ours(
+    dsn: str, workload: Workload, writers: int, server_pid: int | None = None
+) -> tuple[Result, EventStore]:
     store = await open_city_store(dsn, min_size=writers, max_size=writers)
     await store.migrate()
     versions = [0] * len(workload)
     streams = [stream_of(batches) for batches in workload]
 
-    async def append(city: int, batch: Batch) -> None:
+    async def append(writer: int, city: int, batch: Batch) -> None:
         result = await store.append(streams[city], versions[city], batch)
         versions[city] = result.version
 
-    seconds = await _drive(workload, writers, append)
-    return Result("ours", writers, sum(versions), seconds), store
+    seconds, cpu = await _drive(workload, writers, append, server_pid)
+    return Result("ours", writers, sum(versions), seconds, cpu), store
 
 
 _FLOOR_INSERT = """
@@ -231,11 +261,13 @@ _FLOOR_INSERT = """
 """
 
 
-async def bench_floor(dsn: str, workload: Workload, writers: int) -> Result:
-    """The same rows into the same (migrated) events table by plain single-row INSERTs."""
-    async with await open_city_store(dsn) as store:
-        await store.migrate()
-    rows: list[list[list[tuple[Any, ...]]]] = []
+FloorRows = list[list[list[tuple[Any, ...]]]]  # per city, per batch, its rows
+
+
+def floor_rows(workload: Workload) -> FloorRows:
+    """The rows ours writes, as the floors write them: the hash is 32 bytes made of the event id
+    (computing none is part of what a floor does not do)."""
+    rows: FloorRows = []
     for batches in workload:
         stream, version, city_rows = stream_of(batches), 0, []
         for batch in batches:
@@ -261,18 +293,76 @@ async def bench_floor(dsn: str, workload: Workload, writers: int) -> Result:
                 )
             city_rows.append(batch_rows)
         rows.append(city_rows)
+    return rows
+
+
+async def bench_floor(dsn: str, workload: Workload, writers: int, server_pid: int | None = None) -> Result:
+    """The old floor: the same rows into the same (migrated) events table by plain single-row
+    INSERTs in an explicit transaction, through a pool (with asyncpg's default reset on release)."""
+    async with await open_city_store(dsn) as store:
+        await store.migrate()
+    rows = floor_rows(workload)
     next_batch = [0] * len(workload)
     async with asyncpg.create_pool(dsn, min_size=writers, max_size=writers) as pool:
 
-        async def append(city: int, batch: Batch) -> None:
+        async def append(writer: int, city: int, batch: Batch) -> None:
             index = next_batch[city]
             next_batch[city] += 1
             async with pool.acquire() as conn, conn.transaction():
                 for row in rows[city][index]:
                     await conn.execute(_FLOOR_INSERT, *row)
 
-        seconds = await _drive(workload, writers, append)
-    return Result("floor", writers, event_count(workload), seconds)
+        seconds, cpu = await _drive(workload, writers, append, server_pid)
+    return Result("floor", writers, event_count(workload), seconds, cpu)
+
+
+# One statement per command, so in autocommit it is the command's transaction (as ours, one call of
+# eventstore_append, is). The stream and the first version are scalars, as in ours.
+_TRUE_FLOOR_INSERT = """
+    INSERT INTO events (event_id, stream_id, version, type, schema_version, occurred_at, recorded_at,
+                        actor_role, actor_id, workflow_id, run_id, data, hash)
+    SELECT u.event_id, $1, $2 + u.n, u.type, u.schema_version, u.occurred_at, now(), u.actor_role,
+           u.actor_id, u.workflow_id, u.run_id, u.data::jsonb, u.hash
+      FROM unnest($3::uuid[], $4::text[], $5::int[], $6::timestamptz[], $7::text[], $8::text[],
+                  $9::text[], $10::text[], $11::text[], $12::bytea[])
+           WITH ORDINALITY AS u(event_id, type, schema_version, occurred_at, actor_role, actor_id,
+                                workflow_id, run_id, data, hash, n)
+"""
+
+
+async def bench_true_floor(
+    dsn: str, workload: Workload, writers: int, server_pid: int | None = None
+) -> Result:
+    """The true floor: the same rows and transactions as ours, one unnest INSERT per command in
+    autocommit, each writer on its own connection (no pool: no reset round trip on release)."""
+    async with await open_city_store(dsn) as store:
+        await store.migrate()
+    prepared: list[list[tuple[Any, ...]]] = []  # per city, per batch: the statement's arguments
+    for city_rows in floor_rows(workload):
+        args = []
+        for batch_rows in city_rows:
+            columns = list(zip(*batch_rows, strict=True))
+            # columns: event_id, stream, version, type, schema_version, occurred_at, role, id,
+            # workflow_id, run_id, data, hash
+            first = columns[2][0] - 1
+            args.append((columns[1][0], first, columns[0], columns[3], *columns[4:]))
+        prepared.append(args)
+    next_batch = [0] * len(workload)
+    connections = [await asyncpg.connect(dsn) for _ in range(writers)]
+    try:
+        for conn in connections:  # prepare once per connection, outside the timed part
+            await conn.prepare(_TRUE_FLOOR_INSERT)
+
+        async def append(writer: int, city: int, batch: Batch) -> None:
+            index = next_batch[city]
+            next_batch[city] += 1
+            await connections[writer].execute(_TRUE_FLOOR_INSERT, *prepared[city][index])
+
+        seconds, cpu = await _drive(workload, writers, append, server_pid)
+    finally:
+        for conn in connections:
+            await conn.close()
+    return Result("true_floor", writers, event_count(workload), seconds, cpu)
 
 
 def _psycopg_address(dsn: str) -> dict[str, Any]:
@@ -287,7 +377,7 @@ def _psycopg_address(dsn: str) -> dict[str, Any]:
     }
 
 
-def bench_peer(dsn: str, workload: Workload, writers: int) -> Result:
+def bench_peer(dsn: str, workload: Workload, writers: int, server_pid: int | None = None) -> Result:
     """eventsourcing's PostgreSQL application recorder, one thread per writer."""
     from eventsourcing.persistence import StoredEvent
     from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -318,13 +408,14 @@ def bench_peer(dsn: str, workload: Workload, writers: int) -> Result:
             for batch in stored[city]:
                 recorder.insert_events(batch)
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(writers) as threads:
-        for future in [threads.submit(writer) for _ in range(writers)]:
-            future.result()
-    seconds = time.perf_counter() - started
+    with CpuMeter(server_pid) as meter:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(writers) as threads:
+            for future in [threads.submit(writer) for _ in range(writers)]:
+                future.result()
+        seconds = time.perf_counter() - started
     datastore.close()
-    return Result("peer", writers, event_count(workload), seconds)
+    return Result("peer", writers, event_count(workload), seconds, meter.used)
 
 
 # --- reads and rebuild ------------------------------------------------------------------------------
@@ -345,11 +436,17 @@ async def bench_read(store: EventStore, page: int) -> tuple[int, float]:
 # --- driver -----------------------------------------------------------------------------------------
 
 
+def _us(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
 def _line(result: Result, spread: list[float]) -> str:
     runs = ", ".join(f"{eps:,.0f}" for eps in spread)
+    cpu = f"CPU {_us(result.cpu_us())} us/event (client {_us(result.cpu_us('client'))}, "
+    cpu += f"server {_us(result.cpu_us('server'))})"
     return (
-        f"  {result.system:<5} {result.writers} writer(s): {result.events:>6} events, "
-        f"median {result.eps:>8,.0f} events/s  (runs: {runs})"
+        f"  {result.system:<10} {result.writers} writer(s): {result.events:>6} events, "
+        f"median {result.eps:>8,.0f} events/s, {cpu}  (runs: {runs})"
     )
 
 
@@ -362,14 +459,23 @@ def _paired_ratio(
 
 
 def _median(results: list[Result]) -> Result:
+    """The median time, and the median CPU (client and server each) of the runs."""
     seconds = statistics.median(r.seconds for r in results)
-    return Result(results[0].system, results[0].writers, results[0].events, seconds)
+    client = statistics.median(r.cpu.client for r in results)
+    servers = [r.cpu.server for r in results if r.cpu.server is not None]
+    server = statistics.median(servers) if len(servers) == len(results) else None
+    return Result(results[0].system, results[0].writers, results[0].events, seconds, Cpu(client, server))
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "missed"
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     load_start = round(os.getloadavg()[0], 2)
     server = BenchPostgres()
     await asyncio.to_thread(server.start)
+    pid = server.postmaster_pid()
     try:
         started = time.perf_counter()
         workload = [city_history(i, args.events) for i in range(args.cities)]
@@ -384,11 +490,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         top = max(writers)
 
         warm = await server.database("bench_warmup")
-        _, store = await bench_ours(warm, workload, top)
+        _, store = await bench_ours(warm, workload, top, pid)
         await store.close()
         await server.drop("bench_warmup")
 
-        systems = ["ours", "floor"] + ([] if args.no_peer else ["peer"])
+        systems = ["ours", "true_floor", "floor"] + ([] if args.no_peer else ["peer"])
         runs: dict[tuple[str, int], list[Result]] = {}
         kept: EventStore | None = None  # the last 'ours' store at the top writer count: read it back
         for repeat in range(args.repeats):
@@ -397,17 +503,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     name = f"bench_{system}_{w}_{repeat}"
                     dsn = await server.database(name)
                     if system == "ours":
-                        result, store = await bench_ours(dsn, workload, w)
+                        result, store = await bench_ours(dsn, workload, w, pid)
                         if w == top:
                             if kept is not None:
                                 await kept.close()
                             kept = store
                         else:
                             await store.close()
+                    elif system == "true_floor":
+                        result = await bench_true_floor(dsn, workload, w, pid)
                     elif system == "floor":
-                        result = await bench_floor(dsn, workload, w)
+                        result = await bench_floor(dsn, workload, w, pid)
                     else:
-                        result = await asyncio.to_thread(bench_peer, dsn, workload, w)
+                        result = await asyncio.to_thread(bench_peer, dsn, workload, w, pid)
                     runs.setdefault((system, w), []).append(result)
         # Supplementary: one event per transaction (how the peer is usually quoted, and the worst
         # case for any store), on a slice of the cities, at the top writer count.
@@ -417,10 +525,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for system in single_systems:
                 dsn = await server.database(f"bench_single_{system}_{repeat}")
                 if system == "ours":
-                    result, store = await bench_ours(dsn, single, top)
+                    result, store = await bench_ours(dsn, single, top, pid)
                     await store.close()
                 else:
-                    result = await asyncio.to_thread(bench_peer, dsn, single, top)
+                    result = await asyncio.to_thread(bench_peer, dsn, single, top, pid)
                 runs.setdefault((f"{system}_single", top), []).append(result)
 
         medians = {key: _median(results) for key, results in runs.items()}
@@ -432,6 +540,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             ratios = [a.eps / b.eps for a, b in zip(runs[("ours", top)], runs[(other, top)], strict=True)]
             print(
                 f"  ours / {other} at {top} writers, round by round: {', '.join(f'{r:.2f}' for r in ratios)}"
+            )
+        ratio_true = _paired_ratio(runs, ("ours", top), ("true_floor", top))
+        ours_cpu = medians[("ours", top)].cpu_us()
+        assert ratio_true is not None
+        print(
+            f"  target: ours / true floor at {top} writers >= {RATIO_TARGET}: {ratio_true:.2f}, "
+            f"{_met(ratio_true >= RATIO_TARGET)}"
+        )
+        if ours_cpu is None:
+            print("  target: CPU per event: not measured (the server is not one this bench started)")
+        else:
+            print(
+                f"  target: ours <= {CPU_TARGET_US:.0f} us of CPU per event at {top} writers: "
+                f"{ours_cpu:.0f}, {_met(ours_cpu <= CPU_TARGET_US)}"
             )
         if single_systems:
             print(f"append, one event per transaction ({args.single_cities} cities):")
@@ -464,9 +586,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "repeats": args.repeats,
         }
         for (system, w), result in sorted(medians.items()):
-            figures[f"{system.replace('ours', 'append')}_eps_{w}"] = round(result.eps)
+            name = system.replace("ours", "append")
+            figures[f"{name}_eps_{w}"] = round(result.eps)
+            for part in ("total", "client", "server"):
+                value = result.cpu_us(part)
+                suffix = "" if part == "total" else f"_{part}"
+                figures[f"{name}_cpu_us{suffix}_{w}"] = None if value is None else round(value, 1)
         # Ratios: the median of each round's ratio. A round runs the systems back to back, so they
         # share the machine's mood of the moment; that is steadier than a ratio of medians.
+        figures[f"ratio_true_floor_{top}"] = ratio_true
         figures[f"ratio_floor_{top}"] = _paired_ratio(runs, ("ours", top), ("floor", top))
         figures[f"ratio_peer_{top}"] = _paired_ratio(runs, ("ours", top), ("peer", top))
         figures[f"ratio_peer_single_{top}"] = _paired_ratio(runs, ("ours_single", top), ("peer_single", top))
@@ -474,6 +602,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         figures["rebuild_eps"] = round(rebuild_eps)
         figures["verify_eps"] = round(verified.events / verify_seconds)
         figures["verify_ok"] = verified.ok
+        figures["ratio_target_met"] = ratio_true >= RATIO_TARGET
+        figures["cpu_target_met"] = None if ours_cpu is None else ours_cpu <= CPU_TARGET_US
         return figures
     finally:
         await server.stop()
@@ -488,6 +618,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median); default 3")
     parser.add_argument("--page", type=int, default=1000, help="global-log page size; default 1000")
     parser.add_argument("--no-peer", action="store_true", help="skip the eventsourcing peer")
+    parser.add_argument("--no-record", action="store_true", help="do not append to bench/results/")
     parser.add_argument(
         "--single-cities",
         type=int,
@@ -500,6 +631,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     figures = asyncio.run(run(args))
+    if not args.no_record:
+        path = results.record("eventstore", vars(args) | figures)
+        print(f"(appended to {path.relative_to(results.RESULTS.parent.parent)})")
     print(json.dumps(figures))
     return figures
 

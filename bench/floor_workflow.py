@@ -13,9 +13,14 @@ CityCertificationWorkflow does, minus citycert's own code:
   then continue-as-new; the new run waits on a long timer, as a certified city does.
 
 There is no decider, no fold, no Update validator, no search attribute and no logging here. The
-module imports only the standard library, pydantic and temporalio, so the allow-listed sandbox
-(workflows/sandbox.py) runs it as it runs ours; the activity reaches PostgreSQL through the pool
-it is given, never by importing a driver.
+module imports only the standard library, temporalio and bench.floor_contracts, so the allow-listed
+sandbox (workflows/sandbox.py) runs it as it runs ours; its models live in bench/floor_contracts.py,
+which the floor's worker passes through the sandbox (FLOOR_PASSTHROUGH) as ours passes
+workflows.contracts and activities.names through: loaded once, not re-imported for every run. The
+activity reaches PostgreSQL through the pool it is given, never by importing a driver.
+
+NoopWorkflow is the physical floor: a workflow that does nothing but take as many `command` Updates
+as a city's cycle has (each returns at once, no activity), then ends: what Temporal alone costs.
 """
 
 from __future__ import annotations
@@ -23,18 +28,29 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
+
+from bench.floor_contracts import (
+    FLOOR_INSERT,
+    FloorInput,
+    FloorInsertInput,
+    FloorInsertResult,
+    FloorRequest,
+    FloorResult,
+    FloorRow,
+    NoopInput,
+)
 
 if TYPE_CHECKING:
     import asyncpg
 
-FLOOR_INSERT = "floor_insert"
+# The floor's worker passes its models through the sandbox (with workflows/sandbox.py's list), as
+# ours passes its contracts through.
+FLOOR_PASSTHROUGH = "bench.floor_contracts"
 
 # The same retry policy as ours (workflows/city.py RECORD_RETRY).
 RETRY = RetryPolicy(
@@ -72,53 +88,6 @@ SELECT u.event_id, $1, $2 + u.n, u.type, $3, $4, $5, $6, $7, u.data::jsonb
 FROM unnest($8::uuid[], $9::text[], $10::text[]) WITH ORDINALITY AS u(event_id, type, data, n)
 ON CONFLICT (event_id) DO NOTHING
 """
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class FloorInput(_Model):
-    city_id: str
-    updates: int  # Updates in one cycle: the timer starts after the last one
-    window: timedelta  # the appeal window's length
-    award_rows: int  # rows the timer's activity writes (ours: CertificationAwarded)
-    version: int = 0
-    cycle_over: bool = False  # set for the run after continue-as-new
-
-
-class FloorRequest(_Model):
-    name: str
-    payload: dict[str, Any] = {}
-    actor_role: str
-    actor_id: str
-    rows: int  # rows this command writes: as many as our decider makes events for it
-
-
-class FloorRow(_Model):
-    event_id: UUID
-    type: str
-    data: dict[str, Any]
-
-
-class FloorInsertInput(_Model):
-    stream_id: str
-    expected_version: int
-    occurred_at: datetime
-    actor_role: str
-    actor_id: str
-    workflow_id: str
-    run_id: str
-    rows: list[FloorRow]
-
-
-class FloorInsertResult(_Model):
-    version: int
-
-
-class FloorResult(_Model):
-    rows: list[FloorRow]
-    version: int
 
 
 class FloorActivities:
@@ -214,3 +183,22 @@ class FloorWorkflow:
         )
         self.version = result.version
         return rows
+
+
+@workflow.defn(name="BenchNoop")
+class NoopWorkflow:
+    """The physical floor: `updates` Updates that do nothing, then the end."""
+
+    @workflow.init
+    def __init__(self, input: NoopInput) -> None:
+        self.updates = 0
+
+    @workflow.run
+    async def run(self, input: NoopInput) -> int:
+        await workflow.wait_condition(lambda: self.updates >= input.updates)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.updates
+
+    @workflow.update
+    async def command(self, request: FloorRequest) -> None:
+        self.updates += 1

