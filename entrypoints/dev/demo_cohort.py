@@ -101,7 +101,8 @@ CITIES: tuple[DemoCity, ...] = (
         "Valle Claro",
         "MX",
         320_000,
-        "in review with open clarifications, one for a required document missing from its worksheet",
+        "in review with open clarifications, one for a required document missing from its worksheet; "
+        "one decision reopened by the lead reviewer and decided again",
     ),
     DemoCity(
         "puerto-lumen",
@@ -217,24 +218,29 @@ class _City:
     async def submit(self, ids: Sequence[str], missing: dict[str, int] | None = None) -> None:
         """Evidence whose worksheets are complete: a document in each required slot (but the slot
         `missing` names for a criterion), the checklist's k items claimed, a pack beside them."""
-        standard = get_standard(STANDARD)
         items = []
         for cid in ids:
             slug = f"https://example.org/{self.city.id}/{cid.replace(' ', '-').lower()}"
-            slots = [
-                Document(title=title[:200], url=f"{slug}/{n}.pdf", slot=n)
-                for n, title in enumerate(standard.criterion(cid).required_documents, start=1)
-                if (missing or {}).get(cid) != n
-            ]
-            items.append(
-                cmd.EvidenceItem(
-                    criterion_id=cid,
-                    documents=[*slots, Document(title=f"{cid} evidence pack", url=f"{slug}.pdf")],
-                    narrative=f"How {self.city.name} meets {cid}.",
-                    claims=enough_items(standard.criterion(cid)),
-                )
-            )
+            pack = Document(title=f"{cid} evidence pack", url=f"{slug}.pdf")
+            items.append(self.evidence(cid, pack, missing=(missing or {}).get(cid)))
         await self.do(cmd.SubmitEvidence(items=items))
+
+    def evidence(self, cid: str, pack: Document, missing: int | None = None) -> cmd.EvidenceItem:
+        """The criterion's evidence: a document in each required-document slot (but `missing`),
+        `pack` beside them, its k checklist items claimed."""
+        criterion = get_standard(STANDARD).criterion(cid)
+        slug = f"https://example.org/{self.city.id}/{cid.replace(' ', '-').lower()}"
+        slots = [
+            Document(title=title[:200], url=f"{slug}/{n}.pdf", slot=n)
+            for n, title in enumerate(criterion.required_documents, start=1)
+            if missing != n
+        ]
+        return cmd.EvidenceItem(
+            criterion_id=cid,
+            documents=[*slots, pack],
+            narrative=f"How {self.city.name} meets {cid}.",
+            claims=enough_items(criterion),
+        )
 
     async def review(
         self,
@@ -387,7 +393,7 @@ async def _dunmere(c: _City) -> None:
         cmd.FileAppeal(
             grounds=f"{contested}: the council adopted the policy in March; the adopted text is attached.",
             criteria=[contested],
-            evidence=[cmd.EvidenceItem(criterion_id=contested, documents=[adopted])],
+            evidence=[c.evidence(contested, adopted)],
         )
     )
     await c.do(
@@ -441,6 +447,14 @@ async def _valle_claro(c: _City) -> None:
     }
     await c.review([cid for cid in ids if cid not in questions], ask=questions)
     await c.do(cmd.CloseEvidenceSubmission())
+    # A corrected decision: the lead reviewer reopens an approval that was made on the wrong
+    # document, and the reviewer decides it again.
+    corrected = ids[0]
+    await c.do(cmd.AssignLeadReviewer(reviewer_id=LEAD.id, reviewer_home_city=REVIEWER_HOME_CITY), OPERATOR)
+    await c.do(cmd.DeclareNoConflict(reviewer_id=LEAD.id), LEAD)
+    reason = "The approval cited last year's document; the current one is in the pack."
+    await c.do(cmd.ReopenReviewItem(criterion_id=corrected, reason=reason, reopened_by=LEAD.id), LEAD)
+    await c.review([corrected])
 
 
 async def _puerto_lumen(c: _City) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 import readmodel
-from app.assignment import assign_automatically
+from app.assignment import assign_automatically, check_may_see_evidence
 from app.errors import NotFound, UnknownCity
 from app.tokens import TokenInfo
 from domain import commands as cmd
@@ -94,11 +94,14 @@ async def worksheet(city_id: CityIdPath, svc: Svc, who: CityReader) -> Worksheet
     approval found met, each required-document slot with the documents in it (clarification
     answers' included), the evidence's status, what an approval would be refused for now, and
     whether the criterion cannot earn its point because a prerequisite is not approved. A
-    reviewer never reads their home city's (403)."""
+    reviewer never reads their home city's, nor any city's before declaring no conflict with it
+    (403)."""
     if who.role == "reviewer" and who.city_id == city_id:
         raise forbidden(
             f"conflict of interest: reviewer {who.actor_id} is from {city_id} and may not review it"
         )
+    # The worksheet shows the evidence: a reviewer declares no conflict with the city first.
+    await check_may_see_evidence(svc.store, city_id, who.role, who.actor_id)
     try:
         found = await readmodel.city_worksheet(svc.store, city_id)
     except readmodel.NoCity:

@@ -103,6 +103,8 @@ async def test_automatic_assignment_balances_the_areas_and_never_picks_a_conflic
     ed = await as_person(api, chosen[AREA])
     refused = await api.get(f"/v1/cities/{CITY}/events", ed, expect=403)
     assert "has not declared that they have no conflict of interest" in refused["detail"]
+    unseen = await api.get(f"/v1/cities/{CITY}/worksheet", ed, expect=403)
+    assert "has not declared that they have no conflict of interest" in unseen["detail"]
     review = {"items": [approval_json(IN_AREA[0])]}
     early = await api.post(f"/v1/cities/{CITY}/reviews", ed, review, expect=409)
     assert "has not declared that they have no conflict" in early["detail"]
