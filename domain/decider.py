@@ -112,6 +112,8 @@ for _phase, _commands in _ALLOWED.items():
 
 # Phases in which reviewers decide items: the review, and the fresh review an upheld appeal opens.
 _REVIEWING = (Phase.EVIDENCE, Phase.REVIEW, Phase.APPEAL_REVIEW)
+# Phases in which the cycle's reviewers are named, declare and sign off: until the committee decides.
+_REVIEWERS_AT_WORK = (*_REVIEWING, Phase.SITE_VISIT, Phase.COMMITTEE)
 
 
 def allowed_commands(state: CityState) -> list[str]:
@@ -1367,7 +1369,7 @@ def _assign_area(
 def _assign_lead(
     state: CityState, c: cmd.AssignLeadReviewer, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
-    _require_phase(state, c, *_REVIEWING, Phase.SITE_VISIT, Phase.COMMITTEE)
+    _require_phase(state, c, *_REVIEWERS_AT_WORK)
     _no_conflict_of_interest(state, c.reviewer_id, c.reviewer_home_city)
     cycle = _cycle(state)
     _not_conflicted(state, cycle, c.reviewer_id, c.reviewer_conflicts)
@@ -1381,7 +1383,7 @@ def _assign_lead(
 def _declare_no_conflict(
     state: CityState, c: cmd.DeclareNoConflict, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
-    _require_phase(state, c, *_REVIEWING, Phase.SITE_VISIT, Phase.COMMITTEE)
+    _require_phase(state, c, *_REVIEWERS_AT_WORK)
     cycle = _cycle(state)
     reason = cycle.conflicts_declared.get(c.reviewer_id)
     if reason is not None:
@@ -1394,7 +1396,7 @@ def _declare_no_conflict(
 def _declare_conflict(
     state: CityState, c: cmd.DeclareConflict, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
-    _require_phase(state, c, *_REVIEWING, Phase.SITE_VISIT, Phase.COMMITTEE)
+    _require_phase(state, c, *_REVIEWERS_AT_WORK)
     cycle = _cycle(state)
     if c.reviewer_id in cycle.conflicts_declared:
         raise _reject(state, f"reviewer {c.reviewer_id} has already declared a conflict for this cycle")
