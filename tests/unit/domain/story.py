@@ -115,32 +115,61 @@ def approved(ids: list[str]) -> list[ev.DomainEvent]:
     ]
 
 
+def reviewed_on(
+    approved_ids: list[str], rejected_ids: list[str] | None = None, reviewer: str = "rev-ana"
+) -> list[ev.DomainEvent]:
+    """After an application: evidence for each criterion, given to the assigned reviewer, who
+    declared no conflict first (as the latest rules ask), approved or rejected; submission closed,
+    review completed."""
+    refused = rejected_ids or []
+    ids = [*approved_ids, *refused]
+    score = STANDARD.score(approved_ids)
+    return [
+        *submitted(ids),
+        *assigned(ids, reviewer),
+        *declared_no_conflict(reviewer),
+        *[
+            ev.EvidenceApproved(
+                criterion_id=cid, reviewer_id=reviewer, submission=1, checklist_met=enough(cid)
+            )
+            for cid in approved_ids
+        ],
+        *[ev.EvidenceRejected(criterion_id=cid, reviewer_id=reviewer, submission=1) for cid in refused],
+        ev.EvidenceSubmissionClosed(submitted=sorted(ids)),
+        ev.EvidenceReviewCompleted(approved=sorted(approved_ids), points=score.points, score=score.score),
+    ]
+
+
+def recommended_on(
+    approved_ids: list[str],
+    rejected_ids: list[str] | None = None,
+    reviewer: str = "rev-ana",
+    honor_roll: bool = False,
+) -> list[ev.DomainEvent]:
+    """reviewed_on, then the visit waived and the level those approvals reach recommended."""
+    score = STANDARD.score(approved_ids)
+    return [
+        *reviewed_on(approved_ids, rejected_ids, reviewer),
+        ev.SiteVisitWaived(reason="virtual review"),
+        ev.LevelRecommended(
+            points=score.points,
+            possible=score.possible,
+            score=score.score,
+            level=score.level,
+            honor_roll=honor_roll,
+        ),
+    ]
+
+
 def reviewed(n_approved: int) -> list[ev.DomainEvent]:
     """Applied, n criteria submitted and approved, submission closed, review completed."""
-    ids = CRITERIA[:n_approved]
-    score = STANDARD.score(ids)
-    return [
-        *applied(),
-        *submitted(ids),
-        # Given by the assigned reviewer, who declared no conflict first (as the latest rules ask).
-        *assigned(ids),
-        *declared_no_conflict(),
-        *approved(ids),
-        ev.EvidenceSubmissionClosed(submitted=sorted(ids)),
-        ev.EvidenceReviewCompleted(approved=sorted(ids), points=score.points, score=score.score),
-    ]
+    return [*applied(), *reviewed_on(CRITERIA[:n_approved])]
 
 
 def recommended(n_approved: int) -> list[ev.DomainEvent]:
     score = STANDARD.score(CRITERIA[:n_approved])
     honor_roll = score.level is None and score.score >= 0.46
-    return [
-        *reviewed(n_approved),
-        ev.SiteVisitWaived(reason="virtual review"),
-        ev.LevelRecommended(
-            points=score.points, possible=43, score=score.score, level=score.level, honor_roll=honor_roll
-        ),
-    ]
+    return [*applied(), *recommended_on(CRITERIA[:n_approved], honor_roll=honor_roll)]
 
 
 def decided(level: Level | None, n_approved: int = 30, at: datetime = T0) -> list[ev.DomainEvent]:

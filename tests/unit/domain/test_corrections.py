@@ -28,10 +28,12 @@ from tests.unit.domain.story import (
     REVIEWER,
     STANDARD,
     T0,
+    applied,
     approved,
     declared_no_conflict,
     enough,
     given,
+    recommended_on,
     registered,
     submitted,
     when,
@@ -59,20 +61,6 @@ def level_step() -> tuple[list[str], str]:
     raise AssertionError("no criterion lifts a certified level")
 
 
-def applied_now() -> list[ev.DomainEvent]:
-    """Applied under the programme's review rules (the story's canned cycle runs under the first)."""
-    return [
-        *registered(),
-        ev.ApplicationSubmitted(
-            cycle=1,
-            cohort="2026-spring",
-            standard_version=STANDARD.version,
-            standard_revision=STANDARD.revision,
-            rules=rules.PROGRAMME_REVIEW,
-        ),
-    ]
-
-
 def rejected(ids: list[str]) -> list[ev.DomainEvent]:
     return [ev.EvidenceRejected(criterion_id=cid, reviewer_id="rev-ana", submission=1) for cid in ids]
 
@@ -82,22 +70,9 @@ def decided_now(
 ) -> list[ev.DomainEvent]:
     """A cycle reviewed (ok approved, refused rejected), its visit waived, `level` decided."""
     score = STANDARD.score(ok)
-    ids = [*ok, *refused]
     return [
-        *(opened if opened is not None else applied_now()),
-        *submitted(ids),
-        *approved(ok),
-        *rejected(refused),
-        ev.EvidenceSubmissionClosed(submitted=sorted(ids)),
-        ev.EvidenceReviewCompleted(approved=sorted(ok), points=score.points, score=score.score),
-        ev.SiteVisitWaived(reason="virtual review"),
-        ev.LevelRecommended(
-            points=score.points,
-            possible=score.possible,
-            score=score.score,
-            level=score.level,
-            honor_roll=False,
-        ),
+        *(opened if opened is not None else applied()),
+        *recommended_on(ok, refused),
         # The lead signed the review off (so no level waits for it), and a second reviewer, the
         # fresh one an upheld appeal needs, declared no conflict.
         ev.LeadReviewerAssigned(reviewer_id=LEAD),
@@ -152,7 +127,7 @@ class TestReopenReviewItem:
     def test_the_lead_reopens_an_approved_item_and_it_awaits_a_reviewer_again(self) -> None:
         first, second = CRITERIA[:2]
         state = with_lead(
-            given(*applied_now(), *submitted([first, second]), *approved([first]), *declared_no_conflict())
+            given(*applied(), *submitted([first, second]), *approved([first]), *declared_no_conflict())
         )
         events = when(state, reopen(first), now=T0 + 3 * DAY)
         assert events == [
@@ -174,7 +149,7 @@ class TestReopenReviewItem:
         first, second = CRITERIA[:2]
         state = with_lead(
             given(
-                *applied_now(),
+                *applied(),
                 *submitted([first, second]),
                 *rejected([first]),
                 ev.EvidenceSubmissionClosed(submitted=[first, second]),
@@ -185,7 +160,7 @@ class TestReopenReviewItem:
 
     def test_only_the_cycles_lead_reviewer_may_reopen(self) -> None:
         first = CRITERIA[0]
-        history = [*applied_now(), *submitted([first]), *approved([first])]
+        history = [*applied(), *submitted([first]), *approved([first])]
         with pytest.raises(
             CommandRejected, match=rf"only the cycle's lead reviewer \({LEAD}\) .* not rev-ana"
         ):
@@ -195,7 +170,7 @@ class TestReopenReviewItem:
 
     def test_an_item_not_yet_decided_cannot_be_reopened(self) -> None:
         first = CRITERIA[0]
-        state = with_lead(given(*applied_now(), *submitted([first])))
+        state = with_lead(given(*applied(), *submitted([first])))
         with pytest.raises(
             CommandRejected, match=rf"not decided \(approved or rejected\): {first} \(submitted\)"
         ):
@@ -203,7 +178,7 @@ class TestReopenReviewItem:
 
     def test_a_criterion_the_standard_lacks_is_invalid(self) -> None:
         first = CRITERIA[0]
-        state = with_lead(given(*applied_now(), *submitted([first]), *approved([first])))
+        state = with_lead(given(*applied(), *submitted([first]), *approved([first])))
         with pytest.raises(InvalidCommand, match="not criteria of"):
             when(state, reopen("ZZ9"))
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain import CityState, CommandRejected, Phase, allowed_commands, decide, evolve, fold, rules
+from domain import CityState, CommandRejected, Phase, allowed_commands, decide, evolve, fold
 from domain import commands as c
 from domain import events as ev
 from domain.levels import Level, rank
@@ -22,10 +22,10 @@ from tests.unit.domain.story import (
     DOCS,
     STANDARD,
     T0,
+    applied,
     enough,
-    registered,
+    recommended_on,
     slotted,
-    submitted,
 )
 
 POOL = CRITERIA[:32]  # enough to reach Gold, small enough to hit the same items often
@@ -352,31 +352,11 @@ def test_level_requirements_are_cumulative_whatever_is_approved(
 def _decided_cycle(approved_ids: list[str], rejected_ids: list[str], level: Level | None) -> CityState:
     """A cycle under the programme's review rules, reviewed and decided at `level`."""
     score = STANDARD.score(approved_ids)
-    ids = [*approved_ids, *rejected_ids]
     return fold(
         CityState.initial(CITY),
         [
-            *registered(),
-            ev.ApplicationSubmitted(
-                cycle=1,
-                cohort="2026",
-                standard_version=STANDARD.version,
-                standard_revision=STANDARD.revision,
-                rules=rules.PROGRAMME_REVIEW,
-            ),
-            *submitted(ids),
-            *[ev.EvidenceApproved(criterion_id=i, reviewer_id="rev", submission=1) for i in approved_ids],
-            *[ev.EvidenceRejected(criterion_id=i, reviewer_id="rev", submission=1) for i in rejected_ids],
-            ev.EvidenceSubmissionClosed(submitted=sorted(ids)),
-            ev.EvidenceReviewCompleted(approved=sorted(approved_ids), points=score.points, score=score.score),
-            ev.SiteVisitWaived(reason="r"),
-            ev.LevelRecommended(
-                points=score.points,
-                possible=score.possible,
-                score=score.score,
-                level=score.level,
-                honor_roll=False,
-            ),
+            *applied("2026"),
+            *recommended_on(approved_ids, rejected_ids, reviewer="rev"),
             # Signed off by the lead, so no level waits for the sign-off (a rule of its own).
             ev.LeadReviewerAssigned(reviewer_id="rev-lead"),
             ev.ReviewSignedOff(reviewer_id="rev-lead", level=score.level),

@@ -27,6 +27,7 @@ from tests.unit.domain.story import (
     declared_no_conflict,
     enough,
     given,
+    recommended_on,
     submitted,
     when,
 )
@@ -66,25 +67,8 @@ def in_review(*ids: str) -> list[ev.DomainEvent]:
 def platinum_recommended(*extra: ev.DomainEvent) -> list[ev.DomainEvent]:
     """Under the latest rules, every criterion approved, the visit waived: Platinum recommended."""
     ids = [crit.id for crit in STANDARD.criteria]
-    score = STANDARD.score(ids)
-    assert score.level is Level.PLATINUM
-    return [
-        *in_review(*ids),
-        *assigned(ids),
-        *declared_no_conflict(),
-        *[ev.EvidenceApproved(criterion_id=cid, reviewer_id=ANA, submission=1) for cid in ids],
-        ev.EvidenceSubmissionClosed(submitted=sorted(ids)),
-        ev.EvidenceReviewCompleted(approved=sorted(ids), points=score.points, score=score.score),
-        ev.SiteVisitWaived(reason="virtual review"),
-        ev.LevelRecommended(
-            points=score.points,
-            possible=score.possible,
-            score=score.score,
-            level=score.level,
-            honor_roll=False,
-        ),
-        *extra,
-    ]
+    assert STANDARD.score(ids).level is Level.PLATINUM
+    return [*applied_under_latest_rules(), *recommended_on(ids), *extra]
 
 
 class TestAssignPracticeArea:
