@@ -480,21 +480,19 @@ def revisions(version: str) -> list[int]:
     return sorted(rev for v, rev in _index() if v == version)
 
 
-_loading: set[str] = set()
-
-
-def _crosswalk_lookup(version: str) -> Standard:
-    if version in _loading:
-        raise StandardError(f"standards {', '.join(sorted(_loading))} name each other's criteria in a loop")
-    return get_standard(version)
-
-
 @cache
 def get_standard(version: str, revision: int | None = None) -> Standard:
     """The shipped standard `version` at `revision` (its newest when None), loaded once per process.
 
     The version is matched against the shipped ones before it names a file: a caller's text never
     becomes a path (`../../x` would otherwise tell whether any JSON file exists, and what it holds)."""
+    return _load(version, revision, frozenset())
+
+
+def _load(version: str, revision: int | None, loading: frozenset[str]) -> Standard:
+    """Load and validate one standard; `loading` are the versions whose crosswalks led here. It is
+    passed down, not kept in a module: workers load standards on several threads at once, and a
+    shared record of what is loading made one thread's load look like another's loop."""
     if version not in available_versions():
         raise UnknownStandard(
             f"unknown standard version {version!r}; available: {', '.join(available_versions())}"
@@ -506,15 +504,16 @@ def get_standard(version: str, revision: int | None = None) -> Standard:
             f"standard {version} has no revision {wanted}; shipped: {', '.join(map(str, known))}"
         )
     path = _index()[(version, wanted)]
-    _loading.add(version)
-    try:
-        return parse_standard(
-            path.read_text(encoding="utf-8"),
-            source=f"standard {version} revision {wanted}",
-            others=_crosswalk_lookup,
-        )
-    finally:
-        _loading.discard(version)
+    chain = loading | {version}
+
+    def crosswalked(other: str) -> Standard:
+        if other in chain:
+            raise StandardError(f"standards {', '.join(sorted(chain))} name each other's criteria in a loop")
+        return _load(other, None, chain)
+
+    return parse_standard(
+        path.read_text(encoding="utf-8"), source=f"standard {version} revision {wanted}", others=crosswalked
+    )
 
 
 def open_versions(at: datetime | date) -> list[str]:

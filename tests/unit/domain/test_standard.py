@@ -313,3 +313,15 @@ def test_a_version_is_never_a_path_into_the_package() -> None:
     for version in ("../standards/wwc-2022", "standards/wwc-2018", "/etc/passwd"):
         with pytest.raises(UnknownStandard, match="unknown standard version"):
             get_standard(version)
+
+
+def test_standards_load_on_several_threads_at_once() -> None:
+    """A worker decides on several threads: one thread loading wwc-2022 (whose crosswalk loads
+    wwc-2018) while another loads wwc-2018 is no loop, and both standards load."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    load = get_standard.__wrapped__  # uncached: every call loads the file again
+    versions = ["wwc-2018", "wwc-2022"] * 40
+    with ThreadPoolExecutor(8) as pool:
+        loaded = list(pool.map(lambda v: load(v).version, versions))
+    assert loaded == versions
