@@ -453,7 +453,7 @@ def city_show(city_id: CityArg, as_json: JsonOption = False) -> None:
     status, items = run(work)
     if status is None:
         raise fail(f"no city {city_id!r} is registered")
-    open_items = [i.model_dump(mode="json", exclude={"city_id", "cohort"}) for i in items]
+    open_items = [i.model_dump(mode="json", exclude={"city_id", "round_id"}) for i in items]
 
     def human() -> None:
         _print_fields(status.city_id, _status_out(status))
