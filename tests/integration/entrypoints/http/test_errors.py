@@ -352,7 +352,7 @@ async def test_every_refusal_says_in_words_what_to_send_never_a_pattern(api: Api
         "city_id must be a city id: 2 to 63 lowercase letters, digits or hyphens, not starting with "
         "a hyphen, such as lakeside" in said
     )
-    assert "round_id must not contain NUL characters" in said
+    assert "round must not contain NUL characters" in said
     assert "level must be one of 'silver', 'gold' or 'platinum'" in said
     assert "limit must be at least 1" in said
     assert "as_of must be an ISO 8601 moment with its UTC offset, such as 2026-03-01T09:00:00Z" in said

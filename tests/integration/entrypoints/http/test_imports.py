@@ -206,7 +206,8 @@ async def test_the_command_service_names_the_actor_and_the_stores_mode_whatever_
     period = held()
     forged = cmd.ProposeImport.model_validate(
         {
-            **period,
+            **{k: v for k, v in period.items() if k != "round_id"},
+            "cohort": period["round_id"],
             "valid_from": start_of(date.fromisoformat(period["valid_from"])),
             "valid_until": end_of(date.fromisoformat(period["valid_until"])),
             "proposed_by": "someone-else",
