@@ -507,6 +507,21 @@ def issue_credential(
 
 
 @dataclass(frozen=True, slots=True)
+class CredentialSigner:
+    """The programme's key and its name as a process holds them (built once at start-up): what an
+    endpoint that hands a city its credential, or publishes the key, needs."""
+
+    key: Ed25519PrivateKey
+    issuer: Issuer
+
+    def issue(self, facts: CertificateFacts, *, created: datetime | None = None) -> dict[str, Any]:
+        return issue_credential(facts, self.key, issuer=self.issuer, created=created)
+
+    def key_document(self) -> dict[str, Any]:
+        return key_document(self.key.public_key(), self.issuer)
+
+
+@dataclass(frozen=True, slots=True)
 class Verified:
     """A credential whose signature is the programme's, and what it says."""
 

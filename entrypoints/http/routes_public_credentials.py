@@ -8,20 +8,19 @@ issuer, with the key as a Multikey, which the proofs name, and the same key as a
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import ConfigDict, Field
 
-from app.credentials import Issuer, key_document
+from app.credentials import CredentialSigner
 from entrypoints.http.errors import ApiError
 from entrypoints.http.models import Out, Problem
 
 router = APIRouter(prefix="/public", tags=["public"])
 
-STATE_KEY = "credential_key_document"  # app.state: the document, made once at start-up (or None)
+STATE_KEY = "credential_signer"  # app.state: the CredentialSigner made at start-up, None without a key
 CACHE_CONTROL = "public, max-age=3600"  # a key changes rarely; an hour's copy in a cache is harmless
 
 
@@ -68,9 +67,20 @@ class KeyDocumentOut(Out):
     )
 
 
-def published_key_document(public_key: Ed25519PublicKey | None, issuer: Issuer) -> dict[str, Any] | None:
-    """What this route serves, made once when the app is built."""
-    return None if public_key is None else key_document(public_key, issuer)
+def signer_of(request: Request) -> CredentialSigner:
+    """The programme's credential signer, for a route that issues or publishes (404 without a key)."""
+    signer = getattr(request.app.state, STATE_KEY, None)
+    if not isinstance(signer, CredentialSigner):
+        raise ApiError(
+            404,
+            "no_credential_key",
+            "this programme publishes no credential key: "
+            "its operator has not set CITYCERT_CREDENTIAL_KEY_FILE",
+        )
+    return signer
+
+
+Signer = Annotated[CredentialSigner, Depends(signer_of)]
 
 
 NO_KEY: dict[str, Any] = {
@@ -86,16 +96,8 @@ NO_KEY: dict[str, Any] = {
     response_model_by_alias=True,
     responses={404: NO_KEY},
 )
-async def credential_key(request: Request) -> Any:
+async def credential_key(signer: Signer) -> Any:
     """The public key every certificate's credential is signed with (no token needed): save it,
     then check credentials offline with `citycert credential verify FILE --key SAVED_FILE`."""
-    document = getattr(request.app.state, STATE_KEY, None)
-    if document is None:
-        raise ApiError(
-            404,
-            "no_credential_key",
-            "this programme publishes no credential key: "
-            "its operator has not set CITYCERT_CREDENTIAL_KEY_FILE",
-        )
-    body = KeyDocumentOut.model_validate(document).model_dump(mode="json", by_alias=True)
+    body = KeyDocumentOut.model_validate(signer.key_document()).model_dump(mode="json", by_alias=True)
     return JSONResponse(body, headers={"Cache-Control": CACHE_CONTROL})

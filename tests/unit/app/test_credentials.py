@@ -18,6 +18,7 @@ from app.credentials import (
     CertificateFacts,
     CertificateStatus,
     CredentialError,
+    CredentialSigner,
     Issuer,
     Refused,
     Verified,
@@ -383,3 +384,10 @@ def test_a_key_document_without_one_ed25519_public_key_is_refused(
 ) -> None:
     with pytest.raises(CredentialError, match=words):
         public_key_from_document(document)
+
+
+def test_the_signer_a_process_holds_issues_and_publishes_with_the_programme_key() -> None:
+    signer = CredentialSigner(KEY, ISSUER)
+
+    assert signer.issue(FACTS, created=SIGNED_AT) == issued()
+    assert signer.key_document() == key_document(KEY.public_key(), ISSUER)
