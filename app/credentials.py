@@ -562,6 +562,8 @@ def verify_credential(
 ) -> Verified | Refused:
     """Whether `credential` is a citycert certificate signed with `public_key`, unchanged since;
     with `at`, also whether it is within its validity then. Pure: no clock, no network."""
+    if at is not None and at.tzinfo is None:
+        raise CredentialError("the moment to check a credential at needs a time zone")
     try:
         document, proof = check_proof(credential, public_key)
     except ProofRefused as e:
