@@ -30,6 +30,7 @@ from entrypoints.http.routes_programme import router as programme
 from entrypoints.http.routes_reports import health
 from entrypoints.http.routes_reports import router as reports
 from entrypoints.http.routes_review import router as review
+from entrypoints.http.routes_round_report import router as round_report
 from entrypoints.http.routes_tokens import router as tokens
 from eventstore import EventStore
 from runtime import telemetry
@@ -107,6 +108,7 @@ def create_app(
         reports,
         tokens,
         health,
+        round_report,
     )
     for router in routers:
         app.include_router(router)
