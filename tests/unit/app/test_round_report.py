@@ -26,6 +26,7 @@ from tests.scenarios import (
     CRITERIA,
     DAY,
     GOLD_SCORE,
+    OPERATOR,
     REVIEWER,
     SILVER_SCORE,
     STANDARD,
@@ -37,6 +38,7 @@ from tests.scenarios import (
     close,
     deadlines_missed,
     evidence,
+    reapply,
     register,
     review,
     to_committee,
@@ -290,3 +292,50 @@ def test_each_table_exports_as_csv() -> None:
     reviewers = _csv(render_csv(report, ReportTable.REVIEWERS))
     assert reviewers[0]["reviewer_id"] == REVIEWER.id and reviewers[0]["open_items"] == "2"
     assert render_csv(report, ReportTable.REVIEWERS).endswith("\r\n")
+
+
+def withdraw(after: timedelta = timedelta(0)) -> Step:
+    return Step(cmd.Withdraw(reason="the data team was disbanded"), OPERATOR, [ev.CityWithdrawn], after=after)
+
+
+def test_a_city_that_withdrew_during_the_round_is_listed_as_withdrawn() -> None:
+    log = walk("golf", register("golf"), apply(ROUND), evidence(FAR), withdraw(after=5 * DAY))
+    (row,) = build_round_report(ROUND, [log], policy=POLICY, now=NOW).cities
+    assert (row.outcome, row.phase, row.ended_at, row.days_in_round) == ("withdrawn", None, T0 + 5 * DAY, 5.0)
+
+
+def test_a_re_certification_is_placed_by_its_outcome_against_the_level_held() -> None:
+    # Certified Silver in an earlier round, then re-certified in this one at the level Gold evidence reaches.
+    earlier = [*to_committee(apply("2024-fall"), SILVER_SCORE), decide_level(Level.SILVER), accept_decision()]
+    again = [
+        *to_committee(reapply(ROUND, after=400 * DAY), GOLD_SCORE),
+        decide_level(recommended(GOLD_SCORE)),
+    ]
+    log = walk("hotel", register("hotel"), *earlier, *again, accept_decision())
+    (row,) = build_round_report(ROUND, [log], policy=POLICY, now=T0 + 500 * DAY).cities
+    assert (row.kind, row.previous_level, row.level) == (
+        "recertification",
+        Level.SILVER,
+        recommended(GOLD_SCORE),
+    )
+    assert row.outcome == "elevated" and row.cycle == 2
+
+
+def test_a_city_that_applied_twice_in_the_round_is_listed_once_by_its_latest_cycle() -> None:
+    first = [*to_committee(apply(ROUND), FAR), decide_level(None), appeal_window_closes()]
+    second = [
+        *to_committee(apply(ROUND), SILVER_SCORE),
+        3 * DAY,
+        decide_level(Level.SILVER),
+        accept_decision(),
+    ]
+    report = build_round_report(
+        ROUND, [walk("india", register("india"), *first, *second)], policy=POLICY, now=NOW
+    )
+    (row,) = report.cities
+    assert (row.cycle, row.outcome, row.level) == (2, "new", Level.SILVER)
+    # Both cycles' time counts: 31 days of the first appeal window and a day of the second; both
+    # cycles' decisions count for the criteria.
+    assert report.phases[0].days[Phase.APPEAL_WINDOW] == 32.0
+    assert report.phases[0].days[Phase.COMMITTEE] == 3.0
+    assert next(r for r in report.criteria if r.criterion_id == FAR[0]).approved == 2

@@ -1,5 +1,5 @@
-"""The internal round report over HTTP, as the programme's staff read it after a round: three cities
-walked through the API (one certified, one not, one still submitting evidence)."""
+"""The internal round report over HTTP, as the programme's staff read it after a round: four cities
+walked through the API (one certified, one not, one still submitting evidence, one withdrawn)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ import csv
 import io
 from datetime import timedelta
 
+from domain import commands as cmd
+from domain import events as ev
 from tests.integration.entrypoints.http.conftest import Api
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.polling import eventually
 from tests.scenarios import (
     CRITERIA,
+    OPERATOR,
     SILVER_SCORE,
     Step,
     apply,
@@ -54,6 +57,9 @@ async def test_the_round_report_over_http(api: Api) -> None:
     await walk("bravo", bravo)
     await walk("charlie", [apply(ROUND), evidence(CRITERIA[:2])])
     await walk("delta", [])  # registered, never applied: not in the round
+    # echo withdrew mid-round: no projection names its round any more, its stream does.
+    withdrawn = Step(cmd.Withdraw(reason="the data office closed"), OPERATOR, [ev.CityWithdrawn])
+    await walk("echo", [apply(ROUND), withdrawn])
 
     await api.env.sleep(timedelta(days=31))  # the appeal windows close: alpha awarded, bravo closed
     operator = await api.operator()
@@ -63,7 +69,8 @@ async def test_the_round_report_over_http(api: Api) -> None:
 
     report = await api.get(REPORT, committee)
     rows = {row["city_id"]: row for row in report["cities"]}
-    assert list(rows) == ["alpha", "bravo", "charlie"]
+    assert list(rows) == ["alpha", "bravo", "charlie", "echo"]
+    assert rows["echo"]["outcome"] == "withdrawn"
     assert (rows["alpha"]["outcome"], rows["alpha"]["level"]) == ("new", recommended)
     assert (rows["bravo"]["outcome"], rows["bravo"]["honor_roll_suggested"]) == ("not_certified", False)
     assert (rows["charlie"]["outcome"], rows["charlie"]["phase"]) == ("in_progress", "evidence")
@@ -87,6 +94,7 @@ async def test_the_round_report_over_http(api: Api) -> None:
         "new",
         "not_certified",
         "in_progress",
+        "withdrawn",
     ]
 
     for who in (await api.city("alpha"), await api.reviewer()):
