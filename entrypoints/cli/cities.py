@@ -276,7 +276,7 @@ def _status_out(status: CitySummary) -> list[tuple[str, str]]:
         ("phase", status.phase.value),
         ("level", _cell(status.level)),
         ("valid until", _cell(status.valid_until)),
-        ("cohort", status.cohort or ""),
+        ("round", status.round_id or ""),
         ("standard", status.standard_version or ""),
         ("score", _cell(status.score)),
         ("recommended level", _cell(status.recommended_level)),
@@ -481,19 +481,19 @@ def city_show(city_id: CityArg, as_json: JsonOption = False) -> None:
 def city_list(
     level: Annotated[Level | None, typer.Option(help="Only cities holding this level")] = None,
     phase: Annotated[Phase | None, typer.Option(help="Only cities in this phase")] = None,
-    cohort: Annotated[str | None, typer.Option(help="Only cities of this cohort")] = None,
+    round_id: Annotated[str | None, typer.Option("--round", help="Only cities of this round")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Cities from the city_status projection, by id, optionally filtered."""
-    if cohort is not None and "\x00" in cohort:
-        raise fail("--cohort must not contain NUL characters")
+    if round_id is not None and "\x00" in round_id:
+        raise fail("--round must not contain NUL characters")
     settings = load_settings()
 
     async def work() -> list[CityStatus]:
         import readmodel
 
         async with open_store(settings) as store:
-            return await readmodel.list_cities(store, level=level, phase=phase, cohort=cohort)
+            return await readmodel.list_cities(store, level=level, phase=phase, round_id=round_id)
 
     statuses = run(work)
 
@@ -508,7 +508,7 @@ def city_list(
                 "phase",
                 "level",
                 "valid until",
-                "cohort",
+                "round",
                 "score",
                 "recommended",
                 "open",
@@ -522,7 +522,7 @@ def city_list(
                     s.phase.value,
                     _cell(s.level),
                     s.valid_until.date().isoformat() if s.valid_until else "",
-                    s.cohort,
+                    s.round_id,
                     _cell(s.score),
                     _cell(s.recommended_level),
                     s.open_review_items,

@@ -150,14 +150,17 @@ async def list_cities(
     who: Principal,
     level: Level | None = None,
     phase: Phase | None = None,
-    cohort: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
+    round_id: Annotated[
+        str | None,
+        Query(alias="round", max_length=200, pattern=r"^[^\x00]*$", description="only cities of this round"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=_MAX_INT)] = 0,
 ) -> list[CityStatus]:
     """Cities from the city_status projection, by id; a city token sees its own city only."""
     only = who.city_id if who.role == "city" else None
     return await readmodel.list_cities(
-        svc.store, level=level, phase=phase, cohort=cohort, only_city=only, limit=limit, offset=offset
+        svc.store, level=level, phase=phase, round_id=round_id, only_city=only, limit=limit, offset=offset
     )
 
 

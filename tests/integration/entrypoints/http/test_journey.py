@@ -34,7 +34,7 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
     applied = await api.post(
         "/v1/cities/lakeside/application", staff, {"cohort": "2026-fall", "standard_version": "wwc-2022"}
     )
-    assert applied["status"]["phase"] == "evidence" and applied["status"]["cohort"] == "2026-fall"
+    assert applied["status"]["phase"] == "evidence" and applied["status"]["round_id"] == "2026-fall"
     items = [evidence_json(cid, narrative="see the pack") for cid in CRITERIA[:30]]
     await api.post("/v1/cities/lakeside/evidence", staff, {"items": items})
 
