@@ -35,7 +35,7 @@ from domain.policy import ProgrammePolicy
 from domain.standard import Standard, StandardError, get_standard
 from domain.state import AWAITING_REVIEWER, CityState, Cycle, ItemStatus, Phase, evolve
 from eventstore import EventStore
-from readmodel.projector import city_stream
+from readmodel import city_stream, round_city_ids
 
 DAY_SECONDS = 86_400.0
 
@@ -554,21 +554,12 @@ def render_csv(report: RoundReport, table: ReportTable) -> str:
 
 # --- the loader ------------------------------------------------------------------------------------
 
-# The round's cities: those whose decisions in it are recorded, those whose open cycle (or held
-# certification) is in it, and the withdrawn (their cycle is no longer in any projection: a city
-# that withdrew mid-round is found in its stream).
-_ROUND_CITIES = """
-SELECT city_id FROM certifications WHERE cohort = $1
- UNION SELECT city_id FROM city_status WHERE cohort = $1 OR phase = 'withdrawn'
- ORDER BY city_id
-"""
 _READS_AT_ONCE = 4  # streams read concurrently: a share of the pool, not all of it
 
 
 async def round_city_logs(store: EventStore, round_id: str) -> list[CityLog]:
-    """The event logs of the cities that may have a cycle in the round."""
-    async with store.connection() as conn:
-        city_ids = [row["city_id"] for row in await conn.fetch(_ROUND_CITIES, round_id)]
+    """The event logs of the cities with a cycle in the round."""
+    city_ids = await round_city_ids(store, round_id)
     gate = asyncio.Semaphore(_READS_AT_ONCE)
 
     async def read(city_id: str) -> CityLog:

@@ -32,7 +32,8 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
         case cmd.TakeDataSnapshot():
             return f"{base}/snapshot", fields
         case cmd.ApplyForCertification():
-            return f"{base}/application", fields
+            # The round is the programme's record, put in by the command service, never a body's.
+            return f"{base}/application", {k: v for k, v in fields.items() if k != "round"}
         case cmd.SubmitEvidence():
             return f"{base}/evidence", fields
         case cmd.CloseEvidenceSubmission():

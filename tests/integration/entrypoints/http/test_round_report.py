@@ -57,6 +57,7 @@ async def test_the_round_report_over_http(api: Api) -> None:
     await walk("bravo", bravo)
     await walk("charlie", [apply(ROUND), evidence(CRITERIA[:2])])
     await walk("delta", [])  # registered, never applied: not in the round
+    await walk("foxtrot", [apply("2027-fall")])  # another round's
     # echo withdrew mid-round: no projection names its round any more, its stream does.
     withdrawn = Step(cmd.Withdraw(reason="the data office closed"), OPERATOR, [ev.CityWithdrawn])
     await walk("echo", [apply(ROUND), withdrawn])
