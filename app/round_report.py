@@ -30,6 +30,7 @@ from typing import Any, Literal, cast, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import events as ev
+from domain.honor_roll import suggested_for_honor_roll
 from domain.levels import Level
 from domain.policy import ProgrammePolicy
 from domain.standard import Standard, StandardError, get_standard
@@ -316,25 +317,12 @@ def _share(c: _CycleInRound) -> float | None:
 
 
 def _honor_roll_suggested(c: _CycleInRound, policy: ProgrammePolicy) -> bool:
-    """Whether a not-certified city is near enough the Silver bar to suggest for the Honor Roll.
-
-    Why not the decider's `honor_roll` flag (LevelRecommended, CityNotCertified): the decider sets
-    it at the recommendation, and only when no level was recommended (`_recommend`: `level is None
-    and score >= silver - margin`). A city recommended Silver whom the committee then did not
-    certify (58 %) is left off, though it is above the bar, while one recommended nothing at
-    46.5 % is put on; and it compares the exact share where the standard compares whole percents
-    (wwc-2018). Changing the decider would change recorded histories, so the report judges every
-    not-certified city the same way instead: by its latest recommendation's share, as the standard
-    compares shares, against the Silver bar less ProgrammePolicy.honor_roll_margin, whatever level
-    was recommended and whatever the committee's reasons.
-    """
-    if not _not_certified(c):
+    """The same rule for every city not certified (domain/honor_roll.py says why the decider's
+    recorded flag is not read): by its latest recommendation's points."""
+    rec, standard = c.recommendation, _standard(c.cycle)
+    if not _not_certified(c) or rec is None or standard is None or rec.possible != len(standard.criteria):
         return False
-    share, standard = _share(c), _standard(c.cycle)
-    if share is None or standard is None:
-        return False
-    # A millionth of slack: 0.51 - 0.05 is 0.45999... in binary floating point, and 46 % must count.
-    return share >= standard.silver_threshold - policy.honor_roll_margin - 1e-6
+    return suggested_for_honor_roll(standard, rec.points, policy.honor_roll_margin)
 
 
 def _days(seconds: float) -> float:
