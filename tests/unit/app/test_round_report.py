@@ -339,3 +339,17 @@ def test_a_city_that_applied_twice_in_the_round_is_listed_once_by_its_latest_cyc
     assert report.phases[0].days[Phase.APPEAL_WINDOW] == 32.0
     assert report.phases[0].days[Phase.COMMITTEE] == 3.0
     assert next(r for r in report.criteria if r.criterion_id == FAR[0]).approved == 2
+
+
+def test_a_re_certification_not_certified_is_listed_with_the_level_it_held() -> None:
+    earlier = [*to_committee(apply("2024-fall"), SILVER_SCORE), decide_level(Level.SILVER), accept_decision()]
+    again = [*to_committee(reapply(ROUND, after=400 * DAY), FAR), decide_level(None), accept_decision()]
+    log = walk("juliet", register("juliet"), *earlier, *again)
+    (row,) = build_round_report(ROUND, [log], policy=POLICY, now=T0 + 500 * DAY).cities
+    assert (row.kind, row.previous_level, row.outcome, row.level) == (
+        "recertification",
+        Level.SILVER,
+        "not_certified",
+        None,
+    )
+    assert not row.honor_roll_suggested  # far from the bar, whatever it held before
