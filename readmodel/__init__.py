@@ -36,6 +36,7 @@ from readmodel.queries import (
     review_queue,
     reviewer_loads,
     reviewer_queue,
+    round_city_ids,
 )
 from readmodel.worksheet import NoCity, city_worksheet
 
@@ -81,4 +82,5 @@ __all__ = [
     "review_queue",
     "reviewer_loads",
     "reviewer_queue",
+    "round_city_ids",
 ]

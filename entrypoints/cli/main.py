@@ -30,6 +30,7 @@ from entrypoints.cli import imports as cli_imports
 from entrypoints.cli import mail as cli_mail
 from entrypoints.cli import ops as cli_ops
 from entrypoints.cli import people as cli_people
+from entrypoints.cli import round_report as cli_round_report
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -304,7 +305,16 @@ def reminders_backfill(
 
 
 # Commands of the interfaces work, each module adding its own (kept apart so each stays small).
-for _module in (cli_cities, cli_imports, cli_mail, cli_ops, cli_people, cli_dev, cli_credentials):
+for _module in (
+    cli_cities,
+    cli_imports,
+    cli_mail,
+    cli_ops,
+    cli_people,
+    cli_dev,
+    cli_credentials,
+    cli_round_report,
+):
     _module.register(app)
 
 

@@ -33,6 +33,7 @@ from entrypoints.http.routes_public_credentials import router as public_credenti
 from entrypoints.http.routes_reports import health
 from entrypoints.http.routes_reports import router as reports
 from entrypoints.http.routes_review import router as review
+from entrypoints.http.routes_round_report import router as round_report
 from entrypoints.http.routes_tokens import router as tokens
 from eventstore import EventStore
 from runtime import telemetry
@@ -115,6 +116,7 @@ def create_app(
         tokens,
         health,
         public_credentials,
+        round_report,
     )
     for router in routers:
         app.include_router(router)
