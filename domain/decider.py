@@ -25,6 +25,7 @@ from domain.deadlines import (
 )
 from domain.eligibility import ineligibility_reasons
 from domain.errors import CommandRejected, IneligibleCity, InvalidCommand, TooFrequent
+from domain.honor_roll import suggested_for_honor_roll
 from domain.levels import Level, outcome, rank
 from domain.policy import ProgrammePolicy
 from domain.rules import LATEST, PROGRAMME_REVIEW, ROUNDS
@@ -957,7 +958,12 @@ def _recommend(state: CityState, p: ProgrammePolicy) -> ev.LevelRecommended:
     cycle = _cycle(state)
     standard = _cycle_standard(cycle)
     result = standard.score(cycle.approved)
-    honor_roll = result.level is None and result.score >= standard.silver_threshold - p.honor_roll_margin
+    if cycle.rules >= ROUNDS:
+        # Whether the city is suggested for the Honor Roll should it not be certified, by the one
+        # rule the committee's views use (domain/honor_roll.py), whatever level is recommended.
+        honor_roll = suggested_for_honor_roll(standard, result.points, p.honor_roll_margin)
+    else:
+        honor_roll = result.level is None and result.score >= standard.silver_threshold - p.honor_roll_margin
     return ev.LevelRecommended(
         points=result.points,
         possible=result.possible,
