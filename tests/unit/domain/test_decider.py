@@ -623,7 +623,13 @@ class TestCommittee:
     def test_a_silver_recommendation_refused_is_on_the_honor_roll_as_a_near_miss_is(self) -> None:
         # One rule (domain/honor_roll.py) since the ROUNDS rules: the share near or above the bar,
         # whatever was recommended; before them a refused Silver (58 %) was left off.
-        [event] = when(given(*recommended(25)), c.DecideLevel(level=None, rationale="not this time"))
+        history = [
+            *reviewed(25),
+            *when(given(*reviewed(25)), c.WaiveSiteVisit(reason="virtual", approved_by="cmt")),
+        ]
+        [recommendation] = [e for e in history if isinstance(e, ev.LevelRecommended)]
+        assert recommendation.level is Level.SILVER and recommendation.honor_roll
+        [event] = when(given(*history), c.DecideLevel(level=None, rationale="not this time"))
         assert isinstance(event, ev.CityNotCertified) and event.honor_roll
 
     def test_no_decision_before_a_recommendation(self) -> None:
