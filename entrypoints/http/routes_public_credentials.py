@@ -40,7 +40,7 @@ class MultikeyMethod(Out):
     type: Literal["Multikey"]
     controller: str
     public_key_multibase: str = Field(
-        alias="publicKeyMultibase", pattern="^z6Mk", description="the Ed25519 key, multibase base58btc"
+        alias="publicKeyMultibase", description="the Ed25519 key, multibase base58btc (z6Mk...)"
     )
 
 
