@@ -1,4 +1,4 @@
-"""The programme stream: store-wide facts (migration mode), read and recorded by the application
+"""The programme stream: store-wide facts (migration mode, rounds), read and recorded by the application
 layer, and the stamp it puts on the import commands it signs.
 
 No workflow owns this stream: its commands are rare, an operator's, and touch no city, so the
@@ -18,13 +18,20 @@ from typing import cast
 from app import errors
 from domain import Actor, CommandRejected
 from domain import commands as cmd
+from domain.errors import InvalidCommand
 from domain.events import DomainEvent, MigrationModeOn
-from domain.programme import ProgrammeState, SwitchMigrationMode, decide_programme, fold_programme
+from domain.programme import (
+    ProgrammeCommand,
+    ProgrammeState,
+    SwitchMigrationMode,
+    decide_programme,
+    fold_programme,
+)
 from eventstore import Actor as StoredActor
 from eventstore import ConcurrencyConflict, EventStore, NewEvent, RecordedEvent
 
 PROGRAMME_STREAM = "programme"
-_ATTEMPTS = 3  # a switch decided again after a concurrent one
+_ATTEMPTS = 3  # a command decided again after a concurrent one
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,18 @@ async def switch_migration_mode(
     store: EventStore, command: SwitchMigrationMode, actor: Actor, *, now: datetime | None = None
 ) -> ProgrammeStatus:
     """Switch migration mode on or off for the whole store, recorded with who, when and why."""
+    return await record_programme(
+        store, command, actor, now=now, busy="the programme's migration mode is being switched; try again"
+    )
+
+
+async def record_programme(
+    store: EventStore, command: ProgrammeCommand, actor: Actor, *, now: datetime | None, busy: str
+) -> ProgrammeStatus:
+    """Decide `command` on the programme's folded state and append its events with the stream's
+    version as the expected one; a concurrent append is decided again on the new state (`busy` is
+    the answer when that keeps happening). The domain's refusals come back as app errors: 409
+    (CommandRejected), 422 (InvalidCommand)."""
     for attempt in range(_ATTEMPTS):
         status = await load_programme(store)
         at = now or datetime.now(UTC)
@@ -56,6 +75,8 @@ async def switch_migration_mode(
             events = decide_programme(status.state, command, now=at, by=actor.id)
         except CommandRejected as e:
             raise errors.Refused(str(e)) from e
+        except InvalidCommand as e:
+            raise errors.Invalid(str(e)) from e
         new = [
             NewEvent.from_domain(
                 e, event_id=uuid.uuid4(), occurred_at=at, actor=StoredActor(role=actor.role, id=actor.id)
@@ -66,7 +87,7 @@ async def switch_migration_mode(
             await store.append(PROGRAMME_STREAM, status.state.version, new)
         except ConcurrencyConflict:
             if attempt == _ATTEMPTS - 1:
-                raise errors.Busy("the programme's migration mode is being switched; try again") from None
+                raise errors.Busy(busy) from None
             continue
         return await load_programme(store)
     raise AssertionError("unreachable: the last attempt returns or raises")

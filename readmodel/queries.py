@@ -229,3 +229,43 @@ async def reviewer_loads(store: EventStore, reviewer_ids: list[str]) -> dict[str
             reviewer_ids,
         )
     return {rid: 0 for rid in reviewer_ids} | {r["reviewer_id"]: int(r["n"]) for r in rows}
+
+
+_ROUND_DECISIONS = """
+SELECT city_id, version, cohort, outcome, level, previous_level, decided_at
+  FROM certifications WHERE cohort = ANY($1::text[]) AND outcome <> 'imported'
+ ORDER BY city_id, version
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RoundDecision:
+    """A final decision of a cycle applied to a round (the certifications row's cohort), and when it
+    was made: the award day an announcement places it by (imported certifications are not among
+    them)."""
+
+    city_id: str
+    version: int
+    round_id: str
+    outcome: DecisionOutcome
+    level: Level | None
+    previous_level: Level | None
+    decided_at: datetime
+
+
+async def round_decisions(store: EventStore, round_ids: list[str]) -> list[RoundDecision]:
+    """The decisions of cycles in these rounds, by city, then in the order they were made."""
+    async with store.connection() as conn:
+        rows = await conn.fetch(_ROUND_DECISIONS, round_ids)
+    return [
+        RoundDecision(
+            city_id=row["city_id"],
+            version=row["version"],
+            round_id=row["cohort"],
+            outcome=row["outcome"],
+            level=None if row["level"] is None else Level(row["level"]),
+            previous_level=None if row["previous_level"] is None else Level(row["previous_level"]),
+            decided_at=row["decided_at"],
+        )
+        for row in rows
+    ]

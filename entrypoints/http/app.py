@@ -30,6 +30,8 @@ from entrypoints.http.routes_programme import router as programme
 from entrypoints.http.routes_reports import health
 from entrypoints.http.routes_reports import router as reports
 from entrypoints.http.routes_review import router as review
+from entrypoints.http.routes_rounds import public as public_rounds
+from entrypoints.http.routes_rounds import router as rounds
 from entrypoints.http.routes_tokens import router as tokens
 from eventstore import EventStore
 from runtime import telemetry
@@ -107,6 +109,8 @@ def create_app(
         reports,
         tokens,
         health,
+        rounds,
+        public_rounds,
     )
     for router in routers:
         app.include_router(router)

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-
 from app.report import load_cohort_report
+
 from app.tokens import create_token, list_tokens, revoke_token, rotate_token, verify_token
 from eventstore import EventStore
 from readmodel import CityProjector, city_registry, open_city_store
