@@ -29,6 +29,7 @@ from entrypoints.cli import imports as cli_imports
 from entrypoints.cli import mail as cli_mail
 from entrypoints.cli import ops as cli_ops
 from entrypoints.cli import people as cli_people
+from entrypoints.cli import rounds as cli_rounds
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -303,7 +304,7 @@ def reminders_backfill(
 
 
 # Commands of the interfaces work, each module adding its own (kept apart so each stays small).
-for _module in (cli_cities, cli_imports, cli_mail, cli_ops, cli_people, cli_dev):
+for _module in (cli_cities, cli_imports, cli_mail, cli_ops, cli_people, cli_dev, cli_rounds):
     _module.register(app)
 
 

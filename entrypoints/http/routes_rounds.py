@@ -141,12 +141,12 @@ class RoundRecordOut(RoundOut):
     changes: list[RoundChangeOut] = Field(description="every recorded change, oldest first")
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
+def _today(svc: Services) -> date:
+    """The day in UTC by the services' clock: an announcement is public from its date on."""
+    return svc.clock().astimezone(UTC).date()
 
 
-def _out(r: Round) -> dict[str, Any]:
-    today = _today()
+def _out(r: Round, today: date) -> dict[str, Any]:
     roll = r.honor_roll
     return {
         "id": r.round_id,
@@ -180,14 +180,14 @@ async def create_round(
     """Create a round (operators): its dates in order (opens_on <= closes_on <= submission_deadline
     < announcement_on), its id not used before, its application window clear of every other
     round's (at most one round is open at a time). A round in the past may be recorded."""
-    created = await app_rounds.create_round(svc.store, body.to_command(), actor_of(who))
-    return RoundOut(**_out(created))
+    created = await app_rounds.create_round(svc.store, body.to_command(), actor_of(who), now=svc.clock())
+    return RoundOut(**_out(created, _today(svc)))
 
 
 @router.get("", response_model=list[RoundOut])
 async def list_rounds(svc: Svc, who: Principal) -> list[RoundOut]:
     """Every round, the latest announcement first."""
-    return [RoundOut(**_out(r)) for r in await app_rounds.list_rounds(svc.store)]
+    return [RoundOut(**_out(r, _today(svc))) for r in await app_rounds.list_rounds(svc.store)]
 
 
 @router.get("/{round_id}", response_model=RoundRecordOut, responses=_UNKNOWN_ROUND)
@@ -198,7 +198,7 @@ async def show_round(round_id: RoundIdPath, svc: Svc, who: Principal) -> RoundRe
         RoundChangeOut(changed_by=c.changed_by, changed_at=c.changed_at, changes=c.changes)
         for c in record.changes
     ]
-    return RoundRecordOut(**_out(record.round), changes=changes)
+    return RoundRecordOut(**_out(record.round, _today(svc)), changes=changes)
 
 
 @router.patch("/{round_id}", response_model=RoundOut, responses=_UNKNOWN_ROUND)
@@ -210,8 +210,9 @@ async def change_round(
 ) -> RoundOut:
     """Change a round's name, dates or capacity (operators), until its announcement date; the
     announcement may not be moved into the past."""
-    changed = await app_rounds.change_round(svc.store, body.to_command(_checked_id(round_id)), actor_of(who))
-    return RoundOut(**_out(changed))
+    command = body.to_command(_checked_id(round_id))
+    changed = await app_rounds.change_round(svc.store, command, actor_of(who), now=svc.clock())
+    return RoundOut(**_out(changed, _today(svc)))
 
 
 @router.put("/{round_id}/honor-roll", response_model=RoundOut, responses=_UNKNOWN_ROUND)
@@ -225,7 +226,8 @@ async def designate_honor_roll(
     the announcement date. It is published with the announcement as designated; the score-based
     suggestion never is."""
     command = body.to_command(_checked_id(round_id))
-    return RoundOut(**_out(await app_rounds.designate_honor_roll(svc.store, command, actor_of(who))))
+    designated = await app_rounds.designate_honor_roll(svc.store, command, actor_of(who), now=svc.clock())
+    return RoundOut(**_out(designated, _today(svc)))
 
 
 def _checked_id(round_id: str) -> str:
@@ -256,7 +258,8 @@ async def round_announcement(
 ) -> Response:
     """The round's announcement for operators and the committee, at any time: before the
     announcement date a preview under embargo (`preview: true`, and said so in Markdown)."""
-    announcement = await load_announcement(svc.store, round_id, rule=svc.settings.late_awards, today=_today())
+    rule = svc.settings.late_awards
+    announcement = await load_announcement(svc.store, round_id, rule=rule, today=_today(svc))
     return _rendered(announcement, format, cache="private, no-store")
 
 
@@ -285,7 +288,7 @@ async def _published(svc: Services, round_id: str) -> Announcement:
         raise hidden
     try:
         announcement = await load_announcement(
-            svc.store, round_id, rule=svc.settings.late_awards, today=_today()
+            svc.store, round_id, rule=svc.settings.late_awards, today=_today(svc)
         )
     except app_rounds.UnknownRound:
         raise hidden from None
@@ -341,7 +344,7 @@ async def public_announcement_csv(round_id: RoundIdPath, request: Request, svc: 
 async def announced_rounds_feed(request: Request, svc: Svc) -> Response:
     """An Atom feed of the announced rounds (never one under embargo), newest first, each entry
     linking its announcement."""
-    today = _today()
+    today = _today(svc)
     announced = [r for r in await app_rounds.list_rounds(svc.store) if r.announced(today)]
     base = str(request.base_url).rstrip("/")
     return _cached(request, Response(render_atom(announced, base, today=today), media_type=ATOM))

@@ -106,9 +106,19 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
     assert {"occurred_at", "recorded_at", "data"} <= set(events[-1])
     assert events[-1]["data"]["level"] == "gold"
 
-    report = await api.get("/v1/cohorts/2026-fall/report", committee)
-    assert report["new"] == [{"city_id": "lakeside", "level": "gold"}]
-    assert report["counts"] == {"silver": 0, "gold": 1, "platinum": 0}
+    # The round the city applied to, recorded now with its announcement a year away: a preview.
+    today = datetime.now(UTC).date()
+    days = {"opens_on": today - timedelta(days=400), "closes_on": today - timedelta(days=300)}
+    days |= {
+        "submission_deadline": today - timedelta(days=200),
+        "announcement_on": today + timedelta(days=365),
+    }
+    body = {"id": "2026-fall", "name": "Fall 2026", "review_capacity": 10}
+    await api.post("/v1/rounds", operator, {**body, **{k: v.isoformat() for k, v in days.items()}}, 201)
+    announcement = await api.get("/v1/rounds/2026-fall/announcement", committee)
+    assert announcement["preview"] is True
+    assert [(c["city_id"], c["level"]) for c in announcement["newly_certified"]] == [("lakeside", "gold")]
+    assert announcement["counts"] == {"silver": 0, "gold": 1, "platinum": 0}
 
     state = await api.get("/v1/cities/lakeside/state", staff)
     assert state["phase"] == "certified" and state["version"] == len(events)
