@@ -282,19 +282,17 @@ _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modi
 
 
 async def _published(svc: Services, round_id: str) -> Announcement:
-    """The announcement of an announced round; the same 404 for an unknown and an embargoed one."""
+    """The announcement of an announced round; the same 404 for an unknown and an embargoed one,
+    decided before any decision is read."""
     hidden = ApiError(404, "unknown_round", f"no announcement of round {round_id!r} is published")
-    if not is_round_id(round_id):
-        raise hidden
+    today = _today(svc)
     try:
-        announcement = await load_announcement(
-            svc.store, round_id, rule=svc.settings.late_awards, today=_today(svc)
-        )
+        found = await app_rounds.find(svc.store, round_id)
     except app_rounds.UnknownRound:
         raise hidden from None
-    if announcement.preview:
+    if not found.announced(today):
         raise hidden
-    return announcement
+    return await load_announcement(svc.store, round_id, rule=svc.settings.late_awards, today=today)
 
 
 @public.get(
