@@ -121,7 +121,10 @@ class Settings(BaseSettings):
     clarification_window: timedelta = timedelta(days=25)
     reviewer_sla: timedelta = timedelta(days=10)
     appeal_window: timedelta = timedelta(days=30)
-    validity: timedelta = timedelta(days=3 * 365)
+    validity_years: int = Field(3, ge=1, le=10, description="calendar years a certification is valid")
+    reapply_wait: timedelta = Field(
+        timedelta(0), description="how long a city found not certified waits before applying again"
+    )
     reminder_days: tuple[int, ...] = (180, 90, 30)
     review_warning: timedelta = timedelta(days=2)
     clarification_warning: timedelta = timedelta(days=5)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain import Actor, Level, Phase, ProgrammePolicy
@@ -223,14 +223,20 @@ def snapshot(met: list[str]) -> Step:
     )
 
 
+def open_round(round_id: str) -> cmd.ApplicationRound:
+    """The round an application names, as the application layer reads it from the programme's
+    records: open around every test's moment (the HTTP runner's server reads its own records)."""
+    return cmd.ApplicationRound(round_id=round_id, opens_on=date(2000, 1, 1), closes_on=date(2099, 12, 31))
+
+
 def apply(cohort: str) -> Step:
-    command = cmd.ApplyForCertification(cohort=cohort, standard_version=STANDARD)
+    command = cmd.ApplyForCertification(cohort=cohort, standard_version=STANDARD, round=open_round(cohort))
     return Step(command, CITY_STAFF, [ev.ApplicationSubmitted, ev.DeadlineSet])  # the submission's clock
 
 
 def reapply(cohort: str, after: timedelta = timedelta(0)) -> Step:
     """Apply again while certified: a re-certification."""
-    command = cmd.ApplyForCertification(cohort=cohort, standard_version=STANDARD)
+    command = cmd.ApplyForCertification(cohort=cohort, standard_version=STANDARD, round=open_round(cohort))
     return Step(command, CITY_STAFF, [ev.RecertificationStarted, ev.DeadlineSet], after=after)
 
 
@@ -392,7 +398,7 @@ def deadlines_missed(after: timedelta, *escalated: type[ev.DomainEvent]) -> Step
 
 
 def certification_lapses(after: timedelta) -> Step:
-    return Step(cmd.LapseCertification(), TIMER, [ev.CertificationLapsed], after=after)
+    return Step(cmd.LapseCertification(), TIMER, [ev.CertificationEnded], after=after)
 
 
 def to_committee(application: Step, approved: list[str]) -> list[Step]:
