@@ -62,7 +62,13 @@ async def switch_migration_mode(
 
 
 async def record_programme(
-    store: EventStore, command: ProgrammeCommand, actor: Actor, *, now: datetime | None, busy: str
+    store: EventStore,
+    command: ProgrammeCommand,
+    actor: Actor,
+    *,
+    now: datetime | None,
+    busy: str,
+    rounds_may_overlap: bool = False,
 ) -> ProgrammeStatus:
     """Decide `command` on the programme's folded state and append its events with the stream's
     version as the expected one; a concurrent append is decided again on the new state (`busy` is
@@ -72,7 +78,9 @@ async def record_programme(
         status = await load_programme(store)
         at = now or datetime.now(UTC)
         try:
-            events = decide_programme(status.state, command, now=at, by=actor.id)
+            events = decide_programme(
+                status.state, command, now=at, by=actor.id, rounds_may_overlap=rounds_may_overlap
+            )
         except CommandRejected as e:
             raise errors.Refused(str(e)) from e
         except InvalidCommand as e:

@@ -94,19 +94,29 @@ async def show_round(store: EventStore, round_id: str) -> RoundRecord:
 
 
 async def create_round(
-    store: EventStore, command: CreateRound, actor: Actor, *, now: datetime | None = None
+    store: EventStore,
+    command: CreateRound,
+    actor: Actor,
+    *,
+    now: datetime | None = None,
+    may_overlap: bool = False,
 ) -> Round:
     """Create a round (an operator's): its dates in order, its id new, its application window
-    clear of every other round's."""
-    return await _record(store, command, actor, now)
+    clear of every other round's (unless the programme lets rounds overlap)."""
+    return await _record(store, command, actor, now, may_overlap)
 
 
 async def change_round(
-    store: EventStore, command: ChangeRound, actor: Actor, *, now: datetime | None = None
+    store: EventStore,
+    command: ChangeRound,
+    actor: Actor,
+    *,
+    now: datetime | None = None,
+    may_overlap: bool = False,
 ) -> Round:
     """Change a round's name, dates or capacity (an operator's) until its announcement date."""
     await find(store, command.round_id)
-    return await _record(store, command, actor, now)
+    return await _record(store, command, actor, now, may_overlap)
 
 
 async def designate_honor_roll(
@@ -133,11 +143,12 @@ def _may_give(command: RoundCommand, actor: Actor) -> None:
         )
 
 
-async def _record(store: EventStore, command: RoundCommand, actor: Actor, now: datetime | None) -> Round:
+async def _record(
+    store: EventStore, command: RoundCommand, actor: Actor, now: datetime | None, may_overlap: bool = False
+) -> Round:
     _may_give(command, actor)
-    status = await record_programme(
-        store, command, actor, now=now, busy="the programme's rounds are being changed; try again"
-    )
+    busy = "the programme's rounds are being changed; try again"
+    status = await record_programme(store, command, actor, now=now, busy=busy, rounds_may_overlap=may_overlap)
     found = find_round(status.state.rounds, command.round_id)
     assert found is not None, "a recorded round command leaves its round in the state"
     return found

@@ -82,14 +82,19 @@ def fold_programme(events: list[DomainEvent]) -> ProgrammeState:
 
 
 def decide_programme(
-    state: ProgrammeState, command: ProgrammeCommand, *, now: datetime, by: str
+    state: ProgrammeState,
+    command: ProgrammeCommand,
+    *,
+    now: datetime,
+    by: str,
+    rounds_may_overlap: bool = False,
 ) -> list[DomainEvent]:
     """The events `command` causes, given by `by` at `now`: a switch of migration mode
     (CommandRejected when it is already as asked) or a round's (domain.rounds.decide_round)."""
     if now.tzinfo is None:
         raise ValueError("decide_programme needs an aware datetime for now")
     if not isinstance(command, SwitchMigrationMode):
-        return decide_round(state.rounds, command, now=now, by=by)
+        return decide_round(state.rounds, command, now=now, by=by, may_overlap=rounds_may_overlap)
     mode = state.migration_mode
     if command.on:
         if mode is not None:

@@ -8,7 +8,9 @@ reads from the clock, and records what these functions return.
 
 Our choice on overlapping rounds: two rounds' application windows may not overlap, so on any day
 at most one round is open for applications (the programme runs one or two a year). The review and
-announcement periods of one round may overlap the next round's application window.
+announcement periods of one round may overlap the next round's application window. A programme
+that runs rounds side by side (one per region, say) says so (`may_overlap`, the setting
+CITYCERT_ROUNDS_MAY_OVERLAP).
 """
 
 from __future__ import annotations
@@ -262,17 +264,22 @@ def utc_day(now: datetime) -> date:
 
 
 def decide_round(
-    rounds: tuple[Round, ...], command: RoundCommand, *, now: datetime, by: str
+    rounds: tuple[Round, ...],
+    command: RoundCommand,
+    *,
+    now: datetime,
+    by: str,
+    may_overlap: bool = False,
 ) -> list[DomainEvent]:
     """The events `command` causes given the rounds recorded so far, by `by` at `now`;
     CommandRejected (409) when the rules do not allow it now, InvalidCommand (422) for dates that
-    a change would put out of order."""
+    a change would put out of order. `may_overlap`: rounds' application windows may overlap."""
     today = utc_day(now)
     match command:
         case CreateRound():
-            return [_create(rounds, command, now, by)]
+            return [_create(rounds, command, now, by, may_overlap)]
         case ChangeRound():
-            return [_change(rounds, command, now, today, by)]
+            return [_change(rounds, command, now, today, by, may_overlap)]
         case DesignateHonorRoll():
             found = _known(rounds, command.round_id)
             if found.announced(today):
@@ -302,14 +309,16 @@ def _known_rounds(rounds: Iterable[Round]) -> str:
     return f"the rounds are {', '.join(ids)}" if ids else "no round has been created yet"
 
 
-def _create(rounds: tuple[Round, ...], command: CreateRound, now: datetime, by: str) -> RoundCreated:
+def _create(
+    rounds: tuple[Round, ...], command: CreateRound, now: datetime, by: str, may_overlap: bool
+) -> RoundCreated:
     same = find_round(rounds, command.round_id)
     if same is not None:
         raise CommandRejected(
             f"round {command.round_id} exists already (created on {same.created_at.date()} by "
             f"{same.created_by}); a round id is used once: change that round or choose another id"
         )
-    clash = _overlapping(_dates(command), rounds)
+    clash = None if may_overlap else _overlapping(_dates(command), rounds)
     if clash is not None:
         raise CommandRejected(_overlap_message(command.round_id, _dates(command), clash))
     # A round whose dates are all past may be created: it records a round the programme ran before
@@ -325,7 +334,7 @@ def _overlap_message(round_id: str, dates: RoundDates, clash: Round) -> str:
 
 
 def _change(
-    rounds: tuple[Round, ...], command: ChangeRound, now: datetime, today: date, by: str
+    rounds: tuple[Round, ...], command: ChangeRound, now: datetime, today: date, by: str, may_overlap: bool
 ) -> RoundChanged:
     found = _known(rounds, command.round_id)
     if found.announced(today):
@@ -349,7 +358,8 @@ def _change(
     wrong = _dates(after).out_of_order()
     if wrong:
         raise InvalidCommand(wrong)
-    clash = _overlapping(after, (r for r in rounds if r.round_id != found.round_id))
+    others = (r for r in rounds if r.round_id != found.round_id)
+    clash = None if may_overlap else _overlapping(after, others)
     if clash is not None:
         raise CommandRejected(_overlap_message(found.round_id, after, clash))
     return RoundChanged(round_id=found.round_id, changed_by=by, changed_at=now, **changes)

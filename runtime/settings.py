@@ -153,6 +153,9 @@ class Settings(BaseSettings):
         "next_announcement",
         description="where a late award is announced: next_announcement (the next round's) or own_round",
     )
+    rounds_may_overlap: bool = Field(
+        False, description="whether rounds' application windows may overlap (rounds side by side)"
+    )
 
     @model_validator(mode="after")
     def _client_certificate_and_key_together(self) -> Settings:

@@ -124,7 +124,11 @@ def round_create(
         ),
         _OPTIONS,
     )
-    created = _store_work(lambda store, _: create_round(store, command, operator_actor()))
+    created = _store_work(
+        lambda store, settings: create_round(
+            store, command, operator_actor(), may_overlap=settings.rounds_may_overlap
+        )
+    )
     emit(_round_json(created), as_json, lambda: _print_round(created))
 
 
@@ -153,7 +157,11 @@ def round_change(
     command = _checked(
         lambda: ChangeRound(round_id=round_id, name=name, review_capacity=review_capacity, **given), _OPTIONS
     )
-    changed = _store_work(lambda store, _: change_round(store, command, operator_actor()))
+    changed = _store_work(
+        lambda store, settings: change_round(
+            store, command, operator_actor(), may_overlap=settings.rounds_may_overlap
+        )
+    )
     emit(_round_json(changed), as_json, lambda: _print_round(changed))
 
 

@@ -180,7 +180,10 @@ async def create_round(
     """Create a round (operators): its dates in order (opens_on <= closes_on <= submission_deadline
     < announcement_on), its id not used before, its application window clear of every other
     round's (at most one round is open at a time). A round in the past may be recorded."""
-    created = await app_rounds.create_round(svc.store, body.to_command(), actor_of(who), now=svc.clock())
+    overlap = svc.settings.rounds_may_overlap
+    created = await app_rounds.create_round(
+        svc.store, body.to_command(), actor_of(who), now=svc.clock(), may_overlap=overlap
+    )
     return RoundOut(**_out(created, _today(svc)))
 
 
@@ -211,7 +214,10 @@ async def change_round(
     """Change a round's name, dates or capacity (operators), until its announcement date; the
     announcement may not be moved into the past."""
     command = body.to_command(_checked_id(round_id))
-    changed = await app_rounds.change_round(svc.store, command, actor_of(who), now=svc.clock())
+    overlap = svc.settings.rounds_may_overlap
+    changed = await app_rounds.change_round(
+        svc.store, command, actor_of(who), now=svc.clock(), may_overlap=overlap
+    )
     return RoundOut(**_out(changed, _today(svc)))
 
 

@@ -138,6 +138,17 @@ def test_two_rounds_application_windows_may_not_overlap() -> None:
     assert when(state, CreateRound(**{**FALL, "opens_on": date(2026, 4, 1)}), CREATED_AT)
 
 
+def test_a_programme_that_runs_rounds_side_by_side_may_let_them_overlap() -> None:
+    state = given(created())
+    side_by_side = CreateRound(**{**FALL, "opens_on": date(2026, 3, 1)})
+    [event] = decide_programme(state, side_by_side, now=CREATED_AT, by=OPERATOR, rounds_may_overlap=True)
+    assert isinstance(event, RoundCreated) and event.opens_on == date(2026, 3, 1)
+    moved = ChangeRound(round_id="2026-spring", closes_on=date(2026, 4, 15))
+    later = given(created(), event)
+    assert decide_programme(later, moved, now=CREATED_AT, by=OPERATOR, rounds_may_overlap=True)
+    assert "at most one round is open at a time" in rejected(later, moved, CREATED_AT)
+
+
 def test_a_round_the_programme_ran_before_citycert_may_be_recorded() -> None:
     past = {**SPRING, "round_id": "2019-fall", "opens_on": date(2019, 8, 1), "closes_on": date(2019, 9, 1),
             "submission_deadline": date(2019, 10, 1), "announcement_on": date(2019, 12, 1)}  # fmt: skip
