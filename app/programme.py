@@ -27,6 +27,7 @@ from domain.programme import (
     decide_programme,
     fold_programme,
 )
+from domain.rounds import find_round
 from eventstore import Actor as StoredActor
 from eventstore import ConcurrencyConflict, EventStore, NewEvent, RecordedEvent
 
@@ -106,8 +107,14 @@ async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) ->
     import's proposer, countersigner or rejecter; who reopens an item, corrects a profile, imports
     history; a waiver's approver; who extends a deadline; who suspends, reinstates or revokes a
     certification, or brings a withdrawn city back) names its actor, whatever the entry point
-    put there, and a proposal carries the store's migration mode as the programme stream says now."""
+    put there, a proposal carries the store's migration mode as the programme stream says now, and an
+    application the round it names as the programme's records hold it (None: no such round), so the
+    workflow can check the round is open without reading the database."""
     match command:
+        case cmd.ApplyForCertification():
+            return _with(
+                command, round=application_round((await load_programme(store)).state, command.cohort)
+            )
         case cmd.ProposeImport():
             mode = (await load_programme(store)).migration_mode
             return _with(command, proposed_by=actor.id, migration_mode=mode)
@@ -134,6 +141,14 @@ async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) ->
         case cmd.RejoinProgramme():
             return _with(command, rejoined_by=actor.id)
     return command
+
+
+def application_round(state: ProgrammeState, round_id: str) -> cmd.ApplicationRound | None:
+    """The round `round_id` as an application carries it; None when the programme has no such round."""
+    found = find_round(state.rounds, round_id)
+    if found is None:
+        return None
+    return cmd.ApplicationRound(round_id=found.round_id, opens_on=found.opens_on, closes_on=found.closes_on)
 
 
 def _with(command: cmd.HumanCommand, **fields: object) -> cmd.HumanCommand:

@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from app import errors
-from app.programme import PROGRAMME_STREAM, load_programme, switch_migration_mode
+from app.programme import PROGRAMME_STREAM, load_programme, stamped, switch_migration_mode
 from app.rounds import UnknownRound, change_round, create_round, designate_honor_roll, list_rounds, show_round
 from domain import Actor
+from domain.commands import ApplicationRound, ApplyForCertification
 from domain.programme import SwitchMigrationMode
 from domain.rounds import ChangeRound, CreateRound, DesignateHonorRoll
 from eventstore import EventStore
@@ -90,3 +91,20 @@ async def test_only_the_committee_designates_the_honor_roll_and_only_operators_r
     with pytest.raises(errors.Invalid, match="must come after the submission deadline"):
         change = ChangeRound(round_id="2030-spring", announcement_on=date(2030, 5, 1))
         await change_round(store, change, OPERATOR, now=NOW)
+
+
+async def test_an_application_carries_the_round_it_names_as_the_programme_records_it(
+    store: EventStore,
+) -> None:
+    await create_round(store, a_round("2030-spring", 2030), OPERATOR, now=NOW)
+    staff = Actor(role="city", id="staff-lakeside")
+    # Whatever the entry point put there, the application layer puts in the recorded round.
+    made_up = ApplicationRound(round_id="2030-spring", opens_on=date(2000, 1, 1), closes_on=date(2099, 1, 1))
+    given = ApplyForCertification(cohort="2030-spring", standard_version="wwc-2022", round=made_up)
+    signed = await stamped(store, given, staff)
+    assert isinstance(signed, ApplyForCertification)
+    assert signed.round == ApplicationRound(
+        round_id="2030-spring", opens_on=date(2030, 2, 1), closes_on=date(2030, 3, 31)
+    )
+    unknown = await stamped(store, given.model_copy(update={"cohort": "2031-fall"}), staff)
+    assert isinstance(unknown, ApplyForCertification) and unknown.round is None
