@@ -103,7 +103,7 @@ def test_the_demo_cohort_is_seeded_through_the_workflows(dev: Dev) -> None:
         assert {c.id for c in CITIES} == set(DEMO) <= set(cities)
         assert {cid: (cities[cid]["phase"], cities[cid]["level"]) for cid in DEMO} == DEMO
         assert cities["valle-claro"]["open_review_items"] == 2
-        assert cities["dunmere"]["cycle"] is None and cities["dunmere"]["cohort"] == COHORT
+        assert cities["dunmere"]["cycle"] is None and cities["dunmere"]["round_id"] == COHORT
 
         # Real events, recorded by the workflows: the lapse by the city's own validity timer.
         fernvale = http.get("/v1/cities/fernvale/events", params={"limit": 1000}).json()
@@ -200,7 +200,7 @@ def test_a_city_goes_from_registration_to_certification(dev: Dev) -> None:
         assert snapshot["indicative_level"] == "gold"
         ok(
             as_city.post(
-                f"/v1/cities/{city}/application", json={"cohort": cohort, "standard_version": "wwc-2022"}
+                f"/v1/cities/{city}/application", json={"round_id": cohort, "standard_version": "wwc-2022"}
             )
         )
         items = [evidence_json(cid, narrative="see the pack") for cid in CRITERIA[:30]]
