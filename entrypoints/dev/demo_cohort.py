@@ -37,7 +37,7 @@ from domain import commands as cmd
 from domain.calendar import add_years
 from domain.events import Document
 from domain.people import NewCityStaff, NewCommitteeMember
-from domain.rounds import CreateRound, DesignateHonorRoll
+from domain.rounds import CreateRound, DesignateHonorRoll, find_round
 from domain.standard import get_standard
 from domain.worksheet import enough_items
 from eventstore import EventStore
@@ -584,9 +584,10 @@ async def _contact(store: EventStore, city: DemoCity) -> None:
 
 
 def _demo_rounds(today: date) -> list[CreateRound]:
-    """The demo's rounds around the day it is seeded: one announced long ago, the one most demo
-    cities were decided in (its announcement tomorrow: a preview today, public from tomorrow), and
-    one open for applications now."""
+    """The demo's rounds around the day it is seeded, each open for applications today: the demo
+    walks cities through years of rounds in a minute, so its rounds run side by side (overlapping
+    windows, which a programme's own rounds need CITYCERT_ROUNDS_MAY_OVERLAP for). The earlier
+    round is announced tomorrow, the spring round (most demo cities) in three months."""
 
     def on(days: int) -> date:
         return today + timedelta(days=days)
@@ -604,18 +605,25 @@ def _demo_rounds(today: date) -> list[CreateRound]:
         )
 
     return [
-        of(EARLIER_COHORT, "Fall 2025", -400, -370, -340, -250),
-        of(COHORT, "Spring 2026", -120, -90, -30, 1),
-        of(NEXT_COHORT, "Fall 2026", -29, 30, 90, 180),
+        of(EARLIER_COHORT, "Fall 2025", -60, 0, 0, 1),
+        of(COHORT, "Spring 2026", -30, 30, 60, 90),
+        of(NEXT_COHORT, "Fall 2026", -1, 60, 120, 180),
     ]
 
 
-async def _seed_rounds(store: EventStore, cities: Sequence[DemoCity]) -> None:
-    """The rounds (once per store), and the Honor Roll the committee designates for the spring round."""
+async def _seed_rounds(store: EventStore) -> None:
+    """The rounds, once per store, before any demo city applies to one."""
     if await all_rounds(store):
         return
     for command in _demo_rounds(datetime.now(UTC).date()):
-        await create_round(store, command, OPERATOR)
+        await create_round(store, command, OPERATOR, may_overlap=True)
+
+
+async def _designate_honor_roll(store: EventStore, cities: Sequence[DemoCity]) -> None:
+    """The Honor Roll the committee designates for the spring round, once its cities are there."""
+    spring = find_round(await all_rounds(store), COHORT)
+    if spring is None or spring.honor_roll is not None:
+        return
     seeded = {city.id for city in cities}
     roll = [city_id for city_id in HONOR_ROLL if city_id in seeded]
     await designate_honor_roll(store, DesignateHonorRoll(round_id=COHORT, city_ids=roll), COMMITTEE)
@@ -653,6 +661,7 @@ async def seed_demo(
                 role="committee", name="Rita Chair", email="chair@committee.example", language="en"
             ),
         )
+    await _seed_rounds(store)
     halt = asyncio.Event()
 
     async def one(city: DemoCity) -> None:
@@ -677,7 +686,7 @@ async def seed_demo(
         await _run_together([one(city) for city in cities], halt)
     finally:
         relay.cancel()
-    await _seed_rounds(store, cities)
+    await _designate_honor_roll(store, cities)
     report.seeded.sort()
     report.skipped.sort()
     log.info(

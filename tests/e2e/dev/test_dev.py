@@ -41,7 +41,7 @@ DEMO = {
     "santa-brisa": ("appeal", None),
     "quarry-hill": ("site_visit", None),
 }
-# The spring round's announcement (a preview on the day it is seeded: it is announced tomorrow).
+# The spring round's announcement: a preview on the day the demo is seeded (it is announced in 90 days).
 DEMO_ANNOUNCEMENT = {
     "newly_certified": [("cedar-hollow", "platinum"), ("brightwater", "gold"), ("ashbury", "silver")],
     "moved_up": [("dunmere", "gold")],
