@@ -10,11 +10,11 @@ store of about 10^4, 10^5 and 10^6 events). At each stage, with the store that s
 - page-read p50: read_all pages of --page events after --pages checkpoints drawn at random from the
   whole log;
 - verify and projections rebuild: the whole store, once each (events per second, and the seconds);
-- the read queries (readmodel/queries.py, app/report.py), --repeats times each: the first and the
+- the read queries (readmodel/queries.py), --repeats times each: the first and the
   last page of the city list (100 a page, as the API's default), the whole city list (the CLI's),
-  the cohort report of cohort-0, the certified cities (no public directory query exists yet: this is
-  the list a directory would show), the review queue and a reviewer's queue (50), the certifications
-  expiring within 180 days.
+  the decisions of round cohort-0 (what its announcement reads), the certified cities (no public
+  directory query exists yet: this is the list a directory would show), the review queue and a
+  reviewer's queue (50), the certifications expiring within 180 days.
 
 How the data is made: every city's events come from the real decider (RegisterCity,
 ApplyForCertification to cohort-<i mod 10>, SubmitEvidence of 5 items; every 20th city the whole
@@ -188,14 +188,12 @@ async def page_read_p50(store: EventStore, pages: int, page: int) -> float:
 
 
 async def query_p50s(store: EventStore, cities: int, repeats: int) -> dict[str, float]:
-    from app.report import load_cohort_report
-
     now = T0 + timedelta(days=365 * 3)
     queries: dict[str, Callable[[], Awaitable[Any]]] = {
         "city_list_first_page": lambda: q.list_cities(store, limit=100),
         "city_list_last_page": lambda: q.list_cities(store, limit=100, offset=max(0, cities - 100)),
         "city_list_all": lambda: q.list_cities(store),
-        "cohort_report": lambda: load_cohort_report(store, "cohort-0"),
+        "round_decisions": lambda: q.round_decisions(store, ["cohort-0"]),
         "directory_certified": lambda: q.list_cities(store, phase=Phase.CERTIFIED),
         "review_queue": lambda: q.review_queue(store, limit=50),
         "reviewer_queue": lambda: q.reviewer_queue(store, "rev-ana", "riverton", limit=50),

@@ -27,6 +27,7 @@ from readmodel.queries import (
     CohortDecision,
     ExpiringCertification,
     ReviewItem,
+    RoundDecision,
     city_state,
     city_summary,
     cohort_rows,
@@ -37,6 +38,7 @@ from readmodel.queries import (
     reviewer_loads,
     reviewer_queue,
     round_city_ids,
+    round_decisions,
 )
 from readmodel.worksheet import NoCity, city_worksheet
 
@@ -62,6 +64,7 @@ __all__ = [
     "ExpiringCertification",
     "NoCity",
     "ReviewItem",
+    "RoundDecision",
     "city_document",
     "city_documents",
     "city_id_of",
@@ -83,4 +86,5 @@ __all__ = [
     "reviewer_loads",
     "reviewer_queue",
     "round_city_ids",
+    "round_decisions",
 ]

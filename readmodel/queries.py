@@ -248,3 +248,43 @@ async def round_city_ids(store: EventStore, round_id: str) -> list[str]:
     async with store.connection() as conn:
         rows = await conn.fetch(_ROUND_STREAMS, round_id, openings)
     return [city_id for row in rows if (city_id := city_id_of(row["stream_id"])) is not None]
+
+
+_ROUND_DECISIONS = """
+SELECT city_id, version, round_id, outcome, level, previous_level, decided_at
+  FROM certifications WHERE round_id = ANY($1::text[]) AND outcome <> 'imported'
+ ORDER BY city_id, version
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RoundDecision:
+    """A final decision of a cycle applied to a round (the certifications row's round_id), and when it
+    was made: the award day an announcement places it by (imported certifications are not among
+    them)."""
+
+    city_id: str
+    version: int
+    round_id: str
+    outcome: DecisionOutcome
+    level: Level | None
+    previous_level: Level | None
+    decided_at: datetime
+
+
+async def round_decisions(store: EventStore, round_ids: list[str]) -> list[RoundDecision]:
+    """The decisions of cycles in these rounds, by city, then in the order they were made."""
+    async with store.connection() as conn:
+        rows = await conn.fetch(_ROUND_DECISIONS, round_ids)
+    return [
+        RoundDecision(
+            city_id=row["city_id"],
+            version=row["version"],
+            round_id=row["round_id"],
+            outcome=row["outcome"],
+            level=None if row["level"] is None else Level(row["level"]),
+            previous_level=None if row["previous_level"] is None else Level(row["previous_level"]),
+            decided_at=row["decided_at"],
+        )
+        for row in rows
+    ]

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from domain.levels import Level
 from domain.policy import SNAPSHOTS_REMEMBERED, ProgrammePolicy
+from domain.rounds import LateAwards
 from runtime.process import StartupError
 from runtime.smtp import SmtpServer, SmtpUrlError
 
@@ -163,6 +164,14 @@ class Settings(BaseSettings):
     )
     holidays: tuple[date, ...] = Field(
         (), description='days not counted as business days, e.g. ["2026-12-25"]'
+    )
+    # Where an award made after its round's announcement date is announced (domain.rounds.announced_in).
+    late_awards: LateAwards = Field(
+        "next_announcement",
+        description="where a late award is announced: next_announcement (the next round's) or own_round",
+    )
+    rounds_may_overlap: bool = Field(
+        False, description="whether rounds' application windows may overlap (rounds side by side)"
     )
 
     @model_validator(mode="after")

@@ -30,7 +30,7 @@ from entrypoints.cli import imports as cli_imports
 from entrypoints.cli import mail as cli_mail
 from entrypoints.cli import ops as cli_ops
 from entrypoints.cli import people as cli_people
-from entrypoints.cli import round_report as cli_round_report
+from entrypoints.cli import rounds as cli_rounds
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -313,7 +313,7 @@ for _module in (
     cli_people,
     cli_dev,
     cli_credentials,
-    cli_round_report,
+    cli_rounds,
 ):
     _module.register(app)
 

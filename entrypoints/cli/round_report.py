@@ -19,14 +19,12 @@ from entrypoints.cli.output import console, fail, print_json, print_table
 if TYPE_CHECKING:
     from app.round_report import ReportTable, RoundReport
 
-round_app = typer.Typer(help="Rounds: what staff need to know about one.", no_args_is_help=True)
-
 TABLES = ("cities", "phases", "criteria", "reviewers")
 
 
-def register(app: typer.Typer) -> None:
-    """Add the `round` group to the root `citycert` app."""
-    app.add_typer(round_app, name="round")
+def add_to(round_app: typer.Typer) -> None:
+    """Add `report` to the `round` group (entrypoints/cli/rounds.py)."""
+    round_app.command("report")(round_report)
 
 
 def _percent(value: float | None) -> str:
@@ -88,7 +86,6 @@ def _show(report: RoundReport) -> None:
     console.print("pass rates per criterion: --csv criteria, or --json", markup=False)
 
 
-@round_app.command("report")
 def round_report(
     round_id: Annotated[
         str, typer.Argument(metavar="ROUND", help="The round, e.g. 2026-spring", show_default=False)

@@ -390,7 +390,7 @@ async def _seed(
     there = f", {len(report.skipped)} were already there" if report.skipped else ""
     return (
         f"{len(report.seeded)} fictional cities seeded now{there}; "
-        f"cohort report: /v1/cohorts/{demo.COHORT}/report"
+        f"its announcement: /v1/rounds/{demo.COHORT}/announcement?format=md"
     )
 
 

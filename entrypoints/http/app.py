@@ -34,6 +34,8 @@ from entrypoints.http.routes_reports import health
 from entrypoints.http.routes_reports import router as reports
 from entrypoints.http.routes_review import router as review
 from entrypoints.http.routes_round_report import router as round_report
+from entrypoints.http.routes_rounds import public as public_rounds
+from entrypoints.http.routes_rounds import router as rounds
 from entrypoints.http.routes_tokens import router as tokens
 from eventstore import EventStore
 from runtime import telemetry
@@ -117,6 +119,8 @@ def create_app(
         health,
         public_credentials,
         round_report,
+        rounds,
+        public_rounds,
     )
     for router in routers:
         app.include_router(router)

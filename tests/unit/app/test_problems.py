@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from app.problems import PATTERN_RULES, field_of, in_words
-from domain import ids, people
+from domain import ids, people, rounds
 from domain.commands import MAX_POPULATION
 from entrypoints.http import models as m
 from entrypoints.http.errors import _errors
@@ -124,7 +124,7 @@ def test_a_body_that_is_no_object_says_so() -> None:
 def test_every_pattern_of_the_domain_has_its_rule_in_words() -> None:
     patterns = {
         f"{module.__name__}.{name}": value
-        for module in (ids, people)
+        for module in (ids, people, rounds)
         for name, value in vars(module).items()
         if name.endswith("_PATTERN")
     }

@@ -67,7 +67,7 @@ async def test_403_for_a_role_or_a_city_the_token_does_not_hold(api: Api) -> Non
         assert refused["error"] == "forbidden"
     for path in ("/v1/cities/fairview", "/v1/cities/fairview/events", "/v1/cities/fairview/state"):
         await api.get(path, elmira, expect=403)
-    await api.get("/v1/cohorts/c/report", elmira, expect=403)
+    await api.get("/v1/rounds/c/announcement", elmira, expect=403)
     await api.get("/v1/review-queue", elmira, expect=403)
     # A city token lists its own city only.
     assert [c["city_id"] for c in await api.get("/v1/cities", elmira)] == ["elmira"]
@@ -304,7 +304,8 @@ async def test_no_input_gets_a_500(api: Api) -> None:
         ("/v1/cities/vale/state", {"as_of": "not a date"}),
         ("/v1/cities/vale/state", {"as_of": "9999-12-31T23:59:59-12:00"}),
         ("/v1/review-queue", {"reviewer_id": "\x00"}),
-        ("/v1/cohorts/%00/report", {}),
+        ("/v1/rounds/%00/announcement", {}),
+        ("/v1/rounds/%00", {}),
         ("/v1/standards/" + "x" * 500, {}),
     ]
     for path, params in odd_reads:
