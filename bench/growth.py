@@ -63,6 +63,7 @@ from bench.lifecycle import (
     start_temporal,
 )
 from bench.postgres import BenchPostgres
+from bench.worksheets import open_round
 from domain import CityState, ProgrammePolicy, decide, fold
 from domain.deadlines import due_timer_commands
 from domain.state import Phase
@@ -113,7 +114,8 @@ def city_events(plan: Plan, index: int, prefix: str = "g") -> tuple[str, list[Ne
     for step in steps:
         payload = step.for_city(city_id)
         if step.name == "ApplyForCertification":
-            payload = {**payload, "cohort": f"cohort-{index % COHORTS}"}
+            cohort = f"cohort-{index % COHORTS}"
+            payload = {**payload, "cohort": cohort, "round": open_round(cohort)}
         elif step.name == "SubmitEvidence" and not full:
             payload = {"items": payload["items"][:PARTIAL_ITEMS]}
         record(COMMANDS[step.name].model_validate(payload), step.actor)

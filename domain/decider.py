@@ -323,6 +323,7 @@ def _apply(
             f"({standard.open_for_applications.describe()}); open now: {', '.join(open_now) or 'none'}",
         )
     if rules >= ROUNDS:
+        _round_open(state, c, now)
         _waited_after_not_certified(state, now, p)
     number = state.cycles_started + 1
     opened = {
@@ -346,7 +347,10 @@ def _round_open(state: CityState, c: cmd.ApplyForCertification, now: datetime) -
     """An application names a round the programme opened, within its application window (UTC days)."""
     given = c.round
     if given is None:
-        raise _reject(state, f"the programme has no round {c.cohort!r}: apply to one of its open rounds")
+        raise _reject(
+            state,
+            f"the programme has no round {c.cohort!r}: apply to one of its open rounds (GET /v1/rounds)",
+        )
     if given.round_id != c.cohort:
         raise InvalidCommand(f"the round given ({given.round_id}) is not the one applied to ({c.cohort})")
     today = now.date()
