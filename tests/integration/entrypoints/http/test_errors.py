@@ -486,6 +486,7 @@ async def test_a_command_the_store_cannot_record_answers_503_instead_of_hanging(
         async with app_client(app) as http:
             api = Api(http=http, store=store, env=env)
             await api.register("eastport")
+            await api.open_round("c")
             dead = await open_city_store(f"postgresql://citycert@127.0.0.1:{free_port()}/x", min_size=0)
             activities.store = dead  # the worker's database is gone; the API's still answers
             try:
