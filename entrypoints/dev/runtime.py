@@ -390,7 +390,8 @@ async def _seed(
     there = f", {len(report.skipped)} were already there" if report.skipped else ""
     return (
         f"{len(report.seeded)} fictional cities seeded now{there}; "
-        f"its announcement: /v1/rounds/{demo.COHORT}/announcement?format=md"
+        f"its announcement: /v1/rounds/{demo.COHORT}/announcement?format=md; announced, public: "
+        f"/public/rounds/{demo.EARLIER_COHORT}/announcement.md"
     )
 
 
