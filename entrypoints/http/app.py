@@ -31,6 +31,7 @@ from entrypoints.http.routes_reports import health
 from entrypoints.http.routes_reports import router as reports
 from entrypoints.http.routes_review import router as review
 from entrypoints.http.routes_tokens import router as tokens
+from entrypoints.web import mount as mount_portal
 from eventstore import EventStore
 from runtime import telemetry
 from runtime.settings import Settings
@@ -110,6 +111,7 @@ def create_app(
     )
     for router in routers:
         app.include_router(router)
+    mount_portal(app)  # the pages for people (entrypoints/web): none of them in the OpenAPI document
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
