@@ -146,7 +146,8 @@ class Settings(BaseSettings):
     )
     # The portal (entrypoints/web): sign-in links, sessions, and the limits on sign-in requests.
     portal_url: str | None = Field(
-        None, description="the portal's address as people reach it (mailed links); unset: the request's"
+        None,
+        description="the portal's address as people reach it (mailed links); unset: http://API_HOST:API_PORT",
     )
     sign_in_key: SecretStr | None = Field(
         None, description="the key the API and the relay derive sign-in links' secrets with (32+ characters)"

@@ -30,6 +30,7 @@ from entrypoints.web.session import (
     session_in,
 )
 from readmodel.questions import open_questions
+from runtime.settings import Settings
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_session)])
 
@@ -123,7 +124,7 @@ async def ask_for_link(
             # X-Forwarded-For (--proxy-headers, --forwarded-allow-ips).
             client=request.client.host if request.client else "unknown",
             key=key_of(request),
-            portal_url=settings.portal_url or str(request.base_url),
+            portal_url=portal_url(settings),
             lifetime=settings.sign_in_link_lifetime,
             limits=Limits(settings.sign_in_window, settings.sign_in_per_address, settings.sign_in_per_client),
         )
@@ -162,6 +163,13 @@ async def use_link(
         await end_session(svc.store, earlier)
     queue_cookie(request, SESSION_COOKIE, started.secret, int(settings.session_lifetime.total_seconds()))
     return redirect(request, "/home")
+
+
+def portal_url(settings: Settings) -> str:
+    """Where mailed links point: the setting, else the address the API serves on. Never the
+    request's Host header: anyone may send one, and a link mailed to someone else pointing at the
+    sender's host would hand them its secret."""
+    return settings.portal_url or f"http://{settings.api_host}:{settings.api_port}"
 
 
 def _refused(request: Request, reason: str) -> Response:

@@ -214,3 +214,18 @@ async def test_the_language_switch_changes_the_page_and_is_remembered(portal: Po
         assert '<html lang="es">' in switched.text and "Iniciar sesión" in switched.text
         later = await browser.get("/")
         assert '<html lang="es">' in later.text
+
+
+async def test_a_mailed_link_points_at_the_portal_whatever_host_the_request_named(portal: Portal) -> None:
+    # Given someone asking for Ana's link through a request naming their own host
+    await portal.api.register("lakeside")
+    await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    async with portal.visitor(base_url="http://attacker.example") as browser:
+        form = await browser.get("/")
+        await browser.post(
+            "/sign-in", data={"email": "ana@lakeside.example", "csrf_token": csrf_of(form.text)}
+        )
+    # Then the link Ana receives leads to the portal's own address (the API's, no CITYCERT_PORTAL_URL set)
+    assert (await portal.mailed_link("ana@lakeside.example")).startswith(
+        "http://127.0.0.1:8000/sign-in/link?"
+    )
