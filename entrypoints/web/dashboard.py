@@ -74,6 +74,7 @@ class Dashboard:
     cohort: str | None
     asked: list[Ask] = field(default_factory=list)
     waiting: list[Ask] = field(default_factory=list)
+    may_close_submission: bool = False  # gathering evidence: its staff may close the submission
 
 
 def _soonest(asks: list[Ask]) -> list[Ask]:
@@ -144,4 +145,5 @@ def dashboard(state: CityState, questions: list[OpenQuestion], say: Speaker) -> 
         cohort=cycle.cohort if cycle else None,
         asked=_soonest(asked),
         waiting=_soonest(waiting),
+        may_close_submission=state.phase is Phase.EVIDENCE,
     )

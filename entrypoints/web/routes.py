@@ -1,4 +1,5 @@
-"""The portal's pages: sign-in by e-mailed link, sign-out, the signed-in home, a city's dashboard.
+"""The portal's sign-in pages: the form, the e-mailed link's landing, sign-out; and what every
+page module shares (redirects, the CSRF check, the signed-in person).
 
 Every page loads the session first (session.load_session). Every POST checks its form's CSRF token
 before anything else. None of these routes is in the API's OpenAPI document.
@@ -11,11 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-import readmodel
 from app.errors import AppError, Unavailable
 from app.sign_in import Limits, LinkRefused, TooManySignInRequests, end_session, request_link, start_session
-from domain.people import Person, PersonRole
-from entrypoints.web.dashboard import dashboard
+from domain.people import Person
 from entrypoints.web.i18n import N_, Speaker
 from entrypoints.web.pages import SECURITY_HEADERS, render
 from entrypoints.web.session import (
@@ -29,18 +28,11 @@ from entrypoints.web.session import (
     services_of,
     session_in,
 )
-from readmodel.questions import open_questions
 from runtime.settings import Settings
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_session)])
 
 MAX_EMAIL = 254
-ROLE_WORDS = {
-    PersonRole.REVIEWER: N_("You review cities' evidence for the programme."),
-    PersonRole.COMMITTEE: N_("You sit on the programme's standard committee."),
-    PersonRole.OPERATOR: N_("You run the programme."),
-    PersonRole.CITY: N_("You work for a city taking part in the programme."),
-}
 LINK_REFUSALS = {
     "unknown": (404, N_("This link is not one we sent. Check that you copied the whole link.")),
     "used": (410, N_("This link was used already. Each link works once.")),
@@ -48,7 +40,7 @@ LINK_REFUSALS = {
 }
 
 
-def _say(request: Request) -> Speaker:
+def say_to(request: Request) -> Speaker:
     return Speaker(language_of(request))
 
 
@@ -63,7 +55,7 @@ def redirect(request: Request, to: str) -> Response:
 
 def check_form(request: Request, token: str) -> None:
     if not csrf_ok(request, token):
-        _ = _say(request).gettext
+        _ = say_to(request).gettext
         raise PageError(
             403,
             _("This form cannot be sent"),
@@ -76,8 +68,8 @@ def signed_in(request: Request) -> Person:
     if session is None:
         raise PageError(
             401,
-            _say(request).gettext("Sign in first"),
-            _say(request).gettext("This page is for people signed in. Ask for a sign-in link first."),
+            say_to(request).gettext("Sign in first"),
+            say_to(request).gettext("This page is for people signed in. Ask for a sign-in link first."),
         )
     return session.person
 
@@ -103,7 +95,7 @@ async def ask_for_link(
     email: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     check_form(request, csrf_token)
-    say = _say(request)
+    say = say_to(request)
     address = email.strip()
     if not address:
         error = say.gettext("Enter your e-mail address")
@@ -174,7 +166,7 @@ def portal_url(settings: Settings) -> str:
 
 def _refused(request: Request, reason: str) -> Response:
     status, words = LINK_REFUSALS.get(reason, LINK_REFUSALS["unknown"])
-    return render(request, "link_refused.html", status=status, reason=_say(request).gettext(words))
+    return render(request, "link_refused.html", status=status, reason=say_to(request).gettext(words))
 
 
 @router.post("/sign-out")
@@ -192,48 +184,9 @@ async def sign_out(request: Request, csrf_token: FormToken = "") -> Response:
 
 
 def _unavailable(request: Request, error: AppError) -> PageError:
-    _ = _say(request).gettext
+    _ = say_to(request).gettext
     if isinstance(error, Unavailable):
         return PageError(
             503, _("Sorry, there is a problem"), _("The service is unavailable. Try again soon.")
         )
     return PageError(500, _("Sorry, there is a problem"), _("Something went wrong. Try again later."))
-
-
-# --- signed in ------------------------------------------------------------------------------------
-
-
-@router.get("/home")
-async def home(request: Request, person: Signed) -> Response:
-    """Each role's start page: city staff their city's dashboard; the other roles' pages come next."""
-    if person.role is PersonRole.CITY and person.city_id:
-        return redirect(request, f"/cities/{person.city_id}")
-    return render(request, "role_home.html", role_words=_say(request).gettext(ROLE_WORDS[person.role]))
-
-
-@router.get("/cities/{city_id}")
-async def city_dashboard(request: Request, city_id: str, person: Signed) -> Response:
-    _ = _say(request).gettext
-    if person.role is PersonRole.CITY and person.city_id != city_id:
-        raise PageError(
-            403,
-            _("You cannot see this city's pages"),
-            _("You work for another city: only its own staff and the programme see a city's pages."),
-        )
-    if person.role is PersonRole.REVIEWER:
-        raise PageError(
-            403,
-            _("You cannot see this city's pages"),
-            _("Reviewers see a city's evidence from their queue, once they declare no conflict with it."),
-        )
-    store = services_of(request).store
-    state = await readmodel.city_state(store, city_id)
-    if state is None:
-        raise PageError(404, _("Page not found"), _("No city of that id takes part in the programme."))
-    questions = await open_questions(store, state)
-    return render(
-        request,
-        "dashboard.html",
-        city_name=state.name,
-        board=dashboard(state, questions, _say(request)),
-    )

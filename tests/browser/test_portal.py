@@ -130,3 +130,24 @@ async def test_the_keyboard_alone_signs_in_and_out(served: ServedPortal, open_pa
     await page.keyboard.press("Enter")
     await expect(page.get_by_role("heading", level=1)).to_have_text("You are signed out")
     await check_accessibility(page)
+
+
+async def test_a_refusal_shows_beside_the_form_without_leaving_the_page(
+    served: ServedPortal, open_page: Any
+) -> None:
+    # Given Lakeside applied with no evidence yet, and Ana signed in on its dashboard
+    await served.api.register("lakeside")
+    assert await HttpRunner(served.api).walk("lakeside", [apply("2026-spring")]) == []
+    await served.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    page: Page = await open_page()
+    await ask_for_a_link(page, served, "ana@lakeside.example")
+    await page.goto(await mailed_link(served, "ana@lakeside.example"))
+    await expect(page).to_have_url(served.url + "/cities/lakeside")
+    await page.evaluate("window.stayedOnThePage = true")
+    # When she confirms and closes the submission
+    await page.get_by_label("The city has submitted all the evidence it claims").check()
+    await page.get_by_role("button", name="Close the submission").click()
+    # Then the domain's reason appears beside the form (htmx swapped the form alone: no new page)
+    await expect(page.get_by_role("alert")).to_contain_text("no evidence has been submitted yet")
+    assert await page.evaluate("window.stayedOnThePage === true")
+    await check_accessibility(page)
