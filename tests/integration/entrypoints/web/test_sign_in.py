@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import httpx
 
+from app.people import deactivate_person
 from tests.integration.entrypoints.web.conftest import Portal, csrf_of, sign_in
 
 
@@ -229,3 +230,34 @@ async def test_a_mailed_link_points_at_the_portal_whatever_host_the_request_name
     assert (await portal.mailed_link("ana@lakeside.example")).startswith(
         "http://127.0.0.1:8000/sign-in/link?"
     )
+
+
+async def test_a_link_that_expired_before_the_relay_ran_is_not_sent(portal: Portal) -> None:
+    await portal.api.register("lakeside")
+    await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    async with portal.visitor() as browser:
+        form = await browser.get("/")
+        await browser.post(
+            "/sign-in", data={"email": "ana@lakeside.example", "csrf_token": csrf_of(form.text)}
+        )
+    # Given the relay was away for longer than the link lives
+    async with portal.api.store.connection() as conn:
+        await conn.execute(
+            "UPDATE notification_outbox SET payload = jsonb_set(payload, '{due_at}', to_jsonb($1::text))",
+            "2020-01-01T00:00:00Z",
+        )
+    # Then no mail goes: the delivery is skipped, saying why
+    assert await portal.deliver() == []
+    async with portal.api.store.connection() as conn:
+        row = await conn.fetchrow("SELECT status, last_error FROM mail_deliveries")
+    assert (row["status"], row["last_error"]) == ("skipped", "the sign-in link expired before it went")
+
+
+async def test_a_person_deactivated_while_signed_in_is_signed_out(portal: Portal) -> None:
+    await portal.api.register("lakeside")
+    ana = await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    async with portal.visitor() as browser:
+        await sign_in(portal, browser, "ana@lakeside.example")
+        assert (await browser.get("/cities/lakeside")).status_code == 200
+        await deactivate_person(portal.api.store, ana)
+        assert (await browser.get("/cities/lakeside")).status_code == 401
