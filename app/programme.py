@@ -75,7 +75,8 @@ async def switch_migration_mode(
 async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) -> cmd.HumanCommand:
     """The command as the application layer signs it: a command that names who gives it (an
     import's proposer, countersigner or rejecter; who reopens an item, corrects a profile, imports
-    history; a waiver's approver; who extends a deadline) names its actor, whatever the entry point
+    history; a waiver's approver; who extends a deadline; who suspends, reinstates or revokes a
+    certification, or brings a withdrawn city back) names its actor, whatever the entry point
     put there, and a proposal carries the store's migration mode as the programme stream says now."""
     match command:
         case cmd.ProposeImport():
@@ -95,6 +96,14 @@ async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) ->
             return _with(command, approved_by=actor.id)
         case cmd.ExtendDeadline():
             return _with(command, extended_by=actor.id)
+        case cmd.SuspendCertification():
+            return _with(command, suspended_by=actor.id)
+        case cmd.ReinstateCertification():
+            return _with(command, reinstated_by=actor.id)
+        case cmd.RevokeCertification():
+            return _with(command, revoked_by=actor.id)
+        case cmd.RejoinProgramme():
+            return _with(command, rejoined_by=actor.id)
     return command
 
 

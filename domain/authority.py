@@ -47,6 +47,11 @@ MAY_GIVE: dict[type[cmd.Command], frozenset[str]] = {
     cmd.ReopenReviewItem: frozenset({REVIEWER}),  # the domain refuses any but the cycle's lead
     cmd.CorrectCityProfile: frozenset({OPERATOR}),
     cmd.ImportPastCertification: frozenset({OPERATOR}),
+    # The programme acts on a certification it issued: its committee, or an operator for it.
+    cmd.SuspendCertification: frozenset({COMMITTEE, OPERATOR}),
+    cmd.ReinstateCertification: frozenset({COMMITTEE, OPERATOR}),
+    cmd.RevokeCertification: frozenset({COMMITTEE, OPERATOR}),
+    cmd.RejoinProgramme: frozenset({OPERATOR}),
 }
 
 

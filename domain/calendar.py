@@ -1,4 +1,5 @@
-"""Business days: Monday to Friday, less the programme's holidays (LEED counts its 25 so)."""
+"""The calendar: business days (Monday to Friday, less the programme's holidays; LEED counts its 25
+so) and calendar years (a certification's validity)."""
 
 from __future__ import annotations
 
@@ -24,3 +25,12 @@ def add_business_days(start: datetime, days: int, holidays: Collection[date] = (
         if is_business_day(moment.date(), holidays):
             left -= 1
     return moment
+
+
+def add_years(moment: datetime, years: int) -> datetime:
+    """`moment` plus `years` calendar years, at the same time of day: a 29 February lands on the
+    28th in a year without one (a validity of three years is never a day short, nor a day long)."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February into a common year
+        return moment.replace(year=moment.year + years, day=28)

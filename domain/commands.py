@@ -79,10 +79,22 @@ class TakeDataSnapshot(Command):
     answers: dict[CriterionId, Answer] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
+class ApplicationRound(BaseModel):
+    """The round an application names, as the programme's records say (the application layer puts
+    it in, as it reads them: the workflow never reads the database); None: no such round."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    round_id: Name
+    opens_on: date
+    closes_on: date
+
+
 class ApplyForCertification(Command):
     kind: Literal["ApplyForCertification"] = "ApplyForCertification"
-    cohort: Name
+    cohort: Name  # the round's id (rounds were free-text cohorts before they were records)
     standard_version: Name
+    round: ApplicationRound | None = None
 
 
 class DocumentLink(BaseModel):
@@ -562,6 +574,36 @@ class CorrectCityProfile(Command):
         return self
 
 
+class SuspendCertification(Command):
+    """The programme suspends the held certification, for a reason: not valid until reinstated."""
+
+    kind: Literal["SuspendCertification"] = "SuspendCertification"
+    reason: Text
+    suspended_by: Name
+
+
+class ReinstateCertification(Command):
+    kind: Literal["ReinstateCertification"] = "ReinstateCertification"
+    reason: Text
+    reinstated_by: Name
+
+
+class RevokeCertification(Command):
+    """The programme takes the held certification back, for a reason: it ends for good."""
+
+    kind: Literal["RevokeCertification"] = "RevokeCertification"
+    reason: Text
+    revoked_by: Name
+
+
+class RejoinProgramme(Command):
+    """A withdrawn city comes back: registered again under its id, with its history."""
+
+    kind: Literal["RejoinProgramme"] = "RejoinProgramme"
+    reason: Text
+    rejoined_by: Name
+
+
 PROFILE_FIELDS = ("name", "population", "population_source", "population_year", "region")
 
 
@@ -618,6 +660,10 @@ HumanCommand = (
     | ReopenReviewItem
     | CorrectCityProfile
     | ImportPastCertification
+    | SuspendCertification
+    | ReinstateCertification
+    | RevokeCertification
+    | RejoinProgramme
 )
 TimerCommand = (
     ExpireClarifications

@@ -14,6 +14,8 @@ from typing import Any
 
 from domain import commands as cmd
 from domain import events as ev
+from domain.calendar import add_years
+from domain.certificates import certificate_number
 from domain.deadlines import (
     clarification_due,
     due_date_warnings,
@@ -25,7 +27,7 @@ from domain.eligibility import ineligibility_reasons
 from domain.errors import CommandRejected, IneligibleCity, InvalidCommand, TooFrequent
 from domain.levels import Level, outcome, rank
 from domain.policy import ProgrammePolicy
-from domain.rules import LATEST, PROGRAMME_REVIEW
+from domain.rules import LATEST, PROGRAMME_REVIEW, ROUNDS
 from domain.standard import Standard, StandardError, get_standard, open_versions
 from domain.state import AWAITING_REVIEWER, CityState, Cycle, ImportProposal, ItemStatus, Phase, fold
 from domain.worksheet import shortfalls, unknown_numbers
@@ -87,7 +89,7 @@ _ALLOWED: dict[Phase, list[type[cmd.Command]]] = {
     Phase.APPEAL_WINDOW: [cmd.FileAppeal, cmd.AcceptDecision, cmd.Withdraw],
     Phase.APPEAL: [cmd.DecideAppeal, cmd.Withdraw],
     Phase.CERTIFIED: [cmd.TakeDataSnapshot, cmd.ApplyForCertification, cmd.Withdraw],
-    Phase.WITHDRAWN: [],
+    Phase.WITHDRAWN: [cmd.RejoinProgramme],
     Phase.APPEAL_REVIEW: [
         cmd.AssignReviewer,
         cmd.ReviewEvidence,
@@ -109,6 +111,19 @@ for _phase in (Phase.EVIDENCE, Phase.REVIEW, Phase.SITE_VISIT, Phase.COMMITTEE):
 for _phase, _commands in _ALLOWED.items():
     if _phase not in (Phase.UNREGISTERED, Phase.WITHDRAWN):
         _commands += [cmd.UploadDocument, cmd.CorrectCityProfile, cmd.ImportPastCertification]
+
+# The programme acts on a certification it issued in every phase a city may hold one.
+for _phase in (
+    Phase.CERTIFIED,
+    Phase.EVIDENCE,
+    Phase.REVIEW,
+    Phase.SITE_VISIT,
+    Phase.COMMITTEE,
+    Phase.APPEAL_WINDOW,
+    Phase.APPEAL,
+    Phase.APPEAL_REVIEW,
+):
+    _ALLOWED[_phase] += [cmd.SuspendCertification, cmd.ReinstateCertification, cmd.RevokeCertification]
 
 # Phases in which reviewers decide items: the review, and the fresh review an upheld appeal opens.
 _REVIEWING = (Phase.EVIDENCE, Phase.REVIEW, Phase.APPEAL_REVIEW)
@@ -306,6 +321,8 @@ def _apply(
             f"{standard.version} is not open for applications on {now.date().isoformat()} "
             f"({standard.open_for_applications.describe()}); open now: {', '.join(open_now) or 'none'}",
         )
+    if rules >= ROUNDS:
+        _waited_after_not_certified(state, now, p)
     number = state.cycles_started + 1
     opened = {
         "cycle": number,
@@ -322,6 +339,32 @@ def _apply(
         # outcome compares with the latest of them.
         return [ev.RecertificationStarted(**opened, previous_level=past.level)]
     return [ev.ApplicationSubmitted(**opened)]
+
+
+def _round_open(state: CityState, c: cmd.ApplyForCertification, now: datetime) -> None:
+    """An application names a round the programme opened, within its application window (UTC days)."""
+    given = c.round
+    if given is None:
+        raise _reject(state, f"the programme has no round {c.cohort!r}: apply to one of its open rounds")
+    if given.round_id != c.cohort:
+        raise InvalidCommand(f"the round given ({given.round_id}) is not the one applied to ({c.cohort})")
+    today = now.date()
+    if today < given.opens_on:
+        raise _reject(state, f"round {c.cohort} opens for applications on {given.opens_on.isoformat()}")
+    if today > given.closes_on:
+        raise _reject(state, f"round {c.cohort} closed for applications on {given.closes_on.isoformat()}")
+
+
+def _waited_after_not_certified(state: CityState, now: datetime, p: ProgrammePolicy) -> None:
+    if state.not_certified_at is None or p.reapply_wait <= timedelta(0):
+        return
+    may_apply = state.not_certified_at + p.reapply_wait
+    if now < may_apply:
+        raise _reject(
+            state,
+            f"a city found not certified waits {p.reapply_wait.days} days before applying again: "
+            f"{state.city_id} may apply from {may_apply.date().isoformat()}",
+        )
 
 
 def _submit(
@@ -948,7 +991,7 @@ def _decide_level(
             level=c.level, rationale=c.rationale, appeal_deadline=deadline, final=final
         )
     if final:
-        return [decision, _end_cycle(fold(state, [decision]), now, p)]
+        return [decision, *_end_cycle(fold(state, [decision]), now, p)]
     return [decision]
 
 
@@ -1075,7 +1118,7 @@ def _decide_appeal(
             raise _reject(state, "a dismissed appeal keeps the committee's decision; give no level")
         final = cycle.decided_level
     decided = ev.AppealDecided(upheld=c.upheld, level=final, rationale=c.rationale)
-    return [decided, _end_cycle(fold(state, [decided]), now, p)]
+    return [decided, *_end_cycle(fold(state, [decided]), now, p)]
 
 
 def _send_to_fresh_review(
@@ -1119,7 +1162,9 @@ def _close_appeal_window(
     assert deadline is not None
     if now < deadline:
         raise _reject(state, f"the appeal window is open until {deadline.isoformat()}")
-    return [_end_cycle(state, now, p)]
+    # The decision takes effect when the window closed, not when the timer happened to run.
+    at = deadline if _cycle(state).rules >= ROUNDS else now
+    return _end_cycle(state, at, p)
 
 
 def _accept_decision(
@@ -1129,11 +1174,57 @@ def _accept_decision(
     _require_phase(state, c, Phase.APPEAL_WINDOW)
     deadline = _cycle(state).appeal_deadline
     assert deadline is not None
-    return [ev.DecisionAccepted(appeal_deadline=deadline), _end_cycle(state, now, p)]
+    return [ev.DecisionAccepted(appeal_deadline=deadline), *_end_cycle(state, now, p)]
 
 
-def _end_cycle(state: CityState, now: datetime, p: ProgrammePolicy) -> ev.DomainEvent:
+def _end_cycle(state: CityState, at: datetime, p: ProgrammePolicy) -> list[ev.DomainEvent]:
+    """The cycle's decision taking effect at `at` (the award moment: the appeal window's close, the
+    acceptance, or the final decision)."""
     cycle = _cycle(state)
+    if cycle.rules < ROUNDS:
+        return [_end_cycle_before_rounds(state, cycle, at, p)]
+    # One rule for every outcome: the decision takes effect at its award, and a certification
+    # still held (a re-certification's) ends there, superseded, whatever the decision is.
+    held = state.certification
+    ended: list[ev.DomainEvent] = []
+    if held is not None:
+        ended.append(
+            ev.CertificationEnded(
+                certificate_number=held.number,
+                level=held.level,
+                reason=ev.EndReason.SUPERSEDED,
+                ended_at=at,
+                detail=f"superseded by the decision of cycle {cycle.number}",
+            )
+        )
+    if cycle.decided_level is None:
+        honor_roll = cycle.recommendation.honor_roll if cycle.recommendation else False
+        return [*ended, ev.CertificationCycleClosed(cycle=cycle.number, honor_roll=honor_roll, closed_at=at)]
+    # Moved up, sustained or down against what the city held at the award: a certification that
+    # lapsed or was revoked during the re-certification is not there to be sustained.
+    previous = (
+        held.level if held is not None else (None if cycle.certification_ended else cycle.previous_level)
+    )
+    return [
+        *ended,
+        ev.CertificationAwarded(
+            cycle=cycle.number,
+            level=cycle.decided_level,
+            cohort=cycle.cohort,
+            standard_version=cycle.standard_version,
+            valid_from=at,
+            valid_until=add_years(at, p.validity_years),
+            previous_level=previous,
+            outcome=outcome(previous, cycle.decided_level),
+            certificate_number=certificate_number(state.city_id, at, cycle.number),
+        ),
+    ]
+
+
+def _end_cycle_before_rounds(
+    state: CityState, cycle: Cycle, now: datetime, p: ProgrammePolicy
+) -> ev.DomainEvent:
+    """As cycles before the ROUNDS rules ended, and their recorded histories replay."""
     if cycle.decided_level is None:
         honor_roll = cycle.recommendation.honor_roll if cycle.recommendation else False
         return ev.CertificationCycleClosed(cycle=cycle.number, honor_roll=honor_roll)
@@ -1143,7 +1234,7 @@ def _end_cycle(state: CityState, now: datetime, p: ProgrammePolicy) -> ev.Domain
         cohort=cycle.cohort,
         standard_version=cycle.standard_version,
         valid_from=now,
-        valid_until=now + p.validity,
+        valid_until=now + p.validity_in_days,
         previous_level=cycle.previous_level,
         outcome=outcome(cycle.previous_level, cycle.decided_level),
     )
@@ -1182,12 +1273,84 @@ def _lapse(
         raise _reject(state, "holds no certification that could lapse")
     if now < cert.valid_until:
         raise _reject(state, f"the certification is valid until {cert.valid_until.isoformat()}")
+    if cert.rules >= ROUNDS:
+        return [_ended(state, ev.EndReason.LAPSED, cert.valid_until)]
     return [ev.CertificationLapsed(level=cert.level, valid_until=cert.valid_until)]
+
+
+def _ended(
+    state: CityState, reason: ev.EndReason, at: datetime, detail: str = "", by: str | None = None
+) -> ev.CertificationEnded:
+    cert = state.certification
+    assert cert is not None
+    return ev.CertificationEnded(
+        certificate_number=cert.number,
+        level=cert.level,
+        reason=reason,
+        ended_at=at,
+        detail=detail,
+        ended_by=by,
+    )
+
+
+def _held(state: CityState, c: cmd.Command) -> None:
+    if state.certification is None:
+        raise _reject(state, f"{c.command_name()} needs a certification held, and {state.city_id} holds none")
+
+
+def _suspend(
+    state: CityState, c: cmd.SuspendCertification, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _held(state, c)
+    cert = state.certification
+    assert cert is not None
+    if cert.suspended:
+        raise _reject(state, f"the certification is already suspended: {cert.suspended_because}")
+    return [
+        ev.CertificationSuspended(
+            certificate_number=cert.number, reason=c.reason, suspended_by=c.suspended_by, suspended_at=now
+        )
+    ]
+
+
+def _reinstate(
+    state: CityState, c: cmd.ReinstateCertification, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _held(state, c)
+    cert = state.certification
+    assert cert is not None
+    if not cert.suspended:
+        raise _reject(state, "the certification is not suspended: there is nothing to reinstate")
+    return [
+        ev.CertificationReinstated(
+            certificate_number=cert.number, reason=c.reason, reinstated_by=c.reinstated_by, reinstated_at=now
+        )
+    ]
+
+
+def _revoke(
+    state: CityState, c: cmd.RevokeCertification, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _held(state, c)
+    return [_ended(state, ev.EndReason.REVOKED, now, detail=c.reason, by=c.revoked_by)]
+
+
+def _rejoin(
+    state: CityState, c: cmd.RejoinProgramme, now: datetime, p: ProgrammePolicy
+) -> list[ev.DomainEvent]:
+    _require_phase(state, c, Phase.WITHDRAWN)
+    return [ev.CityRejoined(reason=c.reason, rejoined_by=c.rejoined_by)]
 
 
 def _withdraw(state: CityState, c: cmd.Withdraw, now: datetime, p: ProgrammePolicy) -> list[ev.DomainEvent]:
     if state.phase in (Phase.UNREGISTERED, Phase.WITHDRAWN):
         raise _reject(state, "only a registered city can withdraw")
+    cert = state.certification
+    if cert is not None and cert.rules >= ROUNDS:
+        return [
+            _ended(state, ev.EndReason.WITHDRAWN, now, detail=c.reason),
+            ev.CityWithdrawn(reason=c.reason),
+        ]
     return [ev.CityWithdrawn(reason=c.reason)]
 
 
@@ -1237,10 +1400,10 @@ def _importable_period(
             f"an imported certification starts when it was awarded, not in the future: "
             f"valid_from {_start_words(valid_from)} is after now ({now.isoformat()})"
         )
-    latest = valid_from + p.validity
+    latest = add_years(valid_from, p.validity_years)
     if valid_until > latest:
         raise InvalidCommand(
-            f"an imported certification is valid at most the programme's validity ({p.validity.days} days) "
+            f"an imported certification is valid at most the programme's validity ({p.validity_years} years) "
             f"from its award: awarded {_start_words(valid_from)}, so valid_until at the latest "
             f"{_end_words(latest)}, not {_end_words(valid_until)}"
         )
@@ -1474,6 +1637,10 @@ _HANDLERS: dict[type[cmd.Command], _Handler] = {
     cmd.ReopenReviewItem: _reopen,
     cmd.CorrectCityProfile: _correct_profile,
     cmd.ImportPastCertification: _import_past,
+    cmd.SuspendCertification: _suspend,
+    cmd.ReinstateCertification: _reinstate,
+    cmd.RevokeCertification: _revoke,
+    cmd.RejoinProgramme: _rejoin,
 }
 
 
@@ -1493,8 +1660,11 @@ def decide(
     histories recorded earlier). A command within a cycle follows the rules the cycle opened under."""
     if now.tzinfo is None:
         raise ValueError("decide needs an aware datetime for now")
-    if state.phase is Phase.WITHDRAWN:
-        raise _reject(state, f"{state.city_id} withdrew from the programme; nothing more can be recorded")
+    if state.phase is Phase.WITHDRAWN and not isinstance(command, cmd.RejoinProgramme):
+        raise _reject(
+            state,
+            f"{state.city_id} withdrew from the programme; nothing more can be recorded until it rejoins",
+        )
     ruled = _RULED_HANDLERS.get(type(command))
     if ruled is not None:
         events = ruled(state, command, now, policy, rules)

@@ -328,12 +328,15 @@ class AppealDecided(DomainEvent):
 class CertificationAwarded(DomainEvent):
     cycle: int
     level: Level
-    cohort: str
+    cohort: str  # the round's id (cohorts were free text before rounds were records)
     standard_version: str
     valid_from: AwareDatetime
     valid_until: AwareDatetime
     previous_level: Level | None
     outcome: Outcome
+    # The certificate issued (domain/certificates.py); None for awards before the ROUNDS rules,
+    # whose number the read model derives the same way.
+    certificate_number: str | None = None
 
 
 class CertificationCycleClosed(DomainEvent):
@@ -341,6 +344,9 @@ class CertificationCycleClosed(DomainEvent):
 
     cycle: int
     honor_roll: bool
+    # When it closed (cycles under the ROUNDS rules): a waiting period before the city applies
+    # again counts from here.
+    closed_at: AwareDatetime | None = None
 
 
 class MigrationModeOn(BaseModel):
@@ -412,6 +418,50 @@ class DocumentUploaded(DomainEvent):
 
 class CityWithdrawn(DomainEvent):
     reason: str
+
+
+class EndReason(StrEnum):
+    """Why a certification ended: every end is one of these, recorded as CertificationEnded."""
+
+    SUPERSEDED = "superseded"  # a re-certification's decision took effect at its award
+    LAPSED = "lapsed"  # its validity ran out with no new decision
+    WITHDRAWN = "withdrawn"  # the city left the programme
+    REVOKED = "revoked"  # the programme took it back, for a reason
+
+
+class CertificationEnded(DomainEvent):
+    """The held certification ended (certifications awarded under the ROUNDS rules; earlier ones
+    lapse with CertificationLapsed, and a withdrawal or a re-certification ended them silently)."""
+
+    certificate_number: str | None
+    level: Level
+    reason: EndReason
+    ended_at: AwareDatetime
+    detail: str = ""  # the programme's reason for a revocation; what superseded it
+    ended_by: str | None = None  # who revoked it
+
+
+class CertificationSuspended(DomainEvent):
+    """The programme suspended the held certification: not valid while suspended, reversible."""
+
+    certificate_number: str | None
+    reason: str
+    suspended_by: str
+    suspended_at: AwareDatetime
+
+
+class CertificationReinstated(DomainEvent):
+    certificate_number: str | None
+    reason: str
+    reinstated_by: str
+    reinstated_at: AwareDatetime
+
+
+class CityRejoined(DomainEvent):
+    """A withdrawn city came back: registered again, same id, its history kept."""
+
+    reason: str
+    rejoined_by: str
 
 
 # Phase clocks (cycles under the programme's review rules) ----------------------------------------
@@ -585,6 +635,10 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ReviewItemReopened,
         CityProfileCorrected,
         PastCertificationImported,
+        CertificationEnded,
+        CertificationSuspended,
+        CertificationReinstated,
+        CityRejoined,
     )
 }
 

@@ -21,7 +21,9 @@ class ProgrammePolicy(BaseModel):
     clarification_window: timedelta = timedelta(days=25)
     reviewer_sla: timedelta = timedelta(days=10)
     appeal_window: timedelta = timedelta(days=30)
-    validity: timedelta = timedelta(days=3 * 365)
+    # A certification is valid this many calendar years from its award moment
+    # (domain/calendar.add_years); cycles decided before the ROUNDS rules counted 365 days a year.
+    validity_years: int = Field(3, ge=1, le=10)
     reminder_days: tuple[int, ...] = (180, 90, 30)
     # How long before a due date its people are told it is near: a reviewer's decision, a city's
     # answer to a question.
@@ -52,12 +54,18 @@ class ProgrammePolicy(BaseModel):
     # The recommended levels whose review the cycle's lead reviewer signs off (a second review)
     # before the committee decides: the highest level by default, where a mistake costs most.
     lead_signoff_levels: tuple[Level, ...] = (Level.PLATINUM,)
+    # How long a city found not certified waits before it may apply again (0: it may at once).
+    reapply_wait: timedelta = timedelta(0)
+
+    @property
+    def validity_in_days(self) -> timedelta:
+        """The validity as the first rules counted it: 365 days a year (1,095 for three)."""
+        return timedelta(days=365 * self.validity_years)
 
     @field_validator(
         "clarification_window",
         "reviewer_sla",
         "appeal_window",
-        "validity",
         "review_warning",
         "clarification_warning",
         "submission_window",
@@ -71,6 +79,13 @@ class ProgrammePolicy(BaseModel):
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be a positive duration")
+        return value
+
+    @field_validator("reapply_wait")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative")
         return value
 
     @field_validator("reminder_days")

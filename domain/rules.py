@@ -9,10 +9,15 @@ existing command decides, or which deadlines a cycle has, ask `cycle.rules` whic
   escalation, the standards' first revisions).
 - PROGRAMME_REVIEW: the review as the programme runs it (worksheets, assigned reviewers, phase
   clocks, appeals against criteria, the standards' newest revisions).
+- ROUNDS: one rule for how a certification ends (each end an explicit CertificationEnded; a
+  re-certification's decision, whatever it is, takes effect at its award and supersedes the
+  certification held), validity in calendar years from the award moment, certificate numbers,
+  and an application names an open round.
 """
 
 from __future__ import annotations
 
 FIRST = 1
 PROGRAMME_REVIEW = 2
-LATEST = PROGRAMME_REVIEW
+ROUNDS = 3
+LATEST = ROUNDS

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import events as ev
+from domain.certificates import certificate_number
 from domain.ids import CriterionId
 from domain.levels import Level
 from domain.policy import SNAPSHOTS_REMEMBERED
@@ -148,6 +149,9 @@ class Cycle(_Value):
     # Set once an upheld appeal sent criteria to a fresh reviewer: the committee's next decision
     # on the new recommendation is final (no second appeal window).
     appeal_reviewed: bool = False
+    # The certification held when it opened ended while it ran (lapsed, revoked): its decision
+    # then compares with no level held (ROUNDS rules).
+    certification_ended: bool = False
 
     @property
     def open_items(self) -> list[ReviewItemState]:
@@ -160,13 +164,40 @@ class Cycle(_Value):
 
 class Certification(_Value):
     level: Level
-    cohort: str
+    cohort: str  # the round's id
     standard_version: str
     valid_from: datetime
     valid_until: datetime
     imported: bool = False
     reminders_sent: tuple[int, ...] = ()
     score: float | None = None  # the cycle's recommended score (None for an imported one)
+    number: str | None = None  # the certificate's (domain/certificates.py)
+    # The rules of the cycle that awarded it: under ROUNDS and after, its every end is a
+    # CertificationEnded (recorded histories keep the ends they had).
+    rules: int = FIRST
+    suspended_because: str | None = None  # suspended by the programme, for this reason
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_because is not None
+
+    @property
+    def status(self) -> Literal["valid", "suspended"]:
+        return "suspended" if self.suspended else "valid"
+
+
+class EndedCertification(_Value):
+    """A certification the city held under the ROUNDS rules and that ended: why and when."""
+
+    level: Level
+    cohort: str
+    standard_version: str
+    valid_from: datetime
+    valid_until: datetime
+    number: str | None
+    ended_at: datetime
+    reason: ev.EndReason
+    detail: str = ""
 
 
 class ImportProposal(_Value):
@@ -213,13 +244,16 @@ class CitySummary(_Value):
     country: str
     level: Level | None
     valid_until: datetime | None
-    cohort: str | None
+    round_id: str | None
     standard_version: str | None
     cycle: int | None
     score: float | None
     recommended_level: Level | None
     open_review_items: int
     region: str | None = None
+    certificate_number: str | None = None
+    certificate_status: Literal["valid", "suspended"] | None = None
+    valid_from: datetime | None = None
 
 
 class CityState(_Value):
@@ -241,6 +275,10 @@ class CityState(_Value):
     population_source: str | None = None
     population_year: int | None = None
     past_certifications: tuple[PastCertification, ...] = ()
+    ended_certifications: tuple[EndedCertification, ...] = ()
+    # When its latest cycle closed without a certification (ROUNDS rules): the waiting period
+    # before applying again (ProgrammePolicy.reapply_wait) counts from here.
+    not_certified_at: datetime | None = None
 
     @classmethod
     def initial(cls, city_id: str) -> CityState:
@@ -277,18 +315,29 @@ class CityState(_Value):
             country=self.country,
             level=cert.level if cert else None,
             valid_until=cert.valid_until if cert else None,
-            cohort=cycle.cohort if cycle else (cert.cohort if cert else None),
+            round_id=cycle.cohort if cycle else (cert.cohort if cert else None),
             standard_version=cycle.standard_version if cycle else (cert.standard_version if cert else None),
             cycle=cycle.number if cycle else None,
             score=self.score,
             recommended_level=self.recommended_level,
             open_review_items=len(cycle.open_items) if cycle else 0,
             region=self.region,
+            certificate_number=cert.number if cert else None,
+            certificate_status=cert.status if cert else None,
+            valid_from=cert.valid_from if cert else None,
         )
 
     @property
     def latest_past_certification(self) -> PastCertification | None:
         return max(self.past_certifications, key=lambda c: c.valid_until, default=None)
+
+
+def _certificate_number(city_id: str, event: ev.CertificationAwarded | ev.CertificationImported) -> str:
+    """The certificate's number: as the award recorded it, else (an award before the ROUNDS rules,
+    an import) derived from what the event recorded, the same way every time."""
+    if isinstance(event, ev.CertificationAwarded):
+        return event.certificate_number or certificate_number(city_id, event.valid_from, event.cycle)
+    return certificate_number(city_id, event.valid_from, None)
 
 
 def _with_item(cycle: Cycle, criterion_id: str, **changes: object) -> Cycle:
@@ -667,6 +716,10 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                 valid_until=event.valid_until,
                 imported=isinstance(event, ev.CertificationImported),
                 score=state.score if isinstance(event, ev.CertificationAwarded) else None,
+                number=_certificate_number(state.city_id, event),
+                rules=cycle.rules
+                if cycle is not None and isinstance(event, ev.CertificationAwarded)
+                else FIRST,
             )
             return {
                 "phase": Phase.CERTIFIED,
@@ -687,7 +740,11 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
         case ev.CertificationImportRejected():
             return {"phase": Phase.REGISTERED, "import_proposal": None}
         case ev.CertificationCycleClosed():
-            return {"phase": Phase.CERTIFIED if state.certification else Phase.REGISTERED, "cycle": None}
+            return {
+                "phase": Phase.CERTIFIED if state.certification else Phase.REGISTERED,
+                "cycle": None,
+                "not_certified_at": event.closed_at or state.not_certified_at,
+            }
         case ev.ReminderSent():
             assert state.certification is not None
             sent = (*state.certification.reminders_sent, event.threshold_days)
@@ -708,6 +765,37 @@ def _changes(state: CityState, event: ev.DomainEvent) -> dict[str, object]:
                 imported_by=event.imported_by,
             )
             return {"past_certifications": (*state.past_certifications, past)}
+        case ev.CertificationEnded():
+            cert = state.certification
+            assert cert is not None
+            ended = EndedCertification(
+                level=cert.level,
+                cohort=cert.cohort,
+                standard_version=cert.standard_version,
+                valid_from=cert.valid_from,
+                valid_until=cert.valid_until,
+                number=cert.number,
+                ended_at=event.ended_at,
+                reason=event.reason,
+                detail=event.detail,
+            )
+            # A cycle in flight carries on, as after a lapse; otherwise the city is registered.
+            return {
+                "phase": state.phase if cycle else Phase.REGISTERED,
+                "cycle": cycle.model_copy(update={"certification_ended": True}) if cycle else None,
+                "certification": None,
+                "ended_certifications": (*state.ended_certifications, ended),
+            }
+        case ev.CertificationSuspended():
+            assert state.certification is not None
+            return {
+                "certification": state.certification.model_copy(update={"suspended_because": event.reason})
+            }
+        case ev.CertificationReinstated():
+            assert state.certification is not None
+            return {"certification": state.certification.model_copy(update={"suspended_because": None})}
+        case ev.CityRejoined():
+            return {"phase": Phase.REGISTERED, "withdrawn_reason": None}
         case ev.CityWithdrawn():
             return {
                 "phase": Phase.WITHDRAWN,

@@ -35,7 +35,7 @@ STATUS_COLUMNS = (
     "country",
     "level",
     "valid_until",
-    "cohort",
+    "round_id",
     "standard_version",
     "cycle",
     "score",
@@ -44,13 +44,17 @@ STATUS_COLUMNS = (
     "updated_at",
     "state",
     "reminders_sent",
+    "region",
+    "certificate_number",
+    "certificate_status",
+    "valid_from",
 )
 CERTIFICATION_COLUMNS = (
     "city_id",
     "version",
     "event_id",
     "cycle",
-    "cohort",
+    "round_id",
     "standard_version",
     "level",
     "previous_level",
@@ -59,11 +63,12 @@ CERTIFICATION_COLUMNS = (
     "valid_from",
     "valid_until",
     "decided_at",
+    "certificate_number",
 )
 REVIEW_COLUMNS = (
     "city_id",
     "criterion_id",
-    "cohort",
+    "round_id",
     "reviewer_id",
     "status",
     "waiting_on",
@@ -126,7 +131,7 @@ def status_row(state: CityState, stream_id: str, updated_at: datetime | None) ->
         s.country,
         s.level,
         s.valid_until,
-        s.cohort,
+        s.round_id,
         s.standard_version,
         s.cycle,
         s.score,
@@ -138,6 +143,10 @@ def status_row(state: CityState, stream_id: str, updated_at: datetime | None) ->
         # which every append rewrites.
         state.model_dump_json(exclude_defaults=True),
         list(state.certification.reminders_sent) if state.certification else [],
+        s.region,
+        s.certificate_number,
+        s.certificate_status,
+        s.valid_from,
     )
 
 
@@ -160,6 +169,7 @@ def certification_row(before: CityState, fact: ParsedEvent, after: CityState) ->
                 event.valid_from,
                 event.valid_until,
                 fact.occurred_at,
+                _number(after),
             )
         case ev.CertificationCycleClosed() if before.cycle is not None:
             return (
@@ -176,6 +186,7 @@ def certification_row(before: CityState, fact: ParsedEvent, after: CityState) ->
                 None,
                 None,
                 fact.occurred_at,
+                None,
             )
         case ev.CertificationImported():
             return (
@@ -192,8 +203,13 @@ def certification_row(before: CityState, fact: ParsedEvent, after: CityState) ->
                 event.valid_from,
                 event.valid_until,
                 fact.occurred_at,
+                _number(after),
             )
     return None
+
+
+def _number(after: CityState) -> str | None:
+    return after.certification.number if after.certification else None
 
 
 def review_rows(state: CityState) -> list[Row]:

@@ -18,7 +18,7 @@ from domain.state import CityState, CitySummary, ItemStatus, Phase
 from eventstore import EventStore
 from readmodel.folds import load_city_state
 
-_REVIEW = "city_id, criterion_id, cohort, reviewer_id, status, waiting_on, due_at, escalated"
+_REVIEW = "city_id, criterion_id, round_id, reviewer_id, status, waiting_on, due_at, escalated"
 _QUEUE_ORDER = "ORDER BY due_at NULLS LAST, city_id, criterion_id LIMIT"
 _REVIEWERS_QUEUE = f"""
 SELECT {_REVIEW} FROM review_queue
@@ -34,7 +34,7 @@ _CITY_ITEMS = f"SELECT {_REVIEW} FROM review_queue WHERE city_id = $1 ORDER BY c
 
 _COHORT_DECISIONS = """
 SELECT city_id, version, outcome, level, previous_level, honor_roll
-  FROM certifications WHERE cohort = $1 AND outcome <> 'imported'
+  FROM certifications WHERE round_id = $1 AND outcome <> 'imported'
  ORDER BY city_id, version
 """
 
@@ -51,16 +51,11 @@ class CityStatus(CitySummary):
     updated_at: datetime
 
 
-# The region is read from the folded state the row holds, not a column of its own: only the city's
-# reads show it (nothing filters on it), and a column would mean replacing the append function
-# for one text. Named through the model, so renaming the field cannot break this read unnoticed.
-_FROM_STATE = {"region": "state ->> 'region' AS region"}
-assert set(_FROM_STATE) <= set(CityState.model_fields), "fields read from the stored state"
-_STATUS = ", ".join(_FROM_STATE.get(name, name) for name in CityStatus.model_fields)
+_STATUS = ", ".join(CityStatus.model_fields)
 _CITIES = f"""
 SELECT {_STATUS} FROM city_status
  WHERE ($1::text IS NULL OR level = $1) AND ($2::text IS NULL OR phase = $2)
-   AND ($3::text IS NULL OR cohort = $3) AND ($4::text IS NULL OR city_id = $4)
+   AND ($3::text IS NULL OR round_id = $3) AND ($4::text IS NULL OR city_id = $4)
  ORDER BY city_id LIMIT $5 OFFSET $6
 """
 _CITY = f"SELECT {_STATUS} FROM city_status WHERE city_id = $1"
@@ -74,7 +69,7 @@ class ReviewItem(BaseModel):
 
     city_id: str
     criterion_id: str
-    cohort: str
+    round_id: str
     reviewer_id: str | None
     status: ItemStatus
     waiting_on: Literal["reviewer", "city"]
@@ -114,7 +109,7 @@ def _review_item(row: Any) -> ReviewItem:
     return ReviewItem(
         city_id=row["city_id"],
         criterion_id=row["criterion_id"],
-        cohort=row["cohort"],
+        round_id=row["round_id"],
         reviewer_id=row["reviewer_id"],
         status=ItemStatus(row["status"]),
         waiting_on=row["waiting_on"],
@@ -128,14 +123,14 @@ async def list_cities(
     *,
     level: Level | None = None,
     phase: Phase | None = None,
-    cohort: str | None = None,
+    round_id: str | None = None,
     only_city: str | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> list[CityStatus]:
     """Cities by id, filtered by each argument given; `limit` None means all of them."""
     async with store.connection() as conn:
-        rows = await conn.fetch(_CITIES, level, phase, cohort, only_city, limit, offset)
+        rows = await conn.fetch(_CITIES, level, phase, round_id, only_city, limit, offset)
     return [_city_row(row) for row in rows]
 
 

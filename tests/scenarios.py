@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain import Actor, Level, Phase, ProgrammePolicy
@@ -180,11 +180,15 @@ class Outcome:
 
 
 def comparable(summary: CitySummary | None) -> dict[str, Any] | None:
-    """The summary without its one time field, `valid_until`, which says only whether it is set."""
+    """The summary without its time fields, `valid_from` and `valid_until`, which say only whether
+    they are set, and the certificate number's year (the award's, on each runner's own clock)."""
     if summary is None:
         return None
-    return summary.model_dump(exclude={"valid_until"}) | {
-        "certified_until_set": summary.valid_until is not None
+    number = summary.certificate_number
+    return summary.model_dump(exclude={"valid_from", "valid_until", "certificate_number"}) | {
+        "certified_from_set": summary.valid_from is not None,
+        "certified_until_set": summary.valid_until is not None,
+        "certificate": number.split("-", 2)[2] if number else None,
     }
 
 
@@ -223,14 +227,20 @@ def snapshot(met: list[str]) -> Step:
     )
 
 
+def open_round(round_id: str) -> cmd.ApplicationRound:
+    """The round an application names, as the application layer reads it from the programme's
+    records: open around every test's moment (the HTTP runner's server reads its own records)."""
+    return cmd.ApplicationRound(round_id=round_id, opens_on=date(2000, 1, 1), closes_on=date(2099, 12, 31))
+
+
 def apply(cohort: str) -> Step:
-    command = cmd.ApplyForCertification(cohort=cohort, standard_version=STANDARD)
+    command = cmd.ApplyForCertification(cohort=cohort, standard_version=STANDARD, round=open_round(cohort))
     return Step(command, CITY_STAFF, [ev.ApplicationSubmitted, ev.DeadlineSet])  # the submission's clock
 
 
 def reapply(cohort: str, after: timedelta = timedelta(0)) -> Step:
     """Apply again while certified: a re-certification."""
-    command = cmd.ApplyForCertification(cohort=cohort, standard_version=STANDARD)
+    command = cmd.ApplyForCertification(cohort=cohort, standard_version=STANDARD, round=open_round(cohort))
     return Step(command, CITY_STAFF, [ev.RecertificationStarted, ev.DeadlineSet], after=after)
 
 
@@ -392,7 +402,7 @@ def deadlines_missed(after: timedelta, *escalated: type[ev.DomainEvent]) -> Step
 
 
 def certification_lapses(after: timedelta) -> Step:
-    return Step(cmd.LapseCertification(), TIMER, [ev.CertificationLapsed], after=after)
+    return Step(cmd.LapseCertification(), TIMER, [ev.CertificationEnded], after=after)
 
 
 def to_committee(application: Step, approved: list[str]) -> list[Step]:

@@ -39,6 +39,7 @@ from workflows.contracts import (
     HANDOVER_WHEN_FULL,
     RECORD_LOCALLY,
     RECORD_RETRY,
+    ROUNDS_RULES,
     RULED_OUTSIDE_A_CYCLE,
     RULES_PER_CYCLE,
     SCHEDULER,
@@ -193,7 +194,9 @@ class CityCertificationWorkflow:
         the commands they decide, so an ordinary run records no marker."""
         if not isinstance(command, RULED_OUTSIDE_A_CYCLE):
             return rules.LATEST
-        return rules.LATEST if workflow.patched(RULES_PER_CYCLE) else rules.FIRST
+        if workflow.patched(ROUNDS_RULES):
+            return rules.ROUNDS
+        return rules.PROGRAMME_REVIEW if workflow.patched(RULES_PER_CYCLE) else rules.FIRST
 
     def _decide(self, command: cmd.Command, in_force: int = rules.LATEST) -> list[ev.DomainEvent]:
         """The events a person's command causes now, or its refusal as a non-retryable error.

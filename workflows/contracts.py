@@ -29,7 +29,12 @@ from domain.state import CitySummary
 # The commands the `command` Update takes by name: a person's, never a timer's.
 COMMANDS: dict[str, type[cmd.Command]] = {c.command_name(): c for c in cmd.HUMAN_COMMANDS}
 # Events after which this run's cycle is over and the next run starts from the folded state.
-CYCLE_ENDS = (ev.CertificationAwarded, ev.CertificationCycleClosed, ev.CertificationLapsed)
+CYCLE_ENDS = (
+    ev.CertificationAwarded,
+    ev.CertificationCycleClosed,
+    ev.CertificationLapsed,
+    ev.CertificationEnded,
+)
 TIMER = Actor(role="timer", id="workflow")
 TIMER_RETRY_PAUSE = timedelta(hours=1)
 SCHEDULER = Actor(role="scheduler", id="reminder-sweep")
@@ -67,6 +72,8 @@ HANDOVER_WHEN_FULL = "handover-when-history-full"  # workflow.patched id of that
 # workflow.patched id of the rules a new cycle opens under (domain/rules.py): histories recorded
 # before it opened their cycles, and took their snapshots, under the first rules.
 RULES_PER_CYCLE = "rules-per-cycle"
+# The ROUNDS rules (domain/rules.py) for a cycle opened or a snapshot taken after them.
+ROUNDS_RULES = "rounds-rules"
 RULED_OUTSIDE_A_CYCLE = (cmd.ApplyForCertification, cmd.TakeDataSnapshot)
 # workflow.patched id of recording through a local activity (histories before used a regular one).
 RECORD_LOCALLY = "record-through-local-activity"

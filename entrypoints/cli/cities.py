@@ -276,7 +276,7 @@ def _status_out(status: CitySummary) -> list[tuple[str, str]]:
         ("phase", status.phase.value),
         ("level", _cell(status.level)),
         ("valid until", _cell(status.valid_until)),
-        ("cohort", status.cohort or ""),
+        ("round", status.round_id or ""),
         ("standard", status.standard_version or ""),
         ("score", _cell(status.score)),
         ("recommended level", _cell(status.recommended_level)),
@@ -453,7 +453,7 @@ def city_show(city_id: CityArg, as_json: JsonOption = False) -> None:
     status, items = run(work)
     if status is None:
         raise fail(f"no city {city_id!r} is registered")
-    open_items = [i.model_dump(mode="json", exclude={"city_id", "cohort"}) for i in items]
+    open_items = [i.model_dump(mode="json", exclude={"city_id", "round_id"}) for i in items]
 
     def human() -> None:
         _print_fields(status.city_id, _status_out(status))
@@ -481,19 +481,19 @@ def city_show(city_id: CityArg, as_json: JsonOption = False) -> None:
 def city_list(
     level: Annotated[Level | None, typer.Option(help="Only cities holding this level")] = None,
     phase: Annotated[Phase | None, typer.Option(help="Only cities in this phase")] = None,
-    cohort: Annotated[str | None, typer.Option(help="Only cities of this cohort")] = None,
+    round_id: Annotated[str | None, typer.Option("--round", help="Only cities of this round")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Cities from the city_status projection, by id, optionally filtered."""
-    if cohort is not None and "\x00" in cohort:
-        raise fail("--cohort must not contain NUL characters")
+    if round_id is not None and "\x00" in round_id:
+        raise fail("--round must not contain NUL characters")
     settings = load_settings()
 
     async def work() -> list[CityStatus]:
         import readmodel
 
         async with open_store(settings) as store:
-            return await readmodel.list_cities(store, level=level, phase=phase, cohort=cohort)
+            return await readmodel.list_cities(store, level=level, phase=phase, round_id=round_id)
 
     statuses = run(work)
 
@@ -508,7 +508,7 @@ def city_list(
                 "phase",
                 "level",
                 "valid until",
-                "cohort",
+                "round",
                 "score",
                 "recommended",
                 "open",
@@ -522,7 +522,7 @@ def city_list(
                     s.phase.value,
                     _cell(s.level),
                     s.valid_until.date().isoformat() if s.valid_until else "",
-                    s.cohort,
+                    s.round_id,
                     _cell(s.score),
                     _cell(s.recommended_level),
                     s.open_review_items,
@@ -1216,3 +1216,58 @@ def deadline_extend(
         {"deadline": "--deadline", "criterion_id": "--criterion", "reason": "--reason"},
     )
     _give_as_operator(f"{deadline} deadline extended", city, command, as_json)
+
+
+# --- the programme's actions on a certification ---------------------------------------------------
+
+
+@city_app.command("suspend")
+def city_suspend(city: CityArg, reason: WhyOpt, as_json: JsonOption = False) -> None:
+    """Suspend the certification the city holds (its certificate shows as suspended until reinstated)."""
+    from domain import commands as cmd
+
+    by = operator_actor().id
+    _give_as_operator(
+        "certification suspended",
+        city,
+        _checked(lambda: cmd.SuspendCertification(reason=reason, suspended_by=by)),
+        as_json,
+    )
+
+
+@city_app.command("reinstate")
+def city_reinstate(city: CityArg, reason: WhyOpt, as_json: JsonOption = False) -> None:
+    """Reinstate the city's suspended certification."""
+    from domain import commands as cmd
+
+    by = operator_actor().id
+    command = _checked(lambda: cmd.ReinstateCertification(reason=reason, reinstated_by=by))
+    _give_as_operator("certification reinstated", city, command, as_json)
+
+
+@city_app.command("revoke")
+def city_revoke(city: CityArg, reason: WhyOpt, as_json: JsonOption = False) -> None:
+    """Revoke the certification the city holds: it ends for good, its certificate shows as revoked."""
+    from domain import commands as cmd
+
+    by = operator_actor().id
+    _give_as_operator(
+        "certification revoked",
+        city,
+        _checked(lambda: cmd.RevokeCertification(reason=reason, revoked_by=by)),
+        as_json,
+    )
+
+
+@city_app.command("rejoin")
+def city_rejoin(city: CityArg, reason: WhyOpt, as_json: JsonOption = False) -> None:
+    """Bring a withdrawn city back into the programme: registered again, its history kept."""
+    from domain import commands as cmd
+
+    by = operator_actor().id
+    _give_as_operator(
+        "rejoined the programme",
+        city,
+        _checked(lambda: cmd.RejoinProgramme(reason=reason, rejoined_by=by)),
+        as_json,
+    )

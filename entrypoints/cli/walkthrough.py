@@ -18,6 +18,17 @@ from domain.worksheet import enough_items
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 REVIEWER = {"reviewer_id": "rev-ana", "reviewer_home_city": "riverton"}
+# The programme's rounds Lakeside applies to (their application windows).
+SPRING_2026 = c.ApplicationRound(
+    round_id="2026-spring", opens_on=date(2026, 1, 1), closes_on=date(2026, 3, 31)
+)
+SPRING_2029 = c.ApplicationRound(
+    round_id="2029-spring", opens_on=date(2028, 12, 1), closes_on=date(2029, 3, 31)
+)
+
+
+def _apply(round_: c.ApplicationRound) -> c.ApplyForCertification:
+    return c.ApplyForCertification(cohort=round_.round_id, standard_version="wwc-2022", round=round_)
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,7 @@ def script() -> Iterator[tuple[timedelta, str, c.Command]]:
         "city",
         c.TakeDataSnapshot(standard_version="wwc-2022", answers=dict.fromkeys(first, "met")),
     )
-    yield 14 * day, "city", c.ApplyForCertification(cohort="2026-spring", standard_version="wwc-2022")
+    yield 14 * day, "city", _apply(SPRING_2026)
     yield 20 * day, "city", _evidence(first)
     yield day, "operator", _assign(first)
     yield 0 * day, "reviewer", NO_CONFLICT
@@ -122,7 +133,7 @@ def script() -> Iterator[tuple[timedelta, str, c.Command]]:
     yield 31 * day, "scheduler", c.CloseAppealWindow()
     # Two and a half years on, the reminder arrives and Lakeside re-certifies higher.
     yield 920 * day, "scheduler", c.SendReminder(threshold_days=180)
-    yield 10 * day, "city", c.ApplyForCertification(cohort="2029-spring", standard_version="wwc-2022")
+    yield 10 * day, "city", _apply(SPRING_2029)
     yield 20 * day, "city", _evidence(second)
     yield day, "operator", _assign(second)
     yield 0 * day, "reviewer", NO_CONFLICT

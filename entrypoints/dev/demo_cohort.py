@@ -33,6 +33,7 @@ from app.services import build_services
 from app.tokens import register_identity
 from domain import Actor, CityState, Level, Phase, ProgrammePolicy
 from domain import commands as cmd
+from domain.calendar import add_years
 from domain.events import Document
 from domain.people import NewCityStaff, NewCommitteeMember
 from domain.standard import get_standard
@@ -192,7 +193,7 @@ class _City:
     async def imported(self, level: Level, cohort: str, *, valid_until: datetime) -> None:
         """A certification from before citycert, as long as the programme's validity allows: the
         operator proposes it, a committee member countersigns it."""
-        valid_from = valid_until - self.commands.policy.validity
+        valid_from = add_years(valid_until, -self.commands.policy.validity_years)
         await self.do(
             cmd.ProposeImport(
                 level=level,

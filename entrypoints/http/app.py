@@ -15,6 +15,7 @@ import structlog
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from app.credentials import CredentialSigner, issuer_of
 from app.services import build_services
 from entrypoints.http import errors
 from entrypoints.http.auth import AuthenticateFirst
@@ -27,6 +28,8 @@ from entrypoints.http.routes_documents import MULTIPART_ROOM, UPLOAD_PATH
 from entrypoints.http.routes_documents import router as documents
 from entrypoints.http.routes_people import router as people
 from entrypoints.http.routes_programme import router as programme
+from entrypoints.http.routes_public_credentials import STATE_KEY as CREDENTIAL_SIGNER
+from entrypoints.http.routes_public_credentials import router as public_credentials
 from entrypoints.http.routes_reports import health
 from entrypoints.http.routes_reports import router as reports
 from entrypoints.http.routes_review import router as review
@@ -34,6 +37,7 @@ from entrypoints.http.routes_tokens import router as tokens
 from entrypoints.web import mount as mount_portal
 from eventstore import EventStore
 from runtime import telemetry
+from runtime.credential_key import credential_key
 from runtime.settings import Settings
 from runtime.store import open_store
 from runtime.temporal import open_temporal
@@ -94,6 +98,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = None
+    # Read once at start-up: a key file that is not an Ed25519 key stops the API with the reason.
+    key = credential_key(settings)
+    setattr(app.state, CREDENTIAL_SIGNER, CredentialSigner(key, issuer_of(settings)) if key else None)
     if store is not None and client is not None:
         wire(app, store, client)  # usable at once, also where no lifespan runs (ASGI test transports)
     errors.install(app)
@@ -108,6 +115,7 @@ def create_app(
         reports,
         tokens,
         health,
+        public_credentials,
     )
     for router in routers:
         app.include_router(router)

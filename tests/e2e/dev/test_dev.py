@@ -77,6 +77,12 @@ def test_the_box_shows_where_everything_is_and_a_token_kept_private(dev: Dev) ->
         assert ok(http.get("/health")) == {"database": "ok", "temporal": "ok"}
         assert http.get("/docs").status_code == 200
         assert http.get("/v1/cities", headers={"Authorization": "Bearer cct_not-a-token"}).status_code == 401
+        # The credential key made in the data dir, its public half published with no token.
+        published = ok(http.get("/public/credentials/key"))
+        assert published["id"] == f"http://127.0.0.1:{dev.api_port}/public/credentials/key"
+    key_file = dev.data_dir / "credential-key.pem"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert f"public key at http://127.0.0.1:{dev.api_port}/public/credentials/key" in dev.box
     ui = eventually(
         lambda: _get(f"http://127.0.0.1:{dev.ui_port}/"), timeout=30, what="the Temporal web UI answers"
     )

@@ -43,14 +43,14 @@ async def test_a_certified_city_has_its_status_and_its_decision_recorded(store):
     assert status["phase"] == "certified"
     assert status["level"] == "silver"
     assert status["valid_until"] == run.state.certification.valid_until
-    assert status["cohort"] == "2026-spring"
+    assert status["round_id"] == "2026-spring"
     assert status["open_review_items"] == 0
     assert status["score"] == run.state.score
     assert CityState.model_validate_json(status["state"]) == run.state
     (decision,) = await table(store, "SELECT * FROM certifications")
     assert decision["city_id"] == "lakeside"
     assert (decision["level"], decision["previous_level"], decision["outcome"]) == ("silver", None, "new")
-    assert (decision["cohort"], decision["standard_version"]) == ("2026-spring", "wwc-2022")
+    assert (decision["round_id"], decision["standard_version"]) == ("2026-spring", "wwc-2022")
     assert await table(store, "SELECT * FROM review_queue") == []
 
 

@@ -41,7 +41,7 @@ async def imported(store, city_id: str, *, days_left: int) -> CityRun:
     return run
 
 
-async def test_cities_are_listed_by_id_and_filtered_by_level_phase_cohort_and_city(store):
+async def test_cities_are_listed_by_id_and_filtered_by_level_phase_round_and_city(store):
     certified = await registered(store, "certified")
     await certified.certify(level=Level.SILVER)
     applied = await registered(store, "applied")
@@ -52,7 +52,7 @@ async def test_cities_are_listed_by_id_and_filtered_by_level_phase_cohort_and_ci
     assert [row.city_id for row in everyone] == ["applied", "certified", "newcomer"]
     assert [row.city_id for row in await list_cities(store, level=Level.SILVER)] == ["certified"]
     assert [row.city_id for row in await list_cities(store, phase=Phase.EVIDENCE)] == ["applied"]
-    assert [row.city_id for row in await list_cities(store, cohort="2026-fall")] == ["applied"]
+    assert [row.city_id for row in await list_cities(store, round_id="2026-fall")] == ["applied"]
     assert [row.city_id for row in await list_cities(store, only_city="newcomer")] == ["newcomer"]
     # Pages: the second city on, one at a time.
     assert [row.city_id for row in await list_cities(store, limit=1, offset=1)] == ["certified"]

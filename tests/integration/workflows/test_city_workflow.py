@@ -360,7 +360,7 @@ async def test_three_cycles_new_silver_elevated_gold_then_lapsed_with_flat_histo
                 "SELECT level, outcome FROM certifications WHERE city_id = $1 ORDER BY version", "millbrook"
             )
         assert [(r["level"], r["outcome"]) for r in rows] == [("silver", "new"), ("gold", "elevated")]
-        assert (await city.stored_types())[-1] == "CertificationLapsed"
+        assert (await city.stored_types())[-1] == "CertificationEnded"
 
         lengths = await run_history_lengths(env.client, "city-millbrook", city.first_run_id)
         assert len(lengths) == 4, lengths  # Silver, Gold, lapse, and the run waiting now

@@ -11,6 +11,7 @@ from domain.levels import Level, Outcome
 from domain.rules import LATEST, PROGRAMME_REVIEW
 from domain.standard import get_standard
 from domain.worksheet import enough_items
+from tests.scenarios import open_round
 
 CITY = "lakeside"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -33,6 +34,15 @@ def when(state: CityState, command: c.Command, now: datetime = T0) -> list[ev.Do
 
 
 # Canned histories: each builds on the one before, so a test starts from the phase it needs.
+
+
+def apply_to(
+    round_id: str = "2026-spring", standard_version: str = STANDARD.version
+) -> c.ApplyForCertification:
+    """An application to an open round."""
+    return c.ApplyForCertification(
+        cohort=round_id, standard_version=standard_version, round=open_round(round_id)
+    )
 
 
 def registered() -> list[ev.DomainEvent]:

@@ -27,6 +27,7 @@ from tests.unit.domain.story import (
     STANDARD,
     T0,
     applied,
+    apply_to,
     approved,
     assigned,
     declared_no_conflict,
@@ -253,9 +254,7 @@ def test_a_waiver_records_who_approved_it() -> None:
 class TestPhaseClocks:
     def test_the_submission_is_told_near_then_escalated_and_runs_no_more(self) -> None:
         # Given a city that applied under the latest rules (the submission's clock started)
-        history = after(
-            registered(), c.ApplyForCertification(cohort="2026-fall", standard_version="wwc-2022")
-        )
+        history = after(registered(), apply_to("2026-fall", "wwc-2022"))
         due = T0 + POLICY.submission_window
         assert history[-1] == ev.DeadlineSet(deadline=ev.Deadline.SUBMISSION, due_at=due)
         state = given(*history)
@@ -276,9 +275,7 @@ class TestPhaseClocks:
             decide(state, c.EscalateMissedDeadlines(), now=due + DAY, policy=POLICY)
 
     def test_closing_the_submission_stops_its_clock(self) -> None:
-        history = after(
-            registered(), c.ApplyForCertification(cohort="2026-fall", standard_version="wwc-2022")
-        )
+        history = after(registered(), apply_to("2026-fall", "wwc-2022"))
         history = [*history, *submitted([FIRST_ID]), ev.EvidenceSubmissionClosed(submitted=[FIRST_ID])]
         assert c.EscalateMissedDeadlines.command_name() not in deadlines(given(*history), POLICY)
 
@@ -333,7 +330,7 @@ class TestPhaseClocks:
     def test_a_cycle_under_the_first_rules_starts_no_clock(self) -> None:
         events = decide(
             given(*registered()),
-            c.ApplyForCertification(cohort="2026-fall", standard_version="wwc-2022"),
+            apply_to("2026-fall", "wwc-2022"),
             now=T0,
             rules=rules.FIRST,
         )
@@ -402,9 +399,7 @@ def extend(deadline: str, due_at: datetime, criterion_id: str | None = None) -> 
 
 class TestExtendDeadline:
     def test_the_submission_deadline_moves_and_its_clock_runs_to_the_new_date(self) -> None:
-        history = after(
-            registered(), c.ApplyForCertification(cohort="2026-fall", standard_version="wwc-2022")
-        )
+        history = after(registered(), apply_to("2026-fall", "wwc-2022"))
         was = T0 + POLICY.submission_window
         new = was + 30 * DAY
         # Given its staff were told the date was near
@@ -451,24 +446,18 @@ class TestExtendDeadline:
         assert c.ExpireClarifications() not in due_timer_commands(state, T0 + 30 * DAY)
 
     def test_a_new_date_in_the_past_is_refused(self) -> None:
-        history = after(
-            registered(), c.ApplyForCertification(cohort="2026-fall", standard_version="wwc-2022")
-        )
+        history = after(registered(), apply_to("2026-fall", "wwc-2022"))
         with pytest.raises(CommandRejected, match="is in the past; give a later one"):
             when(given(*history), extend("submission", T0 - DAY), now=T0)
 
     def test_an_earlier_date_is_not_an_extension(self) -> None:
-        history = after(
-            registered(), c.ApplyForCertification(cohort="2026-fall", standard_version="wwc-2022")
-        )
+        history = after(registered(), apply_to("2026-fall", "wwc-2022"))
         with pytest.raises(CommandRejected, match="an extension moves the submission deadline later"):
             when(given(*history), extend("submission", T0 + DAY), now=T0)
 
     def test_a_deadline_that_is_not_running_is_refused(self) -> None:
         # The committee's clock has not started while the city submits; a decided item has no review deadline
-        history = after(
-            registered(), c.ApplyForCertification(cohort="2026-fall", standard_version="wwc-2022")
-        )
+        history = after(registered(), apply_to("2026-fall", "wwc-2022"))
         with pytest.raises(CommandRejected, match="the committee deadline is not running"):
             when(given(*history), extend("committee", T0 + 60 * DAY))
         decided = latest([*applied(), *submitted([FIRST_ID]), *approved([FIRST_ID])])
@@ -485,9 +474,7 @@ class TestExtendDeadline:
             extend("committee", T0 + DAY, FIRST_ID)
 
     def test_who_extends_it_is_named(self) -> None:
-        history = after(
-            registered(), c.ApplyForCertification(cohort="2026-fall", standard_version="wwc-2022")
-        )
+        history = after(registered(), apply_to("2026-fall", "wwc-2022"))
         unnamed = extend("submission", T0 + 120 * DAY).model_copy(update={"extended_by": None})
         with pytest.raises(InvalidCommand, match="names who extends it"):
             when(given(*history), unnamed)
@@ -574,7 +561,7 @@ def test_an_extension_tells_whoever_owes_what_is_due_and_why() -> None:
 
 
 def test_the_state_carries_its_clocks_across_serialisation() -> None:
-    history = after(registered(), c.ApplyForCertification(cohort="2026-fall", standard_version="wwc-2022"))
+    history = after(registered(), apply_to("2026-fall", "wwc-2022"))
     state = given(*history)
     assert CityState.model_validate_json(state.model_dump_json()) == state
     assert state.cycle is not None and ev.Deadline.SUBMISSION.value in state.cycle.clocks

@@ -29,6 +29,7 @@ from tests.unit.domain.story import (
     STANDARD,
     T0,
     applied,
+    apply_to,
     approved,
     declared_no_conflict,
     enough,
@@ -320,7 +321,7 @@ class TestPastCertifications:
         for command in (past(Level.SILVER, years_ago=8), past(Level.GOLD, years_ago=5)):
             state = then_state(state, command)
         # When the city applies, then it re-certifies from Gold
-        apply = c.ApplyForCertification(cohort="2026-spring", standard_version=STANDARD.version)
+        apply = apply_to("2026-spring", STANDARD.version)
         started, clock = when(state, apply)
         assert isinstance(started, ev.RecertificationStarted) and started.previous_level is Level.GOLD
         assert isinstance(clock, ev.DeadlineSet)  # the submission clock starts
@@ -334,7 +335,7 @@ class TestPastCertifications:
 
     def test_under_the_first_rules_an_application_is_a_new_one_as_before(self) -> None:
         state = then_state(given(*registered()), past(Level.GOLD))
-        apply = c.ApplyForCertification(cohort="2026-spring", standard_version=STANDARD.version)
+        apply = apply_to("2026-spring", STANDARD.version)
         [started] = decide(state, apply, now=T0, rules=rules.FIRST)
         assert isinstance(started, ev.ApplicationSubmitted)
 

@@ -22,6 +22,7 @@ from domain import (
 )
 from domain import commands as c
 from domain import events as ev
+from domain.calendar import add_years
 from domain.levels import Level, Outcome
 from domain.policy import SNAPSHOTS_REMEMBERED
 from domain.standard import get_standard
@@ -34,6 +35,7 @@ from tests.unit.domain.story import (
     STANDARD,
     T0,
     applied,
+    apply_to,
     approved,
     assigned,
     certified,
@@ -217,9 +219,7 @@ class TestDataSnapshot:
 
 class TestApply:
     def test_a_registered_city_applies_to_a_cohort(self) -> None:
-        events = when(
-            given(*registered()), c.ApplyForCertification(cohort="2026-spring", standard_version="wwc-2022")
-        )
+        events = when(given(*registered()), apply_to("2026-spring", "wwc-2022"))
         assert events == [
             ev.ApplicationSubmitted(
                 cycle=1,
@@ -237,7 +237,7 @@ class TestApply:
         state = given(*registered())
         events = decide(
             state,
-            c.ApplyForCertification(cohort="2026-spring", standard_version="wwc-2022"),
+            apply_to("2026-spring", "wwc-2022"),
             now=T0,
             rules=rules.FIRST,
         )
@@ -254,7 +254,7 @@ class TestApply:
 
     def test_a_certified_city_applying_starts_its_recertification(self) -> None:
         state = given(*certified(Level.SILVER))
-        events = when(state, c.ApplyForCertification(cohort="2029-spring", standard_version="wwc-2022"))
+        events = when(state, apply_to("2029-spring", "wwc-2022"))
         assert events == [
             ev.RecertificationStarted(
                 cycle=2,
@@ -270,9 +270,7 @@ class TestApply:
     def test_an_application_under_a_standard_closed_for_applications_is_refused(self) -> None:
         # Given a registered city in 2026, when it applies under wwc-2018 (closed in 2022)
         with pytest.raises(CommandRejected) as refused:
-            when(
-                given(*registered()), c.ApplyForCertification(cohort="2026-fall", standard_version="wwc-2018")
-            )
+            when(given(*registered()), apply_to("2026-fall", "wwc-2018"))
         # Then it is refused, saying why and which standards are open now
         assert "wwc-2018 is not open for applications on 2026-03-02" in str(refused.value)
         assert "until 2022-07-31" in str(refused.value)
@@ -282,7 +280,7 @@ class TestApply:
         when_open = datetime(2021, 5, 3, 9, tzinfo=UTC)
         events = when(
             given(*registered()),
-            c.ApplyForCertification(cohort="2021", standard_version="wwc-2018"),
+            apply_to("2021", "wwc-2018"),
             now=when_open,
         )
         assert [type(e) for e in events] == [ev.ApplicationSubmitted, ev.DeadlineSet]
@@ -291,7 +289,7 @@ class TestApply:
         # Recorded histories applied under wwc-2018 in 2027: they replay as they ran.
         events = decide(
             given(*registered()),
-            c.ApplyForCertification(cohort="2027", standard_version="wwc-2018"),
+            apply_to("2027", "wwc-2018"),
             now=datetime(2027, 1, 4, tzinfo=UTC),
             rules=rules.FIRST,
         )
@@ -299,7 +297,7 @@ class TestApply:
 
     def test_only_one_cycle_at_a_time(self) -> None:
         with pytest.raises(CommandRejected, match="city to be registered or certified"):
-            when(given(*applied()), c.ApplyForCertification(cohort="x", standard_version="wwc-2022"))
+            when(given(*applied()), apply_to("x", "wwc-2022"))
 
 
 class TestEvidence:
@@ -635,9 +633,10 @@ class TestCommittee:
                 cohort="2026-spring",
                 standard_version="wwc-2022",
                 valid_from=T0 + 30 * DAY,
-                valid_until=T0 + 30 * DAY + 3 * 365 * DAY,
+                valid_until=add_years(T0 + 30 * DAY, 3),
                 previous_level=None,
                 outcome=Outcome.NEW,
+                certificate_number="CC-2026-LAKESIDE-1",
             )
         ]
 
@@ -647,7 +646,7 @@ class TestCommittee:
 
     def test_a_not_certified_cycle_closes_and_the_city_may_apply_again(self) -> None:
         events = when(given(*decided(None, 20)), c.CloseAppealWindow(), now=T0 + 30 * DAY)
-        assert events == [ev.CertificationCycleClosed(cycle=1, honor_roll=True)]
+        assert events == [ev.CertificationCycleClosed(cycle=1, honor_roll=True, closed_at=T0 + 30 * DAY)]
         state = given(*decided(None, 20), *events)
         assert state.phase is Phase.REGISTERED and state.cycle is None
         assert "ApplyForCertification" in allowed_commands(state)
@@ -707,7 +706,7 @@ class TestAppeal:
         events = when(given(*history), c.DecideAppeal(upheld=False, rationale="no"))
         assert events == [
             ev.AppealDecided(upheld=False, level=None, rationale="no"),
-            ev.CertificationCycleClosed(cycle=1, honor_roll=True),
+            ev.CertificationCycleClosed(cycle=1, honor_roll=True, closed_at=T0),
         ]
         with pytest.raises(CommandRejected, match="a dismissed appeal keeps the committee's decision"):
             when(given(*history), c.DecideAppeal(upheld=False, level="silver", rationale="no"))
@@ -771,7 +770,11 @@ class TestRecertificationAndLapse:
         with pytest.raises(CommandRejected, match="valid until"):
             when(given(*certified()), c.LapseCertification(), now=end - DAY)
         events = when(given(*certified()), c.LapseCertification(), now=end)
-        assert events == [ev.CertificationLapsed(level=Level.SILVER, valid_until=end)]
+        assert events == [
+            ev.CertificationEnded(
+                certificate_number="CC-2026-LAKESIDE-1", level=Level.SILVER, reason="lapsed", ended_at=end
+            )
+        ]
         state = given(*certified(), *events)
         assert state.phase is Phase.REGISTERED and state.certification is None
 

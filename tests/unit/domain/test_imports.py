@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from domain import CommandRejected, InvalidCommand, Phase, allowed_commands, decide
 from domain import commands as c
 from domain import events as ev
+from domain.calendar import add_years
 from domain.deadlines import next_deadline
 from domain.levels import Level
 from domain.policy import ProgrammePolicy
@@ -24,9 +25,15 @@ from domain.programme import (
     fold_programme,
 )
 from domain.state import ImportProposal
-from tests.unit.domain.story import DAY, T0, given, registered, when
+from tests.unit.domain.story import DAY, T0, apply_to, given, registered, when
 
-VALIDITY = ProgrammePolicy().validity  # 3 years (1,095 days)
+YEARS = ProgrammePolicy().validity_years  # 3
+
+
+def valid_until(valid_from: datetime, years: int = YEARS) -> datetime:
+    return add_years(valid_from, years)
+
+
 MODE = ev.MigrationModeOn(since=T0 - DAY, switched_on_by="ops-ana", reason="bringing in 2018-2025")
 
 
@@ -36,7 +43,7 @@ def propose(**changes: object) -> c.ProposeImport:
         "cohort": "2024",
         "standard_version": "wwc-2018",
         "valid_from": T0 - 400 * DAY,
-        "valid_until": T0 - 400 * DAY + VALIDITY,
+        "valid_until": valid_until(T0 - 400 * DAY),
         "proposed_by": "ops-ana",
     }
     return c.ProposeImport.model_validate({**fields, **changes})
@@ -54,19 +61,19 @@ class TestTheCap:
         with pytest.raises(InvalidCommand) as refused:
             when(given(*registered()), command)
         message = str(refused.value)
-        assert "at most the programme's validity (1095 days)" in message
-        assert (T0 - DAY + VALIDITY).isoformat() in message, "the latest valid_until it may have"
+        assert "at most the programme's validity (3 years)" in message
+        assert (valid_until(T0 - DAY)).isoformat() in message, "the latest valid_until it may have"
 
     def test_the_cap_holds_in_migration_mode_too(self) -> None:
-        command = propose(valid_until=T0 - 400 * DAY + VALIDITY + DAY, migration_mode=MODE)
+        command = propose(valid_until=valid_until(T0 - 400 * DAY) + DAY, migration_mode=MODE)
         with pytest.raises(InvalidCommand, match="at most the programme's validity"):
             when(given(*registered()), command)
 
     def test_the_cap_is_the_policys_validity(self) -> None:
-        five_years = ProgrammePolicy(validity=5 * 365 * DAY)
-        command = propose(valid_from=T0 - DAY, valid_until=T0 - DAY + 5 * 365 * DAY)
+        five_years = ProgrammePolicy(validity_years=5)
+        command = propose(valid_from=T0 - DAY, valid_until=valid_until(T0 - DAY, 5))
         assert decide(given(*registered()), command, now=T0, policy=five_years)
-        with pytest.raises(InvalidCommand, match="1095 days"):
+        with pytest.raises(InvalidCommand, match="3 years"):
             when(given(*registered()), command)
 
     def test_a_certification_awarded_in_the_future_is_refused(self) -> None:
@@ -87,13 +94,15 @@ class TestAPeriodGivenInDays:
     FIRST = datetime(2025, 6, 1, tzinfo=UTC)  # 2025-06-01, its start
 
     def test_one_day_too_many_is_refused_naming_the_last_day_allowed(self) -> None:
-        last_allowed_end = self.FIRST + VALIDITY  # 00:00 UTC on 2028-05-31: 2028-05-30 is the last day
+        # Three calendar years across 29 February 2028: 00:00 UTC on 2028-06-01, so 2028-05-31 is
+        # the last day (1,095 days would have stopped a day short).
+        last_allowed_end = valid_until(self.FIRST)
         command = propose(valid_from=self.FIRST, valid_until=last_allowed_end + DAY)
         with pytest.raises(InvalidCommand) as refused:
             when(given(*registered()), command)
         assert str(refused.value).endswith(
-            "awarded 2025-06-01, so valid_until at the latest the end of 2028-05-30 (UTC), "
-            "not the end of 2028-05-31 (UTC)"
+            "awarded 2025-06-01, so valid_until at the latest the end of 2028-05-31 (UTC), "
+            "not the end of 2028-06-01 (UTC)"
         )
         assert when(given(*registered()), propose(valid_from=self.FIRST, valid_until=last_allowed_end))
 
@@ -122,7 +131,7 @@ class TestCountersignature:
                 cohort="2024",
                 standard_version="wwc-2018",
                 valid_from=T0 - 400 * DAY,
-                valid_until=T0 - 400 * DAY + VALIDITY,
+                valid_until=valid_until(T0 - 400 * DAY),
                 proposed_by="ops-ana",
             )
         ]
@@ -136,7 +145,7 @@ class TestCountersignature:
             cohort="2024",
             standard_version="wwc-2018",
             valid_from=T0 - 400 * DAY,
-            valid_until=T0 - 400 * DAY + VALIDITY,
+            valid_until=valid_until(T0 - 400 * DAY),
             proposed_by="ops-ana",
         )
         assert allowed_commands(state) == [
@@ -156,7 +165,7 @@ class TestCountersignature:
                 cohort="2024",
                 standard_version="wwc-2018",
                 valid_from=T0 - 400 * DAY,
-                valid_until=T0 - 400 * DAY + VALIDITY,
+                valid_until=valid_until(T0 - 400 * DAY),
                 proposed_by="ops-ana",
                 countersigned_by="cmt-ben",
                 note="on file",
@@ -166,7 +175,7 @@ class TestCountersignature:
         assert state.phase is Phase.CERTIFIED and state.level is Level.GOLD
         assert state.certification is not None and state.certification.imported
         assert state.import_proposal is None
-        assert next_deadline(state) == T0 - 400 * DAY + VALIDITY, "it lapses at the end of its validity"
+        assert next_deadline(state) == valid_until(T0 - 400 * DAY), "it lapses at the end of its validity"
 
     def test_the_proposer_can_never_countersign_their_own(self) -> None:
         with pytest.raises(CommandRejected, match="ops-ana proposed this import and cannot countersign it"):
@@ -196,7 +205,7 @@ class TestCountersignature:
         with pytest.raises(CommandRejected, match="import_proposed"):
             when(state, propose(proposed_by="ops-cy"))
         with pytest.raises(CommandRejected, match="ApplyForCertification needs the city to be"):
-            when(state, c.ApplyForCertification(cohort="2026-fall", standard_version="wwc-2022"))
+            when(state, apply_to("2026-fall", "wwc-2022"))
 
     def test_no_countersignature_without_a_proposal(self) -> None:
         with pytest.raises(CommandRejected, match="needs the city to be import_proposed"):
@@ -205,7 +214,7 @@ class TestCountersignature:
             when(given(*registered()), c.RejectImport(rejected_by="cmt-ben", reason="x"))
 
     def test_a_proposal_that_expired_while_waiting_is_not_countersigned(self) -> None:
-        later = T0 + VALIDITY
+        later = valid_until(T0)
         with pytest.raises(CommandRejected, match="expired at"):
             when(given(*proposed()), c.CountersignImport(countersigned_by="cmt-ben"), now=later)
 
@@ -223,7 +232,7 @@ class TestMigrationMode:
                 cohort="2024",
                 standard_version="wwc-2018",
                 valid_from=T0 - 400 * DAY,
-                valid_until=T0 - 400 * DAY + VALIDITY,
+                valid_until=valid_until(T0 - 400 * DAY),
                 proposed_by="ops-ana",
                 migration_mode=MODE,
             )

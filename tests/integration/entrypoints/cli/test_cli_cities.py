@@ -446,7 +446,7 @@ async def test_city_list_filters_by_level_and_cohort(cli: Cli, store: EventStore
 
     gold = await cli.json("city", "list", "--level", "gold")
     silver = await cli.json("city", "list", "--level", "silver")
-    cohort = await cli.json("city", "list", "--cohort", "2029-spring", "--phase", "certified")
+    cohort = await cli.json("city", "list", "--round", "2029-spring", "--phase", "certified")
 
     assert [c["city_id"] for c in gold] == ["lakeside"] and silver == []
     assert [c["city_id"] for c in cohort] == ["lakeside"]

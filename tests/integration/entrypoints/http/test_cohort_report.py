@@ -61,7 +61,7 @@ async def test_the_cohort_report_over_http(api: Api) -> None:
     )
     report = await api.get(f"/v1/cohorts/{COHORT}/report", operator)
     assert report == {
-        "cohort": COHORT,
+        "round_id": COHORT,
         "new": [{"city_id": "alpha", "level": "platinum"}],
         "elevated": [{"city_id": "bravo", "from": "silver", "to": "gold"}],
         "sustained": [{"city_id": "echo", "level": "silver"}],
@@ -93,7 +93,7 @@ async def _import(api: Api, city_id: str, level: str) -> None:
     body = {
         "level": level,
         "standard_version": "wwc-2018",
-        "cohort": "2024",
+        "round_id": "2024",
         "valid_from": (now - timedelta(days=400)).date().isoformat(),
         "valid_until": (now + timedelta(days=600)).date().isoformat(),
     }

@@ -32,9 +32,9 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
     assert snapshot["roadmap"] == CRITERIA[30:]
 
     applied = await api.post(
-        "/v1/cities/lakeside/application", staff, {"cohort": "2026-fall", "standard_version": "wwc-2022"}
+        "/v1/cities/lakeside/application", staff, {"round_id": "2026-fall", "standard_version": "wwc-2022"}
     )
-    assert applied["status"]["phase"] == "evidence" and applied["status"]["cohort"] == "2026-fall"
+    assert applied["status"]["phase"] == "evidence" and applied["status"]["round_id"] == "2026-fall"
     items = [evidence_json(cid, narrative="see the pack") for cid in CRITERIA[:30]]
     await api.post("/v1/cities/lakeside/evidence", staff, {"items": items})
 
@@ -154,7 +154,9 @@ async def test_the_state_as_of_a_moment_is_the_fold_of_what_was_recorded_by_then
     await asyncio.sleep(0.02)
     registered_at = datetime.now(UTC)
     await asyncio.sleep(0.02)
-    await api.post("/v1/cities/oakdale/application", staff, {"cohort": "c1", "standard_version": "wwc-2022"})
+    await api.post(
+        "/v1/cities/oakdale/application", staff, {"round_id": "c1", "standard_version": "wwc-2022"}
+    )
 
     then = await api.get("/v1/cities/oakdale/state", staff, as_of=registered_at.isoformat())
     assert then["phase"] == "registered" and then["version"] == 1 and then["cycle"] is None
@@ -173,7 +175,7 @@ async def test_an_operator_assigns_a_reviewer_and_withdraws_a_city_and_nobody_el
     await api.register("eastbrook")
     operator, staff = await api.operator(), await api.city("eastbrook")
     await api.post(
-        "/v1/cities/eastbrook/application", staff, {"cohort": "2026-fall", "standard_version": "wwc-2022"}
+        "/v1/cities/eastbrook/application", staff, {"round_id": "2026-fall", "standard_version": "wwc-2022"}
     )
     await api.post(
         "/v1/cities/eastbrook/evidence", staff, {"items": [{"criterion_id": "DM1", "documents": DOCS}]}

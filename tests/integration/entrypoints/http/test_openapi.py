@@ -243,7 +243,7 @@ async def test_moments_and_dates_are_iso_8601_text_only(api: Api) -> None:
         assert refused["error"] == "invalid_request", as_of
     await api.get("/v1/cities/marston/state", operator, as_of="2030-01-01T00:00:00+02:00")
     days = {"valid_from": 1_700_000_000, "valid_until": "2031-01-01"}
-    body = {"level": "gold", "standard_version": "wwc-2022", "cohort": "c", **days}
+    body = {"level": "gold", "standard_version": "wwc-2022", "round_id": "c", **days}
     refused = await api.post("/v1/cities/marston/imported-certification", operator, body, expect=422)
     assert [p["loc"] for p in refused["detail"]] == [["body", "valid_from"]]
     await api.post("/v1/cities/marston/site-visit", operator, {"action": "schedule", "date": 20300101}, 422)
