@@ -11,7 +11,7 @@
 3. **Open.** `start_session(secret)` uses the link, once, before it expires, and starts a session:
    its secret goes into a cookie, its SHA-256 into `web_sessions`, with a CSRF token for its forms.
 4. **Use.** `session_of(secret)` finds the session while it is neither ended, idle too long, past
-   its absolute lifetime, nor its person deactivated, and moves its idle end on.
+   its absolute lifetime, nor its person deactivated, and moves its idle end on (once a minute).
 """
 
 from __future__ import annotations
@@ -212,22 +212,31 @@ async def _why_refused(conn: object, link: str) -> LinkRefused:
     return LinkRefused("unknown", "this sign-in link is not one citycert sent")
 
 
+# A session's idle end moves on at most once a minute: a page view is then a read, not a write.
+TOUCH_EVERY = timedelta(minutes=1)
+_LIVE_SESSION = f"""
+WITH live AS (
+    SELECT s.secret_hash, s.csrf_token, s.expires_at, s.last_seen_at, {_PERSON_COLUMNS}
+      FROM web_sessions s JOIN people p ON p.id = s.person_id
+     WHERE s.secret_hash = $1 AND s.ended_at IS NULL AND s.idle_until > now() AND s.expires_at > now()
+       AND p.deactivated_at IS NULL
+), touched AS (
+    UPDATE web_sessions w SET last_seen_at = now(), idle_until = least(now() + $2::interval, w.expires_at)
+      FROM live WHERE w.secret_hash = live.secret_hash AND live.last_seen_at <= now() - $3::interval
+)
+SELECT * FROM live
+"""
+
+
 async def session_of(store: EventStore, secret: str, *, idle: timedelta) -> Session | None:
     """The live session this secret opens, its idle end moved on; None when there is none."""
     async with store.connection() as conn:
-        row = await conn.fetchrow(
-            "UPDATE web_sessions s SET last_seen_at = now(), "
-            "idle_until = least(now() + $2::interval, s.expires_at) "
-            "FROM people p WHERE s.secret_hash = $1 AND s.ended_at IS NULL AND s.idle_until > now() "
-            "AND s.expires_at > now() AND p.id = s.person_id AND p.deactivated_at IS NULL "
-            f"RETURNING s.csrf_token, s.expires_at, {_PERSON_COLUMNS}",
-            digest(secret),
-            idle,
-        )
+        row = await conn.fetchrow(_LIVE_SESSION, digest(secret), idle, TOUCH_EVERY)
     if row is None:
         return None
     fields = dict(row)
     csrf, expires_at = fields.pop("csrf_token"), fields.pop("expires_at")
+    del fields["secret_hash"], fields["last_seen_at"]
     return Session(Person.model_validate(fields), csrf, expires_at)
 
 

@@ -164,11 +164,8 @@ class Settings(BaseSettings):
     holidays: tuple[date, ...] = Field(
         (), description='days not counted as business days, e.g. ["2026-12-25"]'
     )
-    # The portal (entrypoints/web): sign-in links, sessions, and the limits on sign-in requests.
-    portal_url: str | None = Field(
-        None,
-        description="the portal's address as people reach it (mailed links); unset: http://API_HOST:API_PORT",
-    )
+    # The portal (entrypoints/web): sign-in links (mailed with CITYCERT_PUBLIC_URL's address),
+    # sessions, and the limits on sign-in requests.
     sign_in_key: SecretStr | None = Field(
         None, description="the key the API and the relay derive sign-in links' secrets with (32+ characters)"
     )

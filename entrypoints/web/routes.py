@@ -158,10 +158,10 @@ async def use_link(
 
 
 def portal_url(settings: Settings) -> str:
-    """Where mailed links point: the setting, else the address the API serves on. Never the
+    """Where mailed links point: CITYCERT_PUBLIC_URL, else the address the API serves on. Never the
     request's Host header: anyone may send one, and a link mailed to someone else pointing at the
     sender's host would hand them its secret."""
-    return settings.portal_url or f"http://{settings.api_host}:{settings.api_port}"
+    return settings.public_base_url
 
 
 def _refused(request: Request, reason: str) -> Response:

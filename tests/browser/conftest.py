@@ -75,7 +75,7 @@ async def served(store: EventStore, tmp_path: Path) -> AsyncIterator[ServedPorta
                 temporal_task_queue=queue,
                 documents_dir=tmp_path / "documents",
                 sign_in_key=SIGN_IN_KEY,
-                portal_url=url,
+                public_url=url,
             )
             app = create_app(config, client=env.client, store=store)
             server = uvicorn.Server(

@@ -226,7 +226,7 @@ async def test_a_mailed_link_points_at_the_portal_whatever_host_the_request_name
         await browser.post(
             "/sign-in", data={"email": "ana@lakeside.example", "csrf_token": csrf_of(form.text)}
         )
-    # Then the link Ana receives leads to the portal's own address (the API's, no CITYCERT_PORTAL_URL set)
+    # Then the link Ana receives leads to the portal's own address (the API's, no CITYCERT_PUBLIC_URL set)
     assert (await portal.mailed_link("ana@lakeside.example")).startswith(
         "http://127.0.0.1:8000/sign-in/link?"
     )
@@ -261,3 +261,21 @@ async def test_a_person_deactivated_while_signed_in_is_signed_out(portal: Portal
         assert (await browser.get("/cities/lakeside")).status_code == 200
         await deactivate_person(portal.api.store, ana)
         assert (await browser.get("/cities/lakeside")).status_code == 401
+
+
+async def test_a_session_in_use_stays_open_past_its_first_idle_end(portal: Portal) -> None:
+    await portal.api.register("lakeside")
+    await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    async with portal.visitor() as browser:
+        await sign_in(portal, browser, "ana@lakeside.example")
+        # Given her session last seen ten minutes ago, about to end for idleness in one more
+        async with portal.api.store.connection() as conn:
+            await conn.execute(
+                "UPDATE web_sessions SET last_seen_at = now() - interval '10 minutes', "
+                "idle_until = now() + interval '1 minute'"
+            )
+        # When she opens a page, then its idle end is moved on by the idle lifetime (30 minutes)
+        assert (await browser.get("/cities/lakeside")).status_code == 200
+        async with portal.api.store.connection() as conn:
+            left = await conn.fetchval("SELECT idle_until - now() FROM web_sessions")
+    assert left.total_seconds() > 25 * 60
