@@ -15,7 +15,14 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from entrypoints.web.i18n import LANGUAGES, NAMES, Speaker
-from entrypoints.web.session import LANGUAGE_COOKIE, csrf_token_of, language_of, session_in
+from entrypoints.web.session import (
+    LANGUAGE_COOKIE,
+    csrf_token_of,
+    language_of,
+    queue_cookie,
+    session_in,
+    set_cookies,
+)
 
 templates = Environment(
     loader=PackageLoader("entrypoints.web", "templates"),
@@ -67,21 +74,6 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
     response = HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
     if "lang" in request.query_params and request.query_params["lang"] in LANGUAGES:
         # The visitor chose: remember it for the next pages (a year; it names nobody).
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            language,
-            max_age=365 * 24 * 3600,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
-    for name, value, max_age in request.state.__dict__.get("cookies_to_set", []):
-        response.set_cookie(
-            name,
-            value,
-            max_age=max_age,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
+        queue_cookie(request, LANGUAGE_COOKIE, language, 365 * 24 * 3600)
+    set_cookies(request, response)
     return response

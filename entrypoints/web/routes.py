@@ -27,6 +27,7 @@ from entrypoints.web.session import (
     queue_cookie,
     services_of,
     session_in,
+    set_cookies,
 )
 from runtime.settings import Settings
 
@@ -46,10 +47,7 @@ def say_to(request: Request) -> Speaker:
 
 def redirect(request: Request, to: str) -> Response:
     response = RedirectResponse(to, status_code=303, headers=SECURITY_HEADERS)
-    for name, value, max_age in request.state.__dict__.get("cookies_to_set", []):
-        response.set_cookie(
-            name, value, max_age=max_age, httponly=True, samesite="lax", secure=request.url.scheme == "https"
-        )
+    set_cookies(request, response)
     return response
 
 

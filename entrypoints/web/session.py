@@ -15,7 +15,7 @@ import hmac
 import secrets
 from typing import cast
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from app.services import Services
 from app.sign_in import Session, form_token, session_of
@@ -59,8 +59,20 @@ def key_of(request: Request) -> bytes:
 
 
 def queue_cookie(request: Request, name: str, value: str, max_age: int | None) -> None:
-    """A cookie for the response this request renders (pages.render sets them)."""
-    request.state.__dict__.setdefault("cookies_to_set", []).append((name, value, max_age))
+    """A cookie for the response this request renders (set_cookies puts them on it)."""
+    request.state.cookies_to_set = [*queued_cookies(request), (name, value, max_age)]
+
+
+def queued_cookies(request: Request) -> list[tuple[str, str, int | None]]:
+    return cast(list[tuple[str, str, int | None]], getattr(request.state, "cookies_to_set", []))
+
+
+def set_cookies(request: Request, response: Response) -> None:
+    """The queued cookies on the response: HttpOnly, SameSite=Lax, Secure when asked over HTTPS."""
+    for name, value, max_age in queued_cookies(request):
+        response.set_cookie(
+            name, value, max_age=max_age, httponly=True, samesite="lax", secure=request.url.scheme == "https"
+        )
 
 
 async def load_session(request: Request) -> None:
