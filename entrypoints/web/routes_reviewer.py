@@ -185,6 +185,7 @@ async def city_page(
         criteria=submitted,
         status_words=lambda c: status_words(c, say_to(request)),
         decidable=decidable,
+        any_decidable=any(decidable(c) for c in submitted),
         done=next((c for c in sheet.criteria if c.criterion_id == done), None),
         refusal=refusal,
         refusal_lang=refusal_lang,
