@@ -10,6 +10,7 @@ check_may_see_evidence, as for the API's worksheet; the documents are app/docume
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from app.assignment import check_may_see_evidence
 from app.tokens import TokenInfo
 from domain import Actor
 from domain import commands as cmd
+from domain.ids import DOCUMENT_ID_PATTERN
 from domain.people import Person, PersonRole
 from domain.state import CityState
 from domain.worksheet import CriterionWorksheet, Worksheet
@@ -465,6 +467,8 @@ async def document(request: Request, city_id: str, document_id: str, person: Sig
             _("A city's documents are for the reviewers assigned to it, the committee and operators."),
         )
     try:
+        if not re.fullmatch(DOCUMENT_ID_PATTERN, document_id):
+            raise errors.NotFound(f"{city_id!r} has no document {document_id!r}")
         found = await docs.find(city_id, document_id)
         chunks = await docs.open(found)
     except errors.NotFound:

@@ -160,6 +160,30 @@ async def test_an_uploaded_document_opens_in_the_browser(portal: Portal) -> None
     assert unknown.status_code == 404
 
 
+async def test_documents_and_criteria_stay_closed_until_declared_and_an_unknown_criterion_is_404(
+    portal: Portal,
+) -> None:
+    await given_assigned(portal)
+    staff = await portal.api.city("lakeside")
+    uploaded = await portal.api.http.post(
+        "/v1/cities/lakeside/documents",
+        headers=staff,
+        files={"file": ("m.pdf", PDF, "application/pdf")},
+        data={"title": "Signed minutes"},
+    )
+    document_id = uploaded.json()["document_id"]
+    async with portal.visitor() as browser:
+        await signed_in_as_rosa(portal, browser)
+        closed = await browser.get(f"{WORKSHEET}/documents/{document_id}")
+        assert closed.status_code == 403 and "Declare whether you have a conflict" in closed.text
+        page = await browser.get(WORKSHEET)
+        await browser.post(f"{WORKSHEET}/no-conflict", data={"csrf_token": csrf_of(page.text)})
+        unknown = await browser.get(criterion_path(f"{FIRST}-none"))
+        malformed = await browser.get(f"{WORKSHEET}/documents/..%2F..%2Fetc")
+    assert unknown.status_code == 404 and "no criterion of that id" in unknown.text
+    assert malformed.status_code == 404
+
+
 async def test_an_approval_with_its_checklist_is_recorded_and_one_short_is_refused_saying_why(
     portal: Portal,
 ) -> None:
