@@ -225,6 +225,7 @@ class CityCard:
     awaits_appeal_decision: bool  # an appeal filed: the committee decides it
     appeal_contests_criteria: bool
     certified_here: bool  # awarded in this round
+    level_decided: bool  # a level awarded, or decided and awaiting its award
 
 
 def _titled(standard: Standard | None, criterion_id: str) -> str:
@@ -346,6 +347,7 @@ def card(
         awaits_appeal_decision=in_cycle and phase is Phase.APPEAL,
         appeal_contests_criteria=bool(cycle.appeal_criteria),
         certified_here=outcome in AWARDED,
+        level_decided=outcome in AWARDED or isinstance(decision, Level),
     )
 
 

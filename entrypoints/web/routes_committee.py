@@ -352,8 +352,8 @@ async def _honor_roll_page(
     say = say_to(request)
     shaped = await asyncio.to_thread(round_board, report, logs, say)
     designated = set(the_round.honor_roll.city_ids) if the_round.honor_roll else set()
-    # The cities that may be named: those of the round not certified in it, and any named already.
-    candidates = [c for c in shaped.cards if not c.certified_here or c.city_id in designated]
+    # The cities that may be named: those of the round given no level in it, and any named already.
+    candidates = [c for c in shaped.cards if not c.level_decided or c.city_id in designated]
     listed = {c.city_id for c in candidates}
     others = []
     for city_id in sorted(designated - listed):

@@ -59,6 +59,7 @@ async def test_the_round_board_shows_a_recommended_citys_scores_per_practice_are
         rounds = await browser.get("/committee")
         assert rounds.status_code == 200 and f"/committee/rounds/{ROUND}" in rounds.text
         board = await browser.get(f"/committee/rounds/{ROUND}")
+        spanish = await browser.get(f"/committee/rounds/{ROUND}?lang=es")
     # Then the board shows Lakeside, its recommendation, a chart and a table of its points per area
     assert board.status_code == 200
     page = text_of(board)
@@ -75,6 +76,9 @@ async def test_the_round_board_shows_a_recommended_citys_scores_per_practice_are
     # And the site visit's waiver, no appeal, and the way to decide the level
     assert "Waived" in page and "visited virtually" in page and "No appeal was filed." in page
     assert "/committee/cities/lakeside/decision" in board.text
+    # And in Spanish, with the numbers as Spanish writes them
+    assert 'lang="es"' in spanish.text and "Puntuación por área de práctica" in text_of(spanish)
+    assert f"{len(SILVER_SCORE)} puntos de {len(CRITERIA)}" in text_of(spanish)
 
 
 async def test_a_level_decided_is_recorded_as_the_committee_members(portal: Portal) -> None:
