@@ -33,7 +33,7 @@ from entrypoints.web.committee import CityCard, card, cycle_seen, levels_up_to, 
 from entrypoints.web.dashboard import LEVELS
 from entrypoints.web.pages import render
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
-from entrypoints.web.session import PageError, load_session, services_of
+from entrypoints.web.session import PageError, load_session, services_of, session_in
 from readmodel import city_state, city_stream
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_session)])
@@ -203,7 +203,13 @@ async def _decision_page(
         refusal_lang=refusal_lang,
         chosen=chosen,
         rationale=rationale,
+        may_act=_role(request) is PersonRole.COMMITTEE,
     )
+
+
+def _role(request: Request) -> PersonRole | None:
+    session = session_in(request)
+    return session.person.role if session else None
 
 
 def _rationale_error(request: Request, rationale: str) -> str | None:

@@ -107,6 +107,11 @@ async def test_a_level_decided_is_recorded_as_the_committee_members(portal: Port
     assert len(decision) == 1
     assert decision[0].actor.role == "committee" and decision[0].actor.id.startswith("per_")
     assert "Committee's decision" in text_of(board)
+    async with portal.visitor() as browser:
+        await sign_in(portal, browser, CARLA)
+        again = await browser.get("/committee/cities/lakeside/decision")
+    assert "Lakeside is not waiting for the committee to decide its level." in text_of(again)
+    assert "<textarea" not in again.text
 
 
 async def test_a_level_above_the_recommendation_is_refused_with_the_domains_reason(portal: Portal) -> None:
@@ -175,6 +180,9 @@ async def test_other_roles_are_refused_in_words(portal: Portal) -> None:
         await sign_in(portal, operator, "omar@programme.example")
         seen = await operator.get(f"/committee/rounds/{ROUND}")
         assert seen.status_code == 200 and "Decide the level of" not in seen.text  # read, not decide
+        page = await operator.get("/committee/cities/lakeside/decision")
+        assert "Only the committee's members record its decisions." in text_of(page)
+        assert "<textarea" not in page.text
         decided = await operator.post(
             "/committee/cities/lakeside/decision",
             data={"csrf_token": csrf_of(seen.text), "level": "silver", "rationale": "ours"},
