@@ -11,8 +11,9 @@ the domain's reason beside it. With htmx the form alone is replaced; without it,
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, date
-from typing import Annotated, Any, cast
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -21,7 +22,7 @@ from pydantic import ValidationError
 from app import errors
 from app import rounds as app_rounds
 from app.announcements import load_announcement
-from app.round_report import CityLog, build_round_report, round_city_logs
+from app.round_report import CityLog, RoundReport, build_round_report, round_city_logs
 from domain import Actor
 from domain import commands as cmd
 from domain import events as ev
@@ -119,7 +120,7 @@ async def rounds(request: Request, person: Signed) -> Response:
     return render(request, "committee_rounds.html", rounds=found, today=_today(request))
 
 
-async def _board_data(request: Request, round_id: str) -> tuple[Round, Any, list[CityLog]]:
+async def _board_data(request: Request, round_id: str) -> tuple[Round, RoundReport, list[CityLog]]:
     svc = services_of(request)
     the_round = await _round(request, round_id)
     logs = await round_city_logs(svc.store, round_id)
@@ -222,7 +223,7 @@ def _rationale_error(request: Request, rationale: str) -> str | None:
 
 
 async def _give(
-    request: Request, city_id: str, command_of: Any, person: Person
+    request: Request, city_id: str, command_of: Callable[[], cmd.HumanCommand], person: Person
 ) -> tuple[int, str, str | None] | None:
     """Give the command; None when recorded, else the status, the reason and its language."""
     try:
