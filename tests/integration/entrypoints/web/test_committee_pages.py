@@ -230,7 +230,9 @@ async def test_the_honor_roll_shows_the_suggestion_and_is_designated_as_chosen(p
     assert "Preview under embargo until" in text_of(preview) and "Marston" in preview.text
 
 
-async def test_an_announced_rounds_honor_roll_is_refused_with_the_domains_reason(portal: Portal) -> None:
+async def test_an_announced_rounds_honor_roll_is_refused_and_unknown_pages_are_not_found(
+    portal: Portal,
+) -> None:
     past = CreateRound(
         round_id="2020-fall",
         name="Fall 2020",
@@ -249,10 +251,14 @@ async def test_an_announced_rounds_honor_roll_is_refused_with_the_domains_reason
         )
         preview = await browser.get("/committee/rounds/2020-fall/announcement")
         unknown = await browser.get("/committee/rounds/no-such-round")
+        empty = await browser.get("/committee/rounds/2020-fall")
+        no_city = await browser.get("/committee/cities/nowhere/decision")
     assert refused.status_code == 409
     assert "The Honor Roll was not designated" in refused.text and "can no longer be changed" in refused.text
     assert preview.status_code == 200 and "Preview under embargo" not in preview.text
-    assert unknown.status_code == 404
+    assert unknown.status_code == 404 and "No round of that id was created." in text_of(unknown)
+    assert empty.status_code == 200 and "No city has applied to this round yet." in empty.text
+    assert no_city.status_code == 404 and "No city of that id takes part in the programme." in no_city.text
 
 
 async def test_an_appeal_is_decided_from_its_page(portal: Portal) -> None:
