@@ -226,6 +226,7 @@ class CityCard:
     appeal_contests_criteria: bool
     certified_here: bool  # awarded in this round
     level_decided: bool  # a level awarded, or decided and awaiting its award
+    decide_by: datetime | None = None  # the committee's deadline, while it has a level to decide
 
 
 def _titled(standard: Standard | None, criterion_id: str) -> str:
@@ -297,6 +298,11 @@ def _decision_words(decision: Level | str | None, say: Speaker) -> str | None:
     return say.gettext("Not certified")
 
 
+def _committee_due(cycle: Cycle) -> datetime | None:
+    clock = cycle.clocks.get(ev.Deadline.COMMITTEE.value)
+    return clock.due_at if clock is not None else None
+
+
 def place_of(name: str, region: str | None, country: str) -> str:
     return ", ".join(p for p in (name, region, country_name(country) if country else "") if p)
 
@@ -348,6 +354,7 @@ def card(
         appeal_contests_criteria=bool(cycle.appeal_criteria),
         certified_here=outcome in AWARDED,
         level_decided=outcome in AWARDED or isinstance(decision, Level),
+        decide_by=_committee_due(cycle) if in_cycle and phase is Phase.COMMITTEE else None,
     )
 
 

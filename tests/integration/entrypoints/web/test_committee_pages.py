@@ -64,6 +64,7 @@ async def test_the_round_board_shows_a_recommended_citys_scores_per_practice_are
     assert board.status_code == 200
     page = text_of(board)
     assert "Lakeside" in page and "Silver" in page and "With the committee" in page
+    assert re.search(r"Decide by</dt>\s*<dd><strong>\w+ \d+, \d{4}</strong>", board.text)  # its deadline
     assert f"{len(SILVER_SCORE)} points of {len(CRITERIA)}" in page
     assert '<svg role="img"' in board.text and 'class="bar-fill"' in board.text
     standard = get_standard(STANDARD)
