@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from babel import Locale
+
 from app.countries import country_name
 from app.round_report import CityLog, CityRow, RoundReport
 from domain import events as ev
@@ -303,8 +305,10 @@ def _committee_due(cycle: Cycle) -> datetime | None:
     return clock.due_at if clock is not None else None
 
 
-def place_of(name: str, region: str | None, country: str) -> str:
-    return ", ".join(p for p in (name, region, country_name(country) if country else "") if p)
+def place_of(name: str, region: str | None, country: str, say: Speaker) -> str:
+    """ "Lakeside, Ohio, United States", the country named in the visitor's language."""
+    named = (Locale.parse(say.language).territories.get(country) or country_name(country)) if country else ""
+    return ", ".join(p for p in (name, region, named) if p)
 
 
 def card(
@@ -335,7 +339,7 @@ def card(
     return CityCard(
         city_id=city_id,
         name=name,
-        place=place_of(name, region, country),
+        place=place_of(name, region, country, say),
         phase=_(PHASES[phase][0]) if in_cycle else _(OUTCOMES[outcome]),
         outcome=_(OUTCOMES[outcome]),
         recommended=recommended,

@@ -365,7 +365,7 @@ async def _honor_roll_page(
     others = []
     for city_id in sorted(designated - listed):
         found = await city_state(services_of(request).store, city_id)
-        others.append((city_id, place_of(found.name, found.region, found.country) if found else city_id))
+        others.append((city_id, place_of(found.name, found.region, found.country, say) if found else city_id))
     return render(
         request,
         "committee_honor_roll.html",
