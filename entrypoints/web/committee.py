@@ -229,6 +229,7 @@ class CityCard:
     certified_here: bool  # awarded in this round
     level_decided: bool  # a level awarded, or decided and awaiting its award
     decide_by: datetime | None = None  # the committee's deadline, while it has a level to decide
+    signed_off: bool = False  # the lead reviewer signed the recommendation off
 
 
 def _titled(standard: Standard | None, criterion_id: str) -> str:
@@ -359,6 +360,7 @@ def card(
         certified_here=outcome in AWARDED,
         level_decided=outcome in AWARDED or isinstance(decision, Level),
         decide_by=_committee_due(cycle) if in_cycle and phase is Phase.COMMITTEE else None,
+        signed_off=cycle.signed_off_by is not None,
     )
 
 

@@ -87,3 +87,22 @@ def test_the_visit_and_the_appeal_are_shown_as_recorded() -> None:
 def test_a_decision_offers_no_level_above_the_recommendation() -> None:
     assert levels_up_to(Level.GOLD) == [Level.GOLD, Level.SILVER]
     assert levels_up_to(None) == []
+
+
+def test_the_lead_reviewers_sign_off_is_shown_once_recorded() -> None:
+    def shown(*events: ev.DomainEvent) -> bool:
+        seen = cycle_seen(logged(*events), None)
+        assert seen is not None
+        say = Speaker("en")
+        return card(
+            seen,
+            city_id="lakeside",
+            name="Lakeside",
+            region=None,
+            country="US",
+            phase=Phase.COMMITTEE,
+            say=say,
+        ).signed_off
+
+    assert not shown(*recommended(SILVER))
+    assert shown(*recommended(SILVER), ev.ReviewSignedOff(reviewer_id="rev-lead", note="holds up"))
