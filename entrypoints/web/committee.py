@@ -11,7 +11,7 @@ pages give the committee's commands through the command service, and the domain 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -65,8 +65,11 @@ class CycleSeen:
     appeals: list[AppealSeen] = field(default_factory=list)
 
 
-def cycle_seen(events: Iterable[tuple[datetime, ev.DomainEvent]], round_id: str | None) -> CycleSeen | None:
-    """The city's latest cycle opened in `round_id` (any round when None), from its log."""
+def cycle_seen(
+    events: Iterable[tuple[datetime, ev.DomainEvent]], recorded_as: Collection[str] | None
+) -> CycleSeen | None:
+    """The city's latest cycle opened in a round recorded under one of `recorded_as` (its id, and
+    the cohorts of earlier data it adopted; any round when None), from its log."""
     state = CityState.initial("")
     seen: CycleSeen | None = None
     following = False
@@ -75,7 +78,7 @@ def cycle_seen(events: Iterable[tuple[datetime, ev.DomainEvent]], round_id: str 
         opened = state.cycle is not None and (
             before.cycle is None or before.cycle.number != state.cycle.number
         )
-        if opened and state.cycle is not None and (round_id is None or state.cycle.cohort == round_id):
+        if opened and state.cycle is not None and (recorded_as is None or state.cycle.cohort in recorded_as):
             seen, following = CycleSeen(state.cycle), True
             continue
         if not following or seen is None:
@@ -370,13 +373,17 @@ class Board:
     awaiting: int  # cities awaiting a decision of the committee (a level or an appeal)
 
 
-def round_board(report: RoundReport, logs: Sequence[CityLog], say: Speaker) -> Board:
-    """Every city of the round, as the report lists them, with what its log says of its cycle."""
+def round_board(
+    report: RoundReport, logs: Sequence[CityLog], say: Speaker, recorded_as: Collection[str] = ()
+) -> Board:
+    """Every city of the round, as the report lists them, with what its log says of its cycle
+    (`recorded_as`: the cohorts the round's cycles record; by default its id)."""
+    names = frozenset(recorded_as or (report.round_id,))
     by_city = {log.city_id: log for log in logs}
     cards = []
     for row in report.cities:
         log = by_city.get(row.city_id)
-        seen = cycle_seen(((e.occurred_at, e.event) for e in log.events), report.round_id) if log else None
+        seen = cycle_seen(((e.occurred_at, e.event) for e in log.events), names) if log else None
         if seen is None:
             continue
         cards.append(

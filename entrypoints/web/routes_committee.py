@@ -29,7 +29,7 @@ from domain import events as ev
 from domain.ids import TEXT_MAX
 from domain.levels import Level
 from domain.people import Person, PersonRole
-from domain.rounds import DesignateHonorRoll, Round, is_round_id
+from domain.rounds import DesignateHonorRoll, Round, is_round_id, round_recorded_as
 from entrypoints.web.committee import CityCard, card, cycle_seen, levels_up_to, place_of, round_board
 from entrypoints.web.dashboard import LEVELS
 from entrypoints.web.pages import render
@@ -123,9 +123,10 @@ async def rounds(request: Request, person: Signed) -> Response:
 async def _board_data(request: Request, round_id: str) -> tuple[Round, RoundReport, list[CityLog]]:
     svc = services_of(request)
     the_round = await _round(request, round_id)
-    logs = await round_city_logs(svc.store, round_id)
+    names = the_round.recorded_as  # its id, and the cohorts of earlier data it adopted
+    logs = await round_city_logs(svc.store, names)
     report = await asyncio.to_thread(
-        build_round_report, round_id, logs, policy=svc.settings.policy(), now=svc.clock()
+        build_round_report, round_id, logs, policy=svc.settings.policy(), now=svc.clock(), recorded_as=names
     )
     return the_round, report, logs
 
@@ -135,7 +136,7 @@ async def board(request: Request, round_id: str, person: Signed) -> Response:
     may_read(request, person)
     the_round, report, logs = await _board_data(request, round_id)
     say = say_to(request)
-    shaped = await asyncio.to_thread(round_board, report, logs, say)
+    shaped = await asyncio.to_thread(round_board, report, logs, say, the_round.recorded_as)
     return render(
         request,
         "committee_board.html",
@@ -173,7 +174,10 @@ async def _city_card(request: Request, city_id: str) -> tuple[CityCard, str | No
         phase=state.phase,
         say=say_to(request),
     )
-    return shaped, seen.cycle.cohort if state.cycle is not None else None
+    if state.cycle is None:
+        return shaped, None
+    # The round its cycle applied to (the cohort may be an earlier data's name the round adopted).
+    return shaped, round_recorded_as(await app_rounds.all_rounds(store), seen.cycle.cohort)
 
 
 async def _decision_page(
@@ -357,7 +361,7 @@ async def _honor_roll_page(
 ) -> Response:
     the_round, report, logs = await _board_data(request, round_id)
     say = say_to(request)
-    shaped = await asyncio.to_thread(round_board, report, logs, say)
+    shaped = await asyncio.to_thread(round_board, report, logs, say, the_round.recorded_as)
     designated = set(the_round.honor_roll.city_ids) if the_round.honor_roll else set()
     # The cities that may be named: those of the round given no level in it, and any named already.
     candidates = [c for c in shaped.cards if not c.level_decided or c.city_id in designated]

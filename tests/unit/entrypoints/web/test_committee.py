@@ -22,7 +22,7 @@ def logged(*events: ev.DomainEvent) -> list[tuple[datetime, ev.DomainEvent]]:
 
 
 def test_the_points_per_practice_area_add_up_to_the_recommendation() -> None:
-    seen = cycle_seen(logged(*recommended(SILVER)), "2026-spring")
+    seen = cycle_seen(logged(*recommended(SILVER)), {"2026-spring"})
     assert seen is not None
     areas = area_scores(seen.cycle)
     assert [a.area_id for a in areas] == [a.id for a in STANDARD.practice_areas]
@@ -41,7 +41,7 @@ def test_a_criterion_whose_prerequisite_is_not_approved_earns_no_point_in_its_ar
 
 
 def test_another_rounds_cycle_is_not_this_rounds() -> None:
-    assert cycle_seen(logged(*recommended(SILVER)), "2027-fall") is None
+    assert cycle_seen(logged(*recommended(SILVER)), {"2027-fall"}) is None
 
 
 def test_the_visit_and_the_appeal_are_shown_as_recorded() -> None:
@@ -62,7 +62,7 @@ def test_the_visit_and_the_appeal_are_shown_as_recorded() -> None:
         ev.CityNotCertified(honor_roll=True, rationale="not yet", appeal_deadline=T0 + 40 * DAY),
         ev.AppealFiled(grounds="The portal was back the next day", criteria=[overturned]),
     ]
-    seen = cycle_seen(logged(*events), "2026-spring")
+    seen = cycle_seen(logged(*events), {"2026-spring"})
     assert seen is not None
     shown = card(
         seen,
