@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.round_report import CityLog, LoggedEvent, build_round_report
+from domain import ProgrammePolicy
 from domain import events as ev
 from domain.levels import Level
 from domain.state import Phase
-from entrypoints.web.committee import area_scores, card, chart, cycle_seen, levels_up_to
+from entrypoints.web.committee import area_scores, card, chart, cycle_seen, levels_up_to, round_board
 from entrypoints.web.i18n import Speaker
 from tests.scenarios import SILVER_SCORE
 from tests.unit.domain.story import CRITERIA, DAY, STANDARD, T0, applied, recommended, reviewed_on
@@ -106,3 +108,20 @@ def test_the_lead_reviewers_sign_off_is_shown_once_recorded() -> None:
 
     assert not shown(*recommended(SILVER))
     assert shown(*recommended(SILVER), ev.ReviewSignedOff(reviewer_id="rev-lead", note="holds up"))
+
+
+def test_the_board_lists_a_cycle_recorded_under_a_cohort_name_the_round_adopted() -> None:
+    # Given a city that applied under an earlier data's cohort name, which the round adopted
+    events = [
+        e.model_copy(update={"cohort": "Spring 2026"}) if isinstance(e, ev.ApplicationSubmitted) else e
+        for e in recommended(SILVER)
+    ]
+    logs = [CityLog("lakeside", [LoggedEvent(at, e) for at, e in logged(*events)])]
+    names = ("2026-spring", "Spring 2026")
+    report = build_round_report(
+        "2026-spring", logs, policy=ProgrammePolicy(), now=T0 + 90 * DAY, recorded_as=names
+    )
+    # Then the board shows it, awaiting the committee; under the round's id alone it is not there
+    board = round_board(report, logs, Speaker("en"), names)
+    assert [c.city_id for c in board.cards] == ["lakeside"] and board.awaiting == 1
+    assert round_board(report, logs, Speaker("en")).cards == []
