@@ -41,6 +41,8 @@ async def home(request: Request, person: Signed) -> Response:
         return redirect(request, f"/cities/{person.city_id}")
     if person.role is PersonRole.REVIEWER:
         return redirect(request, "/review")
+    if person.role is PersonRole.COMMITTEE:
+        return redirect(request, "/committee")
     return render(request, "role_home.html", role_words=say_to(request).gettext(ROLE_WORDS[person.role]))
 
 
