@@ -8,7 +8,7 @@ domain.authority first, so a route that forgot its check still cannot create a r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from app import errors
@@ -186,3 +186,11 @@ async def adopt_recorded_cohorts(
         for command in plan:
             await _record(store, command, actor, now, may_overlap=True)
     return Adoption(plan, unnamed)
+
+
+async def embargoed_cohorts(store: EventStore, today: date) -> frozenset[str]:
+    """What the cycles of rounds not yet announced on `today` record as their cohort (each round's
+    id and the cohorts it adopted): the public's data leaves their certifications out until then."""
+    return frozenset(
+        name for r in await all_rounds(store) if not r.announced(today) for name in r.recorded_as
+    )
