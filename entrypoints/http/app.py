@@ -27,6 +27,8 @@ from entrypoints.http.routes_documents import MULTIPART_ROOM, UPLOAD_PATH
 from entrypoints.http.routes_documents import router as documents
 from entrypoints.http.routes_people import router as people
 from entrypoints.http.routes_programme import router as programme
+from entrypoints.http.routes_public import pages as public_pages
+from entrypoints.http.routes_public import router as public
 from entrypoints.http.routes_reports import health
 from entrypoints.http.routes_reports import router as reports
 from entrypoints.http.routes_review import router as review
@@ -107,6 +109,8 @@ def create_app(
         reports,
         tokens,
         health,
+        public,
+        public_pages,
     )
     for router in routers:
         app.include_router(router)
