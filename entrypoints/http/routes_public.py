@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app import directory as d
@@ -34,7 +34,20 @@ from entrypoints.http.errors import ApiError
 from entrypoints.http.models import Problem
 from entrypoints.http.services import Svc
 
-router = APIRouter(prefix="/public", tags=["public"])
+
+def if_none_match(
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            alias="If-None-Match",
+            description="ETags the reader holds: 304, with no body, when the body's is among them",
+        ),
+    ] = None,
+) -> None:
+    """Declared so the document names the header; `_answer` reads it."""
+
+
+router = APIRouter(prefix="/public", tags=["public"], dependencies=[Depends(if_none_match)])
 pages = APIRouter(include_in_schema=False)
 
 JSON = "application/json"
@@ -155,6 +168,22 @@ _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 
 def _text(media_type: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {media_type: {"schema": {"type": "string"}}}}}
+
+
+# JSON-LD is JSON: the document says what it holds (a dcat:Dataset), the rest is DCAT's.
+_DATASET: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            JSON_LD: {
+                "schema": {
+                    "type": "object",
+                    "required": ["@context", "@id", "@type", "dcat:distribution"],
+                    "properties": {"@type": {"const": "dcat:Dataset"}},
+                }
+            }
+        }
+    }
+}
 
 
 # --- certificates ----------------------------------------------------------------------------------
@@ -350,7 +379,7 @@ async def open_data_dictionary(request: Request, svc: Svc) -> Response:
     return _answer(request, body(_json(d.data_dictionary()), JSON), _shared(svc))
 
 
-@router.get("/open-data/dcat.jsonld", response_class=Response, responses={**_text(JSON_LD), **_NOT_MODIFIED})
+@router.get("/open-data/dcat.jsonld", response_class=Response, responses={**_DATASET, **_NOT_MODIFIED})
 async def open_data_dcat(request: Request, svc: Svc, cache: Cache) -> Response:
     """The data set described in DCAT as JSON-LD: a dcat:Dataset with its CSV and JSON
     distributions, its licence, its publisher and the day it last changed."""

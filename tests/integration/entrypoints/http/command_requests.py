@@ -32,7 +32,8 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
         case cmd.TakeDataSnapshot():
             return f"{base}/snapshot", fields
         case cmd.ApplyForCertification():
-            return f"{base}/application", fields
+            # The round's dates are the programme records', stamped by the application layer.
+            return f"{base}/application", {k: v for k, v in fields.items() if k != "round"}
         case cmd.SubmitEvidence():
             return f"{base}/evidence", fields
         case cmd.CloseEvidenceSubmission():
