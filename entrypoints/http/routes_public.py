@@ -32,10 +32,11 @@ from app.services import Services
 from domain.levels import Level
 from entrypoints.http.errors import ApiError
 from entrypoints.http.models import Problem
-from entrypoints.http.services import Svc
+from entrypoints.http.openapi import answers
+from entrypoints.http.services import services
 
 
-def if_none_match(
+async def if_none_match(
     if_none_match: Annotated[
         str | None,
         Header(
@@ -45,6 +46,16 @@ def if_none_match(
     ] = None,
 ) -> None:
     """Declared so the document names the header; `_answer` reads it."""
+
+
+@answers(503)
+async def public_services(request: Request) -> Services:
+    """The services (503 while the API starts). Every dependency here is a coroutine: FastAPI runs
+    a plain function's in a worker thread, and that hop cost more than the rest of a cached answer."""
+    return services(request)
+
+
+Svc = Annotated[Services, Depends(public_services)]
 
 
 router = APIRouter(prefix="/public", tags=["public"], dependencies=[Depends(if_none_match)])
@@ -121,7 +132,7 @@ class PublicCache:
         return found
 
 
-def public_cache(request: Request, svc: Svc) -> PublicCache:
+async def public_cache(request: Request, svc: Svc) -> PublicCache:
     """The app's cache (made on its first public read: no await in between, so one per app)."""
     found: PublicCache | None = getattr(request.app.state, "public_cache", None)
     if found is None:
@@ -288,7 +299,7 @@ async def certificate_html(number: str, svc: Svc) -> HTMLResponse:
 # --- the directory ---------------------------------------------------------------------------------
 
 
-def directory_filter(
+async def directory_filter(
     level: Annotated[Level | None, Query(description="Only cities certified at this level")] = None,
     country: Annotated[
         str | None,
