@@ -71,7 +71,7 @@ SELECT city_id, name, region, country,
 """
 
 
-def _award(row: Any) -> AwardRow:
+def award_row(row: Any) -> AwardRow:
     number = row["certificate_number"]
     if number is None:
         # A row folded before certificates had numbers: the number the fold derives for it
@@ -103,7 +103,7 @@ async def issued_certificates(
 ) -> tuple[list[AwardRow], dict[str, CityHolding]]:
     """Every certificate issued (one city's, when given) and each of their cities' holdings."""
     async with store.connection() as conn:
-        rows = [_award(r) for r in await conn.fetch(_AWARDS, city_id)]
+        rows = [award_row(r) for r in await conn.fetch(_AWARDS, city_id)]
         cities = sorted({r.city_id for r in rows})
         holdings = [_holding(r) for r in await conn.fetch(_HOLDINGS, cities)] if cities else []
     return rows, {h.city_id: h for h in holdings}
