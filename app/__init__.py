@@ -1,2 +1,3 @@
 """The application layer: the command service every entry point calls, its typed errors, tokens,
-the cohort report, the reminder schedule, and the composition root that builds them once per process."""
+rounds and their announcements, the reminder schedule, and the composition root that builds them
+once per process."""

@@ -166,6 +166,8 @@ class CommandService:
         command = await reviewer_records.stamped(self.store, command, actor)
         command = await _with_uploads(self.store, city_id, command)
         request = self._request(city_id, command, actor)
+        if isinstance(command, cmd.RejoinProgramme):
+            return await self._rejoin(city_id, request)
         handle = self.client.get_workflow_handle(city_workflow_id(city_id))
 
         async def call() -> CommandOutcome:
@@ -214,6 +216,38 @@ class CommandService:
             return await self._outcome(command.city_id, result)
 
         return await self._unless_recorded_anyway(command.city_id, request, register)
+
+    async def _rejoin(self, city_id: str, request: GiveCommand) -> CommandOutcome:
+        """A withdrawn city's workflow ended for good: rejoining starts a new run from its events
+        folded, with the command as its first Update (the run records it, then hands over to a
+        fresh run as a registered city). A city still taking part has a running workflow, which
+        gets the command and refuses it in the domain's words."""
+        state = await load_city_state(self.store, city_id)
+        if state.version == 0:
+            raise errors.UnknownCity(city_id)
+
+        async def call() -> CommandResult:
+            start = WithStartWorkflowOperation(
+                CityCertificationWorkflow.run,
+                self._workflow_input(city_id, state),
+                id=city_workflow_id(city_id),
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+            result: CommandResult = await self.client.execute_update_with_start_workflow(
+                CityCertificationWorkflow.give, request, start_workflow_operation=start
+            )
+            return result
+
+        async def rejoin() -> CommandOutcome:
+            try:
+                result = await self._update(call)
+            except RPCError as e:
+                raise _translated(e) from e
+            return await self._outcome(city_id, result)
+
+        return await self._unless_recorded_anyway(city_id, request, rejoin)
 
     async def _unless_recorded_anyway(
         self, city_id: str, request: GiveCommand, give: Callable[[], Awaitable[CommandOutcome]]

@@ -173,3 +173,10 @@ CountryNameOrCode = Annotated[
     ),
 ]
 """A country as a person types it, resolved to its alpha-2 code while the body is read."""
+
+
+def country_name(code: str) -> str:
+    """The country's name in English as people write it ("Canada", "Bolivia"), for announcements;
+    the code itself for one ISO does not list."""
+    country = pycountry.countries.get(alpha_2=code)
+    return (getattr(country, "common_name", None) or country.name) if country else code

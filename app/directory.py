@@ -14,15 +14,16 @@ How a certificate's status is told:
   recorded no end): expired once its validity has passed, else superseded when the city holds, or
   held, a later certificate, else ended with no reason known.
 
-Rounds under embargo (`hidden_rounds`: their announcement date has not come) are left out
-everywhere, and a later certificate of such a round is never named as the one that superseded.
+A certificate under embargo is left out everywhere (`visible` says which are not: `announced`, the
+programme's rounds, or `outside`, a given set of rounds), and one left out is never named as the
+certificate that superseded another.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -32,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.events import EndReason
 from domain.levels import Level
+from domain.rounds import LateAwards, Round, announced_in
 from domain.standard import StandardError, get_standard
 from eventstore import EventStore
 from readmodel.directory import AwardRow, CityHolding, certificates_of_number, issued_certificates
@@ -200,17 +202,43 @@ def _superseded(reason: str, on: date, later: AwardRow | None) -> _Told:
     return _Told("ended", reason, on, later.certificate_number if later else None, said)
 
 
+# Whether the public may see an award's certificate yet.
+Visible = Callable[[AwardRow], bool]
+
+
+def outside(hidden_rounds: frozenset[str]) -> Visible:
+    """Every certificate but those of these rounds."""
+    return lambda award: award.round_id not in hidden_rounds
+
+
+def announced(rounds: Sequence[Round], *, today: date, rule: LateAwards) -> Visible:
+    """A certificate is public once the round whose announcement names its award is announced
+    (domain.rounds.announced_in: a late award in the next announcement, by the programme's rule),
+    as the announcements themselves are; an award no announcement names yet waits for one. An
+    imported certification, or one of a cohort that is no round (before rounds were records), was
+    never under embargo."""
+    by_id = {r.round_id: r for r in rounds}
+
+    def visible(award: AwardRow) -> bool:
+        if award.outcome == "imported" or award.round_id not in by_id:
+            return True
+        named = announced_in(_day(award.decided_at), award.round_id, rounds, rule)
+        return named is not None and by_id[named].announced(today)
+
+    return visible
+
+
 def public_certificates(
     awards: Iterable[AwardRow],
     holdings: dict[str, CityHolding],
     *,
     now: datetime,
-    hidden_rounds: frozenset[str] = frozenset(),
+    visible: Visible = lambda award: True,
 ) -> list[PublicCertificate]:
     """Every certificate the public may see, with its status at `now`, by city then issue."""
     by_city: dict[str, list[AwardRow]] = {}
     for award in awards:
-        if award.round_id not in hidden_rounds and award.city_id in holdings:
+        if visible(award) and award.city_id in holdings:
             by_city.setdefault(award.city_id, []).append(award)
     shown: list[PublicCertificate] = []
     for city_id in sorted(by_city):
@@ -461,17 +489,17 @@ def dcat(base_url: str, *, licence: str, publisher: str, modified: date | None) 
 
 
 async def load_public_certificates(
-    store: EventStore, *, now: datetime, hidden_rounds: frozenset[str]
+    store: EventStore, *, now: datetime, visible: Visible
 ) -> list[PublicCertificate]:
-    """Every certificate the public may see at `now` (rounds under embargo left out)."""
+    """Every certificate the public may see at `now` (those under embargo left out)."""
     awards, holdings = await issued_certificates(store)
-    return public_certificates(awards, holdings, now=now, hidden_rounds=hidden_rounds)
+    return public_certificates(awards, holdings, now=now, visible=visible)
 
 
 async def load_certificate(
-    store: EventStore, number: str, *, now: datetime, hidden_rounds: frozenset[str]
+    store: EventStore, number: str, *, now: datetime, visible: Visible
 ) -> PublicCertificate | None:
     """The certificate of this number, if the public may see it (None: unknown or malformed)."""
     awards, holdings = await certificates_of_number(store, number.upper())
-    shown = public_certificates(awards, holdings, now=now, hidden_rounds=hidden_rounds)
+    shown = public_certificates(awards, holdings, now=now, visible=visible)
     return certificate_numbered(shown, number)

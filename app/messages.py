@@ -132,6 +132,21 @@ _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
             "{city}: a deadline now falls on {due}",
             "A deadline in {city}'s certification cycle was extended to {due}. The reason given:\n\n{text}",
         ),
+        NoticeKind.CERTIFICATION_SUSPENDED: (
+            "{city}: the certification is suspended",
+            "The programme suspended {city}'s certification; its certificate shows as suspended "
+            "until it is reinstated. The reason:\n\n{text}",
+        ),
+        NoticeKind.CERTIFICATION_REINSTATED: (
+            "{city}: the certification is reinstated",
+            "The programme reinstated {city}'s certification; its certificate shows as valid "
+            "again. The reason:\n\n{text}",
+        ),
+        NoticeKind.CERTIFICATION_REVOKED: (
+            "{city}: the {level} certification is revoked",
+            "The programme revoked {city}'s {level} certification; its certificate shows as "
+            "revoked. The reason:\n\n{text}",
+        ),
         NoticeKind.SITE_VISIT_RESCHEDULED: (
             "{city}: the site visit moves to {due}",
             "The site visit to {city} now takes place on {due}. The reason given:\n\n{text}",
@@ -236,6 +251,21 @@ _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
             "{city}: un plazo vence ahora el {due}",
             "Un plazo del ciclo de certificación de {city} se extendió hasta el {due}. El motivo:\n\n{text}",
         ),
+        NoticeKind.CERTIFICATION_SUSPENDED: (
+            "{city}: la certificación está suspendida",
+            "El programa suspendió la certificación de {city}; su certificado figura como "
+            "suspendido hasta que se restablezca. El motivo:\n\n{text}",
+        ),
+        NoticeKind.CERTIFICATION_REINSTATED: (
+            "{city}: la certificación se restableció",
+            "El programa restableció la certificación de {city}; su certificado vuelve a figurar "
+            "como válido. El motivo:\n\n{text}",
+        ),
+        NoticeKind.CERTIFICATION_REVOKED: (
+            "{city}: la certificación {level} fue revocada",
+            "El programa revocó la certificación {level} de {city}; su certificado figura como "
+            "revocado. El motivo:\n\n{text}",
+        ),
         NoticeKind.SITE_VISIT_RESCHEDULED: (
             "{city}: la visita pasa al {due}",
             "La visita a {city} se realizará ahora el {due}. El motivo:\n\n{text}",
@@ -339,6 +369,21 @@ _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
         NoticeKind.DEADLINE_EXTENDED: (
             "{city}: um prazo vence agora em {due}",
             "Um prazo do ciclo de certificação de {city} foi prorrogado até {due}. O motivo:\n\n{text}",
+        ),
+        NoticeKind.CERTIFICATION_SUSPENDED: (
+            "{city}: a certificação está suspensa",
+            "O programa suspendeu a certificação de {city}; o certificado aparece como suspenso "
+            "até ser restabelecido. O motivo:\n\n{text}",
+        ),
+        NoticeKind.CERTIFICATION_REINSTATED: (
+            "{city}: a certificação foi restabelecida",
+            "O programa restabeleceu a certificação de {city}; o certificado volta a aparecer "
+            "como válido. O motivo:\n\n{text}",
+        ),
+        NoticeKind.CERTIFICATION_REVOKED: (
+            "{city}: a certificação {level} foi revogada",
+            "O programa revogou a certificação {level} de {city}; o certificado aparece como "
+            "revogado. O motivo:\n\n{text}",
         ),
         NoticeKind.SITE_VISIT_RESCHEDULED: (
             "{city}: a visita passa para {due}",

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from domain import ids, people
+from domain import ids, people, rounds
 
 # Every pattern a request is checked against (domain/ids.py's, and the NUL-free text of a query),
 # as the rule it states; a test walks the OpenAPI document to see that none is missing.
@@ -31,6 +31,7 @@ PATTERN_RULES: dict[str, str] = {
     people.PERSON_ID_PATTERN: "must be a person's id: per_ and 16 lowercase hexadecimal digits",
     r"^[^\x00]*$": "must not contain NUL characters",
     r"^[^\x00]+$": "must not be empty or contain NUL characters",
+    rounds.ROUND_ID_PATTERN: rounds.ROUND_ID_MESSAGE,
 }
 UNKNOWN_PATTERN_RULE = "is not in the form the API's description gives for it"
 

@@ -1,4 +1,4 @@
-"""The programme stream: store-wide facts (migration mode), read and recorded by the application
+"""The programme stream: store-wide facts (migration mode, rounds), read and recorded by the application
 layer, and the stamp it puts on the import commands it signs.
 
 No workflow owns this stream: its commands are rare, an operator's, and touch no city, so the
@@ -18,13 +18,21 @@ from typing import cast
 from app import errors
 from domain import Actor, CommandRejected
 from domain import commands as cmd
+from domain.errors import InvalidCommand
 from domain.events import DomainEvent, MigrationModeOn
-from domain.programme import ProgrammeState, SwitchMigrationMode, decide_programme, fold_programme
+from domain.programme import (
+    ProgrammeCommand,
+    ProgrammeState,
+    SwitchMigrationMode,
+    decide_programme,
+    fold_programme,
+)
+from domain.rounds import find_round
 from eventstore import Actor as StoredActor
 from eventstore import ConcurrencyConflict, EventStore, NewEvent, RecordedEvent
 
 PROGRAMME_STREAM = "programme"
-_ATTEMPTS = 3  # a switch decided again after a concurrent one
+_ATTEMPTS = 3  # a command decided again after a concurrent one
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +57,35 @@ async def switch_migration_mode(
     store: EventStore, command: SwitchMigrationMode, actor: Actor, *, now: datetime | None = None
 ) -> ProgrammeStatus:
     """Switch migration mode on or off for the whole store, recorded with who, when and why."""
+    return await record_programme(
+        store, command, actor, now=now, busy="the programme's migration mode is being switched; try again"
+    )
+
+
+async def record_programme(
+    store: EventStore,
+    command: ProgrammeCommand,
+    actor: Actor,
+    *,
+    now: datetime | None,
+    busy: str,
+    rounds_may_overlap: bool = False,
+) -> ProgrammeStatus:
+    """Decide `command` on the programme's folded state and append its events with the stream's
+    version as the expected one; a concurrent append is decided again on the new state (`busy` is
+    the answer when that keeps happening). The domain's refusals come back as app errors: 409
+    (CommandRejected), 422 (InvalidCommand)."""
     for attempt in range(_ATTEMPTS):
         status = await load_programme(store)
         at = now or datetime.now(UTC)
         try:
-            events = decide_programme(status.state, command, now=at, by=actor.id)
+            events = decide_programme(
+                status.state, command, now=at, by=actor.id, rounds_may_overlap=rounds_may_overlap
+            )
         except CommandRejected as e:
             raise errors.Refused(str(e)) from e
+        except InvalidCommand as e:
+            raise errors.Invalid(str(e)) from e
         new = [
             NewEvent.from_domain(
                 e, event_id=uuid.uuid4(), occurred_at=at, actor=StoredActor(role=actor.role, id=actor.id)
@@ -66,7 +96,7 @@ async def switch_migration_mode(
             await store.append(PROGRAMME_STREAM, status.state.version, new)
         except ConcurrencyConflict:
             if attempt == _ATTEMPTS - 1:
-                raise errors.Busy("the programme's migration mode is being switched; try again") from None
+                raise errors.Busy(busy) from None
             continue
         return await load_programme(store)
     raise AssertionError("unreachable: the last attempt returns or raises")
@@ -75,9 +105,16 @@ async def switch_migration_mode(
 async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) -> cmd.HumanCommand:
     """The command as the application layer signs it: a command that names who gives it (an
     import's proposer, countersigner or rejecter; who reopens an item, corrects a profile, imports
-    history; a waiver's approver; who extends a deadline) names its actor, whatever the entry point
-    put there, and a proposal carries the store's migration mode as the programme stream says now."""
+    history; a waiver's approver; who extends a deadline; who suspends, reinstates or revokes a
+    certification, or brings a withdrawn city back) names its actor, whatever the entry point
+    put there, a proposal carries the store's migration mode as the programme stream says now, and an
+    application the round it names as the programme's records hold it (None: no such round), so the
+    workflow can check the round is open without reading the database."""
     match command:
+        case cmd.ApplyForCertification():
+            return _with(
+                command, round=application_round((await load_programme(store)).state, command.cohort)
+            )
         case cmd.ProposeImport():
             mode = (await load_programme(store)).migration_mode
             return _with(command, proposed_by=actor.id, migration_mode=mode)
@@ -95,7 +132,23 @@ async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) ->
             return _with(command, approved_by=actor.id)
         case cmd.ExtendDeadline():
             return _with(command, extended_by=actor.id)
+        case cmd.SuspendCertification():
+            return _with(command, suspended_by=actor.id)
+        case cmd.ReinstateCertification():
+            return _with(command, reinstated_by=actor.id)
+        case cmd.RevokeCertification():
+            return _with(command, revoked_by=actor.id)
+        case cmd.RejoinProgramme():
+            return _with(command, rejoined_by=actor.id)
     return command
+
+
+def application_round(state: ProgrammeState, round_id: str) -> cmd.ApplicationRound | None:
+    """The round `round_id` as an application carries it; None when the programme has no such round."""
+    found = find_round(state.rounds, round_id)
+    if found is None:
+        return None
+    return cmd.ApplicationRound(round_id=found.round_id, opens_on=found.opens_on, closes_on=found.closes_on)
 
 
 def _with(command: cmd.HumanCommand, **fields: object) -> cmd.HumanCommand:

@@ -6,7 +6,9 @@ the demo seed; every one of them then calls the same command service.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from temporalio.client import Client
 
@@ -21,6 +23,10 @@ from runtime.settings import Settings
 COMMAND_TIMEOUT = 30.0
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
@@ -28,6 +34,10 @@ class Services:
     client: Client
     commands: CommandService
     documents: Documents
+    # What time it is for the reads that depend on it (an announcement's embargo). The wall clock;
+    # a test on the time-skipping Temporal server sets it to that server's time, so the embargo
+    # and the awards it places follow one clock.
+    clock: Callable[[], datetime] = field(default=utc_now)
 
 
 def build_services(

@@ -61,7 +61,7 @@ import asyncpg
 from bench import results
 from bench.cpu import Cpu, CpuMeter
 from bench.postgres import BenchPostgres
-from bench.worksheets import complete_approval, complete_evidence, earning_order
+from bench.worksheets import complete_approval, complete_evidence, earning_order, open_round
 from domain import commands as c
 from domain import events as ev
 from domain.decider import DEFAULT_POLICY, decide
@@ -102,7 +102,8 @@ def _cycle(state: CityState, approve: int) -> list[tuple[c.Command, timedelta]]:
         answers = {cid: ev.Answer.MET for cid in ids}
         out.append((c.TakeDataSnapshot(standard_version="wwc-2022", answers=answers), DAY))
     cohort = f"cohort-{state.cycles_started + 1}"
-    out.append((c.ApplyForCertification(cohort=cohort, standard_version="wwc-2022"), DAY))
+    window = c.ApplicationRound.model_validate(open_round(cohort))
+    out.append((c.ApplyForCertification(cohort=cohort, standard_version="wwc-2022", round=window), DAY))
     for chunk in _chunks(ids):
         items = [c.EvidenceItem.model_validate(complete_evidence(cid)) for cid in chunk]
         out.append((c.SubmitEvidence(items=items), DAY))

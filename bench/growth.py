@@ -10,11 +10,11 @@ store of about 10^4, 10^5 and 10^6 events). At each stage, with the store that s
 - page-read p50: read_all pages of --page events after --pages checkpoints drawn at random from the
   whole log;
 - verify and projections rebuild: the whole store, once each (events per second, and the seconds);
-- the read queries (readmodel/queries.py, app/report.py), --repeats times each: the first and the
+- the read queries (readmodel/queries.py), --repeats times each: the first and the
   last page of the city list (100 a page, as the API's default), the whole city list (the CLI's),
-  the cohort report of cohort-0, the certified cities (no public directory query exists yet: this is
-  the list a directory would show), the review queue and a reviewer's queue (50), the certifications
-  expiring within 180 days.
+  the decisions of round cohort-0 (what its announcement reads), the certified cities (no public
+  directory query exists yet: this is the list a directory would show), the review queue and a
+  reviewer's queue (50), the certifications expiring within 180 days.
 
 How the data is made: every city's events come from the real decider (RegisterCity,
 ApplyForCertification to cohort-<i mod 10>, SubmitEvidence of 5 items; every 20th city the whole
@@ -63,6 +63,7 @@ from bench.lifecycle import (
     start_temporal,
 )
 from bench.postgres import BenchPostgres
+from bench.worksheets import open_round
 from domain import CityState, ProgrammePolicy, decide, fold
 from domain.deadlines import due_timer_commands
 from domain.state import Phase
@@ -113,7 +114,8 @@ def city_events(plan: Plan, index: int, prefix: str = "g") -> tuple[str, list[Ne
     for step in steps:
         payload = step.for_city(city_id)
         if step.name == "ApplyForCertification":
-            payload = {**payload, "cohort": f"cohort-{index % COHORTS}"}
+            cohort = f"cohort-{index % COHORTS}"
+            payload = {**payload, "cohort": cohort, "round": open_round(cohort)}
         elif step.name == "SubmitEvidence" and not full:
             payload = {"items": payload["items"][:PARTIAL_ITEMS]}
         record(COMMANDS[step.name].model_validate(payload), step.actor)
@@ -188,21 +190,20 @@ async def page_read_p50(store: EventStore, pages: int, page: int) -> float:
 
 
 async def query_p50s(store: EventStore, cities: int, repeats: int) -> dict[str, float]:
-    from app.directory import load_public_certificates
-    from app.report import load_cohort_report
+    from app.directory import load_public_certificates, outside
 
     now = T0 + timedelta(days=365 * 3)
     queries: dict[str, Callable[[], Awaitable[Any]]] = {
         "city_list_first_page": lambda: q.list_cities(store, limit=100),
         "city_list_last_page": lambda: q.list_cities(store, limit=100, offset=max(0, cities - 100)),
         "city_list_all": lambda: q.list_cities(store),
-        "cohort_report": lambda: load_cohort_report(store, "cohort-0"),
+        "round_decisions": lambda: q.round_decisions(store, ["cohort-0"]),
         "directory_certified": lambda: q.list_cities(store, phase=Phase.CERTIFIED),
         "review_queue": lambda: q.review_queue(store, limit=50),
         "reviewer_queue": lambda: q.reviewer_queue(store, "rev-ana", "riverton", limit=50),
         "expiring_180d": lambda: q.expiring_certifications(store, now, 180),
         # What the public directory and the open data read (their cache aside): every certificate.
-        "public_certificates": lambda: load_public_certificates(store, now=now, hidden_rounds=frozenset()),
+        "public_certificates": lambda: load_public_certificates(store, now=now, visible=outside(frozenset())),
     }
     return {name: await timed(call, repeats) for name, call in queries.items()}
 

@@ -129,7 +129,7 @@ class Plan:
 
 def cycle_plan(criteria: int, window: timedelta) -> Plan:
     """One cycle's commands, with the events each records, found by running the pure decider once."""
-    from bench.worksheets import complete_approval, complete_evidence, earning_order
+    from bench.worksheets import complete_approval, complete_evidence, earning_order, open_round
     from domain import CityState, Phase, ProgrammePolicy, decide, fold
     from domain.deadlines import due_timer_commands
     from workflows.city import COMMANDS
@@ -141,7 +141,11 @@ def cycle_plan(criteria: int, window: timedelta) -> Plan:
             OPERATOR,
             {"city_id": "plan", "name": "Plan", "country": "US", "population": 64_000},
         ),
-        ("ApplyForCertification", CITY_STAFF, {"cohort": "bench", "standard_version": "wwc-2022"}),
+        (
+            "ApplyForCertification",
+            CITY_STAFF,
+            {"cohort": "bench", "standard_version": "wwc-2022", "round": open_round("bench")},
+        ),
         ("SubmitEvidence", CITY_STAFF, {"items": [complete_evidence(i) for i in ids]}),
         (
             "AssignReviewer",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from domain import commands as cmd
 from domain.programme import SwitchMigrationMode
+from domain.rounds import ChangeRound, CreateRound, DesignateHonorRoll
 
 CITY, REVIEWER, COMMITTEE, OPERATOR = "city", "reviewer", "committee", "operator"
 
@@ -52,6 +53,10 @@ MAY_GIVE: dict[type[cmd.Command], frozenset[str]] = {
     cmd.ReinstateCertification: frozenset({COMMITTEE, OPERATOR}),
     cmd.RevokeCertification: frozenset({COMMITTEE, OPERATOR}),
     cmd.RejoinProgramme: frozenset({OPERATOR}),
+    # Rounds are the programme's own too: operators run them, the committee names the Honor Roll.
+    CreateRound: frozenset({OPERATOR}),
+    ChangeRound: frozenset({OPERATOR}),
+    DesignateHonorRoll: frozenset({COMMITTEE}),
 }
 
 

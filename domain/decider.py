@@ -25,6 +25,7 @@ from domain.deadlines import (
 )
 from domain.eligibility import ineligibility_reasons
 from domain.errors import CommandRejected, IneligibleCity, InvalidCommand, TooFrequent
+from domain.honor_roll import suggested_for_honor_roll
 from domain.levels import Level, outcome, rank
 from domain.policy import ProgrammePolicy
 from domain.rules import LATEST, PROGRAMME_REVIEW, ROUNDS
@@ -322,6 +323,7 @@ def _apply(
             f"({standard.open_for_applications.describe()}); open now: {', '.join(open_now) or 'none'}",
         )
     if rules >= ROUNDS:
+        _round_open(state, c, now)
         _waited_after_not_certified(state, now, p)
     number = state.cycles_started + 1
     opened = {
@@ -345,7 +347,10 @@ def _round_open(state: CityState, c: cmd.ApplyForCertification, now: datetime) -
     """An application names a round the programme opened, within its application window (UTC days)."""
     given = c.round
     if given is None:
-        raise _reject(state, f"the programme has no round {c.cohort!r}: apply to one of its open rounds")
+        raise _reject(
+            state,
+            f"the programme has no round {c.cohort!r}: apply to one of its open rounds (GET /v1/rounds)",
+        )
     if given.round_id != c.cohort:
         raise InvalidCommand(f"the round given ({given.round_id}) is not the one applied to ({c.cohort})")
     today = now.date()
@@ -957,7 +962,12 @@ def _recommend(state: CityState, p: ProgrammePolicy) -> ev.LevelRecommended:
     cycle = _cycle(state)
     standard = _cycle_standard(cycle)
     result = standard.score(cycle.approved)
-    honor_roll = result.level is None and result.score >= standard.silver_threshold - p.honor_roll_margin
+    if cycle.rules >= ROUNDS:
+        # Whether the city is suggested for the Honor Roll should it not be certified, by the one
+        # rule the committee's views use (domain/honor_roll.py), whatever level is recommended.
+        honor_roll = suggested_for_honor_roll(standard, result.points, p.honor_roll_margin)
+    else:
+        honor_roll = result.level is None and result.score >= standard.silver_threshold - p.honor_roll_margin
     return ev.LevelRecommended(
         points=result.points,
         possible=result.possible,

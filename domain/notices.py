@@ -44,6 +44,9 @@ class NoticeKind(StrEnum):
     COMMITTEE_DECISION_OVERDUE = "committee_decision_overdue"
     DEADLINE_EXTENDED = "deadline_extended"
     SITE_VISIT_RESCHEDULED = "site_visit_rescheduled"
+    CERTIFICATION_SUSPENDED = "certification_suspended"
+    CERTIFICATION_REINSTATED = "certification_reinstated"
+    CERTIFICATION_REVOKED = "certification_revoked"
 
 
 class Notice(BaseModel):
@@ -169,6 +172,24 @@ def notice_for(event: ev.DomainEvent) -> Notice | None:
                 level=event.level.value,
                 valid_until=event.valid_until,
             )
+        case ev.CertificationEnded(reason=ev.EndReason.LAPSED):
+            return Notice(
+                kind=NoticeKind.CERTIFICATION_LAPSED,
+                audience=Audience.CITY,
+                level=event.level.value,
+                valid_until=event.ended_at,
+            )
+        case ev.CertificationEnded(reason=ev.EndReason.REVOKED):
+            return Notice(
+                kind=NoticeKind.CERTIFICATION_REVOKED,
+                audience=Audience.CITY,
+                level=event.level.value,
+                text=event.detail,
+            )
+        case ev.CertificationSuspended():
+            return Notice(kind=NoticeKind.CERTIFICATION_SUSPENDED, audience=Audience.CITY, text=event.reason)
+        case ev.CertificationReinstated():
+            return Notice(kind=NoticeKind.CERTIFICATION_REINSTATED, audience=Audience.CITY, text=event.reason)
         case ev.SubmissionDueSoon():
             return Notice(kind=NoticeKind.SUBMISSION_DUE_SOON, audience=Audience.CITY, due_at=event.due_at)
         case ev.SubmissionOverdue():

@@ -27,6 +27,7 @@ from readmodel.queries import (
     CohortDecision,
     ExpiringCertification,
     ReviewItem,
+    RoundDecision,
     city_state,
     city_summary,
     cohort_rows,
@@ -36,6 +37,8 @@ from readmodel.queries import (
     review_queue,
     reviewer_loads,
     reviewer_queue,
+    round_city_ids,
+    round_decisions,
 )
 from readmodel.worksheet import NoCity, city_worksheet
 
@@ -61,6 +64,7 @@ __all__ = [
     "ExpiringCertification",
     "NoCity",
     "ReviewItem",
+    "RoundDecision",
     "city_document",
     "city_documents",
     "city_id_of",
@@ -81,4 +85,6 @@ __all__ = [
     "review_queue",
     "reviewer_loads",
     "reviewer_queue",
+    "round_city_ids",
+    "round_decisions",
 ]

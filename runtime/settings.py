@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from domain.levels import Level
 from domain.policy import SNAPSHOTS_REMEMBERED, ProgrammePolicy
+from domain.rounds import LateAwards
 from runtime.process import StartupError
 from runtime.smtp import SmtpServer, SmtpUrlError
 
@@ -95,6 +96,23 @@ class Settings(BaseSettings):
     )
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
+    # The public pages and the certificates' verifiable credentials (app/credentials.py): the URL the
+    # public reaches them at (behind a proxy, the proxy's), the programme's name on the credentials,
+    # and the Ed25519 key they are signed with (runtime/credential_key.py).
+    public_url: str | None = Field(
+        None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="base URL of the public pages, e.g. https://certify.example.org; "
+        "unset: http://<api host>:<api port>",
+    )
+    programme_name: str = Field(
+        "citycert", min_length=1, max_length=200, description="the programme's name on its credentials"
+    )
+    credential_key_file: Path | None = Field(
+        None,
+        description="PEM file of the Ed25519 private key the credentials are signed with; "
+        "unset: `citycert dev` makes one in the data dir",
+    )
     # Metrics (runtime/telemetry.py): Prometheus' text format at /metrics on a port of their own,
     # ours and the Temporal SDK's together. Unset, a worker or `citycert api` serves none;
     # `citycert dev` serves them on 9464.
@@ -147,6 +165,14 @@ class Settings(BaseSettings):
     holidays: tuple[date, ...] = Field(
         (), description='days not counted as business days, e.g. ["2026-12-25"]'
     )
+    # Where an award made after its round's announcement date is announced (domain.rounds.announced_in).
+    late_awards: LateAwards = Field(
+        "next_announcement",
+        description="where a late award is announced: next_announcement (the next round's) or own_round",
+    )
+    rounds_may_overlap: bool = Field(
+        False, description="whether rounds' application windows may overlap (rounds side by side)"
+    )
 
     # The public side (entrypoints/http/routes_public.py): the directory and the open data are read
     # again from the projections at most once per public_cache_for, and readers' caches keep them
@@ -183,7 +209,7 @@ class Settings(BaseSettings):
         for field in ("token_lifetime", "operator_token_lifetime"):
             if getattr(self, field) <= timedelta(0):
                 raise ValueError(f"{env_name(field)} must be a positive duration, e.g. P30D")
-        for field in ("temporal_tls_ca", "temporal_tls_cert", "temporal_tls_key"):
+        for field in ("temporal_tls_ca", "temporal_tls_cert", "temporal_tls_key", "credential_key_file"):
             path = getattr(self, field)
             if path is not None and not path.is_file():
                 raise ValueError(f"{env_name(field)}={str(path)!r}: no such file")
@@ -232,6 +258,15 @@ class Settings(BaseSettings):
             value is not None
             for value in (self.temporal_tls_ca, self.temporal_tls_cert, self.temporal_api_key)
         )
+
+    @property
+    def public_base_url(self) -> str:
+        """The base URL of the public pages: CITYCERT_PUBLIC_URL, else the API's own address."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.api_host in ("0.0.0.0", "") else self.api_host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.api_port}"
 
     @property
     def pgdata(self) -> Path:

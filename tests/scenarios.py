@@ -180,11 +180,15 @@ class Outcome:
 
 
 def comparable(summary: CitySummary | None) -> dict[str, Any] | None:
-    """The summary without its one time field, `valid_until`, which says only whether it is set."""
+    """The summary without its time fields, `valid_from` and `valid_until`, which say only whether
+    they are set, and the certificate number's year (the award's, on each runner's own clock)."""
     if summary is None:
         return None
-    return summary.model_dump(exclude={"valid_until"}) | {
-        "certified_until_set": summary.valid_until is not None
+    number = summary.certificate_number
+    return summary.model_dump(exclude={"valid_from", "valid_until", "certificate_number"}) | {
+        "certified_from_set": summary.valid_from is not None,
+        "certified_until_set": summary.valid_until is not None,
+        "certificate": number.split("-", 2)[2] if number else None,
     }
 
 

@@ -1,4 +1,4 @@
-"""The programme's everyday commands: tokens, cities, reviews, cohort reports, a city's history.
+"""The programme's everyday commands: tokens, cities, reviews, a city's history.
 
 Commands that change data go through the API's own dispatch helpers (app.commands): the same
 Update, the same refusals, the same answer once the events are recorded. Reads come from the
@@ -31,7 +31,7 @@ from entrypoints.cli.context import (
     run,
     token_secret,
 )
-from entrypoints.cli.output import console, emit, fail, print_json, print_table
+from entrypoints.cli.output import console, emit, fail, print_table
 
 if TYPE_CHECKING:
     from app.commands import CommandOutcome
@@ -57,7 +57,6 @@ review_app = typer.Typer(
     "--token-file): one command, many criteria.",
     no_args_is_help=True,
 )
-cohort_app = typer.Typer(help="Cohorts: what an announcement round says.", no_args_is_help=True)
 visit_app = typer.Typer(
     help="A city's site visit, as an operator: schedule, reschedule, record one held (with its "
     "findings per criterion), or waive it.",
@@ -71,7 +70,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(token_app, name="token")
     app.add_typer(city_app, name="city")
     app.add_typer(review_app, name="review")
-    app.add_typer(cohort_app, name="cohort")
     app.command("history")(history)
     app.add_typer(visit_app, name="site-visit")
     app.add_typer(deadline_app, name="deadline")
@@ -453,7 +451,7 @@ def city_show(city_id: CityArg, as_json: JsonOption = False) -> None:
     status, items = run(work)
     if status is None:
         raise fail(f"no city {city_id!r} is registered")
-    open_items = [i.model_dump(mode="json", exclude={"city_id", "cohort"}) for i in items]
+    open_items = [i.model_dump(mode="json", exclude={"city_id", "round_id"}) for i in items]
 
     def human() -> None:
         _print_fields(status.city_id, _status_out(status))
@@ -967,37 +965,6 @@ def review_sign_off(
     )
 
 
-# --- cohorts ---------------------------------------------------------------------------------------
-
-
-@cohort_app.command("report")
-def cohort_report(
-    cohort: Annotated[
-        str, typer.Argument(metavar="COHORT", help="The cohort, e.g. 2026-spring", show_default=False)
-    ],
-    as_json: JsonOption = False,
-) -> None:
-    """The cohort's announcement: new, elevated, sustained, downgraded and not certified cities.
-
-    Markdown by default (ready to paste), JSON with --json.
-    """
-    from app.report import load_cohort_report, render_markdown
-
-    if not cohort.strip() or "\x00" in cohort or len(cohort) > 200:
-        raise fail("the cohort must be 1-200 characters without NUL")
-    settings = load_settings()
-
-    async def work() -> Any:
-        async with open_store(settings) as store:
-            return await load_cohort_report(store, cohort)
-
-    report = run(work)
-    if as_json:
-        print_json(report.model_dump(mode="json"))
-    else:
-        typer.echo(render_markdown(report), nl=False)
-
-
 # --- history ---------------------------------------------------------------------------------------
 
 
@@ -1216,3 +1183,58 @@ def deadline_extend(
         {"deadline": "--deadline", "criterion_id": "--criterion", "reason": "--reason"},
     )
     _give_as_operator(f"{deadline} deadline extended", city, command, as_json)
+
+
+# --- the programme's actions on a certification ---------------------------------------------------
+
+
+@city_app.command("suspend")
+def city_suspend(city: CityArg, reason: WhyOpt, as_json: JsonOption = False) -> None:
+    """Suspend the certification the city holds (its certificate shows as suspended until reinstated)."""
+    from domain import commands as cmd
+
+    by = operator_actor().id
+    _give_as_operator(
+        "certification suspended",
+        city,
+        _checked(lambda: cmd.SuspendCertification(reason=reason, suspended_by=by)),
+        as_json,
+    )
+
+
+@city_app.command("reinstate")
+def city_reinstate(city: CityArg, reason: WhyOpt, as_json: JsonOption = False) -> None:
+    """Reinstate the city's suspended certification."""
+    from domain import commands as cmd
+
+    by = operator_actor().id
+    command = _checked(lambda: cmd.ReinstateCertification(reason=reason, reinstated_by=by))
+    _give_as_operator("certification reinstated", city, command, as_json)
+
+
+@city_app.command("revoke")
+def city_revoke(city: CityArg, reason: WhyOpt, as_json: JsonOption = False) -> None:
+    """Revoke the certification the city holds: it ends for good, its certificate shows as revoked."""
+    from domain import commands as cmd
+
+    by = operator_actor().id
+    _give_as_operator(
+        "certification revoked",
+        city,
+        _checked(lambda: cmd.RevokeCertification(reason=reason, revoked_by=by)),
+        as_json,
+    )
+
+
+@city_app.command("rejoin")
+def city_rejoin(city: CityArg, reason: WhyOpt, as_json: JsonOption = False) -> None:
+    """Bring a withdrawn city back into the programme: registered again, its history kept."""
+    from domain import commands as cmd
+
+    by = operator_actor().id
+    _give_as_operator(
+        "rejoined the programme",
+        city,
+        _checked(lambda: cmd.RejoinProgramme(reason=reason, rejoined_by=by)),
+        as_json,
+    )

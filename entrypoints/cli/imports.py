@@ -1,9 +1,9 @@
 """Importing certifications from before citycert, and the store's migration mode.
 
-    citycert import propose CITY --level L --standard V --cohort C --valid-from DAY --valid-until DAY
+    citycert import propose CITY --level L --standard V --round R --valid-from DAY --valid-until DAY
     citycert import countersign CITY [--note T]       # a committee member's token
     citycert import reject CITY --reason T            # a committee member's token
-    citycert import past CITY --level L --standard V --cohort C --valid-from D --valid-until D
+    citycert import past CITY --level L --standard V --round R --valid-from D --valid-until D
     citycert migration-mode status | on --reason T | off --reason T
 
 An operator proposes (as `cli:<login>(uid N)`); the city holds the certification once a committee member
@@ -102,7 +102,12 @@ def import_propose(
     city_id: CityArg,
     level: Annotated[Level, typer.Option(help="The level held", show_default=False)],
     standard: Annotated[str, typer.Option(help="The standard version, e.g. wwc-2018", show_default=False)],
-    cohort: Annotated[str, typer.Option(help="The cohort it was awarded in", show_default=False)],
+    round_id: Annotated[
+        str,
+        typer.Option(
+            "--round", help="The round it was awarded in, as the programme named it", show_default=False
+        ),
+    ],
     valid_from: Annotated[
         str, typer.Option(help="The day it was awarded, e.g. 2024-06-01 (from 00:00 UTC)", show_default=False)
     ],
@@ -132,7 +137,7 @@ def import_propose(
         # As the API does: from the first day's start through the end of the last, in UTC.
         lambda: cmd.ProposeImport(
             level=level,
-            cohort=cohort,
+            cohort=round_id,
             standard_version=standard,
             valid_from=start_of(first),
             valid_until=end_of(last),
@@ -154,7 +159,12 @@ def import_past(
     city_id: CityArg,
     level: Annotated[Level, typer.Option(help="The level held", show_default=False)],
     standard: Annotated[str, typer.Option(help="The standard version, e.g. wwc-2018", show_default=False)],
-    cohort: Annotated[str, typer.Option(help="The cohort it was awarded in", show_default=False)],
+    round_id: Annotated[
+        str,
+        typer.Option(
+            "--round", help="The round it was awarded in, as the programme named it", show_default=False
+        ),
+    ],
     valid_from: Annotated[
         str, typer.Option(help="When it was awarded: a date, e.g. 2019-06-01", show_default=False)
     ],
@@ -172,7 +182,7 @@ def import_past(
     command = _checked(
         lambda: cmd.ImportPastCertification(
             level=level,
-            cohort=cohort,
+            cohort=round_id,
             standard_version=standard,
             valid_from=start_of(_day("--valid-from", valid_from)),
             valid_until=start_of(_day("--valid-until", valid_until)),

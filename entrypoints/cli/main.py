@@ -24,11 +24,13 @@ from domain.standard import (
     revisions,
 )
 from entrypoints.cli import cities as cli_cities
+from entrypoints.cli import credentials as cli_credentials
 from entrypoints.cli import dev as cli_dev
 from entrypoints.cli import imports as cli_imports
 from entrypoints.cli import mail as cli_mail
 from entrypoints.cli import ops as cli_ops
 from entrypoints.cli import people as cli_people
+from entrypoints.cli import rounds as cli_rounds
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -303,7 +305,16 @@ def reminders_backfill(
 
 
 # Commands of the interfaces work, each module adding its own (kept apart so each stays small).
-for _module in (cli_cities, cli_imports, cli_mail, cli_ops, cli_people, cli_dev):
+for _module in (
+    cli_cities,
+    cli_imports,
+    cli_mail,
+    cli_ops,
+    cli_people,
+    cli_dev,
+    cli_credentials,
+    cli_rounds,
+):
     _module.register(app)
 
 

@@ -20,7 +20,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from temporalio.client import Client
 
 from app.commands import CommandService
 from app.people import DuplicatePerson, add_person
+from app.rounds import all_rounds, create_round, designate_honor_roll
 from app.services import build_services
 from app.tokens import register_identity
 from domain import Actor, CityState, Level, Phase, ProgrammePolicy
@@ -36,6 +37,7 @@ from domain import commands as cmd
 from domain.calendar import add_years
 from domain.events import Document
 from domain.people import NewCityStaff, NewCommitteeMember
+from domain.rounds import CreateRound, DesignateHonorRoll, find_round
 from domain.standard import get_standard
 from domain.worksheet import enough_items
 from eventstore import EventStore
@@ -47,9 +49,10 @@ from workflows.contracts import city_workflow_id
 log = structlog.get_logger(__name__)
 
 STANDARD = "wwc-2022"
-COHORT = "2026-spring"  # the round most demo cities were decided in: see its cohort report
+COHORT = "2026-spring"  # the round most demo cities were decided in: see its announcement
 EARLIER_COHORT = "2025-fall"
 NEXT_COHORT = "2026-fall"
+HONOR_ROLL = ("glenmoor",)  # not certified, near the bar: the committee names it
 MARKER_FILENAME = "demo-seeded.json"
 SHORT_APPEAL_WINDOW = timedelta(seconds=2)
 LAPSE_AFTER = timedelta(seconds=6)  # time enough to propose and countersign the import first
@@ -580,6 +583,52 @@ async def _contact(store: EventStore, city: DemoCity) -> None:
         )
 
 
+def _demo_rounds(today: date) -> list[CreateRound]:
+    """The demo's rounds around the day it is seeded, each open for applications today: the demo
+    walks cities through years of rounds in a minute, so its rounds run side by side (overlapping
+    windows, which a programme's own rounds need CITYCERT_ROUNDS_MAY_OVERLAP for). The earlier
+    round is announced tomorrow, the spring round (most demo cities) in three months."""
+
+    def on(days: int) -> date:
+        return today + timedelta(days=days)
+
+    def of(round_id: str, name: str, *days: int) -> CreateRound:
+        opens, closes, deadline, announced = (on(d) for d in days)
+        return CreateRound(
+            round_id=round_id,
+            name=name,
+            opens_on=opens,
+            closes_on=closes,
+            submission_deadline=deadline,
+            announcement_on=announced,
+            review_capacity=40,
+        )
+
+    return [
+        of(EARLIER_COHORT, "Fall 2025", -60, 0, 0, 1),
+        of(COHORT, "Spring 2026", -30, 30, 60, 90),
+        of(NEXT_COHORT, "Fall 2026", -1, 60, 120, 180),
+    ]
+
+
+async def _seed_rounds(store: EventStore) -> None:
+    """The rounds, once per store, before any demo city applies to one."""
+    if await all_rounds(store):
+        return
+    for command in _demo_rounds(datetime.now(UTC).date()):
+        await create_round(store, command, OPERATOR, may_overlap=True)
+
+
+async def _designate_honor_roll(store: EventStore, cities: Sequence[DemoCity]) -> None:
+    """The Honor Roll the committee designates for the spring round, once its cities are there."""
+    spring = find_round(await all_rounds(store), COHORT)
+    if spring is None or spring.honor_roll is not None:
+        return
+    seeded = {city.id for city in cities}
+    roll = [city_id for city_id in HONOR_ROLL if city_id in seeded]
+    await designate_honor_roll(store, DesignateHonorRoll(round_id=COHORT, city_ids=roll), COMMITTEE)
+
+
 async def seed_demo(
     store: EventStore,
     client: Client,
@@ -612,6 +661,7 @@ async def seed_demo(
                 role="committee", name="Rita Chair", email="chair@committee.example", language="en"
             ),
         )
+    await _seed_rounds(store)
     halt = asyncio.Event()
 
     async def one(city: DemoCity) -> None:
@@ -636,6 +686,7 @@ async def seed_demo(
         await _run_together([one(city) for city in cities], halt)
     finally:
         relay.cancel()
+    await _designate_honor_roll(store, cities)
     report.seeded.sort()
     report.skipped.sort()
     log.info(

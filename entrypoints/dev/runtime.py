@@ -43,6 +43,7 @@ from app.tokens import TokenRefused, authenticate, issue_token
 from eventstore import EventStore
 from runtime import telemetry
 from runtime.anchors import anchor_destination, keep_anchoring
+from runtime.credential_key import with_dev_credential_key
 from runtime.mail_sink import MailFolder, running_sink, sink_folder
 from runtime.process import StartupError, Stopped, ensure_port_free, port_answers, unless_stopped
 from runtime.settings import Settings, env_name, prepare_data_dir
@@ -223,6 +224,7 @@ class DevInfo:
     demo: str
     mail: str = ""
     metrics: str = ""  # the /metrics URL, or why there is none
+    credentials: str = ""  # where the credential key is and where its public half is published
 
 
 async def run_dev(
@@ -236,6 +238,8 @@ async def run_dev(
     from entrypoints.http import create_app
 
     settings = prepare_data_dir(settings)
+    # The certificates' credentials need a signing key: a developer gets one made in the data dir.
+    settings = with_dev_credential_key(settings, create=True)
     ensure_port_free(
         settings.api_host,
         settings.api_port,
@@ -296,6 +300,10 @@ async def run_dev(
                         metrics.url
                         if metrics
                         else f"off (port {telemetry.DEV_METRICS_PORT} taken; set {env_name('metrics_port')})"
+                    ),
+                    credentials=(
+                        f"signed with {settings.credential_key_file}; public key at "
+                        f"{settings.public_base_url}/public/credentials/key"
                     ),
                 )
             )
@@ -382,7 +390,7 @@ async def _seed(
     there = f", {len(report.skipped)} were already there" if report.skipped else ""
     return (
         f"{len(report.seeded)} fictional cities seeded now{there}; "
-        f"cohort report: /v1/cohorts/{demo.COHORT}/report"
+        f"its announcement: /v1/rounds/{demo.COHORT}/announcement?format=md"
     )
 
 
@@ -458,6 +466,8 @@ async def run_api(settings: Settings, stop: asyncio.Event) -> None:
         host_setting=env_name("api_host"),
     )
     telemetry.configure_tracing("citycert-api")
+    # The key an earlier `citycert dev` made, if no key file is set; none is made here.
+    settings = with_dev_credential_key(settings, create=False)
     try:
         async with AsyncExitStack() as stack:
             stack.enter_context(telemetry.serving_metrics(settings))  # before Temporal: its SDK's too
@@ -527,6 +537,8 @@ def render_box(info: DevInfo) -> Panel:
         grid.add_row("Mail", info.mail)
     if info.metrics:
         grid.add_row("Metrics", info.metrics)
+    if info.credentials:
+        grid.add_row("Credentials", info.credentials)
     grid.add_row("Data", str(info.data_dir))
     grid.add_row("PostgreSQL", info.database)
     stopping = ["the API", "the worker"]

@@ -15,6 +15,7 @@ import structlog
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from app.credentials import CredentialSigner, issuer_of
 from app.services import build_services
 from entrypoints.http import errors
 from entrypoints.http.auth import AuthenticateFirst
@@ -29,12 +30,18 @@ from entrypoints.http.routes_people import router as people
 from entrypoints.http.routes_programme import router as programme
 from entrypoints.http.routes_public import pages as public_pages
 from entrypoints.http.routes_public import router as public
+from entrypoints.http.routes_public_credentials import STATE_KEY as CREDENTIAL_SIGNER
+from entrypoints.http.routes_public_credentials import router as public_credentials
 from entrypoints.http.routes_reports import health
 from entrypoints.http.routes_reports import router as reports
 from entrypoints.http.routes_review import router as review
+from entrypoints.http.routes_round_report import router as round_report
+from entrypoints.http.routes_rounds import public as public_rounds
+from entrypoints.http.routes_rounds import router as rounds
 from entrypoints.http.routes_tokens import router as tokens
 from eventstore import EventStore
 from runtime import telemetry
+from runtime.credential_key import credential_key
 from runtime.settings import Settings
 from runtime.store import open_store
 from runtime.temporal import open_temporal
@@ -95,6 +102,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = None
+    # Read once at start-up: a key file that is not an Ed25519 key stops the API with the reason.
+    key = credential_key(settings)
+    setattr(app.state, CREDENTIAL_SIGNER, CredentialSigner(key, issuer_of(settings)) if key else None)
     if store is not None and client is not None:
         wire(app, store, client)  # usable at once, also where no lifespan runs (ASGI test transports)
     errors.install(app)
@@ -109,6 +119,10 @@ def create_app(
         reports,
         tokens,
         health,
+        public_credentials,
+        round_report,
+        rounds,
+        public_rounds,
         public,
         public_pages,
     )

@@ -135,7 +135,9 @@ class ImportCertificationBody(Body):
 
     level: Level
     standard_version: Name
-    cohort: Name
+    round_id: Name = Field(
+        description="the round it was awarded in, as the programme named it", examples=["2024"]
+    )
     valid_from: Day = Field(
         description="the day it was awarded: held from 00:00 UTC that day", examples=["2024-06-01"]
     )
@@ -152,7 +154,8 @@ class ImportCertificationBody(Body):
     def to_command(self, proposed_by: str) -> cmd.ProposeImport:
         # The domain keeps moments: the first day's start and the end of the last day, in UTC.
         fields = {
-            **self.model_dump(),
+            **self.model_dump(exclude={"round_id"}),
+            "cohort": self.round_id,
             "valid_from": start_of(self.valid_from),
             "valid_until": end_of(self.valid_until),
             "proposed_by": proposed_by,
@@ -209,11 +212,15 @@ class SnapshotBody(Body):
 
 
 class ApplicationBody(Body):
-    cohort: Name = Field(examples=["2026-fall"])
+    round_id: Name = Field(
+        description="an open round of the programme (GET /v1/rounds)", examples=["2026-fall"]
+    )
     standard_version: Name = Field(examples=["wwc-2022"])
 
     def to_command(self) -> cmd.ApplyForCertification:
-        return checked(lambda: cmd.ApplyForCertification.model_validate(self.model_dump()))
+        return checked(
+            lambda: cmd.ApplyForCertification(cohort=self.round_id, standard_version=self.standard_version)
+        )
 
 
 class EvidenceBody(Body):
@@ -452,7 +459,9 @@ class PastCertificationBody(Body):
 
     level: Level
     standard_version: Name = Field(examples=["wwc-2018"])
-    cohort: Name = Field(examples=["2019"])
+    round_id: Name = Field(
+        description="the round it was awarded in, as the programme named it", examples=["2019"]
+    )
     valid_from: Day = Field(examples=["2019-06-01"])
     valid_until: Day = Field(examples=["2022-06-01"])
 
@@ -460,7 +469,7 @@ class PastCertificationBody(Body):
         return checked(
             lambda: cmd.ImportPastCertification(
                 level=self.level,
-                cohort=self.cohort,
+                cohort=self.round_id,
                 standard_version=self.standard_version,
                 valid_from=start_of(self.valid_from),
                 valid_until=start_of(self.valid_until),
@@ -635,3 +644,29 @@ class StandardSummary(Out):
     open_for_applications: ApplicationWindow
     open_now: bool = Field(description="whether a city may apply under it today")
     share_rounding: str = Field(description="how a share is compared with the bands")
+
+
+class ReasonBody(Body):
+    """A programme's action on a city, with the reason it is taken (recorded in the event)."""
+
+    reason: Text = Field(examples=["the data portal the certification rests on was taken offline"])
+
+
+class SuspensionBody(ReasonBody):
+    def to_command(self, by: str) -> cmd.SuspendCertification:
+        return checked(lambda: cmd.SuspendCertification(reason=self.reason, suspended_by=by))
+
+
+class ReinstatementBody(ReasonBody):
+    def to_command(self, by: str) -> cmd.ReinstateCertification:
+        return checked(lambda: cmd.ReinstateCertification(reason=self.reason, reinstated_by=by))
+
+
+class RevocationBody(ReasonBody):
+    def to_command(self, by: str) -> cmd.RevokeCertification:
+        return checked(lambda: cmd.RevokeCertification(reason=self.reason, revoked_by=by))
+
+
+class RejoiningBody(ReasonBody):
+    def to_command(self, by: str) -> cmd.RejoinProgramme:
+        return checked(lambda: cmd.RejoinProgramme(reason=self.reason, rejoined_by=by))

@@ -34,7 +34,11 @@ from entrypoints.http.models import (
     PastCertificationBody,
     ProfileCorrectionBody,
     RegisterCityBody,
+    ReinstatementBody,
+    RejoiningBody,
     ReviewerAssignmentBody,
+    RevocationBody,
+    SuspensionBody,
     WithdrawalBody,
     WorkflowRestartOut,
 )
@@ -273,3 +277,50 @@ async def city_state(
         return state
     await _known_city(svc, city_id)
     return await readmodel.load_city_state(svc.store, city_id, as_of=as_of)
+
+
+@router.post("/cities/{city_id}/certification/suspension", response_model=CommandOut)
+async def suspend_certification(
+    city_id: CityIdPath,
+    body: SuspensionBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.SuspendCertification))],
+) -> CommandOut:
+    """Suspend the certification the city holds, with the reason: its certificate shows as
+    suspended until it is reinstated. 409 when it holds none or it is already suspended."""
+    return await send(commands, city_id, body.to_command(who.actor_id), who)
+
+
+@router.post("/cities/{city_id}/certification/reinstatement", response_model=CommandOut)
+async def reinstate_certification(
+    city_id: CityIdPath,
+    body: ReinstatementBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.ReinstateCertification))],
+) -> CommandOut:
+    """Reinstate a suspended certification, with the reason. 409 when it is not suspended."""
+    return await send(commands, city_id, body.to_command(who.actor_id), who)
+
+
+@router.post("/cities/{city_id}/certification/revocation", response_model=CommandOut)
+async def revoke_certification(
+    city_id: CityIdPath,
+    body: RevocationBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.RevokeCertification))],
+) -> CommandOut:
+    """Revoke the certification the city holds, with the reason: it ends for good
+    (CertificationEnded, reason revoked), and its certificate shows as revoked."""
+    return await send(commands, city_id, body.to_command(who.actor_id), who)
+
+
+@router.post("/cities/{city_id}/rejoining", response_model=CommandOut)
+async def rejoin_programme(
+    city_id: CityIdPath,
+    body: RejoiningBody,
+    commands: Commands,
+    who: Annotated[TokenInfo, Depends(giving(cmd.RejoinProgramme))],
+) -> CommandOut:
+    """Bring a withdrawn city back into the programme, with the reason: registered again under
+    its id, its history kept (its workflow starts again). 409 when the city has not withdrawn."""
+    return await send(commands, city_id, body.to_command(who.actor_id), who)

@@ -28,6 +28,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app import directory as d
+from app.rounds import list_rounds
 from app.services import Services
 from domain.levels import Level
 from entrypoints.http.errors import ApiError
@@ -68,10 +69,11 @@ RENDERED_KEPT = 256  # bodies kept per read: one per filter combination asked, b
 NumberPath = Annotated[str, Path(description="The certificate's number, e.g. CC-2026-LAKESIDE-2")]
 
 
-async def hidden_rounds(svc: Services) -> frozenset[str]:
-    """The rounds under embargo (their announcement date has not come): none of their certificates
-    is shown. The rounds' records (h-rounds) answer this once merged; until then, none."""
-    return frozenset()
+async def visible(svc: Services, now: datetime) -> d.Visible:
+    """Which certificates the public may see on this day: those whose award a round has announced
+    (the programme's rounds, its late-award rule), by the services' clock as the announcements."""
+    today = now.astimezone(UTC).date()
+    return d.announced(await list_rounds(svc.store), today=today, rule=svc.settings.late_awards)
 
 
 # --- the cache -------------------------------------------------------------------------------------
@@ -138,10 +140,8 @@ async def public_cache(request: Request, svc: Svc) -> PublicCache:
     if found is None:
 
         async def load() -> list[d.PublicCertificate]:
-            now = datetime.now(UTC)
-            return await d.load_public_certificates(
-                svc.store, now=now, hidden_rounds=await hidden_rounds(svc)
-            )
+            now = svc.clock()
+            return await d.load_public_certificates(svc.store, now=now, visible=await visible(svc, now))
 
         found = PublicCache(load, svc.settings.public_cache_for.total_seconds())
         request.app.state.public_cache = found
@@ -209,9 +209,8 @@ _UNKNOWN_CERTIFICATE: dict[int | str, dict[str, Any]] = {
 
 
 async def _certificate(svc: Services, number: str) -> d.PublicCertificate:
-    found = await d.load_certificate(
-        svc.store, number, now=datetime.now(UTC), hidden_rounds=await hidden_rounds(svc)
-    )
+    now = svc.clock()
+    found = await d.load_certificate(svc.store, number, now=now, visible=await visible(svc, now))
     if found is None:
         raise ApiError(404, "unknown_certificate", _unknown(number))
     return found

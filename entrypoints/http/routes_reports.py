@@ -1,4 +1,4 @@
-"""Reference and reporting reads: the standards, cohort reports, and the service's health."""
+"""Reference reads: the standards, and the service's health."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
-from app.report import CohortReport, load_cohort_report
-from app.tokens import TokenInfo
 from domain.standard import (
     Crosswalk,
     Standard,
@@ -21,7 +19,7 @@ from domain.standard import (
     get_standard,
     revisions,
 )
-from entrypoints.http.auth import Principal, role_in
+from entrypoints.http.auth import Principal
 from entrypoints.http.errors import ApiError
 from entrypoints.http.models import Problem, StandardSummary
 from entrypoints.http.services import Svc
@@ -89,16 +87,6 @@ async def standard_crosswalk(
     """What a city certified under `from` finds again in `version`: each criterion that carries
     over older ones (and which), the new criteria, and the older ones nothing continues."""
     return crosswalk(_shipped(version), _shipped(from_version))
-
-
-@router.get("/cohorts/{cohort}/report", response_model=CohortReport)
-async def cohort_report(
-    cohort: Annotated[str, Path(max_length=200, pattern=r"^[^\x00]+$")],
-    svc: Svc,
-    who: Annotated[TokenInfo, Depends(role_in("operator", "committee"))],
-) -> CohortReport:
-    """The cohort's announcement: new, elevated, sustained, downgraded and not certified cities."""
-    return await load_cohort_report(svc.store, cohort)
 
 
 health = APIRouter(tags=["reference"])

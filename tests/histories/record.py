@@ -23,9 +23,7 @@ from eventstore import EventStore
 from readmodel import open_city_store
 from runtime.embedded_postgres import create_database_if_missing, start_server, with_database
 from tests.integration.workflows.harness import (
-    REVIEWER_FROM_ELSEWHERE,
     CityDriver,
-    import_certification,
     running_worker,
     start_city,
 )
@@ -33,20 +31,19 @@ from tests.scenarios import (
     CITY_STAFF,
     COMMITTEE,
     OPERATOR,
-    REVIEWER,
     SILVER_SCORE,
     apply,
-    approval_json,
     certify,
-    evidence_json,
+    open_round,
 )
 from tests.temporal_env import time_skipping_environment
 
 HERE = Path(__file__).parent
-# What the recording shows: cycles opened under the programme's review rules (domain/rules.py:
-# revision 2 of the standards, worksheets, assigned reviewers who declared no conflict, phase
-# clocks), recorded through a local activity, the decision accepted instead of an appeal window.
-LABEL = "programme-review"
+# What the recording shows: cycles opened under the ROUNDS rules (domain/rules.py): applications
+# naming an open round, awards valid three calendar years from the appeal deadline with a
+# certificate number, a suspension and its reinstatement, ends recorded as CertificationEnded (a
+# withdrawal, a lapse), and an application after the lapse.
+LABEL = "rounds"
 FOLDER = HERE / LABEL
 
 
@@ -68,38 +65,33 @@ async def save_runs(city: CityDriver) -> None:
 
 async def scenarios(store: EventStore) -> None:
     async with time_skipping_environment() as env, running_worker(env, store) as queue:
-        # Two cycles (new Silver, elevated Gold), with a clarification answered and one expired.
+        # Silver, suspended and reinstated, a re-certification begun, then a withdrawal that ends
+        # the certification and the workflow.
         city = await start_city(env, store, queue, "harbor")
         await city.do("RegisterCity", city_id="harbor", name="Harbor", country="US", population=95_000)
         assert await city.walk(certify(apply("2026-fall"), SILVER_SCORE, Level.SILVER)) == []
-        await city.do("ApplyForCertification", CITY_STAFF, cohort="2027-fall", standard_version="wwc-2022")
-        await city.do("SubmitEvidence", CITY_STAFF, items=[evidence_json(c) for c in ("DM1", "DM2")])
-        await city.do("AssignReviewer", OPERATOR, **REVIEWER_FROM_ELSEWHERE, criterion_ids=["DM1", "DM2"])
-        await city.do("DeclareNoConflict", REVIEWER, reviewer_id=REVIEWER_FROM_ELSEWHERE["reviewer_id"])
-        ask = [
-            {"criterion_id": c, "decision": "request_clarification", "note": "Which year?"}
-            for c in ("DM1", "DM2")
-        ]
-        await city.do("ReviewEvidence", REVIEWER, **REVIEWER_FROM_ELSEWHERE, items=ask)
-        await city.do("AnswerClarifications", CITY_STAFF, items=[{"criterion_id": "DM1", "answer": "2025"}])
-        await env.sleep(timedelta(days=26))  # DM2 expires; DM1's reviewer is escalated
-        await city.do("CloseEvidenceSubmission", CITY_STAFF)
-        await city.do("ReviewEvidence", REVIEWER, **REVIEWER_FROM_ELSEWHERE, items=[approval_json("DM1")])
-        held = (await env.get_current_time()).date() - timedelta(days=1)  # a visit that took place
-        await city.do("CompleteSiteVisit", COMMITTEE, findings="seen on site", visit_date=held.isoformat())
-        await city.do("DecideLevel", COMMITTEE, level=None, rationale="not enough")
-        await city.do("AcceptDecision", CITY_STAFF)
-        await save_runs(city)
-
-        # An imported certification, a reminder, then a withdrawal that ends the workflow.
-        city = await start_city(env, store, queue, "summit")
-        await city.do("RegisterCity", city_id="summit", name="Summit", country="CA", population=41_000)
-        await import_certification(city, "silver", "wwc-2018", held_days=1000, days_left=60)
-        await city.handle.signal("remind", 90)
-        await env.sleep(timedelta(days=61))  # lapses
+        await city.do("SuspendCertification", COMMITTEE, reason="portal offline", suspended_by="cmt-ben")
+        await city.do("ReinstateCertification", COMMITTEE, reason="back online", reinstated_by="cmt-ben")
+        await city.do("ApplyForCertification", CITY_STAFF, **application("2027-fall"))
         await city.do("Withdraw", OPERATOR, reason="Council ended the data programme")
         await city.handle.result()
         await save_runs(city)
+
+        # Silver that lapses at the end of its three calendar years, and a new application.
+        city = await start_city(env, store, queue, "summit")
+        await city.do("RegisterCity", city_id="summit", name="Summit", country="CA", population=41_000)
+        assert await city.walk(certify(apply("2026-fall"), SILVER_SCORE, Level.SILVER)) == []
+        await env.sleep(timedelta(days=3 * 366))  # lapses
+        await city.do("ApplyForCertification", CITY_STAFF, **application("2030-spring"))
+        await save_runs(city)
+
+
+def application(round_id: str) -> dict[str, object]:
+    return {
+        "cohort": round_id,
+        "standard_version": "wwc-2022",
+        "round": open_round(round_id).model_dump(mode="json"),
+    }
 
 
 async def main() -> None:

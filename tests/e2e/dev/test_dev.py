@@ -11,13 +11,13 @@ import json
 import socket
 import stat
 import uuid
-from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
 
 from domain.standard import get_standard
-from entrypoints.dev.demo_cohort import CITIES, COHORT
+from entrypoints.dev.demo_cohort import CITIES, COHORT, NEXT_COHORT
 from tests.e2e.dev.conftest import Dev, eventually
 from tests.scenarios import approval_json, evidence_json, slotted_documents
 
@@ -41,19 +41,23 @@ DEMO = {
     "santa-brisa": ("appeal", None),
     "quarry-hill": ("site_visit", None),
 }
-DEMO_REPORT = {
-    "cohort": COHORT,
-    "new": [
-        {"city_id": "ashbury", "level": "silver"},
-        {"city_id": "brightwater", "level": "gold"},
-        {"city_id": "cedar-hollow", "level": "platinum"},
-    ],
-    "elevated": [{"city_id": "dunmere", "from": "silver", "to": "gold"}],
-    "sustained": [{"city_id": "kestrel-bay", "level": "gold"}],
-    "downgraded": [],
-    "not_certified": [{"city_id": "glenmoor", "honor_roll": True}],
+# The spring round's announcement: a preview on the day the demo is seeded (it is announced in 90 days).
+DEMO_ANNOUNCEMENT = {
+    "newly_certified": [("cedar-hollow", "platinum"), ("brightwater", "gold"), ("ashbury", "silver")],
+    "moved_up": [("dunmere", "gold")],
+    "recertified": [("kestrel-bay", "gold")],
+    "moved_down": [],
+    "honor_roll": ["glenmoor"],
     "counts": {"silver": 1, "gold": 3, "platinum": 1},
 }
+
+
+def sections(announcement: dict[str, Any]) -> dict[str, Any]:
+    """The announcement's cities by section, as DEMO_ANNOUNCEMENT lists them."""
+    placed = ("newly_certified", "moved_up", "recertified", "moved_down")
+    found: dict[str, Any] = {n: [(c["city_id"], c["level"]) for c in announcement[n]] for n in placed}
+    found["honor_roll"] = [c["city_id"] for c in announcement["honor_roll"]]
+    return {**found, "counts": announcement["counts"]}
 
 
 def ok(response: httpx.Response, status: int = 200) -> dict[str, object]:
@@ -77,6 +81,12 @@ def test_the_box_shows_where_everything_is_and_a_token_kept_private(dev: Dev) ->
         assert ok(http.get("/health")) == {"database": "ok", "temporal": "ok"}
         assert http.get("/docs").status_code == 200
         assert http.get("/v1/cities", headers={"Authorization": "Bearer cct_not-a-token"}).status_code == 401
+        # The credential key made in the data dir, its public half published with no token.
+        published = ok(http.get("/public/credentials/key"))
+        assert published["id"] == f"http://127.0.0.1:{dev.api_port}/public/credentials/key"
+    key_file = dev.data_dir / "credential-key.pem"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert f"public key at http://127.0.0.1:{dev.api_port}/public/credentials/key" in dev.box
     ui = eventually(
         lambda: _get(f"http://127.0.0.1:{dev.ui_port}/"), timeout=30, what="the Temporal web UI answers"
     )
@@ -99,7 +109,7 @@ def test_the_demo_cohort_is_seeded_through_the_workflows(dev: Dev) -> None:
         assert {c.id for c in CITIES} == set(DEMO) <= set(cities)
         assert {cid: (cities[cid]["phase"], cities[cid]["level"]) for cid in DEMO} == DEMO
         assert cities["valle-claro"]["open_review_items"] == 2
-        assert cities["dunmere"]["cycle"] is None and cities["dunmere"]["cohort"] == COHORT
+        assert cities["dunmere"]["cycle"] is None and cities["dunmere"]["round_id"] == COHORT
 
         # Real events, recorded by the workflows: the lapse by the city's own validity timer.
         fernvale = http.get("/v1/cities/fernvale/events", params={"limit": 1000}).json()
@@ -114,11 +124,15 @@ def test_the_demo_cohort_is_seeded_through_the_workflows(dev: Dev) -> None:
         queue = http.get("/v1/review-queue", params={"city_id": "valle-claro"}).json()
         assert [q["waiting_on"] for q in queue] == ["city", "city"]
 
-        report = ok(http.get(f"/v1/cohorts/{COHORT}/report"))
-        assert report == DEMO_REPORT
+        announcement = ok(http.get(f"/v1/rounds/{COHORT}/announcement"))
+        assert sections(announcement) == DEMO_ANNOUNCEMENT and announcement["preview"] is True
+        rounds = http.get("/v1/rounds").json()
+        assert [r["id"] for r in rounds] == ["2026-fall", "2026-spring", "2025-fall"]
+        assert http.get(f"/public/rounds/{COHORT}/announcement.json").status_code == 404  # embargoed
 
     # The command line reads the same store.
-    assert json.loads(dev.cli("cohort", "report", COHORT, "--json").stdout) == DEMO_REPORT
+    printed = dev.cli("round", "announcement", COHORT, "--format", "json").stdout
+    assert sections(json.loads(printed)) == DEMO_ANNOUNCEMENT
 
 
 def test_the_mails_the_demo_sends_are_kept_by_the_local_sink(dev: Dev) -> None:
@@ -160,7 +174,7 @@ def test_a_reviewer_never_reviews_their_home_city(dev: Dev) -> None:
 
 def test_a_city_goes_from_registration_to_certification(dev: Dev) -> None:
     city = f"e2e-{uuid.uuid4().hex[:8]}"
-    cohort = f"e2e-{datetime.now(UTC):%Y%m%d}-{city}"
+    cohort = NEXT_COHORT  # the demo's round open for applications now
     staff, reviewer, committee = dev.token_for(
         ["--role", "city", "--city", city, "--name", f"staff-{city}"],
         ["--role", "reviewer", "--city", "riverton", "--name", "rev-ana"],
@@ -192,7 +206,7 @@ def test_a_city_goes_from_registration_to_certification(dev: Dev) -> None:
         assert snapshot["indicative_level"] == "gold"
         ok(
             as_city.post(
-                f"/v1/cities/{city}/application", json={"cohort": cohort, "standard_version": "wwc-2022"}
+                f"/v1/cities/{city}/application", json={"round_id": cohort, "standard_version": "wwc-2022"}
             )
         )
         items = [evidence_json(cid, narrative="see the pack") for cid in CRITERIA[:30]]
@@ -239,12 +253,12 @@ def test_a_city_goes_from_registration_to_certification(dev: Dev) -> None:
         events = as_city.get(f"/v1/cities/{city}/events", params={"limit": 1000}).json()
         assert events[-1]["type"] == "CertificationAwarded" and events[-1]["actor"]["role"] == "timer"
 
-        report = ok(as_committee.get(f"/v1/cohorts/{cohort}/report"))
-        assert report["new"] == [{"city_id": city, "level": "gold"}]
-        assert report["counts"] == {"silver": 0, "gold": 1, "platinum": 0}
+        preview = ok(as_committee.get(f"/v1/rounds/{cohort}/announcement"))
+        assert [(c["city_id"], c["level"]) for c in preview["newly_certified"]] == [(city, "gold")]  # type: ignore[index]
+        assert preview["counts"] == {"silver": 0, "gold": 1, "platinum": 0}
 
-    markdown = dev.cli("cohort", "report", cohort).stdout
-    assert city in markdown and "1 cities certified" in markdown, markdown
+    markdown = dev.cli("round", "announcement", cohort).stdout
+    assert "E2E Springs" in markdown and "1 city certified" in markdown, markdown
 
 
 def test_stopping_with_ctrl_c_and_starting_again_resumes(dev: Dev) -> None:

@@ -9,11 +9,16 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from app.report import load_cohort_report
 from app.tokens import create_token, list_tokens, revoke_token, rotate_token, verify_token
 from eventstore import EventStore
 from readmodel import CityProjector, city_registry, open_city_store
-from readmodel.queries import city_summary, expiring_certifications, list_cities, review_queue
+from readmodel.queries import (
+    city_summary,
+    expiring_certifications,
+    list_cities,
+    review_queue,
+    round_decisions,
+)
 from runtime.embedded_postgres import RUNTIME_LOGIN, ensure_runtime_login
 from tests.integration.eventstore.stories import CityRun
 
@@ -89,11 +94,11 @@ async def test_the_runtime_role_serves_the_api_s_reads_and_its_tokens(runtime_st
     run = CityRun(runtime_store, "lakeside")
     await run.register()
     await run.certify()
-    # then the read model answers (the city, the cohort report, the review queue, expiries),
+    # then the read model answers (the city, a round's decisions, the review queue, expiries),
     assert (await city_summary(runtime_store, "lakeside")) is not None
     assert [c.city_id for c in await list_cities(runtime_store)] == ["lakeside"]
-    report = await load_cohort_report(runtime_store, "2026-spring")
-    assert [placed.city_id for placed in report.new] == ["lakeside"]  # from the certifications table
+    decided = await round_decisions(runtime_store, ["2026-spring"])
+    assert [(d.city_id, d.outcome) for d in decided] == [("lakeside", "new")]  # the certifications table
     await review_queue(runtime_store, limit=10)
     await expiring_certifications(runtime_store, now=run.now, within_days=4000)
     # and a reviewer's token is created, recognised (its last use stamped), listed, rotated and

@@ -21,7 +21,7 @@ from eventstore import EventStore
 from readmodel import city_stream
 from runtime.settings import Settings
 from tests.polling import eventually
-from tests.scenarios import COMMITTEE, OPERATOR, TEST_COMMAND_KEY, Step, signed
+from tests.scenarios import COMMITTEE, OPERATOR, TEST_COMMAND_KEY, Step, open_round, signed
 from workflows import WORKFLOWS
 from workflows.city import (
     CityCertificationWorkflow,
@@ -52,6 +52,9 @@ class CityDriver:
     first_run_id: str
 
     async def do(self, kind: str, actor: Actor = OPERATOR, /, **fields: Any) -> CommandResult:
+        if kind == "ApplyForCertification" and "round" not in fields:
+            # The round as the command service reads it from the programme's records: open.
+            fields["round"] = open_round(fields["cohort"]).model_dump(mode="json")
         command = GiveCommand.model_validate({"command": {"kind": kind, **fields}, "actor": actor}).command
         # A fresh request id per command, as the command service gives (its events' ids derive from it).
         request = signed(self.city_id, command, actor, request_id=uuid.uuid4().hex)

@@ -36,7 +36,7 @@ class TestAnImportTakesDays:
             {
                 "level": "gold",
                 "standard_version": "wwc-2018",
-                "cohort": "2024",
+                "round_id": "2024",
                 "valid_from": valid_from,
                 "valid_until": valid_until,
             }

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 
 from app import directory as d
 from domain import commands as c
 from domain import events as ev
 from domain.levels import Level, Outcome
+from domain.rounds import Round
 from domain.state import CityState
 from readmodel.directory import AwardRow, CityHolding
 from tests.unit.domain.story import CITY, DAY, T0, applied, certified, given, when
@@ -27,7 +28,9 @@ BASE = "https://certify.example.org"
 def shown(*events: ev.DomainEvent, now: datetime = LATER, hidden: frozenset[str] = frozenset()) -> list:
     """The city's certificates as the public sees them at `now`."""
     state = given(*events)
-    return d.public_certificates(awards_of(events), {CITY: holding(state)}, now=now, hidden_rounds=hidden)
+    return d.public_certificates(
+        awards_of(events), {CITY: holding(state)}, now=now, visible=d.outside(hidden)
+    )
 
 
 def holding(state: CityState) -> CityHolding:
@@ -310,3 +313,70 @@ def test_a_suspension_lifted_shows_the_certificate_valid_again() -> None:
     (only,) = shown(*history, now=LATER + 2 * DAY)
 
     assert only.status == "valid"
+
+
+def a_round(round_id: str, announced_on: date) -> Round:
+    """A round whose dates all come before its announcement on `announced_on`."""
+    return Round(
+        round_id=round_id,
+        name=round_id,
+        opens_on=announced_on - 200 * DAY,
+        closes_on=announced_on - 150 * DAY,
+        submission_deadline=announced_on - 120 * DAY,
+        announcement_on=announced_on,
+        review_capacity=10,
+        created_by="op-1",
+        created_at=T0,
+    )
+
+
+def test_a_certificate_is_public_from_the_day_its_round_is_announced() -> None:
+    award_day = T0.date()  # certified() awards at T0, in 2026-spring
+    rounds = [a_round("2026-spring", award_day + 30 * DAY)]
+
+    before = d.announced(rounds, today=award_day + 29 * DAY, rule="next_announcement")
+    on_the_day = d.announced(rounds, today=award_day + 30 * DAY, rule="next_announcement")
+
+    assert d.public_certificates(*rows(certified()), now=LATER, visible=before) == []
+    assert len(d.public_certificates(*rows(certified()), now=LATER, visible=on_the_day)) == 1
+
+
+def test_a_late_award_waits_for_the_next_announcement_unless_its_own_round_is_the_rule() -> None:
+    award_day = T0.date()
+    rounds = [a_round("2026-spring", award_day - 10 * DAY), a_round("2026-fall", award_day + 60 * DAY)]
+    today = award_day + DAY
+
+    assert (
+        d.public_certificates(
+            *rows(certified()), now=LATER, visible=d.announced(rounds, today=today, rule="next_announcement")
+        )
+        == []
+    )
+    assert (
+        len(
+            d.public_certificates(
+                *rows(certified()), now=LATER, visible=d.announced(rounds, today=today, rule="own_round")
+            )
+        )
+        == 1
+    )
+    assert (
+        d.public_certificates(
+            *rows(certified()),
+            now=LATER,
+            visible=d.announced(rounds[:1], today=today, rule="next_announcement"),
+        )
+        == []
+    )
+
+
+def test_a_cohort_that_is_no_round_was_never_under_embargo() -> None:
+    visible = d.announced(
+        [a_round("2027-spring", T0.date() + 400 * DAY)], today=T0.date(), rule="next_announcement"
+    )
+
+    assert len(d.public_certificates(*rows(certified()), now=LATER, visible=visible)) == 1
+
+
+def rows(events: list[ev.DomainEvent]) -> tuple[list[AwardRow], dict[str, CityHolding]]:
+    return awards_of(tuple(events)), {CITY: holding(given(*events))}

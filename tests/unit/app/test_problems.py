@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from app.problems import PATTERN_RULES, field_of, in_words
-from domain import ids, people
+from domain import ids, people, rounds
 from domain.commands import MAX_POPULATION
 from entrypoints.http import models as m
 from entrypoints.http.errors import _errors
@@ -35,9 +35,9 @@ BAD_BODIES: list[tuple[type[BaseModel], dict[str, Any]]] = [
     (m.RegisterCityBody, {"id": "Lake Side", "name": "two\nlines", "country": "Canadia", "population": -1}),
     (m.RegisterCityBody, {"id": "x" * 64, "name": "", "country": "C" * 101, "population": 10**12}),
     (m.RegisterCityBody, {"id": 7, "name": None, "country": 12, "population": "many", "region": "Ontario"}),
-    (m.ImportCertificationBody, {"level": "bronze", "standard_version": "a\x00b", "cohort": "c" * 201}),
+    (m.ImportCertificationBody, {"level": "bronze", "standard_version": "a\x00b", "round_id": "c" * 201}),
     (m.ImportCertificationBody, {"valid_from": "2024-06-01T00:00:00Z", "valid_until": "tomorrow"}),
-    (m.ApplicationBody, {"cohort": "\u202eevil", "standard_version": "wwc-2022"}),
+    (m.ApplicationBody, {"round_id": "\u202eevil", "standard_version": "wwc-2022"}),
     (m.AppealBody, {"grounds": "\x07"}),
     (m.AppealDecisionBody, {"upheld": "maybe", "rationale": "x" * 10_001}),
     (m.EvidenceBody, {"items": []}),
@@ -124,7 +124,7 @@ def test_a_body_that_is_no_object_says_so() -> None:
 def test_every_pattern_of_the_domain_has_its_rule_in_words() -> None:
     patterns = {
         f"{module.__name__}.{name}": value
-        for module in (ids, people)
+        for module in (ids, people, rounds)
         for name, value in vars(module).items()
         if name.endswith("_PATTERN")
     }

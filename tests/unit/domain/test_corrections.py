@@ -397,7 +397,7 @@ class TestAppealAgainstCriteria:
             possible=score.possible,
             score=score.score,
             level=score.level,
-            honor_roll=False,
+            honor_roll=True,  # it would be suggested, were it not certified (domain/honor_roll.py)
         )
         state = fold(state, [approval, recommended, clock])
         assert state.phase is Phase.COMMITTEE and rank(state.recommended_level) > rank(before)

@@ -545,7 +545,7 @@ class TestSiteVisit:
         events = when(given(*history), c.CompleteSiteVisit(findings="ok"), now=T0 + 10 * DAY)
         assert events == [
             ev.SiteVisitCompleted(findings="ok", overturned=[], visit_date=date(2026, 3, 10)),
-            ev.LevelRecommended(points=30, possible=43, score=30 / 43, level=Level.GOLD, honor_roll=False),
+            ev.LevelRecommended(points=30, possible=43, score=30 / 43, level=Level.GOLD, honor_roll=True),
             ev.DeadlineSet(deadline=ev.Deadline.COMMITTEE, due_at=T0 + 40 * DAY),
         ]
 
@@ -561,7 +561,7 @@ class TestSiteVisit:
         assert points < 30 - 1  # its dependents earn nothing now
         [recommendation] = [e for e in events if isinstance(e, ev.LevelRecommended)]
         assert recommendation == ev.LevelRecommended(
-            points=points, possible=43, score=points / 43, level=Level.SILVER, honor_roll=False
+            points=points, possible=43, score=points / 43, level=Level.SILVER, honor_roll=True
         )
 
     def test_only_approved_criteria_can_be_overturned(self) -> None:
@@ -619,6 +619,18 @@ class TestCommittee:
     def test_far_from_the_bar_is_not_on_the_honor_roll(self) -> None:
         [event] = when(given(*recommended(10)), c.DecideLevel(level=None, rationale="far"))
         assert event == ev.CityNotCertified(honor_roll=False, rationale="far", appeal_deadline=T0 + 30 * DAY)
+
+    def test_a_silver_recommendation_refused_is_on_the_honor_roll_as_a_near_miss_is(self) -> None:
+        # One rule (domain/honor_roll.py) since the ROUNDS rules: the share near or above the bar,
+        # whatever was recommended; before them a refused Silver (58 %) was left off.
+        history = [
+            *reviewed(25),
+            *when(given(*reviewed(25)), c.WaiveSiteVisit(reason="virtual", approved_by="cmt")),
+        ]
+        [recommendation] = [e for e in history if isinstance(e, ev.LevelRecommended)]
+        assert recommendation.level is Level.SILVER and recommendation.honor_roll
+        [event] = when(given(*history), c.DecideLevel(level=None, rationale="not this time"))
+        assert isinstance(event, ev.CityNotCertified) and event.honor_roll
 
     def test_no_decision_before_a_recommendation(self) -> None:
         with pytest.raises(CommandRejected, match="DecideLevel needs the city to be committee"):

@@ -422,23 +422,7 @@ async def test_review_acts_only_with_a_reviewer_s_token(cli: Cli, store: EventSt
     assert missing.exit_code == 2 and "cannot read --token-file" in said(missing)
 
 
-# --- cohorts and history ---------------------------------------------------------------------------
-
-
-async def test_cohort_report_as_markdown_and_json(cli: Cli, store: EventStore) -> None:
-    await seed_lakeside(store)
-
-    markdown = await cli("cohort", "report", "2026-spring")
-    first = await cli.json("cohort", "report", "2026-spring")
-    second = await cli.json("cohort", "report", "2029-spring")
-    empty = await cli.json("cohort", "report", "1999-never")
-
-    assert markdown.exit_code == 0, markdown.stderr
-    assert markdown.stdout.startswith("# Cohort 2026-spring\n")
-    assert "## Newly certified\n\n- lakeside: Silver" in markdown.stdout
-    assert first["new"] == [{"city_id": "lakeside", "level": "silver"}]
-    assert second["elevated"] == [{"city_id": "lakeside", "from": "silver", "to": "gold"}]
-    assert empty["counts"] == {"silver": 0, "gold": 0, "platinum": 0}
+# --- city lists and history ---------------------------------------------------------------------------
 
 
 async def test_city_list_filters_by_level_and_cohort(cli: Cli, store: EventStore) -> None:
@@ -446,7 +430,7 @@ async def test_city_list_filters_by_level_and_cohort(cli: Cli, store: EventStore
 
     gold = await cli.json("city", "list", "--level", "gold")
     silver = await cli.json("city", "list", "--level", "silver")
-    cohort = await cli.json("city", "list", "--cohort", "2029-spring", "--phase", "certified")
+    cohort = await cli.json("city", "list", "--round", "2029-spring", "--phase", "certified")
 
     assert [c["city_id"] for c in gold] == ["lakeside"] and silver == []
     assert [c["city_id"] for c in cohort] == ["lakeside"]

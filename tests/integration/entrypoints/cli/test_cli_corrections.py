@@ -39,7 +39,7 @@ async def test_a_city_registered_with_its_region_is_corrected_and_its_history_im
     assert listed.exit_code == 0 and "Indiana" in listed.stdout
 
     past = await cli.json(
-        "import", "past", city_id, "--level", "silver", "--standard", "wwc-2018", "--cohort", "2019",
+        "import", "past", city_id, "--level", "silver", "--standard", "wwc-2018", "--round", "2019",
         "--valid-from", "2019-06-01", "--valid-until", "2022-06-01",
     )  # fmt: skip
     [imported] = past["events"]
@@ -49,7 +49,7 @@ async def test_a_city_registered_with_its_region_is_corrected_and_its_history_im
     )
     assert past["status"]["level"] is None, "history certifies nothing"
     not_a_date = await cli(
-        "import", "past", city_id, "--level", "silver", "--standard", "wwc-2018", "--cohort", "2019",
+        "import", "past", city_id, "--level", "silver", "--standard", "wwc-2018", "--round", "2019",
         "--valid-from", "June 2019", "--valid-until", "2022-06-01",
     )  # fmt: skip
     assert not_a_date.exit_code == 2 and "--valid-from must be a date, such as 2024-06-01" in said(not_a_date)

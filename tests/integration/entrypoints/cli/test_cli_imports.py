@@ -29,7 +29,7 @@ def period(days: int = 400, left: int = 600) -> list[str]:
 
 
 def propose_args(city_id: str, level: str = "gold") -> list[str]:
-    return ["import", "propose", city_id, "--level", level, "--standard", "wwc-2018", "--cohort", "2024"]
+    return ["import", "propose", city_id, "--level", level, "--standard", "wwc-2018", "--round", "2024"]
 
 
 async def token_file(programme: Programme, name: str, folder: Path) -> str:
@@ -57,7 +57,7 @@ async def test_an_import_is_proposed_then_countersigned_by_another_person(
         "2199-12-31",
     )
     assert too_long.exit_code == 2
-    assert "at most the programme's validity (1095 days)" in said(too_long)
+    assert "at most the programme's validity (3 years)" in said(too_long)
     assert "not the end of 2199-12-31 (UTC)" in said(too_long), "the last day, as it was given"
 
     days = period()

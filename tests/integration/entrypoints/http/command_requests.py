@@ -21,7 +21,8 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
         case cmd.ProposeImport():
             # The proposer is the token's, the migration mode the store's. The API takes the days:
             # the first day (the start's, in UTC) and the last one held (the day before the end).
-            body = {k: v for k, v in fields.items() if k not in ("proposed_by", "migration_mode")}
+            body = {k: v for k, v in fields.items() if k not in ("proposed_by", "migration_mode", "cohort")}
+            body["round_id"] = command.cohort
             body["valid_from"] = command.valid_from.astimezone(UTC).date().isoformat()
             body["valid_until"] = last_day(command.valid_until).isoformat()
             return f"{base}/imported-certification", body
@@ -32,8 +33,11 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
         case cmd.TakeDataSnapshot():
             return f"{base}/snapshot", fields
         case cmd.ApplyForCertification():
-            # The round's dates are the programme records', stamped by the application layer.
-            return f"{base}/application", {k: v for k, v in fields.items() if k != "round"}
+            # The round's window is the programme's records', read by the command service.
+            return f"{base}/application", {
+                "round_id": command.cohort,
+                "standard_version": command.standard_version,
+            }
         case cmd.SubmitEvidence():
             return f"{base}/evidence", fields
         case cmd.CloseEvidenceSubmission():
@@ -90,7 +94,9 @@ def request_for(city_id: str, command: cmd.Command) -> tuple[str, dict[str, Any]
             body = {k: v for k, v in fields.items() if k != "corrected_by" and v is not None}
             return f"{base}/profile-corrections", body
         case cmd.ImportPastCertification():
-            body = {k: v for k, v in fields.items() if k != "imported_by"}
+            body = {k: v for k, v in fields.items() if k not in ("imported_by", "cohort")} | {
+                "round_id": command.cohort
+            }
             return f"{base}/past-certifications", body | {
                 "valid_from": command.valid_from.date().isoformat(),
                 "valid_until": command.valid_until.date().isoformat(),

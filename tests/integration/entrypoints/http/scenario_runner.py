@@ -75,6 +75,8 @@ class HttpRunner:
         assert self.api.env is not None
         command = step.command_at(await self.api.env.get_current_time())
         path, body = request_for(city_id, command)
+        if isinstance(command, cmd.ApplyForCertification):
+            await self.api.open_round(command.cohort)  # the programme opened the round it names
         headers = await self.api.as_(
             step.actor.role, token_binding(city_id, step, command), self.name(city_id, step)
         )

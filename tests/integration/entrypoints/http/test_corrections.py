@@ -74,7 +74,7 @@ async def test_past_certifications_are_history_given_as_plain_dates(api: Api) ->
     body = {
         "level": "silver",
         "standard_version": "wwc-2018",
-        "cohort": "2019",
+        "round_id": "2019",
         "valid_from": "2019-06-01",
         "valid_until": "2022-06-01",
     }
@@ -94,7 +94,7 @@ async def test_past_certifications_are_history_given_as_plain_dates(api: Api) ->
     applied = await api.post(
         "/v1/cities/fernhill/application",
         await api.city("fernhill"),
-        {"cohort": "c", "standard_version": "wwc-2022"},
+        {"round_id": "c", "standard_version": "wwc-2022"},
     )
     assert [e["type"] for e in applied["events"]] == ["RecertificationStarted", "DeadlineSet"]
     assert applied["events"][0]["data"]["previous_level"] == "silver"

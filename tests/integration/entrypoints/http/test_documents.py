@@ -124,7 +124,7 @@ async def test_the_city_its_assigned_reviewers_the_committee_and_operators_read_
     path = f"/v1/cities/lakeside/documents/{document_id}"
     assigned, unassigned = await api.reviewer("riverton", "rev-ana"), await api.reviewer("riverton", "rev-bo")
     await api.post(
-        "/v1/cities/lakeside/application", staff, {"cohort": "2026", "standard_version": "wwc-2022"}
+        "/v1/cities/lakeside/application", staff, {"round_id": "2026", "standard_version": "wwc-2022"}
     )
     await api.post(
         "/v1/cities/lakeside/evidence", staff, {"items": [{"criterion_id": CRITERIA[0], "documents": DOCS}]}
@@ -334,7 +334,7 @@ async def test_evidence_cites_an_uploaded_document_by_id_and_its_hash_is_in_the_
         await api.post(
             f"/v1/cities/{city}/application",
             await api.city(city),
-            {"cohort": "2026-fall", "standard_version": "wwc-2022"},
+            {"round_id": "2026-fall", "standard_version": "wwc-2022"},
         )
     staff = await api.city("lakeside")
     mine = (await upload(api, "lakeside", staff, PDF, title="Data inventory")).json()

@@ -52,7 +52,7 @@ async def test_403_for_a_role_or_a_city_the_token_does_not_hold(api: Api) -> Non
     await api.register("elmira")
     await api.register("fairview")
     elmira = await api.city("elmira")
-    apply = {"cohort": "c", "standard_version": "wwc-2022"}
+    apply = {"round_id": "c", "standard_version": "wwc-2022"}
     cases = [
         ("/v1/cities/fairview/application", elmira, apply),  # another city's token
         ("/v1/cities", elmira, {"id": "x1", "name": "X", "country": "US", "population": 40_000}),
@@ -67,7 +67,7 @@ async def test_403_for_a_role_or_a_city_the_token_does_not_hold(api: Api) -> Non
         assert refused["error"] == "forbidden"
     for path in ("/v1/cities/fairview", "/v1/cities/fairview/events", "/v1/cities/fairview/state"):
         await api.get(path, elmira, expect=403)
-    await api.get("/v1/cohorts/c/report", elmira, expect=403)
+    await api.get("/v1/rounds/c/announcement", elmira, expect=403)
     await api.get("/v1/review-queue", elmira, expect=403)
     # A city token lists its own city only.
     assert [c["city_id"] for c in await api.get("/v1/cities", elmira)] == ["elmira"]
@@ -78,7 +78,9 @@ async def test_403_for_a_role_or_a_city_the_token_does_not_hold(api: Api) -> Non
 async def test_a_reviewer_is_refused_for_their_home_city(api: Api) -> None:
     await api.register("portmore", country="JM")
     staff = await api.city("portmore")
-    await api.post("/v1/cities/portmore/application", staff, {"cohort": "c", "standard_version": "wwc-2022"})
+    await api.post(
+        "/v1/cities/portmore/application", staff, {"round_id": "c", "standard_version": "wwc-2022"}
+    )
     await api.post("/v1/cities/portmore/evidence", staff, {"items": [evidence_json(CRITERIA[0])]})
     local = await api.reviewer(home="portmore", name="rev-local")
     body = {"items": [approval_json(CRITERIA[0])]}
@@ -96,7 +98,7 @@ async def test_a_reviewer_is_refused_for_their_home_city(api: Api) -> None:
 
 async def test_404_for_an_unknown_city_standard_or_route(api: Api) -> None:
     operator = await api.operator()
-    apply = {"cohort": "c", "standard_version": "wwc-2022"}
+    apply = {"round_id": "c", "standard_version": "wwc-2022"}
     assert (await api.post("/v1/cities/nowhere/application", operator, apply, expect=404))["error"] == (
         "unknown_city"
     )
@@ -148,8 +150,8 @@ async def test_422_for_a_malformed_body(api: Api) -> None:
         ("/v1/cities", operator, {"id": "bayview2", "name": "B"}),  # missing fields
         ("/v1/cities", operator, {"id": "Bay View", "name": "B", "country": "US", "population": 4e4}),
         ("/v1/cities", operator, {"id": "ok-id", "name": "B", "country": "Canadia", "population": 40_000}),
-        ("/v1/cities/bayview/application", staff, {"cohort": "c", "standard_version": "wwc-2022", "x": 1}),
-        ("/v1/cities/bayview/application", staff, {"cohort": "c", "standard_version": "wwc-1999"}),
+        ("/v1/cities/bayview/application", staff, {"round_id": "c", "standard_version": "wwc-2022", "x": 1}),
+        ("/v1/cities/bayview/application", staff, {"round_id": "c", "standard_version": "wwc-1999"}),
         (
             "/v1/cities/bayview/snapshot",
             staff,
@@ -189,7 +191,7 @@ async def test_422_for_a_malformed_body(api: Api) -> None:
             {
                 "level": "gold",
                 "standard_version": "wwc-2018",
-                "cohort": "2020",
+                "round_id": "2020",
                 "valid_from": "2024-01-01T00:00:00Z",  # a moment, not a day
                 "valid_until": "2027-01-01",
             },
@@ -200,7 +202,7 @@ async def test_422_for_a_malformed_body(api: Api) -> None:
             {
                 "level": "gold",
                 "standard_version": "wwc-2018",
-                "cohort": "2020",
+                "round_id": "2020",
                 "valid_from": "2027-01-01",
                 "valid_until": "2024-01-01",  # before it starts
             },
@@ -239,10 +241,10 @@ GARBAGE: list[Any] = [
     {"upheld": "maybe", "rationale": "x"},
     {"grounds": "x" * 20_000},
     {"action": "complete", "findings": "f", "overturned": ["DM1", "DM1"]},
-    {"cohort": "\x00", "standard_version": "wwc-2022"},
+    {"round_id": "\x00", "standard_version": "wwc-2022"},
     {"standard_version": "wwc-2022", "answers": {"": "met"}},
     {"standard_version": "../../etc/passwd", "answers": {"DM1": "met"}},
-    {"level": "gold", "standard_version": "wwc-2018", "cohort": "c", "valid_from": "yesterday"},
+    {"level": "gold", "standard_version": "wwc-2018", "round_id": "c", "valid_from": "yesterday"},
 ]
 POSTS = [
     ("/v1/cities", "operator"),
@@ -295,14 +297,15 @@ async def test_no_input_gets_a_500(api: Api) -> None:
         ("/v1/cities", {"level": "bronze"}),
         ("/v1/cities", {"limit": "0"}),
         ("/v1/cities", {"offset": str(10**30)}),
-        ("/v1/cities", {"cohort": "\x00"}),
+        ("/v1/cities", {"round": "\x00"}),
         ("/v1/cities/vale/events", {"from_version": str(2**63)}),
         ("/v1/cities/vale/events", {"after": str(2**63)}),
         ("/v1/cities/vale/events", {"limit": "1001"}),
         ("/v1/cities/vale/state", {"as_of": "not a date"}),
         ("/v1/cities/vale/state", {"as_of": "9999-12-31T23:59:59-12:00"}),
         ("/v1/review-queue", {"reviewer_id": "\x00"}),
-        ("/v1/cohorts/%00/report", {}),
+        ("/v1/rounds/%00/announcement", {}),
+        ("/v1/rounds/%00", {}),
         ("/v1/standards/" + "x" * 500, {}),
     ]
     for path, params in odd_reads:
@@ -333,7 +336,7 @@ async def test_every_refusal_says_in_words_what_to_send_never_a_pattern(api: Api
             response = await api.http.post(path, headers=headers[role], content=json.dumps(body))
             answers.append(response.json())
     for path, params in [
-        ("/v1/cities", {"cohort": "\x00", "level": "bronze", "limit": "0"}),
+        ("/v1/cities", {"round": "\x00", "level": "bronze", "limit": "0"}),
         ("/v1/people", {"city_id": "Not A City"}),
         ("/v1/review-queue", {"reviewer_id": "\x00"}),
         ("/v1/cities/vale/state", {"as_of": "2026-01-01"}),
@@ -350,7 +353,7 @@ async def test_every_refusal_says_in_words_what_to_send_never_a_pattern(api: Api
         "city_id must be a city id: 2 to 63 lowercase letters, digits or hyphens, not starting with "
         "a hyphen, such as lakeside" in said
     )
-    assert "cohort must not contain NUL characters" in said
+    assert "round must not contain NUL characters" in said
     assert "level must be one of 'silver', 'gold' or 'platinum'" in said
     assert "limit must be at least 1" in said
     assert "as_of must be an ISO 8601 moment with its UTC offset, such as 2026-03-01T09:00:00Z" in said
@@ -437,7 +440,7 @@ async def test_503_when_temporal_is_unreachable(api: Api) -> None:
         response = await http.post(
             "/v1/cities/northgate/application",
             headers=await api.city("northgate"),
-            json={"cohort": "c", "standard_version": "wwc-2022"},
+            json={"round_id": "c", "standard_version": "wwc-2022"},
         )
         assert response.status_code == 503, response.text
         assert response.json()["error"] == "temporal_unavailable"
@@ -483,13 +486,14 @@ async def test_a_command_the_store_cannot_record_answers_503_instead_of_hanging(
         async with app_client(app) as http:
             api = Api(http=http, store=store, env=env)
             await api.register("eastport")
+            await api.open_round("c")
             dead = await open_city_store(f"postgresql://citycert@127.0.0.1:{free_port()}/x", min_size=0)
             activities.store = dead  # the worker's database is gone; the API's still answers
             try:
                 response = await http.post(
                     "/v1/cities/eastport/application",
                     headers=await api.city("eastport"),
-                    json={"cohort": "c", "standard_version": "wwc-2022"},
+                    json={"round_id": "c", "standard_version": "wwc-2022"},
                 )
                 assert response.status_code == 503, response.text
                 assert response.json()["error"] == "not_confirmed"

@@ -15,6 +15,7 @@ from app.errors import Refused
 from app.programme import PROGRAMME_STREAM
 from domain import Actor
 from domain import commands as cmd
+from domain.calendar import add_years
 from readmodel import city_stream
 from tests.integration.entrypoints.http.conftest import Api
 
@@ -30,10 +31,15 @@ def held(level: str = "gold", *, days: int = 400, left: int = 600) -> dict[str, 
     return {
         "level": level,
         "standard_version": "wwc-2018",
-        "cohort": "2024",
+        "round_id": "2024",
         "valid_from": (today - timedelta(days=days)).isoformat(),
         "valid_until": (today + timedelta(days=left)).isoformat(),
     }
+
+
+def last_day_allowed(first: date) -> date:
+    """The last day an import awarded on `first` may hold: three calendar years on, less a day."""
+    return add_years(datetime.combine(first, time(0), tzinfo=UTC), 3).date() - timedelta(days=1)
 
 
 async def test_a_platinum_certification_valid_until_2199_is_refused_saying_the_limit(api: Api) -> None:
@@ -41,9 +47,9 @@ async def test_a_platinum_certification_valid_until_2199_is_refused_saying_the_l
     body = {**held("platinum", days=1), "valid_until": "2199-12-31"}
     refused = await api.post(IMPORT.format("ashford"), await api.operator(), body, expect=422)
     assert refused["error"] == "invalid_command"
-    assert "at most the programme's validity (1095 days)" in refused["detail"]
+    assert "at most the programme's validity (3 years)" in refused["detail"]
     # In days, as they were given: the last day allowed, and the one sent, each held whole.
-    latest = datetime.now(UTC).date() - timedelta(days=1) + timedelta(days=1095 - 1)
+    latest = last_day_allowed(datetime.now(UTC).date() - timedelta(days=1))
     assert f"valid_until at the latest the end of {latest.isoformat()} (UTC)" in refused["detail"]
     assert "not the end of 2199-12-31 (UTC)" in refused["detail"]
     assert len(await api.store.read_stream(city_stream("ashford"))) == 1, "nothing was recorded"
@@ -52,7 +58,8 @@ async def test_a_platinum_certification_valid_until_2199_is_refused_saying_the_l
 async def test_an_import_takes_plain_dates_and_holds_the_whole_last_day(api: Api) -> None:
     await api.register("alderney")
     today = datetime.now(UTC).date()
-    first, last = today - timedelta(days=30), today + timedelta(days=1095 - 31)  # the longest allowed
+    first = today - timedelta(days=30)
+    last = last_day_allowed(first)  # the longest allowed
     body = {**held(), "valid_from": first.isoformat(), "valid_until": last.isoformat()}
     proposed = await api.post(IMPORT.format("alderney"), await api.operator(), body)
     # The answer shows the days as given; the event records the moments that bound them, in UTC.
@@ -199,7 +206,8 @@ async def test_the_command_service_names_the_actor_and_the_stores_mode_whatever_
     period = held()
     forged = cmd.ProposeImport.model_validate(
         {
-            **period,
+            **{k: v for k, v in period.items() if k != "round_id"},
+            "cohort": period["round_id"],
             "valid_from": start_of(date.fromisoformat(period["valid_from"])),
             "valid_until": end_of(date.fromisoformat(period["valid_until"])),
             "proposed_by": "someone-else",

@@ -19,6 +19,16 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
     operator, staff, reviewer = await api.operator(), await api.city("lakeside"), await api.reviewer()
     committee = await api.committee()
 
+    # The round the city applies to: open for applications now, announced in a year.
+    today = datetime.now(UTC).date()
+    days = {"opens_on": today - timedelta(days=10), "closes_on": today + timedelta(days=30)}
+    days |= {
+        "submission_deadline": today + timedelta(days=120),
+        "announcement_on": today + timedelta(days=365),
+    }
+    body = {"id": "2026-fall", "name": "Fall 2026", "review_capacity": 10}
+    await api.post("/v1/rounds", operator, {**body, **{k: v.isoformat() for k, v in days.items()}}, 201)
+
     registered = await api.register("lakeside", population=182_000)
     assert registered["status"]["phase"] == "registered"
     assert [e["type"] for e in registered["events"]] == ["CityRegistered"]
@@ -32,7 +42,7 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
     assert snapshot["roadmap"] == CRITERIA[30:]
 
     applied = await api.post(
-        "/v1/cities/lakeside/application", staff, {"cohort": "2026-fall", "standard_version": "wwc-2022"}
+        "/v1/cities/lakeside/application", staff, {"round_id": "2026-fall", "standard_version": "wwc-2022"}
     )
     assert applied["status"]["phase"] == "evidence" and applied["status"]["round_id"] == "2026-fall"
     items = [evidence_json(cid, narrative="see the pack") for cid in CRITERIA[:30]]
@@ -106,9 +116,11 @@ async def test_a_city_goes_from_registration_to_gold_over_http(api: Api) -> None
     assert {"occurred_at", "recorded_at", "data"} <= set(events[-1])
     assert events[-1]["data"]["level"] == "gold"
 
-    report = await api.get("/v1/cohorts/2026-fall/report", committee)
-    assert report["new"] == [{"city_id": "lakeside", "level": "gold"}]
-    assert report["counts"] == {"silver": 0, "gold": 1, "platinum": 0}
+    # The round's announcement, a year away: a preview, naming the city at its level.
+    announcement = await api.get("/v1/rounds/2026-fall/announcement", committee)
+    assert announcement["preview"] is True
+    assert [(c["city_id"], c["level"]) for c in announcement["newly_certified"]] == [("lakeside", "gold")]
+    assert announcement["counts"] == {"silver": 0, "gold": 1, "platinum": 0}
 
     state = await api.get("/v1/cities/lakeside/state", staff)
     assert state["phase"] == "certified" and state["version"] == len(events)
@@ -154,7 +166,9 @@ async def test_the_state_as_of_a_moment_is_the_fold_of_what_was_recorded_by_then
     await asyncio.sleep(0.02)
     registered_at = datetime.now(UTC)
     await asyncio.sleep(0.02)
-    await api.post("/v1/cities/oakdale/application", staff, {"cohort": "c1", "standard_version": "wwc-2022"})
+    await api.post(
+        "/v1/cities/oakdale/application", staff, {"round_id": "c1", "standard_version": "wwc-2022"}
+    )
 
     then = await api.get("/v1/cities/oakdale/state", staff, as_of=registered_at.isoformat())
     assert then["phase"] == "registered" and then["version"] == 1 and then["cycle"] is None
@@ -173,7 +187,7 @@ async def test_an_operator_assigns_a_reviewer_and_withdraws_a_city_and_nobody_el
     await api.register("eastbrook")
     operator, staff = await api.operator(), await api.city("eastbrook")
     await api.post(
-        "/v1/cities/eastbrook/application", staff, {"cohort": "2026-fall", "standard_version": "wwc-2022"}
+        "/v1/cities/eastbrook/application", staff, {"round_id": "2026-fall", "standard_version": "wwc-2022"}
     )
     await api.post(
         "/v1/cities/eastbrook/evidence", staff, {"items": [{"criterion_id": "DM1", "documents": DOCS}]}

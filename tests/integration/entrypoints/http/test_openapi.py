@@ -250,7 +250,7 @@ async def test_moments_and_dates_are_iso_8601_text_only(api: Api) -> None:
         assert refused["error"] == "invalid_request", as_of
     await api.get("/v1/cities/marston/state", operator, as_of="2030-01-01T00:00:00+02:00")
     days = {"valid_from": 1_700_000_000, "valid_until": "2031-01-01"}
-    body = {"level": "gold", "standard_version": "wwc-2022", "cohort": "c", **days}
+    body = {"level": "gold", "standard_version": "wwc-2022", "round_id": "c", **days}
     refused = await api.post("/v1/cities/marston/imported-certification", operator, body, expect=422)
     assert [p["loc"] for p in refused["detail"]] == [["body", "valid_from"]]
     await api.post("/v1/cities/marston/site-visit", operator, {"action": "schedule", "date": 20300101}, 422)
@@ -271,3 +271,25 @@ async def test_every_malformed_body_is_invalid_request_with_its_problems(api: Ap
         body = response.json()
         assert body["error"] == "invalid_request"
         assert all(set(problem) == {"loc", "msg", "type"} for problem in body["detail"]), body
+
+
+async def test_rounds_and_their_public_announcements_declare_every_answer(api: Api) -> None:
+    document = (await api.http.get("/openapi.json")).json()
+
+    def answers(method: str, path: str) -> dict[str, Any]:
+        found: dict[str, Any] = _operation(document, method, path)["responses"]
+        return found
+
+    public = "/public/rounds/{round_id}/announcement"
+    for suffix, media_type in ((".json", "application/json"), (".md", "text/markdown"), (".csv", "text/csv")):
+        responses = answers("get", public + suffix)
+        assert sorted(responses) == ["200", "304", "404", "503"]  # no token: never 401 or 403
+        assert set(responses["200"]["content"]) == {media_type}
+    assert set(answers("get", "/public/rounds.atom")["200"]["content"]) == {"application/atom+xml"}
+    preview = answers("get", "/v1/rounds/{round_id}/announcement")
+    assert set(preview["200"]["content"]) == {"application/json", "text/markdown", "text/csv"}
+    assert sorted(preview) == ["200", "401", "403", "404", "422", "503"]
+    assert sorted(answers("post", "/v1/rounds")) == ["201", "401", "403", "409", "413", "422", "503"]
+    assert sorted(answers("put", "/v1/rounds/{round_id}/honor-roll")) == [
+        "200", "401", "403", "404", "409", "413", "422", "503"
+    ]  # fmt: skip

@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
 
 from app.services import build_services
 from domain import Actor, Level
 from domain import commands as cmd
 from domain import events as ev
-from tests.integration.entrypoints.http.conftest import Api
+from entrypoints.http import create_app
+from tests.integration.entrypoints.http.conftest import Api, app_client
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
+from tests.integration.entrypoints.http.test_rounds import TemporalClock, a_round, days
 from tests.scenarios import (
     GOLD_SCORE,
     OPERATOR,
@@ -25,12 +32,32 @@ from tests.scenarios import (
 )
 
 CITY = "ridgeway"
-ROUND = "2026-fall"
+ROUND = "2030-fall"
 
 
-async def certified_gold(api: Api, city_id: str = CITY) -> str:
-    """The city registered (in Ohio), walked through the API to Gold, the decision accepted; its
-    certificate's number, as its status reads it."""
+@pytest.fixture
+async def public(api: Api) -> AsyncIterator[tuple[Api, TemporalClock]]:
+    """The API of `api` on the time-skipping server's clock (the awards and the announcement dates
+    on one clock), its public cache off so that each read sees what the wait changed."""
+    assert api.env is not None and api.settings is not None
+    clock = TemporalClock(await api.env.get_current_time())
+    settings = api.settings.model_copy(update={"public_cache_for": timedelta(0)})
+    app = create_app(settings, client=api.env.client, store=api.store)
+    app.state.services = replace(app.state.services, clock=clock)
+    async with app_client(app) as http:
+        yield replace(api, http=http, settings=settings), clock
+
+
+async def certified_gold(
+    public: tuple[Api, TemporalClock], city_id: str = CITY, *, announced: bool = True
+) -> str:
+    """The city registered (in Ohio), walked through the API to Gold in a round open now and
+    announced in 20 days, the decision accepted (awarded in its round); then, unless told
+    otherwise, the announcement's day comes. Its certificate's number, as its status reads it."""
+    api, clock = public
+    assert api.env is not None
+    the_round = a_round(ROUND, "Fall 2030", days(-10, 5, 6, 20, today=clock().date()))
+    await api.post("/v1/rounds", await api.operator(), the_round, expect=201)
     register = cmd.RegisterCity(
         city_id=city_id, name=city_id.title(), country="US", population=150_000, region="Ohio"
     )
@@ -45,11 +72,37 @@ async def certified_gold(api: Api, city_id: str = CITY) -> str:
     assert status["level"] == "gold"
     number = status["certificate_number"]
     assert isinstance(number, str)
+    if announced:
+        await api.env.sleep(timedelta(days=21))
+        clock.now = await api.env.get_current_time()
+        assert clock().date() >= date.fromisoformat(the_round["announcement_on"])
     return number
 
 
-async def test_a_certified_city_is_in_the_directory_and_its_certificate_can_be_verified(api: Api) -> None:
-    number = await certified_gold(api)
+async def test_a_certificate_is_not_public_before_its_round_is_announced(
+    public: tuple[Api, TemporalClock],
+) -> None:
+    api, clock = public
+    assert api.env is not None
+    number = await certified_gold(public, announced=False)
+    clock.now = await api.env.get_current_time()
+
+    assert (await api.http.get("/public/directory")).json()["cities"] == []
+    assert (await api.http.get(f"/public/certificates/{number}")).status_code == 404
+    assert (await api.http.get("/public/open-data/certifications.json")).json()["certifications"] == []
+
+    await api.env.sleep(timedelta(days=21))
+    clock.now = await api.env.get_current_time()
+    assert [e["certificate_number"] for e in (await api.http.get("/public/directory")).json()["cities"]] == [
+        number
+    ]
+
+
+async def test_a_certified_city_is_in_the_directory_and_its_certificate_can_be_verified(
+    public: tuple[Api, TemporalClock],
+) -> None:
+    api, _ = public
+    number = await certified_gold(public)
 
     listed = await api.http.get("/public/directory")  # no token
     assert listed.status_code == 200, listed.text
@@ -86,8 +139,11 @@ async def test_a_certified_city_is_in_the_directory_and_its_certificate_can_be_v
     assert "status" in [field["name"] for field in dictionary["fields"]]
 
 
-async def test_a_revoked_certificate_reads_revoked_with_the_programmes_reason(api: Api) -> None:
-    number = await certified_gold(api)
+async def test_a_revoked_certificate_reads_revoked_with_the_programmes_reason(
+    public: tuple[Api, TemporalClock],
+) -> None:
+    api, _ = public
+    number = await certified_gold(public)
     assert api.env is not None and api.settings is not None
     # The command service every entry point uses: the workflow decides and records the revocation.
     commands = build_services(api.settings, api.store, api.env.client).commands
@@ -101,8 +157,7 @@ async def test_a_revoked_certificate_reads_revoked_with_the_programmes_reason(ap
     )
     page = await api.http.get(f"/certificates/{number}")
     assert "revoked" in page.text and "the evidence of DM3 was fabricated" in page.text
-    # Read for the first time after the revocation (nothing cached): gone from the directory, and
-    # in the open data as revoked.
+    # Gone from the directory, and in the open data as revoked.
     assert (await api.http.get("/public/directory")).json()["cities"] == []
     (record,) = (await api.http.get("/public/open-data/certifications.json")).json()["certifications"]
     assert (record["certificate_number"], record["status"]) == (number, "revoked")
@@ -118,8 +173,11 @@ async def test_an_unknown_or_malformed_number_is_not_found_in_words(api: Api) ->
         assert page.status_code == 404 and "Certificate not found" in page.text
 
 
-async def test_a_reader_holding_the_directorys_etag_is_answered_304(api: Api) -> None:
-    await certified_gold(api)
+async def test_a_reader_holding_the_directorys_etag_is_answered_304(
+    public: tuple[Api, TemporalClock],
+) -> None:
+    api, _ = public
+    await certified_gold(public)
 
     first = await api.http.get("/public/directory")
     etag = first.headers["etag"]

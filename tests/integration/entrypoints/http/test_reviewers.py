@@ -41,7 +41,7 @@ async def in_review(api: Api, criteria: list[str]) -> None:
     await api.register(CITY)
     city = await api.city(CITY)
     await api.post(
-        f"/v1/cities/{CITY}/application", city, {"cohort": "2026-fall", "standard_version": "wwc-2022"}
+        f"/v1/cities/{CITY}/application", city, {"round_id": "2026-fall", "standard_version": "wwc-2022"}
     )
     items = [evidence_json(cid) for cid in criteria]
     await api.post(f"/v1/cities/{CITY}/evidence", city, {"items": items})

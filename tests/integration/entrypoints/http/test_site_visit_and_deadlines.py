@@ -18,7 +18,7 @@ async def reviewed(api: Api, city_id: str, approve: list[str], reject: list[str]
     operator, staff, reviewer = await api.operator(), await api.city(city_id), await api.reviewer()
     await api.register(city_id)
     base = f"/v1/cities/{city_id}"
-    await api.post(f"{base}/application", staff, {"cohort": "2026-fall", "standard_version": "wwc-2022"})
+    await api.post(f"{base}/application", staff, {"round_id": "2026-fall", "standard_version": "wwc-2022"})
     items = [evidence_json(cid) for cid in [*approve, *reject]]
     await api.post(f"{base}/evidence", staff, {"items": items})
     # The operator assigns the reviewer, who declares no conflict with the city before deciding.

@@ -52,7 +52,7 @@ async def test_a_re_certifying_city_reads_what_carries_over_from_2018(api: Api) 
 async def test_an_application_under_a_closed_standard_is_refused_with_the_ones_open_now(api: Api) -> None:
     # Given a registered city, when it applies under wwc-2018, closed since 2022
     await api.register("riverton", country="CA")
-    body = {"cohort": "2026-fall", "standard_version": "wwc-2018"}
+    body = {"round_id": "2026-fall", "standard_version": "wwc-2018"}
     refused = await api.post("/v1/cities/riverton/application", await api.city("riverton"), body, expect=409)
     # Then it is refused, saying why and which standards are open, and nothing is recorded
     assert refused["error"] == "command_rejected"

@@ -16,7 +16,7 @@ async def test_an_operator_restarts_a_terminated_city_workflow_from_its_events(a
     operator, staff = await api.operator(), await api.city("westmoor")
     await api.register("westmoor")
     await api.post(
-        "/v1/cities/westmoor/application", staff, {"cohort": "2026-fall", "standard_version": "wwc-2022"}
+        "/v1/cities/westmoor/application", staff, {"round_id": "2026-fall", "standard_version": "wwc-2022"}
     )
     handle = api.env.client.get_workflow_handle("city-westmoor")
     first = await handle.describe()

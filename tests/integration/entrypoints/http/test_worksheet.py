@@ -21,7 +21,7 @@ async def test_a_reviewer_works_through_the_worksheet_and_an_approval_stands_onl
     await api.register("lakeside")
     staff, reviewer = await api.city("lakeside"), await api.reviewer()
     await api.post(
-        "/v1/cities/lakeside/application", staff, {"cohort": "2026-fall", "standard_version": "wwc-2022"}
+        "/v1/cities/lakeside/application", staff, {"round_id": "2026-fall", "standard_version": "wwc-2022"}
     )
     last = len(ROOMY.required_documents)
     partial = evidence_json(ROOMY.id)
@@ -107,7 +107,7 @@ async def test_a_reviewer_works_through_the_worksheet_and_an_approval_stands_onl
 async def test_a_checklist_item_the_criterion_lacks_is_a_422_naming_it(api: Api) -> None:
     await api.register("bayview")
     staff = await api.city("bayview")
-    await api.post("/v1/cities/bayview/application", staff, {"cohort": "c", "standard_version": "wwc-2022"})
+    await api.post("/v1/cities/bayview/application", staff, {"round_id": "c", "standard_version": "wwc-2022"})
     n = len(ROOMY.checklist.items)
     body = {"items": [{**evidence_json(ROOMY.id), "claims": [n + 1]}]}
     refused = await api.post("/v1/cities/bayview/evidence", staff, body, expect=422)
@@ -119,7 +119,9 @@ async def test_the_worksheet_is_a_cycles_and_never_a_home_reviewers(api: Api) ->
     staff = await api.city("portmore")
     none = await api.get("/v1/cities/portmore/worksheet", staff, expect=404)
     assert none["error"] == "no_open_cycle"
-    await api.post("/v1/cities/portmore/application", staff, {"cohort": "c", "standard_version": "wwc-2022"})
+    await api.post(
+        "/v1/cities/portmore/application", staff, {"round_id": "c", "standard_version": "wwc-2022"}
+    )
     local = await api.reviewer(home="portmore", name="rev-local")
     refused = await api.get("/v1/cities/portmore/worksheet", local, expect=403)
     assert "conflict of interest" in refused["detail"]

@@ -63,7 +63,7 @@ def test_a_city_id_is_refused_with_the_rule_in_words() -> None:
 
 
 def propose(valid_from: str, valid_until: str) -> Result:
-    args = ["import", "propose", "lakeside", "--level", "gold", "--standard", "wwc-2018", "--cohort", "2024"]
+    args = ["import", "propose", "lakeside", "--level", "gold", "--standard", "wwc-2018", "--round", "2024"]
     return runner.invoke(app, [*args, "--valid-from", valid_from, "--valid-until", valid_until])
 
 

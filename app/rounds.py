@@ -1,0 +1,154 @@
+"""Rounds and the committee's Honor Roll: decided by domain.rounds on the programme stream's folded
+state and recorded there with who and when, as migration-mode switches are (app.programme).
+
+Every entry point (the API, the CLI) calls these functions; each checks the actor's role against
+domain.authority first, so a route that forgot its check still cannot create a round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from app import errors
+from app.programme import load_programme, record_programme
+from domain import Actor
+from domain.authority import roles_that_may_give
+from domain.events import DomainEvent
+from domain.rounds import (
+    ChangeRound,
+    CreateRound,
+    DesignateHonorRoll,
+    Round,
+    RoundChanged,
+    RoundCommand,
+    find_round,
+    is_round_id,
+)
+from eventstore import EventStore
+from readmodel import city_summary
+
+
+class UnknownRound(errors.NotFound):
+    code = "unknown_round"
+
+    def __init__(self, round_id: str) -> None:
+        super().__init__(f"there is no round {round_id!r}")
+        self.round_id = round_id
+
+
+@dataclass(frozen=True, slots=True)
+class RoundChange:
+    """One recorded change of a round: who, when, and the fields it changed to."""
+
+    changed_by: str
+    changed_at: datetime
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RoundRecord:
+    round: Round
+    changes: list[RoundChange]
+
+
+async def list_rounds(store: EventStore) -> list[Round]:
+    """Every round, the latest announcement first."""
+    rounds = (await load_programme(store)).state.rounds
+    return sorted(rounds, key=lambda r: (r.announcement_on, r.round_id), reverse=True)
+
+
+async def all_rounds(store: EventStore) -> tuple[Round, ...]:
+    """Every round in the order it was created (for domain.rounds' helpers)."""
+    return (await load_programme(store)).state.rounds
+
+
+async def find(store: EventStore, round_id: str) -> Round:
+    """The round of that id; UnknownRound (404) otherwise, also for an id no round could have."""
+    found = find_round(await all_rounds(store), round_id) if is_round_id(round_id) else None
+    if found is None:
+        raise UnknownRound(round_id)
+    return found
+
+
+async def show_round(store: EventStore, round_id: str) -> RoundRecord:
+    """The round and every recorded change of it (oldest first)."""
+    status = await load_programme(store)
+    found = find_round(status.state.rounds, round_id) if is_round_id(round_id) else None
+    if found is None:
+        raise UnknownRound(round_id)
+    changes = []
+    for recorded in status.events:
+        event = cast(DomainEvent, store.to_domain(recorded))
+        if isinstance(event, RoundChanged) and event.round_id == round_id:
+            fields = event.model_dump(mode="json", exclude={"round_id", "changed_by", "changed_at"})
+            changes.append(
+                RoundChange(
+                    changed_by=event.changed_by,
+                    changed_at=event.changed_at,
+                    changes={k: v for k, v in fields.items() if v is not None},
+                )
+            )
+    return RoundRecord(found, changes)
+
+
+async def create_round(
+    store: EventStore,
+    command: CreateRound,
+    actor: Actor,
+    *,
+    now: datetime | None = None,
+    may_overlap: bool = False,
+) -> Round:
+    """Create a round (an operator's): its dates in order, its id new, its application window
+    clear of every other round's (unless the programme lets rounds overlap)."""
+    return await _record(store, command, actor, now, may_overlap)
+
+
+async def change_round(
+    store: EventStore,
+    command: ChangeRound,
+    actor: Actor,
+    *,
+    now: datetime | None = None,
+    may_overlap: bool = False,
+) -> Round:
+    """Change a round's name, dates or capacity (an operator's) until its announcement date."""
+    await find(store, command.round_id)
+    return await _record(store, command, actor, now, may_overlap)
+
+
+async def designate_honor_roll(
+    store: EventStore, command: DesignateHonorRoll, actor: Actor, *, now: datetime | None = None
+) -> Round:
+    """Name the round's Honor Roll (the committee's), replacing an earlier designation, until the
+    announcement date. Every city named must be registered."""
+    _may_give(command, actor)
+    await find(store, command.round_id)
+    unknown = [c for c in command.city_ids if await city_summary(store, c) is None]
+    if unknown:
+        raise errors.Invalid(
+            f"no city is registered as {', '.join(unknown)}: the Honor Roll names registered cities"
+        )
+    return await _record(store, command, actor, now)
+
+
+def _may_give(command: RoundCommand, actor: Actor) -> None:
+    roles = roles_that_may_give(type(command))
+    if actor.role not in roles:
+        raise errors.Forbidden(
+            f"a {actor.role} may not give {command.command_name()}; it needs the role "
+            f"{' or '.join(sorted(roles))}"
+        )
+
+
+async def _record(
+    store: EventStore, command: RoundCommand, actor: Actor, now: datetime | None, may_overlap: bool = False
+) -> Round:
+    _may_give(command, actor)
+    busy = "the programme's rounds are being changed; try again"
+    status = await record_programme(store, command, actor, now=now, busy=busy, rounds_may_overlap=may_overlap)
+    found = find_round(status.state.rounds, command.round_id)
+    assert found is not None, "a recorded round command leaves its round in the state"
+    return found

@@ -1,0 +1,434 @@
+"""Rounds: the programme's application and announcement rounds, as records in its own stream.
+
+A round is created by an operator with its dates: cities apply while it is open (opens_on to
+closes_on), send their evidence by the submission deadline, and the programme announces the
+round's certified cities, with the Honor Roll the committee designates, on its announcement date.
+Everything here is pure: the application layer folds the programme stream, decides with the day it
+reads from the clock, and records what these functions return.
+
+Our choice on overlapping rounds: two rounds' application windows may not overlap, so on any day
+at most one round is open for applications (the programme runs one or two a year). The review and
+announcement periods of one round may overlap the next round's application window. A programme
+that runs rounds side by side (one per region, say) says so (`may_overlap`, the setting
+CITYCERT_ROUNDS_MAY_OVERLAP).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
+
+from domain.commands import Command
+from domain.errors import CommandRejected, InvalidCommand
+from domain.events import DomainEvent
+from domain.ids import CityId, Name
+
+ROUND_ID_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$"
+ROUND_ID_MESSAGE = (
+    "must be a round id: 1 to 40 lowercase letters, digits or hyphens, starting and ending with a "
+    "letter or digit, such as 2026-spring"
+)
+MAX_REVIEW_CAPACITY = 10_000
+MAX_HONOR_ROLL = 200
+_ROUND_ID = re.compile(ROUND_ID_PATTERN)
+
+LateAwards = Literal["next_announcement", "own_round"]
+"""Where an award made after its round's announcement date is announced: in the next round
+announced on or after the award day (the programme's usual rule), or in its own round regardless."""
+LATE_AWARD_RULES: tuple[LateAwards, ...] = ("next_announcement", "own_round")
+
+
+def _round_id_in_words(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    try:
+        return handler(value)
+    except ValidationError as e:
+        if any(err["type"] == "string_pattern_mismatch" for err in e.errors()):
+            raise ValueError(ROUND_ID_MESSAGE) from None
+        raise
+
+
+RoundId = Annotated[str, StringConstraints(pattern=ROUND_ID_PATTERN), WrapValidator(_round_id_in_words)]
+"""A round's id: a lowercase slug such as 2026-spring, the same in every URL and export."""
+
+
+def is_round_id(value: str) -> bool:
+    """Whether `value` could be a round's id (for a path, before any lookup)."""
+    return _ROUND_ID.fullmatch(value) is not None
+
+
+ReviewCapacity = Annotated[int, Field(ge=1, le=MAX_REVIEW_CAPACITY)]
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RoundDates(_Value):
+    """A round's four dates, in the order they must come."""
+
+    opens_on: date
+    closes_on: date
+    submission_deadline: date
+    announcement_on: date
+
+    def out_of_order(self) -> str | None:
+        """Why these dates are not in order, in words; None when they are."""
+        if self.opens_on > self.closes_on:
+            return (
+                f"a round must open (opens_on {self.opens_on}) on or before the day it closes "
+                f"(closes_on {self.closes_on})"
+            )
+        if self.closes_on > self.submission_deadline:
+            return (
+                f"the submission deadline ({self.submission_deadline}) must be on or after the day "
+                f"applications close ({self.closes_on})"
+            )
+        if self.submission_deadline >= self.announcement_on:
+            return (
+                f"the announcement ({self.announcement_on}) must come after the submission deadline "
+                f"({self.submission_deadline})"
+            )
+        return None
+
+
+class HonorRoll(_Value):
+    """The cities the committee named on a round's Honor Roll, and who named them when."""
+
+    city_ids: tuple[str, ...]
+    designated_by: str
+    designated_at: AwareDatetime
+
+
+class Round(RoundDates):
+    round_id: str
+    name: str
+    review_capacity: int
+    created_by: str
+    created_at: AwareDatetime
+    honor_roll: HonorRoll | None = None  # None: not designated yet
+
+    def is_open(self, today: date) -> bool:
+        return self.opens_on <= today <= self.closes_on
+
+    def announced(self, today: date) -> bool:
+        """Whether the announcement is public on `today` (from its date on, in UTC)."""
+        return today >= self.announcement_on
+
+    def window(self) -> str:
+        return f"{self.opens_on} to {self.closes_on}"
+
+
+# Events ---------------------------------------------------------------------------------------
+
+
+class RoundCreated(DomainEvent):
+    round_id: str
+    name: str
+    opens_on: date
+    closes_on: date
+    submission_deadline: date
+    announcement_on: date
+    review_capacity: int
+    created_by: str
+    created_at: AwareDatetime
+
+
+class RoundChanged(DomainEvent):
+    """What changed of a round (a field left None did not change), by whom and when."""
+
+    round_id: str
+    changed_by: str
+    changed_at: AwareDatetime
+    name: str | None = None
+    opens_on: date | None = None
+    closes_on: date | None = None
+    submission_deadline: date | None = None
+    announcement_on: date | None = None
+    review_capacity: int | None = None
+
+
+class HonorRollDesignated(DomainEvent):
+    """The committee's Honor Roll of a round; it replaces the round's earlier designation."""
+
+    round_id: str
+    city_ids: tuple[str, ...]
+    designated_by: str
+    designated_at: AwareDatetime
+
+
+ROUND_EVENTS: tuple[type[DomainEvent], ...] = (RoundCreated, RoundChanged, HonorRollDesignated)
+
+# Commands -------------------------------------------------------------------------------------
+
+
+class CreateRound(Command):
+    kind: Literal["CreateRound"] = "CreateRound"
+    round_id: RoundId
+    name: Name
+    opens_on: date
+    closes_on: date
+    submission_deadline: date
+    announcement_on: date
+    review_capacity: ReviewCapacity
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> CreateRound:
+        wrong = _dates(self).out_of_order()
+        if wrong:
+            raise ValueError(wrong)
+        return self
+
+
+_CHANGEABLE = ("name", "opens_on", "closes_on", "submission_deadline", "announcement_on", "review_capacity")
+
+
+class ChangeRound(Command):
+    """Change some of a round's name, dates and capacity (the others stay as they are)."""
+
+    kind: Literal["ChangeRound"] = "ChangeRound"
+    round_id: RoundId
+    name: Name | None = None
+    opens_on: date | None = None
+    closes_on: date | None = None
+    submission_deadline: date | None = None
+    announcement_on: date | None = None
+    review_capacity: ReviewCapacity | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ChangeRound:
+        if all(getattr(self, name) is None for name in _CHANGEABLE):
+            raise ValueError(f"say what to change: one or more of {', '.join(_CHANGEABLE)}")
+        return self
+
+
+class DesignateHonorRoll(Command):
+    """The committee names a round's Honor Roll (replacing an earlier one; an empty list clears it)."""
+
+    kind: Literal["DesignateHonorRoll"] = "DesignateHonorRoll"
+    round_id: RoundId
+    city_ids: list[CityId] = Field(max_length=MAX_HONOR_ROLL)
+
+    @model_validator(mode="after")
+    def _once_each(self) -> DesignateHonorRoll:
+        twice = sorted({c for c in self.city_ids if self.city_ids.count(c) > 1})
+        if twice:
+            raise ValueError(f"cities named more than once: {', '.join(twice)}")
+        return self
+
+
+ROUND_COMMANDS: tuple[type[Command], ...] = (CreateRound, ChangeRound, DesignateHonorRoll)
+RoundCommand = CreateRound | ChangeRound | DesignateHonorRoll
+
+
+def _dates(source: CreateRound | RoundDates) -> RoundDates:
+    return RoundDates(
+        opens_on=source.opens_on,
+        closes_on=source.closes_on,
+        submission_deadline=source.submission_deadline,
+        announcement_on=source.announcement_on,
+    )
+
+
+# Rules ----------------------------------------------------------------------------------------
+
+
+def find_round(rounds: Iterable[Round], round_id: str) -> Round | None:
+    return next((r for r in rounds if r.round_id == round_id), None)
+
+
+def _overlapping(candidate: RoundDates, others: Iterable[Round]) -> Round | None:
+    return next(
+        (r for r in others if candidate.opens_on <= r.closes_on and r.opens_on <= candidate.closes_on),
+        None,
+    )
+
+
+def utc_day(now: datetime) -> date:
+    if now.tzinfo is None:
+        raise ValueError("rounds are decided with an aware datetime for now")
+    return now.astimezone(UTC).date()
+
+
+def decide_round(
+    rounds: tuple[Round, ...],
+    command: RoundCommand,
+    *,
+    now: datetime,
+    by: str,
+    may_overlap: bool = False,
+) -> list[DomainEvent]:
+    """The events `command` causes given the rounds recorded so far, by `by` at `now`;
+    CommandRejected (409) when the rules do not allow it now, InvalidCommand (422) for dates that
+    a change would put out of order. `may_overlap`: rounds' application windows may overlap."""
+    today = utc_day(now)
+    match command:
+        case CreateRound():
+            return [_create(rounds, command, now, by, may_overlap)]
+        case ChangeRound():
+            return [_change(rounds, command, now, today, by, may_overlap)]
+        case DesignateHonorRoll():
+            found = _known(rounds, command.round_id)
+            if found.announced(today):
+                raise CommandRejected(
+                    f"round {found.round_id} was announced on {found.announcement_on}: its Honor Roll "
+                    "is part of the published announcement and can no longer be changed"
+                )
+            return [
+                HonorRollDesignated(
+                    round_id=found.round_id,
+                    city_ids=tuple(command.city_ids),
+                    designated_by=by,
+                    designated_at=now,
+                )
+            ]
+
+
+def _known(rounds: tuple[Round, ...], round_id: str) -> Round:
+    found = find_round(rounds, round_id)
+    if found is None:
+        raise CommandRejected(f"there is no round {round_id}; {_known_rounds(rounds)}")
+    return found
+
+
+def _known_rounds(rounds: Iterable[Round]) -> str:
+    ids = [r.round_id for r in rounds]
+    return f"the rounds are {', '.join(ids)}" if ids else "no round has been created yet"
+
+
+def _create(
+    rounds: tuple[Round, ...], command: CreateRound, now: datetime, by: str, may_overlap: bool
+) -> RoundCreated:
+    same = find_round(rounds, command.round_id)
+    if same is not None:
+        raise CommandRejected(
+            f"round {command.round_id} exists already (created on {same.created_at.date()} by "
+            f"{same.created_by}); a round id is used once: change that round or choose another id"
+        )
+    clash = None if may_overlap else _overlapping(_dates(command), rounds)
+    if clash is not None:
+        raise CommandRejected(_overlap_message(command.round_id, _dates(command), clash))
+    # A round whose dates are all past may be created: it records a round the programme ran before
+    # citycert (the cohorts already in the data become rounds).
+    return RoundCreated(**command.model_dump(exclude={"kind"}), created_by=by, created_at=now)
+
+
+def _overlap_message(round_id: str, dates: RoundDates, clash: Round) -> str:
+    return (
+        f"round {round_id} would be open for applications ({dates.opens_on} to {dates.closes_on}) "
+        f"while round {clash.round_id} is ({clash.window()}); at most one round is open at a time"
+    )
+
+
+def _change(
+    rounds: tuple[Round, ...], command: ChangeRound, now: datetime, today: date, by: str, may_overlap: bool
+) -> RoundChanged:
+    found = _known(rounds, command.round_id)
+    if found.announced(today):
+        raise CommandRejected(
+            f"round {found.round_id} was announced on {found.announcement_on}; an announced round's "
+            "record stands as it was published"
+        )
+    changes = {
+        name: value
+        for name in _CHANGEABLE
+        if (value := getattr(command, name)) is not None and value != getattr(found, name)
+    }
+    if not changes:
+        raise CommandRejected(f"round {found.round_id} already is as asked: nothing changes")
+    if "announcement_on" in changes and changes["announcement_on"] < today:
+        raise CommandRejected(
+            f"the announcement cannot be moved into the past ({changes['announcement_on']}); the "
+            f"earliest it can be is today, {today}"
+        )
+    after = found.model_copy(update=changes)
+    wrong = _dates(after).out_of_order()
+    if wrong:
+        raise InvalidCommand(wrong)
+    others = (r for r in rounds if r.round_id != found.round_id)
+    clash = None if may_overlap else _overlapping(after, others)
+    if clash is not None:
+        raise CommandRejected(_overlap_message(found.round_id, after, clash))
+    return RoundChanged(round_id=found.round_id, changed_by=by, changed_at=now, **changes)
+
+
+def evolve_rounds(rounds: tuple[Round, ...], event: DomainEvent) -> tuple[Round, ...]:
+    """The rounds after one of their events (in creation order)."""
+    match event:
+        case RoundCreated():
+            created = Round(**event.model_dump())
+            return (*rounds, created)
+        case RoundChanged():
+            changes = {n: v for n in _CHANGEABLE if (v := getattr(event, n)) is not None}
+            return tuple(r.model_copy(update=changes) if r.round_id == event.round_id else r for r in rounds)
+        case HonorRollDesignated():
+            roll = HonorRoll(
+                city_ids=event.city_ids, designated_by=event.designated_by, designated_at=event.designated_at
+            )
+            return tuple(
+                r.model_copy(update={"honor_roll": roll}) if r.round_id == event.round_id else r
+                for r in rounds
+            )
+    raise TypeError(f"evolve_rounds does not know event {type(event).__name__}")
+
+
+# What the application path asks -----------------------------------------------------------------
+
+
+def open_rounds(rounds: Iterable[Round], today: date) -> list[Round]:
+    return sorted((r for r in rounds if r.is_open(today)), key=lambda r: r.opens_on)
+
+
+def refusal_to_apply(
+    round: Round | None, round_id: str, today: date, *, rounds: Iterable[Round] = ()
+) -> str | None:
+    """Why a city may not apply to round `round_id` on `today` (`round` is that round as recorded,
+    None when there is none), naming the rounds open now among `rounds`; None when it may."""
+    if round is not None and round.is_open(today):
+        return None
+    open_now = [r for r in open_rounds(rounds, today) if r.round_id != round_id]
+    if open_now:
+        names = ", ".join(f"{r.round_id} (open until {r.closes_on})" for r in open_now)
+        instead = f"; open for applications now: {names}"
+    else:
+        instead = "; no round is open for applications now"
+    if round is None:
+        return f"there is no round {round_id}{instead}"
+    if today < round.opens_on:
+        return f"round {round_id} opens for applications on {round.opens_on}{instead}"
+    return f"round {round_id} closed for applications on {round.closes_on}{instead}"
+
+
+def announced_in(
+    award_day: date, award_round_id: str, rounds: Iterable[Round], rule: LateAwards = "next_announcement"
+) -> str | None:
+    """The round whose announcement names an award made on `award_day` in round `award_round_id`:
+    its own when it was made by that round's announcement date; a late one by `rule`, the next
+    round announced on or after the award day ("next_announcement") or its own regardless
+    ("own_round"). None when no round announces it (yet): a later round may, once it is created;
+    an award in a cohort that is not a round is in no round's announcement."""
+    if rule not in LATE_AWARD_RULES:
+        raise ValueError(f"the late-award rule is one of {', '.join(LATE_AWARD_RULES)}, not {rule!r}")
+    known = list(rounds)
+    own = find_round(known, award_round_id)
+    if own is None:
+        return None
+    if award_day <= own.announcement_on or rule == "own_round":
+        return own.round_id
+    later = sorted(
+        (r for r in known if r.announcement_on >= award_day), key=lambda r: (r.announcement_on, r.round_id)
+    )
+    return later[0].round_id if later else None
