@@ -188,9 +188,6 @@ class Settings(BaseSettings):
         pattern=r"^https?://[^\s]+$",
         description="the URL of the licence the programme's open data is published under",
     )
-    open_data_publisher: str = Field(
-        "citycert", min_length=1, max_length=200, description="the publisher named in the open data"
-    )
 
     @model_validator(mode="after")
     def _client_certificate_and_key_together(self) -> Settings:

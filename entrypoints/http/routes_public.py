@@ -169,7 +169,10 @@ def _shared(svc: Services) -> str:
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    """Where the public reaches these pages: CITYCERT_PUBLIC_URL (as the credentials name them),
+    else the address this request came to."""
+    public_url: str | None = request.app.state.services.settings.public_url
+    return (public_url or str(request.base_url)).rstrip("/")
 
 
 _NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
@@ -353,7 +356,7 @@ async def certified_cities_csv(where: Where, request: Request, svc: Svc, cache: 
 def _open_data(svc: Services, certificates: list[d.PublicCertificate], base: str) -> d.OpenData:
     settings = svc.settings
     return d.open_data(
-        certificates, base, licence=settings.open_data_licence, publisher=settings.open_data_publisher
+        certificates, base, licence=settings.open_data_licence, publisher=settings.programme_name
     )
 
 
@@ -401,7 +404,7 @@ async def open_data_dcat(request: Request, svc: Svc, cache: Cache) -> Response:
         described = d.dcat(
             base,
             licence=settings.open_data_licence,
-            publisher=settings.open_data_publisher,
+            publisher=settings.programme_name,
             modified=data.modified,
         )
         return body(_json(described), JSON_LD)
