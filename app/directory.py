@@ -282,6 +282,34 @@ def verification_path(number: str) -> str:
     return f"/certificates/{number}"
 
 
+class PublicCity(BaseModel):
+    """A certified city as anyone may see it: where it is, and every certificate it was issued."""
+
+    city_id: str
+    city: str
+    region: str | None
+    country: str
+    country_name: str
+    certificates: list[PublicCertificate] = Field(description="Every certificate, the earliest first")
+
+
+def public_city(certificates: Sequence[PublicCertificate], city_id: str) -> PublicCity | None:
+    """The city's public page; None for a city with no certificate the public may see (the programme
+    names only the cities it certified)."""
+    its = [c for c in certificates if c.city_id == city_id]
+    if not its:
+        return None
+    first = its[0]
+    return PublicCity(
+        city_id=city_id,
+        city=first.city,
+        region=first.region,
+        country=first.country,
+        country_name=first.country_name,
+        certificates=its,
+    )
+
+
 # --- the directory ---------------------------------------------------------------------------------
 
 
@@ -503,3 +531,9 @@ async def load_certificate(
     awards, holdings = await certificates_of_number(store, number.upper())
     shown = public_certificates(awards, holdings, now=now, visible=visible)
     return certificate_numbered(shown, number)
+
+
+async def load_city(store: EventStore, city_id: str, *, now: datetime, visible: Visible) -> PublicCity | None:
+    """A city's public page, if it holds or held a certificate the public may see."""
+    awards, holdings = await issued_certificates(store, city_id=city_id)
+    return public_city(public_certificates(awards, holdings, now=now, visible=visible), city_id)

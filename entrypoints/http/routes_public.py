@@ -30,6 +30,7 @@ from fastapi.responses import HTMLResponse, Response
 from app import directory as d
 from app.rounds import list_rounds
 from app.services import Services
+from domain.ids import is_city_id
 from domain.levels import Level
 from entrypoints.http.errors import ApiError
 from entrypoints.http.models import Problem
@@ -236,6 +237,32 @@ async def verify_certificate(number: NumberPath, request: Request, svc: Svc) -> 
     round, its validity and its status (valid, suspended, expired, ended or revoked, with the end's
     reason and date), in words too. Always read afresh (an ETag saves the body)."""
     found = await _certificate(svc, number)
+    return _answer(request, body(found.model_dump_json(), JSON), "no-cache")
+
+
+_UNKNOWN_CITY: dict[int | str, dict[str, Any]] = {
+    404: {
+        "model": Problem,
+        "description": "No certified city has this id (`unknown_city`): the programme names only the "
+        "cities it certified",
+    }
+}
+CityIdPath = Annotated[str, Path(description="The city's id, e.g. lakeside")]
+
+
+@router.get("/cities/{city_id}", response_model=d.PublicCity, responses={**_NOT_MODIFIED, **_UNKNOWN_CITY})
+async def certified_city(city_id: CityIdPath, request: Request, svc: Svc) -> Response:
+    """A certified city's public page (no token): where it is, and every certificate it was issued
+    with each one's status, the earliest first (the page its credentials name). Read afresh."""
+    now = svc.clock()
+    # An id no city could have is not looked up (it might hold what PostgreSQL's text refuses).
+    found = (
+        await d.load_city(svc.store, city_id, now=now, visible=await visible(svc, now))
+        if is_city_id(city_id)
+        else None
+    )
+    if found is None:
+        raise ApiError(404, "unknown_city", f"no certified city has the id {city_id!r}")
     return _answer(request, body(found.model_dump_json(), JSON), "no-cache")
 
 

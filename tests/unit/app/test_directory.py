@@ -380,3 +380,14 @@ def test_a_cohort_that_is_no_round_was_never_under_embargo() -> None:
 
 def rows(events: list[ev.DomainEvent]) -> tuple[list[AwardRow], dict[str, CityHolding]]:
     return awards_of(tuple(events)), {CITY: holding(given(*events))}
+
+
+def test_a_citys_public_page_lists_every_certificate_it_was_issued_and_no_other_city_has_one() -> None:
+    at = T0 + 2 * YEAR
+    certificates = shown(*certified(), *recertified(Level.GOLD, at, ended=True), now=at + DAY)
+
+    page = d.public_city(certificates, CITY)
+
+    assert page is not None and (page.city, page.country_name) == ("Lakeside", "United States")
+    assert [(c.status, c.current) for c in page.certificates] == [("ended", False), ("valid", True)]
+    assert d.public_city(certificates, "atlantis") is None

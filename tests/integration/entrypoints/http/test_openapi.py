@@ -201,6 +201,7 @@ async def test_each_route_documents_the_refusals_its_dependencies_can_give(api: 
     # The public side needs no token: a 304 to a reader holding the ETag, 404 for an unknown number.
     assert errors_of["get", "/public/directory"] == [200, 304, 422, 503]
     assert errors_of["get", "/public/certificates/{number}"] == [200, 304, 404, 503]
+    assert errors_of["get", "/public/cities/{city_id}"] == [200, 304, 404, 503]
     assert errors_of["get", "/public/open-data/certifications.csv"] == [200, 304, 503]
     csv_answer = _operation(document, "get", "/public/directory.csv")["responses"]["200"]["content"]
     assert set(csv_answer) == {"text/csv"}

@@ -125,6 +125,11 @@ async def test_a_certified_city_is_in_the_directory_and_its_certificate_can_be_v
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert '<html lang="en">' in page.text and verified["statement"] in page.text
 
+    city = (await api.http.get(f"/public/cities/{CITY}")).json()
+    assert (city["city"], [c["number"] for c in city["certificates"]]) == ("Ridgeway", [number])
+    unknown = await api.http.get("/public/cities/atlantis")
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "unknown_city")
+
     directory_csv = await api.http.get("/public/directory.csv")
     assert directory_csv.headers["content-type"] == "text/csv; charset=utf-8"
     header, row = list(csv.reader(io.StringIO(directory_csv.text)))
