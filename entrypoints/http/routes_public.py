@@ -1,6 +1,7 @@
 """What anyone may read, with no token: a certificate's verification (JSON under /public/, and a
-plain page at /certificates/{number}), the directory of certified cities, and the programme's
-certifications as open data with their data dictionary and DCAT description.
+plain page at /certificates/{number}), a certified city's page, the directory of certified cities,
+and the programme's certifications as open data with their data dictionary and DCAT description.
+A certificate appears once the round announcing its award is announced (`visible`), never before.
 
 All of it is read from the projections (readmodel/directory.py), never from Temporal. The directory
 and the open data are the same for every reader, so on an announcement day they are served from
