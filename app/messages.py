@@ -7,7 +7,7 @@ Pure (no I/O): the relay passes the notice, the city's name, the recipient and t
 from __future__ import annotations
 
 import html
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -32,7 +32,8 @@ _SIGNATURE = {
     "pt": "O programa de certificação",
 }
 
-# (subject, body) per language and kind; {city} {criterion} {level} {due} {valid_until} {text}.
+# (subject, body) per language and kind; {city} {criterion} {level} {due} {valid_until} {text}
+# {link} {time}.
 _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
     "en": {
         NoticeKind.REVIEW_DUE_SOON: (
@@ -150,6 +151,11 @@ _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
         NoticeKind.SITE_VISIT_RESCHEDULED: (
             "{city}: the site visit moves to {due}",
             "The site visit to {city} now takes place on {due}. The reason given:\n\n{text}",
+        ),
+        NoticeKind.SIGN_IN_LINK: (
+            "Your sign-in link for citycert",
+            "Open this link to sign in to citycert:\n\n{link}\n\nIt works once, until {time} UTC on {due}. "
+            "If you did not ask to sign in, ignore this message: nobody can sign in without the link.",
         ),
     },
     "es": {
@@ -270,6 +276,12 @@ _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
             "{city}: la visita pasa al {due}",
             "La visita a {city} se realizará ahora el {due}. El motivo:\n\n{text}",
         ),
+        NoticeKind.SIGN_IN_LINK: (
+            "Su enlace para entrar en citycert",
+            "Abra este enlace para entrar en citycert:\n\n{link}\n\nFunciona una sola vez, hasta "
+            "las {time} UTC del {due}. Si usted no pidió entrar, ignore este mensaje: nadie puede "
+            "entrar sin el enlace.",
+        ),
     },
     "pt": {
         NoticeKind.REVIEW_DUE_SOON: (
@@ -389,6 +401,12 @@ _TEXTS: dict[str, dict[NoticeKind, tuple[str, str]]] = {
             "{city}: a visita passa para {due}",
             "A visita a {city} será agora em {due}. O motivo:\n\n{text}",
         ),
+        NoticeKind.SIGN_IN_LINK: (
+            "O seu link para entrar no citycert",
+            "Abra este link para entrar no citycert:\n\n{link}\n\nEle funciona uma única vez, até "
+            "as {time} UTC de {due}. Se você não pediu para entrar, ignore esta mensagem: ninguém "
+            "consegue entrar sem o link.",
+        ),
     },
 }
 
@@ -413,6 +431,7 @@ def compose(
     message_id: str,
     mail_from: str,
     sent_at: datetime,
+    link: str = "",
 ) -> EmailMessage:
     """The message for one recipient of `notice`: plain text, and the same as HTML."""
     if language not in _TEXTS:
@@ -425,6 +444,8 @@ def compose(
         "due": local_date(notice.due_at, language),
         "valid_until": local_date(notice.valid_until, language),
         "text": notice.text,
+        "link": link,  # a sign-in link's address, secret included (the relay's)
+        "time": notice.due_at.astimezone(UTC).strftime("%H:%M") if notice.due_at else "",
     }
     paragraphs = [
         _GREETING[language].format(name=recipient_name),

@@ -32,10 +32,12 @@ from typing import Any, cast
 import structlog
 
 from app.messages import compose
+from app.sign_in import link_path, link_secret
 from domain import events as ev
 from domain.notices import Audience, Notice, NoticeKind, notice_for
 from eventstore import EventStore
 from runtime import telemetry
+from runtime.keys import sign_in_key
 from runtime.settings import Settings
 from runtime.smtp import MailNotSent, SmtpServer
 
@@ -60,7 +62,13 @@ async def relaying(
         log.info("relay.off", reason="CITYCERT_SMTP_URL is unset")
         yield
         return
-    relay = MailRelay(store, smtp, mail_from=settings.mail_from, hold_decisions=settings.mail_hold_decisions)
+    relay = MailRelay(
+        store,
+        smtp,
+        mail_from=settings.mail_from,
+        hold_decisions=settings.mail_hold_decisions,
+        sign_in_key=sign_in_key(settings),
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(
         relay.run(stop, every=settings.mail_relay_every.total_seconds()), name="mail-relay"
@@ -110,6 +118,7 @@ class MailRelay:
         backoff: Sequence[timedelta] = BACKOFF,
         lease: timedelta = LEASE,
         relay_id: str | None = None,
+        sign_in_key: bytes | None = None,
     ) -> None:
         self.store = store
         self.smtp = smtp
@@ -119,6 +128,7 @@ class MailRelay:
         self.backoff = tuple(backoff)
         self.lease = lease
         self.relay_id = relay_id or uuid.uuid4().hex[:12]
+        self.sign_in_key = sign_in_key  # to write sign-in links (app/sign_in.py); none: not sent
 
     async def run(self, stop: asyncio.Event, *, every: float = 5.0) -> None:
         """Relay until `stop` is set; a round that fails (the database away) is logged and retried."""
@@ -230,8 +240,18 @@ class MailRelay:
         notice = await self._notice(row)
         if notice is None:
             return await self._settle(row, "skipped", error="the notification's event is not in the store")
+        link = ""
+        if notice.kind is NoticeKind.SIGN_IN_LINK:
+            # A link already expired would only disappoint; without the key it cannot be written.
+            if self.sign_in_key is None:
+                return await self._settle(row, "skipped", error="this relay holds no sign-in key")
+            if notice.due_at is None or notice.due_at <= datetime.now(UTC):
+                return await self._settle(row, "skipped", error="the sign-in link expired before it went")
+            secret = link_secret(self.sign_in_key, row["event_id"])
+            link = f"{notice.portal_url or ''}{link_path(secret)}"
         message = compose(
             notice,
+            link=link,
             city=city or row["city_id"],
             recipient_name=person["name"],
             recipient_email=person["email"],
@@ -299,6 +319,10 @@ async def _recipients(conn: Any, city_id: str, notice: Notice) -> list[str]:
         case Audience.COMMITTEE:
             rows = await conn.fetch(
                 "SELECT id FROM people WHERE role = 'committee' AND deactivated_at IS NULL ORDER BY id"
+            )
+        case Audience.PERSON:
+            rows = await conn.fetch(
+                "SELECT id FROM people WHERE id = $1 AND deactivated_at IS NULL", notice.person_id
             )
     return [r["id"] for r in rows]
 

@@ -19,6 +19,7 @@ class Audience(StrEnum):
     CITY = "city"  # the city's active staff
     REVIEWER = "reviewer"  # the reviewer the event names
     COMMITTEE = "committee"  # every active committee member
+    PERSON = "person"  # the one person the notice names (a sign-in link asked for)
 
 
 class NoticeKind(StrEnum):
@@ -47,6 +48,8 @@ class NoticeKind(StrEnum):
     CERTIFICATION_SUSPENDED = "certification_suspended"
     CERTIFICATION_REINSTATED = "certification_reinstated"
     CERTIFICATION_REVOKED = "certification_revoked"
+    # Not an event's: the portal queues it when a person asks to sign in (app/sign_in.py).
+    SIGN_IN_LINK = "sign_in_link"
 
 
 class Notice(BaseModel):
@@ -63,6 +66,9 @@ class Notice(BaseModel):
     due_at: datetime | None = None  # what to do by when: answer, review, appeal
     valid_until: datetime | None = None
     text: str = ""  # a question, a rationale: the words the message quotes
+    person_id: str | None = None  # the person of a notice to one person (Audience.PERSON)
+    # Where the portal is: a sign-in link's address starts with it (its secret the relay adds).
+    portal_url: str | None = None
 
 
 def notice_for(event: ev.DomainEvent) -> Notice | None:

@@ -26,6 +26,10 @@ def command_key(settings: Settings) -> bytes:
     return _setting_or_file(settings.command_key, settings.data_dir / "command-key")
 
 
+def sign_in_key(settings: Settings) -> bytes:
+    return _setting_or_file(settings.sign_in_key, settings.data_dir / "sign-in-key")
+
+
 def _setting_or_file(setting: SecretStr | None, path: Path) -> bytes:
     if setting is not None:
         return setting.get_secret_value().encode()

@@ -173,6 +173,28 @@ class Settings(BaseSettings):
     rounds_may_overlap: bool = Field(
         False, description="whether rounds' application windows may overlap (rounds side by side)"
     )
+    # The portal (entrypoints/web): sign-in links (mailed with CITYCERT_PUBLIC_URL's address),
+    # sessions, and the limits on sign-in requests.
+    sign_in_key: SecretStr | None = Field(
+        None, description="the key the API and the relay derive sign-in links' secrets with (32+ characters)"
+    )
+    sign_in_link_lifetime: timedelta = Field(
+        timedelta(minutes=15), description="how long a mailed sign-in link may be used"
+    )
+    session_idle: timedelta = Field(
+        timedelta(minutes=30), description="a portal session ends after this long without a request"
+    )
+    session_lifetime: timedelta = Field(
+        timedelta(hours=12), description="a portal session ends this long after sign-in, however used"
+    )
+    sign_in_window: timedelta = Field(
+        timedelta(minutes=15), description="the window the sign-in request limits count over"
+    )
+    sign_in_per_address: int = Field(5, ge=1, description="sign-in requests per address in the window")
+    sign_in_per_client: int = Field(30, ge=1, description="sign-in requests per client in the window")
+    browser: str = Field(
+        "chromium", description="the Chromium the browser tests drive (a path, or a name on PATH)"
+    )
 
     # The public side (entrypoints/http/routes_public.py): the directory and the open data are read
     # again from the projections at most once per public_cache_for, and readers' caches keep them
@@ -199,7 +221,7 @@ class Settings(BaseSettings):
             raise ValueError(
                 "CITYCERT_DATABASE_OWNER_URL needs CITYCERT_DATABASE_URL (the runtime role's URL) beside it"
             )
-        for field in ("anchor_key", "command_key"):
+        for field in ("anchor_key", "command_key", "sign_in_key"):
             key = getattr(self, field)
             if key is not None and len(key.get_secret_value()) < 32:
                 raise ValueError(f"{env_name(field)} must be at least 32 characters")

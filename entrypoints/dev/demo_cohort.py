@@ -29,7 +29,7 @@ from temporalio.client import Client
 
 from app.commands import CommandService
 from app.people import DuplicatePerson, add_person
-from app.rounds import all_rounds, create_round, designate_honor_roll
+from app.rounds import all_rounds, change_round, create_round, designate_honor_roll
 from app.services import build_services
 from app.tokens import register_identity
 from domain import Actor, CityState, Level, Phase, ProgrammePolicy
@@ -37,7 +37,7 @@ from domain import commands as cmd
 from domain.calendar import add_years
 from domain.events import Document
 from domain.people import NewCityStaff, NewCommitteeMember
-from domain.rounds import CreateRound, DesignateHonorRoll, find_round
+from domain.rounds import ChangeRound, CreateRound, DesignateHonorRoll, find_round
 from domain.standard import get_standard
 from domain.worksheet import enough_items
 from eventstore import EventStore
@@ -587,7 +587,8 @@ def _demo_rounds(today: date) -> list[CreateRound]:
     """The demo's rounds around the day it is seeded, each open for applications today: the demo
     walks cities through years of rounds in a minute, so its rounds run side by side (overlapping
     windows, which a programme's own rounds need CITYCERT_ROUNDS_MAY_OVERLAP for). The earlier
-    round is announced tomorrow, the spring round (most demo cities) in three months."""
+    round closes today and is announced once its city is decided (_announce_earlier_round), the
+    spring round (most demo cities) in three months."""
 
     def on(days: int) -> date:
         return today + timedelta(days=days)
@@ -617,6 +618,22 @@ async def _seed_rounds(store: EventStore) -> None:
         return
     for command in _demo_rounds(datetime.now(UTC).date()):
         await create_round(store, command, OPERATOR, may_overlap=True)
+
+
+async def _announce_earlier_round(store: EventStore) -> None:
+    """The earlier round, its city decided, closes and is announced today: the demo has one round
+    public at /public/rounds/2025-fall/announcement.md (an operator's change of its dates)."""
+    today = datetime.now(UTC).date()
+    earlier = find_round(await all_rounds(store), EARLIER_COHORT)
+    if earlier is None or earlier.announced(today):
+        return
+    change = ChangeRound(
+        round_id=EARLIER_COHORT,
+        closes_on=today - timedelta(days=2),
+        submission_deadline=today - timedelta(days=1),
+        announcement_on=today,
+    )
+    await change_round(store, change, OPERATOR, may_overlap=True)
 
 
 async def _designate_honor_roll(store: EventStore, cities: Sequence[DemoCity]) -> None:
@@ -687,6 +704,7 @@ async def seed_demo(
     finally:
         relay.cancel()
     await _designate_honor_roll(store, cities)
+    await _announce_earlier_round(store)
     report.seeded.sort()
     report.skipped.sort()
     log.info(

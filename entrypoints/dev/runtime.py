@@ -390,7 +390,8 @@ async def _seed(
     there = f", {len(report.skipped)} were already there" if report.skipped else ""
     return (
         f"{len(report.seeded)} fictional cities seeded now{there}; "
-        f"its announcement: /v1/rounds/{demo.COHORT}/announcement?format=md"
+        f"its announcement: /v1/rounds/{demo.COHORT}/announcement?format=md; announced, public: "
+        f"/public/rounds/{demo.EARLIER_COHORT}/announcement.md"
     )
 
 
@@ -521,6 +522,8 @@ def render_box(info: DevInfo) -> Panel:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
     grid.add_row("API", f"{info.api_url}  (docs: {info.api_url}/docs)")
+    # A person signs in there with a link by e-mail: in dev it arrives in the local sink (Mail).
+    grid.add_row("Portal", f"{info.api_url}/  (sign-in links arrive by mail)")
     if info.temporal.ui_url:
         reused = "" if info.temporal.started_here else "  (a dev server already running)"
         grid.add_row("Temporal UI", f"{info.temporal.ui_url}{reused}")

@@ -39,6 +39,7 @@ from entrypoints.http.routes_round_report import router as round_report
 from entrypoints.http.routes_rounds import public as public_rounds
 from entrypoints.http.routes_rounds import router as rounds
 from entrypoints.http.routes_tokens import router as tokens
+from entrypoints.web import mount as mount_portal
 from eventstore import EventStore
 from runtime import telemetry
 from runtime.credential_key import credential_key
@@ -128,6 +129,7 @@ def create_app(
     )
     for router in routers:
         app.include_router(router)
+    mount_portal(app)  # the pages for people (entrypoints/web): none of them in the OpenAPI document
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -129,6 +129,12 @@ def test_the_demo_cohort_is_seeded_through_the_workflows(dev: Dev) -> None:
         rounds = http.get("/v1/rounds").json()
         assert [r["id"] for r in rounds] == ["2026-fall", "2026-spring", "2025-fall"]
         assert http.get(f"/public/rounds/{COHORT}/announcement.json").status_code == 404  # embargoed
+    # The earlier round is announced: public, with no token; Dunmere was newly certified in it.
+    with dev.http() as public:
+        earlier = ok(public.get("/public/rounds/2025-fall/announcement.json"))
+        assert [(c["city_id"], c["level"]) for c in earlier["newly_certified"]] == [("dunmere", "silver")]
+        feed = public.get("/public/rounds.atom").text
+        assert "2025-fall" in feed and COHORT not in feed
 
     # The command line reads the same store.
     printed = dev.cli("round", "announcement", COHORT, "--format", "json").stdout

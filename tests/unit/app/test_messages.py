@@ -56,7 +56,8 @@ def test_a_question_reaches_the_city_in_its_language_with_the_date_to_answer_by(
     assert "&lt;b&gt;2025&lt;/b&gt;" in markup  # and never as markup
 
 
-@pytest.mark.parametrize("kind", list(NoticeKind))
+# A sign-in link is about no city (test_a_sign_in_link_... below).
+@pytest.mark.parametrize("kind", [k for k in NoticeKind if k is not NoticeKind.SIGN_IN_LINK])
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_notice_has_a_mail_in_every_language(kind: NoticeKind, language: str) -> None:
     notice = Notice(
@@ -86,3 +87,34 @@ def test_dates_are_written_as_each_locale_writes_them() -> None:
         "27 de marzo de 2027",
         "27 de março de 2027",
     ]
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "until"),
+    [
+        ("en", "Your sign-in link for citycert", "until 09:00 UTC on 27 March 2027"),
+        ("es", "Su enlace para entrar en citycert", "hasta las 09:00 UTC del 27 de marzo de 2027"),
+        ("pt", "O seu link para entrar no citycert", "até as 09:00 UTC de 27 de março de 2027"),
+    ],
+)
+def test_a_sign_in_link_reaches_its_person_in_their_language_saying_until_when(
+    language: str, subject: str, until: str
+) -> None:
+    notice = Notice(kind=NoticeKind.SIGN_IN_LINK, audience=Audience.PERSON, person_id="per_1", due_at=DUE)
+    link = "https://portal.example/sign-in/link?token=abc&x=1"
+    message = compose(
+        notice,
+        link=link,
+        city="",
+        recipient_name="Ana",
+        recipient_email="ana@example.org",
+        language=language,
+        message_id="<n1.per_1@citycert>",
+        mail_from="citycert <noreply@example.org>",
+        sent_at=SENT,
+    )
+    text, markup = message.get_body(("plain",)), message.get_body(("html",))
+    assert text is not None and markup is not None
+    assert message["Subject"] == subject
+    assert link in text.get_content() and until in text.get_content()
+    assert "token=abc&amp;x=1" in markup.get_content()

@@ -176,6 +176,7 @@ def test_the_box_has_the_addresses_and_the_whole_token_on_one_line(tmp_path: Pat
     assert text.count("╭") == 1 and "citycert dev" in text
     assert "http://127.0.0.1:8000  (docs: http://127.0.0.1:8000/docs)" in text
     assert "Temporal UI     http://127.0.0.1:8233" in text
+    assert "Portal          http://127.0.0.1:8000/  (sign-in links arrive by mail)" in text
     assert "cct_" + "A" * 43 in text
     assert "12 fictional cities seeded now" in text
     assert "Ctrl-C stops the API, the worker, the Temporal dev server and the embedded" in text

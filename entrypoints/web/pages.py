@@ -1,0 +1,79 @@
+"""Rendering a page: the Jinja2 templates beside this file, in the visitor's language, with the
+headers every page carries.
+
+Every page gets `_` (the words), `ngettext`, `say` (dates and numbers), `lang`, the language switch,
+the signed-in person (if any) and the CSRF token of its forms. Templates autoescape everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from entrypoints.web.i18n import LANGUAGES, NAMES, Speaker
+from entrypoints.web.session import (
+    LANGUAGE_COOKIE,
+    csrf_token_of,
+    language_of,
+    queue_cookie,
+    session_in,
+    set_cookies,
+)
+
+templates = Environment(
+    loader=PackageLoader("entrypoints.web", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,  # a misspelt variable fails the test that renders it, not silently
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+# No script but ours, no frames, no Referer (a sign-in link's address carries its secret).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def switch_links(request: Request) -> list[dict[str, str]]:
+    """The language switch: this page in each language (its query kept, the language replaced)."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return [
+        {
+            "code": code,
+            "name": NAMES[code],
+            "href": f"{request.url.path}?{urlencode([*kept, ('lang', code)])}",
+        }
+        for code in LANGUAGES
+    ]
+
+
+def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    language = language_of(request)
+    speaker = Speaker(language)
+    session = session_in(request)
+    body = templates.get_template(template).render(
+        _=speaker.gettext,
+        ngettext=speaker.ngettext,
+        say=speaker,
+        lang=language,
+        languages=switch_links(request),
+        person=session.person if session else None,
+        csrf_token=csrf_token_of(request),
+        **context,
+    )
+    response = HTMLResponse(body, status_code=status, headers=SECURITY_HEADERS)
+    if "lang" in request.query_params and request.query_params["lang"] in LANGUAGES:
+        # The visitor chose: remember it for the next pages (a year; it names nobody).
+        queue_cookie(request, LANGUAGE_COOKIE, language, 365 * 24 * 3600)
+    set_cookies(request, response)
+    return response
