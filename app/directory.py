@@ -31,9 +31,10 @@ from typing import Any, Literal
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.credentials import CertificateFacts, CertificateStatus
 from domain.events import EndReason
 from domain.levels import Level
-from domain.rounds import LateAwards, Round, announced_in
+from domain.rounds import LateAwards, Round, announced_in, round_recorded_as
 from domain.standard import StandardError, get_standard
 from eventstore import EventStore
 from readmodel.directory import AwardRow, CityHolding, certificates_of_number, issued_certificates
@@ -220,9 +221,11 @@ def announced(rounds: Sequence[Round], *, today: date, rule: LateAwards) -> Visi
     by_id = {r.round_id: r for r in rounds}
 
     def visible(award: AwardRow) -> bool:
-        if award.outcome == "imported" or award.round_id not in by_id:
+        # A cycle records its round's id, or a cohort of earlier data the round adopted.
+        owner = round_recorded_as(rounds, award.round_id)
+        if award.outcome == "imported" or owner is None:
             return True
-        named = announced_in(_day(award.decided_at), award.round_id, rounds, rule)
+        named = announced_in(_day(award.decided_at), owner, rounds, rule)
         return named is not None and by_id[named].announced(today)
 
     return visible
@@ -537,3 +540,28 @@ async def load_city(store: EventStore, city_id: str, *, now: datetime, visible: 
     """A city's public page, if it holds or held a certificate the public may see."""
     awards, holdings = await issued_certificates(store, city_id=city_id)
     return public_city(public_certificates(awards, holdings, now=now, visible=visible), city_id)
+
+
+async def load_credential_facts(
+    store: EventStore, number: str, *, now: datetime, visible: Visible
+) -> CertificateFacts | None:
+    """What the certificate of this number says, for its signed credential (app/credentials.py):
+    the award's exact moments, the status the public sees at `now`; None as load_certificate."""
+    awards, holdings = await certificates_of_number(store, number.upper())
+    shown = certificate_numbered(public_certificates(awards, holdings, now=now, visible=visible), number)
+    award = next((a for a in awards if a.certificate_number == number.upper()), None)
+    if shown is None or award is None:
+        return None
+    return CertificateFacts(
+        number=shown.number,
+        city_id=shown.city_id,
+        city_name=shown.city,
+        country=shown.country,
+        region=shown.region,
+        level=shown.level,
+        standard_version=shown.standard,
+        round_id=None if shown.imported else shown.round,
+        valid_from=award.valid_from,
+        valid_until=award.valid_until,
+        status=CertificateStatus(shown.status),
+    )

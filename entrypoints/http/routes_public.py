@@ -29,6 +29,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app import directory as d
+from app.credentials import CredentialError, CredentialSigner
 from app.rounds import list_rounds
 from app.services import Services
 from domain.ids import is_city_id
@@ -36,6 +37,7 @@ from domain.levels import Level
 from entrypoints.http.errors import ApiError
 from entrypoints.http.models import Problem
 from entrypoints.http.openapi import answers
+from entrypoints.http.routes_public_credentials import signer_of
 from entrypoints.http.services import services
 
 
@@ -239,6 +241,34 @@ async def verify_certificate(number: NumberPath, request: Request, svc: Svc) -> 
     reason and date), in words too. Always read afresh (an ETag saves the body)."""
     found = await _certificate(svc, number)
     return _answer(request, body(found.model_dump_json(), JSON), "no-cache")
+
+
+@router.get(
+    "/certificates/{number}/credential",
+    response_model=dict[str, Any],
+    responses={
+        **_UNKNOWN_CERTIFICATE,
+        409: {
+            "model": Problem,
+            "description": "The certificate is not in force (`not_in_force`: ended, suspended or revoked): "
+            "no credential says it is",
+        },
+    },
+)
+async def certificate_credential(
+    number: NumberPath, svc: Svc, signer: Annotated[CredentialSigner, Depends(signer_of)]
+) -> dict[str, Any]:
+    """The certificate as a signed credential (a W3C Verifiable Credential, Open Badges 3.0,
+    eddsa-jcs-2022) anyone can verify offline against /public/credentials/key; 404 without a key
+    or for an unknown number. Signed afresh on each request."""
+    now = svc.clock()
+    facts = await d.load_credential_facts(svc.store, number, now=now, visible=await visible(svc, now))
+    if facts is None:
+        raise ApiError(404, "unknown_certificate", _unknown(number))
+    try:
+        return signer.issue(facts, created=now)
+    except CredentialError as e:
+        raise ApiError(409, "not_in_force", str(e)) from None
 
 
 _UNKNOWN_CITY: dict[int | str, dict[str, Any]] = {

@@ -10,14 +10,17 @@ import io
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
+from app.credentials import Verified, public_key_from_document, verify_credential
 from app.services import build_services
 from domain import Actor, Level
 from domain import commands as cmd
 from domain import events as ev
 from entrypoints.http import create_app
+from runtime.credential_key import write_new_credential_key
 from tests.integration.entrypoints.http.conftest import Api, app_client
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.integration.entrypoints.http.test_rounds import TemporalClock, a_round, days
@@ -42,6 +45,22 @@ async def public(api: Api) -> AsyncIterator[tuple[Api, TemporalClock]]:
     assert api.env is not None and api.settings is not None
     clock = TemporalClock(await api.env.get_current_time())
     settings = api.settings.model_copy(update={"public_cache_for": timedelta(0)})
+    app = create_app(settings, client=api.env.client, store=api.store)
+    app.state.services = replace(app.state.services, clock=clock)
+    async with app_client(app) as http:
+        yield replace(api, http=http, settings=settings), clock
+
+
+@pytest.fixture
+async def signing(api: Api, tmp_path: Path) -> AsyncIterator[tuple[Api, TemporalClock]]:
+    """As `public`, for a programme that holds a credential key."""
+    assert api.env is not None and api.settings is not None
+    key_file = tmp_path / "credential-key.pem"
+    write_new_credential_key(key_file)
+    clock = TemporalClock(await api.env.get_current_time())
+    settings = api.settings.model_copy(
+        update={"public_cache_for": timedelta(0), "credential_key_file": key_file}
+    )
     app = create_app(settings, client=api.env.client, store=api.store)
     app.state.services = replace(app.state.services, clock=clock)
     async with app_client(app) as http:
@@ -199,3 +218,23 @@ async def test_a_reader_holding_the_directorys_etag_is_answered_304(
         "/public/directory", params={"level": "silver"}, headers={"If-None-Match": etag}
     )
     assert none.status_code == 200 and none.headers["etag"] != etag
+
+
+async def test_a_certificate_is_issued_as_a_credential_anyone_verifies_with_only_the_published_key(
+    signing: tuple[Api, TemporalClock],
+) -> None:
+    api, clock = signing
+    number = await certified_gold(signing)
+    published = (await api.http.get("/public/credentials/key")).json()
+    credential = (await api.http.get(f"/public/certificates/{number}/credential")).json()
+    verified = verify_credential(credential, public_key_from_document(published), at=clock())
+    assert isinstance(verified, Verified), verified
+    assert (verified.number, verified.city_name) == (number, CITY.title())
+    # A revoked certificate is not issued as a credential: no signature says it is in force.
+    assert api.env is not None and api.settings is not None
+    commands = build_services(api.settings, api.store, api.env.client).commands
+    revoke = cmd.RevokeCertification(reason="the evidence was fabricated", revoked_by="chair")
+    await commands.give(CITY, revoke, Actor(role="committee", id="chair"))
+    refused = await api.http.get(f"/public/certificates/{number}/credential")
+    assert (refused.status_code, refused.json()["error"]) == (409, "not_in_force")
+    assert (await api.http.get("/public/certificates/CC-2026-NOWHERE-1/credential")).status_code == 404
