@@ -11,6 +11,7 @@ so a submission the domain refuses stores no document.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ from starlette.formparsers import MultiPartException
 
 import readmodel
 from app import errors
+from app.media import Unrecognised, recognise
 from app.rounds import list_rounds
 from domain import Actor, CommandRejected, InvalidCommand, decide
 from domain import commands as cmd
@@ -252,6 +254,21 @@ def title_of(upload: UploadFile, fallback: str) -> str:
     return cleaned or fallback
 
 
+async def check_documents(request: Request, uploads: dict[int, UploadFile]) -> None:
+    """Each document recognised and within the size allowed before any is stored, so one refused
+    leaves none of the others recorded (the documents service checks each again as it stores it)."""
+    max_bytes = services_of(request).documents.max_bytes
+    for upload in uploads.values():
+        name = upload.filename or ""
+        if upload.size is not None and upload.size > max_bytes:
+            raise Refusal(413, f"{name}: a document may be at most {max_bytes} bytes", "en")
+        try:
+            await asyncio.to_thread(recognise, upload.file)
+        except Unrecognised as e:
+            raise Refusal(415, f"{name}: not accepted: {e}", "en") from None
+        upload.file.seek(0)
+
+
 async def store_documents(
     request: Request, city_id: str, uploads: dict[int, UploadFile], actor: Actor, fallback: str
 ) -> list[cmd.UploadedDocument]:
@@ -301,6 +318,7 @@ async def submit_evidence(request: Request, city_id: str, criterion_id: str, per
                 )
 
             precheck(request, await state_of(request, city_id), built(lambda: item(placeholders(uploads))))
+            await check_documents(request, uploads)
             documents = await store_documents(request, city_id, uploads, actor, criterion_id)
             await give(request, city_id, built(lambda: item(documents)), actor)
         except Refusal as r:
@@ -335,6 +353,7 @@ async def answer_question(request: Request, city_id: str, criterion_id: str, per
             precheck(
                 request, await state_of(request, city_id), built(lambda: answered(placeholders(uploads)))
             )
+            await check_documents(request, uploads)
             documents = await store_documents(request, city_id, uploads, actor, criterion_id)
             await give(request, city_id, built(lambda: answered(documents)), actor)
         except Refusal as r:

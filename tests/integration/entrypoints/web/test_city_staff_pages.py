@@ -198,6 +198,27 @@ async def test_evidence_the_domain_refuses_stores_no_document(portal: Portal) ->
     assert await types_recorded(portal) == before
 
 
+async def test_one_document_refused_leaves_none_of_the_others_recorded(portal: Portal) -> None:
+    await lakeside_with_ana(portal)
+    await walked(portal, [apply("2026-spring")])
+    criterion_id = next(c for c in CRITERIA if get_standard(STANDARD).criterion(c).required_documents)
+    before = await types_recorded(portal)
+    async with portal.visitor() as browser:
+        await signed_in_as_ana(portal, browser)
+        page = await browser.get(f"{CITY}/criteria/{criterion_id}")
+        # A good supporting document, and a program in the first slot (stored after it, were it not checked)
+        files = [
+            ("slot_0", ("pack.txt", b"a pack\n", TEXT)),
+            ("slot_1", ("setup.exe", b"MZ\x90\x00" + bytes(60), "application/octet-stream")),
+        ]
+        refused = await browser.post(
+            f"{CITY}/criteria/{criterion_id}/evidence", data={"csrf_token": csrf_of(page.text)}, files=files
+        )
+    assert refused.status_code == 415
+    assert "setup.exe: not accepted" in text_of(refused) and "Windows executable" in text_of(refused)
+    assert await types_recorded(portal) == before
+
+
 async def test_a_question_is_answered_with_an_attachment(portal: Portal) -> None:
     await lakeside_with_ana(portal)
     await walked(
