@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import re
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException
@@ -27,6 +28,7 @@ from app.media import Unrecognised, recognise
 from app.rounds import list_rounds
 from domain import Actor, CommandRejected, InvalidCommand, decide
 from domain import commands as cmd
+from domain.ids import DOCUMENT_ID_PATTERN
 from domain.people import Person, PersonRole
 from domain.state import CityState
 from entrypoints.web import city_pages
@@ -363,6 +365,44 @@ async def answer_question(request: Request, city_id: str, criterion_id: str, per
     finally:
         await form.close()
     return redirect(request, f"/cities/{city_id}/criteria/{criterion_id}")
+
+
+def attachment(title: str) -> str:
+    """Content-Disposition for a download named after the document's title: a plain ASCII name for
+    old browsers, and the title itself in UTF-8 (RFC 6266) for the rest."""
+    plain = "".join(ch if ch.isascii() and (ch.isalnum() or ch in " ._-") else "_" for ch in title)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(title, safe='')}"
+
+
+@router.get("/cities/{city_id}/documents/{document_id}")
+async def document(request: Request, city_id: str, document_id: str, person: Signed) -> Response:
+    """One of the city's documents, as an attachment (never rendered here: nosniff), to those who
+    see the city's pages."""
+    may_see(request, person, city_id)
+    docs = services_of(request).documents
+    _ = say_to(request).gettext
+    missing = PageError(404, _("Page not found"), _("The city has no document of that id."))
+    if not re.fullmatch(DOCUMENT_ID_PATTERN, document_id):
+        raise missing
+    try:
+        found = await docs.find(city_id, document_id)
+        chunks = await docs.open(found)
+    except errors.NotFound:
+        raise missing from None
+    except errors.AppError:
+        raise PageError(
+            503, _("Sorry, there is a problem"), _("The service is unavailable. Try again soon.")
+        ) from None
+    return StreamingResponse(
+        chunks,
+        media_type=found.media_type,
+        headers={
+            "Content-Disposition": attachment(found.title),
+            "Content-Length": str(found.size),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 # --- the decision: accept it or appeal it ---------------------------------------------------------

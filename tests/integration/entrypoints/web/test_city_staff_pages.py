@@ -168,6 +168,17 @@ async def test_evidence_is_uploaded_into_the_slots_with_the_checklist_claimed(po
     assert all(s.filled for s in found.required_documents)
     assert found.claimed == claims
     assert "Submitted, with the reviewer" in after.text and "inventory-1" in after.text
+    # And each document is hers to download from the page
+    first = found.required_documents[0].documents[0]
+    link = f"{CITY}/documents/{first.document_id}"
+    assert f'href="{link}"' in after.text
+    async with portal.visitor() as browser:
+        await signed_in_as_ana(portal, browser)
+        downloaded = await browser.get(link)
+        unknown = await browser.get(f"{CITY}/documents/{'0' * 32}")
+    assert (downloaded.status_code, downloaded.content) == (200, b"document 1\n")
+    assert downloaded.headers["content-disposition"].startswith("attachment;")
+    assert unknown.status_code == 404
 
 
 async def test_evidence_the_domain_refuses_stores_no_document(portal: Portal) -> None:
@@ -346,13 +357,20 @@ async def test_another_citys_staff_are_refused_every_page_and_action(portal: Por
         token = csrf_of(own.text)
         seen = [
             (await browser.get(f"{CITY}{page}")).status_code
-            for page in ("/apply", "/criteria", f"/criteria/{CRITERIA[0]}", "/decision", "/certificate")
+            for page in (
+                "/apply",
+                "/criteria",
+                f"/criteria/{CRITERIA[0]}",
+                "/decision",
+                "/certificate",
+                f"/documents/{'0' * 32}",
+            )
         ]
         applied = await browser.post(
             f"{CITY}/apply",
             data={"csrf_token": token, "round_id": "2026-spring", "standard_version": STANDARD},
         )
-    assert seen == [403] * 5
+    assert seen == [403] * 6
     assert applied.status_code == 403
     assert "Você não pode ver as páginas desta cidade" in text_of(applied)  # in his language
     assert await types_recorded(portal) == before
