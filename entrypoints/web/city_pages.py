@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from domain.events import Deadline
 from domain.rounds import Round
 from domain.standard import available_versions, get_standard
 from domain.state import CityState, ItemStatus, Phase
@@ -83,6 +84,15 @@ def board(state: CityState, sheet: Worksheet, questions: list[OpenQuestion], say
             )
         )
     return [a for a in areas.values() if a.rows]
+
+
+def submission_due(state: CityState) -> datetime | None:
+    """When the evidence is due, while the city is gathering it."""
+    cycle = state.cycle
+    if cycle is None or state.phase not in TAKES_EVIDENCE:
+        return None
+    clock = cycle.clocks.get(Deadline.SUBMISSION.value)
+    return clock.due_at if clock else None
 
 
 def find_criterion(sheet: Worksheet, criterion_id: str) -> CriterionWorksheet | None:

@@ -179,6 +179,7 @@ async def criteria_board(request: Request, city_id: str, person: Signed) -> Resp
         city_name=state.name,
         areas=areas,
         cycle=sheet is not None,
+        submission_due=city_pages.submission_due(state),
     )
 
 
@@ -193,7 +194,10 @@ async def criterion_page(
     status: int = 200,
     refusal: Refusal | None = None,
     form: str = "",
+    kept: dict[str, Any] | None = None,
 ) -> Response:
+    """The criterion's page; after a refusal, the form refused keeps what was written in it (the
+    documents chosen are chosen again: a browser never refills a file field)."""
     state = await state_of(request, city_id)
     store = services_of(request).store
     sheet = await city_worksheet(store, city_id)
@@ -215,6 +219,7 @@ async def criterion_page(
         may_act=session_role(request) is PersonRole.CITY,
         refusal=refusal,
         refused_form=form,
+        kept=kept or {},
     )
 
 
@@ -325,7 +330,13 @@ async def submit_evidence(request: Request, city_id: str, criterion_id: str, per
             await give(request, city_id, built(lambda: item(documents)), actor)
         except Refusal as r:
             return await criterion_page(
-                request, city_id, criterion_id, status=r.status, refusal=r, form="evidence"
+                request,
+                city_id,
+                criterion_id,
+                status=r.status,
+                refusal=r,
+                form="evidence",
+                kept={"narrative": narrative, "claims": claims},
             )
     finally:
         await form.close()
@@ -360,7 +371,13 @@ async def answer_question(request: Request, city_id: str, criterion_id: str, per
             await give(request, city_id, built(lambda: answered(documents)), actor)
         except Refusal as r:
             return await criterion_page(
-                request, city_id, criterion_id, status=r.status, refusal=r, form="answer"
+                request,
+                city_id,
+                criterion_id,
+                status=r.status,
+                refusal=r,
+                form="answer",
+                kept={"answer": text, "slot": slot_n},
             )
     finally:
         await form.close()

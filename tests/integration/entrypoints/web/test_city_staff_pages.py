@@ -133,6 +133,7 @@ async def test_the_criteria_board_shows_each_status_question_and_due_date(portal
     assert "Question from the reviewer" in board.text and "Which year?" in board.text
     assert f'href="{CITY}/criteria/{ASKED[0]}"' in board.text
     assert "No evidence yet" in board.text
+    assert "The evidence is due by" in board.text
 
 
 async def test_evidence_is_uploaded_into_the_slots_with_the_checklist_claimed(portal: Portal) -> None:
@@ -195,7 +196,7 @@ async def test_evidence_the_domain_refuses_stores_no_document(portal: Portal) ->
         # A checklist item the criterion does not have
         wrong = await browser.post(
             f"{CITY}/criteria/{criterion_id}/evidence",
-            data={"csrf_token": token, "claim": str(beyond)},
+            data={"csrf_token": token, "claim": str(beyond), "narrative": "Our 2025 pack"},
             files=files,
         )
         # No document at all
@@ -204,6 +205,7 @@ async def test_evidence_the_domain_refuses_stores_no_document(portal: Portal) ->
         forged = await browser.post(f"{CITY}/criteria/{criterion_id}/evidence", files=files)
     assert wrong.status_code == 422 and "The evidence was not submitted" in wrong.text
     assert f"item {beyond} does not exist" in wrong.text
+    assert ">Our 2025 pack</textarea>" in wrong.text  # what she wrote is kept
     assert empty.status_code == 422 and "Choose at least one document to upload." in empty.text
     assert forged.status_code == 403
     assert await types_recorded(portal) == before
