@@ -232,6 +232,24 @@ async def test_one_document_refused_leaves_none_of_the_others_recorded(portal: P
     assert await types_recorded(portal) == before
 
 
+async def test_a_document_larger_than_a_forms_body_may_be_is_uploaded(portal: Portal) -> None:
+    # A page's body is capped far below a document's allowance: the evidence form has the upload's cap
+    await lakeside_with_ana(portal)
+    await walked(portal, [apply("2026-spring")])
+    criterion_id = CRITERIA[0]
+    large = b"a line of the inventory\n" * 70_000  # about 1.7 MB
+    async with portal.visitor() as browser:
+        await signed_in_as_ana(portal, browser)
+        page = await browser.get(f"{CITY}/criteria/{criterion_id}")
+        sent = await browser.post(
+            f"{CITY}/criteria/{criterion_id}/evidence",
+            data={"csrf_token": csrf_of(page.text)},
+            files=[("slot_0", ("inventory.txt", large, TEXT))],
+        )
+    assert sent.status_code == 303, sent.text
+    assert (await types_recorded(portal))[-2:] == ["DocumentUploaded", "EvidenceSubmitted"]
+
+
 async def test_a_question_is_answered_with_an_attachment(portal: Portal) -> None:
     await lakeside_with_ana(portal)
     await walked(
