@@ -425,6 +425,17 @@ async def document(request: Request, city_id: str, document_id: str, person: Sig
 # --- the decision: accept it or appeal it ---------------------------------------------------------
 
 
+def htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def moved(request: Request, to: str) -> Response:
+    """After an action: the next page (htmx follows with a full load, the whole page changes)."""
+    if htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": to})
+    return redirect(request, to)
+
+
 async def decision_page(
     request: Request,
     city_id: str,
@@ -435,14 +446,20 @@ async def decision_page(
     grounds: str = "",
     contested: list[str] | None = None,
 ) -> Response:
+    """The decision's page; for htmx, the refused form alone (or, no decision waiting any more,
+    a full load of the page, which says so)."""
     state = await state_of(request, city_id)
+    found = city_pages.decision(state, say_to(request))
+    partial = form if htmx(request) else ""
+    if partial and found is None:
+        return Response(status_code=204, headers={"HX-Redirect": f"/cities/{city_id}/decision"})
     return render(
         request,
-        "city_decision.html",
+        f"city_{partial}.html" if partial else "city_decision.html",
         status=status,
         city_id=city_id,
         city_name=state.name,
-        decision=city_pages.decision(state, say_to(request)),
+        decision=found,
         may_act=session_role(request) is PersonRole.CITY,
         refusal=refusal,
         refused_form=form,
@@ -465,7 +482,7 @@ async def accept(request: Request, city_id: str, person: Signed, csrf_token: For
         await give(request, city_id, cmd.AcceptDecision(), actor)
     except Refusal as r:
         return await decision_page(request, city_id, status=r.status, refusal=r, form="accept")
-    return redirect(request, f"/cities/{city_id}/certificate")
+    return moved(request, f"/cities/{city_id}/certificate")
 
 
 @router.post("/cities/{city_id}/decision/appeal")
@@ -490,7 +507,7 @@ async def appeal(
         return await decision_page(
             request, city_id, status=r.status, refusal=r, form="appeal", grounds=grounds, contested=contested
         )
-    return redirect(request, f"/cities/{city_id}")
+    return moved(request, f"/cities/{city_id}")
 
 
 # --- the certificate ------------------------------------------------------------------------------

@@ -362,6 +362,24 @@ async def test_an_appeal_the_domain_refuses_says_why(portal: Portal) -> None:
     assert await types_recorded(portal) == before
 
 
+async def test_with_htmx_the_refused_form_alone_comes_back_and_an_acceptance_moves_on(portal: Portal) -> None:
+    await decided_silver(portal)
+    htmx = {"HX-Request": "true"}
+    async with portal.visitor() as browser:
+        await signed_in_as_ana(portal, browser)
+        page = await browser.get(f"{CITY}/decision")
+        token = csrf_of(page.text)
+        refused = await browser.post(
+            f"{CITY}/decision/appeal", data={"csrf_token": token, "grounds": ""}, headers=htmx
+        )
+        accepted = await browser.post(f"{CITY}/decision/accept", data={"csrf_token": token}, headers=htmx)
+    assert refused.status_code == 422
+    assert refused.text.lstrip().startswith('<section id="appeal"')
+    assert "<html" not in refused.text and "Write the grounds of the appeal." in refused.text
+    assert (accepted.status_code, accepted.headers["hx-redirect"]) == (204, f"{CITY}/certificate")
+    assert "CertificationAwarded" in await types_recorded(portal)
+
+
 # --- who may see and act ---------------------------------------------------------------------------
 
 
