@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.countries import country_name
 from app.rounds import all_rounds, find
 from domain.levels import Level
-from domain.rounds import LateAwards, Round, announced_in
+from domain.rounds import LateAwards, Round, announced_in, round_recorded_as
 from eventstore import EventStore
 from readmodel import city_summary, round_decisions
 
@@ -104,7 +104,9 @@ def build_announcement(
     latest: dict[str, Decision] = {}
     for decision in decisions:
         award_day = decision.decided_at.astimezone(UTC).date()
-        if announced_in(award_day, decision.round_id, rounds, rule) != the_round.round_id:
+        # A cycle records its round's id, or a cohort of earlier data the round adopted.
+        owner = round_recorded_as(rounds, decision.round_id)
+        if owner is None or announced_in(award_day, owner, rounds, rule) != the_round.round_id:
             continue
         seen = latest.get(decision.city_id)
         if seen is None or decision.version > seen.version:
@@ -163,7 +165,8 @@ async def load_announcement(
     the_round = await find(store, round_id)
     rounds = await all_rounds(store)
     # Under "own_round" only the round's own decisions can be in it; else any round's late award.
-    candidates = [round_id] if rule == "own_round" else [r.round_id for r in rounds]
+    named = [the_round] if rule == "own_round" else rounds
+    candidates = [name for r in named for name in r.recorded_as]
     decisions = await _decisions(store, candidates)
     roll = the_round.honor_roll.city_ids if the_round.honor_roll else ()
     places = await _places(store, {d.city_id for d in decisions} | set(roll))

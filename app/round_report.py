@@ -21,7 +21,7 @@ import csv
 import io
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -29,10 +29,12 @@ from typing import Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.rounds import all_rounds
 from domain import events as ev
 from domain.honor_roll import suggested_for_honor_roll
 from domain.levels import Level
 from domain.policy import ProgrammePolicy
+from domain.rounds import find_round
 from domain.standard import Standard, StandardError, get_standard
 from domain.state import AWAITING_REVIEWER, CityState, Cycle, ItemStatus, Phase, evolve
 from eventstore import EventStore
@@ -232,7 +234,7 @@ class _CycleInRound:
 
 
 def _follow(
-    log: CityLog, round_id: str, reviewers: dict[str, _ReviewerWork]
+    log: CityLog, recorded_as: frozenset[str], reviewers: dict[str, _ReviewerWork]
 ) -> tuple[CityState, list[_CycleInRound]]:
     """Fold the city's log, following each of its cycles in the round; the reviewers' work in
     those cycles is added to `reviewers`."""
@@ -258,7 +260,7 @@ def _follow(
         opened = state.cycle is not None and (
             before.cycle is None or before.cycle.number != state.cycle.number
         )
-        if opened and state.cycle is not None and state.cycle.cohort == round_id:
+        if opened and state.cycle is not None and state.cycle.cohort in recorded_as:
             current = _CycleInRound(number=state.cycle.number, started_at=at, since=at, cycle=state.cycle)
             cycles.append(current)
     return state, cycles
@@ -419,14 +421,21 @@ def _medians(phases: list[CityPhases]) -> list[PhaseMedian]:
 
 
 def build_round_report(
-    round_id: str, logs: Iterable[CityLog], *, policy: ProgrammePolicy, now: datetime
+    round_id: str,
+    logs: Iterable[CityLog],
+    *,
+    policy: ProgrammePolicy,
+    now: datetime,
+    recorded_as: Collection[str] | None = None,
 ) -> RoundReport:
     """The report of `round_id` from its cities' logs (a log of a city with no cycle in the round
-    adds nothing); `now` ends the time of phases still running."""
+    adds nothing); `now` ends the time of phases still running. `recorded_as`: the cohorts a cycle
+    of the round records (its id, and those of earlier data it adopted); by default its id."""
+    names = frozenset(recorded_as or (round_id,))
     reviewers: dict[str, _ReviewerWork] = {}
     followed: list[tuple[CityState, list[_CycleInRound]]] = []
     for log in logs:
-        state, cycles = _follow(log, round_id, reviewers)
+        state, cycles = _follow(log, names, reviewers)
         if cycles:
             followed.append((state, cycles))
     followed.sort(key=lambda pair: pair[0].city_id)
@@ -545,9 +554,9 @@ def render_csv(report: RoundReport, table: ReportTable) -> str:
 _READS_AT_ONCE = 4  # streams read concurrently: a share of the pool, not all of it
 
 
-async def round_city_logs(store: EventStore, round_id: str) -> list[CityLog]:
-    """The event logs of the cities with a cycle in the round."""
-    city_ids = await round_city_ids(store, round_id)
+async def round_city_logs(store: EventStore, recorded_as: Sequence[str]) -> list[CityLog]:
+    """The event logs of the cities with a cycle in the round (recorded under any of its names)."""
+    city_ids = sorted({c for name in recorded_as for c in await round_city_ids(store, name)})
     gate = asyncio.Semaphore(_READS_AT_ONCE)
 
     async def read(city_id: str) -> CityLog:
@@ -562,6 +571,10 @@ async def round_city_logs(store: EventStore, round_id: str) -> list[CityLog]:
 async def load_round_report(
     store: EventStore, round_id: str, *, policy: ProgrammePolicy, now: datetime
 ) -> RoundReport:
-    logs = await round_city_logs(store, round_id)
+    found = find_round(await all_rounds(store), round_id)
+    names = found.recorded_as if found is not None else (round_id,)
+    logs = await round_city_logs(store, names)
     # Folding every city's stream is CPU work with no await: off the event loop (readmodel.folds).
-    return await asyncio.to_thread(build_round_report, round_id, logs, policy=policy, now=now)
+    return await asyncio.to_thread(
+        build_round_report, round_id, logs, policy=policy, now=now, recorded_as=names
+    )

@@ -8,7 +8,7 @@ domain.authority first, so a route that forgot its check still cannot create a r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from app import errors
@@ -17,17 +17,20 @@ from domain import Actor
 from domain.authority import roles_that_may_give
 from domain.events import DomainEvent
 from domain.rounds import (
+    AdoptCohorts,
     ChangeRound,
     CreateRound,
     DesignateHonorRoll,
+    RecordedCohort,
     Round,
     RoundChanged,
     RoundCommand,
+    adoption_plan,
     find_round,
     is_round_id,
 )
 from eventstore import EventStore
-from readmodel import city_summary
+from readmodel import city_summary, recorded_cohorts
 
 
 class UnknownRound(errors.NotFound):
@@ -152,3 +155,42 @@ async def _record(
     found = find_round(status.state.rounds, command.round_id)
     assert found is not None, "a recorded round command leaves its round in the state"
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Adoption:
+    """What bringing earlier data's cohorts into rounds did (or, as a dry run, would do)."""
+
+    recorded: list[CreateRound | AdoptCohorts]
+    unnamed: list[str]  # cohorts no round id can be made of: left as they are
+
+
+async def adopt_recorded_cohorts(
+    store: EventStore, actor: Actor, *, now: datetime | None = None, dry_run: bool = False
+) -> Adoption:
+    """Make every cohort the store recorded that no round covers a round's (domain.rounds
+    adoption_plan): a round created from the data's dates where none has its id, and the cohorts
+    spelled otherwise ("2026-Spring") adopted by it. Rounds of earlier data may overlap one
+    another: they record what happened. Running it again finds nothing more to do."""
+    found = [
+        RecordedCohort(
+            cohort=cohort,
+            first_applied=first.date(),
+            last_applied=last.date(),
+            last_decided=decided.date() if decided else None,
+        )
+        for cohort, first, last, decided in await recorded_cohorts(store)
+    ]
+    plan, unnamed = adoption_plan(await all_rounds(store), found)
+    if not dry_run:
+        for command in plan:
+            await _record(store, command, actor, now, may_overlap=True)
+    return Adoption(plan, unnamed)
+
+
+async def embargoed_cohorts(store: EventStore, today: date) -> frozenset[str]:
+    """What the cycles of rounds not yet announced on `today` record as their cohort (each round's
+    id and the cohorts it adopted): the public's data leaves their certifications out until then."""
+    return frozenset(
+        name for r in await all_rounds(store) if not r.announced(today) for name in r.recorded_as
+    )

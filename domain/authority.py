@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from domain import commands as cmd
 from domain.programme import SwitchMigrationMode
-from domain.rounds import ChangeRound, CreateRound, DesignateHonorRoll
+from domain.rounds import AdoptCohorts, ChangeRound, CreateRound, DesignateHonorRoll
 
 CITY, REVIEWER, COMMITTEE, OPERATOR = "city", "reviewer", "committee", "operator"
 
@@ -57,6 +57,7 @@ MAY_GIVE: dict[type[cmd.Command], frozenset[str]] = {
     CreateRound: frozenset({OPERATOR}),
     ChangeRound: frozenset({OPERATOR}),
     DesignateHonorRoll: frozenset({COMMITTEE}),
+    AdoptCohorts: frozenset({OPERATOR}),
 }
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -120,6 +120,14 @@ class Round(RoundDates):
     created_by: str
     created_at: AwareDatetime
     honor_roll: HonorRoll | None = None  # None: not designated yet
+    # The free-text cohorts recorded before rounds were records that are this round (AdoptCohorts):
+    # their cycles and decisions are the round's.
+    cohorts: tuple[str, ...] = ()
+
+    @property
+    def recorded_as(self) -> tuple[str, ...]:
+        """Every value a cycle of this round records as its cohort: the round's id, then those adopted."""
+        return (self.round_id, *self.cohorts)
 
     def is_open(self, today: date) -> bool:
         return self.opens_on <= today <= self.closes_on
@@ -170,7 +178,22 @@ class HonorRollDesignated(DomainEvent):
     designated_at: AwareDatetime
 
 
-ROUND_EVENTS: tuple[type[DomainEvent], ...] = (RoundCreated, RoundChanged, HonorRollDesignated)
+class CohortsAdopted(DomainEvent):
+    """Cohorts recorded as free text before rounds were records, adopted by a round: what cities
+    applied to under those names is the round's from now on (the events keep the names)."""
+
+    round_id: str
+    cohorts: tuple[str, ...]
+    adopted_by: str
+    adopted_at: AwareDatetime
+
+
+ROUND_EVENTS: tuple[type[DomainEvent], ...] = (
+    RoundCreated,
+    RoundChanged,
+    HonorRollDesignated,
+    CohortsAdopted,
+)
 
 # Commands -------------------------------------------------------------------------------------
 
@@ -230,8 +253,16 @@ class DesignateHonorRoll(Command):
         return self
 
 
-ROUND_COMMANDS: tuple[type[Command], ...] = (CreateRound, ChangeRound, DesignateHonorRoll)
-RoundCommand = CreateRound | ChangeRound | DesignateHonorRoll
+class AdoptCohorts(Command):
+    """An operator makes cohorts recorded as free text (before rounds were records) the round's."""
+
+    kind: Literal["AdoptCohorts"] = "AdoptCohorts"
+    round_id: RoundId
+    cohorts: list[Name] = Field(min_length=1, max_length=MAX_HONOR_ROLL)
+
+
+ROUND_COMMANDS: tuple[type[Command], ...] = (CreateRound, ChangeRound, DesignateHonorRoll, AdoptCohorts)
+RoundCommand = CreateRound | ChangeRound | DesignateHonorRoll | AdoptCohorts
 
 
 def _dates(source: CreateRound | RoundDates) -> RoundDates:
@@ -248,6 +279,11 @@ def _dates(source: CreateRound | RoundDates) -> RoundDates:
 
 def find_round(rounds: Iterable[Round], round_id: str) -> Round | None:
     return next((r for r in rounds if r.round_id == round_id), None)
+
+
+def round_recorded_as(rounds: Iterable[Round], cohort: str) -> str | None:
+    """The id of the round a cycle's recorded cohort belongs to (its own id, or one it adopted)."""
+    return next((r.round_id for r in rounds if cohort in r.recorded_as), None)
 
 
 def _overlapping(candidate: RoundDates, others: Iterable[Round]) -> Round | None:
@@ -280,6 +316,8 @@ def decide_round(
             return [_create(rounds, command, now, by, may_overlap)]
         case ChangeRound():
             return [_change(rounds, command, now, today, by, may_overlap)]
+        case AdoptCohorts():
+            return [_adopt(rounds, command, now, by)]
         case DesignateHonorRoll():
             found = _known(rounds, command.round_id)
             if found.announced(today):
@@ -324,6 +362,17 @@ def _create(
     # A round whose dates are all past may be created: it records a round the programme ran before
     # citycert (the cohorts already in the data become rounds).
     return RoundCreated(**command.model_dump(exclude={"kind"}), created_by=by, created_at=now)
+
+
+def _adopt(rounds: tuple[Round, ...], command: AdoptCohorts, now: datetime, by: str) -> CohortsAdopted:
+    found = _known(rounds, command.round_id)
+    for cohort in command.cohorts:
+        owner = next((r for r in rounds if cohort in r.recorded_as), None)
+        if owner is not None:
+            whose = "a round's own id" if owner.round_id == cohort else f"adopted by round {owner.round_id}"
+            raise CommandRejected(f"cohort {cohort!r} is {whose} already: a cohort belongs to one round")
+    adopted = tuple(dict.fromkeys(command.cohorts))
+    return CohortsAdopted(round_id=found.round_id, cohorts=adopted, adopted_by=by, adopted_at=now)
 
 
 def _overlap_message(round_id: str, dates: RoundDates, clash: Round) -> str:
@@ -374,6 +423,13 @@ def evolve_rounds(rounds: tuple[Round, ...], event: DomainEvent) -> tuple[Round,
         case RoundChanged():
             changes = {n: v for n in _CHANGEABLE if (v := getattr(event, n)) is not None}
             return tuple(r.model_copy(update=changes) if r.round_id == event.round_id else r for r in rounds)
+        case CohortsAdopted():
+            return tuple(
+                r.model_copy(update={"cohorts": (*r.cohorts, *event.cohorts)})
+                if r.round_id == event.round_id
+                else r
+                for r in rounds
+            )
         case HonorRollDesignated():
             roll = HonorRoll(
                 city_ids=event.city_ids, designated_by=event.designated_by, designated_at=event.designated_at
@@ -383,6 +439,67 @@ def evolve_rounds(rounds: tuple[Round, ...], event: DomainEvent) -> tuple[Round,
                 for r in rounds
             )
     raise TypeError(f"evolve_rounds does not know event {type(event).__name__}")
+
+
+# Bringing the cohorts of earlier data in ---------------------------------------------------------
+
+
+class RecordedCohort(_Value):
+    """A cohort as the store recorded it before rounds were records: the first and last days a
+    city applied under it, and the last day a decision in it took effect (None: none yet)."""
+
+    cohort: str
+    first_applied: date
+    last_applied: date
+    last_decided: date | None = None
+
+
+def round_id_for(cohort: str) -> str | None:
+    """The round id a free-text cohort becomes: lowercase, each run of other characters a hyphen
+    ("2026-Spring" and "2026 spring" are both 2026-spring); None when nothing of it is left."""
+    slug = re.sub(r"[^a-z0-9]+", "-", cohort.lower()).strip("-")[:40].rstrip("-")
+    return slug if slug and is_round_id(slug) else None
+
+
+def adoption_plan(
+    rounds: tuple[Round, ...], recorded: Iterable[RecordedCohort]
+) -> tuple[list[CreateRound | AdoptCohorts], list[str]]:
+    """What makes every cohort no round covers yet a round's: for each round id the cohorts become,
+    the round (created, when none exists, with the dates the data shows: applications from the
+    first to the last day one was made, announced the day after the last decision) and the adoption
+    of the cohorts not spelled as its id. Also the cohorts that cannot become a round id."""
+    covered = {name for r in rounds for name in r.recorded_as}
+    groups: dict[str, list[RecordedCohort]] = {}
+    unnamed: list[str] = []
+    for found in sorted(recorded, key=lambda r: r.cohort):
+        if found.cohort in covered:
+            continue
+        round_id = round_id_for(found.cohort)
+        if round_id is None:
+            unnamed.append(found.cohort)
+        else:
+            groups.setdefault(round_id, []).append(found)
+    plan: list[CreateRound | AdoptCohorts] = []
+    for round_id, cohorts in sorted(groups.items()):
+        if find_round(rounds, round_id) is None:
+            opens = min(c.first_applied for c in cohorts)
+            closes = max(c.last_applied for c in cohorts)
+            decided = max((c.last_decided for c in cohorts if c.last_decided), default=closes)
+            plan.append(
+                CreateRound(
+                    round_id=round_id,
+                    name=f"{round_id} (from the cohorts recorded before rounds)",
+                    opens_on=opens,
+                    closes_on=closes,
+                    submission_deadline=closes,
+                    announcement_on=max(decided, closes) + timedelta(days=1),
+                    review_capacity=MAX_REVIEW_CAPACITY,
+                )
+            )
+        others = [c.cohort for c in cohorts if c.cohort != round_id]
+        if others:
+            plan.append(AdoptCohorts(round_id=round_id, cohorts=others))
+    return plan, unnamed
 
 
 # What the application path asks -----------------------------------------------------------------

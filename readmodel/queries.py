@@ -288,3 +288,25 @@ async def round_decisions(store: EventStore, round_ids: list[str]) -> list[Round
         )
         for row in rows
     ]
+
+
+# The cohorts cycles recorded, with the days applications were made under each and the day its
+# last decision was made: what an operator's adoption of earlier data into rounds starts from.
+_RECORDED_COHORTS = """
+SELECT opened.cohort, opened.first_applied, opened.last_applied, decided.last_decided
+  FROM (SELECT data ->> 'cohort' AS cohort, min(occurred_at) AS first_applied,
+               max(occurred_at) AS last_applied
+          FROM events WHERE type = ANY($1::text[]) GROUP BY 1) opened
+  LEFT JOIN (SELECT round_id, max(decided_at) AS last_decided FROM certifications
+              WHERE outcome <> 'imported' GROUP BY 1) decided ON decided.round_id = opened.cohort
+ ORDER BY opened.cohort
+"""
+
+
+async def recorded_cohorts(store: EventStore) -> list[tuple[str, datetime, datetime, datetime | None]]:
+    """Every cohort a cycle opened under (its round's id, or free text before rounds were records):
+    the first and last moment a city applied under it, the last decision in it (None: none yet)."""
+    openings = [kind.event_type() for kind in _OPENINGS]
+    async with store.connection() as conn:
+        rows = await conn.fetch(_RECORDED_COHORTS, openings)
+    return [(r["cohort"], r["first_applied"], r["last_applied"], r["last_decided"]) for r in rows]

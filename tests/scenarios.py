@@ -28,6 +28,7 @@ from typing import Any
 from domain import Actor, Level, Phase, ProgrammePolicy
 from domain import commands as cmd
 from domain import events as ev
+from domain.rounds import CreateRound
 from domain.standard import get_standard
 from domain.state import CitySummary
 from workflows.contracts import TIMER, GiveCommand, command_proof
@@ -231,6 +232,21 @@ def open_round(round_id: str) -> cmd.ApplicationRound:
     """The round an application names, as the application layer reads it from the programme's
     records: open around every test's moment (the HTTP runner's server reads its own records)."""
     return cmd.ApplicationRound(round_id=round_id, opens_on=date(2000, 1, 1), closes_on=date(2099, 12, 31))
+
+
+def round_record(round_id: str, capacity: int = 100) -> CreateRound:
+    """The programme's record of the round `open_round` describes: applications from 2000 to
+    2099, announced after (the tests that read an announcement create rounds of their own dates)."""
+    window = open_round(round_id)
+    return CreateRound(
+        round_id=round_id,
+        name=round_id,
+        opens_on=window.opens_on,
+        closes_on=window.closes_on,
+        submission_deadline=date(2100, 1, 1),
+        announcement_on=date(2100, 1, 2),
+        review_capacity=capacity,
+    )
 
 
 def apply(cohort: str) -> Step:

@@ -23,7 +23,7 @@ import typer
 from entrypoints.cli.cities import JsonOption, _checked
 from entrypoints.cli.context import connected, load_settings, operator_actor, run, token_secret
 from entrypoints.cli.imports import TokenOpt, _committee_member, _day
-from entrypoints.cli.output import emit, errors, fail, print_json, print_table
+from entrypoints.cli.output import console, emit, errors, fail, print_json, print_table
 
 if TYPE_CHECKING:
     from app.rounds import RoundRecord
@@ -276,3 +276,37 @@ def round_announcement(
         typer.echo(render_csv(announcement), nl=False)
     else:
         typer.echo(render_markdown(announcement), nl=False)
+
+
+@round_app.command("adopt-cohorts")
+def round_adopt_cohorts(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what it would record; record nothing")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Bring the cohorts recorded before rounds were records into rounds (once, after upgrading):
+    each becomes the round of its id (2026-Spring and 2026-spring: 2026-spring), created from the
+    data's dates where no round has that id, the other spellings adopted by it."""
+    from app.rounds import adopt_recorded_cohorts
+    from domain.rounds import CreateRound
+
+    adoption = _store_work(
+        lambda store, _settings: adopt_recorded_cohorts(store, operator_actor(), dry_run=dry_run)
+    )
+    done = [c.model_dump(mode="json") for c in adoption.recorded]
+
+    def human() -> None:
+        verb = "would record" if dry_run else "recorded"
+        if not done:
+            console.print("Every recorded cohort is a round's already: nothing to do.")
+        for command in adoption.recorded:
+            if isinstance(command, CreateRound):
+                window = f"{command.opens_on} to {command.closes_on}"
+                console.print(f"{verb}: round {command.round_id}, applications {window}")
+            else:
+                console.print(f"{verb}: round {command.round_id} adopts {', '.join(command.cohorts)}")
+        for cohort in adoption.unnamed:
+            console.print(f"left as it is: cohort {cohort!r} makes no round id")
+
+    emit({"dry_run": dry_run, "recorded": done, "unnamed": adoption.unnamed}, as_json, human)

@@ -39,6 +39,10 @@ async def home(request: Request, person: Signed) -> Response:
     """Each role's start page: city staff their city's dashboard; the other roles' pages come next."""
     if person.role is PersonRole.CITY and person.city_id:
         return redirect(request, f"/cities/{person.city_id}")
+    if person.role is PersonRole.REVIEWER:
+        return redirect(request, "/review")
+    if person.role is PersonRole.COMMITTEE:
+        return redirect(request, "/committee")
     return render(request, "role_home.html", role_words=say_to(request).gettext(ROLE_WORDS[person.role]))
 
 

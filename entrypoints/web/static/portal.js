@@ -12,3 +12,11 @@ document.addEventListener("DOMContentLoaded", function () {
     summary.focus();
   }
 });
+
+// A form htmx swapped in place that comes back with an error summary puts the focus on it too.
+document.addEventListener("htmx:afterSettle", function () {
+  var summary = document.querySelector(".error-summary");
+  if (summary) {
+    summary.focus();
+  }
+});

@@ -32,7 +32,9 @@ from typing import Any
 import httpx
 import pytest
 
+from app.rounds import create_round
 from app.tokens import create_token
+from domain import Actor
 from domain import commands as cmd
 from eventstore import EventStore
 from runtime.embedded_postgres import ensure_runtime_login
@@ -40,7 +42,7 @@ from tests.deploy.compose import SECRETS, Compose
 from tests.deploy.processes import CITYCERT, Service, citycert_environment, services
 from tests.integration.entrypoints.http.command_requests import request_for
 from tests.polling import bounded
-from tests.scenarios import SILVER_SCORE, Scenario, silver_cycle
+from tests.scenarios import SILVER_SCORE, Scenario, round_record, silver_cycle
 from tests.temporal_env import dev_server_environment, free_port
 
 pytestmark = pytest.mark.slow
@@ -186,6 +188,7 @@ async def test_killing_one_of_two_workers_loses_no_command_and_no_event(
         subprocess.run, compose_command("migrate"), env=citycert_environment(migrate_env), capture_output=True
     )
     assert migrated.returncode == 0, migrated.stderr
+    await create_round(store, round_record("2026-fall", CITIES), Actor(role="operator", id="op-deploy"))
     async with dev_server_environment(namespace=NAMESPACE) as temporal:
         api_port = free_port()
         env = citycert_environment(
@@ -258,10 +261,11 @@ async def test_killing_one_of_two_workers_loses_no_command_and_no_event(
                         )
                         assert status.status_code == 200, status.text
                         assert (status.json()["phase"], status.json()["level"]) == ("certified", "silver")
-                assert await stored(store) == EXPECTED_TOTAL
+                # The cities' events, and the round they applied to (the programme stream's one).
+                assert await stored(store) == EXPECTED_TOTAL + 1
                 report = await store.verify()
                 assert report.ok, "\n".join(report.lines())
-                assert report.events == EXPECTED_TOTAL
+                assert report.events == EXPECTED_TOTAL + 1
                 # What `docker compose stop` does: SIGTERM, and a clean exit.
                 assert await api.stop() == 0, api.tail()
                 assert await pool.stop() == 0, pool.tail()

@@ -9,13 +9,25 @@ from datetime import UTC, date, datetime
 import pytest
 
 from app import errors
+from app.announcements import load_announcement
 from app.programme import PROGRAMME_STREAM, load_programme, stamped, switch_migration_mode
-from app.rounds import UnknownRound, change_round, create_round, designate_honor_roll, list_rounds, show_round
+from app.rounds import (
+    UnknownRound,
+    adopt_recorded_cohorts,
+    change_round,
+    create_round,
+    designate_honor_roll,
+    list_rounds,
+    show_round,
+)
 from domain import Actor
 from domain.commands import ApplicationRound, ApplyForCertification
+from domain.levels import Level
 from domain.programme import SwitchMigrationMode
 from domain.rounds import ChangeRound, CreateRound, DesignateHonorRoll
 from eventstore import EventStore
+from tests import scenarios
+from tests.integration.eventstore.stories import CRITERIA, CityRun
 
 OPERATOR = Actor(role="operator", id="op-1")
 CHAIR = Actor(role="committee", id="chair")
@@ -108,3 +120,38 @@ async def test_an_application_carries_the_round_it_names_as_the_programme_record
     )
     unknown = await stamped(store, given.model_copy(update={"cohort": "2031-fall"}), staff)
     assert isinstance(unknown, ApplyForCertification) and unknown.round is None
+
+
+async def test_the_cohorts_of_earlier_data_become_one_round_whose_announcement_names_them(
+    store: EventStore,
+) -> None:
+    # Given two cities certified under "2026-Spring" and "2026-spring": one cohort typed two ways
+    # before rounds were records
+    ids = CRITERIA[:23]
+    for city_id, cohort in (("upper", "2026-Spring"), ("lower", "2026-spring")):
+        city = CityRun(store, city_id)
+        await city.register()
+        await city.walk(
+            [
+                scenarios.apply(cohort),
+                scenarios.evidence(ids),
+                *scenarios.assigned_and_declared(ids),
+                scenarios.review(approve=ids),
+                scenarios.close(),
+                scenarios.waive_visit(),
+                scenarios.decide(Level.SILVER),
+                scenarios.appeal_window_closes(),
+            ]
+        )
+    # When an operator brings them into rounds
+    adoption = await adopt_recorded_cohorts(store, OPERATOR, now=NOW)
+    assert [type(c).__name__ for c in adoption.recorded] == ["CreateRound", "AdoptCohorts"]
+    [spring] = await list_rounds(store)
+    assert (spring.round_id, spring.cohorts) == ("2026-spring", ("2026-Spring",))
+    assert spring.opens_on <= spring.closes_on < spring.announcement_on  # both applied the same day
+    # Then both cities are in its announcement, and a second run finds nothing more to do
+    announced = await load_announcement(
+        store, "2026-spring", rule="next_announcement", today=spring.announcement_on
+    )
+    assert sorted(c.city_id for c in announced.newly_certified) == ["lower", "upper"]
+    assert (await adopt_recorded_cohorts(store, OPERATOR, now=NOW)).recorded == []

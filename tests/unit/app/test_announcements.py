@@ -267,3 +267,16 @@ def test_an_empty_feed_is_still_a_valid_feed() -> None:
     feed = ET.fromstring(render_atom([], "https://cert.example.org", today=date(2027, 1, 2)))
     assert feed.tag == f"{{{ATOM}}}feed" and feed.findall(f"{{{ATOM}}}entry") == []
     assert feed.findtext(f"{{{ATOM}}}updated") == "2027-01-02T00:00:00Z"
+
+
+def test_a_decision_under_a_cohort_the_round_adopted_is_announced_with_the_round() -> None:
+    # Given a city decided under "2027-Spring", a cohort of the data before rounds were records,
+    # which the spring round adopted
+    spring = SPRING.model_copy(update={"cohorts": ("2027-Spring",)})
+    decisions = [decided("alpha", "new", "gold", round_id="2027-Spring")]
+    announcement = build_announcement(
+        spring, (spring, FALL), decisions, PLACES, rule="next_announcement", today=date(2027, 9, 15)
+    )
+    assert [(e.city_id, e.level) for e in announcement.newly_certified] == [("alpha", Level.GOLD)]
+    # Not adopted: in no round's announcement.
+    assert announce(decisions).newly_certified == []

@@ -19,15 +19,21 @@ from domain.programme import (
     fold_programme,
 )
 from domain.rounds import (
+    AdoptCohorts,
     ChangeRound,
+    CohortsAdopted,
     CreateRound,
     DesignateHonorRoll,
     HonorRollDesignated,
+    RecordedCohort,
     Round,
     RoundChanged,
     RoundCreated,
+    adoption_plan,
     announced_in,
     refusal_to_apply,
+    round_id_for,
+    round_recorded_as,
 )
 
 OPERATOR, CHAIR = "op-1", "chair"
@@ -329,3 +335,72 @@ def test_an_award_in_a_cohort_that_is_not_a_round_is_in_no_announcement() -> Non
     assert announced_in(date(2026, 7, 1), "Spring-2026", rounds(created())) is None
     with pytest.raises(ValueError, match="late-award rule is one of next_announcement, own_round"):
         announced_in(date(2026, 7, 1), "2026-spring", rounds(created()), "whenever")  # type: ignore[arg-type]
+
+
+class TestTheCohortsOfEarlierData:
+    """Cohorts were free text before rounds were records: an operator brings them into rounds once."""
+
+    def test_two_spellings_of_one_cohort_become_one_round_dated_by_the_data(self) -> None:
+        recorded = [
+            RecordedCohort(
+                cohort="2026-Spring", first_applied=date(2026, 2, 3), last_applied=date(2026, 3, 1)
+            ),
+            RecordedCohort(
+                cohort="2026-spring",
+                first_applied=date(2026, 2, 10),
+                last_applied=date(2026, 3, 20),
+                last_decided=date(2026, 9, 1),
+            ),
+            RecordedCohort(cohort="!!!", first_applied=date(2026, 2, 3), last_applied=date(2026, 2, 3)),
+        ]
+        plan, unnamed = adoption_plan((), recorded)
+        assert plan == [
+            CreateRound(
+                round_id="2026-spring",
+                name="2026-spring (from the cohorts recorded before rounds)",
+                opens_on=date(2026, 2, 3),
+                closes_on=date(2026, 3, 20),
+                submission_deadline=date(2026, 3, 20),
+                announcement_on=date(2026, 9, 2),
+                review_capacity=10_000,
+            ),
+            AdoptCohorts(round_id="2026-spring", cohorts=["2026-Spring"]),
+        ]
+        assert unnamed == ["!!!"]
+
+    def test_a_cohort_a_round_covers_needs_nothing_and_a_second_run_finds_nothing(self) -> None:
+        state = given(
+            created(),
+            CohortsAdopted(
+                round_id="2026-spring", cohorts=("2026 Spring",), adopted_by=OPERATOR, adopted_at=CREATED_AT
+            ),
+        )
+        [spring] = state.rounds
+        assert spring.recorded_as == ("2026-spring", "2026 Spring")
+        recorded = [
+            RecordedCohort(cohort=c, first_applied=date(2026, 2, 3), last_applied=date(2026, 3, 1))
+            for c in spring.recorded_as
+        ]
+        assert adoption_plan(state.rounds, recorded) == ([], [])
+        assert round_recorded_as(state.rounds, "2026 Spring") == "2026-spring"
+
+    def test_a_cohort_belongs_to_one_round(self) -> None:
+        state = given(
+            created(),
+            CohortsAdopted(
+                round_id="2026-spring", cohorts=("2026 Spring",), adopted_by=OPERATOR, adopted_at=CREATED_AT
+            ),
+        )
+        assert "is adopted by round 2026-spring already" in rejected(
+            state, AdoptCohorts(round_id="2026-spring", cohorts=["2026 Spring"]), at(date(2026, 1, 6))
+        )
+        assert "is a round's own id already" in rejected(
+            state, AdoptCohorts(round_id="2026-spring", cohorts=["2026-spring"]), at(date(2026, 1, 6))
+        )
+        assert "there is no round 2030-fall" in rejected(
+            state, AdoptCohorts(round_id="2030-fall", cohorts=["x"]), at(date(2026, 1, 6))
+        )
+
+    def test_a_round_id_is_made_of_a_cohort_by_lowercasing_and_hyphens(self) -> None:
+        assert round_id_for("2026 Spring") == round_id_for("2026-SPRING") == "2026-spring"
+        assert round_id_for("---") is None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +15,12 @@ from temporalio.testing import WorkflowEnvironment
 from app.rounds import all_rounds, create_round
 from app.tokens import create_token
 from domain import Actor
-from domain.rounds import CreateRound
 from domain.standard import get_standard
 from entrypoints.http import create_app
 from eventstore import EventStore
 from runtime.settings import Settings
 from tests.integration.workflows.harness import running_worker
-from tests.scenarios import TEST_COMMAND_KEY
+from tests.scenarios import TEST_COMMAND_KEY, round_record
 from tests.temporal_env import time_skipping_environment
 
 
@@ -68,15 +66,13 @@ class Api:
         return await self.as_("reviewer", home, name=name)
 
     async def open_round(self, round_id: str) -> None:
-        """The round an application names, opened by the programme unless the test already did:
-        applications open from 2000 to 2099, announced after (the tests that read an announcement
-        create rounds of their own dates). Recorded as an operator's, beside the others."""
+        """The round an application names, opened by the programme unless the test already did
+        (tests/scenarios.round_record), recorded as an operator's beside the others."""
         if round_id in {r.round_id for r in await all_rounds(self.store)}:
             return
-        window = {"opens_on": date(2000, 1, 1), "closes_on": date(2099, 12, 31)}
-        later = {"submission_deadline": date(2100, 1, 1), "announcement_on": date(2100, 1, 2)}
-        command = CreateRound(round_id=round_id, name=round_id, review_capacity=100, **window, **later)
-        await create_round(self.store, command, Actor(role="operator", id="op-1"), may_overlap=True)
+        await create_round(
+            self.store, round_record(round_id), Actor(role="operator", id="op-1"), may_overlap=True
+        )
 
     async def post(self, path: str, headers: dict[str, str], body: Any = None, expect: int = 200) -> Any:
         if path.endswith("/application") and isinstance(body, dict) and isinstance(body.get("round_id"), str):

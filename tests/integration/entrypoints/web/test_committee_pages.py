@@ -1,0 +1,290 @@
+"""The committee's pages: the round board from the round report and the cities' logs, a level
+decided and an appeal decided through the command service as the JSON API gives them, the Honor
+Roll designated beside the score-based suggestion, and the announcement previewed under embargo.
+A refusal shows the domain's reason beside the form, and nothing is recorded; a person of another
+role is refused in words."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+
+import httpx
+
+from app.rounds import all_rounds, create_round
+from domain import Actor
+from domain.rounds import CreateRound
+from domain.standard import get_standard
+from readmodel import city_stream
+from tests.integration.entrypoints.http.scenario_runner import HttpRunner
+from tests.integration.entrypoints.web.conftest import Portal, csrf_of, sign_in
+from tests.scenarios import CRITERIA, DAY, SILVER_SCORE, STANDARD, appeal, apply, decide, to_committee
+
+ROUND = "2026-spring"
+CARLA = "carla@programme.example"
+NEAR_MISS = CRITERIA[: len(SILVER_SCORE) - 2]  # two criteria short of the Silver bar: no level
+
+
+async def at_the_committee(
+    portal: Portal, city_id: str = "lakeside", approved: list[str] = SILVER_SCORE
+) -> None:
+    """The city applied to the round, its evidence approved, the visit waived: a level recommended."""
+    await portal.api.register(city_id)
+    assert await HttpRunner(portal.api).walk(city_id, to_committee(apply(ROUND), approved)) == []
+
+
+async def committee_member(portal: Portal, browser: httpx.AsyncClient) -> None:
+    await portal.person("Carla Ruiz", CARLA, "en", role="committee")
+    signed = await sign_in(portal, browser, CARLA)
+    assert (signed.status_code, signed.headers["location"]) == (303, "/home")
+
+
+async def recorded(portal: Portal, city_id: str = "lakeside") -> list[str]:
+    return [e.type for e in await portal.api.store.read_stream(city_stream(city_id))]
+
+
+def text_of(page: httpx.Response) -> str:
+    return html.unescape(re.sub(r"\s+", " ", page.text))
+
+
+async def test_the_round_board_shows_a_recommended_citys_scores_per_practice_area(portal: Portal) -> None:
+    # Given Lakeside at the committee, recommended Silver, and Carla of the committee signed in
+    await at_the_committee(portal)
+    async with portal.visitor() as browser:
+        await committee_member(portal, browser)
+        # When she goes to her start page, and on to the round's board
+        home = await browser.get("/home")
+        assert (home.status_code, home.headers["location"]) == (303, "/committee")
+        rounds = await browser.get("/committee")
+        assert rounds.status_code == 200 and f"/committee/rounds/{ROUND}" in rounds.text
+        board = await browser.get(f"/committee/rounds/{ROUND}")
+        spanish = await browser.get(f"/committee/rounds/{ROUND}?lang=es")
+    # Then the board shows Lakeside, its recommendation, a chart and a table of its points per area
+    assert board.status_code == 200
+    page = text_of(board)
+    assert "Lakeside" in page and "Silver" in page and "With the committee" in page
+    assert re.search(r"Decide by</dt>\s*<dd><strong>\w+ \d+, \d{4}</strong>", board.text)  # its deadline
+    assert f"{len(SILVER_SCORE)} points of {len(CRITERIA)}" in page
+    assert '<svg role="img"' in board.text and 'class="bar-fill"' in board.text
+    standard = get_standard(STANDARD)
+    earned = set(standard.earned(SILVER_SCORE))
+    for area in standard.practice_areas:
+        in_area = [c.id for c in standard.criteria if c.practice_area == area.id]
+        points = sum(1 for c in in_area if c in earned)
+        assert f"{area.id} {area.name}" in page
+        assert f"{points} of {len(in_area)}" in page
+    # And the site visit's waiver, no appeal, and the way to decide the level
+    assert "Waived" in page and "visited virtually" in page and "No appeal was filed." in page
+    assert "/committee/cities/lakeside/decision" in board.text
+    # And in Spanish, with the numbers as Spanish writes them
+    assert 'lang="es"' in spanish.text and "Puntuación por área de práctica" in text_of(spanish)
+    assert f"{len(SILVER_SCORE)} puntos de {len(CRITERIA)}" in text_of(spanish)
+
+
+async def test_a_level_decided_is_recorded_as_the_committee_members(portal: Portal) -> None:
+    await at_the_committee(portal)
+    async with portal.visitor() as browser:
+        await committee_member(portal, browser)
+        form = await browser.get("/committee/cities/lakeside/decision")
+        assert form.status_code == 200
+        # The form offers no level above the recommendation
+        assert (
+            'value="silver"' in form.text and 'value="gold"' not in form.text and 'value="none"' in form.text
+        )
+        # When she decides Silver, with the rationale
+        decided = await browser.post(
+            "/committee/cities/lakeside/decision",
+            data={"csrf_token": csrf_of(form.text), "level": "silver", "rationale": "Strong open data work"},
+        )
+        assert (decided.status_code, decided.headers["location"]) == (
+            303,
+            f"/committee/rounds/{ROUND}#city-lakeside",
+        )
+        board = await browser.get(f"/committee/rounds/{ROUND}")
+    # Then the decision is recorded as hers, and the board shows it
+    events = await portal.api.store.read_stream(city_stream("lakeside"))
+    decision = [e for e in events if e.type == "LevelDecided"]
+    assert len(decision) == 1
+    assert decision[0].actor.role == "committee" and decision[0].actor.id.startswith("per_")
+    assert "Committee's decision" in text_of(board)
+    async with portal.visitor() as browser:
+        await sign_in(portal, browser, CARLA)
+        again = await browser.get("/committee/cities/lakeside/decision")
+    assert "Lakeside is not waiting for the committee to decide its level." in text_of(again)
+    assert "<textarea" not in again.text
+
+
+async def test_a_level_above_the_recommendation_is_refused_with_the_domains_reason(portal: Portal) -> None:
+    await at_the_committee(portal)
+    before = await recorded(portal)
+    async with portal.visitor() as browser:
+        await committee_member(portal, browser)
+        form = await browser.get("/committee/cities/lakeside/decision")
+        # When a level above the recommendation is sent (the form does not offer it)
+        refused = await browser.post(
+            "/committee/cities/lakeside/decision",
+            data={"csrf_token": csrf_of(form.text), "level": "gold", "rationale": "We liked it"},
+        )
+        # And, with htmx, the form alone comes back with the reason
+        partial = await browser.post(
+            "/committee/cities/lakeside/decision",
+            data={"csrf_token": csrf_of(form.text), "level": "gold", "rationale": "We liked it"},
+            headers={"HX-Request": "true"},
+        )
+    # Then the domain's reason shows beside the form, and nothing is recorded
+    assert refused.status_code == 409
+    assert "The level was not decided" in refused.text and 'lang="en"' in refused.text
+    assert "recommend" in text_of(refused).lower()
+    assert partial.status_code == 409
+    assert partial.text.lstrip().startswith('<section id="decide-level"') and "<html" not in partial.text
+    assert await recorded(portal) == before
+
+
+async def test_a_decision_without_a_choice_or_rationale_says_what_is_missing(portal: Portal) -> None:
+    await at_the_committee(portal)
+    before = await recorded(portal)
+    async with portal.visitor() as browser:
+        await committee_member(portal, browser)
+        form = await browser.get("/committee/cities/lakeside/decision")
+        answer = await browser.post(
+            "/committee/cities/lakeside/decision", data={"csrf_token": csrf_of(form.text), "rationale": "  "}
+        )
+        forged = await browser.post(
+            "/committee/cities/lakeside/decision", data={"level": "silver", "rationale": "x"}
+        )
+    assert answer.status_code == 422
+    page = text_of(answer)
+    assert "There is a problem" in page
+    assert "Choose the level the committee decides, or not certified" in page
+    assert "Enter the committee's rationale" in page and 'aria-invalid="true"' in answer.text
+    assert forged.status_code == 403  # no CSRF token: nothing is decided
+    assert await recorded(portal) == before
+
+
+async def test_other_roles_are_refused_in_words(portal: Portal) -> None:
+    await at_the_committee(portal)
+    await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    await portal.person("Omar Haddad", "omar@programme.example", "en", role="operator")
+    before = await recorded(portal)
+    async with portal.visitor() as staff:
+        await sign_in(portal, staff, "ana@lakeside.example")
+        board = await staff.get(f"/committee/rounds/{ROUND}")
+        page = await staff.get("/cities/lakeside")
+        decided = await staff.post(
+            "/committee/cities/lakeside/decision",
+            data={"csrf_token": csrf_of(page.text), "level": "silver", "rationale": "ours"},
+        )
+    assert board.status_code == 403 and "This page is for the committee" in text_of(board)
+    assert decided.status_code == 403
+    async with portal.visitor() as operator:
+        await sign_in(portal, operator, "omar@programme.example")
+        seen = await operator.get(f"/committee/rounds/{ROUND}")
+        assert seen.status_code == 200 and "Decide the level of" not in seen.text  # read, not decide
+        page = await operator.get("/committee/cities/lakeside/decision")
+        assert "Only the committee's members record its decisions." in text_of(page)
+        assert "<textarea" not in page.text
+        decided = await operator.post(
+            "/committee/cities/lakeside/decision",
+            data={"csrf_token": csrf_of(seen.text), "level": "silver", "rationale": "ours"},
+        )
+    assert decided.status_code == 403 and "Only the committee decides" in text_of(decided)
+    assert await recorded(portal) == before
+
+
+async def test_the_honor_roll_shows_the_suggestion_and_is_designated_as_chosen(portal: Portal) -> None:
+    # Given Marston two criteria short of Silver, which Carla decides not to certify
+    await at_the_committee(portal, "marston", NEAR_MISS)
+    async with portal.visitor() as browser:
+        await committee_member(portal, browser)
+        form = await browser.get("/committee/cities/marston/decision")
+        assert 'value="silver"' not in form.text  # no level was recommended
+        decided = await browser.post(
+            "/committee/cities/marston/decision",
+            data={"csrf_token": csrf_of(form.text), "level": "none", "rationale": "Close, not yet"},
+        )
+        assert decided.status_code == 303
+        # When she opens the Honor Roll: Marston is suggested by its score, and not ticked for her
+        roll = await browser.get(f"/committee/rounds/{ROUND}/honor-roll")
+        assert roll.status_code == 200
+        assert "Suggested by its score." in text_of(roll)
+        assert re.search(r'id="roll-marston"[^>]*checked', roll.text) is None
+        preview = await browser.get(f"/committee/rounds/{ROUND}/announcement")
+        assert "Marston" not in preview.text, "neither the not certified nor the suggestion is announced"
+        # And designates it
+        designated = await browser.post(
+            f"/committee/rounds/{ROUND}/honor-roll",
+            data={"csrf_token": csrf_of(roll.text), "city_ids": "marston"},
+        )
+        assert (designated.status_code, designated.headers["location"]) == (
+            303,
+            f"/committee/rounds/{ROUND}#honor-roll",
+        )
+        board = await browser.get(f"/committee/rounds/{ROUND}")
+        preview = await browser.get(f"/committee/rounds/{ROUND}/announcement")
+    # Then the round's Honor Roll is hers, and the preview under embargo lists it
+    found = next(r for r in await all_rounds(portal.api.store) if r.round_id == ROUND)
+    assert found.honor_roll is not None and found.honor_roll.city_ids == ("marston",)
+    assert found.honor_roll.designated_by.startswith("per_")
+    assert "On the Honor Roll" in text_of(board)
+    assert preview.status_code == 200
+    assert "Preview under embargo until" in text_of(preview) and "Marston" in preview.text
+
+
+async def test_an_announced_rounds_honor_roll_is_refused_and_unknown_pages_are_not_found(
+    portal: Portal,
+) -> None:
+    past = CreateRound(
+        round_id="2020-fall",
+        name="Fall 2020",
+        opens_on=date(2020, 1, 1),
+        closes_on=date(2020, 3, 1),
+        submission_deadline=date(2020, 6, 1),
+        announcement_on=date(2020, 10, 1),
+        review_capacity=10,
+    )
+    await create_round(portal.api.store, past, Actor(role="operator", id="op-1"), may_overlap=True)
+    async with portal.visitor() as browser:
+        await committee_member(portal, browser)
+        roll = await browser.get("/committee/rounds/2020-fall/honor-roll")
+        refused = await browser.post(
+            "/committee/rounds/2020-fall/honor-roll", data={"csrf_token": csrf_of(roll.text)}
+        )
+        preview = await browser.get("/committee/rounds/2020-fall/announcement")
+        unknown = await browser.get("/committee/rounds/no-such-round")
+        empty = await browser.get("/committee/rounds/2020-fall")
+        no_city = await browser.get("/committee/cities/nowhere/decision")
+    assert refused.status_code == 409
+    assert "The Honor Roll was not designated" in refused.text and "can no longer be changed" in refused.text
+    assert preview.status_code == 200 and "Preview under embargo" not in preview.text
+    assert unknown.status_code == 404 and "No round of that id was created." in text_of(unknown)
+    assert empty.status_code == 200 and "No city has applied to this round yet." in empty.text
+    assert no_city.status_code == 404 and "No city of that id takes part in the programme." in no_city.text
+
+
+async def test_an_appeal_is_decided_from_its_page(portal: Portal) -> None:
+    # Given Lakeside, recommended Silver, decided not certified, and its appeal filed the next day
+    await portal.api.register("lakeside")
+    steps = [*to_committee(apply(ROUND), SILVER_SCORE), decide(None, "not yet"), appeal(after=DAY)]
+    assert await HttpRunner(portal.api).walk("lakeside", steps) == []
+    async with portal.visitor() as browser:
+        await committee_member(portal, browser)
+        board = await browser.get(f"/committee/rounds/{ROUND}")
+        assert "/committee/cities/lakeside/appeal-decision" in board.text
+        assert "the visit missed our open data portal" in board.text  # the grounds, as filed
+        form = await browser.get("/committee/cities/lakeside/appeal-decision")
+        missing = await browser.post(
+            "/committee/cities/lakeside/appeal-decision",
+            data={"csrf_token": csrf_of(form.text), "rationale": "x"},
+        )
+        assert missing.status_code == 422 and "uphold" in text_of(missing)
+        # When she dismisses it
+        dismissed = await browser.post(
+            "/committee/cities/lakeside/appeal-decision",
+            data={"csrf_token": csrf_of(form.text), "upheld": "no", "rationale": "The visit was thorough"},
+        )
+        assert dismissed.status_code == 303
+        again = await browser.get(f"/committee/rounds/{ROUND}")
+    # Then the appeal's decision is recorded and shown
+    assert "AppealDecided" in await recorded(portal)
+    assert "Dismissed: the decision stands" in text_of(again)
