@@ -1,6 +1,8 @@
-"""`python -m bench [flags]`: run the short benchmark set in order: the event store, then the city
-lifecycle on Temporal. Flags are passed to each module, so give only flags both take (`--cities`),
-or run one module alone (`python -m bench.eventstore --help`, `python -m bench.lifecycle --help`).
+"""`python -m bench [flags]`: run the short benchmark set in order: the event store, the city
+lifecycle on Temporal, then the public directory over HTTP. Flags are passed to each module, so
+give only flags all of them take (`--cities`, `--no-record`), or run one module alone
+(`python -m bench.eventstore --help`, `python -m bench.lifecycle --help`, `python -m bench.directory
+--help`).
 
 The growth benchmark (bench/growth.py) is long, so it runs only when asked:
 `python -m bench growth [its flags]` runs it alone (`make bench-growth`), and
@@ -10,9 +12,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import eventstore, growth, lifecycle
+from bench import directory, eventstore, growth, lifecycle
 
-MODULES = [eventstore, lifecycle]
+MODULES = [eventstore, lifecycle, directory]
 
 if __name__ == "__main__":
     argv = sys.argv[1:]

@@ -190,6 +190,8 @@ async def page_read_p50(store: EventStore, pages: int, page: int) -> float:
 
 
 async def query_p50s(store: EventStore, cities: int, repeats: int) -> dict[str, float]:
+    from app.directory import load_public_certificates, outside
+
     now = T0 + timedelta(days=365 * 3)
     queries: dict[str, Callable[[], Awaitable[Any]]] = {
         "city_list_first_page": lambda: q.list_cities(store, limit=100),
@@ -200,6 +202,8 @@ async def query_p50s(store: EventStore, cities: int, repeats: int) -> dict[str, 
         "review_queue": lambda: q.review_queue(store, limit=50),
         "reviewer_queue": lambda: q.reviewer_queue(store, "rev-ana", "riverton", limit=50),
         "expiring_180d": lambda: q.expiring_certifications(store, now, 180),
+        # What the public directory and the open data read (their cache aside): every certificate.
+        "public_certificates": lambda: load_public_certificates(store, now=now, visible=outside(frozenset())),
     }
     return {name: await timed(call, repeats) for name, call in queries.items()}
 

@@ -196,6 +196,21 @@ class Settings(BaseSettings):
         "chromium", description="the Chromium the browser tests drive (a path, or a name on PATH)"
     )
 
+    # The public side (entrypoints/http/routes_public.py): the directory and the open data are read
+    # again from the projections at most once per public_cache_for, and readers' caches keep them
+    # public_max_age (so a revocation shows in the directory within the sum of the two).
+    public_max_age: timedelta = Field(
+        timedelta(seconds=60), description="Cache-Control max-age of the directory and the open data"
+    )
+    public_cache_for: timedelta = Field(
+        timedelta(seconds=5), description="how long the API keeps the directory and open data in memory"
+    )
+    open_data_licence: str = Field(
+        "https://creativecommons.org/licenses/by/4.0/",
+        pattern=r"^https?://[^\s]+$",
+        description="the URL of the licence the programme's open data is published under",
+    )
+
     @model_validator(mode="after")
     def _client_certificate_and_key_together(self) -> Settings:
         if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
@@ -242,6 +257,13 @@ class Settings(BaseSettings):
                 SmtpServer.from_url(self.smtp_url.get_secret_value())
             except SmtpUrlError as e:
                 raise ValueError(f"CITYCERT_SMTP_URL: {e}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _public_caching_is_not_negative(self) -> Settings:
+        for field in ("public_max_age", "public_cache_for"):
+            if getattr(self, field) < timedelta(0):
+                raise ValueError(f"{env_name(field)} must not be negative, e.g. PT60S (0: no caching)")
         return self
 
     @property

@@ -28,6 +28,8 @@ from entrypoints.http.routes_documents import MULTIPART_ROOM, UPLOAD_PATH
 from entrypoints.http.routes_documents import router as documents
 from entrypoints.http.routes_people import router as people
 from entrypoints.http.routes_programme import router as programme
+from entrypoints.http.routes_public import pages as public_pages
+from entrypoints.http.routes_public import router as public
 from entrypoints.http.routes_public_credentials import STATE_KEY as CREDENTIAL_SIGNER
 from entrypoints.http.routes_public_credentials import router as public_credentials
 from entrypoints.http.routes_reports import health
@@ -123,6 +125,8 @@ def create_app(
         round_report,
         rounds,
         public_rounds,
+        public,
+        public_pages,
     )
     for router in routers:
         app.include_router(router)

@@ -79,8 +79,8 @@ def document(app: FastAPI, routers: Iterable[APIRouter]) -> dict[str, Any]:
     spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     for router in routers:
         for route in router.routes:
-            if not isinstance(route, APIRoute):
-                continue
+            if not isinstance(route, APIRoute) or not route.include_in_schema:
+                continue  # a page for people (HTML) is not in the document
             declared = {str(code) for code in route.responses}
             statuses = {str(code) for code in error_statuses(route)}
             for method in route.methods or ():

@@ -198,6 +198,14 @@ async def test_each_route_documents_the_refusals_its_dependencies_can_give(api: 
     # A restart takes no body and no command: nothing malformed (no 422), nothing too large.
     assert errors_of["post", "/v1/cities/{city_id}/workflow/restart"] == [200, 401, 403, 404, 409, 503]
     assert errors_of["get", "/health"] == [200, 503]
+    # The public side needs no token: a 304 to a reader holding the ETag, 404 for an unknown number.
+    assert errors_of["get", "/public/directory"] == [200, 304, 422, 503]
+    assert errors_of["get", "/public/certificates/{number}"] == [200, 304, 404, 503]
+    assert errors_of["get", "/public/cities/{city_id}"] == [200, 304, 404, 503]
+    assert errors_of["get", "/public/open-data/certifications.csv"] == [200, 304, 503]
+    csv_answer = _operation(document, "get", "/public/directory.csv")["responses"]["200"]["content"]
+    assert set(csv_answer) == {"text/csv"}
+    assert "/certificates/{number}" not in document["paths"]  # the page for people
     assert errors_of["get", "/v1/tokens"] == [200, 401, 403, 503]
     assert errors_of["post", "/v1/tokens/{token_id}/revocation"] == [200, 401, 403, 404, 503]
     assert errors_of["post", "/v1/tokens/{token_id}/rotation"] == [201, 401, 403, 404, 409, 503]

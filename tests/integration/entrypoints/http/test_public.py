@@ -1,0 +1,201 @@
+"""The public side over HTTP, with no token: a city walked to an award through the API is in the
+directory and its certificate verifiable; a revoked certificate says so; an unknown number is a
+404 in words; the directory answers 304 to a reader holding its ETag; the CSVs have their header.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from app.services import build_services
+from domain import Actor, Level
+from domain import commands as cmd
+from domain import events as ev
+from entrypoints.http import create_app
+from tests.integration.entrypoints.http.conftest import Api, app_client
+from tests.integration.entrypoints.http.scenario_runner import HttpRunner
+from tests.integration.entrypoints.http.test_rounds import TemporalClock, a_round, days
+from tests.scenarios import (
+    GOLD_SCORE,
+    OPERATOR,
+    Step,
+    accept_decision,
+    apply,
+    decide,
+    to_committee,
+)
+
+CITY = "ridgeway"
+ROUND = "2030-fall"
+
+
+@pytest.fixture
+async def public(api: Api) -> AsyncIterator[tuple[Api, TemporalClock]]:
+    """The API of `api` on the time-skipping server's clock (the awards and the announcement dates
+    on one clock), its public cache off so that each read sees what the wait changed."""
+    assert api.env is not None and api.settings is not None
+    clock = TemporalClock(await api.env.get_current_time())
+    settings = api.settings.model_copy(update={"public_cache_for": timedelta(0)})
+    app = create_app(settings, client=api.env.client, store=api.store)
+    app.state.services = replace(app.state.services, clock=clock)
+    async with app_client(app) as http:
+        yield replace(api, http=http, settings=settings), clock
+
+
+async def certified_gold(
+    public: tuple[Api, TemporalClock], city_id: str = CITY, *, announced: bool = True
+) -> str:
+    """The city registered (in Ohio), walked through the API to Gold in a round open now and
+    announced in 20 days, the decision accepted (awarded in its round); then, unless told
+    otherwise, the announcement's day comes. Its certificate's number, as its status reads it."""
+    api, clock = public
+    assert api.env is not None
+    the_round = a_round(ROUND, "Fall 2030", days(-10, 5, 6, 20, today=clock().date()))
+    await api.post("/v1/rounds", await api.operator(), the_round, expect=201)
+    register = cmd.RegisterCity(
+        city_id=city_id, name=city_id.title(), country="US", population=150_000, region="Ohio"
+    )
+    steps = [
+        Step(register, OPERATOR, [ev.CityRegistered]),
+        *to_committee(apply(ROUND), GOLD_SCORE),
+        decide(Level.GOLD),
+        accept_decision(),
+    ]
+    assert await HttpRunner(api).walk(city_id, steps) == []
+    status = await api.get(f"/v1/cities/{city_id}", await api.operator())
+    assert status["level"] == "gold"
+    number = status["certificate_number"]
+    assert isinstance(number, str)
+    if announced:
+        await api.env.sleep(timedelta(days=21))
+        clock.now = await api.env.get_current_time()
+        assert clock().date() >= date.fromisoformat(the_round["announcement_on"])
+    return number
+
+
+async def test_a_certificate_is_not_public_before_its_round_is_announced(
+    public: tuple[Api, TemporalClock],
+) -> None:
+    api, clock = public
+    assert api.env is not None
+    number = await certified_gold(public, announced=False)
+    clock.now = await api.env.get_current_time()
+
+    assert (await api.http.get("/public/directory")).json()["cities"] == []
+    assert (await api.http.get(f"/public/certificates/{number}")).status_code == 404
+    assert (await api.http.get("/public/open-data/certifications.json")).json()["certifications"] == []
+
+    await api.env.sleep(timedelta(days=21))
+    clock.now = await api.env.get_current_time()
+    assert [e["certificate_number"] for e in (await api.http.get("/public/directory")).json()["cities"]] == [
+        number
+    ]
+
+
+async def test_a_certified_city_is_in_the_directory_and_its_certificate_can_be_verified(
+    public: tuple[Api, TemporalClock],
+) -> None:
+    api, _ = public
+    number = await certified_gold(public)
+
+    listed = await api.http.get("/public/directory")  # no token
+    assert listed.status_code == 200, listed.text
+    (entry,) = listed.json()["cities"]
+    assert (entry["city"], entry["region"], entry["level"], entry["round"]) == (
+        "Ridgeway",
+        "Ohio",
+        "gold",
+        ROUND,
+    )
+    assert entry["certificate_number"] == number and entry["status"] == "valid"
+    assert entry["verification_url"] == f"http://citycert.test/certificates/{number}"
+    assert (await api.http.get("/public/directory", params={"level": "silver"})).json()["cities"] == []
+    assert len((await api.http.get("/public/directory", params={"country": "us"})).json()["cities"]) == 1
+
+    verified = (await api.http.get(f"/public/certificates/{number}")).json()
+    assert (verified["status"], verified["city"], verified["standard"]) == ("valid", "Ridgeway", "wwc-2022")
+    assert verified["statement"].startswith("This certificate is valid: Ridgeway is certified Gold until ")
+    page = await api.http.get(f"/certificates/{number}")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<html lang="en">' in page.text and verified["statement"] in page.text
+
+    city = (await api.http.get(f"/public/cities/{CITY}")).json()
+    assert (city["city"], [c["number"] for c in city["certificates"]]) == ("Ridgeway", [number])
+    unknown = await api.http.get("/public/cities/atlantis")
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "unknown_city")
+
+    directory_csv = await api.http.get("/public/directory.csv")
+    assert directory_csv.headers["content-type"] == "text/csv; charset=utf-8"
+    header, row = list(csv.reader(io.StringIO(directory_csv.text)))
+    assert header[:2] == ["city_id", "city"] and row[:2] == [CITY, "Ridgeway"]
+    open_data = await api.http.get("/public/open-data/certifications.csv")
+    header, row = list(csv.reader(io.StringIO(open_data.text)))
+    assert dict(zip(header, row, strict=True))["certificate_number"] == number
+    described = await api.http.get("/public/open-data/dcat.jsonld")
+    assert described.headers["content-type"].startswith("application/ld+json")
+    assert described.json()["dct:license"] == {"@id": "https://creativecommons.org/licenses/by/4.0/"}
+    dictionary = (await api.http.get("/public/open-data/data-dictionary.json")).json()
+    assert "status" in [field["name"] for field in dictionary["fields"]]
+
+
+async def test_a_revoked_certificate_reads_revoked_with_the_programmes_reason(
+    public: tuple[Api, TemporalClock],
+) -> None:
+    api, _ = public
+    number = await certified_gold(public)
+    assert api.env is not None and api.settings is not None
+    # The command service every entry point uses: the workflow decides and records the revocation.
+    commands = build_services(api.settings, api.store, api.env.client).commands
+    revoke = cmd.RevokeCertification(reason="the evidence of DM3 was fabricated", revoked_by="chair")
+    await commands.give(CITY, revoke, Actor(role="committee", id="chair"))
+
+    verified = (await api.http.get(f"/public/certificates/{number}")).json()
+    assert (verified["status"], verified["end_reason"], verified["current"]) == ("revoked", "revoked", False)
+    assert verified["statement"] == (
+        f"This certificate was revoked on {verified['ended_on']}: the evidence of DM3 was fabricated."
+    )
+    page = await api.http.get(f"/certificates/{number}")
+    assert "revoked" in page.text and "the evidence of DM3 was fabricated" in page.text
+    # Gone from the directory, and in the open data as revoked.
+    assert (await api.http.get("/public/directory")).json()["cities"] == []
+    (record,) = (await api.http.get("/public/open-data/certifications.json")).json()["certifications"]
+    assert (record["certificate_number"], record["status"]) == (number, "revoked")
+
+
+async def test_an_unknown_or_malformed_number_is_not_found_in_words(api: Api) -> None:
+    for number in ("CC-2026-ATLANTIS-1", "not a number", "cc-2026-lakeside-x"):
+        answered = await api.http.get(f"/public/certificates/{number}")
+        assert answered.status_code == 404, number
+        assert answered.json()["error"] == "unknown_certificate"
+        assert "check the number as the certificate shows it" in answered.json()["detail"]
+        page = await api.http.get(f"/certificates/{number}")
+        assert page.status_code == 404 and "Certificate not found" in page.text
+
+
+async def test_a_reader_holding_the_directorys_etag_is_answered_304(
+    public: tuple[Api, TemporalClock],
+) -> None:
+    api, _ = public
+    await certified_gold(public)
+
+    first = await api.http.get("/public/directory")
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "public, max-age=60"
+    again = await api.http.get("/public/directory", headers={"If-None-Match": etag})
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
+    other = await api.http.get("/public/directory", headers={"If-None-Match": '"something-else"'})
+    assert other.status_code == 200 and other.json() == first.json()
+    filtered = await api.http.get(
+        "/public/directory", params={"level": "gold"}, headers={"If-None-Match": etag}
+    )
+    assert filtered.status_code == 304  # the same cities, so the same body
+    none = await api.http.get(
+        "/public/directory", params={"level": "silver"}, headers={"If-None-Match": etag}
+    )
+    assert none.status_code == 200 and none.headers["etag"] != etag
