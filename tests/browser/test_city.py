@@ -116,8 +116,12 @@ async def test_a_citys_staff_member_applies_submits_answers_and_accepts(
     await expect(page.locator(".summary")).to_contain_text(re.compile(r"CC-\d{4}-LAKESIDE-1"))
     await expect(page.locator(".summary")).to_contain_text("Silver")
     await expect(page.get_by_role("link", name=re.compile("verify certificate"))).to_have_attribute(
-        "href", re.compile(r"^/public/certificates/CC-\d{4}-LAKESIDE-1$")
+        "href", re.compile(r"^/certificates/CC-\d{4}-LAKESIDE-1$")
     )
+    await check_accessibility(page)
+    # And the link opens the certificate's public verification page, which says it is valid
+    await page.get_by_role("link", name=re.compile("verify certificate")).click()
+    await expect(page.locator("main")).to_contain_text(re.compile(r"CC-\d{4}-LAKESIDE-1"))
     await check_accessibility(page)
 
     # And another city's staff member is refused her city's pages

@@ -321,7 +321,8 @@ async def test_the_decision_is_accepted_and_the_certificate_shown(portal: Portal
     assert state is not None and state.certification is not None
     number = state.certification.number
     assert number and number in certificate.text
-    assert f'href="/public/certificates/{number}"' in certificate.text
+    assert f'href="/certificates/{number}"' in certificate.text  # the public page
+    assert f'href="/public/certificates/{number}"' in certificate.text  # the verification URL
     assert "Silver" in certificate.text and "Valid" in certificate.text and STANDARD in certificate.text
     assert again.status_code == 409 and "The decision was not accepted" in again.text
 
