@@ -415,7 +415,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--public", type=int, default=6, help="certified cities of an earlier round; default 6"
     )
-    parser.add_argument("--requests", type=int, default=400, help="requests per measurement; default 400")
+    parser.add_argument("--requests", type=int, default=300, help="requests per measurement; default 300")
     parser.add_argument("--concurrency", default="1,8", help="concurrent readers; default 1,8")
     parser.add_argument("--repeats", type=int, default=2, help="rounds per page (best kept); default 2")
     parser.add_argument("--no-record", action="store_true", help="do not append to bench/results/")
