@@ -109,7 +109,7 @@ class CertificateView:
 
 def certificate_view(c: d.PublicCertificate, say: Speaker) -> CertificateView:
     _ = say.gettext
-    standard = f"{c.standard_name} ({c.standard})" if c.standard_name else c.standard
+    standard = f"{c.standard_name}, {c.standard}" if c.standard_name else c.standard
     facts = [
         Fact(_("City"), place_words(c.city, c.region, c.country, say)),
         Fact(_("Level"), level_words(c.level, say)),
@@ -263,8 +263,16 @@ def announcement_sections(a: Announcement, say: Speaker) -> list[Section]:
     def named(entries: Sequence[CertifiedCity]) -> list[Named]:
         return [_named(e, say) for e in entries]
 
+    # Under its level's heading a newly certified city needs no level beside its name.
     newly = [
-        (level_words(lv, say), named([e for e in a.newly_certified if e.level is lv]))
+        (
+            level_words(lv, say),
+            [
+                Named(place_words(e.name, e.region, e.country, say), "")
+                for e in a.newly_certified
+                if e.level is lv
+            ],
+        )
         for lv in _BY_RANK
         if any(e.level is lv for e in a.newly_certified)
     ]
