@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from babel import Locale
 
@@ -16,6 +17,7 @@ from app import directory as d
 from app.announcements import Announcement, CertifiedCity, MovedCity
 from app.countries import country_name
 from domain.levels import Level
+from domain.rounds import Round
 from entrypoints.web.dashboard import LEVELS
 from entrypoints.web.i18n import N_, Speaker
 
@@ -107,14 +109,23 @@ class CertificateView:
     credential_href: str
 
 
-def certificate_view(c: d.PublicCertificate, say: Speaker) -> CertificateView:
+def certificate_view(
+    c: d.PublicCertificate, say: Speaker, *, its_round: Round | None = None, today: date | None = None
+) -> CertificateView:
+    """The page's facts; the round named and linked when it is one of the programme's rounds (a
+    cohort of earlier data by the round that adopted it) and its announcement is public."""
     _ = say.gettext
+    round_words, round_href = c.round, None
+    if its_round is not None:
+        round_words = its_round.name
+        if today is not None and its_round.announced(today):
+            round_href = f"/rounds/{its_round.round_id}"
     standard = f"{c.standard_name}, {c.standard}" if c.standard_name else c.standard
     facts = [
         Fact(_("City"), place_words(c.city, c.region, c.country, say)),
         Fact(_("Level"), level_words(c.level, say)),
         Fact(_("Standard"), standard),
-        Fact(_("Round"), c.round, None if c.imported else f"/rounds/{c.round}"),
+        Fact(_("Round"), round_words, round_href),
         Fact(_("Valid from"), say.date(c.valid_from)),
         Fact(_("Valid until"), say.date(c.valid_until)),
     ]

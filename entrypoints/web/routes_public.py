@@ -22,7 +22,7 @@ from app import directory as d
 from app import rounds as app_rounds
 from app.announcements import published_announcement
 from app.public_cache import cache_of
-from domain.rounds import is_round_id
+from domain.rounds import is_round_id, round_recorded_as
 from entrypoints.web.pages import render
 from entrypoints.web.public import (
     announcement_sections,
@@ -78,7 +78,12 @@ async def certificate_page(number: str, request: Request) -> Response:
                 number=number,
             ),
         )
-    return render(request, "public_certificate.html", certificate=certificate_view(found, say_to(request)))
+    rounds = await app_rounds.list_rounds(svc.store)
+    owner = round_recorded_as(rounds, found.round)
+    its_round = next((r for r in rounds if r.round_id == owner), None)
+    today = now.astimezone(UTC).date()
+    view = certificate_view(found, say_to(request), its_round=its_round, today=today)
+    return render(request, "public_certificate.html", certificate=view)
 
 
 @router.get("/rounds")

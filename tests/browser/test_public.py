@@ -65,7 +65,8 @@ async def test_a_visitor_finds_a_certified_city_its_certificate_and_its_round(
     await check_accessibility(page)
 
     # And its round's announcement names it among the newly certified
-    await page.get_by_role("link", name=ROUND).click()
+    await page.get_by_role("link", name="Fall 2030").click()
+    await expect(page).to_have_url(re.compile(f"/rounds/{ROUND}$"))
     await expect(page.get_by_role("heading", level=1)).to_have_text("Fall 2030: ciudades certificadas")
     newly = page.locator("section", has=page.get_by_role("heading", name="Certificadas por primera vez"))
     await expect(newly).to_contain_text("Ridgeway, Ohio, Estados Unidos")

@@ -103,6 +103,7 @@ async def test_a_certificates_page_says_it_is_valid_in_the_visitors_language_wit
         assert "This certificate is valid: Ridgeway is certified Gold until" in page.text
         assert f'href="/public/certificates/{number}/credential"' in page.text
         assert 'href="/public/credentials/key"' in page.text
+        assert f'<a href="/rounds/{ROUND}">Fall 2030</a>' in page.text  # its round, by name
 
         portuguese = await browser.get(f"/certificates/{number}", params={"lang": "pt"})
         assert '<html lang="pt">' in portuguese.text
