@@ -38,6 +38,19 @@ from entrypoints.web.session import PageError, services_of
 router = APIRouter(include_in_schema=False)
 
 
+def cached(request: Request, response: Response, *, shared: bool) -> Response:
+    """The caching its JSON has: a directory or an announcement kept by any cache for
+    CITYCERT_PUBLIC_MAX_AGE (an announcement day's readers), a certificate revalidated every time
+    (a revoked one must never show valid). Each language is its own copy (Vary); a page that sets a
+    cookie (the language switch) is kept by no one."""
+    if "set-cookie" in response.headers:
+        return response
+    max_age = int(services_of(request).settings.public_max_age.total_seconds())
+    response.headers["Cache-Control"] = f"public, max-age={max_age}" if shared else "no-cache"
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
+
+
 @router.get("/directory")
 async def directory_page(request: Request) -> Response:
     """The cities certified now, filtered by the form's choices (a GET form: the page's address
@@ -47,7 +60,7 @@ async def directory_page(request: Request) -> Response:
     asked, where, errors = read_filter(request.query_params, say)
     certificates = await cache_of(request.app.state, svc).certificates()
     found = d.directory(certificates, "", where)
-    return render(
+    page = render(
         request,
         "public_directory.html",
         status=422 if errors else 200,
@@ -57,6 +70,7 @@ async def directory_page(request: Request) -> Response:
         filtered=any(asked.values()) and not errors,
         rows=directory_rows(found, say),
     )
+    return cached(request, page, shared=not errors)
 
 
 @router.get("/certificates/{number}")
@@ -83,7 +97,7 @@ async def certificate_page(number: str, request: Request) -> Response:
     its_round = next((r for r in rounds if r.round_id == owner), None)
     today = now.astimezone(UTC).date()
     view = certificate_view(found, say_to(request), its_round=its_round, today=today)
-    return render(request, "public_certificate.html", certificate=view)
+    return cached(request, render(request, "public_certificate.html", certificate=view), shared=False)
 
 
 @router.get("/rounds")
@@ -92,7 +106,7 @@ async def announced_rounds(request: Request) -> Response:
     svc = services_of(request)
     today = svc.clock().astimezone(UTC).date()
     shown = [r for r in await app_rounds.list_rounds(svc.store) if r.announced(today)]
-    return render(request, "public_rounds.html", rounds=shown)
+    return cached(request, render(request, "public_rounds.html", rounds=shown), shared=True)
 
 
 @router.get("/rounds/{round_id}")
@@ -115,10 +129,11 @@ async def round_page(round_id: str, request: Request) -> Response:
             _("No announcement of round {round_id} is published.", round_id=round_id),
         ) from None
     say = say_to(request)
-    return render(
+    page = render(
         request,
         "public_round.html",
         announcement=announcement,
         sections=announcement_sections(announcement, say),
         counts=counts_words(announcement, say),
     )
+    return cached(request, page, shared=True)

@@ -75,6 +75,9 @@ async def test_the_directory_lists_a_certified_city_filters_it_and_links_its_cer
         assert f'href="/certificates/{number}"' in page.text
         assert "1 certified city" in page.text
         assert "set-cookie" not in page.headers  # a public page carries nothing of its visitor
+        # Cached as its JSON is, one copy per language.
+        assert page.headers["cache-control"] == "public, max-age=60"
+        assert page.headers["vary"] == "Accept-Language, Cookie"
 
         by_level = await browser.get("/directory", params={"level": "silver"})
         assert "No certified city matches these filters." in by_level.text
@@ -103,9 +106,11 @@ async def test_a_certificates_page_says_it_is_valid_in_the_visitors_language_wit
         assert "This certificate is valid: Ridgeway is certified Gold until" in page.text
         assert f'href="/public/certificates/{number}/credential"' in page.text
         assert 'href="/public/credentials/key"' in page.text
+        assert page.headers["cache-control"] == "no-cache"  # a revocation shows at once
         assert f'<a href="/rounds/{ROUND}">Fall 2030</a>' in page.text  # its round, by name
 
         portuguese = await browser.get(f"/certificates/{number}", params={"lang": "pt"})
+        assert portuguese.headers["cache-control"] == "no-store"  # it sets the language's cookie
         assert '<html lang="pt">' in portuguese.text
         assert "Este certificado é válido: Ridgeway está certificada no nível Ouro até" in portuguese.text
         # The switch is remembered: the next page speaks Portuguese too.
