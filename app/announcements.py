@@ -22,7 +22,7 @@ from xml.etree import ElementTree as ET
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.countries import country_name
-from app.rounds import all_rounds, find
+from app.rounds import UnknownRound, all_rounds, find
 from domain.levels import Level
 from domain.rounds import LateAwards, Round, announced_in, round_recorded_as
 from eventstore import EventStore
@@ -171,6 +171,18 @@ async def load_announcement(
     roll = the_round.honor_roll.city_ids if the_round.honor_roll else ()
     places = await _places(store, {d.city_id for d in decisions} | set(roll))
     return build_announcement(the_round, rounds, decisions, places, rule=rule, today=today)
+
+
+async def published_announcement(
+    store: EventStore, round_id: str, *, rule: LateAwards, today: date
+) -> Announcement:
+    """The announcement of a round announced by `today`, as the public reads it (no token, a JSON
+    or a page). UnknownRound alike for a round that does not exist and for one under embargo,
+    decided before any decision is read: the embargo tells nothing, not even that the round exists."""
+    the_round = await find(store, round_id)
+    if not the_round.announced(today):
+        raise UnknownRound(round_id)
+    return await load_announcement(store, round_id, rule=rule, today=today)
 
 
 async def _decisions(store: EventStore, round_ids: list[str]) -> list[Decision]:

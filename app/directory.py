@@ -32,6 +32,7 @@ import pycountry
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.credentials import CertificateFacts, CertificateStatus
+from app.rounds import list_rounds
 from domain.events import EndReason
 from domain.levels import Level
 from domain.rounds import LateAwards, Round, announced_in, round_recorded_as
@@ -74,6 +75,11 @@ class PublicCertificate(BaseModel):
     superseded_by: str | None = Field(description="The number of the certificate that replaced it")
     current: bool = Field(description="Whether it is the certificate its city holds now")
     statement: str = Field(description="Its status in words")
+    reason_given: str | None = Field(
+        default=None,
+        description="The programme's reason, in its own words, for a revocation or a suspension "
+        "(a page in another language shows it as written)",
+    )
 
 
 class DirectoryEntry(BaseModel):
@@ -154,6 +160,7 @@ class _Told:
     ended_on: date | None
     superseded_by: str | None
     statement: str
+    reason_given: str | None = None
 
 
 def _told(award: AwardRow, holding: CityHolding, later: AwardRow | None, now: datetime, name: str) -> _Told:
@@ -166,7 +173,8 @@ def _told(award: AwardRow, holding: CityHolding, later: AwardRow | None, now: da
         match ended.reason:
             case EndReason.REVOKED:
                 why = f": {ended.detail}" if ended.detail else ""
-                return _Told("revoked", ended.reason, on, None, f"This certificate was revoked on {on}{why}.")
+                said = f"This certificate was revoked on {on}{why}."
+                return _Told("revoked", ended.reason, on, None, said, ended.detail or None)
             case EndReason.LAPSED:
                 return _Told("expired", ended.reason, on, None, f"This certificate expired on {on}.")
             case EndReason.WITHDRAWN:
@@ -183,7 +191,7 @@ def _told(award: AwardRow, holding: CityHolding, later: AwardRow | None, now: da
                 f"This certificate is suspended by the programme: {held.suspended_because}. "
                 "It is not valid while suspended."
             )
-            return _Told("suspended", None, None, None, said)
+            return _Told("suspended", None, None, None, said, held.suspended_because)
         if award.valid_until <= now:
             return _Told("expired", EndReason.LAPSED, until, None, f"This certificate expired on {until}.")
         level = award.level.value.title()
@@ -231,6 +239,12 @@ def announced(rounds: Sequence[Round], *, today: date, rule: LateAwards) -> Visi
     return visible
 
 
+async def visible_on(store: EventStore, now: datetime, *, rule: LateAwards) -> Visible:
+    """Which certificates the public may see at `now`: `announced` by the programme's rounds as
+    recorded, on that day in UTC (the one test every public reader, JSON or page, applies)."""
+    return announced(await list_rounds(store), today=now.astimezone(UTC).date(), rule=rule)
+
+
 def public_certificates(
     awards: Iterable[AwardRow],
     holdings: dict[str, CityHolding],
@@ -272,6 +286,7 @@ def public_certificates(
                     superseded_by=told.superseded_by,
                     current=held == award.certificate_number,
                     statement=told.statement,
+                    reason_given=told.reason_given,
                 )
             )
     return shown

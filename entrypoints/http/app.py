@@ -28,7 +28,6 @@ from entrypoints.http.routes_documents import MULTIPART_ROOM, UPLOAD_PATH
 from entrypoints.http.routes_documents import router as documents
 from entrypoints.http.routes_people import router as people
 from entrypoints.http.routes_programme import router as programme
-from entrypoints.http.routes_public import pages as public_pages
 from entrypoints.http.routes_public import router as public
 from entrypoints.http.routes_public_credentials import STATE_KEY as CREDENTIAL_SIGNER
 from entrypoints.http.routes_public_credentials import router as public_credentials
@@ -126,7 +125,6 @@ def create_app(
         rounds,
         public_rounds,
         public,
-        public_pages,
     )
     for router in routers:
         app.include_router(router)

@@ -1,5 +1,6 @@
-"""What anyone may read, with no token: a certificate's verification (JSON under /public/, and a
-plain page at /certificates/{number}), a certified city's page, the directory of certified cities,
+"""What anyone may read, with no token: a certificate's verification (JSON under /public/; the page
+a person reads at /certificates/{number} is the portal's, entrypoints/web/routes_public.py), a
+certified city's page, the directory of certified cities,
 and the programme's certifications as open data with their data dictionary and DCAT description.
 A certificate appears once the round announcing its award is announced (`visible`), never before.
 
@@ -15,22 +16,16 @@ is read afresh each time (one city's rows): a revoked certificate must never be 
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import html
 import json
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 from app import directory as d
 from app.credentials import CredentialError, CredentialSigner
-from app.rounds import list_rounds
+from app.public_cache import Body, PublicCache, body, cache_of
 from app.services import Services
 from domain.ids import is_city_id
 from domain.levels import Level
@@ -64,92 +59,22 @@ Svc = Annotated[Services, Depends(public_services)]
 
 
 router = APIRouter(prefix="/public", tags=["public"], dependencies=[Depends(if_none_match)])
-pages = APIRouter(include_in_schema=False)
 
 JSON = "application/json"
 CSV = "text/csv; charset=utf-8"
 JSON_LD = "application/ld+json"
-RENDERED_KEPT = 256  # bodies kept per read: one per filter combination asked, bounded
 NumberPath = Annotated[str, Path(description="The certificate's number, e.g. CC-2026-LAKESIDE-2")]
 
 
 async def visible(svc: Services, now: datetime) -> d.Visible:
     """Which certificates the public may see on this day: those whose award a round has announced
     (the programme's rounds, its late-award rule), by the services' clock as the announcements."""
-    today = now.astimezone(UTC).date()
-    return d.announced(await list_rounds(svc.store), today=today, rule=svc.settings.late_awards)
-
-
-# --- the cache -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Body:
-    content: bytes
-    media_type: str
-    etag: str
-
-
-def body(content: str | bytes, media_type: str) -> Body:
-    raw = content.encode() if isinstance(content, str) else content
-    return Body(raw, media_type, f'"{hashlib.sha256(raw).hexdigest()[:32]}"')
-
-
-class PublicCache:
-    """The public certificates of one read, and the bodies rendered from it, for `keep_for`
-    seconds (0: read every time)."""
-
-    def __init__(
-        self,
-        load: Callable[[], Awaitable[list[d.PublicCertificate]]],
-        keep_for: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._load = load
-        self._keep_for = keep_for
-        self._clock = clock
-        self._lock = asyncio.Lock()
-        self._read_at: float | None = None
-        self._certificates: list[d.PublicCertificate] = []
-        self._bodies: dict[tuple[Any, ...], Body] = {}
-        self.reads = 0  # how many times the projections were read (for the benchmark's report)
-
-    def _fresh(self) -> bool:
-        return self._read_at is not None and self._clock() - self._read_at < self._keep_for
-
-    async def certificates(self) -> list[d.PublicCertificate]:
-        if not self._fresh():
-            async with self._lock:
-                if not self._fresh():  # another reader may have read while this one waited
-                    self._certificates = await self._load()
-                    self._bodies = {}
-                    self._read_at = self._clock()
-                    self.reads += 1
-        return self._certificates
-
-    async def body(self, key: tuple[Any, ...], render: Callable[[list[d.PublicCertificate]], Body]) -> Body:
-        certificates = await self.certificates()
-        found = self._bodies.get(key)
-        if found is None:
-            found = render(certificates)
-            if len(self._bodies) >= RENDERED_KEPT:
-                self._bodies.pop(next(iter(self._bodies)))  # the oldest
-            self._bodies[key] = found
-        return found
+    return await d.visible_on(svc.store, now, rule=svc.settings.late_awards)
 
 
 async def public_cache(request: Request, svc: Svc) -> PublicCache:
-    """The app's cache (made on its first public read: no await in between, so one per app)."""
-    found: PublicCache | None = getattr(request.app.state, "public_cache", None)
-    if found is None:
-
-        async def load() -> list[d.PublicCertificate]:
-            now = svc.clock()
-            return await d.load_public_certificates(svc.store, now=now, visible=await visible(svc, now))
-
-        found = PublicCache(load, svc.settings.public_cache_for.total_seconds())
-        request.app.state.public_cache = found
-    return found
+    """The app's cache of public certificates (app/public_cache.py), shared with the portal's pages."""
+    return cache_of(request.app.state, svc)
 
 
 Cache = Annotated[PublicCache, Depends(public_cache)]
@@ -295,65 +220,6 @@ async def certified_city(city_id: CityIdPath, request: Request, svc: Svc) -> Res
     if found is None:
         raise ApiError(404, "unknown_city", f"no certified city has the id {city_id!r}")
     return _answer(request, body(found.model_dump_json(), JSON), "no-cache")
-
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-</head>
-<body>
-<main>
-<h1>{heading}</h1>
-<p><strong>{statement}</strong></p>
-{details}
-</main>
-</body>
-</html>
-"""
-
-
-def _page(title: str, heading: str, statement: str, details: list[tuple[str, str]]) -> str:
-    rows = "\n".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in details)
-    return _PAGE.format(
-        title=html.escape(title),
-        heading=html.escape(heading),
-        statement=html.escape(statement),
-        details=f"<dl>\n{rows}\n</dl>" if rows else "",
-    )
-
-
-def certificate_page(c: d.PublicCertificate) -> str:
-    """The verification page: the certificate's facts as a list of terms, its status first."""
-    place = ", ".join(p for p in (c.city, c.region, c.country_name) if p)
-    details = [
-        ("Certificate number", c.number),
-        ("City", place),
-        ("Level", c.level.value.title()),
-        ("Standard", f"{c.standard_name} ({c.standard})" if c.standard_name else c.standard),
-        ("Round", c.round),
-        ("Valid from", c.valid_from.isoformat()),
-        ("Valid until", c.valid_until.isoformat()),
-        ("Status", c.status),
-    ]
-    if c.ended_on is not None:
-        details.append(("Ended on", c.ended_on.isoformat()))
-    return _page(f"Certificate {c.number}", f"Certificate {c.number}", c.statement, details)
-
-
-@pages.get("/certificates/{number}", response_class=HTMLResponse)
-async def certificate_html(number: str, svc: Svc) -> HTMLResponse:
-    """The same verification, as a page a person reads (the portal's templates may replace it)."""
-    try:
-        found = await _certificate(svc, number)
-    except ApiError as e:
-        text = _page(
-            "Certificate not found", "Certificate not found", e.detail[:1].upper() + e.detail[1:], []
-        )
-        return HTMLResponse(text, status_code=404, headers={"Cache-Control": "no-cache"})
-    return HTMLResponse(certificate_page(found), headers={"Cache-Control": "no-cache"})
 
 
 # --- the directory ---------------------------------------------------------------------------------

@@ -19,7 +19,14 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 
 from app import rounds as app_rounds
-from app.announcements import Announcement, load_announcement, render_atom, render_csv, render_markdown
+from app.announcements import (
+    Announcement,
+    load_announcement,
+    published_announcement,
+    render_atom,
+    render_csv,
+    render_markdown,
+)
 from app.services import Services
 from app.tokens import TokenInfo
 from domain.ids import CityId, Name
@@ -291,14 +298,12 @@ async def _published(svc: Services, round_id: str) -> Announcement:
     """The announcement of an announced round; the same 404 for an unknown and an embargoed one,
     decided before any decision is read."""
     hidden = ApiError(404, "unknown_round", f"no announcement of round {round_id!r} is published")
-    today = _today(svc)
     try:
-        found = await app_rounds.find(svc.store, round_id)
+        return await published_announcement(
+            svc.store, round_id, rule=svc.settings.late_awards, today=_today(svc)
+        )
     except app_rounds.UnknownRound:
         raise hidden from None
-    if not found.announced(today):
-        raise hidden
-    return await load_announcement(svc.store, round_id, rule=svc.settings.late_awards, today=today)
 
 
 @public.get(

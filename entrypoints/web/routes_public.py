@@ -1,0 +1,139 @@
+"""The public's pages, with no sign-in: the directory of certified cities, a certificate's
+verification, and the announced rounds with each one's announcement.
+
+Each page reads exactly what its JSON under /public/ reads, through the same functions: the
+directory from the same in-memory cache of public certificates (app/public_cache.py), a
+certificate through `load_certificate` with the same `visible_on` (the rounds' embargo), an
+announcement through the same `published_announcement` (one 404 for an unknown round and for one
+under embargo), all by the services' clock. So a page and its JSON never disagree.
+
+No session is loaded and no cookie set (but the language the visitor chose): a public page is the
+same for everyone in one language, and carries nothing of the visitor.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app import directory as d
+from app import rounds as app_rounds
+from app.announcements import published_announcement
+from app.public_cache import cache_of
+from domain.rounds import is_round_id, round_recorded_as
+from entrypoints.web.pages import render
+from entrypoints.web.public import (
+    announcement_sections,
+    certificate_view,
+    counts_words,
+    directory_choices,
+    directory_rows,
+    read_filter,
+)
+from entrypoints.web.routes import say_to
+from entrypoints.web.session import PageError, services_of
+
+router = APIRouter(include_in_schema=False)
+
+
+def cached(request: Request, response: Response, *, shared: bool) -> Response:
+    """The caching its JSON has: a directory or an announcement kept by any cache for
+    CITYCERT_PUBLIC_MAX_AGE (an announcement day's readers), a certificate revalidated every time
+    (a revoked one must never show valid). Each language is its own copy (Vary); a page that sets a
+    cookie (the language switch) is kept by no one."""
+    if "set-cookie" in response.headers:
+        return response
+    max_age = int(services_of(request).settings.public_max_age.total_seconds())
+    response.headers["Cache-Control"] = f"public, max-age={max_age}" if shared else "no-cache"
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
+
+
+@router.get("/directory")
+async def directory_page(request: Request) -> Response:
+    """The cities certified now, filtered by the form's choices (a GET form: the page's address
+    names the filter, to keep or share)."""
+    svc = services_of(request)
+    say = say_to(request)
+    asked, where, errors = read_filter(request.query_params, say)
+    certificates = await cache_of(request.app.state, svc).certificates()
+    found = d.directory(certificates, "", where)
+    page = render(
+        request,
+        "public_directory.html",
+        status=422 if errors else 200,
+        asked=asked,
+        choices=directory_choices(certificates, say),
+        errors_found=errors,
+        filtered=any(asked.values()) and not errors,
+        rows=directory_rows(found, say),
+    )
+    return cached(request, page, shared=not errors)
+
+
+@router.get("/certificates/{number}")
+async def certificate_page(number: str, request: Request) -> Response:
+    """A certificate's verification: its status first and plainly, then its facts, its signed
+    credential (while in force) and the programme's key to check it with."""
+    svc = services_of(request)
+    now = svc.clock()
+    visible = await d.visible_on(svc.store, now, rule=svc.settings.late_awards)
+    found = await d.load_certificate(svc.store, number, now=now, visible=visible)
+    if found is None:
+        _ = say_to(request).gettext
+        raise PageError(
+            404,
+            _("Certificate not found"),
+            _(
+                "No certificate is numbered {number}. Check the number as the certificate shows it, "
+                "such as CC-2026-LAKESIDE-2.",
+                number=number,
+            ),
+        )
+    rounds = await app_rounds.list_rounds(svc.store)
+    owner = round_recorded_as(rounds, found.round)
+    its_round = next((r for r in rounds if r.round_id == owner), None)
+    today = now.astimezone(UTC).date()
+    view = certificate_view(found, say_to(request), its_round=its_round, today=today)
+    return cached(request, render(request, "public_certificate.html", certificate=view), shared=False)
+
+
+@router.get("/rounds")
+async def announced_rounds(request: Request) -> Response:
+    """The rounds whose announcement is public, the latest first (never one under embargo)."""
+    svc = services_of(request)
+    today = svc.clock().astimezone(UTC).date()
+    shown = [r for r in await app_rounds.list_rounds(svc.store) if r.announced(today)]
+    return cached(request, render(request, "public_rounds.html", rounds=shown), shared=True)
+
+
+@router.get("/rounds/{round_id}")
+async def round_page(round_id: str, request: Request) -> Response:
+    """A round's announcement: its sections and Honor Roll; not found before its date, exactly as
+    /public/rounds/{id}/announcement.json."""
+    svc = services_of(request)
+    today = svc.clock().astimezone(UTC).date()
+    try:
+        if not is_round_id(round_id):  # an id no round could have is never looked up
+            raise app_rounds.UnknownRound(round_id)
+        announcement = await published_announcement(
+            svc.store, round_id, rule=svc.settings.late_awards, today=today
+        )
+    except app_rounds.UnknownRound:
+        _ = say_to(request).gettext
+        raise PageError(
+            404,
+            _("Announcement not found"),
+            _("No announcement of round {round_id} is published.", round_id=round_id),
+        ) from None
+    say = say_to(request)
+    page = render(
+        request,
+        "public_round.html",
+        announcement=announcement,
+        sections=announcement_sections(announcement, say),
+        counts=counts_words(announcement, say),
+    )
+    return cached(request, page, shared=True)
