@@ -43,6 +43,8 @@ async def home(request: Request, person: Signed) -> Response:
         return redirect(request, "/review")
     if person.role is PersonRole.COMMITTEE:
         return redirect(request, "/committee")
+    if person.role is PersonRole.OPERATOR:
+        return redirect(request, "/operator")
     return render(request, "role_home.html", role_words=say_to(request).gettext(ROLE_WORDS[person.role]))
 
 

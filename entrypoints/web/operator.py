@@ -1,0 +1,98 @@
+"""What the operators' pages show, shaped for their templates: the cities' rows and a city's
+events, the people and the reviewers' profiles, the mail's deliveries, the store's health.
+
+Reads only: every rule lives in the domain and the application layer these pages call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from domain.people import Person, PersonRole, StoredReviewerProfile
+from domain.standard import available_versions, get_standard
+from domain.state import CitySummary, Phase
+from entrypoints.web.dashboard import LEVELS, PHASES
+from entrypoints.web.i18n import N_, Speaker
+
+ROLES = {
+    PersonRole.CITY: N_("City staff"),
+    PersonRole.REVIEWER: N_("Reviewer"),
+    PersonRole.COMMITTEE: N_("Committee member"),
+    PersonRole.OPERATOR: N_("Operator"),
+}
+
+DELIVERY_STATUSES = {
+    "held": N_("Held for release"),
+    "pending": N_("Queued"),
+    "sent": N_("Sent"),
+    "failed": N_("Failed"),
+    "skipped": N_("Skipped"),
+}
+
+TOKEN_STATUSES = {"active": N_("Active"), "expired": N_("Expired"), "revoked": N_("Revoked")}
+
+
+@dataclass(frozen=True, slots=True)
+class CityRow:
+    city_id: str
+    name: str
+    phase: str
+    level: str | None
+    round_id: str | None
+    valid_until: datetime | None
+
+
+def city_row(city: CitySummary, say: Speaker) -> CityRow:
+    return CityRow(
+        city_id=city.city_id,
+        name=city.name,
+        phase=say.gettext(PHASES[city.phase][0]),
+        level=say.gettext(LEVELS[city.level.value]) if city.level is not None else None,
+        round_id=city.round_id,
+        valid_until=city.valid_until,
+    )
+
+
+def phase_choices(say: Speaker) -> list[tuple[str, str]]:
+    """Every phase a city can be in, in the order a cycle goes through them, in words."""
+    return [(phase.value, say.gettext(PHASES[phase][0])) for phase in Phase if phase in PHASES]
+
+
+def role_choices(say: Speaker) -> list[tuple[str, str]]:
+    return [(role.value, say.gettext(words)) for role, words in ROLES.items()]
+
+
+def practice_areas(version: str | None = None) -> list[tuple[str, str]]:
+    """The practice areas of one standard, or of every standard shipped (by id, each once)."""
+    versions = [version] if version else available_versions()
+    found: dict[str, str] = {}
+    for v in versions:
+        for area in get_standard(v).practice_areas:
+            found.setdefault(area.id, area.name)
+    return sorted(found.items())
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewerRow:
+    person: Person
+    profile: StoredReviewerProfile | None
+
+
+@dataclass(frozen=True, slots=True)
+class RoundForm:
+    """A round's fields as the form shows them (what was typed, after a refusal)."""
+
+    round_id: str = ""
+    name: str = ""
+    opens_on: str = ""
+    closes_on: str = ""
+    submission_deadline: str = ""
+    announcement_on: str = ""
+    review_capacity: str = ""
+
+
+def parsed_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
