@@ -5,8 +5,10 @@ Reads only: every rule lives in the domain and the application layer these pages
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+
+from pydantic import ValidationError
 
 from domain.people import Person, PersonRole, StoredReviewerProfile
 from domain.standard import available_versions, get_standard
@@ -96,3 +98,28 @@ def parsed_date(text: str) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """What the error summary says: each item's words and the element id of the field it is about
+    (linked from the summary; None for the form as a whole), and the language of the words (the
+    application's and the domain's reasons are English; the portal's own are the page's)."""
+
+    items: list[tuple[str | None, str]] = field(default_factory=list)
+    lang: str | None = "en"
+
+
+def said(words: str, *, lang: str | None = "en") -> Problem:
+    return Problem([(None, words)], lang)
+
+
+def invalid(error: ValidationError, ids: dict[str, str]) -> Problem:
+    """pydantic's complaints, one per field, each linked to the form's control (`ids`: a field's
+    name to its element id) and named by it, without pydantic's own prefix."""
+    items: list[tuple[str | None, str]] = []
+    for err in error.errors():
+        named = next((str(p) for p in reversed(err["loc"]) if str(p) in ids), None)
+        words = err["msg"].removeprefix("Value error, ")
+        items.append((ids[named], f"{named}: {words}") if named else (None, words))
+    return Problem(items)

@@ -42,6 +42,21 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(load_session)]
 
 Text = Annotated[str, Form(max_length=1000)]
 Many = Annotated[Sequence[str], Form(max_length=50)]
+# A form's fields by name, to the element ids its error summary links to.
+PERSON_FIELDS = {name: name for name in ("name", "email", "role", "language", "city_id")}
+ROUND_FIELDS = {
+    name: name
+    for name in (
+        "round_id",
+        "name",
+        "opens_on",
+        "closes_on",
+        "submission_deadline",
+        "announcement_on",
+        "review_capacity",
+    )
+}
+ROUND_FILTER_MAX = 200  # as the JSON API's ?round= takes
 EVENTS_SHOWN = 200  # a city's latest events on its page; the API and CLI page through all of them
 
 
@@ -75,16 +90,6 @@ def _status(e: errors.AppError) -> int:
     return 422 if isinstance(e, errors.Invalid) else 409
 
 
-def _invalid(e: ValidationError) -> str:
-    """pydantic's complaints as one sentence per field, without its own prefixes."""
-    said = []
-    for err in e.errors():
-        where = ".".join(str(p) for p in err["loc"])
-        words = err["msg"].removeprefix("Value error, ")
-        said.append(f"{where}: {words}" if where else words)
-    return "; ".join(said)
-
-
 # --- the start page and the cities ----------------------------------------------------------------
 
 
@@ -100,7 +105,9 @@ async def cities(request: Request, person: Signed, phase: str = "", round: str =
     say = say_to(request)
     store = services_of(request).store
     chosen = Phase(phase) if phase in {p.value for p in Phase} else None
-    found = await readmodel.list_cities(store, phase=chosen, round_id=round or None)
+    # A round no round could be named (too long, a NUL) matches no city, as an unknown one does.
+    readable = len(round) <= ROUND_FILTER_MAX and "\x00" not in round
+    found = await readmodel.list_cities(store, phase=chosen, round_id=round or None) if readable else []
     return render(
         request,
         "operator_cities.html",
@@ -152,10 +159,14 @@ async def _assign(
     try:
         await svc.commands.give(city_id, command, actor(person))
     except (errors.Refused, errors.Invalid, errors.Forbidden, errors.NotFound) as e:
-        return await _city_page(request, city_id, status=_status(e), problem=e.message, problem_of=which)
+        return await _city_page(
+            request, city_id, status=_status(e), problem=view.said(e.message), problem_of=which
+        )
     except errors.Unavailable:
         words = say_to(request).gettext("The service is unavailable. Try again soon.")
-        return await _city_page(request, city_id, status=503, problem=words, problem_of=which)
+        return await _city_page(
+            request, city_id, status=503, problem=view.said(words, lang=None), problem_of=which
+        )
     return redirect(request, f"/operator/cities/{city_id}?done={which}")
 
 
@@ -166,7 +177,9 @@ async def _reviewer(request: Request, city_id: str, reviewer_id: str, which: str
         found = None
     if found is None or found.role is not PersonRole.REVIEWER or not found.active:
         words = say_to(request).gettext("Choose an active reviewer.")
-        return await _city_page(request, city_id, status=422, problem=words, problem_of=which)
+        return await _city_page(
+            request, city_id, status=422, problem=view.said(words, lang=None), problem_of=which
+        )
     return found
 
 
@@ -189,7 +202,13 @@ async def assign_practice_area(
             reviewer_id=reviewer.id, reviewer_home_city=reviewer.city_id or "", practice_area=practice_area
         )
     except ValidationError as e:
-        return await _city_page(request, city_id, status=422, problem=_invalid(e), problem_of="area")
+        return await _city_page(
+            request,
+            city_id,
+            status=422,
+            problem=view.invalid(e, {"practice_area": "practice-area"}),
+            problem_of="area",
+        )
     return await _assign(request, city_id, person, command, "area")
 
 
@@ -249,9 +268,9 @@ async def add_person(
     try:
         added = await app_people.add_person(services_of(request).store, new_person(fields))
     except ValidationError as e:
-        return await _people_page(request, status=422, problem=_invalid(e), typed=typed)
+        return await _people_page(request, status=422, problem=view.invalid(e, PERSON_FIELDS), typed=typed)
     except errors.AppError as e:
-        return await _people_page(request, status=_status(e), problem=e.message, typed=typed)
+        return await _people_page(request, status=_status(e), problem=view.said(e.message), typed=typed)
     return redirect(request, f"/operator/people?added={added.id}")
 
 
@@ -266,8 +285,17 @@ async def deactivate(
     except app_people.UnknownPerson:
         raise _not_found(request, say_to(request).gettext("No person of that id is known.")) from None
     except errors.AppError as e:
-        return await _people_page(request, status=_status(e), problem=e.message)
+        return await _people_page(request, status=_status(e), problem=view.said(e.message))
     return redirect(request, "/operator/people")
+
+
+def _profile_fields(person_id: str, ticked: list[str]) -> dict[str, str]:
+    first = ticked[0] if ticked else (view.practice_areas() or [("", "")])[0][0]
+    return {
+        "organisation": f"organisation-{person_id}",
+        "practice_areas": f"area-{person_id}-{first}",
+        "capacity": f"capacity-{person_id}",
+    }
 
 
 async def _reviewers_page(request: Request, *, status: int = 200, **form: Any) -> Response:
@@ -317,7 +345,9 @@ async def set_profile(
     except app_people.UnknownPerson:
         raise _not_found(request, say_to(request).gettext("No person of that id is known.")) from None
     except errors.AppError as e:
-        return await _reviewers_page(request, status=_status(e), problem=e.message, problem_of=person_id)
+        return await _reviewers_page(
+            request, status=_status(e), problem=view.said(e.message), problem_of=person_id
+        )
     try:
         profile = ReviewerProfile.model_validate(
             {
@@ -329,9 +359,16 @@ async def set_profile(
         )
         await app_people.set_reviewer_profile(store, person_id, profile)
     except ValidationError as e:
-        return await _reviewers_page(request, status=422, problem=_invalid(e), problem_of=person_id)
+        return await _reviewers_page(
+            request,
+            status=422,
+            problem=view.invalid(e, _profile_fields(person_id, list(practice_areas))),
+            problem_of=person_id,
+        )
     except errors.AppError as e:
-        return await _reviewers_page(request, status=_status(e), problem=e.message, problem_of=person_id)
+        return await _reviewers_page(
+            request, status=_status(e), problem=view.said(e.message), problem_of=person_id
+        )
     return redirect(request, "/operator/reviewers")
 
 
@@ -401,9 +438,9 @@ async def create_round(
             svc.store, command, actor(person), now=svc.clock(), may_overlap=svc.settings.rounds_may_overlap
         )
     except ValidationError as e:
-        return await _rounds_page(request, status=422, problem=_invalid(e), typed=typed)
+        return await _rounds_page(request, status=422, problem=view.invalid(e, ROUND_FIELDS), typed=typed)
     except errors.AppError as e:
-        return await _rounds_page(request, status=_status(e), problem=e.message, typed=typed)
+        return await _rounds_page(request, status=_status(e), problem=view.said(e.message), typed=typed)
     return redirect(request, "/operator/rounds")
 
 
@@ -413,7 +450,7 @@ async def _round_page(
     *,
     status: int = 200,
     typed: view.RoundForm | None = None,
-    problem: str | None = None,
+    problem: view.Problem | None = None,
 ) -> Response:
     try:
         record = await app_rounds.show_round(services_of(request).store, round_id)
@@ -465,16 +502,22 @@ async def change_round(
     changed = {k: v for k, v in _round_fields(typed).items() if v != was[k]}
     if not changed:
         words = say_to(request).gettext("Nothing was changed: change a date, the name or the capacity.")
-        return await _round_page(request, round_id, status=422, typed=typed, problem=words)
+        return await _round_page(
+            request, round_id, status=422, typed=typed, problem=view.said(words, lang=None)
+        )
     try:
         command = ChangeRound.model_validate({"round_id": round_id, **changed})
         await app_rounds.change_round(
             svc.store, command, actor(person), now=svc.clock(), may_overlap=svc.settings.rounds_may_overlap
         )
     except ValidationError as e:
-        return await _round_page(request, round_id, status=422, typed=typed, problem=_invalid(e))
+        return await _round_page(
+            request, round_id, status=422, typed=typed, problem=view.invalid(e, ROUND_FIELDS)
+        )
     except errors.AppError as e:
-        return await _round_page(request, round_id, status=_status(e), typed=typed, problem=e.message)
+        return await _round_page(
+            request, round_id, status=_status(e), typed=typed, problem=view.said(e.message)
+        )
     return redirect(request, f"/operator/rounds/{round_id}")
 
 
@@ -601,7 +644,7 @@ async def create_token(
             lifetimes=svc.settings.token_lifetime_of,
         )
     except app_tokens.TokenError as e:
-        return await _tokens_page(request, status=422, problem=str(e), typed=typed)
+        return await _tokens_page(request, status=422, problem=view.said(str(e)), typed=typed)
     # The secret is on this answer only (never stored, never redirected to): the page says so.
     return await _tokens_page(request, status=201, issued=issued)
 

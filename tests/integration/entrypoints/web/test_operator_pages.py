@@ -70,6 +70,18 @@ async def test_an_operator_lists_the_cities_by_phase_and_round_and_reads_one(por
     assert one.text.index(recorded[-1]) < one.text.index(recorded[0])
 
 
+async def test_a_round_no_city_applied_to_lists_no_city(portal: Portal) -> None:
+    await portal.api.register("lakeside")
+    async with portal.visitor() as browser:
+        await operator(portal, browser)
+        unknown = await browser.get("/operator/cities?round=2099-never")
+        unreadable = await browser.get("/operator/cities", params={"round": "x\x00" + "y" * 300})
+    for answer in (unknown, unreadable):
+        assert (
+            answer.status_code == 200 and "No city matches." in answer.text and "Lakeside" not in answer.text
+        )
+
+
 async def test_an_unknown_city_is_not_found(portal: Portal) -> None:
     async with portal.visitor() as browser:
         await operator(portal, browser)
@@ -122,6 +134,30 @@ async def test_a_person_who_cannot_be_kept_is_refused_with_the_reason(
     assert "The person was not added" in refused.text and reason in html.unescape(refused.text)
     assert 'value="Someone"' in refused.text  # what was typed stays in the form
     assert len(await list_people(portal.api.store)) == before
+
+
+async def test_a_malformed_field_is_named_and_linked_from_the_error_summary(portal: Portal) -> None:
+    async with portal.visitor() as browser:
+        token = await operator(portal, browser)
+        typed = {"name": "Someone", "email": "not an address", "role": "operator", "language": "en"}
+        refused = await browser.post("/operator/people", data={**typed, "csrf_token": token})
+    assert refused.status_code == 422
+    summary = refused.text[refused.text.index('class="error-summary"') :]
+    assert re.search(r'<li><a href="#email">email: [^<]+</a></li>', summary)
+    assert 'id="email"' in refused.text
+
+
+async def test_a_form_without_its_csrf_token_is_refused_and_nothing_is_added(portal: Portal) -> None:
+    async with portal.visitor() as browser:
+        await operator(portal, browser)
+        before = len(await list_people(portal.api.store))
+        typed = {"name": "Someone", "email": "someone@example.org", "role": "operator", "language": "en"}
+        refused = await browser.post("/operator/people", data=typed)
+        no_round = await browser.post(
+            "/operator/rounds", data={"round_id": "2030-spring", "csrf_token": "forged"}
+        )
+    assert refused.status_code == 403 and no_round.status_code == 403
+    assert len(await list_people(portal.api.store)) == before and await all_rounds(portal.api.store) == ()
 
 
 async def test_an_operator_keeps_a_reviewers_profile_and_assigns_them_to_a_citys_cycle(
