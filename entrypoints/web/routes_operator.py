@@ -537,7 +537,14 @@ async def mail(request: Request, person: Signed) -> Response:
     )
 
 
-async def _health_page(request: Request, *, report: dict[str, Any] | None = None) -> Response:
+async def _health_page(
+    request: Request,
+    *,
+    status: int = 200,
+    report: dict[str, Any] | None = None,
+    problem: view.Problem | None = None,
+    restarted: str | None = None,
+) -> Response:
     svc = services_of(request)
     try:
         try:
@@ -553,7 +560,10 @@ async def _health_page(request: Request, *, report: dict[str, Any] | None = None
     return render(
         request,
         "operator_health.html",
+        status=status,
         stopped=stopped,
+        problem=problem,
+        restarted=restarted,
         workflows_problem=workflows_problem,
         phases={p: say_to(request).gettext(w[0]) for p, w in PHASES.items()},
         report=report,
@@ -564,6 +574,31 @@ async def _health_page(request: Request, *, report: dict[str, Any] | None = None
 async def health(request: Request, person: Signed) -> Response:
     may_operate(request, person)
     return await _health_page(request)
+
+
+@router.get("/operator/health/restarted/{city_id}")
+async def restarted(request: Request, city_id: str, person: Signed) -> Response:
+    may_operate(request, person)
+    return await _health_page(request, restarted=city_id)
+
+
+@router.post("/operator/cities/{city_id}/workflow/restart")
+async def restart_workflow(
+    request: Request, city_id: str, person: Signed, csrf_token: FormToken = ""
+) -> Response:
+    """A new run of a stopped city workflow from the city's events folded, as `citycert workflow
+    restart` starts one (the command service refuses a running or withdrawn city's)."""
+    check_form(request, csrf_token)
+    may_operate(request, person)
+    try:
+        await services_of(request).commands.restart(city_id, actor(person))
+    except errors.UnknownCity:
+        raise _not_found(
+            request, say_to(request).gettext("No city of that id takes part in the programme.")
+        ) from None
+    except errors.AppError as e:
+        return await _health_page(request, status=_status(e), problem=view.said(e.message))
+    return redirect(request, f"/operator/health/restarted/{city_id}")
 
 
 @router.post("/operator/health/verify")

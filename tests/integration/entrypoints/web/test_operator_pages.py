@@ -312,12 +312,21 @@ async def test_the_health_page_names_a_city_whose_workflow_stopped(portal: Porta
     assert portal.api.env is not None
     await portal.api.env.client.get_workflow_handle(city_workflow_id("lakeside")).terminate("a test")
     async with portal.visitor() as browser:
-        await operator(portal, browser)
+        token = await operator(portal, browser)
         page = await browser.get("/operator/health")
-    # Then the page names Lakeside, how its run ended, and not Hillview
-    assert page.status_code == 200
-    assert '<a href="/operator/cities/lakeside">' in page.text and "terminated" in page.text
-    assert "/operator/cities/hillview" not in page.text
+        # Then the page names Lakeside, how its run ended, and not Hillview
+        assert page.status_code == 200
+        assert '<a href="/operator/cities/lakeside">' in page.text and "terminated" in page.text
+        assert "/operator/cities/hillview" not in page.text
+        # When Olga starts Lakeside's workflow again, and then Hillview's, which runs
+        again = await browser.post("/operator/cities/lakeside/workflow/restart", data={"csrf_token": token})
+        assert again.status_code == 303
+        after = await browser.get(again.headers["location"])
+        running = await browser.post("/operator/cities/hillview/workflow/restart", data={"csrf_token": token})
+    # Then Lakeside's runs again and the page lists no stopped workflow; Hillview's is refused, with why
+    assert "The workflow of lakeside was started again." in after.text
+    assert "Every city's workflow is running." in html.unescape(after.text)
+    assert running.status_code == 409 and "The workflow was not started again" in running.text
 
 
 async def test_an_operator_creates_a_token_seen_once_and_revokes_it(portal: Portal) -> None:
