@@ -15,6 +15,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -56,6 +57,7 @@ ROUND_FIELDS = {
         "review_capacity",
     )
 }
+CITIES_PAGE = 100  # cities on a page of the list
 ROUND_FILTER_MAX = 200  # as the JSON API's ?round= takes
 EVENTS_SHOWN = 200  # a city's latest events on its page; the API and CLI page through all of them
 
@@ -100,18 +102,40 @@ async def operator_home(request: Request, person: Signed) -> Response:
 
 
 @router.get("/operator/cities")
-async def cities(request: Request, person: Signed, phase: str = "", round: str = "") -> Response:
+async def cities(
+    request: Request, person: Signed, phase: str = "", round: str = "", page: str = "1"
+) -> Response:
     may_operate(request, person)
     say = say_to(request)
     store = services_of(request).store
     chosen = Phase(phase) if phase in {p.value for p in Phase} else None
+    number = int(page) if page.isdigit() and 0 < len(page) < 7 and int(page) > 0 else 1
     # A round no round could be named (too long, a NUL) matches no city, as an unknown one does.
     readable = len(round) <= ROUND_FILTER_MAX and "\x00" not in round
-    found = await readmodel.list_cities(store, phase=chosen, round_id=round or None) if readable else []
+    found = (
+        await readmodel.list_cities(
+            store,
+            phase=chosen,
+            round_id=round or None,
+            limit=CITIES_PAGE + 1,  # one more than shown: whether a next page exists
+            offset=(number - 1) * CITIES_PAGE,
+        )
+        if readable
+        else []
+    )
+    kept = {k: v for k, v in (("phase", chosen.value if chosen else ""), ("round", round)) if v}
+
+    def page_link(n: int) -> str:
+        return "/operator/cities?" + urlencode({**kept, "page": str(n)})
+
     return render(
         request,
         "operator_cities.html",
-        cities=[view.city_row(c, say) for c in found],
+        cities=[view.city_row(c, say) for c in found[:CITIES_PAGE]],
+        first=(number - 1) * CITIES_PAGE + 1,
+        paged=number > 1 or len(found) > CITIES_PAGE,
+        previous=page_link(number - 1) if number > 1 else None,
+        next=page_link(number + 1) if len(found) > CITIES_PAGE else None,
         phases=view.phase_choices(say),
         rounds=await app_rounds.list_rounds(store),
         phase=chosen.value if chosen else "",

@@ -17,6 +17,7 @@ from app.rounds import all_rounds
 from app.tokens import list_tokens
 from domain.people import PersonRole
 from domain.standard import get_standard
+from entrypoints.web import routes_operator
 from readmodel import city_stream
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.integration.entrypoints.web.conftest import Portal, csrf_of, sign_in
@@ -68,6 +69,27 @@ async def test_an_operator_lists_the_cities_by_phase_and_round_and_reads_one(por
     assert f"{len(recorded)} events recorded" in page
     assert all(t in one.text for t in recorded)
     assert one.text.index(recorded[-1]) < one.text.index(recorded[0])
+
+
+async def test_the_cities_come_a_page_at_a_time_keeping_the_filter(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given three cities registered, and pages of two cities
+    monkeypatch.setattr(routes_operator, "CITIES_PAGE", 2)
+    for city_id in ("alder", "birch", "cedar"):
+        await portal.api.register(city_id)
+    async with portal.visitor() as browser:
+        await operator(portal, browser)
+        first = await browser.get("/operator/cities?phase=registered")
+        link = re.search(r'<a href="([^"]+)" rel="next">', first.text)
+        assert link, "the first page links to the next"
+        second = await browser.get(html.unescape(link[1]))
+    # Then the first page shows the first two, the second the third, each with the phase kept
+    assert "Alder" in first.text and "Birch" in first.text and "Cedar" not in first.text
+    assert "Cities 1 to 2" in text_of(first)
+    assert html.unescape(link[1]) == "/operator/cities?phase=registered&page=2"
+    assert "Cedar" in second.text and "Alder" not in second.text and "Cities 3 to 3" in text_of(second)
+    assert 'rel="prev"' in second.text and 'rel="next"' not in second.text
 
 
 async def test_a_round_no_city_applied_to_lists_no_city(portal: Portal) -> None:
