@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -75,9 +76,37 @@ def practice_areas(version: str | None = None) -> list[tuple[str, str]]:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewerForm:
+    """A reviewer's profile form: as kept, or as typed when it was refused."""
+
+    organisation: str = ""
+    practice_areas: list[str] = field(default_factory=list)
+    capacity: str = ""
+    conflicts: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewerRow:
     person: Person
     profile: StoredReviewerProfile | None
+    form: ReviewerForm
+
+
+def reviewer_row(
+    person: Person, profile: StoredReviewerProfile | None, typed: dict[str, Any] | None
+) -> ReviewerRow:
+    if typed:
+        form = ReviewerForm(**typed)
+    elif profile is not None:
+        form = ReviewerForm(
+            profile.organisation or "",
+            list(profile.practice_areas),
+            str(profile.capacity),
+            conflicts_text(profile),
+        )
+    else:
+        form = ReviewerForm()
+    return ReviewerRow(person, profile, form)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,3 +152,20 @@ def invalid(error: ValidationError, ids: dict[str, str]) -> Problem:
         words = err["msg"].removeprefix("Value error, ")
         items.append((ids[named], f"{named}: {words}") if named else (None, words))
     return Problem(items)
+
+
+def conflicts_typed(text: str) -> list[dict[str, str]]:
+    """The conflicts field, one a line as `city-id: reason`, as the profile's conflicts (a line
+    without its reason keeps an empty one, which the profile refuses in words)."""
+    found = []
+    for line in text.splitlines():
+        if line.strip():
+            city, _, reason = line.partition(":")
+            found.append({"city_id": city.strip(), "reason": reason.strip()})
+    return found
+
+
+def conflicts_text(profile: StoredReviewerProfile | None) -> str:
+    if profile is None:
+        return ""
+    return "\n".join(f"{c.city_id}: {c.reason}" for c in profile.conflicts)

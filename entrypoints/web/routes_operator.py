@@ -31,6 +31,7 @@ from app.relay import failures, outbox
 from app.supervision import running_city_workflows, stopped_workflows
 from domain import Actor, Phase
 from domain import commands as cmd
+from domain.ids import TEXT_MAX
 from domain.people import Person, PersonRole, ReviewerProfile, new_person
 from domain.rounds import ChangeRound, CreateRound, Round
 from entrypoints.web import operator as view
@@ -319,6 +320,7 @@ def _profile_fields(person_id: str, ticked: list[str]) -> dict[str, str]:
         "organisation": f"organisation-{person_id}",
         "practice_areas": f"area-{person_id}-{first}",
         "capacity": f"capacity-{person_id}",
+        "conflicts": f"conflicts-{person_id}",
     }
 
 
@@ -330,7 +332,8 @@ async def _reviewers_page(request: Request, *, status: int = 200, **form: Any) -
             profile = await app_people.get_reviewer_profile(store, reviewer.id)
         except app_people.NoReviewerProfile:
             profile = None
-        rows.append(view.ReviewerRow(reviewer, profile))
+        typed = form.get("typed") if form.get("problem_of") == reviewer.id else None
+        rows.append(view.reviewer_row(reviewer, profile, typed))
     return render(
         request,
         "operator_reviewers.html",
@@ -339,6 +342,7 @@ async def _reviewers_page(request: Request, *, status: int = 200, **form: Any) -
         areas=view.practice_areas(),
         problem=form.get("problem"),
         problem_of=form.get("problem_of"),
+        typed=form.get("typed", {}),
     )
 
 
@@ -357,42 +361,39 @@ async def set_profile(
     organisation: Text = "",
     practice_areas: Many = (),  # none ticked: the profile says why it needs one
     capacity: Text = "",
+    conflicts: Annotated[str, Form(max_length=TEXT_MAX)] = "",
 ) -> Response:
     check_form(request, csrf_token)
     may_operate(request, person)
     store = services_of(request).store
-    try:
-        earlier = await app_people.get_reviewer_profile(store, person_id)
-        conflicts = [c.model_dump() for c in earlier.conflicts]
-    except app_people.NoReviewerProfile:
-        conflicts = []
-    except app_people.UnknownPerson:
-        raise _not_found(request, say_to(request).gettext("No person of that id is known.")) from None
-    except errors.AppError as e:
+    typed = {
+        "organisation": organisation,
+        "practice_areas": list(practice_areas),
+        "capacity": capacity,
+        "conflicts": conflicts,
+    }
+
+    async def refused(status: int, problem: view.Problem) -> Response:
         return await _reviewers_page(
-            request, status=_status(e), problem=view.said(e.message), problem_of=person_id
+            request, status=status, problem=problem, problem_of=person_id, typed=typed
         )
+
     try:
         profile = ReviewerProfile.model_validate(
             {
                 "organisation": organisation.strip(),
                 "practice_areas": list(practice_areas),
                 "capacity": capacity.strip(),
-                "conflicts": conflicts,  # kept as declared: this form changes the rest
+                "conflicts": view.conflicts_typed(conflicts),
             }
         )
         await app_people.set_reviewer_profile(store, person_id, profile)
     except ValidationError as e:
-        return await _reviewers_page(
-            request,
-            status=422,
-            problem=view.invalid(e, _profile_fields(person_id, list(practice_areas))),
-            problem_of=person_id,
-        )
+        return await refused(422, view.invalid(e, _profile_fields(person_id, list(practice_areas))))
+    except app_people.UnknownPerson:
+        raise _not_found(request, say_to(request).gettext("No person of that id is known.")) from None
     except errors.AppError as e:
-        return await _reviewers_page(
-            request, status=_status(e), problem=view.said(e.message), problem_of=person_id
-        )
+        return await refused(_status(e), view.said(e.message))
     return redirect(request, "/operator/reviewers")
 
 

@@ -226,6 +226,49 @@ async def test_an_operator_keeps_a_reviewers_profile_and_assigns_them_to_a_citys
     assert "PracticeAreaAssigned" in recorded and "LeadReviewerAssigned" in recorded
 
 
+async def test_a_reviewers_declared_conflict_is_kept_and_the_domain_refuses_their_assignment(
+    portal: Portal,
+) -> None:
+    # Given Lakeside gathering evidence, and Rui a reviewer from Hillview
+    await portal.api.register("lakeside")
+    await portal.api.register("hillview")
+    assert await HttpRunner(portal.api).walk("lakeside", [apply(ROUND)]) == []
+    rui = await portal.person("Rui Costa", "rui@partner.example", "pt", role="reviewer", city_id="hillview")
+    area = get_standard(STANDARD).practice_areas[0].id
+    async with portal.visitor() as browser:
+        token = await operator(portal, browser)
+        profile = {
+            "organisation": "Partner Lab",
+            "practice_areas": [area],
+            "capacity": "8",
+            "csrf_token": token,
+        }
+        # When Olga gives a conflict without its reason, then with it
+        no_reason = await browser.post(
+            f"/operator/reviewers/{rui}/profile", data={**profile, "conflicts": "lakeside"}
+        )
+        kept = await browser.post(
+            f"/operator/reviewers/{rui}/profile",
+            data={**profile, "conflicts": "lakeside: consulted for its data office in 2025"},
+        )
+        listed = await browser.get("/operator/reviewers")
+        before = await portal.api.store.read_stream(city_stream("lakeside"))
+        # And assigns him Lakeside's practice area
+        refused = await browser.post(
+            "/operator/cities/lakeside/practice-areas",
+            data={"reviewer_id": rui, "practice_area": area, "csrf_token": token},
+        )
+    # Then the first is refused with the field linked and what was typed kept; the second is kept
+    assert no_reason.status_code == 422 and f'href="#conflicts-{rui}"' in no_reason.text
+    assert 'value="Partner Lab"' in no_reason.text
+    assert kept.status_code == 303
+    assert "lakeside: consulted for its data office in 2025" in listed.text
+    assert (await get_reviewer_profile(portal.api.store, rui)).conflict_cities == ["lakeside"]
+    # And the domain refuses his assignment to Lakeside, with its reason, recording nothing
+    assert refused.status_code == 409 and "The assignment was not recorded" in refused.text
+    assert await portal.api.store.read_stream(city_stream("lakeside")) == before
+
+
 async def test_an_assignment_the_domain_refuses_shows_its_reason(portal: Portal) -> None:
     # Given Hillview registered, with no cycle open, and a reviewer from elsewhere
     await portal.api.register("hillview")
