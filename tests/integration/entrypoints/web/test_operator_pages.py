@@ -69,6 +69,8 @@ async def test_an_operator_lists_the_cities_by_phase_and_round_and_reads_one(por
     assert f"{len(recorded)} events recorded" in page
     assert all(t in one.text for t in recorded)
     assert one.text.index(recorded[-1]) < one.text.index(recorded[0])
+    assert f'"cohort": "{ROUND}"' in one.text  # each event's data, to open beside its type
+    assert 'href="/operator/cities" aria-current="page"' in every.text
 
 
 async def test_the_cities_come_a_page_at_a_time_keeping_the_filter(
