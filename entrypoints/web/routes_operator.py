@@ -27,7 +27,7 @@ from app import errors
 from app import people as app_people
 from app import rounds as app_rounds
 from app import tokens as app_tokens
-from app.relay import failures, outbox
+from app.relay import failures, outbox, release_held
 from app.supervision import running_city_workflows, stopped_workflows
 from domain import Actor, Phase
 from domain import commands as cmd
@@ -550,7 +550,7 @@ async def change_round(
 
 
 @router.get("/operator/mail")
-async def mail(request: Request, person: Signed) -> Response:
+async def mail(request: Request, person: Signed, released: str = "") -> Response:
     may_operate(request, person)
     store = services_of(request).store
     return render(
@@ -559,7 +559,18 @@ async def mail(request: Request, person: Signed) -> Response:
         outbox=await outbox(store),
         failed=await failures(store),
         statuses=view.DELIVERY_STATUSES,
+        released=int(released) if released.isdigit() and len(released) < 10 else None,
     )
+
+
+@router.post("/operator/mail/release")
+async def release(request: Request, person: Signed, csrf_token: FormToken = "") -> Response:
+    """Send the decisions' mail held for an operator's release (CITYCERT_MAIL_HOLD_DECISIONS), as
+    `citycert mail release` does: every held delivery goes out on the relay's next round."""
+    check_form(request, csrf_token)
+    may_operate(request, person)
+    count = await release_held(services_of(request).store)
+    return redirect(request, f"/operator/mail?released={count}")
 
 
 async def _health_page(

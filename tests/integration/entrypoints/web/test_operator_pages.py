@@ -13,15 +13,17 @@ import httpx
 import pytest
 
 from app.people import get_reviewer_profile, list_people
+from app.relay import MailRelay, outbox
 from app.rounds import all_rounds
 from app.tokens import list_tokens
 from domain.people import PersonRole
 from domain.standard import get_standard
 from entrypoints.web import routes_operator
 from readmodel import city_stream
+from runtime.smtp import SmtpServer
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.integration.entrypoints.web.conftest import Portal, csrf_of, sign_in
-from tests.scenarios import STANDARD, apply
+from tests.scenarios import SILVER_SCORE, STANDARD, apply, decide, to_committee
 from workflows.contracts import city_workflow_id
 
 OLGA = "olga@programme.example"
@@ -359,6 +361,34 @@ async def test_the_mail_page_shows_what_was_sent_and_what_failed(portal: Portal)
     assert page.status_code == 200
     assert re.search(r"<dt>Sent</dt><dd>[1-9]", page.text), "the sign-in mail counts as sent"
     assert "No delivery has failed." in page.text and "Latest deliveries" in page.text
+
+
+async def test_an_operator_releases_the_decisions_mail_held_for_release(portal: Portal) -> None:
+    # Given Lakeside decided by the committee, Ana of its staff, and a relay that holds decisions
+    await portal.api.register("lakeside")
+    await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    steps = [*to_committee(apply(ROUND), SILVER_SCORE), decide(None, "short of the bar")]
+    assert await HttpRunner(portal.api, per_city_staff=True).walk("lakeside", steps) == []
+    holding = MailRelay(
+        portal.api.store,
+        SmtpServer("127.0.0.1", portal.smtp_port),
+        mail_from="citycert <noreply@example.org>",
+        hold_decisions=True,
+    )
+    await holding.run_once()
+    held = (await outbox(portal.api.store)).by_status.get("held", 0)
+    assert held > 0
+    async with portal.visitor() as browser:
+        token = await operator(portal, browser)
+        page = await browser.get("/operator/mail")
+        # When Olga sends the held mail
+        released = await browser.post("/operator/mail/release", data={"csrf_token": token})
+        assert released.status_code == 303
+        after = await browser.get(released.headers["location"])
+    # Then the page said what was held; now it says how many were released, and none is held
+    assert "held for your release" in page.text and "Send the held mail" in page.text
+    assert f"{held} held mail" in after.text and "Send the held mail" not in after.text
+    assert (await outbox(portal.api.store)).by_status.get("held", 0) == 0
 
 
 async def test_the_health_page_verifies_the_store_and_checks_the_workflows(portal: Portal) -> None:
