@@ -31,7 +31,7 @@ from app.relay import failures, outbox, release_held
 from app.supervision import running_city_workflows, stopped_workflows
 from domain import Actor, Phase
 from domain import commands as cmd
-from domain.ids import TEXT_MAX
+from domain.ids import TEXT_MAX, is_city_id
 from domain.people import Person, PersonRole, ReviewerProfile, new_person
 from domain.rounds import ChangeRound, CreateRound, Round
 from entrypoints.web import operator as view
@@ -615,7 +615,9 @@ async def health(request: Request, person: Signed) -> Response:
 @router.get("/operator/health/restarted/{city_id}")
 async def restarted(request: Request, city_id: str, person: Signed) -> Response:
     may_operate(request, person)
-    return await _health_page(request, restarted=city_id)
+    # Only a city the store holds is named: the address is no way to put words on the page.
+    known = is_city_id(city_id) and await readmodel.city_summary(services_of(request).store, city_id)
+    return await _health_page(request, restarted=city_id if known else None)
 
 
 @router.post("/operator/cities/{city_id}/workflow/restart")

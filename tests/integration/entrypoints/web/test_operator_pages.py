@@ -419,9 +419,11 @@ async def test_the_health_page_names_a_city_whose_workflow_stopped(portal: Porta
         again = await browser.post("/operator/cities/lakeside/workflow/restart", data={"csrf_token": token})
         assert again.status_code == 303
         after = await browser.get(again.headers["location"])
+        spoofed = await browser.get("/operator/health/restarted/call-us-now")
         running = await browser.post("/operator/cities/hillview/workflow/restart", data={"csrf_token": token})
     # Then Lakeside's runs again and the page lists no stopped workflow; Hillview's is refused, with why
     assert "The workflow of lakeside was started again." in after.text
+    assert "was started again" not in spoofed.text  # a city the store does not hold is not named
     assert "Every city's workflow is running." in html.unescape(after.text)
     assert running.status_code == 409 and "The workflow was not started again" in running.text
 
