@@ -192,30 +192,7 @@ class CommandService:
         """
         await check_registration(self.store, command, self.policy)
         request = self._request(command.city_id, command, actor)
-
-        async def call() -> CommandResult:
-            # A fresh operation per attempt: one carries the handle of its own start.
-            start = WithStartWorkflowOperation(
-                CityCertificationWorkflow.run,
-                self._workflow_input(command.city_id),
-                id=city_workflow_id(command.city_id),
-                task_queue=self.task_queue,
-                # A workflow left from an attempt that failed before recording gets the command.
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            )
-            result: CommandResult = await self.client.execute_update_with_start_workflow(
-                CityCertificationWorkflow.give, request, start_workflow_operation=start
-            )
-            return result
-
-        async def register() -> CommandOutcome:
-            try:
-                result = await self._update(call)
-            except RPCError as e:
-                raise _translated(e) from e
-            return await self._outcome(command.city_id, result)
-
-        return await self._unless_recorded_anyway(command.city_id, request, register)
+        return await self._give_starting(command.city_id, request, state=None)
 
     async def _rejoin(self, city_id: str, request: GiveCommand) -> CommandOutcome:
         """A withdrawn city's workflow ended for good: rejoining starts a new run from its events
@@ -225,14 +202,24 @@ class CommandService:
         state = await load_city_state(self.store, city_id)
         if state.version == 0:
             raise errors.UnknownCity(city_id)
+        return await self._give_starting(city_id, request, state=state)
+
+    async def _give_starting(
+        self, city_id: str, request: GiveCommand, *, state: CityState | None
+    ) -> CommandOutcome:
+        """The request as the first Update of the city's workflow, started when none runs: from a
+        fresh state (a registration) or the folded one (a closed run's id used again)."""
 
         async def call() -> CommandResult:
+            # A fresh operation per attempt: one carries the handle of its own start.
             start = WithStartWorkflowOperation(
                 CityCertificationWorkflow.run,
                 self._workflow_input(city_id, state),
                 id=city_workflow_id(city_id),
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                # A workflow left from an attempt that failed before recording, or a running one,
+                # gets the command.
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             )
             result: CommandResult = await self.client.execute_update_with_start_workflow(
@@ -240,14 +227,14 @@ class CommandService:
             )
             return result
 
-        async def rejoin() -> CommandOutcome:
+        async def give() -> CommandOutcome:
             try:
                 result = await self._update(call)
             except RPCError as e:
                 raise _translated(e) from e
             return await self._outcome(city_id, result)
 
-        return await self._unless_recorded_anyway(city_id, request, rejoin)
+        return await self._unless_recorded_anyway(city_id, request, give)
 
     async def _unless_recorded_anyway(
         self, city_id: str, request: GiveCommand, give: Callable[[], Awaitable[CommandOutcome]]

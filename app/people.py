@@ -87,9 +87,14 @@ def _duplicate(email: str) -> DuplicatePerson:
     )
 
 
-async def add_person(store: EventStore, person: AnyNewPerson) -> Person:
+async def add_person(store: EventStore, person: AnyNewPerson, *, person_id: str | None = None) -> Person:
     """Keep a new person and return them with their id. City staff's city must be registered (a
-    reviewer's home city need not be: reviewers come from outside the programme too)."""
+    reviewer's home city need not be: reviewers come from outside the programme too).
+
+    `person_id` fixes the id instead of drawing one: the demo's people are the actors its seeded
+    events already name, so their pages show that work."""
+    if person_id is not None and not is_person_id(person_id):
+        raise InvalidPerson(f"{person_id!r} is not a person id (per_ and 16 hexadecimal digits)")
     if (
         person.role == PersonRole.CITY
         and await readmodel.city_summary(store, person.bound_city or "") is None
@@ -102,7 +107,7 @@ async def add_person(store: EventStore, person: AnyNewPerson) -> Person:
             row = await conn.fetchrow(
                 f"INSERT INTO people (id, role, city_id, name, email, language) "
                 f"VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_COLUMNS}",
-                "per_" + secrets.token_hex(8),
+                person_id or "per_" + secrets.token_hex(8),
                 person.role.value,
                 person.bound_city,
                 person.name,

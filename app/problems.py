@@ -30,6 +30,7 @@ PATTERN_RULES: dict[str, str] = {
     "with a dot, no spaces",
     people.PERSON_ID_PATTERN: "must be a person's id: per_ and 16 lowercase hexadecimal digits",
     r"^[^\x00]*$": "must not contain NUL characters",
+    r"^[A-Za-z]{2}$": ids.COUNTRY_CODE_RULE,  # the public directory's country filter
     r"^[^\x00]+$": "must not be empty or contain NUL characters",
     rounds.ROUND_ID_PATTERN: rounds.ROUND_ID_MESSAGE,
 }

@@ -1,8 +1,8 @@
 """`python -m bench [flags]`: run the short benchmark set in order: the event store, the city
-lifecycle on Temporal, then the public directory over HTTP. Flags are passed to each module, so
-give only flags all of them take (`--cities`, `--no-record`), or run one module alone
+lifecycle on Temporal, the public directory over HTTP, then the portal's pages. Flags are passed to
+each module, so give only flags all of them take (`--cities`, `--no-record`), or run one module alone
 (`python -m bench.eventstore --help`, `python -m bench.lifecycle --help`, `python -m bench.directory
---help`).
+--help`, `python -m bench.pages --help`).
 
 The growth benchmark (bench/growth.py) is long, so it runs only when asked:
 `python -m bench growth [its flags]` runs it alone (`make bench-growth`), and
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import directory, eventstore, growth, lifecycle
+from bench import directory, eventstore, growth, lifecycle, pages
 
-MODULES = [eventstore, lifecycle, directory]
+MODULES = [eventstore, lifecycle, directory, pages]
 
 if __name__ == "__main__":
     argv = sys.argv[1:]

@@ -509,26 +509,6 @@ def open_rounds(rounds: Iterable[Round], today: date) -> list[Round]:
     return sorted((r for r in rounds if r.is_open(today)), key=lambda r: r.opens_on)
 
 
-def refusal_to_apply(
-    round: Round | None, round_id: str, today: date, *, rounds: Iterable[Round] = ()
-) -> str | None:
-    """Why a city may not apply to round `round_id` on `today` (`round` is that round as recorded,
-    None when there is none), naming the rounds open now among `rounds`; None when it may."""
-    if round is not None and round.is_open(today):
-        return None
-    open_now = [r for r in open_rounds(rounds, today) if r.round_id != round_id]
-    if open_now:
-        names = ", ".join(f"{r.round_id} (open until {r.closes_on})" for r in open_now)
-        instead = f"; open for applications now: {names}"
-    else:
-        instead = "; no round is open for applications now"
-    if round is None:
-        return f"there is no round {round_id}{instead}"
-    if today < round.opens_on:
-        return f"round {round_id} opens for applications on {round.opens_on}{instead}"
-    return f"round {round_id} closed for applications on {round.closes_on}{instead}"
-
-
 def announced_in(
     award_day: date, award_round_id: str, rounds: Iterable[Round], rule: LateAwards = "next_announcement"
 ) -> str | None:

@@ -28,7 +28,15 @@ import structlog
 from temporalio.client import Client
 
 from app.commands import CommandService
-from app.people import DuplicatePerson, add_person
+from app.people import (
+    DuplicatePerson,
+    NoReviewerProfile,
+    UnknownPerson,
+    add_person,
+    get_person,
+    get_reviewer_profile,
+    set_reviewer_profile,
+)
 from app.rounds import all_rounds, change_round, create_round, designate_honor_roll
 from app.services import build_services
 from app.tokens import register_identity
@@ -36,7 +44,7 @@ from domain import Actor, CityState, Level, Phase, ProgrammePolicy
 from domain import commands as cmd
 from domain.calendar import add_years
 from domain.events import Document
-from domain.people import NewCityStaff, NewCommitteeMember
+from domain.people import NewCityStaff, NewCommitteeMember, NewOperator, NewReviewer, ReviewerProfile
 from domain.rounds import ChangeRound, CreateRound, DesignateHonorRoll, find_round
 from domain.standard import get_standard
 from domain.worksheet import enough_items
@@ -61,7 +69,9 @@ HALT_WAIT = 35.0  # seconds the other cities get to stop after a failure (a comm
 
 OPERATOR = Actor(role="operator", id="demo-seed")
 COMMITTEE = Actor(role="committee", id="chair")
-REVIEWER = Actor(role="reviewer", id="rev-ana")
+# The reviewer's id is the demo person's (DEMO_REVIEWER): signed in to the portal as her, the
+# reviewer's pages show the assignments, questions and decisions the seed records under this id.
+REVIEWER = Actor(role="reviewer", id="per_de30000000000a1a")
 REVIEWER_HOME_CITY = "riverton"
 LEAD = Actor(role="reviewer", id="rev-lead")  # the lead reviewer who signs off Platinum reviews
 # A second reviewer: an upheld appeal's criteria go to someone who did not decide them before.
@@ -583,6 +593,70 @@ async def _contact(store: EventStore, city: DemoCity) -> None:
         )
 
 
+# --- the demo's people: one to sign in as for every role ------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    role: str
+    email: str
+    what: str  # whom signing in as them shows, in a few words
+
+
+# The cities' own contacts (_contact) are their staff; these three show the most to click through.
+DEMO_STAFF = {
+    "valle-claro": "answering a reviewer's questions",
+    "puerto-lumen": "submitting evidence",
+    "ashbury": "certified Silver",
+}
+DEMO_REVIEWER = NewReviewer(
+    role="reviewer",
+    city_id=REVIEWER_HOME_CITY,
+    name="Ana Reviewer",
+    email="ana@reviewers.example",
+    language="en",
+)
+DEMO_COMMITTEE = NewCommitteeMember(
+    role="committee", name="Rita Chair", email="chair@committee.example", language="en"
+)
+DEMO_OPERATOR = NewOperator(
+    role="operator", name="Omar Operator", email="ops@citycert.example", language="en"
+)
+
+
+def demo_people() -> list[DemoPerson]:
+    """Whom a newcomer can sign in as, in the order the box lists them."""
+    names = {city.id: city.name for city in CITIES}
+    staff = [
+        DemoPerson("city", f"data@{city_id}.example", f"{names[city_id]}, {doing}")
+        for city_id, doing in DEMO_STAFF.items()
+    ]
+    return [
+        *staff,
+        DemoPerson("reviewer", DEMO_REVIEWER.email, "the demo's reviews are hers"),
+        DemoPerson("committee", DEMO_COMMITTEE.email, "the rounds, their boards"),
+        DemoPerson("operator", DEMO_OPERATOR.email, "runs the programme"),
+    ]
+
+
+async def _seed_people(store: EventStore) -> None:
+    """The reviewer (under the id the seeded reviews name, with a profile), the committee member
+    and the operator; each city's contact comes with its city (_contact). Again: nothing changes."""
+    try:
+        await get_person(store, REVIEWER.id)
+    except UnknownPerson:
+        await add_person(store, DEMO_REVIEWER, person_id=REVIEWER.id)
+    try:
+        await get_reviewer_profile(store, REVIEWER.id)  # an operator's changes to it stay
+    except NoReviewerProfile:
+        areas = [area.id for area in get_standard(STANDARD).practice_areas]
+        profile = ReviewerProfile(organisation="Open Data Partners", practice_areas=areas, capacity=60)
+        await set_reviewer_profile(store, REVIEWER.id, profile)
+    for person in (DEMO_COMMITTEE, DEMO_OPERATOR):
+        with contextlib.suppress(DuplicatePerson):  # seeded before, into this store
+            await add_person(store, person)
+
+
 def _demo_rounds(today: date) -> list[CreateRound]:
     """The demo's rounds around the day it is seeded, each open for applications today: the demo
     walks cities through years of rounds in a minute, so its rounds run side by side (overlapping
@@ -664,6 +738,7 @@ async def seed_demo(
     report = SeedReport()
     # The demo's actors are identities like any token holder's: a token later made for rev-ana is
     # bound to her home city, as her seeded reviews were.
+    await _seed_people(store)
     await register_identity(store, "reviewer", REVIEWER.id, REVIEWER_HOME_CITY)
     await register_identity(store, "reviewer", LEAD.id, REVIEWER_HOME_CITY)
     await register_identity(store, "reviewer", FRESH_REVIEWER.id, REVIEWER_HOME_CITY)
@@ -671,13 +746,6 @@ async def seed_demo(
     await register_identity(store, "operator", OPERATOR.id)
     for city in cities:
         await register_identity(store, "city", f"staff-{city.id}", city.id)
-    with contextlib.suppress(DuplicatePerson):  # seeded before, into this store
-        await add_person(
-            store,
-            NewCommitteeMember(
-                role="committee", name="Rita Chair", email="chair@committee.example", language="en"
-            ),
-        )
     await _seed_rounds(store)
     halt = asyncio.Event()
 

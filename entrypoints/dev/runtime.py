@@ -225,6 +225,7 @@ class DevInfo:
     mail: str = ""
     metrics: str = ""  # the /metrics URL, or why there is none
     credentials: str = ""  # where the credential key is and where its public half is published
+    people: tuple[tuple[str, str, str], ...] = ()  # the demo's people to sign in as: role, e-mail, what
 
 
 async def run_dev(
@@ -277,6 +278,7 @@ async def run_dev(
             anchoring = asyncio.create_task(keep_anchoring(store, settings), name="anchoring")
             stack.callback(anchoring.cancel)
             mail_line = await _start_mail(stack, store, settings)
+            people = _demo_people(settings)
 
             app = create_app(settings, client=client, store=store)
             api = await stack.enter_async_context(running_api(app, settings, stop))
@@ -305,6 +307,7 @@ async def run_dev(
                         f"signed with {settings.credential_key_file}; public key at "
                         f"{settings.public_base_url}/public/credentials/key"
                     ),
+                    people=people,
                 )
             )
             log.info(
@@ -331,6 +334,15 @@ async def _start_mail(stack: AsyncExitStack, store: EventStore, settings: Settin
         line = f"sent through {smtp}"
     await stack.enter_async_context(relaying(store, settings, smtp))
     return line
+
+
+def _demo_people(settings: Settings) -> tuple[tuple[str, str, str], ...]:
+    """Whom the box offers to sign in as: the demo's people, once the demo is in the store."""
+    from entrypoints.dev import demo_cohort as demo
+
+    if not demo.already_seeded(settings):
+        return ()
+    return tuple((p.role, p.email, p.what) for p in demo.demo_people())
 
 
 def _check_dev_server_ports(settings: Settings) -> None:
@@ -536,6 +548,16 @@ def render_box(info: DevInfo) -> Panel:
     else:
         grid.add_row("Operator token", f"in {info.token_file} (mode 0600), expires {expires}")
     grid.add_row("Demo cohort", info.demo)
+    for n, (role, email, what) in enumerate(info.people):
+        grid.add_row("Sign in as" if n == 0 else "", f"{email}  ({role}: {what})")
+    if info.people:
+        # Where the link goes: the local sink unless CITYCERT_SMTP_URL names a real server.
+        arrives = (
+            "arrives in the local mail sink: `citycert mail list`, then `citycert mail show N`"
+            if "local sink" in info.mail
+            else "is mailed to that address"
+        )
+        grid.add_row("", f"enter the address at {info.api_url}/; the sign-in link {arrives}")
     if info.mail:
         grid.add_row("Mail", info.mail)
     if info.metrics:

@@ -40,6 +40,7 @@ from entrypoints.http.routes_rounds import public as public_rounds
 from entrypoints.http.routes_rounds import router as rounds
 from entrypoints.http.routes_tokens import router as tokens
 from entrypoints.web import mount as mount_portal
+from entrypoints.web.routes_city_pages import UPLOAD_PAGES
 from eventstore import EventStore
 from runtime import telemetry
 from runtime.credential_key import credential_key
@@ -138,7 +139,9 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to adjust the document
     uploads = (UPLOAD_PATH, settings.documents_max_bytes + MULTIPART_ROOM)
-    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, larger=[uploads])
+    # The portal's evidence and answer forms carry documents too (entrypoints/web/routes_city_pages.py).
+    page_uploads = (UPLOAD_PAGES, settings.documents_max_bytes + MULTIPART_ROOM)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, larger=[uploads, page_uploads])
     app.add_middleware(AuthenticateFirst)  # outside the cap: no body is read before the token is good
     app.add_middleware(RequestLog)  # added last: outermost, so it sees every answer, 413 included
     telemetry.instrument_api(app)  # a span per request when tracing is on (runtime/telemetry.py)

@@ -120,14 +120,37 @@ async def rounds(request: Request, person: Signed) -> Response:
     return render(request, "committee_rounds.html", rounds=found, today=_today(request))
 
 
-async def _board_data(request: Request, round_id: str) -> tuple[Round, RoundReport, list[CityLog]]:
+BoardData = tuple[Round, RoundReport, list[CityLog]]
+# A round's board data, kept while nothing is recorded anywhere: reading the round's cities' logs
+# and building its report is most of the page's time (bench/pages.py). The mark is the log's last
+# position and the database's snapshot, which moves whenever a transaction commits (a position is
+# handed out at insert, so an earlier one may commit after a later one: the snapshot says so), and
+# the hour, which the report's time in a running phase counts to. Per process, a few rounds.
+_BOARDS: dict[str, tuple[tuple[object, ...], BoardData]] = {}
+_BOARDS_KEPT = 16
+
+
+async def _board_data(request: Request, round_id: str) -> BoardData:
     svc = services_of(request)
+    now = svc.clock()
+    async with svc.store.connection() as conn:
+        mark = await conn.fetchrow(
+            "SELECT (SELECT max(position) FROM events) AS p, pg_current_snapshot()::text AS s"
+        )
+    assert mark is not None, "a query of aggregates answers one row"
+    key = (mark["p"], mark["s"], now.replace(minute=0, second=0, microsecond=0))
+    kept = _BOARDS.get(round_id)
+    if kept is not None and kept[0] == key:
+        return kept[1]
     the_round = await _round(request, round_id)
     names = the_round.recorded_as  # its id, and the cohorts of earlier data it adopted
     logs = await round_city_logs(svc.store, names)
     report = await asyncio.to_thread(
-        build_round_report, round_id, logs, policy=svc.settings.policy(), now=svc.clock(), recorded_as=names
+        build_round_report, round_id, logs, policy=svc.settings.policy(), now=now, recorded_as=names
     )
+    if len(_BOARDS) >= _BOARDS_KEPT and round_id not in _BOARDS:
+        _BOARDS.pop(next(iter(_BOARDS)))
+    _BOARDS[round_id] = (key, (the_round, report, logs))
     return the_round, report, logs
 
 

@@ -8,6 +8,7 @@ so a city registered here is certified within the test.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import stat
 import uuid
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from domain.standard import get_standard
-from entrypoints.dev.demo_cohort import CITIES, COHORT, NEXT_COHORT
+from entrypoints.dev.demo_cohort import CITIES, COHORT, DEMO_REVIEWER, NEXT_COHORT, REVIEWER, demo_people
 from tests.e2e.dev.conftest import Dev, eventually
 from tests.scenarios import approval_json, evidence_json, slotted_documents
 
@@ -158,6 +159,40 @@ def test_the_mails_the_demo_sends_are_kept_by_the_local_sink(dev: Dev) -> None:
     assert "Message-ID: <" in shown and "@citycert>" in shown
 
 
+def test_the_box_names_a_person_for_every_role_and_their_sign_in_link_reaches_the_sink(dev: Dev) -> None:
+    people = demo_people()
+    assert {p.role for p in people} == {"city", "reviewer", "committee", "operator"}
+    for person in people:
+        assert person.email in dev.box, person
+    assert "citycert mail list" in dev.box and "citycert mail show" in dev.box
+
+    # The demo reviewer is the person the seeded reviews name: her queue holds the demo's items.
+    with dev.http() as http:
+        ana = ok(http.get(f"/v1/people/{REVIEWER.id}"))
+        assert (ana["email"], ana["role"]) == (DEMO_REVIEWER.email, "reviewer")
+        assert http.get(f"/v1/people/{REVIEWER.id}/reviewer-profile").status_code == 200
+        queue = http.get("/v1/review-queue", params={"city_id": "valle-claro"}).json()
+        assert queue and {q["reviewer_id"] for q in queue} == {REVIEWER.id}
+
+    # She asks for a link on the portal's first page, as a person does.
+    link = re.compile(rf"{re.escape(dev.api_url)}/sign-in/link\?token=[A-Za-z0-9_-]+")
+    with httpx.Client(base_url=dev.api_url, timeout=30) as browser:
+        form = browser.get("/")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf, "the sign-in page has a form"
+        asked = browser.post("/sign-in", data={"email": DEMO_REVIEWER.email, "csrf_token": csrf[1]})
+        assert asked.status_code == 200, asked.text
+
+    def mailed_link() -> str | None:
+        # The demo's own mails reach her too (her assignments); the link comes in its own mail.
+        mails = json.loads(dev.cli("mail", "list", "--json").stdout)
+        sign_in = [m for m in mails if m["to"] == DEMO_REVIEWER.email and "sign-in link" in m["subject"]]
+        found = link.search(dev.cli("mail", "show", str(sign_in[-1]["n"])).stdout) if sign_in else None
+        return found[0] if found else None
+
+    eventually(mailed_link, timeout=60, interval=1, what="the sign-in mail with its link reaches the sink")
+
+
 def test_a_reviewer_never_reviews_their_home_city(dev: Dev) -> None:
     # puerto-lumen has evidence waiting for a reviewer; this reviewer lives there.
     (conflicted,) = dev.token_for(["--role", "reviewer", "--city", "puerto-lumen", "--name", "rev-local"])
@@ -271,7 +306,7 @@ def test_stopping_with_ctrl_c_and_starting_again_resumes(dev: Dev) -> None:
     # Made before the restart: tokens live in the database, so they still work after it.
     valle_claro, reviewer = dev.token_for(
         ["--role", "city", "--city", "valle-claro", "--name", "staff-valle-claro"],
-        ["--role", "reviewer", "--city", "riverton", "--name", "rev-ana"],
+        ["--role", "reviewer", "--city", "riverton", "--name", REVIEWER.id],
     )
     with dev.http() as http:
         before = {c["city_id"]: c for c in http.get("/v1/cities").json()}

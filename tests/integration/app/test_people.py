@@ -50,6 +50,23 @@ async def test_given_a_registered_city_when_its_staff_is_added_then_they_are_its
     assert [p.id for p in await people.list_people(store, limit=1, offset=1)] == [reviewer.id]
 
 
+async def test_a_person_added_under_a_given_id_keeps_it_and_a_malformed_one_is_refused(
+    store: EventStore,
+) -> None:
+    # The demo's reviewer is added under the id its seeded events already name
+    given = "per_0123456789abcdef"
+    added = await people.add_person(
+        store, new_person(ana(role="reviewer", city_id="riverton")), person_id=given
+    )
+    assert added.id == given and await people.get_person(store, given) == added
+
+    with pytest.raises(people.InvalidPerson, match="is not a person id"):
+        await people.add_person(
+            store, new_person(ana(email="b@example.org", role="committee")), person_id="rev-ana"
+        )
+    assert [p.id for p in await people.list_people(store)] == [given], "nothing kept for the refused one"
+
+
 async def test_staff_need_a_registered_city_and_a_reviewer_s_home_city_need_not_be(store: EventStore) -> None:
     with pytest.raises(people.InvalidPerson, match="no city 'nowhere' is registered"):
         await people.add_person(store, new_person(ana(role="city", city_id="nowhere")))

@@ -213,3 +213,26 @@ async def test_a_reminder_queued_before_notices_existed_is_sent_from_its_event(
     # Then the notice is read from the event the row names
     [mail] = folder.messages()
     assert str(mail.message["Subject"]).startswith("Lakeside: the certification ends on")
+
+
+async def test_a_backlog_is_relayed_in_one_go_not_a_batch_per_round(
+    store: EventStore, tmp_path: Path
+) -> None:
+    # Given a reminder for a city with five contacts, and a relay that takes two at a time and
+    # looks for mail only once an hour
+    await run_certified(store)
+    for n in range(5):
+        await person(store, f"Contact {n}", f"contact{n}@lakeside.example", "en", city_id="lakeside")
+    folder = MailFolder(tmp_path / "mail")
+    stop = asyncio.Event()
+    async with running_sink(folder) as port:
+        running = asyncio.create_task(relay(store, port, batch=2).run(stop, every=3600))
+        try:
+            # When it runs, then all five arrive without waiting for the next hour: a full batch
+            # is followed by the next at once
+            kept = await eventually(lambda: asyncio.to_thread(folder.messages), lambda m: len(m) == 5)
+        finally:
+            stop.set()
+            await running
+    assert len(kept) == 5
+    assert sorted(d[1] for d in await deliveries(store)) == ["sent"] * 5

@@ -31,7 +31,7 @@ from domain.rounds import (
     RoundCreated,
     adoption_plan,
     announced_in,
-    refusal_to_apply,
+    open_rounds,
     round_id_for,
     round_recorded_as,
 )
@@ -287,26 +287,12 @@ def rounds(*events: RoundCreated) -> tuple[Round, ...]:
     return given(*events).rounds
 
 
-def test_a_city_may_apply_while_its_round_is_open() -> None:
-    spring = rounds(created())[0]
-    for day in (spring.opens_on, date(2026, 3, 1), spring.closes_on):
-        assert refusal_to_apply(spring, "2026-spring", day) is None
-
-
-def test_refusals_to_apply_say_why_and_name_the_open_round() -> None:
+def test_a_round_is_open_for_applications_from_its_first_to_its_last_day() -> None:
     both = rounds(created(), created(**FALL))
     spring, fall = both
-    on = date(2026, 8, 15)  # fall open, spring closed
-    assert refusal_to_apply(spring, "2026-spring", on, rounds=both) == (
-        "round 2026-spring closed for applications on 2026-03-31; "
-        "open for applications now: 2026-fall (open until 2026-09-30)"
-    )
-    assert refusal_to_apply(None, "2019-fall", on, rounds=both) == (
-        "there is no round 2019-fall; open for applications now: 2026-fall (open until 2026-09-30)"
-    )
-    assert refusal_to_apply(fall, "2026-fall", date(2026, 1, 10), rounds=both) == (
-        "round 2026-fall opens for applications on 2026-08-01; no round is open for applications now"
-    )
+    assert all(spring.is_open(day) for day in (spring.opens_on, date(2026, 3, 1), spring.closes_on))
+    assert [r.round_id for r in open_rounds(both, date(2026, 8, 15))] == ["2026-fall"]
+    assert open_rounds(both, date(2026, 1, 10)) == [] and not fall.is_open(date(2026, 1, 10))
 
 
 # --- which announcement names an award ----------------------------------------------------------

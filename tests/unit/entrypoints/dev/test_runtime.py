@@ -11,6 +11,7 @@ import signal
 import socket
 import stat
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -189,6 +190,19 @@ def test_the_box_shows_the_token_only_on_the_start_that_made_it() -> None:
     assert "cct_" + "A" * 43 in made and "created now, expires 2026-12-08 10:00 UTC" in made
     assert "cct_" not in kept, "a later start points at the file instead"
     assert "Operator token  in /d/operator-token (mode 0600), expires 2026-12-08 10:00 UTC" in kept
+
+
+def test_the_box_says_whom_to_sign_in_as_and_where_the_link_arrives(tmp_path: Path) -> None:
+    people = tuple((p.role, p.email, p.what) for p in demo.demo_people())
+    sink = f"kept by a local sink in {tmp_path / 'mail'} (`citycert mail list`)"
+    text = _rendered(replace(_info(tmp_path), people=people, mail=sink), width=120)
+    assert {"city", "reviewer", "committee", "operator"} <= {role for role, _, _ in people}
+    for _, email, _ in people:
+        assert email in text
+    assert "citycert mail list" in text and "citycert mail show" in text
+    relayed = _rendered(replace(_info(tmp_path), people=people, mail="sent through smtp.example:25"))
+    assert "is mailed to that address" in relayed
+    assert "Sign in as" not in _rendered(_info(tmp_path)), "no demo, nobody to sign in as"
 
 
 def test_the_box_for_a_configured_temporal_names_its_address(tmp_path: Path) -> None:
