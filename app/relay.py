@@ -370,3 +370,60 @@ async def failures(store: EventStore, limit: int = 100) -> list[Failure]:
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One mail to one person, as the relay last left it."""
+
+    message_id: str
+    city_id: str
+    kind: str
+    person_id: str
+    status: str  # held, pending, sent, failed or skipped
+    attempts: int
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outbox:
+    """The mail's state for an operator: notifications not yet handed to the relay, the
+    deliveries by status, and the latest deliveries."""
+
+    unrelayed: int
+    by_status: dict[str, int]
+    latest: list[Delivery]
+
+
+async def outbox(store: EventStore, limit: int = 50) -> Outbox:
+    """What is queued, sent, failed (and why): the latest `limit` deliveries, newest first."""
+    async with store.connection() as conn:
+        unrelayed = await conn.fetchval("SELECT count(*) FROM notification_outbox WHERE sent_at IS NULL")
+        counts = await conn.fetch("SELECT status, count(*) AS n FROM mail_deliveries GROUP BY status")
+        rows = await conn.fetch(
+            "SELECT d.message_id, o.city_id, o.kind, d.person_id, d.status, d.attempts, d.last_error, "
+            "d.created_at, d.sent_at "
+            "FROM mail_deliveries d JOIN notification_outbox o USING (event_id) "
+            "ORDER BY d.created_at DESC, d.message_id LIMIT $1",
+            limit,
+        )
+    return Outbox(
+        unrelayed=int(unrelayed),
+        by_status={r["status"]: int(r["n"]) for r in counts},
+        latest=[
+            Delivery(
+                r["message_id"],
+                r["city_id"],
+                r["kind"],
+                r["person_id"],
+                r["status"],
+                r["attempts"],
+                r["last_error"] or "",
+                r["created_at"],
+                r["sent_at"],
+            )
+            for r in rows
+        ],
+    )

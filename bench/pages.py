@@ -7,7 +7,7 @@ store's append, each city's events decided by the real decider (as bench/directo
 spring round of the rounds table with --cities cities in it, most certified and a few waiting on
 the reviewer, and a few certified cities of an earlier round that the public directory shows. The
 people signed in are kept as the portal keeps them: a city's staff member, a reviewer (the one the
-seeded reviews name) and a committee member, each with a session started from a sign-in link
+seeded reviews name), a committee member and an operator, each with a session started from a sign-in link
 (app/sign_in.py, as the portal's tests sign in), so the pages read real sessions.
 
 The app (entrypoints.http.create_app, pages and API together) runs in a child process without a
@@ -17,6 +17,7 @@ Temporal client (the one it gets raises on any use: the pages read only the stor
 - a city's dashboard (`/cities/{id}`, its staff signed in);
 - the reviewer's queue (`/review`);
 - the committee's round board (`/committee/rounds/{id}`);
+- the operators' list of cities (`/operator/cities`, its first page);
 - a certificate's public verification page (`/certificates/{number}`, nobody signed in; the
   portal has no HTML directory page yet, and the directory's JSON is bench/directory.py's).
 
@@ -162,6 +163,7 @@ async def seed(dsn: str, cities: int, waiting: int, public: int) -> Seeded:
             "city": ({"role": "city", "city_id": staff_city}, None),
             "reviewer": ({"role": "reviewer", "city_id": REVIEWER_HOME}, REVIEWER_ID),
             "committee": ({"role": "committee"}, None),
+            "operator": ({"role": "operator"}, None),
         }
         sessions = {}
         key = SIGN_IN_KEY.encode()
@@ -277,6 +279,7 @@ def pages(config: dict[str, Any]) -> list[Page]:
         Page("dashboard", f"/cities/{config['staff_city']}", _cookie(sessions["city"])),
         Page("review_queue", "/review", _cookie(sessions["reviewer"])),
         Page("round_board", f"/committee/rounds/{SPRING}", _cookie(sessions["committee"])),
+        Page("operator_cities", "/operator/cities", _cookie(sessions["operator"])),
     ]
     if config.get("certificate"):
         found.append(Page("certificate", f"/certificates/{config['certificate']}", _cookie(None)))

@@ -19,6 +19,7 @@ from entrypoints.web.routes import router
 from entrypoints.web.routes_city import router as city_router
 from entrypoints.web.routes_city_pages import router as city_pages_router
 from entrypoints.web.routes_committee import router as committee_router
+from entrypoints.web.routes_operator import router as operator_router
 from entrypoints.web.routes_public import router as public_router
 from entrypoints.web.routes_reviewer import router as reviewer_router
 from entrypoints.web.session import NotStarted, PageError
@@ -33,6 +34,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(committee_router)
     app.include_router(city_pages_router)
     app.include_router(public_router)
+    app.include_router(operator_router)
     folder = resources.files("entrypoints.web") / "static"
     app.mount(STATIC, StaticFiles(directory=str(folder)), name="static")
 

@@ -36,13 +36,17 @@ ROLE_WORDS = {
 
 @router.get("/home")
 async def home(request: Request, person: Signed) -> Response:
-    """Each role's start page: city staff their city's dashboard; the other roles' pages come next."""
+    """Each role's start page: city staff their city's dashboard, reviewers their queue, the
+    committee its rounds, operators theirs; a person of no page (city staff with no city) is told
+    their role."""
     if person.role is PersonRole.CITY and person.city_id:
         return redirect(request, f"/cities/{person.city_id}")
     if person.role is PersonRole.REVIEWER:
         return redirect(request, "/review")
     if person.role is PersonRole.COMMITTEE:
         return redirect(request, "/committee")
+    if person.role is PersonRole.OPERATOR:
+        return redirect(request, "/operator")
     return render(request, "role_home.html", role_words=say_to(request).gettext(ROLE_WORDS[person.role]))
 
 
