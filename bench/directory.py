@@ -228,10 +228,13 @@ class Run:
         return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def drive(target: str, port: int, path: str, concurrency: int, requests: int) -> Run:
-    """`requests` GETs of `path` over `concurrency` keep-alive connections (after a warm-up)."""
+async def drive(
+    target: str, port: int, path: str, concurrency: int, requests: int, *, request: bytes | None = None
+) -> Run:
+    """`requests` GETs of `path` over `concurrency` keep-alive connections (after a warm-up); the
+    request's bytes as given (headers of a page's reader), else a plain GET of `path`."""
     connections = [await asyncio.open_connection("127.0.0.1", port) for _ in range(concurrency)]
-    request = _request(path, port)
+    request = request or _request(path, port)
     left = 0
     latencies: list[float] = []
 

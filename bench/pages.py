@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import results
-from bench.directory import Run, _free_port, _read_response, stop_server
+from bench.directory import Run, _free_port, _read_response, drive, stop_server
 from bench.postgres import BenchPostgres
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -306,41 +306,6 @@ def start_server(config: dict[str, Any]) -> tuple[subprocess.Popen[str], int]:
 # --- the driver -----------------------------------------------------------------------------------
 
 
-async def drive(target: str, port: int, path: str, cookie: str, concurrency: int, requests: int) -> Run:
-    """`requests` GETs of `path` over `concurrency` keep-alive connections (after a warm-up)."""
-    connections = [await asyncio.open_connection("127.0.0.1", port) for _ in range(concurrency)]
-    request = _request(path, port, cookie)
-    left = 0
-    latencies: list[float] = []
-
-    async def reader_loop(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, kept: bool) -> None:
-        nonlocal left
-        while left > 0:
-            left -= 1
-            started = time.perf_counter()
-            writer.write(request)
-            status, _, _ = await _read_response(reader)
-            if status != 200:
-                raise RuntimeError(f"{path} answered {status}")
-            if kept:
-                latencies.append(time.perf_counter() - started)
-
-    async def burst(count: int, kept: bool) -> None:
-        nonlocal left
-        left = count
-        await asyncio.gather(*(reader_loop(r, w, kept) for r, w in connections))
-
-    try:
-        await burst(WARMUP, kept=False)
-        started = time.perf_counter()
-        await burst(requests, kept=True)
-        seconds = time.perf_counter() - started
-    finally:
-        for _, writer in connections:
-            writer.close()
-    return Run(target, concurrency, len(latencies), seconds, latencies)
-
-
 async def _certificate_number(port: int) -> str | None:
     status, _, body = await fetch(port, "/public/directory", _cookie(None))
     listed = json.loads(body).get("cities", []) if status == 200 else []
@@ -377,7 +342,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 best: dict[str, Run] = {}
                 for _ in range(args.repeats):
                     for target, path in (("floor", page.floor), ("ours", page.path)):
-                        done = await drive(target, port, path, page.cookie, concurrency, args.requests)
+                        done = await drive(
+                            target,
+                            port,
+                            path,
+                            concurrency,
+                            args.requests,
+                            request=_request(path, port, page.cookie),
+                        )
                         if target not in best or done.rps > best[target].rps:
                             best[target] = done
                 floor, ours = best["floor"], best["ours"]
