@@ -30,7 +30,16 @@ from domain.levels import Level, outcome, rank
 from domain.policy import ProgrammePolicy
 from domain.rules import LATEST, PROGRAMME_REVIEW, ROUNDS
 from domain.standard import Standard, StandardError, get_standard, open_versions
-from domain.state import AWAITING_REVIEWER, CityState, Cycle, ImportProposal, ItemStatus, Phase, fold
+from domain.state import (
+    AWAITING_REVIEWER,
+    Certification,
+    CityState,
+    Cycle,
+    ImportProposal,
+    ItemStatus,
+    Phase,
+    fold,
+)
 from domain.worksheet import shortfalls, unknown_numbers
 
 DEFAULT_POLICY = ProgrammePolicy()
@@ -1303,17 +1312,17 @@ def _ended(
     )
 
 
-def _held(state: CityState, c: cmd.Command) -> None:
+def _held(state: CityState, c: cmd.Command) -> Certification:
+    """The certification the city holds, for a command that acts on it; refused when there is none."""
     if state.certification is None:
         raise _reject(state, f"{c.command_name()} needs a certification held, and {state.city_id} holds none")
+    return state.certification
 
 
 def _suspend(
     state: CityState, c: cmd.SuspendCertification, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
-    _held(state, c)
-    cert = state.certification
-    assert cert is not None
+    cert = _held(state, c)
     if cert.suspended:
         raise _reject(state, f"the certification is already suspended: {cert.suspended_because}")
     return [
@@ -1326,9 +1335,7 @@ def _suspend(
 def _reinstate(
     state: CityState, c: cmd.ReinstateCertification, now: datetime, p: ProgrammePolicy
 ) -> list[ev.DomainEvent]:
-    _held(state, c)
-    cert = state.certification
-    assert cert is not None
+    cert = _held(state, c)
     if not cert.suspended:
         raise _reject(state, "the certification is not suspended: there is nothing to reinstate")
     return [
