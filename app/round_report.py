@@ -556,7 +556,7 @@ _READS_AT_ONCE = 4  # streams read concurrently: a share of the pool, not all of
 
 async def round_city_logs(store: EventStore, recorded_as: Sequence[str]) -> list[CityLog]:
     """The event logs of the cities with a cycle in the round (recorded under any of its names)."""
-    city_ids = sorted({c for name in recorded_as for c in await round_city_ids(store, name)})
+    city_ids = await round_city_ids(store, recorded_as)  # one read of the log for every name
     gate = asyncio.Semaphore(_READS_AT_ONCE)
 
     async def read(city_id: str) -> CityLog:

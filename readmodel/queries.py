@@ -7,6 +7,7 @@ changed it; a review item is the review_queue row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -237,16 +238,17 @@ async def reviewer_loads(store: EventStore, reviewer_ids: list[str]) -> dict[str
 _OPENINGS = (ev.ApplicationSubmitted, ev.RecertificationStarted)
 assert all("cohort" in kind.model_fields for kind in _OPENINGS), "the field the query reads"
 _ROUND_STREAMS = """
-SELECT DISTINCT stream_id FROM events WHERE type = ANY($2::text[]) AND data ->> 'cohort' = $1
+SELECT DISTINCT stream_id FROM events WHERE type = ANY($2::text[]) AND data ->> 'cohort' = ANY($1::text[])
  ORDER BY stream_id
 """
 
 
-async def round_city_ids(store: EventStore, round_id: str) -> list[str]:
-    """The cities with a cycle (an application or a re-certification) opened in the round, by id."""
+async def round_city_ids(store: EventStore, recorded_as: Sequence[str]) -> list[str]:
+    """The cities with a cycle (an application or a re-certification) opened in the round under any
+    of the names its cycles record (its id, the cohorts it adopted), by id."""
     openings = [kind.event_type() for kind in _OPENINGS]
     async with store.connection() as conn:
-        rows = await conn.fetch(_ROUND_STREAMS, round_id, openings)
+        rows = await conn.fetch(_ROUND_STREAMS, list(recorded_as), openings)
     return [city_id for row in rows if (city_id := city_id_of(row["stream_id"])) is not None]
 
 
