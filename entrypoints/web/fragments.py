@@ -16,6 +16,10 @@ request render the part anew; nothing is ever shown older than the database it r
 The slots live on the app (app.state), a few hundred at most, the least recently used given up
 first. While one request renders a slot's new version, the others asking for it wait for it
 rather than render it too.
+
+Reading the mark is a round trip to the database, as finding the session is: a page that keeps a
+part (`@keeps_parts`) starts reading it before the session is looked up (`read_mark_early`, the
+first dependency of its router), on a connection of its own, so the two overlap.
 """
 
 from __future__ import annotations
@@ -27,9 +31,12 @@ from typing import Any, TypeVar, cast
 
 from fastapi import Request
 
+from entrypoints.web.session import services_of
 from eventstore import EventStore
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+KEEPS_PARTS = "citycert_keeps_parts"
 _MARK = "SELECT (SELECT max(position) FROM events) AS p, pg_current_snapshot()::text AS s"
 
 
@@ -39,6 +46,29 @@ async def data_mark(store: EventStore) -> tuple[object, ...]:
         row = await conn.fetchrow(_MARK)
     assert row is not None, "a query of aggregates answers one row"
     return (row["p"], row["s"])
+
+
+def keeps_parts(endpoint: F) -> F:
+    """Marks a page's function as one that reads the mark (read_mark_early starts it)."""
+    setattr(endpoint, KEEPS_PARTS, True)
+    return endpoint
+
+
+async def read_mark_early(request: Request) -> None:
+    """For a page marked `keeps_parts`: the mark's reading started now, the page awaits it."""
+    if getattr(request.scope.get("endpoint"), KEEPS_PARTS, False):
+        reading = asyncio.ensure_future(data_mark(services_of(request).store))
+        # Refused before it reads it (not signed in, another role): the answer is not waited for.
+        reading.add_done_callback(lambda done: done.cancelled() or done.exception())
+        request.state.reading_mark = reading
+
+
+async def mark_of(request: Request) -> tuple[object, ...]:
+    """The mark read_mark_early started reading for this page, else read now."""
+    reading: asyncio.Future[tuple[object, ...]] | None = getattr(request.state, "reading_mark", None)
+    if reading is None:
+        return await data_mark(services_of(request).store)
+    return await reading
 
 
 class Kept:

@@ -33,14 +33,14 @@ from domain.people import Person, PersonRole
 from domain.rounds import DesignateHonorRoll, Round, is_round_id, round_recorded_as
 from entrypoints.web.committee import CityCard, card, cycle_seen, levels_up_to, place_of, round_board
 from entrypoints.web.dashboard import LEVELS
-from entrypoints.web.fragments import data_mark, kept
+from entrypoints.web.fragments import keeps_parts, kept, mark_of, read_mark_early
 from entrypoints.web.i18n import Speaker
 from entrypoints.web.pages import render, render_part
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.session import PageError, language_of, load_session, services_of, session_in
 from readmodel import city_state, city_stream
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(load_session)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(read_mark_early), Depends(load_session)])
 
 # The pages of a decision: the whole page, and its form alone (what htmx swaps).
 LEVEL_FORM = ("committee_decision.html", "_committee_decide_level.html")
@@ -136,7 +136,7 @@ BOARDS_KEPT = 16
 async def _version(request: Request) -> tuple[object, ...]:
     svc = services_of(request)
     hour = svc.clock().replace(minute=0, second=0, microsecond=0)
-    return (*await data_mark(svc.store), hour)
+    return (*await mark_of(request), hour)
 
 
 async def _board_data(request: Request, round_id: str, version: tuple[object, ...]) -> BoardData:
@@ -155,6 +155,7 @@ async def _board_data(request: Request, round_id: str, version: tuple[object, ..
 
 
 @router.get("/committee/rounds/{round_id}")
+@keeps_parts
 async def board(request: Request, round_id: str, person: Signed) -> Response:
     may_read(request, person)
     version = await _version(request)
@@ -421,6 +422,7 @@ async def _honor_roll_page(
 
 
 @router.get("/committee/rounds/{round_id}/honor-roll")
+@keeps_parts
 async def honor_roll_form(request: Request, round_id: str, person: Signed) -> Response:
     may_read(request, person)
     return await _honor_roll_page(request, round_id)
