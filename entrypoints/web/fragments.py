@@ -7,19 +7,29 @@ page, the language, the role or the person whose data it shows. The page around 
 with the person's name and the sign-out form's token, the language switch) is rendered on every
 request, as every page is.
 
-A slot holds one version of its part. The version is `data_mark`: the log's last position and the
-database's snapshot, which moves whenever any transaction that wrote commits (a position is handed
-out at insert, so an earlier one may commit after a later one: the snapshot says so). Any write,
-an event appended, a projection or a round's row updated, a session touched, makes the next
-request render the part anew; nothing is ever shown older than the database it reads.
+A slot holds one version of its part. The version is the log's (`events_version`): a number that
+moves whenever an event commits, and only then. Everything a kept part shows is in the log or in
+a projection written in the same transaction as its events (a city's state, the review queue, a
+round's row, its Honor Roll), so nothing is shown older than the log it was read from, while the
+writes that record no event (a session touched each minute, a sign-in link asked for, a mail sent,
+a subscription's checkpoint) leave the kept parts in place.
+
+How it knows, with one small query per request: it keeps the database's snapshot at which its
+number last moved. An event committed since has its transaction in that snapshot's list of those
+running, or at or above its horizon (xmax); anything below the horizon and not running had
+finished, so was seen then. The query asks the events table (by its (transaction_id, position)
+index) whether such a row is there now; if so the number moves, and the snapshot of that query
+becomes the one to compare with. Two requests seeing the same change at once both move it: one
+more rendering, never a part older than its number says.
 
 The slots live on the app (app.state), a few hundred at most, the least recently used given up
 first. While one request renders a slot's new version, the others asking for it wait for it
 rather than render it too.
 
-Reading the mark is a round trip to the database, as finding the session is: a page that keeps a
-part (`@keeps_parts`) starts reading it before the session is looked up (`read_mark_early`, the
-first dependency of its router), on a connection of its own, so the two overlap.
+Reading the version is a round trip to the database, as finding the session is: a page that
+keeps a part (`@keeps_parts`) starts reading it before the session is looked up
+(`read_version_early`, the first dependency of its router), on a connection of its own, so the
+two overlap.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from fastapi import Request
@@ -37,37 +48,65 @@ from eventstore import EventStore
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 KEEPS_PARTS = "citycert_keeps_parts"
-_MARK = "SELECT (SELECT max(position) FROM events) AS p, pg_current_snapshot()::text AS s"
+_SINCE = """
+SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT pg_snapshot_xip(s))::text[] AS running,
+       EXISTS (SELECT 1 FROM events WHERE transaction_id >= $1::text::xid8)
+       OR EXISTS (SELECT 1 FROM events WHERE transaction_id = ANY($2::text[]::xid8[])) AS changed
+  FROM pg_current_snapshot() AS s
+"""
 
 
-async def data_mark(store: EventStore) -> tuple[object, ...]:
-    """What changes whenever anything is recorded: the version of every kept part."""
+@dataclass
+class LogVersion:
+    """The log's number, and the snapshot it last moved at (its horizon and the transactions
+    running then); the first request in a process finds every event "new", and moves it to 1."""
+
+    number: int = 0
+    xmax: str = "0"
+    running: list[str] = field(default_factory=list)
+
+
+async def events_version(store: EventStore, known: LogVersion) -> int:
+    """The log's number now, moved if an event committed since it last moved."""
+    xmax, running = known.xmax, known.running
     async with store.connection() as conn:
-        row = await conn.fetchrow(_MARK)
-    assert row is not None, "a query of aggregates answers one row"
-    return (row["p"], row["s"])
+        row = await conn.fetchrow(_SINCE, xmax, running)
+    assert row is not None, "a query of one snapshot answers one row"
+    if row["changed"] and (known.xmax, known.running) == (xmax, running):
+        known.number += 1
+        known.xmax, known.running = row["xmax"], list(row["running"])
+    # Moved by another request meanwhile: its snapshot is the one to compare with next, and its
+    # number was set after that snapshot was taken, so what this request reads now is as new.
+    return known.number
+
+
+def _log_version(request: Request) -> LogVersion:
+    found: LogVersion | None = getattr(request.app.state, "log_version", None)
+    if found is None:
+        found = request.app.state.log_version = LogVersion()
+    return found
 
 
 def keeps_parts(endpoint: F) -> F:
-    """Marks a page's function as one that reads the mark (read_mark_early starts it)."""
+    """Marks a page's function as one that reads the log's version (read_version_early starts it)."""
     setattr(endpoint, KEEPS_PARTS, True)
     return endpoint
 
 
-async def read_mark_early(request: Request) -> None:
-    """For a page marked `keeps_parts`: the mark's reading started now, the page awaits it."""
+async def read_version_early(request: Request) -> None:
+    """For a page marked `keeps_parts`: the version's reading started now, the page awaits it."""
     if getattr(request.scope.get("endpoint"), KEEPS_PARTS, False):
-        reading = asyncio.ensure_future(data_mark(services_of(request).store))
+        reading = asyncio.ensure_future(events_version(services_of(request).store, _log_version(request)))
         # Refused before it reads it (not signed in, another role): the answer is not waited for.
         reading.add_done_callback(lambda done: done.cancelled() or done.exception())
-        request.state.reading_mark = reading
+        request.state.reading_version = reading
 
 
-async def mark_of(request: Request) -> tuple[object, ...]:
-    """The mark read_mark_early started reading for this page, else read now."""
-    reading: asyncio.Future[tuple[object, ...]] | None = getattr(request.state, "reading_mark", None)
+async def version_of(request: Request) -> int:
+    """The log's version read_version_early started reading for this page, else read now."""
+    reading: asyncio.Future[int] | None = getattr(request.state, "reading_version", None)
     if reading is None:
-        return await data_mark(services_of(request).store)
+        return await events_version(services_of(request).store, _log_version(request))
     return await reading
 
 

@@ -33,14 +33,14 @@ from domain.people import Person, PersonRole
 from domain.rounds import DesignateHonorRoll, Round, is_round_id, round_recorded_as
 from entrypoints.web.committee import CityCard, card, cycle_seen, levels_up_to, place_of, round_board
 from entrypoints.web.dashboard import LEVELS
-from entrypoints.web.fragments import keeps_parts, kept, mark_of, read_mark_early
+from entrypoints.web.fragments import keeps_parts, kept, read_version_early, version_of
 from entrypoints.web.i18n import Speaker
 from entrypoints.web.pages import render, render_part
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.session import PageError, language_of, load_session, services_of, session_in
 from readmodel import city_state, city_stream
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(read_mark_early), Depends(load_session)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(read_version_early), Depends(load_session)])
 
 # The pages of a decision: the whole page, and its form alone (what htmx swaps).
 LEVEL_FORM = ("committee_decision.html", "_committee_decide_level.html")
@@ -124,10 +124,10 @@ async def rounds(request: Request, person: Signed) -> Response:
 
 
 BoardData = tuple[Round, RoundReport, list[CityLog]]
-# A round's board data and its rendered cities, kept while nothing is recorded anywhere
+# A round's board data and its rendered cities, kept while no event is recorded
 # (fragments.py): reading the round's cities' logs, building its report, shaping and rendering its
 # 60-odd KB of cards is nearly all of the page's time (bench/pages.py). Their version is the
-# database's mark and the hour, which the report's time in a running phase counts to; the cards'
+# log's and the hour, which the report's time in a running phase counts to; the cards'
 # slot is the round, the language and whether the reader may decide (the committee's buttons).
 # Nothing of the person is in them: their name and the sign-out form's token are in the page.
 BOARDS_KEPT = 16
@@ -136,7 +136,7 @@ BOARDS_KEPT = 16
 async def _version(request: Request) -> tuple[object, ...]:
     svc = services_of(request)
     hour = svc.clock().replace(minute=0, second=0, microsecond=0)
-    return (*await mark_of(request), hour)
+    return (await version_of(request), hour)
 
 
 async def _board_data(request: Request, round_id: str, version: tuple[object, ...]) -> BoardData:

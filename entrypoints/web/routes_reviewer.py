@@ -30,7 +30,7 @@ from domain.ids import DOCUMENT_ID_PATTERN
 from domain.people import Person, PersonRole
 from domain.state import CityState
 from domain.worksheet import CriterionWorksheet, Worksheet
-from entrypoints.web.fragments import keeps_parts, kept, mark_of, read_mark_early
+from entrypoints.web.fragments import keeps_parts, kept, read_version_early, version_of
 from entrypoints.web.i18n import Speaker
 from entrypoints.web.pages import render, render_part
 from entrypoints.web.reviewer import decidable, queue, status_words
@@ -38,7 +38,7 @@ from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_
 from entrypoints.web.session import PageError, language_of, load_session, services_of
 from readmodel.clarifications import clarification_thread
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(read_mark_early), Depends(load_session)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(read_version_early), Depends(load_session)])
 
 QUEUE_LIMIT = 500
 DECISIONS = {
@@ -160,7 +160,7 @@ async def review_queue(request: Request, person: Signed) -> Response:
         return render_part("_reviewer_queue_body.html", language, cities=cities, count=len(items))
 
     slot = (person.id, home, language)
-    body = await kept(request, "review_queues", QUEUES_KEPT).get(slot, await mark_of(request), rendered)
+    body = await kept(request, "review_queues", QUEUES_KEPT).get(slot, await version_of(request), rendered)
     return render(request, "reviewer_queue.html", body=body)
 
 

@@ -1,7 +1,9 @@
 """The pages whose costly part is kept between requests (entrypoints/web/fragments.py): the round
 board and a reviewer's queue. What is recorded shows on the next request; another person's page, a
 page of another role or another language is never given instead; and each page carries its own
-reader's name and CSRF token, never those of the reader it was first rendered for."""
+reader's name and CSRF token, never those of the reader it was first rendered for. The log's
+version they are kept at moves when an event commits, also one whose transaction was running
+when it last moved, and not for writes that record no event."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import httpx
 
 from domain import Actor
 from domain.levels import Level
+from entrypoints.web.fragments import LogVersion, events_version
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.integration.entrypoints.web.conftest import Portal, csrf_of, sign_in
 from tests.integration.entrypoints.web.test_committee_pages import (
@@ -119,3 +122,25 @@ async def test_a_reviewers_queue_is_their_own_and_shows_their_declaration_next(p
     assert "You declared no conflict of interest with this city." in queue_text(after)
     assert "Su cola de revisión" in queue_text(spanish) and "Your review queue" not in queue_text(spanish)
     assert csrf_of(spanish.text) == csrf_of(hers.text)
+
+
+async def test_the_logs_version_moves_for_an_event_and_not_for_other_writes(portal: Portal) -> None:
+    store = portal.api.store
+    await portal.api.register("lakeside")
+    known = LogVersion()
+    # The first reading finds the events recorded so far new
+    first = await events_version(store, known)
+    assert first == 1 and await events_version(store, known) == first
+    # A write that records no event (a person added) leaves it
+    await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    assert await events_version(store, known) == first
+    # An event recorded moves it
+    await portal.api.register("marston")
+    assert await events_version(store, known) == first + 1
+    # And an event whose transaction was running at the snapshot it last moved at moves it too
+    async with store.connection() as conn:
+        last = await conn.fetchval("SELECT transaction_id::text FROM events ORDER BY position DESC LIMIT 1")
+        horizon = await conn.fetchval("SELECT (pg_snapshot_xmax(pg_current_snapshot()))::text")
+    running = LogVersion(number=7, xmax=str(int(horizon) + 1000), running=[last])
+    assert await events_version(store, running) == 8
+    assert await events_version(store, running) == 8  # compared with the new snapshot: nothing since
