@@ -1,7 +1,7 @@
 """The portal's pages: how fast each main page renders on demo-sized data, against a floor.
 
 `python -m bench.pages [--cities N] [--requests N] [--concurrency 1,8] [--repeats N] [--misses N]
-[--no-record]`
+[--pages round_board,...] [--no-record]`
 
 It starts a throwaway PostgreSQL (bench/postgres.py) and seeds a demo-sized programme through the
 store's append, each city's events decided by the real decider (as bench/directory.py does): a
@@ -348,7 +348,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         child, port = start_server(config)
         servers.append(child)
         figures: dict[str, Any] = {"cities": args.cities, "load_start": load_start}
-        for page in pages(config):
+        chosen = [p for p in pages(config) if not args.pages or p.name in args.pages.split(",")]
+        for page in chosen:
             _, _, body = await fetch(port, page.path, page.cookie)
             figures[f"{page.name}_bytes"] = len(body)
             for concurrency in [int(c) for c in args.concurrency.split(",")]:
@@ -422,6 +423,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=300, help="requests per measurement; default 300")
     parser.add_argument("--concurrency", default="1,8", help="concurrent readers; default 1,8")
     parser.add_argument("--repeats", type=int, default=2, help="rounds per page (best kept); default 2")
+    parser.add_argument("--pages", default="", help="only these pages (names, commas between); default all")
     parser.add_argument(
         "--misses", type=int, default=20, help="requests per page with nothing kept; default 20 (0: none)"
     )
