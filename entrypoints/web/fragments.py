@@ -9,18 +9,21 @@ request, as every page is.
 
 A slot holds one version of its part. The version is the log's (`events_version`): a number that
 moves whenever an event commits, and only then. Everything a kept part shows is in the log or in
-a projection written in the same transaction as its events (a city's state, the review queue, a
-round's row, its Honor Roll), so nothing is shown older than the log it was read from, while the
-writes that record no event (a session touched each minute, a sign-in link asked for, a mail sent,
-a subscription's checkpoint) leave the kept parts in place.
+a projection written in the same transaction as its events (a city's state, the review queue; the
+rounds and their Honor Rolls are the programme stream's), so nothing is shown older than the log it
+was read from, while the writes that record no event (a session touched each minute, a sign-in
+link asked for, a mail sent, a subscription's checkpoint) leave the kept parts in place. One write
+of projections records no event, `citycert projections rebuild` (run once when upgrading a store):
+kept parts show the rebuilt rows after the next event, or once the portal is restarted.
 
 How it knows, with one small query per request: it keeps the database's snapshot at which its
 number last moved. An event committed since has its transaction in that snapshot's list of those
 running, or at or above its horizon (xmax); anything below the horizon and not running had
 finished, so was seen then. The query asks the events table (by its (transaction_id, position)
 index) whether such a row is there now; if so the number moves, and the snapshot of that query
-becomes the one to compare with. Two requests seeing the same change at once both move it: one
-more rendering, never a part older than its number says.
+becomes the one to compare with. Of two requests that see the same change at once, the first moves
+it and the other takes the number as moved: it reads the data after that move, so no part is ever
+older than its number says.
 
 The slots live on the app (app.state), a few hundred at most, the least recently used given up
 first. While one request renders a slot's new version, the others asking for it wait for it
