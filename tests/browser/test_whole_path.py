@@ -84,6 +84,7 @@ async def test_the_whole_path_from_sign_in_to_the_public_directory(
     await ana.get_by_role("button", name="Apply").click()
     await expect(ana).to_have_url(served.url + "/cities/lakeside")
     await expect(ana.locator("main")).to_contain_text("Gathering evidence")
+    await check_accessibility(ana)
 
     # And uploads a document into each of her criterion's required slots, claims its checklist
     # and submits it
@@ -129,6 +130,7 @@ async def test_the_whole_path_from_sign_in_to_the_public_directory(
     await rosa.get_by_label("Approve, finding met the checklist items the city claims").check()
     await rosa.get_by_role("button", name="Record the decision").click()
     await expect(rosa.get_by_label(f"Choose {REST[0]}", exact=True)).to_have_count(0)
+    await check_accessibility(rosa)
     # And asks the city about Ana's criterion, on its worksheet
     await rosa.get_by_role("link", name=re.compile(f"^{OURS} ")).click()
     await check_accessibility(rosa)
@@ -153,6 +155,12 @@ async def test_the_whole_path_from_sign_in_to_the_public_directory(
     # Then Rosa reads the answer and approves the criterion with the items the city claimed
     await rosa.get_by_role("link", name=re.compile(f"^{OURS} ")).click()
     await expect(rosa.locator("main")).to_contain_text("The 2025 inventory, attached")
+    await check_accessibility(rosa)
+    # And opens the answer's attachment in the browser
+    thread = rosa.get_by_role("list", name="Clarification")
+    await thread.get_by_role("link", name="inventory-2025", exact=True).click()
+    await expect(rosa.locator("body")).to_contain_text("the 2025 inventory")
+    await rosa.go_back()
     await rosa.get_by_role("radio", name="Approve", exact=True).check()
     await rosa.get_by_role("button", name="Record the decision").click()
     await expect(rosa.get_by_role("status")).to_contain_text(
@@ -164,6 +172,7 @@ async def test_the_whole_path_from_sign_in_to_the_public_directory(
     await ana.get_by_label("The city has submitted all the evidence it claims").check()
     await ana.get_by_role("button", name="Close the submission").click()
     await expect(ana.locator("main")).to_contain_text("Site visit")
+    await check_accessibility(ana)
     # (Through the command service: the committee waives the site visit, which no page records.)
     assert await runner.walk("lakeside", [waive_visit()]) == []
 
