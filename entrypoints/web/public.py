@@ -122,7 +122,7 @@ def certificate_view(
             round_href = f"/rounds/{its_round.round_id}"
     standard = f"{c.standard_name}, {c.standard}" if c.standard_name else c.standard
     facts = [
-        Fact(_("City"), place_words(c.city, c.region, c.country, say)),
+        Fact(_("City"), place_words(c.city, c.region, c.country, say), city_path(c.city_id)),
         Fact(_("Level"), level_words(c.level, say)),
         Fact(_("Standard"), standard),
         Fact(_("Round"), round_words, round_href),

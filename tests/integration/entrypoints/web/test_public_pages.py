@@ -205,6 +205,9 @@ async def test_a_certified_citys_page_shows_its_certificate_and_the_round_that_a
         assert f'href="/public/cities/{CITY}"' in page.text  # the same as JSON
         assert page.headers["cache-control"] == "no-cache"  # a revocation shows at once
         assert "set-cookie" not in page.headers
+        # And its certificate's page links back to it
+        verified = await browser.get(f"/certificates/{number}")
+        assert f'<a href="/directory/{CITY}">Ridgeway, Ohio, United States</a>' in verified.text
 
     async with visitor(public, **{"Accept-Language": "es"}) as browser:
         spanish = await browser.get(f"/directory/{CITY}")
