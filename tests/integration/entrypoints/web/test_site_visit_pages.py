@@ -146,12 +146,15 @@ async def test_an_operator_waives_the_visit_from_the_citys_page(portal: Portal) 
         city = await browser.get("/operator/cities/lakeside")
         assert PAGE in city.text
         page = await browser.get(PAGE)
-        # When Omar waives the visit, saying why
+        # When Omar waives the visit, saying why (with htmx, which follows to the page that shows it)
         waived = await browser.post(
-            f"{PAGE}/waive", data={"csrf_token": csrf_of(page.text), "reason": "visited virtually in May"}
+            f"{PAGE}/waive",
+            data={"csrf_token": csrf_of(page.text), "reason": "visited virtually in May"},
+            headers={"HX-Request": "true"},
         )
-        assert waived.status_code == 303
-        page = await browser.get(waived.headers["location"])
+        assert (waived.status_code, waived.headers["hx-redirect"]) == (204, f"{PAGE}?done=waive#visit")
+        page = await browser.get(waived.headers["hx-redirect"])
+        portuguese = await browser.get(f"{PAGE}?lang=pt")
     # Then the waiver is recorded as approved by him, and a level recommended
     events = await portal.api.store.read_stream(city_stream("lakeside"))
     waiver = next(e for e in events if e.type == "SiteVisitWaived")
@@ -161,6 +164,7 @@ async def test_an_operator_waives_the_visit_from_the_citys_page(portal: Portal) 
     shown = text_of(page)
     assert "The waiver is recorded." in shown and "Waived" in shown and "visited virtually in May" in shown
     assert f"{REJECTED} " in shown and "Rejected" in shown and "Back to the city" in shown
+    assert "Dispensada" in text_of(portuguese) and "Por que foi dispensada" in text_of(portuguese)
 
 
 async def test_a_refusal_shows_the_domains_reason_beside_the_form_and_nothing_is_recorded(
@@ -233,11 +237,13 @@ async def test_a_visit_not_due_yet_offers_nothing_and_speaks_spanish(portal: Por
     assert await HttpRunner(portal.api).walk("lakeside", [apply(ROUND)]) == []
     async with portal.visitor() as browser:
         await signed_in_as(portal, browser, CARLA, "committee")
+        board = await browser.get(f"/committee/rounds/{ROUND}")
         page = await browser.get(PAGE)
         spanish = await browser.get(f"{PAGE}?lang=es")
         unknown = await browser.get("/committee/cities/nowhere/site-visit")
     assert page.status_code == 200
     assert "Not due yet" in text_of(page) and "The visit comes once the review is complete." in text_of(page)
     assert f'action="{PAGE}/' not in page.text
+    assert "Lakeside" in text_of(board) and PAGE not in board.text  # the board links no visit not due
     assert 'lang="es"' in spanish.text and "Visita: Lakeside" in text_of(spanish)
     assert unknown.status_code == 404
