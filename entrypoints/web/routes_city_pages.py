@@ -6,7 +6,10 @@ Every action is the command the JSON API gives, through the same application lay
 service, the documents service, the rounds): a refusal shows the domain's reason beside the form,
 and nothing is recorded. The programme's staff (committee, operators) see these pages; only the
 city's own staff act on them. Uploads are checked against the city's state before any is stored,
-so a submission the domain refuses stores no document.
+so a submission the domain refuses stores no document. A new submission of a criterion (after a
+rejection) keeps the documents already in its slots unless the city removes them or chooses another
+in their place, so it does not upload them again; an appeal brings new documents for the criteria it
+contests, in the same way.
 """
 
 from __future__ import annotations
@@ -206,9 +209,12 @@ async def criterion_page(
         _ = say_to(request).gettext
         raise PageError(404, _("Page not found"), _("The city's current cycle has no criterion of that id."))
     question = next((q for q in await open_questions(store, state) if q.criterion_id == criterion_id), None)
+    in_place = city_pages.documents_in_place(found)
     return render(
         request,
         "city_criterion.html",
+        in_place=in_place,
+        in_slot={n: [d for d in in_place if d.slot == n] for n in {d.slot for d in in_place}},
         status=status,
         city_id=city_id,
         city_name=state.name,
@@ -310,21 +316,32 @@ async def submit_evidence(request: Request, city_id: str, criterion_id: str, per
         narrative = form.get("narrative")
         narrative = narrative.strip() if isinstance(narrative, str) else ""
         claims = numbers(form, "claim")
+        removed = {v for v in form.getlist("remove") if isinstance(v, str) and len(v) <= 100}
         _ = say_to(request).gettext
         try:
-            if not uploads:
+            # The documents already in the criterion's slots stay unless removed or replaced: a new
+            # submission after a question or a rejection does not ask for them again.
+            state = await state_of(request, city_id)
+            sheet = await city_worksheet(services_of(request).store, city_id)
+            found = city_pages.find_criterion(sheet, criterion_id) if sheet else None
+            in_place = city_pages.documents_in_place(found) if found else []
+            kept = city_pages.kept_documents(in_place, removed, {n for n in uploads if n})
+            if not uploads and not kept:
                 raise Refusal(422, _("Choose at least one document to upload."))
 
             def item(documents: list[Any]) -> cmd.SubmitEvidence:
                 return cmd.SubmitEvidence(
                     items=[
                         cmd.EvidenceItem(
-                            criterion_id=criterion_id, documents=documents, narrative=narrative, claims=claims
+                            criterion_id=criterion_id,
+                            documents=[*kept, *documents],
+                            narrative=narrative,
+                            claims=claims,
                         )
                     ]
                 )
 
-            precheck(request, await state_of(request, city_id), built(lambda: item(placeholders(uploads))))
+            precheck(request, state, built(lambda: item(placeholders(uploads))))
             await check_documents(request, uploads)
             documents = await store_documents(request, city_id, uploads, actor, criterion_id)
             await give(request, city_id, built(lambda: item(documents)), actor)
@@ -336,7 +353,7 @@ async def submit_evidence(request: Request, city_id: str, criterion_id: str, per
                 status=r.status,
                 refusal=r,
                 form="evidence",
-                kept={"narrative": narrative, "claims": claims},
+                kept={"narrative": narrative, "claims": claims, "removed": removed},
             )
     finally:
         await form.close()
