@@ -157,6 +157,8 @@ class Decision:
     level: str | None  # None: not certified
     appeal_deadline: datetime | None
     contestable: list[tuple[str, str]]  # (criterion id, title) an appeal may name
+    # Each contestable criterion's required documents (number, title): the slots new evidence may fill.
+    slots: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
 
 def decision(state: CityState, say: Speaker) -> Decision | None:
@@ -180,6 +182,10 @@ def decision(state: CityState, say: Speaker) -> Decision | None:
         level=say.gettext(LEVELS[level.value]) if level else None,
         appeal_deadline=cycle.appeal_deadline,
         contestable=contestable,
+        slots={
+            cid: list(enumerate(standard.criterion(cid).required_documents, start=1))
+            for cid, _ in contestable
+        },
     )
 
 

@@ -15,14 +15,25 @@ from readmodel.worksheet import city_worksheet
 from tests.integration.entrypoints.web.conftest import Portal, csrf_of
 from tests.integration.entrypoints.web.test_city_staff_pages import (
     CITY,
+    REJECTED,
     TEXT,
+    decided_silver,
     lakeside_with_ana,
     signed_in_as_ana,
     text_of,
     types_recorded,
     walked,
 )
-from tests.scenarios import CRITERIA, STANDARD, apply, assigned_and_declared, enough_items, evidence, review
+from tests.scenarios import (
+    CRITERIA,
+    SILVER_SCORE,
+    STANDARD,
+    apply,
+    assigned_and_declared,
+    enough_items,
+    evidence,
+    review,
+)
 
 # The criterion asking for the most documents: keeping some slots while replacing another shows.
 MOST_SLOTS = max(CRITERIA, key=lambda c: len(get_standard(STANDARD).criterion(c).required_documents))
@@ -151,3 +162,91 @@ async def test_removing_every_document_is_refused_in_words_and_records_nothing(p
     assert refused.status_code == 422 and "Choose at least one document to upload." in refused.text
     assert all(f'value="{k}" checked' in refused.text for k in keys), "her choices are kept"
     assert await types_recorded(portal) == before
+
+
+# --- an appeal's new evidence ----------------------------------------------------------------------
+
+
+def appeal_field(page: str, criterion_id: str) -> str:
+    """The number of the appeal form's fields for the criterion's new evidence."""
+    found = re.search(rf'name="appeal_for_(\d+)" value="{re.escape(criterion_id)}"', page)
+    assert found, f"the appeal form offers new evidence for {criterion_id}"
+    return found[1]
+
+
+async def test_an_appeal_brings_a_new_document_for_a_contested_criterion(portal: Portal) -> None:
+    # Given the committee decided Silver with the criteria that would make Gold rejected
+    await decided_silver(portal)
+    contested = REJECTED[0]
+    slots = get_standard(STANDARD).criterion(contested).required_documents
+    slot = 1 if slots else 0
+    async with portal.visitor() as browser:
+        await signed_in_as_ana(portal, browser)
+        page = await browser.get(f"{CITY}/decision")
+        assert 'enctype="multipart/form-data"' in page.text
+        n = appeal_field(page.text, contested)
+        # When Ana appeals, contesting the rejected criteria, with a new document for one of them
+        filed = await browser.post(
+            f"{CITY}/decision/appeal",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "grounds": "The 2026 inventory answers the reviewer's reason",
+                "criteria": REJECTED,
+                f"appeal_for_{n}": contested,
+                f"appeal_slot_{n}": str(slot),
+            },
+            files=[(f"appeal_file_{n}", ("inventory-2026.txt", b"the 2026 inventory\n", TEXT))],
+        )
+    # Then the document is uploaded and the appeal carries it as the criterion's evidence, in its slot
+    assert (filed.status_code, filed.headers.get("location")) == (303, CITY), text_of(filed)
+    events = await portal.api.store.read_stream(city_stream("lakeside"))
+    assert [e.type for e in events[-2:]] == ["DocumentUploaded", "AppealFiled"]
+    uploaded, appeal = events[-2].data, events[-1].data
+    assert sorted(appeal["criteria"]) == sorted(REJECTED)
+    (brought,) = appeal["evidence"]
+    assert brought["criterion_id"] == contested
+    new = [d for d in brought["documents"] if d.get("document_id") == uploaded["document_id"]]
+    assert [(d["title"], d["slot"]) for d in new] == [("inventory-2026", slot or None)]
+    # And the criterion's documents already submitted come with it, the new one in its slot's place
+    submitted = [
+        e.data for e in events if e.type == "EvidenceSubmitted" and e.data["criterion_id"] == contested
+    ][-1]
+    kept = [d for d in submitted["documents"] if not (slot and d["slot"] == slot)]
+    assert [d for d in brought["documents"] if d not in new] == kept
+
+
+async def test_new_evidence_for_a_criterion_not_contested_is_refused_in_words(portal: Portal) -> None:
+    await decided_silver(portal)
+    before = await types_recorded(portal)
+    async with portal.visitor() as browser:
+        await signed_in_as_ana(portal, browser)
+        page = await browser.get(f"{CITY}/decision")
+        n = appeal_field(page.text, REJECTED[0])
+        # A document for a rejected criterion the appeal does not tick
+        unticked = await browser.post(
+            f"{CITY}/decision/appeal",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "grounds": "Reconsider",
+                "criteria": REJECTED[1:],
+                f"appeal_for_{n}": REJECTED[0],
+            },
+            files=[(f"appeal_file_{n}", ("inventory.txt", b"an inventory\n", TEXT))],
+        )
+        # A document for a criterion the reviewers approved, which the domain refuses to contest
+        approved = await browser.post(
+            f"{CITY}/decision/appeal",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "grounds": "Reconsider",
+                "criteria": SILVER_SCORE[0],
+                "appeal_for_1": SILVER_SCORE[0],
+            },
+            files=[("appeal_file_1", ("inventory.txt", b"an inventory\n", TEXT))],
+        )
+    assert unticked.status_code == 422 and "The appeal was not filed" in unticked.text
+    assert f"New evidence was chosen for {REJECTED[0]}, which the appeal does not contest" in text_of(
+        unticked
+    )
+    assert approved.status_code == 409 and "approved already" in text_of(approved)
+    assert await types_recorded(portal) == before, "no document stored, no appeal recorded"
