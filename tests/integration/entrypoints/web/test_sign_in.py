@@ -11,6 +11,8 @@ import httpx
 
 from app.people import deactivate_person
 from app.sign_in import Swept, digest, sweep
+from readmodel import open_city_store
+from runtime.embedded_postgres import ensure_runtime_login
 from tests.integration.entrypoints.web.conftest import Portal, csrf_of, sign_in
 
 
@@ -431,3 +433,18 @@ async def test_the_mail_relay_sweeps_as_it_runs(portal: Portal) -> None:
     # When the relay runs its round, then the session is deleted
     await portal.deliver()
     assert await count(portal, "web_sessions") == 0
+
+
+async def test_the_runtime_role_every_process_runs_as_may_sweep(portal: Portal, database_url: str) -> None:
+    # Given Ana signed in (a link and a session), and a store opened as the processes' runtime role
+    await portal.api.register("lakeside")
+    await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    async with portal.visitor() as browser:
+        await sign_in(portal, browser, "ana@lakeside.example")
+    runtime = await open_city_store(await ensure_runtime_login(database_url), min_size=1, max_size=2)
+    try:
+        # When it sweeps two days on, then both rows go (migration 0016 grants it the deletes)
+        swept = await sweep(runtime, now=datetime.now(UTC) + timedelta(days=2))
+    finally:
+        await runtime.close()
+    assert swept == Swept(sessions=1, links=1)
