@@ -250,3 +250,49 @@ async def test_new_evidence_for_a_criterion_not_contested_is_refused_in_words(po
     )
     assert approved.status_code == 409 and "approved already" in text_of(approved)
     assert await types_recorded(portal) == before, "no document stored, no appeal recorded"
+
+
+async def test_a_document_an_answer_brought_is_kept_when_the_criterion_comes_back(portal: Portal) -> None:
+    # Given the reviewer asked about the criterion, Ana answered with a document, and it was rejected
+    await lakeside_with_ana(portal)
+    await walked(
+        portal,
+        [
+            apply("2026-spring"),
+            evidence([MOST_SLOTS]),
+            *assigned_and_declared([MOST_SLOTS]),
+            review(clarify=[MOST_SLOTS]),
+        ],
+    )
+    async with portal.visitor() as browser:
+        await signed_in_as_ana(portal, browser)
+        page = await browser.get(PAGE)
+        answered = await browser.post(
+            f"{PAGE}/answer",
+            data={"csrf_token": csrf_of(page.text), "answer": "The 2025 inventory", "attachment_slot": "0"},
+            files=[("attachment1", ("inventory-2025.txt", b"the 2025 inventory\n", TEXT))],
+        )
+        assert answered.status_code == 303, text_of(answered)
+        await walked(portal, [review(reject=[MOST_SLOTS])])
+        events = await portal.api.store.read_stream(city_stream("lakeside"))
+        attachment = next(e.data for e in reversed(events) if e.type == "DocumentUploaded")["document_id"]
+        # When she submits the criterion again without choosing any document
+        page = await browser.get(PAGE)
+        assert f'value="{attachment}-0"' in page.text, "the answer's document is offered to keep"
+        sent = await browser.post(
+            f"{PAGE}/evidence",
+            data={"csrf_token": csrf_of(page.text), "claim": [str(n) for n in enough_items(MOST_SLOTS)]},
+        )
+    # Then the new submission holds the answer's document beside the first submission's
+    assert sent.status_code == 303, text_of(sent)
+    second = await latest_evidence(portal)
+    assert second["submission"] == 2
+    assert attachment in [d.get("document_id") for d in second["documents"]]  # type: ignore[union-attr]
+    assert len(second["documents"]) == len((await latest_evidence_of(portal, 1))["documents"]) + 1  # type: ignore[arg-type]
+
+
+async def latest_evidence_of(portal: Portal, submission: int) -> dict[str, object]:
+    events = await portal.api.store.read_stream(city_stream("lakeside"))
+    return next(
+        e.data for e in events if e.type == "EvidenceSubmitted" and e.data["submission"] == submission
+    )
