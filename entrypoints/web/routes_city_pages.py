@@ -553,7 +553,8 @@ async def appeal(request: Request, city_id: str, person: Signed) -> Response:
 
             # An upheld appeal sends its evidence to a fresh reviewer as the criterion's new
             # submission: it carries the documents already in place too, the new one taking the
-            # place of those in its slot, so the reviewer sees the whole evidence, not the new page.
+            # place of those in its slot, so the reviewer sees the whole evidence, not the new
+            # document alone.
             sheet = await city_worksheet(services_of(request).store, city_id)
             in_place = {}
             for cid, (slot, _upload) in chosen.items():
