@@ -3,16 +3,16 @@ in by the mailed link, applies to the open round, uploads a document into each o
 required slots with its checklist claimed and submits it; Omar, an operator, assigns Rosa the
 practice areas; Rosa, a reviewer, declares no conflict, approves most of the worksheet at once and
 asks about Ana's criterion; Ana answers with an attachment; Rosa approves it; Ana closes the
-submission; Carla of the committee decides Silver on the round board; Ana accepts the decision; and,
-the round announced, the public directory shows Lakeside with its level, its page and its verified
-certificate. Riverton's staff member is refused Lakeside's pages, and Rosa, having declared a
-conflict with Bayview, its worksheet. axe-core finds nothing serious or critical on any page.
+submission; Carla of the committee waives the site visit on its page and decides Silver on the
+round board; Ana accepts the decision; and, the round announced, the public directory shows
+Lakeside with its level, its page and its verified certificate. Riverton's staff member is refused
+Lakeside's pages, and Rosa, having declared a conflict with Bayview, its worksheet. axe-core finds
+nothing serious or critical on any page.
 
 Seeded as a real programme would be before anyone signs in: the people, the round, the cities
-registered. Two steps have no page and are given through the command service (the JSON API on the
-same app), each marked below: the evidence of the criteria beside Ana's, which a city uploads over
-weeks through the same page as hers (tests/browser/test_city.py), and the site visit's waiver,
-which no page records yet.
+registered. One step is given through the command service (the JSON API on the same app), marked
+below: the evidence of the criteria beside Ana's, which a city uploads over weeks through the same
+page as hers (tests/browser/test_city.py).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from domain.worksheet import enough_items
 from tests.browser.conftest import ServedPortal, check_accessibility, mailed_link
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.integration.entrypoints.http.test_rounds import TemporalClock, a_round, days
-from tests.scenarios import SILVER_SCORE, STANDARD, apply, evidence, waive_visit
+from tests.scenarios import SILVER_SCORE, STANDARD, apply, evidence
 
 ROUND, ROUND_NAME = "2026-fall", "Fall 2026"
 STANDARD_ = get_standard(STANDARD)
@@ -175,15 +175,23 @@ async def test_the_whole_path_from_sign_in_to_the_public_directory(
     await ana.get_by_role("button", name="Close the submission").click()
     await expect(ana.locator("main")).to_contain_text("Site visit")
     await check_accessibility(ana)
-    # (Through the command service: the committee waives the site visit, which no page records.)
-    assert await runner.walk("lakeside", [waive_visit()]) == []
 
-    # And Carla of the committee decides Silver on the round board, with the keyboard
+    # And Carla of the committee waives the site visit on its page, reached from the round board
     carla: Page = await open_page()
     await signed_in(carla, served, CARLA, "/committee")
     await carla.get_by_role("link", name=re.compile(f"Round board {ROUND_NAME}")).click()
     await expect(carla.get_by_role("heading", level=1)).to_have_text(ROUND_NAME)
     await check_accessibility(carla)
+    await carla.locator("#city-lakeside").get_by_role("link", name="The site visit of Lakeside").click()
+    await expect(carla.get_by_role("heading", level=1)).to_have_text("Site visit: Lakeside")
+    await check_accessibility(carla)
+    await carla.get_by_label("Why the visit is waived").fill("Visited virtually with the data team")
+    await carla.get_by_role("button", name="Waive the visit").click()
+    await expect(carla.get_by_role("status")).to_contain_text("The waiver is recorded.")
+    await check_accessibility(carla)
+
+    # And decides Silver on the round board, with the keyboard
+    await carla.get_by_role("link", name="Back to the round board").click()
     await carla.locator("#city-lakeside").get_by_role("link", name="Decide the level of Lakeside").click()
     await check_accessibility(carla)
     await carla.get_by_label("Silver").focus()
