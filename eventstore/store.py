@@ -460,9 +460,9 @@ class EventStore:
     ) -> tuple[int, Any] | _Elsewhere:
         """`state` (the stream's at `base`) with the stream's events after it folded on, up to
         `version` (None: to the stream's end), a page at a time, and the version it is folded to;
-        _Elsewhere when the stream does not
-        end at `version`. Long tails are folded in a worker thread: a fold is CPU work that would
-        stall the event loop, and every other append and read of this process, meanwhile."""
+        _Elsewhere when the stream does not end at `version`. Long tails are folded in a worker
+        thread: a fold is CPU work that would stall the event loop, and every other append and read
+        of this process, meanwhile."""
         after = base
         while True:
             upto = None if version is None else version + 1  # one past it: does the stream go on?
@@ -487,9 +487,9 @@ class EventStore:
 
     async def projected_state(self, stream_id: str) -> tuple[int, Any] | None:
         """The projector's state of the stream now, with its version: from the cache when it is at
-        the stream's version, else the latest snapshot and the events after it (and then cached:
-        it is a pure function of the log); None for a stream without events or outside the
-        projector's."""
+        the stream's version, else the latest snapshot with the events after it folded on (then
+        cached: it is a pure function of the log); None for a stream without events or outside
+        the projector's."""
         projector = self.projector
         if projector is None or not stream_id.startswith(projector.stream_prefix):
             return None
@@ -504,7 +504,7 @@ class EventStore:
             base, state = stored if stored is not None else (0, projector.initial(stream_id))
             # To the stream's end: an append landing meanwhile is folded too, not refused.
             folded = await self._folded_up_to(conn, projector, stream_id, base, state, None)
-        assert not isinstance(folded, _Elsewhere)  # never without a version to be at
+        assert not isinstance(folded, _Elsewhere)  # never, without a version to be at
         self._remember(stream_id, *folded)
         return folded
 

@@ -19,7 +19,7 @@ from domain.levels import Level
 from domain.state import CityState, CitySummary, ItemStatus, Phase
 from eventstore import EventStore
 from readmodel.folds import load_city_state
-from readmodel.projector import FoldedCity, city_id_of, city_stream
+from readmodel.projector import CityProjector, FoldedCity, city_id_of, city_stream
 
 _REVIEW = "city_id, criterion_id, round_id, reviewer_id, status, waiting_on, due_at, escalated"
 _QUEUE_ORDER = "ORDER BY due_at NULLS LAST, city_id, criterion_id LIMIT"
@@ -145,9 +145,10 @@ async def city_summary(store: EventStore, city_id: str) -> CityStatus | None:
 
 async def city_state(store: EventStore, city_id: str) -> CityState | None:
     """The city's current state: the store's cached fold when it is at the stream's version, else
-    the latest state snapshot with the few events after it folded on (EventStore.projected_state);
-    None when no city of that id is registered."""
-    if store.projector is None:  # a store without the city projector: fold the whole stream
+    the latest state snapshot with the few events after it folded on (EventStore.projected_state;
+    a pure function of the log like a fold from the first event, which verify checks every
+    snapshot against); None when no city of that id is registered."""
+    if not isinstance(store.projector, CityProjector):  # no snapshots: fold the whole stream
         state = await load_city_state(store, city_id)
         return state if state.version else None
     projected = await store.projected_state(city_stream(city_id))
