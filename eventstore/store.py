@@ -70,6 +70,10 @@ _APPENDS = Counter(
     "refused, failed",
     ["outcome"],
 )
+# Each outcome's child, bound once: labels() takes a lock and builds its key on every call.
+_APPENDS_BY_OUTCOME = {
+    outcome: _APPENDS.labels(outcome) for outcome in ("appended", "replayed", "conflict", "refused", "failed")
+}
 _APPENDED_EVENTS = Counter("citycert_event_store_appended_events", "Events appended (replays left out)")
 _APPEND_SECONDS = Histogram(
     "citycert_event_store_append_duration_seconds",
@@ -369,7 +373,7 @@ class EventStore:
                 raise
             finally:
                 _APPEND_SECONDS.observe(time.perf_counter() - started)
-                _APPENDS.labels(outcome).inc()
+                _APPENDS_BY_OUTCOME[outcome].inc()
                 if outcome == "appended":
                     _APPENDED_EVENTS.inc(len(events))
 
