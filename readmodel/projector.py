@@ -86,8 +86,9 @@ SNAPSHOT_COLUMNS = ("city_id", "version", "state")
 # A snapshot of the state every SNAPSHOT_EVERY events, and at each cycle's opening and final
 # decision. Why 50: a store without the state cached (a restarted worker, another process, a page
 # of the portal) folds at most 49 events onto the latest snapshot, about a millisecond of CPU,
-# while a snapshot (the state's 3-5 KB) is written on about one append in twelve at four events
-# per command, instead of on every one. The cycle boundaries are where people look back to (a
+# while a snapshot (the state's 3-5 KB) is written on about one append in eight (with the cycle
+# boundaries; bench/eventstore.py's histories: 180 snapshots for 1,500 appends) instead of on
+# every one. The cycle boundaries are where people look back to (a
 # cycle's start and its decision) and where a long quiet stretch of a certified city begins.
 SNAPSHOT_EVERY = 50
 _CYCLE_BOUNDARIES = (
