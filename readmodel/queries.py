@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from domain import events as ev
 from domain.levels import Level
 from domain.state import CityState, CitySummary, ItemStatus, Phase
 from eventstore import EventStore
 from readmodel.folds import load_city_state
-from readmodel.projector import city_id_of
+from readmodel.projector import CityProjector, FoldedCity, city_id_of, city_stream
 
 _REVIEW = "city_id, criterion_id, round_id, reviewer_id, status, waiting_on, due_at, escalated"
 _QUEUE_ORDER = "ORDER BY due_at NULLS LAST, city_id, criterion_id LIMIT"
@@ -62,7 +62,6 @@ SELECT {_STATUS} FROM city_status
  ORDER BY city_id LIMIT $5 OFFSET $6
 """
 _CITY = f"SELECT {_STATUS} FROM city_status WHERE city_id = $1"
-_CITY_STATE = "SELECT state FROM city_status WHERE city_id = $1"
 
 
 class ReviewItem(BaseModel):
@@ -145,19 +144,18 @@ async def city_summary(store: EventStore, city_id: str) -> CityStatus | None:
 
 
 async def city_state(store: EventStore, city_id: str) -> CityState | None:
-    """The city's current state as the projection holds it (city_status.state, written in the
-    transaction of the append that produced it, so the fold of the whole stream), without reading
-    or folding the stream; None when no city of that id is registered."""
-    async with store.connection() as conn:
-        stored = await conn.fetchval(_CITY_STATE, city_id)
-    if stored is None:
+    """The city's current state: the store's cached fold when it is at the stream's version, else
+    the latest state snapshot with the few events after it folded on (EventStore.projected_state;
+    a pure function of the log like a fold from the first event, which verify checks every
+    snapshot against); None when no city of that id is registered."""
+    if not isinstance(store.projector, CityProjector):  # no snapshots: fold the whole stream
+        state = await load_city_state(store, city_id)
+        return state if state.version else None
+    projected = await store.projected_state(city_stream(city_id))
+    if projected is None:
         return None
-    try:
-        return CityState.model_validate_json(stored)
-    except ValidationError:
-        # A state written by older code (the projector's stored_state does the same): fold the
-        # stream instead, until the next append or a rebuild writes it anew.
-        return await load_city_state(store, city_id)
+    folded: FoldedCity = projected[1]
+    return folded.state
 
 
 async def reviewer_queue(
