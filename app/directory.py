@@ -21,8 +21,6 @@ certificate that superseded another.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -32,6 +30,7 @@ import pycountry
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.credentials import CertificateFacts, CertificateStatus
+from app.csv_cells import GUARDED_CELLS, csv_text
 from app.rounds import list_rounds
 from domain.events import EndReason
 from domain.levels import Level
@@ -378,12 +377,8 @@ def directory(
 
 
 def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180's line ends
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else str(v) for v in row])
-    return out.getvalue()
+    # RFC 4180, a city or region named like a formula kept as text (app/csv_cells.py).
+    return csv_text(header, rows)
 
 
 DIRECTORY_COLUMNS = tuple(DirectoryEntry.model_fields)
@@ -475,7 +470,8 @@ def data_dictionary() -> dict[str, Any]:
         fields.append(field)
     return {
         "title": OPEN_DATA_TITLE,
-        "description": "The fields of certifications.csv and of each record of certifications.json",
+        "description": "The fields of certifications.csv and of each record of certifications.json. "
+        + GUARDED_CELLS,
         "fields": fields,
         "primaryKey": ["certificate_number"],
     }

@@ -268,6 +268,19 @@ def test_the_directory_as_csv_has_a_header_row_then_a_row_per_city() -> None:
     assert dict(zip(header, row, strict=True))["city"] == "Bexley, Ohio"  # quoted, not split
 
 
+def test_a_city_named_like_a_formula_is_kept_as_text_in_both_csvs_and_as_recorded_in_json() -> None:
+    named = _certificate("bexley", '=HYPERLINK("https://x.example")', Level.GOLD, region="+Ohio")
+
+    found = d.directory([named], BASE)
+    data = d.open_data([named], BASE, licence="https://creativecommons.org/licenses/by/4.0/", publisher="P")
+
+    for text in (d.directory_csv(found), d.open_data_csv(data)):
+        row = next(csv.DictReader(io.StringIO(text)))
+        assert (row["city"], row["region"]) == ('\'=HYPERLINK("https://x.example")', "'+Ohio")
+    assert found.cities[0].city == data.certifications[0].city == '=HYPERLINK("https://x.example")'
+    assert "single quote" in d.data_dictionary()["description"]
+
+
 def test_the_open_data_lists_every_certificate_and_its_dictionary_describes_every_field() -> None:
     at = T0 + 2 * YEAR
     certificates = shown(*certified(), *recertified(Level.GOLD, at, ended=True), now=at + DAY)

@@ -68,17 +68,23 @@ async def signing(api: Api, tmp_path: Path) -> AsyncIterator[tuple[Api, Temporal
 
 
 async def certified_gold(
-    public: tuple[Api, TemporalClock], city_id: str = CITY, *, announced: bool = True
+    public: tuple[Api, TemporalClock],
+    city_id: str = CITY,
+    *,
+    announced: bool = True,
+    name: str | None = None,
+    region: str = "Ohio",
 ) -> str:
-    """The city registered (in Ohio), walked through the API to Gold in a round open now and
-    announced in 20 days, the decision accepted (awarded in its round); then, unless told
-    otherwise, the announcement's day comes. Its certificate's number, as its status reads it."""
+    """The city registered (named as its id, in Ohio, unless told otherwise), walked through the
+    API to Gold in a round open now and announced in 20 days, the decision accepted (awarded in its
+    round); then, unless told otherwise, the announcement's day comes. Its certificate's number, as
+    its status reads it."""
     api, clock = public
     assert api.env is not None
     the_round = a_round(ROUND, "Fall 2030", days(-10, 5, 6, 20, today=clock().date()))
     await api.post("/v1/rounds", await api.operator(), the_round, expect=201)
     register = cmd.RegisterCity(
-        city_id=city_id, name=city_id.title(), country="US", population=150_000, region="Ohio"
+        city_id=city_id, name=name or city_id.title(), country="US", population=150_000, region=region
     )
     steps = [
         Step(register, OPERATOR, [ev.CityRegistered]),
@@ -239,3 +245,22 @@ async def test_a_certificate_is_issued_as_a_credential_anyone_verifies_with_only
     refused = await api.http.get(f"/public/certificates/{number}/credential")
     assert (refused.status_code, refused.json()["error"]) == (409, "not_in_force")
     assert (await api.http.get("/public/certificates/CC-2026-NOWHERE-1/credential")).status_code == 404
+
+
+async def test_a_city_named_like_a_formula_is_kept_as_text_in_the_public_csvs(
+    public: tuple[Api, TemporalClock],
+) -> None:
+    # Given a certified city whose name and region a spreadsheet would run as formulas
+    api, _ = public
+    formula = '=HYPERLINK("https://evil.example","Lakeside")'
+    number = await certified_gold(public, name=formula, region="@SUM(1+1)")
+
+    # When the directory and the open data are read as CSV, then both cells are text, after a quote
+    for path in ("/public/directory.csv", "/public/open-data/certifications.csv"):
+        (row,) = list(csv.DictReader(io.StringIO((await api.http.get(path)).text)))
+        assert (row["city"], row["region"]) == ("'" + formula, "'@SUM(1+1)"), path
+    # and the JSON holds them as recorded, its dictionary saying how the CSV shows them
+    (record,) = (await api.http.get("/public/open-data/certifications.json")).json()["certifications"]
+    assert (record["certificate_number"], record["city"], record["region"]) == (number, formula, "@SUM(1+1)")
+    dictionary = (await api.http.get("/public/open-data/data-dictionary.json")).json()
+    assert "with a single quote (')" in dictionary["description"]
