@@ -58,7 +58,7 @@ _STATUS = ", ".join(CityStatus.model_fields)
 _CITIES = f"""
 SELECT {_STATUS} FROM city_status
  WHERE ($1::text IS NULL OR level = $1) AND ($2::text IS NULL OR phase = $2)
-   AND ($3::text IS NULL OR round_id = $3) AND ($4::text IS NULL OR city_id = $4)
+   AND ($3::text[] IS NULL OR round_id = ANY($3::text[])) AND ($4::text IS NULL OR city_id = $4)
  ORDER BY city_id LIMIT $5 OFFSET $6
 """
 _CITY = f"SELECT {_STATUS} FROM city_status WHERE city_id = $1"
@@ -126,14 +126,16 @@ async def list_cities(
     *,
     level: Level | None = None,
     phase: Phase | None = None,
-    round_id: str | None = None,
+    round_id: str | Sequence[str] | None = None,
     only_city: str | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> list[CityStatus]:
-    """Cities by id, filtered by each argument given; `limit` None means all of them."""
+    """Cities by id, filtered by each argument given; `limit` None means all of them. `round_id`
+    is a round's id or every name its cycles record (app.rounds.recorded_as: adopted cohorts too)."""
+    rounds = None if round_id is None else [round_id] if isinstance(round_id, str) else list(round_id)
     async with store.connection() as conn:
-        rows = await conn.fetch(_CITIES, level, phase, round_id, only_city, limit, offset)
+        rows = await conn.fetch(_CITIES, level, phase, rounds, only_city, limit, offset)
     return [_city_row(row) for row in rows]
 
 

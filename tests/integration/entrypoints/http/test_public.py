@@ -9,21 +9,24 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
 from app.credentials import Verified, public_key_from_document, verify_credential
+from app.rounds import adopt_recorded_cohorts, list_rounds
 from app.services import build_services
 from domain import Actor, Level
 from domain import commands as cmd
 from domain import events as ev
 from entrypoints.http import create_app
 from runtime.credential_key import write_new_credential_key
+from tests import scenarios
 from tests.integration.entrypoints.http.conftest import Api, app_client
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.integration.entrypoints.http.test_rounds import TemporalClock, a_round, days
+from tests.integration.eventstore.stories import CRITERIA, CityRun
 from tests.scenarios import (
     GOLD_SCORE,
     OPERATOR,
@@ -264,3 +267,49 @@ async def test_a_city_named_like_a_formula_is_kept_as_text_in_the_public_csvs(
     assert (record["certificate_number"], record["city"], record["region"]) == (number, formula, "@SUM(1+1)")
     dictionary = (await api.http.get("/public/open-data/data-dictionary.json")).json()
     assert "with a single quote (')" in dictionary["description"]
+
+
+async def test_a_certificate_of_a_cohort_a_round_adopted_names_the_round_by_its_id(
+    signing: tuple[Api, TemporalClock],
+) -> None:
+    # Given a city certified under "2026-Spring", a cohort typed before rounds were records, and
+    # that cohort adopted by round 2026-spring, whose announcement day has come
+    api, clock = signing
+    city = CityRun(api.store, "upper")
+    await city.register()
+    ids = CRITERIA[:23]
+    await city.walk(
+        [
+            scenarios.apply("2026-Spring"),
+            scenarios.evidence(ids),
+            *scenarios.assigned_and_declared(ids),
+            scenarios.review(approve=ids),
+            scenarios.close(),
+            scenarios.waive_visit(),
+            scenarios.decide(Level.SILVER),
+            scenarios.appeal_window_closes(),
+        ]
+    )
+    await adopt_recorded_cohorts(api.store, Actor(role="operator", id="op-1"), now=city.now)
+    (spring,) = await list_rounds(api.store)
+    assert (spring.round_id, spring.cohorts) == ("2026-spring", ("2026-Spring",))
+    clock.now = datetime.combine(spring.announcement_on, time(12), UTC)
+
+    # When the public and the operators read it, then it is of round 2026-spring everywhere
+    (entry,) = (await api.http.get("/public/directory", params={"round": "2026-spring"})).json()["cities"]
+    assert (entry["city_id"], entry["round"]) == ("upper", "2026-spring")
+    (record,) = (await api.http.get("/public/open-data/certifications.json")).json()["certifications"]
+    assert record["round"] == "2026-spring"
+    (row,) = list(
+        csv.DictReader(io.StringIO((await api.http.get("/public/open-data/certifications.csv")).text))
+    )
+    assert row["round"] == "2026-spring"
+    number = entry["certificate_number"]
+    assert (await api.http.get(f"/public/certificates/{number}")).json()["round"] == "2026-spring"
+    credential = (await api.http.get(f"/public/certificates/{number}/credential")).json()
+    assert credential["credentialSubject"]["term"] == "2026-spring"
+    # and the operator's filter by round finds the city of the adopted cohort, as by its own name
+    operator = await api.operator()
+    assert [c["city_id"] for c in await api.get("/v1/cities", operator, round="2026-spring")] == ["upper"]
+    assert [c["city_id"] for c in await api.get("/v1/cities", operator, round="2026-Spring")] == ["upper"]
+    assert await api.get("/v1/cities", operator, round="2026-fall") == []
