@@ -20,6 +20,7 @@ from app.services import build_services
 from domain import Actor, Level
 from domain import commands as cmd
 from domain import events as ev
+from domain.standard import get_standard
 from entrypoints.http import create_app
 from runtime.credential_key import write_new_credential_key
 from tests import scenarios
@@ -30,6 +31,7 @@ from tests.integration.eventstore.stories import CRITERIA, CityRun
 from tests.scenarios import (
     GOLD_SCORE,
     OPERATOR,
+    STANDARD,
     Step,
     accept_decision,
     apply,
@@ -39,6 +41,7 @@ from tests.scenarios import (
 
 CITY = "ridgeway"
 ROUND = "2030-fall"
+PUBLIC = "http://citycert.test"  # the test client's address (conftest.app_client)
 
 
 @pytest.fixture
@@ -56,13 +59,14 @@ async def public(api: Api) -> AsyncIterator[tuple[Api, TemporalClock]]:
 
 @pytest.fixture
 async def signing(api: Api, tmp_path: Path) -> AsyncIterator[tuple[Api, TemporalClock]]:
-    """As `public`, for a programme that holds a credential key."""
+    """As `public`, for a programme that holds a credential key, its public pages at the test
+    client's address (so that the URLs its credentials name can be read)."""
     assert api.env is not None and api.settings is not None
     key_file = tmp_path / "credential-key.pem"
     write_new_credential_key(key_file)
     clock = TemporalClock(await api.env.get_current_time())
     settings = api.settings.model_copy(
-        update={"public_cache_for": timedelta(0), "credential_key_file": key_file}
+        update={"public_cache_for": timedelta(0), "credential_key_file": key_file, "public_url": PUBLIC}
     )
     app = create_app(settings, client=api.env.client, store=api.store)
     app.state.services = replace(app.state.services, clock=clock)
@@ -313,3 +317,53 @@ async def test_a_certificate_of_a_cohort_a_round_adopted_names_the_round_by_its_
     assert [c["city_id"] for c in await api.get("/v1/cities", operator, round="2026-spring")] == ["upper"]
     assert [c["city_id"] for c in await api.get("/v1/cities", operator, round="2026-Spring")] == ["upper"]
     assert await api.get("/v1/cities", operator, round="2026-fall") == []
+
+
+def urls_in(document: object) -> set[str]:
+    """Every URL a JSON document names, without its fragment."""
+    if isinstance(document, dict):
+        return {url for value in document.values() for url in urls_in(value)}
+    if isinstance(document, list):
+        return {url for value in document for url in urls_in(value)}
+    if isinstance(document, str) and document.startswith(("http://", "https://")):
+        return {document.partition("#")[0]}
+    return set()
+
+
+async def test_every_page_a_fresh_credential_names_is_served(signing: tuple[Api, TemporalClock]) -> None:
+    # Given a certificate issued as a credential
+    api, _ = signing
+    number = await certified_gold(signing)
+    credential = (await api.http.get(f"/public/certificates/{number}/credential")).json()
+
+    # When each of the programme's URLs it names is read, then each answers
+    ours = {url for url in urls_in(credential) if url.startswith(PUBLIC)}
+    achievement = credential["credentialSubject"]["achievement"]
+    assert achievement["id"] in ours and credential["id"] in ours and credential["issuer"]["id"] in ours
+    for url in sorted(ours):
+        answered = await api.http.get(url.removeprefix(PUBLIC) or "/")
+        assert answered.status_code == 200, (url, answered.text[:200])
+
+    # And the achievement's page describes the level from the standard's data
+    path = achievement["id"].removeprefix(PUBLIC)
+    page = await api.http.get(path)
+    level = page.json()
+    standard = get_standard(STANDARD)
+    rule = standard.level_rule(Level.GOLD)
+    assert (level["id"], level["name"], level["level"]) == (achievement["id"], achievement["name"], "gold")
+    assert (level["standard"], level["revision"], level["min_share"]) == (
+        STANDARD,
+        standard.revision,
+        rule.min_score,
+    )
+    assert rule.required_criteria, "the standard's Gold requires criteria whatever the share"
+    assert [(c["id"], c["title"]) for c in level["required_criteria"]] == [
+        (c.id, c.title) for c in standard.criteria if c.id in rule.required_criteria
+    ]
+    assert page.headers["cache-control"] == "public, max-age=60"
+    again = await api.http.get(
+        achievement["id"].removeprefix(PUBLIC), headers={"If-None-Match": page.headers["etag"]}
+    )
+    assert again.status_code == 304
+    unknown = await api.http.get("/public/standards/wwc-1999/levels/gold")
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "unknown_standard")
