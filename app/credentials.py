@@ -3,7 +3,8 @@
 A certified city shows its certificate to its council, its residents and the press for years; each
 of them should be able to check it without asking the programme (or trusting a PDF). So the
 certificate is also issued as a W3C Verifiable Credential (Data Model 2.0) that is an Open Badges
-3.0 `OpenBadgeCredential`: its achievement is the level of the programme's standard, its subject
+3.0 `OpenBadgeCredential`: its achievement is the level of the programme's standard (whose id,
+ACHIEVEMENT_PATH, the public route describes from the standard's data: `public_level`), its subject
 the city (with the certificate number as the subject's `licenseNumber` and the round as its
 `term`), its `validFrom`/`validUntil` the certificate's validity, its `id` the certificate's public
 URL. It is secured by a Data Integrity proof (`DataIntegrityProof`, cryptosuite `eddsa-jcs-2022`):
