@@ -117,7 +117,8 @@ async def cities(
         await readmodel.list_cities(
             store,
             phase=chosen,
-            round_id=round or None,
+            # The round's id and the cohorts of earlier data it adopted.
+            round_id=await app_rounds.recorded_as(store, round) if round else None,
             limit=CITIES_PAGE + 1,  # one more than shown: whether a next page exists
             offset=(number - 1) * CITIES_PAGE,
         )
