@@ -24,7 +24,16 @@ from domain.deadlines import (
     running_clocks,
 )
 from domain.eligibility import ineligibility_reasons
-from domain.errors import CommandRejected, IneligibleCity, InvalidCommand, Label, Refusal, TooFrequent, Value
+from domain.errors import (
+    CommandRejected,
+    English,
+    IneligibleCity,
+    InvalidCommand,
+    Label,
+    Refusal,
+    TooFrequent,
+    Value,
+)
 from domain.honor_roll import suggested_for_honor_roll
 from domain.levels import Level, outcome, rank
 from domain.policy import ProgrammePolicy
@@ -208,7 +217,9 @@ def _register(
         )
     reasons = ineligibility_reasons(c.country, c.population)
     if reasons:
-        raise IneligibleCity("{name} is not eligible: {reasons:;}", name=c.name, reasons=reasons)
+        raise IneligibleCity(
+            "{name} is not eligible: {reasons:;}", name=c.name, reasons=[English(r) for r in reasons]
+        )
     _population_year_not_ahead(c.population_year, now)
     return [
         ev.CityRegistered(
@@ -350,7 +361,7 @@ def _apply(
             "{version} is not open for applications on {day} ({window}); open now: {open_now}",
             version=standard.version,
             day=now.date(),
-            window=standard.open_for_applications.describe(),
+            window=English(standard.open_for_applications.describe()),
             open_now=open_now or Refusal("none"),
         )
     if rules >= ROUNDS:
@@ -477,7 +488,7 @@ def _worksheet_numbers(standard: Standard, given: list[tuple[str, list[int], lis
         for problem in unknown_numbers(standard.criterion(cid), checklist=checklist, slots=slots)
     ]
     if problems:
-        raise InvalidCommand("{problems:;}", problems=problems)
+        raise InvalidCommand("{problems:;}", problems=[English(p) for p in problems])
 
 
 def _within_resubmissions_after_expiry(
@@ -707,7 +718,7 @@ def _approvals_stand_on_their_worksheets(
             state,
             "an approval needs its worksheet complete: {problems:;} (give an override reason to approve all "
             "the same)",
-            problems=problems,
+            problems=[English(p) for p in problems],
         )
 
 

@@ -55,6 +55,12 @@ class Label:
         return format(self.value, spec)
 
 
+class English(str):
+    """Words another part of the domain wrote in English only (a worksheet's shortfall, an
+    eligibility rule): a refusal naming them is said in English in every language, never half
+    translated."""
+
+
 # What a refusal may name: words, numbers, days and moments, labels, lists of them, and other
 # refusals (a reason inside "city is in phase: reason"); None is said as Python says it.
 Value = Union[str, int, float, Decimal, date, datetime, Label, "Refusal", Sequence["Value"], None]
@@ -124,6 +130,8 @@ def _to_data(value: Value) -> dict[str, Any]:
             return {"refusal": value.to_data()}
         case Label():
             return {"label": [value.kind, value.value]}
+        case English():
+            return {"english": str(value)}
         case None | bool() | str():
             return {"str": str(value)}
         case int():
@@ -159,6 +167,8 @@ def _from_data(data: Mapping[str, Any]) -> Value:
             return date.fromisoformat(value)
         case "list":
             return tuple(_from_data(v) for v in value)
+        case "english":
+            return English(value)
         case _:
             return str(value)
 

@@ -33,6 +33,7 @@ from domain.people import Person, PersonRole
 from domain.state import CityState
 from entrypoints.web import city_pages
 from entrypoints.web.pages import render
+from entrypoints.web.refusals import in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.routes_city import may_see, session_role
 from entrypoints.web.session import PageError, csrf_ok, load_session, services_of
@@ -48,7 +49,7 @@ PLACEHOLDER = "https://upload.invalid/"  # a stand-in link for the domain's chec
 
 
 class Refusal(Exception):
-    """An action not recorded: its status and the reason (in `lang`; the domain's are English)."""
+    """An action not recorded: its status and the reason (in `lang` when it is not the page's)."""
 
     def __init__(self, status: int, reason: str, lang: str | None = None) -> None:
         super().__init__(reason)
@@ -80,7 +81,7 @@ def refused(e: errors.AppError, request: Request) -> Refusal:
     if isinstance(e, errors.Unavailable):
         return Refusal(503, say_to(request).gettext("The service is unavailable. Try again soon."))
     status = 403 if isinstance(e, errors.Forbidden) else 422 if isinstance(e, errors.Invalid) else 409
-    return Refusal(status, e.message, "en")
+    return Refusal(status, *in_words(say_to(request), e))
 
 
 async def give(request: Request, city_id: str, command: cmd.HumanCommand, actor: Actor) -> None:
@@ -96,9 +97,9 @@ def precheck(request: Request, state: CityState, command: cmd.Command) -> None:
     try:
         decide(state, command, now=svc.clock(), policy=svc.commands.policy)
     except CommandRejected as e:
-        raise Refusal(409, str(e), "en") from None
+        raise Refusal(409, *in_words(say_to(request), e)) from None
     except InvalidCommand as e:
-        raise Refusal(422, str(e), "en") from None
+        raise Refusal(422, *in_words(say_to(request), e)) from None
 
 
 def built(make: Any) -> Any:
