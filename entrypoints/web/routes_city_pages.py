@@ -269,7 +269,13 @@ async def check_documents(request: Request, uploads: dict[int, UploadFile]) -> N
     for upload in uploads.values():
         name = upload.filename or ""
         if upload.size is not None and upload.size > max_bytes:
-            raise Refusal(413, f"{name}: a document may be at most {max_bytes} bytes", "en")
+            say = say_to(request)
+            raise Refusal(
+                413,
+                say.gettext(
+                    "{name}: a document may be at most {size} bytes", name=name, size=say.number(max_bytes)
+                ),
+            )
         try:
             await asyncio.to_thread(recognise, upload.file)
         except Unrecognised as e:
