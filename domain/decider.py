@@ -23,7 +23,7 @@ from domain.deadlines import (
     phase_windows,
     running_clocks,
 )
-from domain.eligibility import ineligibility_reasons
+from domain.eligibility import ineligibility_refusals
 from domain.errors import (
     CommandRejected,
     English,
@@ -49,7 +49,7 @@ from domain.state import (
     Phase,
     fold,
 )
-from domain.worksheet import shortfalls, unknown_numbers
+from domain.worksheet import shortfall_refusals, unknown_number_refusals
 
 DEFAULT_POLICY = ProgrammePolicy()
 _DAY = timedelta(days=1)
@@ -215,11 +215,9 @@ def _register(
         raise CommandRejected(
             "command names city {named!r} but was sent to {city_id!r}", named=c.city_id, city_id=state.city_id
         )
-    reasons = ineligibility_reasons(c.country, c.population)
+    reasons = ineligibility_refusals(c.country, c.population)
     if reasons:
-        raise IneligibleCity(
-            "{name} is not eligible: {reasons:;}", name=c.name, reasons=[English(r) for r in reasons]
-        )
+        raise IneligibleCity("{name} is not eligible: {reasons:;}", name=c.name, reasons=reasons)
     _population_year_not_ahead(c.population_year, now)
     return [
         ev.CityRegistered(
@@ -485,10 +483,10 @@ def _worksheet_numbers(standard: Standard, given: list[tuple[str, list[int], lis
     problems = [
         problem
         for cid, checklist, slots in given
-        for problem in unknown_numbers(standard.criterion(cid), checklist=checklist, slots=slots)
+        for problem in unknown_number_refusals(standard.criterion(cid), checklist=checklist, slots=slots)
     ]
     if problems:
-        raise InvalidCommand("{problems:;}", problems=[English(p) for p in problems])
+        raise InvalidCommand("{problems:;}", problems=problems)
 
 
 def _within_resubmissions_after_expiry(
@@ -707,7 +705,7 @@ def _approvals_stand_on_their_worksheets(
         problem
         for item in items
         if item.decision is cmd.Verdict.APPROVE and not item.override.strip()
-        for problem in shortfalls(
+        for problem in shortfall_refusals(
             standard.criterion(item.criterion_id),
             item.checklist_met,
             cycle.items[item.criterion_id].filled_slots,
@@ -718,7 +716,7 @@ def _approvals_stand_on_their_worksheets(
             state,
             "an approval needs its worksheet complete: {problems:;} (give an override reason to approve all "
             "the same)",
-            problems=[English(p) for p in problems],
+            problems=problems,
         )
 
 

@@ -19,9 +19,10 @@ from domain import CommandRejected, InvalidCommand, Phase
 from domain import commands as c
 from domain.errors import REFUSAL_KEYWORDS, English, Label, Refusal
 from domain.levels import Level
+from domain.worksheet import shortfall_refusals, shortfalls
 from entrypoints.web.i18n import LANGUAGES, Speaker
 from entrypoints.web.refusals import in_words, needs_words, say_refusal
-from tests.unit.domain.story import CITY, CRITERIA, given, registered, when
+from tests.unit.domain.story import CITY, CRITERIA, STANDARD, given, registered, when
 
 DOMAIN = Path(__file__).resolve().parents[4] / "domain"
 FOLDER = resources.files("entrypoints.web")
@@ -159,3 +160,27 @@ def test_the_applications_own_words_are_english() -> None:
     assert in_words(Speaker("es"), said) == (said.message, "en")
     refused = errors.Refused("x", refusal=Refusal("migration mode is already off"))
     assert in_words(Speaker("es"), refused) == ("el modo de migración ya está desactivado", None)
+
+
+def test_an_incomplete_worksheet_is_said_in_the_reviewers_language() -> None:
+    # A criterion approved with none of its checklist found met: the shortfall is the domain's
+    # refusal inside the approval's refusal, translated with it.
+    criterion = STANDARD.criterion(CRITERIA[0])
+    problems = shortfall_refusals(criterion, met=[], filled_slots=[])
+    refusal = Refusal(
+        "an approval needs its worksheet complete: {problems:;} (give an override reason to approve all "
+        "the same)",
+        problems=problems,
+    )
+
+    words, lang = say_refusal(Speaker("es"), refusal)
+
+    assert lang is None
+    assert words.startswith(
+        f"una aprobación necesita su hoja de trabajo completa: {CRITERIA[0]} necesita "
+        f"{criterion.checklist.min_met} de los {len(criterion.checklist.items)} elementos de su lista de "
+        "verificación; no se encontró cumplido ninguno"
+    )
+    assert refusal.english().startswith(
+        f"an approval needs its worksheet complete: {shortfalls(criterion, [], [])[0]}"
+    )
