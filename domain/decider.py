@@ -26,7 +26,6 @@ from domain.deadlines import (
 from domain.eligibility import ineligibility_refusals
 from domain.errors import (
     CommandRejected,
-    English,
     IneligibleCity,
     InvalidCommand,
     Label,
@@ -359,7 +358,7 @@ def _apply(
             "{version} is not open for applications on {day} ({window}); open now: {open_now}",
             version=standard.version,
             day=now.date(),
-            window=English(standard.open_for_applications.describe()),
+            window=standard.open_for_applications.in_words(),
             open_now=open_now or Refusal("none"),
         )
     if rules >= ROUNDS:
