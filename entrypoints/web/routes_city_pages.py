@@ -36,6 +36,7 @@ from domain.people import Person, PersonRole
 from domain.state import CityState
 from entrypoints.web import city_pages
 from entrypoints.web.pages import render
+from entrypoints.web.refusals import in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.routes_city import may_see, session_role
 from entrypoints.web.session import PageError, csrf_ok, load_session, services_of
@@ -51,7 +52,7 @@ PLACEHOLDER = "https://upload.invalid/"  # a stand-in link for the domain's chec
 
 
 class Refusal(Exception):
-    """An action not recorded: its status and the reason (in `lang`; the domain's are English)."""
+    """An action not recorded: its status and the reason (in `lang` when it is not the page's)."""
 
     def __init__(self, status: int, reason: str, lang: str | None = None) -> None:
         super().__init__(reason)
@@ -83,7 +84,7 @@ def refused(e: errors.AppError, request: Request) -> Refusal:
     if isinstance(e, errors.Unavailable):
         return Refusal(503, say_to(request).gettext("The service is unavailable. Try again soon."))
     status = 403 if isinstance(e, errors.Forbidden) else 422 if isinstance(e, errors.Invalid) else 409
-    return Refusal(status, e.message, "en")
+    return Refusal(status, *in_words(say_to(request), e))
 
 
 async def give(request: Request, city_id: str, command: cmd.HumanCommand, actor: Actor) -> None:
@@ -99,9 +100,9 @@ def precheck(request: Request, state: CityState, command: cmd.Command) -> None:
     try:
         decide(state, command, now=svc.clock(), policy=svc.commands.policy)
     except CommandRejected as e:
-        raise Refusal(409, str(e), "en") from None
+        raise Refusal(409, *in_words(say_to(request), e)) from None
     except InvalidCommand as e:
-        raise Refusal(422, str(e), "en") from None
+        raise Refusal(422, *in_words(say_to(request), e)) from None
 
 
 def built(make: Any) -> Any:
@@ -274,7 +275,13 @@ async def check_documents(request: Request, uploads: dict[int, UploadFile]) -> N
     for upload in uploads.values():
         name = upload.filename or ""
         if upload.size is not None and upload.size > max_bytes:
-            raise Refusal(413, f"{name}: a document may be at most {max_bytes} bytes", "en")
+            say = say_to(request)
+            raise Refusal(
+                413,
+                say.gettext(
+                    "{name}: a document may be at most {size} bytes", name=name, size=say.number(max_bytes)
+                ),
+            )
         try:
             await asyncio.to_thread(recognise, upload.file)
         except Unrecognised as e:

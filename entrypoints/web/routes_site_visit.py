@@ -30,6 +30,7 @@ from domain.rounds import round_recorded_as
 from domain.rules import PROGRAMME_REVIEW
 from entrypoints.web.committee import cycle_seen
 from entrypoints.web.pages import render
+from entrypoints.web.refusals import in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.session import PageError, load_session, services_of
 from entrypoints.web.site_visit import (
@@ -129,8 +130,8 @@ async def _give(
         await services_of(request).commands.give(city_id, command, _actor(person))
     except (errors.Refused, errors.Invalid, errors.Forbidden, errors.NotFound) as e:
         status = 403 if isinstance(e, errors.Forbidden) else 422 if isinstance(e, errors.Invalid) else 409
-        # The domain's reason, in its words (English: the domain's refusals are not translated yet).
-        return status, e.message, "en"
+        # The domain's reason, in the page's language (refusals.py).
+        return status, *in_words(say_to(request), e)
     except errors.Unavailable:
         return 503, say_to(request).gettext("The service is unavailable. Try again soon."), None
     return None
