@@ -36,6 +36,7 @@ from entrypoints.web.dashboard import LEVELS
 from entrypoints.web.fragments import keeps_parts, kept, read_version_early, version_of
 from entrypoints.web.i18n import Speaker
 from entrypoints.web.pages import render, render_part
+from entrypoints.web.refusals import in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.session import PageError, language_of, load_session, services_of, session_in
 from readmodel import city_state, city_stream
@@ -108,9 +109,10 @@ def _after(request: Request, to: str) -> Response:
     return redirect(request, to)
 
 
-def _refusal(e: errors.AppError) -> tuple[int, str]:
+def _refusal(request: Request, e: errors.AppError) -> tuple[int, str, str | None]:
+    """The status, the reason in the page's language, and the reason's language if not the page's."""
     status = 403 if isinstance(e, errors.Forbidden) else 422 if isinstance(e, errors.Invalid) else 409
-    return status, e.message
+    return status, *in_words(say_to(request), e)
 
 
 # --- the rounds and a round's board --------------------------------------------------------------
@@ -273,9 +275,7 @@ async def _give(
     try:
         await services_of(request).commands.give(city_id, command, actor(person))
     except (errors.Refused, errors.Invalid, errors.Forbidden, errors.NotFound) as e:
-        status, words = _refusal(e)
-        # The domain's reason, in its words (English: the domain's refusals are not translated yet).
-        return status, words, "en"
+        return _refusal(request, e)
     except errors.Unavailable:
         return 503, say_to(request).gettext("The service is unavailable. Try again soon."), None
     return None
@@ -451,9 +451,9 @@ async def designate_honor_roll(
     try:
         await app_rounds.designate_honor_roll(svc.store, command, actor(person), now=svc.clock())
     except (errors.Refused, errors.Invalid, errors.Forbidden) as e:
-        status, words = _refusal(e)
+        status, words, lang = _refusal(request, e)
         return await _honor_roll_page(
-            request, round_id, status=status, refusal=words, refusal_lang="en", chosen=chosen
+            request, round_id, status=status, refusal=words, refusal_lang=lang, chosen=chosen
         )
     except errors.Unavailable:
         words = say_to(request).gettext("The service is unavailable. Try again soon.")
