@@ -1,6 +1,7 @@
 """The portal's pages: how fast each main page renders on demo-sized data, against a floor.
 
-`python -m bench.pages [--cities N] [--requests N] [--concurrency 1,8] [--repeats N] [--no-record]`
+`python -m bench.pages [--cities N] [--requests N] [--concurrency 1,8] [--repeats N] [--misses N]
+[--pages round_board,...] [--no-record]`
 
 It starts a throwaway PostgreSQL (bench/postgres.py) and seeds a demo-sized programme through the
 store's append, each city's events decided by the real decider (as bench/directory.py does): a
@@ -28,8 +29,15 @@ answer --requests requests after a warm-up over keep-alive connections (the driv
 bench/directory.py's small HTTP/1.1 client, with the session's cookie); the best round of each is
 kept. Per page: requests per second, ours / floor, and the p50 and p99 latency. The targets (a
 ratio of at least 0.5, no page above 100 ms p99) are printed beside the figures; the benchmark
-never fails on a figure, and no test times anything. The figures go to bench/results/pages.csv; the
-last line printed is one JSON object with them.
+never fails on a figure, and no test times anything.
+
+The round board and the reviewer's queue keep their costly part between requests until an event is
+recorded (entrypoints/web/fragments.py), and nothing is recorded while the pages are measured: their
+figures are those of a kept part. What the first reader after an event waits for is measured too:
+per page, --misses requests one after another, each after the server gave up every kept part (a
+bench-only route), on a new connection each; their median and slowest.
+
+The figures go to bench/results/pages.csv; the last line printed is one JSON object with them.
 """
 
 from __future__ import annotations
@@ -259,7 +267,12 @@ async def serve(config: dict[str, Any], port: int) -> None:
         body, media_type = floors[name]
         return Response(body, media_type=media_type)
 
+    async def forget() -> Response:
+        app.state.kept_parts = {}  # as when an event is recorded: every kept part made anew
+        return Response(status_code=204)
+
     app.add_api_route("/bench/floor/{name}", constant, include_in_schema=False)
+    app.add_api_route("/bench/forget", forget, include_in_schema=False)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )
@@ -339,7 +352,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         child, port = start_server(config)
         servers.append(child)
         figures: dict[str, Any] = {"cities": args.cities, "load_start": load_start}
-        for page in pages(config):
+        chosen = [p for p in pages(config) if not args.pages or p.name in args.pages.split(",")]
+        for page in chosen:
             _, _, body = await fetch(port, page.path, page.cookie)
             figures[f"{page.name}_bytes"] = len(body)
             for concurrency in [int(c) for c in args.concurrency.split(",")]:
@@ -374,6 +388,22 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 figures[f"{at}_floor_rps"] = round(floor.rps)
                 figures[f"{at}_floor_p99_ms"] = round(floor.percentile_ms(0.99), 3)
                 figures[f"{at}_ratio"] = round(ratio, 3)
+            if args.misses:
+                waited = []
+                for _ in range(args.misses):
+                    await fetch(port, "/bench/forget", page.cookie)
+                    started = time.perf_counter()
+                    status, _, _ = await fetch(port, page.path, page.cookie)
+                    waited.append((time.perf_counter() - started) * 1000)
+                    assert status == 200, (page.path, status)
+                waited.sort()
+                median, slowest = waited[len(waited) // 2], waited[-1]
+                print(
+                    f"{page.name:>13}, nothing kept: p50 {median:6.2f} ms, slowest {slowest:6.2f} ms",
+                    flush=True,
+                )
+                figures[f"{page.name}_miss_p50_ms"] = round(median, 3)
+                figures[f"{page.name}_miss_max_ms"] = round(slowest, 3)
         ratios = [v for k, v in figures.items() if k.endswith("_ratio")]
         p99s = [v for k, v in figures.items() if k.endswith("_p99_ms") and "floor" not in k]
         figures["ratio_min"] = min(ratios)
@@ -397,6 +427,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=300, help="requests per measurement; default 300")
     parser.add_argument("--concurrency", default="1,8", help="concurrent readers; default 1,8")
     parser.add_argument("--repeats", type=int, default=2, help="rounds per page (best kept); default 2")
+    parser.add_argument("--pages", default="", help="only these pages (names, commas between); default all")
+    parser.add_argument(
+        "--misses", type=int, default=20, help="requests per page with nothing kept; default 20 (0: none)"
+    )
     parser.add_argument("--no-record", action="store_true", help="do not append to bench/results/")
     args = parser.parse_args(argv)
     args.waiting = min(args.waiting, args.cities - 1)

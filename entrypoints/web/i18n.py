@@ -6,7 +6,10 @@ time they are needed: no build step, and a .po edited is a .po served after a re
 
 Which language a page speaks: the one the visitor chose with the switch (a cookie), else the
 signed-in person's, else the first the browser's Accept-Language names that we have, else English.
-Dates and numbers are written as that language writes them (Babel's CLDR data).
+Dates and numbers are written as that language writes them (Babel's CLDR data). Babel finds a
+locale's patterns and symbols anew on every call, which a page of many numbers felt (the round
+board formats some 400): each language's answers for a value are kept, as are the languages an
+Accept-Language header negotiates to. A value's words never change, so keeping them is exact.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import gettext
 import io
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -63,13 +66,14 @@ class Speaker:
 
     def ngettext(self, singular: str, plural: str, n: int, **values: Any) -> str:
         translated = translations(self.language).ngettext(singular, plural, n)
-        return translated.format(n=format_decimal(n, locale=self.language), **values)
+        return translated.format(n=_decimal(self.language, n), **values)
 
     def date(self, moment: date | datetime | None) -> str:
         """A day as the language writes it in full: 27 March 2026, 27 de marzo de 2026."""
         if moment is None:
             return ""
-        return format_date(moment, format="long", locale=self.language)
+        # Babel writes a moment's own day (no time zone conversion): the same as its date's.
+        return _date(self.language, moment.date() if isinstance(moment, datetime) else moment)
 
     def datetime(self, moment: datetime | None) -> str:
         if moment is None:
@@ -77,17 +81,43 @@ class Speaker:
         return format_datetime(moment, format="medium", tzinfo=moment.tzinfo, locale=self.language)
 
     def number(self, value: float) -> str:
-        return format_decimal(value, locale=self.language)
+        return _decimal(self.language, value)
 
     def percent(self, share: float) -> str:
         """A share (0..1) as a whole percent: 67 %, 67 %."""
-        return format_percent(share, format="#,##0 %", locale=self.language)
+        return _percent(self.language, share)
+
+
+# Kept per language and value (typed: 1 and 1.0 are kept apart); a few thousand of each at most.
+@lru_cache(maxsize=8192, typed=True)
+def _decimal(language: str, value: float) -> str:
+    return format_decimal(value, locale=language)
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _percent(language: str, share: float) -> str:
+    return format_percent(share, format="#,##0 %", locale=language)
+
+
+@lru_cache(maxsize=4096)
+def _date(language: str, day: date) -> str:
+    return format_date(day, format="long", locale=language)
 
 
 def negotiate(accept_language: str | None) -> str | None:
     """The first language of an Accept-Language header that the portal speaks, by its q values."""
     if not accept_language:
         return None
+    return _negotiated(accept_language) if len(accept_language) <= 200 else _negotiate(accept_language)
+
+
+@lru_cache(maxsize=1024)
+def _negotiated(accept_language: str) -> str | None:
+    """Browsers send a handful of headers over and over: each is negotiated once."""
+    return _negotiate(accept_language)
+
+
+def _negotiate(accept_language: str) -> str | None:
     ranked: list[tuple[float, int, str]] = []
     for position, part in enumerate(accept_language.split(",")):
         tag, _, params = part.strip().partition(";")

@@ -3,6 +3,11 @@ headers every page carries.
 
 Every page gets `_` (the words), `ngettext`, `say` (dates and numbers), `lang`, the language switch,
 the signed-in person (if any) and the CSRF token of its forms. Templates autoescape everything.
+
+A part of a page that is costly to render and the same for many people (pages.render_part) gets the
+words of a language and nothing of the person: fragments.py keeps it, and the page around it puts
+it in as it is. The templates are read and compiled once per process (a template edited is served
+after a restart, as a catalog is).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from entrypoints.web.i18n import LANGUAGES, NAMES, Speaker
 from entrypoints.web.session import (
@@ -30,6 +36,7 @@ templates = Environment(
     undefined=StrictUndefined,  # a misspelt variable fails the test that renders it, not silently
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # no look at each template's file on every render
 )
 
 # No script but ours, no frames, no Referer (a sign-in link's address carries its secret).
@@ -77,3 +84,15 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
         queue_cookie(request, LANGUAGE_COOKIE, language, 365 * 24 * 3600)
     set_cookies(request, response)
     return response
+
+
+def render_part(template: str, language: str, **context: Any) -> Markup:
+    """A part of a page in `language`, from `context` alone: no person, no CSRF token, no request,
+    so that what it renders may be kept and given to anyone its context is the same for."""
+    speaker = Speaker(language)
+    # The environment autoescaped what went in: this is its output, safe to put in as it is.
+    return Markup(
+        templates.get_template(template).render(
+            _=speaker.gettext, ngettext=speaker.ngettext, say=speaker, lang=language, **context
+        )
+    )

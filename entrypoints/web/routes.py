@@ -73,7 +73,7 @@ def check_form(request: Request, token: str) -> None:
         )
 
 
-def signed_in(request: Request) -> Person:
+async def signed_in(request: Request) -> Person:
     session = session_in(request)
     if session is None:
         raise PageError(

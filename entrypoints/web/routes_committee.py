@@ -17,6 +17,7 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from pydantic import ValidationError
 
 from app import errors
@@ -32,13 +33,15 @@ from domain.people import Person, PersonRole
 from domain.rounds import DesignateHonorRoll, Round, is_round_id, round_recorded_as
 from entrypoints.web.committee import CityCard, card, cycle_seen, levels_up_to, place_of, round_board
 from entrypoints.web.dashboard import LEVELS
-from entrypoints.web.pages import render
+from entrypoints.web.fragments import keeps_parts, kept, read_version_early, version_of
+from entrypoints.web.i18n import Speaker
+from entrypoints.web.pages import render, render_part
 from entrypoints.web.refusals import in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
-from entrypoints.web.session import PageError, load_session, services_of, session_in
+from entrypoints.web.session import PageError, language_of, load_session, services_of, session_in
 from readmodel import city_state, city_stream
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(load_session)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(read_version_early), Depends(load_session)])
 
 # The pages of a decision: the whole page, and its form alone (what htmx swaps).
 LEVEL_FORM = ("committee_decision.html", "_committee_decide_level.html")
@@ -123,54 +126,64 @@ async def rounds(request: Request, person: Signed) -> Response:
 
 
 BoardData = tuple[Round, RoundReport, list[CityLog]]
-# A round's board data, kept while nothing is recorded anywhere: reading the round's cities' logs
-# and building its report is most of the page's time (bench/pages.py). The mark is the log's last
-# position and the database's snapshot, which moves whenever a transaction commits (a position is
-# handed out at insert, so an earlier one may commit after a later one: the snapshot says so), and
-# the hour, which the report's time in a running phase counts to. Per process, a few rounds.
-_BOARDS: dict[str, tuple[tuple[object, ...], BoardData]] = {}
-_BOARDS_KEPT = 16
+# A round's board data and its rendered cities, kept while no event is recorded
+# (fragments.py): reading the round's cities' logs, building its report, shaping and rendering its
+# 60-odd KB of cards is nearly all of the page's time (bench/pages.py). Their version is the
+# log's and the hour, which the report's time in a running phase counts to; the cards'
+# slot is the round, the language and whether the reader may decide (the committee's buttons).
+# Nothing of the person is in them: their name and the sign-out form's token are in the page.
+BOARDS_KEPT = 16
 
 
-async def _board_data(request: Request, round_id: str) -> BoardData:
+async def _version(request: Request) -> tuple[object, ...]:
     svc = services_of(request)
-    now = svc.clock()
-    async with svc.store.connection() as conn:
-        mark = await conn.fetchrow(
-            "SELECT (SELECT max(position) FROM events) AS p, pg_current_snapshot()::text AS s"
+    hour = svc.clock().replace(minute=0, second=0, microsecond=0)
+    return (await version_of(request), hour)
+
+
+async def _board_data(request: Request, round_id: str, version: tuple[object, ...]) -> BoardData:
+    async def read() -> BoardData:
+        svc = services_of(request)
+        the_round = await _round(request, round_id)
+        names = the_round.recorded_as  # its id, and the cohorts of earlier data it adopted
+        logs = await round_city_logs(svc.store, names)
+        policy, now = svc.settings.policy(), svc.clock()
+        report = await asyncio.to_thread(
+            build_round_report, round_id, logs, policy=policy, now=now, recorded_as=names
         )
-    assert mark is not None, "a query of aggregates answers one row"
-    key = (mark["p"], mark["s"], now.replace(minute=0, second=0, microsecond=0))
-    kept = _BOARDS.get(round_id)
-    if kept is not None and kept[0] == key:
-        return kept[1]
-    the_round = await _round(request, round_id)
-    names = the_round.recorded_as  # its id, and the cohorts of earlier data it adopted
-    logs = await round_city_logs(svc.store, names)
-    report = await asyncio.to_thread(
-        build_round_report, round_id, logs, policy=svc.settings.policy(), now=now, recorded_as=names
-    )
-    if len(_BOARDS) >= _BOARDS_KEPT and round_id not in _BOARDS:
-        _BOARDS.pop(next(iter(_BOARDS)))
-    _BOARDS[round_id] = (key, (the_round, report, logs))
-    return the_round, report, logs
+        return the_round, report, logs
+
+    return await kept(request, "board_data", BOARDS_KEPT).get(round_id, version, read)
 
 
 @router.get("/committee/rounds/{round_id}")
+@keeps_parts
 async def board(request: Request, round_id: str, person: Signed) -> Response:
     may_read(request, person)
-    the_round, report, logs = await _board_data(request, round_id)
-    say = say_to(request)
-    shaped = await asyncio.to_thread(round_board, report, logs, say, the_round.recorded_as)
-    return render(
-        request,
-        "committee_board.html",
-        round=the_round,
-        board=shaped,
-        announced=the_round.announced(_today(request)),
-        may_act=person.role is PersonRole.COMMITTEE,
-        designated=set(the_round.honor_roll.city_ids) if the_round.honor_roll else set(),
-    )
+    version = await _version(request)
+    language = language_of(request)
+    may_act = person.role is PersonRole.COMMITTEE
+
+    async def cards() -> tuple[str, Markup]:
+        the_round, report, logs = await _board_data(request, round_id, version)
+
+        def shape_and_render() -> Markup:
+            shaped = round_board(report, logs, Speaker(language), the_round.recorded_as)
+            return render_part(
+                "_committee_board_body.html",
+                language,
+                round=the_round,
+                board=shaped,
+                announced=the_round.announced(_today(request)),
+                may_act=may_act,
+                designated=set(the_round.honor_roll.city_ids) if the_round.honor_roll else set(),
+            )
+
+        return the_round.name, await asyncio.to_thread(shape_and_render)
+
+    slot = (round_id, language, may_act)
+    name, body = await kept(request, "board_cards", BOARDS_KEPT * 6).get(slot, version, cards)
+    return render(request, "committee_board.html", round_name=name, body=body)
 
 
 # --- a city awaiting the committee ------------------------------------------------------------------
@@ -382,7 +395,7 @@ async def _honor_roll_page(
     refusal_lang: str | None = None,
     chosen: set[str] | None = None,
 ) -> Response:
-    the_round, report, logs = await _board_data(request, round_id)
+    the_round, report, logs = await _board_data(request, round_id, await _version(request))
     say = say_to(request)
     shaped = await asyncio.to_thread(round_board, report, logs, say, the_round.recorded_as)
     designated = set(the_round.honor_roll.city_ids) if the_round.honor_roll else set()
@@ -409,6 +422,7 @@ async def _honor_roll_page(
 
 
 @router.get("/committee/rounds/{round_id}/honor-roll")
+@keeps_parts
 async def honor_roll_form(request: Request, round_id: str, person: Signed) -> Response:
     may_read(request, person)
     return await _honor_roll_page(request, round_id)

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response, StreamingResponse
+from markupsafe import Markup
 from pydantic import ValidationError
 
 import readmodel
@@ -29,14 +30,16 @@ from domain.ids import DOCUMENT_ID_PATTERN
 from domain.people import Person, PersonRole
 from domain.state import CityState
 from domain.worksheet import CriterionWorksheet, Worksheet
-from entrypoints.web.pages import render
+from entrypoints.web.fragments import keeps_parts, kept, read_version_early, version_of
+from entrypoints.web.i18n import Speaker
+from entrypoints.web.pages import render, render_part
 from entrypoints.web.refusals import in_words
 from entrypoints.web.reviewer import decidable, queue, status_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
-from entrypoints.web.session import PageError, load_session, services_of
+from entrypoints.web.session import PageError, language_of, load_session, services_of
 from readmodel.clarifications import clarification_thread
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(load_session)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(read_version_early), Depends(load_session)])
 
 QUEUE_LIMIT = 500
 DECISIONS = {
@@ -135,17 +138,32 @@ def city_path(city_id: str) -> str:
 # --- the queue ------------------------------------------------------------------------------------
 
 
+# A reviewer's queue, rendered once per version of the data (fragments.py) in their slot: their id,
+# home city and language. Reading it and its cities' states and rendering a row per criterion was
+# most of the page's time (bench/pages.py); the page around it carries their name and token.
+QUEUES_KEPT = 256
+
+
 @router.get("/review")
+@keeps_parts
 async def review_queue(request: Request, person: Signed) -> Response:
     reviewer_only(request, person)
     store = services_of(request).store
-    items = await readmodel.reviewer_queue(store, person.id, person.city_id or "", limit=QUEUE_LIMIT)
-    states = {}
-    for city_id in dict.fromkeys(i.city_id for i in items):
-        if (state := await readmodel.city_state(store, city_id)) is not None:
-            states[city_id] = state
-    cities = queue(items, states, person.id, say_to(request))
-    return render(request, "reviewer_queue.html", cities=cities, count=len(items))
+    language = language_of(request)
+    home = person.city_id or ""
+
+    async def rendered() -> Markup:
+        items = await readmodel.reviewer_queue(store, person.id, home, limit=QUEUE_LIMIT)
+        states = {}
+        for city_id in dict.fromkeys(i.city_id for i in items):
+            if (state := await readmodel.city_state(store, city_id)) is not None:
+                states[city_id] = state
+        cities = queue(items, states, person.id, Speaker(language))
+        return render_part("_reviewer_queue_body.html", language, cities=cities, count=len(items))
+
+    slot = (person.id, home, language)
+    body = await kept(request, "review_queues", QUEUES_KEPT).get(slot, await version_of(request), rendered)
+    return render(request, "reviewer_queue.html", body=body)
 
 
 # --- a city: the declaration, then its worksheet ------------------------------------------------------

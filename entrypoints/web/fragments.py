@@ -1,0 +1,158 @@
+"""Parts of pages kept while what they show is unchanged: rendered once, given many times.
+
+A page's costly part (the round board's cities, a reviewer's queue) is rendered by
+pages.render_part, which sees nothing of the person asking (no name, no CSRF token, no session:
+only the words of a language), and kept in a slot named by everything else it depends on: the
+page, the language, the role or the person whose data it shows. The page around it (the header
+with the person's name and the sign-out form's token, the language switch) is rendered on every
+request, as every page is.
+
+A slot holds one version of its part. The version is the log's (`events_version`): a number that
+moves whenever an event commits, and only then. Everything a kept part shows is in the log or in
+a projection written in the same transaction as its events (a city's state, the review queue; the
+rounds and their Honor Rolls are the programme stream's), so nothing is shown older than the log it
+was read from, while the writes that record no event (a session touched each minute, a sign-in
+link asked for, a mail sent, a subscription's checkpoint) leave the kept parts in place. One write
+of projections records no event, `citycert projections rebuild` (run once when upgrading a store):
+kept parts show the rebuilt rows after the next event, or once the portal is restarted.
+
+How it knows, with one small query per request: it keeps the database's snapshot at which its
+number last moved. An event committed since has its transaction in that snapshot's list of those
+running, or at or above its horizon (xmax); anything below the horizon and not running had
+finished, so was seen then. The query asks the events table (by its (transaction_id, position)
+index) whether such a row is there now; if so the number moves, and the snapshot of that query
+becomes the one to compare with. Of two requests that see the same change at once, the first moves
+it and the other takes the number as moved: it reads the data after that move, so no part is ever
+older than its number says.
+
+The slots live on the app (app.state), a few hundred at most, the least recently used given up
+first. While one request renders a slot's new version, the others asking for it wait for it
+rather than render it too.
+
+Reading the version is a round trip to the database, as finding the session is: a page that
+keeps a part (`@keeps_parts`) starts reading it before the session is looked up
+(`read_version_early`, the first dependency of its router), on a connection of its own, so the
+two overlap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
+
+from fastapi import Request
+
+from entrypoints.web.session import services_of
+from eventstore import EventStore
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+KEEPS_PARTS = "citycert_keeps_parts"
+_SINCE = """
+SELECT pg_snapshot_xmax(s)::text AS xmax, ARRAY(SELECT pg_snapshot_xip(s))::text[] AS running,
+       EXISTS (SELECT 1 FROM events WHERE transaction_id >= $1::text::xid8)
+       OR EXISTS (SELECT 1 FROM events WHERE transaction_id = ANY($2::text[]::xid8[])) AS changed
+  FROM pg_current_snapshot() AS s
+"""
+
+
+@dataclass
+class LogVersion:
+    """The log's number, and the snapshot it last moved at (its horizon and the transactions
+    running then); the first request in a process finds every event "new", and moves it to 1."""
+
+    number: int = 0
+    xmax: str = "0"
+    running: list[str] = field(default_factory=list)
+
+
+async def events_version(store: EventStore, known: LogVersion) -> int:
+    """The log's number now, moved if an event committed since it last moved."""
+    xmax, running = known.xmax, known.running
+    async with store.connection() as conn:
+        row = await conn.fetchrow(_SINCE, xmax, running)
+    assert row is not None, "a query of one snapshot answers one row"
+    if row["changed"] and (known.xmax, known.running) == (xmax, running):
+        known.number += 1
+        known.xmax, known.running = row["xmax"], list(row["running"])
+    # Moved by another request meanwhile: its snapshot is the one to compare with next, and its
+    # number was set after that snapshot was taken, so what this request reads now is as new.
+    return known.number
+
+
+def _log_version(request: Request) -> LogVersion:
+    found: LogVersion | None = getattr(request.app.state, "log_version", None)
+    if found is None:
+        found = request.app.state.log_version = LogVersion()
+    return found
+
+
+def keeps_parts(endpoint: F) -> F:
+    """Marks a page's function as one that reads the log's version (read_version_early starts it)."""
+    setattr(endpoint, KEEPS_PARTS, True)
+    return endpoint
+
+
+async def read_version_early(request: Request) -> None:
+    """For a page marked `keeps_parts`: the version's reading started now, the page awaits it."""
+    if getattr(request.scope.get("endpoint"), KEEPS_PARTS, False):
+        reading = asyncio.ensure_future(events_version(services_of(request).store, _log_version(request)))
+        # Refused before it reads it (not signed in, another role): the answer is not waited for.
+        reading.add_done_callback(lambda done: done.cancelled() or done.exception())
+        request.state.reading_version = reading
+
+
+async def version_of(request: Request) -> int:
+    """The log's version read_version_early started reading for this page, else read now."""
+    reading: asyncio.Future[int] | None = getattr(request.state, "reading_version", None)
+    if reading is None:
+        return await events_version(services_of(request).store, _log_version(request))
+    return await reading
+
+
+class Kept:
+    """Slots of one kind of part, each holding its latest version (at most `size` slots)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._slots: OrderedDict[Hashable, tuple[Hashable, Any]] = OrderedDict()
+        self._making: dict[Hashable, asyncio.Event] = {}
+
+    async def get(self, slot: Hashable, version: Hashable, make: Callable[[], Awaitable[T]]) -> T:
+        """The slot's part at `version`: kept, or made now (once, however many ask at once)."""
+        while True:
+            found = self._slots.get(slot)
+            if found is not None and found[0] == version:
+                self._slots.move_to_end(slot)
+                return cast(T, found[1])
+            making = self._making.get(slot)
+            if making is None:
+                break
+            await making.wait()  # then look again: made at this version, or at another, or failed
+        done = self._making[slot] = asyncio.Event()
+        try:
+            value = await make()
+            self._slots[slot] = (version, value)
+            self._slots.move_to_end(slot)
+            while len(self._slots) > self.size:
+                self._slots.popitem(last=False)
+            return value
+        finally:
+            del self._making[slot]
+            done.set()
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+
+def kept(request: Request, name: str, size: int) -> Kept:
+    """The app's slots of one kind (made on first use)."""
+    found: dict[str, Kept] | None = getattr(request.app.state, "kept_parts", None)
+    if found is None:
+        found = request.app.state.kept_parts = {}
+    if name not in found:
+        found[name] = Kept(size)
+    return found[name]
