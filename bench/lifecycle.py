@@ -10,19 +10,21 @@ worker process made by worker.build_worker (the same allow-listed sandbox and op
 the peak RSS read from /proc/<pid>/status (VmHWM) belongs to that phase alone.
 
 One cycle per city is what tests/workflows/harness.certify gives: RegisterCity,
-ApplyForCertification, SubmitEvidence (--criteria items in one Update), ReviewEvidence (all
-approved), CloseEvidenceSubmission, WaiveSiteVisit, DecideLevel (the recommended level); then the
-appeal window's timer (--appeal-window seconds, set through ProgrammePolicy) awards the
-certification and the run continues-as-new. That is 7 Updates, 8 activities and, with 23 criteria,
-54 events.
+ApplyForCertification, SubmitEvidence (--criteria items in one Update), AssignReviewer,
+DeclareNoConflict, ReviewEvidence (all approved), CloseEvidenceSubmission, WaiveSiteVisit,
+DecideLevel (the recommended level); then the appeal window's timer (--appeal-window seconds, set
+through ProgrammePolicy) awards the certification and the run continues-as-new. That is 9 Updates,
+10 recordings through a local activity and, with 23 criteria, 81 events.
 
-- floor: bench/floor_workflow.py. The same 7 Updates with the same payloads, each running one
-  activity that writes as many rows as our decider makes events for that command, with ONE INSERT
-  into a plain table shaped like the store's `events` (keys and log index; no hash chain, checks,
-  trigger or projections); the same timer, then one activity (the award's row) and
-  continue-as-new. No decider, no fold, no validator, no search attributes, no logging. Fair to
-  ours where ours has no choice: its models (bench/floor_contracts.py) are passed through the
-  sandbox as workflows.contracts is, and its pool has no reset query on release, as the store's.
+- floor: bench/floor_workflow.py. The same Updates with the same payloads, each running one
+  local activity (as ours records) that writes as many rows as our decider makes events for that
+  command, with ONE INSERT into a plain table shaped like the store's `events` (keys and log index;
+  no hash chain, checks, trigger or projections); the same timer, then one local activity (the
+  award's row) and continue-as-new. No decider, no fold, no validator, no search attributes, no
+  logging. Fair to ours where ours has no choice: its models (bench/floor_contracts.py) are passed
+  through the sandbox as workflows.contracts is, its pool has no reset query on release, as the
+  store's, and it records through a local activity as ours does (a regular one would cost it a
+  second workflow task and an activity dispatch per command that ours no longer pays).
 - noop: the physical floor (bench/floor_workflow.py NoopWorkflow): the same number of Updates with
   the floor's payloads to a workflow that does nothing with them, then ends: Temporal's own cost.
 - ours: CityCertificationWorkflow and the project's activities on the EventStore, as shipped: the
@@ -224,7 +226,7 @@ async def start_temporal(folder: Path, timeout: float = 60.0) -> Temporal:
     from temporalio.client import Client
     from temporalio.service import RetryConfig
 
-    from runtime.embedded_temporal import cli_type_name, find_binary
+    from runtime.embedded_temporal import cli_type_name, dynamic_config_args, find_binary
     from workflows import search_attributes
 
     port = free_port()
@@ -241,6 +243,7 @@ async def start_temporal(folder: Path, timeout: float = 60.0) -> Temporal:
         "json",
         "--log-level",
         "warn",
+        *dynamic_config_args(),  # as `citycert dev` runs it (runtime/embedded_temporal.py)
     ]
     for key in search_attributes.ALL:
         command += ["--search-attribute", f"{key.name}={cli_type_name(key)}"]
@@ -559,7 +562,7 @@ class System:
 
 def our_system(plan: Plan, window: timedelta, search_attributes: bool = True) -> System:
     from domain import ProgrammePolicy
-    from workflows.city import CityWorkflowInput
+    from workflows.contracts import new_run_input
 
     policy = ProgrammePolicy(appeal_window=window)
     return System(
@@ -569,9 +572,8 @@ def our_system(plan: Plan, window: timedelta, search_attributes: bool = True) ->
         update="give",
         table="events",
         workflow_id=lambda city: f"city-{city}",
-        start_input=lambda city: CityWorkflowInput(
-            city_id=city, policy=policy, search_attributes=search_attributes
-        ),
+        # As the command service starts a city's run (app/commands.py).
+        start_input=lambda city: new_run_input(city, policy, search_attributes=search_attributes),
         request=lambda step, city: signed_request(step, city),
     )
 
@@ -899,10 +901,10 @@ async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             f"(in memory) and PostgreSQL; {os.cpu_count()} CPUs, load average {load:.1f}\n"
             f"  a cycle: {len(plan.steps)} Updates ({', '.join(s.name for s in plan.steps)}), then the "
             f"appeal window's {args.appeal_window:g} s timer awards;\n"
-            f"  {plan.activities} activities and {plan.events} events ({args.criteria} criteria), "
+            f"  {plan.activities} local activities and {plan.events} events ({args.criteria} criteria), "
             "then continue-as-new\n"
             "  floor: bench/floor_workflow.py: the same Updates with the same payloads and the same "
-            "activities, each one INSERT\n"
+            "local activities, each one INSERT\n"
             "         of as many rows as our events into a plain table; the same timer and "
             "continue-as-new; no domain logic,\n"
             "         no validator, no search attributes, no logging; its models passed through the "
