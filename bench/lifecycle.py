@@ -42,7 +42,10 @@ else runs, the CPU per city much less.
 Each round runs the floor, ours and the no-op; then --alone-cities cities of ours and of the no-op
 one at a time, for the round trip of a command with nothing else running. The round trip is the
 driver's execute_update of the signed command, the call the command service (app/commands.py)
-makes; the HTTP layer in front of it is not in it.
+makes; then --alone-cities more of ours through the command service itself, as the HTTP API and
+the CLI give commands (the registration's check on the store and its Update-with-start, the
+stamping reads, the read of the recorded events after the Update): the HTTP layer in front of it is
+the only part not in that round trip.
 
 Then, unless --open-cities 0: a fresh worker for ours and --open-cities city workflows registered and
 applied, so all are open (the SDK caches up to 1,000 in the worker; the rest are evicted), and its
@@ -78,7 +81,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bench.postgres import BenchPostgres
 
@@ -744,6 +747,87 @@ async def throughput(
     return Measured(system.name, args.cities, seconds, rows, driver.latencies, worker.idle, memory, used)
 
 
+async def through_service(
+    args: argparse.Namespace,
+    client: Any,
+    plan: Plan,
+    window: timedelta,
+    dsn: str,
+    folder: Path,
+    address: str,
+    processes: Processes,
+) -> Measured:
+    """--alone-cities cities of ours, one command at a time, through the command service
+    (app/commands.py) as the HTTP API and the CLI give them: the registration's Update-with-start
+    and its check on the store, the stamping reads, the Update, and the read of the recorded events
+    after it. The HTTP layer's own work (the token's lookup, parsing, the answer) is not in it."""
+    from app.commands import CommandService
+    from app.rounds import create_round
+    from domain import Actor, ProgrammePolicy
+    from domain import commands as cmd
+    from domain.rounds import CreateRound
+    from readmodel import open_city_store
+    from workflows.contracts import COMMANDS
+
+    queue = f"bench-service-{uuid.uuid4().hex[:8]}"
+    worker = WorkerProcess(
+        "ours", address=address, dsn=dsn, task_queue=queue, folder=folder, log_level=args.worker_log_level
+    )
+    await worker.start()
+    store = await open_city_store(dsn)
+    try:
+        # The round the plan's applications name, as an operator creates it: open today.
+        today = datetime.now(UTC).date()
+        await create_round(
+            store,
+            CreateRound(
+                round_id="bench",
+                name="Bench",
+                opens_on=today - timedelta(days=1),
+                closes_on=today + timedelta(days=365),
+                submission_deadline=today + timedelta(days=400),
+                announcement_on=today + timedelta(days=500),
+                review_capacity=1000,
+            ),
+            Actor(role=OPERATOR[0], id=OPERATOR[1]),
+        )
+        service = CommandService(
+            store,
+            client,
+            policy=ProgrammePolicy(appeal_window=window),
+            task_queue=queue,
+            command_timeout=60.0,
+            command_key=BENCH_COMMAND_KEY.encode(),
+        )
+
+        async def cycle(city: str, latencies: list[float]) -> None:
+            for step in plan.steps:
+                command = COMMANDS[step.name].model_validate(step.for_city(city))
+                actor = Actor(role=step.actor[0], id=step.actor[1])
+                started = time.perf_counter()
+                if isinstance(command, cmd.RegisterCity):
+                    await service.register(command, actor)
+                else:
+                    await service.give(city, cast(cmd.HumanCommand, command), actor)
+                latencies.append(time.perf_counter() - started)
+
+        for i in range(args.warmup):
+            await cycle(f"service-warm-{i:03d}", [])
+        cpu = CpuMeter(worker.pid, processes.server_pid, processes.postmaster_pid)
+        latencies: list[float] = []
+        started = time.perf_counter()
+        for i in range(args.alone_cities):
+            await cycle(f"service-city-{i:05d}", latencies)
+        seconds = time.perf_counter() - started
+        used = cpu.used()
+        worker.check()
+        memory = worker.memory()
+    finally:
+        await store.close()
+        await worker.stop()
+    return Measured("service", args.alone_cities, seconds, 0, latencies, worker.idle, memory, used)
+
+
 async def open_cities(
     args: argparse.Namespace, client: Any, system: System, plan: Plan, dsn: str, folder: Path, address: str
 ) -> Measured:
@@ -934,6 +1018,10 @@ async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                 )
                 alone[system.name] = measured
                 print(_line(measured, "alone"))
+            alone["service"] = await through_service(
+                args, client, plan, window, ours_dsn, folder, address, processes
+            )
+            print(_line(alone["service"], "alone"))
         floor = max(results["floor"], key=lambda m: m.cities_per_s)
         ours = max(results["ours"], key=lambda m: m.cities_per_s)
         ratio = ours.cities_per_s / floor.cities_per_s
@@ -968,11 +1056,14 @@ async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         for label, ours_run, noop_run in (
             (f"at {args.concurrency} concurrent cities", _pooled(results["ours"]), _pooled(results["noop"])),
             ("alone", alone.get("ours"), alone.get("noop")),
+            ("alone, through the command service", alone.get("service"), alone.get("noop")),
         ):
             if ours_run is None or noop_run is None:
                 continue
             o, n = ours_run.latency_ms(0.5), noop_run.latency_ms(0.5)
-            key = "alone" if label == "alone" else f"c{args.concurrency}"
+            key = {"alone": "alone", "alone, through the command service": "service_alone"}.get(
+                label, f"c{args.concurrency}"
+            )
             latency[f"command_p50_ms_{key}"] = round(o, 1)
             latency[f"noop_p50_ms_{key}"] = round(n, 1)
             latency[f"latency_ratio_{key}"] = round(o / n, 2)
