@@ -158,9 +158,11 @@ class CityCertificationWorkflow:
     async def _wait_for_change_or(self, deadline: datetime | None) -> None:
         """Wait until something changed, a reminder came, or `deadline` (None: none) has come.
 
-        The timer is started when the deadline moves and kept while it stays: most commands leave
-        the city's next deadline where it was, and a timer cancelled and started again is two
-        commands in the history and two timer tasks on the server for nothing."""
+        The timer is started when the deadline moves and kept while it stays: a command that
+        leaves the city's next deadline where it was (in the benchmark's cycle, the reviewer's
+        declaration of no conflict; most commands there do move it) would otherwise cancel the
+        timer and start it again: two commands in the history and two timer tasks on the server
+        for nothing."""
         if deadline != self.timer_deadline:
             if self.timer is not None:
                 self.timer.cancel()
