@@ -833,7 +833,13 @@ async def open_cities(
 ) -> Measured:
     queue = f"bench-open-{uuid.uuid4().hex[:8]}"
     worker = WorkerProcess(
-        "ours", address=address, dsn=dsn, task_queue=queue, folder=folder, log_level=args.worker_log_level
+        "ours",
+        address=address,
+        dsn=dsn,
+        task_queue=queue,
+        folder=folder,
+        log_level=args.worker_log_level,
+        max_cached_workflows=args.open_cached,
     )
     await worker.start()
     try:
@@ -1178,7 +1184,8 @@ async def _open_phase(
     opened = await open_cities(args, client, our_system(plan, window), plan, dsn, folder, address)
     assert opened.memory is not None and opened.idle is not None
     rss = opened.memory.rss_mib
-    note = "" if args.open_cities <= 1000 else " (the SDK caches 1,000: the rest evicted)"
+    cached = args.open_cached or 1000
+    note = "" if args.open_cities <= cached else f" (the SDK caches {cached:,}: the rest evicted)"
     print(
         f"open: {opened.cities} city workflows registered and applied in {opened.seconds:.1f} s "
         f"({opened.cities * 2 / opened.seconds:.0f} Updates/s), all open{note}:\n"
@@ -1195,6 +1202,7 @@ async def _open_phase(
         print(f"  (the RSS target is stated at {RSS_TARGET_OPEN:,} open cities; not judged here)")
     return {
         "open_cities": opened.cities,
+        "open_cached": args.open_cached or 1000,
         "open_rss_mib": round(rss, 1),
         "open_peak_rss_mib": round(opened.memory.peak_mib, 1),
         "open_idle_rss_mib": round(opened.idle.rss_mib, 1),
@@ -1211,6 +1219,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=2000,
         help="open city workflows for the RSS phase (0 skips; the target is stated at 10,000); 2000",
+    )
+    parser.add_argument(
+        "--open-cached",
+        type=int,
+        help="the open phase's worker keeps this many runs cached (CITYCERT_WORKER_CACHED_WORKFLOWS); "
+        "default: the setting's default, 1000",
     )
     parser.add_argument(
         "--alone-cities", type=int, default=10, help="cities driven one at a time, for latency; default 10"
