@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint typecheck bench bench-growth lock clean
+.PHONY: run test test-fast lint typecheck bench bench-growth lock clean messages
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -47,6 +47,17 @@ lock: $(STAMP)
 	$(BIN)/python deploy/image_requirements.py | $(BIN)/uv pip compile - --quiet --generate-hashes \
 		--python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header \
 		-o deploy/requirements.lock
+
+# Every message the portal says, for a translator: the pages' words (entrypoints/web) and the
+# domain's refusal templates (domain/, at the calls domain/errors.py's REFUSAL_KEYWORDS names), as
+# build/messages.pot. The catalogs are compiled in memory when served (entrypoints/web/i18n.py);
+# tests/unit/entrypoints/web/test_i18n.py and test_refusals.py say what is missing.
+messages: $(STAMP)
+	mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg -k N_ \
+		$$($(BIN)/python -c "from domain.errors import REFUSAL_KEYWORDS as K; \
+			print(' '.join(f'-k {k}:' + ','.join(map(str, v)) for k, v in K.items()))") \
+		-o build/messages.pot entrypoints/web domain
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -11,8 +11,6 @@ the rounds from the programme stream and the decisions and names from the read m
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +20,7 @@ from xml.etree import ElementTree as ET
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.countries import country_name
+from app.csv_cells import csv_text
 from app.rounds import UnknownRound, all_rounds, find
 from domain.levels import Level
 from domain.rounds import LateAwards, Round, announced_in, round_recorded_as
@@ -285,13 +284,6 @@ CSV_COLUMNS = (
     "previous_level",
     "reached_platinum",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet would run a cell starting like a formula: such a name is kept as text.
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def render_csv(announcement: Announcement) -> str:
@@ -300,9 +292,7 @@ def render_csv(announcement: Announcement) -> str:
     not rows of its own, so each city appears once per section."""
     a = announcement
     platinum = {e.city_id for e in a.reached_platinum}
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    rows: list[tuple[object, ...]] = []
     sections: list[tuple[str, Sequence[AnnouncedCity]]] = [
         ("newly_certified", a.newly_certified),
         ("moved_up", a.moved_up),
@@ -327,8 +317,9 @@ def render_csv(announcement: Announcement) -> str:
                 previous,
                 reached,
             )
-            writer.writerow([_cell(v) for v in row])
-    return out.getvalue()
+            rows.append(row)
+    # A name that would start a formula is kept as text (app/csv_cells.py).
+    return csv_text(CSV_COLUMNS, rows)
 
 
 ATOM = "http://www.w3.org/2005/Atom"

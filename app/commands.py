@@ -55,7 +55,13 @@ from eventstore import EventStore, RecordedEvent
 from readmodel import city_documents, city_summary, load_city_state
 from runtime import telemetry
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandResult, GiveCommand
-from workflows.contracts import city_workflow_id, command_event_id, command_proof, new_run_input
+from workflows.contracts import (
+    city_workflow_id,
+    command_event_id,
+    command_proof,
+    new_run_input,
+    refusal_in,
+)
 
 log = structlog.get_logger("citycert.commands")
 
@@ -409,13 +415,13 @@ def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy
     try:
         decide(state, command, now=datetime.now(UTC), policy=policy)
     except IneligibleCity as e:
-        return errors.Ineligible(str(e))
+        return errors.Ineligible(str(e), refusal=e.refusal)
     except TooFrequent as e:
-        return errors.TooFrequent(str(e), retry_at=e.retry_at)
+        return errors.TooFrequent(str(e), retry_at=e.retry_at, refusal=e.refusal)
     except CommandRejected as e:
-        return errors.Refused(str(e))
+        return errors.Refused(str(e), refusal=e.refusal)
     except InvalidCommand as e:
-        return errors.Invalid(str(e))
+        return errors.Invalid(str(e), refusal=e.refusal)
     return None
 
 
@@ -480,9 +486,9 @@ def _refusal(e: WorkflowUpdateFailedError) -> errors.AppError:
     cause = e.cause
     if isinstance(cause, ApplicationError) and cause.type == "TooFrequent":
         retry_at = datetime.fromisoformat(cause.details[0]) if cause.details else None
-        return errors.TooFrequent(cause.message, retry_at=retry_at)
+        return errors.TooFrequent(cause.message, retry_at=retry_at, refusal=refusal_in(cause))
     if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:
-        return _REFUSALS[cause.type](cause.message)
+        return _REFUSALS[cause.type](cause.message, refusal=refusal_in(cause))
     if isinstance(cause, ApplicationError) and cause.type == "Unsigned":
         return errors.Unavailable(_KEY_MISMATCH, code="command_key_mismatch")
     inner = cause.cause if isinstance(cause, ActivityError) else None

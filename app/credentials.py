@@ -3,7 +3,8 @@
 A certified city shows its certificate to its council, its residents and the press for years; each
 of them should be able to check it without asking the programme (or trusting a PDF). So the
 certificate is also issued as a W3C Verifiable Credential (Data Model 2.0) that is an Open Badges
-3.0 `OpenBadgeCredential`: its achievement is the level of the programme's standard, its subject
+3.0 `OpenBadgeCredential`: its achievement is the level of the programme's standard (whose id,
+ACHIEVEMENT_PATH, the public route describes from the standard's data: `public_level`), its subject
 the city (with the certificate number as the subject's `licenseNumber` and the round as its
 `term`), its `validFrom`/`validUntil` the certificate's validity, its `id` the certificate's public
 URL. It is secured by a Data Integrity proof (`DataIntegrityProof`, cryptosuite `eddsa-jcs-2022`):
@@ -34,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from cryptography.exceptions import InvalidSignature
@@ -313,6 +314,76 @@ def _multikey(value: object) -> Ed25519PublicKey:
     if not isinstance(value, str):
         raise CredentialError("publicKeyMultibase is not a string")
     return public_key_from_multibase(value)
+
+
+# --- the achievement a credential names ---------------------------------------------------------
+
+
+class RequiredCriterion(BaseModel):
+    """A criterion every city certified at the level must have earned."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="The criterion's id in the standard, e.g. DM8")
+    title: str = Field(description="Its title, as the programme publishes it")
+    practice_area: str = Field(description="The practice area it belongs to")
+
+
+class PublicLevel(BaseModel):
+    """A level of a standard, as a credential's achievement names it (its `id` is this page)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="This page's URL: the achievement id the level's credentials carry")
+    name: str = Field(description="The level and the standard, as the credentials name them")
+    level: Level
+    standard: str = Field(description="The standard's version, e.g. wwc-2022")
+    standard_name: str
+    revision: int = Field(description="The standard's revision described (its newest)")
+    min_share: float = Field(
+        description="The bar: the least share of the standard's criteria, by points earned, the "
+        "level needs (0 to 1)"
+    )
+    share_rounding: Literal["exact", "whole_percent"] = Field(
+        description="How a city's share is compared with the bar: exact, or rounded half up to a "
+        "whole percent first"
+    )
+    criteria: int = Field(description="How many criteria the standard has (a point each)")
+    required_criteria: list[RequiredCriterion] = Field(
+        description="The criteria the level requires whatever the share, in the standard's order"
+    )
+    required_tags: list[str] = Field(description="Other requirements of the level, in words")
+
+
+def public_level(version: str, level: Level, *, public_url: str) -> PublicLevel:
+    """The level of the standard's newest revision that the credentials' achievement id names
+    (StandardError for a version not shipped; LookupError for a level it does not have)."""
+    standard = get_standard(version)
+    rule = next((r for r in standard.levels if r.name == level), None)
+    if rule is None:
+        raise LookupError(f"the standard {version} has no {level.value} level")
+    areas = {a.id: a.name for a in standard.practice_areas}
+    required = set(rule.required_criteria)
+    path = ACHIEVEMENT_PATH.format(version=quote(version, safe=""), level=level.value)
+    return PublicLevel(
+        id=public_url.rstrip("/") + path,
+        name=f"{level.value.title()}: {standard.name}",
+        level=level,
+        standard=standard.version,
+        standard_name=standard.name,
+        revision=standard.revision,
+        min_share=rule.min_score,
+        share_rounding=standard.share_rounding,
+        criteria=len(standard.criteria),
+        required_criteria=[
+            RequiredCriterion(
+                id=c.id, title=c.title, practice_area=areas.get(c.practice_area, c.practice_area)
+            )
+            for c in standard.criteria
+            if c.id in required
+        ],
+        required_tags=[req.describe() for req in rule.required_tags],
+    )
 
 
 # --- the Data Integrity proof (eddsa-jcs-2022) ----------------------------------------------------

@@ -21,8 +21,6 @@ certificate that superseded another.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -32,10 +30,11 @@ import pycountry
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.credentials import CertificateFacts, CertificateStatus
+from app.csv_cells import GUARDED_CELLS, csv_text
 from app.rounds import list_rounds
 from domain.events import EndReason
 from domain.levels import Level
-from domain.rounds import LateAwards, Round, announced_in, round_recorded_as
+from domain.rounds import LateAwards, Round, announced_in, find_round, round_recorded_as
 from domain.standard import StandardError, get_standard
 from eventstore import EventStore
 from readmodel.directory import AwardRow, CityHolding, certificates_of_number, issued_certificates
@@ -62,7 +61,10 @@ class PublicCertificate(BaseModel):
     level: Level = Field(description="The level certified")
     standard: str = Field(description="The version of the standard it was certified under")
     standard_name: str | None = Field(description="That standard's name")
-    round: str = Field(description="The round it was awarded in (or imported with)")
+    round: str = Field(
+        description="The id of the round it was awarded in (a cohort of earlier data that a round "
+        "adopted is shown as that round's id), or the period it was imported with"
+    )
     imported: bool = Field(description="Awarded before the programme ran on citycert, and imported")
     valid_from: date = Field(description="The first day it is valid (UTC)")
     valid_until: date = Field(description="The day its validity ends (UTC)")
@@ -220,26 +222,46 @@ def outside(hidden_rounds: frozenset[str]) -> Visible:
     return lambda award: award.round_id not in hidden_rounds
 
 
-def announced(rounds: Sequence[Round], *, today: date, rule: LateAwards) -> Visible:
+@dataclass(frozen=True)
+class Announced:
     """A certificate is public once the round whose announcement names its award is announced
     (domain.rounds.announced_in: a late award in the next announcement, by the programme's rule),
     as the announcements themselves are; an award no announcement names yet waits for one. An
     imported certification, or one of a cohort that is no round (before rounds were records), was
-    never under embargo."""
-    by_id = {r.round_id: r for r in rounds}
+    never under embargo. Knowing the rounds, it also says which round a certificate belongs to."""
 
-    def visible(award: AwardRow) -> bool:
+    rounds: tuple[Round, ...]
+    today: date
+    rule: LateAwards
+
+    def __call__(self, award: AwardRow) -> bool:
         # A cycle records its round's id, or a cohort of earlier data the round adopted.
-        owner = round_recorded_as(rounds, award.round_id)
+        owner = round_recorded_as(self.rounds, award.round_id)
         if award.outcome == "imported" or owner is None:
             return True
-        named = announced_in(_day(award.decided_at), owner, rounds, rule)
-        return named is not None and by_id[named].announced(today)
+        named = announced_in(_day(award.decided_at), owner, self.rounds, self.rule)
+        found = find_round(self.rounds, named) if named is not None else None
+        return found is not None and found.announced(self.today)
 
-    return visible
+    def round_of(self, recorded: str) -> str:
+        """The id of the round a certificate's recorded cohort belongs to: its own, or that of the
+        round that adopted it ("2026-Spring" of earlier data is round 2026-spring's); as recorded
+        when no round has it."""
+        return round_recorded_as(self.rounds, recorded) or recorded
 
 
-async def visible_on(store: EventStore, now: datetime, *, rule: LateAwards) -> Visible:
+def announced(rounds: Sequence[Round], *, today: date, rule: LateAwards) -> Announced:
+    """Which certificates the public may see on `today` by these rounds (see Announced)."""
+    return Announced(tuple(rounds), today, rule)
+
+
+def _round_of(visible: Visible) -> Callable[[str], str]:
+    """How certificates seen through `visible` name their round: by the round's id when it knows
+    the rounds, else as recorded."""
+    return visible.round_of if isinstance(visible, Announced) else (lambda recorded: recorded)
+
+
+async def visible_on(store: EventStore, now: datetime, *, rule: LateAwards) -> Announced:
     """Which certificates the public may see at `now`: `announced` by the programme's rounds as
     recorded, on that day in UTC (the one test every public reader, JSON or page, applies)."""
     return announced(await list_rounds(store), today=now.astimezone(UTC).date(), rule=rule)
@@ -252,7 +274,9 @@ def public_certificates(
     now: datetime,
     visible: Visible = lambda award: True,
 ) -> list[PublicCertificate]:
-    """Every certificate the public may see, with its status at `now`, by city then issue."""
+    """Every certificate the public may see, with its status at `now`, by city then issue; each
+    names its round by the round's id when `visible` knows the rounds (`announced`)."""
+    round_of = _round_of(visible)
     by_city: dict[str, list[AwardRow]] = {}
     for award in awards:
         if visible(award) and award.city_id in holdings:
@@ -276,7 +300,7 @@ def public_certificates(
                     level=award.level,
                     standard=award.standard_version,
                     standard_name=_standard_name(award.standard_version),
-                    round=award.round_id,
+                    round=round_of(award.round_id),
                     imported=award.outcome == "imported",
                     valid_from=_day(award.valid_from),
                     valid_until=_day(award.valid_until),
@@ -378,12 +402,8 @@ def directory(
 
 
 def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180's line ends
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else str(v) for v in row])
-    return out.getvalue()
+    # RFC 4180, a city or region named like a formula kept as text (app/csv_cells.py).
+    return csv_text(header, rows)
 
 
 DIRECTORY_COLUMNS = tuple(DirectoryEntry.model_fields)
@@ -440,7 +460,11 @@ _MEANINGS: dict[str, tuple[str, str]] = {
     "country": ("string", "The city's country, as an ISO 3166-1 alpha-2 code"),
     "level": ("string", "The level certified"),
     "standard": ("string", "The version of the certification standard it was awarded under"),
-    "round": ("string", "The round it was awarded in (for an imported certification, as recorded)"),
+    "round": (
+        "string",
+        "The id of the round it was awarded in (a cohort of earlier data a round adopted, such as "
+        "2026-Spring, is shown as that round's id); for an imported certification, as recorded",
+    ),
     "valid_from": ("date", "The first day the certification is valid (UTC, YYYY-MM-DD)"),
     "valid_until": ("date", "The day its validity ends (UTC, YYYY-MM-DD)"),
     "status": ("string", "Its status on the day the data was read"),
@@ -475,7 +499,8 @@ def data_dictionary() -> dict[str, Any]:
         fields.append(field)
     return {
         "title": OPEN_DATA_TITLE,
-        "description": "The fields of certifications.csv and of each record of certifications.json",
+        "description": "The fields of certifications.csv and of each record of certifications.json. "
+        + GUARDED_CELLS,
         "fields": fields,
         "primaryKey": ["certificate_number"],
     }

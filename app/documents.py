@@ -110,9 +110,9 @@ class Documents:
         try:
             decide(state, command, now=datetime.now(UTC), policy=self.commands.policy)
         except CommandRejected as e:
-            raise errors.Refused(str(e)) from None
+            raise errors.Refused(str(e), refusal=e.refusal) from None
         except InvalidCommand as e:
-            raise errors.Invalid(str(e)) from None
+            raise errors.Invalid(str(e), refusal=e.refusal) from None
 
     async def may_read(self, who: TokenInfo, city_id: str) -> bool:
         """The city itself (its token is bound to it), the committee and operators; a reviewer only

@@ -14,6 +14,7 @@ from typing import ClassVar
 import asyncpg
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.errors import Refusal
 from eventstore import EventStoreError, StoreUnavailable
 
 
@@ -22,14 +23,24 @@ class AppError(Exception):
 
     `internal` is what the infrastructure said (a driver's or Temporal's error text): for the log
     and an operator's terminal, never for an HTTP client, which gets the message and a correlation
-    id to quote."""
+    id to quote. `refusal` is the domain's refusal the message says, as data (its template and
+    values, domain/errors.py), so a page can say it in the person's language; None for words the
+    application wrote itself (English only)."""
 
     code: ClassVar[str] = "error"
 
-    def __init__(self, message: str, *, code: str | None = None, internal: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        internal: str | None = None,
+        refusal: Refusal | None = None,
+    ) -> None:
         super().__init__(message if internal is None else f"{message}: {internal}")
         self.message = message
         self.internal = internal
+        self.refusal = refusal
         if code is not None:
             self.code = code  # type: ignore[misc]  # an instance may name itself more precisely
 
@@ -93,8 +104,10 @@ class TooFrequent(Refused):
 
     code = "too_frequent"
 
-    def __init__(self, message: str, *, retry_at: datetime | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, retry_at: datetime | None = None, refusal: Refusal | None = None
+    ) -> None:
+        super().__init__(message, refusal=refusal)
         self.retry_at = retry_at
 
 

@@ -83,9 +83,9 @@ async def record_programme(
                 status.state, command, now=at, by=actor.id, rounds_may_overlap=rounds_may_overlap
             )
         except CommandRejected as e:
-            raise errors.Refused(str(e)) from e
+            raise errors.Refused(str(e), refusal=e.refusal) from e
         except InvalidCommand as e:
-            raise errors.Invalid(str(e)) from e
+            raise errors.Invalid(str(e), refusal=e.refusal) from e
         new = [
             NewEvent.from_domain(
                 e, event_id=uuid.uuid4(), occurred_at=at, actor=StoredActor(role=actor.role, id=actor.id)

@@ -13,6 +13,9 @@ worker, and in `citycert dev`):
    down, 4xx) is tried again with backoff; a permanent one (5xx), or one still failing after the
    last attempt, is recorded as failed for operators (`citycert mail failures`).
 
+Beside the mail, each relay deletes aged sign-in links and sessions every few minutes
+(`sweep_sign_ins`).
+
 What "exactly once" can mean over SMTP: a delivery is marked sent only after the server took it,
 so a relay that dies between the two sends it again after its lease ends, with the same
 Message-ID (a receiver may drop the duplicate). Nothing is ever lost: a delivery leaves `pending`
@@ -32,7 +35,7 @@ from typing import Any, cast
 import structlog
 
 from app.messages import compose
-from app.sign_in import link_path, link_secret
+from app.sign_in import link_path, link_secret, sweep
 from domain import events as ev
 from domain.notices import Audience, Notice, NoticeKind, notice_for
 from eventstore import EventStore
@@ -49,6 +52,7 @@ BACKOFF: tuple[timedelta, ...] = tuple(
 )
 DECISIONS = frozenset({NoticeKind.LEVEL_DECIDED, NoticeKind.NOT_CERTIFIED, NoticeKind.APPEAL_DECIDED})
 LEASE = timedelta(minutes=2)
+SWEEP_EVERY = timedelta(minutes=10)  # aged sign-in rows harm nobody for a few minutes more
 
 
 @contextlib.asynccontextmanager
@@ -129,6 +133,7 @@ class MailRelay:
         self.lease = lease
         self.relay_id = relay_id or uuid.uuid4().hex[:12]
         self.sign_in_key = sign_in_key  # to write sign-in links (app/sign_in.py); none: not sent
+        self.swept_at: datetime | None = None
 
     async def run(self, stop: asyncio.Event, *, every: float = 5.0) -> None:
         """Relay until `stop` is set; a round that fails (the database away) is logged and retried.
@@ -151,6 +156,7 @@ class MailRelay:
                 await asyncio.wait_for(stop.wait(), every)
 
     async def run_once(self) -> RelayRound:
+        await self.sweep_sign_ins()
         handed_over = await self.hand_over()
         outcomes = await self.deliver_due()
         for outcome in ("retrying", "failed"):
@@ -160,6 +166,22 @@ class MailRelay:
         return RelayRound(
             handed_over, *(outcomes.count(o) for o in ("sent", "retrying", "failed", "skipped"))
         )
+
+    async def sweep_sign_ins(self, now: datetime | None = None) -> None:
+        """Delete aged sign-in links and sessions (app/sign_in.py `sweep`), once per SWEEP_EVERY:
+        the relay is the loop every deployment runs beside the API, and the sign-in mail is its own.
+        Several relays sweeping at once delete the same rows; nothing else follows from it."""
+        now = now or datetime.now(UTC)
+        if self.swept_at is not None and now - self.swept_at < SWEEP_EVERY:
+            return
+        self.swept_at = now
+        try:
+            swept = await sweep(self.store, now=now)
+        except Exception as e:  # a failed sweep must not hold the mail back: the next one catches up
+            log.warning("relay.sweep_failed", error=str(e))
+            return
+        if swept.sessions or swept.links:
+            log.info("relay.sign_ins_swept", sessions=swept.sessions, links=swept.links)
 
     async def count_outbox(self) -> None:
         """Set citycert_mail_outbox: notifications not handed over, deliveries pending and failed

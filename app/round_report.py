@@ -17,8 +17,6 @@ count every cycle it spent in the round.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
@@ -29,6 +27,7 @@ from typing import Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.csv_cells import csv_text
 from app.rounds import all_rounds
 from domain import events as ev
 from domain.honor_roll import suggested_for_honor_roll
@@ -540,13 +539,10 @@ def _table(report: RoundReport, table: ReportTable) -> tuple[list[str], list[lis
 
 
 def render_csv(report: RoundReport, table: ReportTable) -> str:
-    """One table of the report as CSV (RFC 4180: CRLF line ends), a header row first."""
-    out = io.StringIO()
-    writer = csv.writer(out)
+    """One table of the report as CSV (RFC 4180: CRLF line ends), a header row first; a city's name
+    that would start a formula is kept as text (app/csv_cells.py)."""
     header, rows = _table(report, table)
-    writer.writerow(header)
-    writer.writerows([_cell(v) for v in row] for row in rows)
-    return out.getvalue()
+    return csv_text(header, ([_cell(v) for v in row] for row in rows))
 
 
 # --- the loader ------------------------------------------------------------------------------------

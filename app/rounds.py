@@ -194,3 +194,11 @@ async def embargoed_cohorts(store: EventStore, today: date) -> frozenset[str]:
     return frozenset(
         name for r in await all_rounds(store) if not r.announced(today) for name in r.recorded_as
     )
+
+
+async def recorded_as(store: EventStore, round_id: str) -> tuple[str, ...]:
+    """What the cycles of the round of this id record as their cohort: its id, then the cohorts
+    of earlier data it adopted (what a filter of cities by round matches); the name alone when no
+    round has that id (a cohort no round adopted is matched as it was recorded)."""
+    found = find_round(await all_rounds(store), round_id) if is_round_id(round_id) else None
+    return found.recorded_as if found is not None else (round_id,)

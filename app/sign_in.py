@@ -12,6 +12,13 @@
    its secret goes into a cookie, its SHA-256 into `web_sessions`, with a CSRF token for its forms.
 4. **Use.** `session_of(secret)` finds the session while it is neither ended, idle too long, past
    its absolute lifetime, nor its person deactivated, and moves its idle end on (once a minute).
+
+A link is bound to the browser that asked for it: the form's post gives the browser a random nonce
+(a cookie) and the link keeps the nonce's SHA-256 (migration 0016). Opened where that cookie is not,
+the link starts a session only once the person confirmed the account it names (`opening`,
+`start_session(confirmed=True)`): someone forwarding their own link cannot silently sign another
+person in as themselves (login CSRF). `sweep` deletes the sessions past their absolute lifetime and
+the links long expired; the mail relay runs it (app/relay.py).
 """
 
 from __future__ import annotations
@@ -49,6 +56,26 @@ class LinkRefused(AppError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class ConfirmFirst(AppError):
+    """A good link opened in a browser other than the one that asked for it: it starts a session
+    only once the person confirmed the account, named by `shown` (its address, masked)."""
+
+    code = "sign_in_link_unconfirmed"
+
+    def __init__(self, shown: str) -> None:
+        super().__init__(f"this sign-in link was asked for in another browser: confirm signing in as {shown}")
+        self.shown = shown
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """A link that can start a session, as its landing sees it: whether this browser asked for it,
+    and the account it signs in to (the address masked)."""
+
+    same_browser: bool
+    shown: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +121,16 @@ def form_token(key: bytes, value: str) -> str:
     return hmac.new(key, b"citycert sign-in form " + value.encode(), hashlib.sha256).hexdigest()
 
 
+def masked(email: str) -> str:
+    """An address as a page may show it to whoever holds the link: `a***@example.org`."""
+    local, _, domain = email.strip().rpartition("@")
+    return f"{local[:1]}***@{domain}" if local else f"***@{domain}"
+
+
+def _browser_hash(browser: str | None) -> bytes | None:
+    return digest(browser) if browser else None
+
+
 def _email_hash(email: str) -> bytes:
     return hashlib.sha256(email.strip().lower().encode()).digest()
 
@@ -107,9 +144,11 @@ async def request_link(
     portal_url: str,
     lifetime: timedelta,
     limits: Limits,
+    browser: str | None = None,
 ) -> None:
-    """Count the request; send an active person with that address a link. Answers the same, known
-    address or not, unless a limit is reached (TooManySignInRequests, said for either)."""
+    """Count the request; send an active person with that address a link, bound to `browser` (the
+    nonce of the asking browser's cookie; none: bound to no browser, so it always asks). Answers the
+    same, known address or not, unless a limit is reached (TooManySignInRequests, said for either)."""
     address = _email_hash(email)
     client = client[:100] or "unknown"
     async with store.connection() as conn, conn.transaction():
@@ -136,12 +175,13 @@ async def request_link(
             return
         link_id = uuid.uuid4()
         expires_at = await conn.fetchval(
-            "INSERT INTO sign_in_links (id, secret_hash, person_id, expires_at) "
-            "VALUES ($1, $2, $3, now() + $4::interval) RETURNING expires_at",
+            "INSERT INTO sign_in_links (id, secret_hash, person_id, expires_at, browser_hash) "
+            "VALUES ($1, $2, $3, now() + $4::interval, $5) RETURNING expires_at",
             link_id,
             digest(link_secret(key, link_id)),
             person["id"],
             lifetime,
+            _browser_hash(browser),
         )
         notice = Notice(
             kind=NoticeKind.SIGN_IN_LINK,
@@ -160,18 +200,45 @@ async def request_link(
         )
 
 
+async def opening(store: EventStore, link: str, *, browser: str | None) -> Opening:
+    """What the link would do if used now, without using it: LinkRefused if it cannot start a
+    session, else whether `browser` (the cookie's nonce) is the one that asked for it."""
+    async with store.connection() as conn:
+        row = await conn.fetchrow(
+            "SELECT p.email, l.browser_hash IS NOT NULL AND l.browser_hash = $2 AS same_browser "
+            "FROM sign_in_links l JOIN people p ON p.id = l.person_id "
+            "WHERE l.secret_hash = $1 AND l.used_at IS NULL AND l.expires_at > now() "
+            "AND p.deactivated_at IS NULL",
+            digest(link),
+            _browser_hash(browser),
+        )
+        if row is None:
+            raise await _why_refused(conn, link)
+    return Opening(same_browser=bool(row["same_browser"]), shown=masked(row["email"]))
+
+
 async def start_session(
-    store: EventStore, link: str, *, idle: timedelta, lifetime: timedelta
+    store: EventStore,
+    link: str,
+    *,
+    idle: timedelta,
+    lifetime: timedelta,
+    browser: str | None = None,
+    confirmed: bool = False,
 ) -> StartedSession:
-    """Use the link (once, before it expires, by an active person) and start their session."""
+    """Use the link (once, before it expires, by an active person) and start their session: in the
+    browser that asked for it, or elsewhere once `confirmed` (ConfirmFirst until then)."""
     session_secret = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     async with store.connection() as conn, conn.transaction():
         used = await conn.fetchrow(
             "UPDATE sign_in_links l SET used_at = now() FROM people p "
             "WHERE l.secret_hash = $1 AND l.used_at IS NULL AND l.expires_at > now() "
-            "AND p.id = l.person_id AND p.deactivated_at IS NULL RETURNING l.id, l.person_id",
+            "AND p.id = l.person_id AND p.deactivated_at IS NULL "
+            "AND ($2 OR l.browser_hash = $3) RETURNING l.id, l.person_id",
             digest(link),
+            confirmed,
+            _browser_hash(browser),
         )
         if used is None:
             raise await _why_refused(conn, link)
@@ -196,10 +263,10 @@ async def start_session(
     )
 
 
-async def _why_refused(conn: object, link: str) -> LinkRefused:
+async def _why_refused(conn: object, link: str) -> LinkRefused | ConfirmFirst:
     row = await conn.fetchrow(  # type: ignore[attr-defined]
         "SELECT l.used_at IS NOT NULL AS used, l.expires_at <= now() AS expired, "
-        "p.deactivated_at IS NOT NULL AS inactive "
+        "p.deactivated_at IS NOT NULL AS inactive, p.email "
         "FROM sign_in_links l JOIN people p ON p.id = l.person_id WHERE l.secret_hash = $1",
         digest(link),
     )
@@ -209,6 +276,8 @@ async def _why_refused(conn: object, link: str) -> LinkRefused:
         return LinkRefused("used", "this sign-in link was used already; each link works once")
     if row["expired"]:
         return LinkRefused("expired", "this sign-in link has expired")
+    if not row["inactive"]:
+        return ConfirmFirst(masked(row["email"]))  # good, but asked for in another browser
     return LinkRefused("unknown", "this sign-in link is not one citycert sent")
 
 
@@ -247,3 +316,33 @@ async def end_session(store: EventStore, secret: str) -> None:
             "UPDATE web_sessions SET ended_at = coalesce(ended_at, now()) WHERE secret_hash = $1",
             digest(secret),
         )
+
+
+# How long an expired link is kept: opened within a day, it is still answered "expired" (what the
+# person needs to hear), not "not one we sent".
+KEEP_EXPIRED_LINKS = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Swept:
+    sessions: int
+    links: int
+
+
+async def sweep(store: EventStore, *, now: datetime, keep_links: timedelta = KEEP_EXPIRED_LINKS) -> Swept:
+    """Delete the sessions past their absolute lifetime (signed out or not: none can open a page
+    again), then the links expired more than `keep_links` before `now` that no remaining session
+    names (a live session keeps the link it started from, its foreign key)."""
+    async with store.connection() as conn, conn.transaction():
+        sessions = await conn.fetchval(
+            "WITH gone AS (DELETE FROM web_sessions WHERE expires_at <= $1 RETURNING 1) "
+            "SELECT count(*) FROM gone",
+            now,
+        )
+        links = await conn.fetchval(
+            "WITH gone AS (DELETE FROM sign_in_links l WHERE l.expires_at <= $1 "
+            "AND NOT EXISTS (SELECT 1 FROM web_sessions s WHERE s.link_id = l.id) RETURNING 1) "
+            "SELECT count(*) FROM gone",
+            now - keep_links,
+        )
+    return Swept(sessions=int(sessions), links=int(links))

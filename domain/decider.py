@@ -23,8 +23,16 @@ from domain.deadlines import (
     phase_windows,
     running_clocks,
 )
-from domain.eligibility import ineligibility_reasons
-from domain.errors import CommandRejected, IneligibleCity, InvalidCommand, TooFrequent
+from domain.eligibility import ineligibility_refusals
+from domain.errors import (
+    CommandRejected,
+    IneligibleCity,
+    InvalidCommand,
+    Label,
+    Refusal,
+    TooFrequent,
+    Value,
+)
 from domain.honor_roll import suggested_for_honor_roll
 from domain.levels import Level, outcome, rank
 from domain.policy import ProgrammePolicy
@@ -40,7 +48,7 @@ from domain.state import (
     Phase,
     fold,
 )
-from domain.worksheet import shortfalls, unknown_numbers
+from domain.worksheet import shortfall_refusals, unknown_number_refusals
 
 DEFAULT_POLICY = ProgrammePolicy()
 _DAY = timedelta(days=1)
@@ -145,16 +153,26 @@ def allowed_commands(state: CityState) -> list[str]:
     return [c.command_name() for c in _ALLOWED[state.phase]]
 
 
-def _reject(state: CityState, reason: str) -> CommandRejected:
+def _reject(state: CityState, reason: str, /, **params: Value) -> CommandRejected:
+    """The city's phase does not allow it now: `reason` is the template of why, filled from
+    `params` (domain/errors.py), said after the city and its phase, with what is allowed."""
     return CommandRejected(
-        f"{state.city_id} is {state.phase.value}: {reason}", allowed=allowed_commands(state)
+        "{city_id} is {phase}: {reason}",
+        allowed=allowed_commands(state),
+        city_id=state.city_id,
+        phase=state.phase,
+        reason=Refusal(reason, **params),
     )
 
 
 def _require_phase(state: CityState, command: cmd.Command, *phases: Phase) -> None:
     if state.phase not in phases:
-        wanted = " or ".join(p.value for p in phases)
-        raise _reject(state, f"{command.command_name()} needs the city to be {wanted}")
+        raise _reject(
+            state,
+            "{command} needs the city to be {phases:or}",
+            command=Label("Command", command.command_name()),
+            phases=list(phases),
+        )
 
 
 def _cycle(state: CityState) -> Cycle:
@@ -166,7 +184,7 @@ def _standard(version: str, revision: int | None = None) -> Standard:
     try:
         return get_standard(version, revision)
     except StandardError as e:
-        raise InvalidCommand(str(e)) from e
+        raise InvalidCommand(str(e)) from e  # the standard's own words: English only
 
 
 def _cycle_standard(cycle: Cycle) -> Standard:
@@ -182,7 +200,7 @@ def _revision_for(rules: int) -> int | None:
 def _known_criteria(standard: Standard, ids: list[str]) -> None:
     unknown = sorted(set(ids) - standard.criterion_ids)
     if unknown:
-        raise InvalidCommand(f"not criteria of {standard.version}: {', '.join(unknown)}")
+        raise InvalidCommand("not criteria of {version}: {ids}", version=standard.version, ids=unknown)
 
 
 # --- registration and self-assessment -----------------------------------------------------------
@@ -193,10 +211,12 @@ def _register(
 ) -> list[ev.DomainEvent]:
     _require_phase(state, c, Phase.UNREGISTERED)
     if c.city_id != state.city_id:
-        raise CommandRejected(f"command names city {c.city_id!r} but was sent to {state.city_id!r}")
-    reasons = ineligibility_reasons(c.country, c.population)
+        raise CommandRejected(
+            "command names city {named!r} but was sent to {city_id!r}", named=c.city_id, city_id=state.city_id
+        )
+    reasons = ineligibility_refusals(c.country, c.population)
     if reasons:
-        raise IneligibleCity(f"{c.name} is not eligible: " + "; ".join(reasons))
+        raise IneligibleCity("{name} is not eligible: {reasons:;}", name=c.name, reasons=reasons)
     _population_year_not_ahead(c.population_year, now)
     return [
         ev.CityRegistered(
@@ -214,7 +234,9 @@ def _register(
 def _population_year_not_ahead(year: int | None, now: datetime) -> None:
     if year is not None and year > now.year:
         raise InvalidCommand(
-            f"a population figure's year cannot be in the future: {year} is after {now.year}"
+            "a population figure's year cannot be in the future: {year} is after {this_year}",
+            year=str(year),  # a year is a name, not a quantity: no language writes it 2.027
+            this_year=str(now.year),
         )
 
 
@@ -249,8 +271,9 @@ def _import_past(
     if c.valid_until > now:
         raise _reject(
             state,
-            f"the certification is valid until {c.valid_until.isoformat()}: not yet history; "
+            "the certification is valid until {valid_until}: not yet history; "
             "propose it as a current certification instead (ProposeImport)",
+            valid_until=c.valid_until,
         )
     same = [
         past
@@ -260,7 +283,10 @@ def _import_past(
     ]
     if same:
         raise _reject(
-            state, f"this {c.level.value} certification of {c.cohort} is already among its past ones"
+            state,
+            "this {level} certification of {cohort} is already among its past ones",
+            level=c.level,
+            cohort=c.cohort,
         )
     return [
         ev.PastCertificationImported(
@@ -308,9 +334,10 @@ def _within_daily_snapshots(state: CityState, now: datetime, p: ProgrammePolicy)
     recent = [t for t in state.snapshots_taken_at if t > now - _DAY]
     if len(recent) >= p.snapshots_per_day:
         raise TooFrequent(
-            f"{state.name or state.city_id} has taken {len(recent)} data snapshots in the last 24 "
-            f"hours, the most the programme allows",
+            "{city} has taken {count} data snapshots in the last 24 hours, the most the programme allows",
             retry_at=recent[-p.snapshots_per_day] + _DAY,
+            city=state.name or state.city_id,
+            count=len(recent),
         )
 
 
@@ -328,8 +355,11 @@ def _apply(
         open_now = open_versions(now)
         raise _reject(
             state,
-            f"{standard.version} is not open for applications on {now.date().isoformat()} "
-            f"({standard.open_for_applications.describe()}); open now: {', '.join(open_now) or 'none'}",
+            "{version} is not open for applications on {day} ({window}); open now: {open_now}",
+            version=standard.version,
+            day=now.date(),
+            window=standard.open_for_applications.in_words(),
+            open_now=open_now or Refusal("none"),
         )
     if rules >= ROUNDS:
         _round_open(state, c, now)
@@ -358,15 +388,24 @@ def _round_open(state: CityState, c: cmd.ApplyForCertification, now: datetime) -
     if given is None:
         raise _reject(
             state,
-            f"the programme has no round {c.cohort!r}: apply to one of its open rounds (GET /v1/rounds)",
+            "the programme has no round {round!r}: apply to one of its open rounds (GET /v1/rounds)",
+            round=c.cohort,
         )
     if given.round_id != c.cohort:
-        raise InvalidCommand(f"the round given ({given.round_id}) is not the one applied to ({c.cohort})")
+        raise InvalidCommand(
+            "the round given ({given}) is not the one applied to ({cohort})",
+            given=given.round_id,
+            cohort=c.cohort,
+        )
     today = now.date()
     if today < given.opens_on:
-        raise _reject(state, f"round {c.cohort} opens for applications on {given.opens_on.isoformat()}")
+        raise _reject(
+            state, "round {round} opens for applications on {day}", round=c.cohort, day=given.opens_on
+        )
     if today > given.closes_on:
-        raise _reject(state, f"round {c.cohort} closed for applications on {given.closes_on.isoformat()}")
+        raise _reject(
+            state, "round {round} closed for applications on {day}", round=c.cohort, day=given.closes_on
+        )
 
 
 def _waited_after_not_certified(state: CityState, now: datetime, p: ProgrammePolicy) -> None:
@@ -376,8 +415,11 @@ def _waited_after_not_certified(state: CityState, now: datetime, p: ProgrammePol
     if now < may_apply:
         raise _reject(
             state,
-            f"a city found not certified waits {p.reapply_wait.days} days before applying again: "
-            f"{state.city_id} may apply from {may_apply.date().isoformat()}",
+            "a city found not certified waits {days} days before applying again: "
+            "{city_id} may apply from {day}",
+            days=p.reapply_wait.days,
+            city_id=state.city_id,
+            day=may_apply.date(),
         )
 
 
@@ -400,8 +442,9 @@ def _submit(
     if settled:
         raise _reject(
             state,
-            f"evidence for {', '.join(settled)} is already submitted and not rejected; "
+            "evidence for {ids} is already submitted and not rejected; "
             "answer a clarification request instead of resubmitting",
+            ids=settled,
         )
     if cycle.rules >= PROGRAMME_REVIEW:
         _within_resubmissions_after_expiry(state, cycle, [i.criterion_id for i in c.items], p)
@@ -439,10 +482,10 @@ def _worksheet_numbers(standard: Standard, given: list[tuple[str, list[int], lis
     problems = [
         problem
         for cid, checklist, slots in given
-        for problem in unknown_numbers(standard.criterion(cid), checklist=checklist, slots=slots)
+        for problem in unknown_number_refusals(standard.criterion(cid), checklist=checklist, slots=slots)
     ]
     if problems:
-        raise InvalidCommand("; ".join(problems))
+        raise InvalidCommand("{problems:;}", problems=problems)
 
 
 def _within_resubmissions_after_expiry(
@@ -458,11 +501,19 @@ def _within_resubmissions_after_expiry(
     )
     if over:
         allowed = p.resubmissions_after_expiry
-        times = "no resubmission" if allowed == 0 else f"{allowed} resubmission{'s' if allowed > 1 else ''}"
+        times = (
+            Refusal("no resubmission")
+            if allowed == 0
+            else Refusal("{count} resubmission", count=allowed)
+            if allowed == 1
+            else Refusal("{count} resubmissions", count=allowed)
+        )
         raise _reject(
             state,
-            f"a clarification of {', '.join(over)} expired unanswered, and the programme allows {times} "
+            "a clarification of {ids} expired unanswered, and the programme allows {times} "
             "of a criterion after that in a cycle; it stays rejected in this cycle",
+            ids=over,
+            times=times,
         )
 
 
@@ -471,7 +522,9 @@ def _evidence_document(given: cmd.DocumentLink | cmd.UploadedDocument) -> ev.Doc
         return ev.Document(title=given.title, url=given.url, slot=given.slot)
     if given.sha256 is None or given.title is None:
         # The application layer fills these in from the city's upload before it signs the command.
-        raise InvalidCommand(f"document {given.document_id} is not one the city uploaded")
+        raise InvalidCommand(
+            "document {document_id} is not one the city uploaded", document_id=given.document_id
+        )
     return ev.Document(title=given.title, document_id=given.document_id, sha256=given.sha256, slot=given.slot)
 
 
@@ -494,7 +547,7 @@ def _assign(
     cycle = _cycle(state)
     _not_conflicted(state, cycle, c.reviewer_id, c.reviewer_conflicts)
     _known_criteria(_cycle_standard(cycle), c.criterion_ids)
-    _items_in(state, cycle, c.criterion_ids, AWAITING_REVIEWER, "awaiting a reviewer")
+    _items_in(state, cycle, c.criterion_ids, AWAITING_REVIEWER, Refusal("awaiting a reviewer"))
     _fresh_reviewer(state, cycle, c.reviewer_id, c.criterion_ids)
     due = now + p.reviewer_sla
     return [
@@ -506,7 +559,9 @@ def _assign(
 def _no_conflict_of_interest(state: CityState, reviewer_id: str, home_city: str) -> None:
     if home_city == state.city_id:
         raise CommandRejected(
-            f"conflict of interest: reviewer {reviewer_id} is from {home_city} and may not review that city"
+            "conflict of interest: reviewer {reviewer_id} is from {home_city} and may not review that city",
+            reviewer_id=reviewer_id,
+            home_city=home_city,
         )
 
 
@@ -515,14 +570,19 @@ def _not_conflicted(state: CityState, cycle: Cycle, reviewer_id: str, conflicts:
     never assigned to it."""
     if state.city_id in conflicts:
         raise CommandRejected(
-            f"conflict of interest: reviewer {reviewer_id} declared a conflict with {state.city_id} "
-            "on their record and may not review it"
+            "conflict of interest: reviewer {reviewer_id} declared a conflict with {city_id} "
+            "on their record and may not review it",
+            reviewer_id=reviewer_id,
+            city_id=state.city_id,
         )
     reason = cycle.conflicts_declared.get(reviewer_id)
     if reason is not None:
         raise CommandRejected(
-            f"conflict of interest: reviewer {reviewer_id} declared a conflict with {state.city_id} "
-            f"({reason}) and may not review it"
+            "conflict of interest: reviewer {reviewer_id} declared a conflict with {city_id} "
+            "({conflict}) and may not review it",
+            reviewer_id=reviewer_id,
+            city_id=state.city_id,
+            conflict=reason,
         )
 
 
@@ -530,24 +590,33 @@ def _fresh_reviewer(state: CityState, cycle: Cycle, reviewer_id: str, ids: list[
     """An item an upheld appeal sent back is reviewed afresh: never by whoever decided it before."""
     seen = sorted(cid for cid in ids if reviewer_id in cycle.items[cid].earlier_reviewers)
     if seen:
+        if len(seen) == 1:
+            raise _reject(
+                state,
+                "{reviewer_id} decided {ids} before the appeal; a fresh reviewer must review it",
+                reviewer_id=reviewer_id,
+                ids=seen,
+            )
         raise _reject(
             state,
-            f"{reviewer_id} decided {', '.join(seen)} before the appeal; a fresh reviewer must review "
-            f"{'it' if len(seen) == 1 else 'them'}",
+            "{reviewer_id} decided {ids} before the appeal; a fresh reviewer must review them",
+            reviewer_id=reviewer_id,
+            ids=seen,
         )
 
 
 def _items_in(
-    state: CityState, cycle: Cycle, ids: list[str], statuses: frozenset[ItemStatus], what: str
+    state: CityState, cycle: Cycle, ids: list[str], statuses: frozenset[ItemStatus], what: Refusal
 ) -> None:
     missing = sorted(cid for cid in ids if cid not in cycle.items)
     if missing:
-        raise _reject(state, f"no evidence submitted for {', '.join(missing)}")
-    wrong = sorted(
-        f"{cid} ({cycle.items[cid].status.value})" for cid in ids if cycle.items[cid].status not in statuses
-    )
+        raise _reject(state, "no evidence submitted for {ids}", ids=missing)
+    wrong = [
+        Refusal("{criterion_id} ({status})", criterion_id=cid, status=cycle.items[cid].status)
+        for cid in sorted(cid for cid in ids if cycle.items[cid].status not in statuses)
+    ]
     if wrong:
-        raise _reject(state, f"not {what}: {', '.join(wrong)}")
+        raise _reject(state, "not {what}: {items}", what=what, items=wrong)
 
 
 def _review(
@@ -560,7 +629,7 @@ def _review(
     ids = [i.criterion_id for i in c.items]
     _known_criteria(standard, ids)
     _worksheet_numbers(standard, [(i.criterion_id, i.checklist_met, []) for i in c.items])
-    _items_in(state, cycle, ids, AWAITING_REVIEWER, "awaiting a reviewer's decision")
+    _items_in(state, cycle, ids, AWAITING_REVIEWER, Refusal("awaiting a reviewer's decision"))
     _fresh_reviewer(state, cycle, c.reviewer_id, ids)
     if cycle.rules >= PROGRAMME_REVIEW:
         # Who decides first, then what they found: a reviewer not assigned, or who has not
@@ -605,11 +674,14 @@ def _reopen(
         )
     if c.reopened_by != lead:
         raise _reject(
-            state, f"only the cycle's lead reviewer ({lead}) may reopen a decided item, not {c.reopened_by}"
+            state,
+            "only the cycle's lead reviewer ({lead}) may reopen a decided item, not {reviewer_id}",
+            lead=lead,
+            reviewer_id=c.reopened_by,
         )
     _known_criteria(_cycle_standard(cycle), [c.criterion_id])
     decided = frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED})
-    _items_in(state, cycle, [c.criterion_id], decided, "decided (approved or rejected)")
+    _items_in(state, cycle, [c.criterion_id], decided, Refusal("decided (approved or rejected)"))
     was = cycle.items[c.criterion_id].status
     return [
         ev.ReviewItemReopened(
@@ -632,7 +704,7 @@ def _approvals_stand_on_their_worksheets(
         problem
         for item in items
         if item.decision is cmd.Verdict.APPROVE and not item.override.strip()
-        for problem in shortfalls(
+        for problem in shortfall_refusals(
             standard.criterion(item.criterion_id),
             item.checklist_met,
             cycle.items[item.criterion_id].filled_slots,
@@ -641,9 +713,9 @@ def _approvals_stand_on_their_worksheets(
     if problems:
         raise _reject(
             state,
-            "an approval needs its worksheet complete: "
-            + "; ".join(problems)
-            + " (give an override reason to approve all the same)",
+            "an approval needs its worksheet complete: {problems:;} (give an override reason to approve all "
+            "the same)",
+            problems=problems,
         )
 
 
@@ -651,8 +723,10 @@ def _declared_no_conflict(state: CityState, cycle: Cycle, reviewer_id: str) -> N
     if reviewer_id not in cycle.no_conflict_declared:
         raise _reject(
             state,
-            f"reviewer {reviewer_id} has not declared that they have no conflict of interest with "
-            f"{state.city_id}; they declare it (DeclareNoConflict) before seeing its evidence",
+            "reviewer {reviewer_id} has not declared that they have no conflict of interest with "
+            "{city_id}; they declare it (DeclareNoConflict) before seeing its evidence",
+            reviewer_id=reviewer_id,
+            city_id=state.city_id,
         )
 
 
@@ -661,22 +735,33 @@ def _assigned_to(state: CityState, cycle: Cycle, reviewer_id: str, ids: list[str
     if reviewer_id == cycle.lead_reviewer_id:
         return
     unassigned = sorted(cid for cid in ids if cycle.items[cid].reviewer_id is None)
-    others = sorted(
-        f"{cid} is assigned to {who}"
-        for cid in ids
-        if (who := cycle.items[cid].reviewer_id) is not None and who != reviewer_id
+    # Sorted as the English words were (a criterion's id leads them).
+    assigned = sorted(
+        (cid, who) for cid in ids if (who := cycle.items[cid].reviewer_id) is not None and who != reviewer_id
     )
-    problems = []
-    if others:
-        problems.append("; ".join(others))
+    others = [
+        Refusal("{criterion_id} is assigned to {reviewer_id}", criterion_id=cid, reviewer_id=who)
+        for cid, who in assigned
+    ]
+    problems: list[Refusal] = list(others)
     if unassigned:
-        problems.append(f"{', '.join(unassigned)} wait for a reviewer to be assigned")
+        problems.append(Refusal("{ids} wait for a reviewer to be assigned", ids=unassigned))
     if problems:
-        lead = f" (lead reviewer: {cycle.lead_reviewer_id})" if cycle.lead_reviewer_id else ""
+        if cycle.lead_reviewer_id:
+            raise _reject(
+                state,
+                "only an item's assigned reviewer or the cycle's lead reviewer (lead reviewer: {lead}) "
+                "decides it, not {reviewer_id}: {problems:;}",
+                lead=cycle.lead_reviewer_id,
+                reviewer_id=reviewer_id,
+                problems=problems,
+            )
         raise _reject(
             state,
-            f"only an item's assigned reviewer or the cycle's lead reviewer{lead} decides it, "
-            f"not {reviewer_id}: " + "; ".join(problems),
+            "only an item's assigned reviewer or the cycle's lead reviewer decides it, not {reviewer_id}: "
+            "{problems:;}",
+            reviewer_id=reviewer_id,
+            problems=problems,
         )
 
 
@@ -692,13 +777,17 @@ def _answer(
         standard, [(i.criterion_id, [], [d.slot for d in i.documents if d.slot is not None]) for i in c.items]
     )
     _items_in(
-        state, cycle, ids, frozenset({ItemStatus.CLARIFICATION_REQUESTED}), "waiting for a clarification"
+        state,
+        cycle,
+        ids,
+        frozenset({ItemStatus.CLARIFICATION_REQUESTED}),
+        Refusal("waiting for a clarification"),
     )
     late = sorted(
         cid for cid in ids if (due := cycle.items[cid].clarification_due_at) is not None and now >= due
     )
     if late:
-        raise _reject(state, f"the clarification deadline has passed for {', '.join(late)}")
+        raise _reject(state, "the clarification deadline has passed for {ids}", ids=late)
     return [
         ev.ClarificationAnswered(
             criterion_id=i.criterion_id,
@@ -787,20 +876,24 @@ def _extend_deadline(
         else:
             waiting = item and item.status is ItemStatus.CLARIFICATION_REQUESTED
             current = item.clarification_due_at if waiting and item else None
-        what = f"the {c.deadline.value} deadline of {c.criterion_id}"
+        what = Refusal(
+            "the {deadline} deadline of {criterion_id}", deadline=c.deadline, criterion_id=c.criterion_id
+        )
     else:
         clock = running_clocks(state).get(c.deadline)
         current = clock.due_at if clock else None
-        what = f"the {c.deadline.value} deadline"
+        what = Refusal("the {deadline} deadline", deadline=c.deadline)
     if current is None:
-        raise _reject(state, f"{what} is not running, so there is nothing to extend")
+        raise _reject(state, "{what} is not running, so there is nothing to extend", what=what)
     if c.due_at <= now:
-        raise _reject(state, f"the new date {c.due_at.isoformat()} is in the past; give a later one")
+        raise _reject(state, "the new date {due_at} is in the past; give a later one", due_at=c.due_at)
     if c.due_at <= current:
         raise _reject(
             state,
-            f"an extension moves {what} later: it is due at {current.isoformat()}, "
-            f"and {c.due_at.isoformat()} is not after that",
+            "an extension moves {what} later: it is due at {current}, and {due_at} is not after that",
+            what=what,
+            current=current,
+            due_at=c.due_at,
         )
     return [
         ev.DeadlineExtended(
@@ -841,12 +934,13 @@ def _schedule_visit(
 ) -> list[ev.DomainEvent]:
     _require_phase(state, c, Phase.SITE_VISIT)
     if c.visit_date < now.date():
-        raise _reject(state, f"visit date {c.visit_date} is in the past")
+        raise _reject(state, "visit date {day} is in the past", day=c.visit_date)
     cycle = _cycle(state)
     if cycle.rules >= PROGRAMME_REVIEW and cycle.site_visit == "scheduled":
         raise _reject(
             state,
-            f"a visit is already scheduled for {cycle.visit_date}; reschedule it, saying why",
+            "a visit is already scheduled for {day}; reschedule it, saying why",
+            day=cycle.visit_date,
         )
     return [ev.SiteVisitScheduled(visit_date=c.visit_date)]
 
@@ -859,9 +953,9 @@ def _reschedule_visit(
     if cycle.site_visit != "scheduled" or cycle.visit_date is None:
         raise _reject(state, "no site visit is scheduled; schedule one first")
     if c.visit_date < now.date():
-        raise _reject(state, f"visit date {c.visit_date} is in the past")
+        raise _reject(state, "visit date {day} is in the past", day=c.visit_date)
     if c.visit_date == cycle.visit_date:
-        raise _reject(state, f"the visit is already scheduled for {c.visit_date}")
+        raise _reject(state, "the visit is already scheduled for {day}", day=c.visit_date)
     return [ev.SiteVisitRescheduled(previous_date=cycle.visit_date, visit_date=c.visit_date, reason=c.reason)]
 
 
@@ -896,7 +990,9 @@ def _visit_held_on(state: CityState, cycle: Cycle, c: cmd.CompleteSiteVisit, now
     first, never in the future), else the day it was scheduled for, once it has come."""
     if c.visit_date is not None:
         if c.visit_date > now.date():
-            raise _reject(state, f"visit date {c.visit_date} is in the future; schedule the visit instead")
+            raise _reject(
+                state, "visit date {day} is in the future; schedule the visit instead", day=c.visit_date
+            )
         return c.visit_date
     if cycle.site_visit != "scheduled" or cycle.visit_date is None:
         raise _reject(
@@ -904,16 +1000,18 @@ def _visit_held_on(state: CityState, cycle: Cycle, c: cmd.CompleteSiteVisit, now
         )
     if now.date() < cycle.visit_date:
         raise _reject(
-            state, f"the site visit is scheduled for {cycle.visit_date}; it cannot be completed before"
+            state,
+            "the site visit is scheduled for {day}; it cannot be completed before",
+            day=cycle.visit_date,
         )
     return cycle.visit_date
 
 
 # What each finding may be said of: the decision the review recorded.
 _FINDING_FITS = {
-    ev.SiteFinding.CONFIRM: (frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED}), "decided"),
-    ev.SiteFinding.OVERTURN: (frozenset({ItemStatus.APPROVED}), "approved"),
-    ev.SiteFinding.CLEAR: (frozenset({ItemStatus.REJECTED}), "rejected"),
+    ev.SiteFinding.CONFIRM: (frozenset({ItemStatus.APPROVED, ItemStatus.REJECTED}), Refusal("decided")),
+    ev.SiteFinding.OVERTURN: (frozenset({ItemStatus.APPROVED}), Refusal("approved")),
+    ev.SiteFinding.CLEAR: (frozenset({ItemStatus.REJECTED}), Refusal("rejected")),
 }
 
 
@@ -928,7 +1026,10 @@ def _findings_fit_decisions(state: CityState, cycle: Cycle, findings: list[ev.Cr
         if wrong:
             raise _reject(
                 state,
-                f"a visit can only {finding.value} {what} criteria; not {what}: {', '.join(wrong)}",
+                "a visit can only {finding} {what} criteria; not {what}: {ids}",
+                finding=finding,
+                what=what,
+                ids=wrong,
             )
 
 
@@ -947,13 +1048,15 @@ def _complete_visit_first_rules(
         raise _reject(state, "no site visit is scheduled; schedule one or waive it")
     if cycle.visit_date is not None and now.date() < cycle.visit_date:
         raise _reject(
-            state, f"the site visit is scheduled for {cycle.visit_date}; it cannot be completed before"
+            state,
+            "the site visit is scheduled for {day}; it cannot be completed before",
+            day=cycle.visit_date,
         )
     _known_criteria(_cycle_standard(cycle), c.overturned)
     not_approved = sorted(cid for cid in c.overturned if cid not in cycle.approved)
     if not_approved:
         raise _reject(
-            state, f"a visit can only overturn approved criteria; not approved: {', '.join(not_approved)}"
+            state, "a visit can only overturn approved criteria; not approved: {ids}", ids=not_approved
         )
     completed = ev.SiteVisitCompleted(findings=c.findings, overturned=list(c.overturned))
     return [completed, _recommend(fold(state, [completed]), p)]
@@ -1018,20 +1121,30 @@ def _signed_off_if_needed(state: CityState, cycle: Cycle, level: Level | None, p
     if level is None or level not in p.lead_signoff_levels or cycle.signed_off_by is not None:
         return
     if cycle.lead_reviewer_id is None:
-        todo = "assign the cycle a lead reviewer (AssignLeadReviewer), who signs it off (SignOffReview)"
+        todo = Refusal(
+            "assign the cycle a lead reviewer (AssignLeadReviewer), who signs it off (SignOffReview)"
+        )
     else:
-        todo = f"the lead reviewer {cycle.lead_reviewer_id} signs it off first (SignOffReview)"
+        todo = Refusal(
+            "the lead reviewer {reviewer_id} signs it off first (SignOffReview)",
+            reviewer_id=cycle.lead_reviewer_id,
+        )
     raise _reject(
         state,
-        f"a {level.value} recommendation needs the lead reviewer's sign-off before the committee "
-        f"decides: {todo}",
+        "a {level} recommendation needs the lead reviewer's sign-off before the committee decides: {todo}",
+        level=level,
+        todo=todo,
     )
 
 
 def _not_above_recommendation(state: CityState, level: Level, recommended: Level | None) -> None:
     if rank(level) > rank(recommended):
-        shown = recommended.value if recommended else "not certified"
-        raise _reject(state, f"{level.value} is above the recommended level ({shown})")
+        raise _reject(
+            state,
+            "{level} is above the recommended level ({recommended})",
+            level=level,
+            recommended=_shown(recommended),
+        )
 
 
 def _file_appeal(
@@ -1042,7 +1155,7 @@ def _file_appeal(
     deadline = cycle.appeal_deadline
     assert deadline is not None
     if now >= deadline:
-        raise _reject(state, f"the appeal window closed at {deadline.isoformat()}")
+        raise _reject(state, "the appeal window closed at {deadline}", deadline=deadline)
     if cycle.rules < PROGRAMME_REVIEW:
         if c.criteria or c.evidence:
             raise _reject(
@@ -1057,8 +1170,9 @@ def _file_appeal(
         if rank(cycle.decided_level) >= rank(rec.level):
             raise _reject(
                 state,
-                f"the committee decided {_shown(cycle.decided_level)}, the recommended level: an appeal "
+                "the committee decided {level}, the recommended level: an appeal "
                 "against the decision alone could change nothing; name the criteria you contest",
+                level=_shown(cycle.decided_level),
             )
         return [ev.AppealFiled(grounds=c.grounds)]
     _contestable(state, cycle, c)
@@ -1078,8 +1192,9 @@ def _file_appeal(
     ]
 
 
-def _shown(level: Level | None) -> str:
-    return level.value if level else "not certified"
+def _shown(level: Level | None) -> Label:
+    """A level as a refusal names it; no level is "not certified" (a level's label of its own)."""
+    return Label.of(level) if level else Label("Level", "not certified")
 
 
 def _contestable(state: CityState, cycle: Cycle, c: cmd.FileAppeal) -> None:
@@ -1090,29 +1205,41 @@ def _contestable(state: CityState, cycle: Cycle, c: cmd.FileAppeal) -> None:
     _known_criteria(standard, c.criteria)
     approved = [cid for cid in c.criteria if cid in cycle.approved]
     if approved:
+        if len(approved) == 1:
+            raise _reject(
+                state,
+                "{ids} is approved already: an appeal contests criteria that were rejected or overturned",
+                ids=approved,
+            )
         raise _reject(
             state,
-            f"{', '.join(approved)} {'is' if len(approved) == 1 else 'are'} approved already: an appeal "
-            "contests criteria that were rejected or overturned",
+            "{ids} are approved already: an appeal contests criteria that were rejected or overturned",
+            ids=approved,
         )
     never = [cid for cid in c.criteria if cid not in cycle.items]
     if never and cycle.decided_level is not None:
         raise _reject(
             state,
-            f"no evidence for {', '.join(never)} was submitted in this cycle: an appeal against a level "
+            "no evidence for {ids} was submitted in this cycle: an appeal against a level "
             "contests rejected criteria or ones the site visit overturned",
+            ids=never,
         )
     brought = {item.criterion_id for item in c.evidence}
     bare = [cid for cid in never if cid not in brought]
     if bare:
-        raise _reject(state, f"no evidence for {', '.join(bare)} was ever submitted: add it to the appeal")
+        raise _reject(state, "no evidence for {ids} was ever submitted: add it to the appeal", ids=bare)
     best = standard.score([*cycle.approved, *c.criteria])
     if rank(best.level) <= rank(cycle.decided_level):
         raise _reject(
             state,
-            f"even with every contested criterion approved the city would score {best.points} of "
-            f"{best.possible} ({best.score:.0%}), {_shown(best.level)}: not above the level decided "
-            f"({_shown(cycle.decided_level)}), so the appeal could change nothing",
+            "even with every contested criterion approved the city would score {points} of "
+            "{possible} ({score:.0%}), {level}: not above the level decided "
+            "({decided}), so the appeal could change nothing",
+            points=best.points,
+            possible=best.possible,
+            score=best.score,
+            level=_shown(best.level),
+            decided=_shown(cycle.decided_level),
         )
 
 
@@ -1180,7 +1307,7 @@ def _close_appeal_window(
     deadline = _cycle(state).appeal_deadline
     assert deadline is not None
     if now < deadline:
-        raise _reject(state, f"the appeal window is open until {deadline.isoformat()}")
+        raise _reject(state, "the appeal window is open until {deadline}", deadline=deadline)
     # The decision takes effect when the window closed, not when the timer happened to run.
     at = deadline if _cycle(state).rules >= ROUNDS else now
     return _end_cycle(state, at, p)
@@ -1270,16 +1397,20 @@ def _send_reminder(
         raise _reject(state, "holds no certification to remind about")
     if c.threshold_days not in p.reminder_days:
         raise CommandRejected(
-            f"{c.threshold_days} days is not a reminder threshold "
-            f"(thresholds: {', '.join(map(str, p.reminder_days))})"
+            "{days} days is not a reminder threshold (thresholds: {thresholds})",
+            days=c.threshold_days,
+            thresholds=list(p.reminder_days),
         )
     if c.threshold_days in cert.reminders_sent:
-        raise _reject(state, f"the {c.threshold_days}-day reminder was already sent for this certification")
+        raise _reject(
+            state, "the {days}-day reminder was already sent for this certification", days=c.threshold_days
+        )
     if not cert.valid_until - timedelta(days=c.threshold_days) <= now < cert.valid_until:
         raise _reject(
             state,
-            f"the {c.threshold_days}-day reminder is not due "
-            f"(certification valid until {cert.valid_until.isoformat()})",
+            "the {days}-day reminder is not due (certification valid until {valid_until})",
+            days=c.threshold_days,
+            valid_until=cert.valid_until,
         )
     return [ev.ReminderSent(threshold_days=c.threshold_days, valid_until=cert.valid_until)]
 
@@ -1291,7 +1422,7 @@ def _lapse(
     if cert is None or state.phase is Phase.WITHDRAWN:
         raise _reject(state, "holds no certification that could lapse")
     if now < cert.valid_until:
-        raise _reject(state, f"the certification is valid until {cert.valid_until.isoformat()}")
+        raise _reject(state, "the certification is valid until {valid_until}", valid_until=cert.valid_until)
     if cert.rules >= ROUNDS:
         return [_ended(state, ev.EndReason.LAPSED, cert.valid_until)]
     return [ev.CertificationLapsed(level=cert.level, valid_until=cert.valid_until)]
@@ -1315,7 +1446,12 @@ def _ended(
 def _held(state: CityState, c: cmd.Command) -> Certification:
     """The certification the city holds, for a command that acts on it; refused when there is none."""
     if state.certification is None:
-        raise _reject(state, f"{c.command_name()} needs a certification held, and {state.city_id} holds none")
+        raise _reject(
+            state,
+            "{command} needs a certification held, and {city_id} holds none",
+            command=Label("Command", c.command_name()),
+            city_id=state.city_id,
+        )
     return state.certification
 
 
@@ -1324,7 +1460,9 @@ def _suspend(
 ) -> list[ev.DomainEvent]:
     cert = _held(state, c)
     if cert.suspended:
-        raise _reject(state, f"the certification is already suspended: {cert.suspended_because}")
+        raise _reject(
+            state, "the certification is already suspended: {because}", because=cert.suspended_because
+        )
     return [
         ev.CertificationSuspended(
             certificate_number=cert.number, reason=c.reason, suspended_by=c.suspended_by, suspended_at=now
@@ -1379,7 +1517,7 @@ def _import(
     _require_phase(state, c, Phase.REGISTERED)
     standard = _standard(c.standard_version)
     if c.valid_until <= now:
-        raise CommandRejected(f"the certification to import expired at {c.valid_until.isoformat()}")
+        raise CommandRejected("the certification to import expired at {moment}", moment=c.valid_until)
     return [
         ev.CertificationImported(
             level=c.level,
@@ -1391,20 +1529,20 @@ def _import(
     ]
 
 
-def _start_words(moment: datetime) -> str:
+def _start_words(moment: datetime) -> date | datetime:
     """A period's start as people gave it: a day when it is a day's start in UTC (the API takes
     an import's days as dates), else the moment."""
     utc = moment.astimezone(UTC)
-    return utc.date().isoformat() if utc.time() == time(0) else moment.isoformat()
+    return utc.date() if utc.time() == time(0) else moment
 
 
-def _end_words(moment: datetime) -> str:
+def _end_words(moment: datetime) -> Refusal | datetime:
     """A period's (exclusive) end as people gave it: the end of its last day when it falls at
     midnight UTC, so a last day sent as 2027-05-31 reads back as that day, not the next."""
     utc = moment.astimezone(UTC)
     if utc.time() == time(0):
-        return f"the end of {(utc - timedelta(days=1)).date().isoformat()} (UTC)"
-    return moment.isoformat()
+        return Refusal("the end of {day} (UTC)", day=(utc - timedelta(days=1)).date())
+    return moment
 
 
 def _importable_period(
@@ -1414,18 +1552,26 @@ def _importable_period(
     at most the programme's validity from its award, and has not expired."""
     if valid_from > now:
         raise InvalidCommand(
-            f"an imported certification starts when it was awarded, not in the future: "
-            f"valid_from {_start_words(valid_from)} is after now ({now.isoformat()})"
+            "an imported certification starts when it was awarded, not in the future: "
+            "valid_from {valid_from} is after now ({now})",
+            valid_from=_start_words(valid_from),
+            now=now,
         )
     latest = add_years(valid_from, p.validity_years)
     if valid_until > latest:
         raise InvalidCommand(
-            f"an imported certification is valid at most the programme's validity ({p.validity_years} years) "
-            f"from its award: awarded {_start_words(valid_from)}, so valid_until at the latest "
-            f"{_end_words(latest)}, not {_end_words(valid_until)}"
+            "an imported certification is valid at most the programme's validity ({years} years) "
+            "from its award: awarded {valid_from}, so valid_until at the latest "
+            "{latest}, not {valid_until}",
+            years=p.validity_years,
+            valid_from=_start_words(valid_from),
+            latest=_end_words(latest),
+            valid_until=_end_words(valid_until),
         )
     if valid_until <= now:
-        raise CommandRejected(f"the certification to import expired at {_end_words(valid_until)}")
+        raise CommandRejected(
+            "the certification to import expired at {moment}", moment=_end_words(valid_until)
+        )
 
 
 def _propose_import(
@@ -1473,8 +1619,9 @@ def _countersign_import(
     if c.countersigned_by == proposal.proposed_by:
         raise _reject(
             state,
-            f"{c.countersigned_by} proposed this import and cannot countersign it: "
+            "{member} proposed this import and cannot countersign it: "
             "a committee member who did not propose it must",
+            member=c.countersigned_by,
         )
     _importable_period(proposal.valid_from, proposal.valid_until, now, p)
     return [
@@ -1529,10 +1676,18 @@ def _assign_area(
     areas = [a.id for a in standard.practice_areas]
     if c.practice_area not in areas:
         raise InvalidCommand(
-            f"{c.practice_area!r} is not a practice area of {standard.version}; its areas: {', '.join(areas)}"
+            "{area!r} is not a practice area of {version}; its areas: {areas}",
+            area=c.practice_area,
+            version=standard.version,
+            areas=list(areas),
         )
     if cycle.area_reviewers.get(c.practice_area) == c.reviewer_id:
-        raise _reject(state, f"reviewer {c.reviewer_id} already takes {c.practice_area}")
+        raise _reject(
+            state,
+            "reviewer {reviewer_id} already takes {area}",
+            reviewer_id=c.reviewer_id,
+            area=c.practice_area,
+        )
     due = now + p.reviewer_sla
     return [
         ev.PracticeAreaAssigned(practice_area=c.practice_area, reviewer_id=c.reviewer_id),
@@ -1554,9 +1709,13 @@ def _assign_lead(
     cycle = _cycle(state)
     _not_conflicted(state, cycle, c.reviewer_id, c.reviewer_conflicts)
     if cycle.lead_reviewer_id == c.reviewer_id:
-        raise _reject(state, f"{c.reviewer_id} is already the cycle's lead reviewer")
+        raise _reject(state, "{reviewer_id} is already the cycle's lead reviewer", reviewer_id=c.reviewer_id)
     if cycle.signed_off_by is not None:
-        raise _reject(state, f"the lead reviewer {cycle.signed_off_by} has already signed off the review")
+        raise _reject(
+            state,
+            "the lead reviewer {reviewer_id} has already signed off the review",
+            reviewer_id=cycle.signed_off_by,
+        )
     return [ev.LeadReviewerAssigned(reviewer_id=c.reviewer_id)]
 
 
@@ -1567,9 +1726,19 @@ def _declare_no_conflict(
     cycle = _cycle(state)
     reason = cycle.conflicts_declared.get(c.reviewer_id)
     if reason is not None:
-        raise _reject(state, f"reviewer {c.reviewer_id} declared a conflict with {state.city_id}: {reason}")
+        raise _reject(
+            state,
+            "reviewer {reviewer_id} declared a conflict with {city_id}: {conflict}",
+            reviewer_id=c.reviewer_id,
+            city_id=state.city_id,
+            conflict=reason,
+        )
     if c.reviewer_id in cycle.no_conflict_declared:
-        raise _reject(state, f"reviewer {c.reviewer_id} has already declared no conflict for this cycle")
+        raise _reject(
+            state,
+            "reviewer {reviewer_id} has already declared no conflict for this cycle",
+            reviewer_id=c.reviewer_id,
+        )
     return [ev.NoConflictDeclared(reviewer_id=c.reviewer_id)]
 
 
@@ -1579,10 +1748,16 @@ def _declare_conflict(
     _require_phase(state, c, *_REVIEWERS_AT_WORK)
     cycle = _cycle(state)
     if c.reviewer_id in cycle.conflicts_declared:
-        raise _reject(state, f"reviewer {c.reviewer_id} has already declared a conflict for this cycle")
+        raise _reject(
+            state,
+            "reviewer {reviewer_id} has already declared a conflict for this cycle",
+            reviewer_id=c.reviewer_id,
+        )
     if cycle.signed_off_by == c.reviewer_id:
         raise _reject(
-            state, f"reviewer {c.reviewer_id} signed off the review; the committee must hear of the conflict"
+            state,
+            "reviewer {reviewer_id} signed off the review; the committee must hear of the conflict",
+            reviewer_id=c.reviewer_id,
         )
     return [ev.ConflictDeclared(reviewer_id=c.reviewer_id, reason=c.reason)]
 
@@ -1597,12 +1772,15 @@ def _sign_off(
     if c.reviewer_id != cycle.lead_reviewer_id:
         raise _reject(
             state,
-            f"only the cycle's lead reviewer ({cycle.lead_reviewer_id}) signs off the review, "
-            f"not {c.reviewer_id}",
+            "only the cycle's lead reviewer ({lead}) signs off the review, not {reviewer_id}",
+            lead=cycle.lead_reviewer_id,
+            reviewer_id=c.reviewer_id,
         )
     _declared_no_conflict(state, cycle, c.reviewer_id)
     if cycle.signed_off_by is not None:
-        raise _reject(state, f"the review was already signed off by {cycle.signed_off_by}")
+        raise _reject(
+            state, "the review was already signed off by {reviewer_id}", reviewer_id=cycle.signed_off_by
+        )
     rec = cycle.recommendation
     assert rec is not None, "a city before the committee has its recommendation"
     return [ev.ReviewSignedOff(reviewer_id=c.reviewer_id, level=rec.level, note=c.note)]
@@ -1680,7 +1858,8 @@ def decide(
     if state.phase is Phase.WITHDRAWN and not isinstance(command, cmd.RejoinProgramme):
         raise _reject(
             state,
-            f"{state.city_id} withdrew from the programme; nothing more can be recorded until it rejoins",
+            "{city_id} withdrew from the programme; nothing more can be recorded until it rejoins",
+            city_id=state.city_id,
         )
     ruled = _RULED_HANDLERS.get(type(command))
     if ruled is not None:

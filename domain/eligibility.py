@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.errors import Refusal
+
 MIN_POPULATION = 30_000
 
 # ISO 3166-1 alpha-2 codes of North, Central and South America, the Caribbean included.
@@ -26,13 +28,29 @@ def ineligibility_reasons(
     country: str, population: int, policy: EligibilityPolicy | None = None
 ) -> list[str]:
     """Every reason a city may not take part; empty when it is eligible."""
+    return [r.english() for r in ineligibility_refusals(country, population, policy)]
+
+
+def ineligibility_refusals(
+    country: str, population: int, policy: EligibilityPolicy | None = None
+) -> list[Refusal]:
+    """`ineligibility_reasons` as refusals (domain/errors.py), to be said in a person's language."""
     policy = policy or EligibilityPolicy()
-    reasons: list[str] = []
+    reasons: list[Refusal] = []
     if population < policy.min_population:
-        reasons.append(f"population {population:,} is below the minimum of {policy.min_population:,}")
+        reasons.append(
+            Refusal(
+                "population {population:,} is below the minimum of {minimum:,}",
+                population=population,
+                minimum=policy.min_population,
+            )
+        )
     if country.upper() not in policy.countries:
         reasons.append(
-            f"country {country!r} is not in North, Central or South America "
-            "(the programme serves the United States, Canada, Latin America and the Caribbean)"
+            Refusal(
+                "country {country!r} is not in North, Central or South America "
+                "(the programme serves the United States, Canada, Latin America and the Caribbean)",
+                country=country,
+            )
         )
     return reasons

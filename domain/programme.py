@@ -99,8 +99,10 @@ def decide_programme(
     if command.on:
         if mode is not None:
             raise CommandRejected(
-                f"migration mode is already on, since {mode.since.isoformat()} "
-                f"(switched on by {mode.switched_on_by}: {mode.reason})"
+                "migration mode is already on, since {since} (switched on by {switched_by}: {because})",
+                since=mode.since,
+                switched_by=mode.switched_on_by,
+                because=mode.reason,
             )
         return [MigrationModeSwitchedOn(switched_by=by, switched_at=now, reason=command.reason)]
     if mode is None:

@@ -33,7 +33,7 @@ from pydantic import (
 )
 
 from domain.commands import Command
-from domain.errors import CommandRejected, InvalidCommand
+from domain.errors import CommandRejected, InvalidCommand, Refusal
 from domain.events import DomainEvent
 from domain.ids import CityId, Name
 
@@ -85,22 +85,27 @@ class RoundDates(_Value):
     submission_deadline: date
     announcement_on: date
 
-    def out_of_order(self) -> str | None:
+    def out_of_order(self) -> Refusal | None:
         """Why these dates are not in order, in words; None when they are."""
         if self.opens_on > self.closes_on:
-            return (
-                f"a round must open (opens_on {self.opens_on}) on or before the day it closes "
-                f"(closes_on {self.closes_on})"
+            return Refusal(
+                "a round must open (opens_on {opens_on}) on or before the day it closes "
+                "(closes_on {closes_on})",
+                opens_on=self.opens_on,
+                closes_on=self.closes_on,
             )
         if self.closes_on > self.submission_deadline:
-            return (
-                f"the submission deadline ({self.submission_deadline}) must be on or after the day "
-                f"applications close ({self.closes_on})"
+            return Refusal(
+                "the submission deadline ({deadline}) must be on or after the day applications close "
+                "({closes_on})",
+                deadline=self.submission_deadline,
+                closes_on=self.closes_on,
             )
         if self.submission_deadline >= self.announcement_on:
-            return (
-                f"the announcement ({self.announcement_on}) must come after the submission deadline "
-                f"({self.submission_deadline})"
+            return Refusal(
+                "the announcement ({announcement_on}) must come after the submission deadline ({deadline})",
+                announcement_on=self.announcement_on,
+                deadline=self.submission_deadline,
             )
         return None
 
@@ -212,7 +217,7 @@ class CreateRound(Command):
     def _dates_in_order(self) -> CreateRound:
         wrong = _dates(self).out_of_order()
         if wrong:
-            raise ValueError(wrong)
+            raise ValueError(wrong.english())
         return self
 
 
@@ -322,8 +327,10 @@ def decide_round(
             found = _known(rounds, command.round_id)
             if found.announced(today):
                 raise CommandRejected(
-                    f"round {found.round_id} was announced on {found.announcement_on}: its Honor Roll "
-                    "is part of the published announcement and can no longer be changed"
+                    "round {round} was announced on {day}: its Honor Roll "
+                    "is part of the published announcement and can no longer be changed",
+                    round=found.round_id,
+                    day=found.announcement_on,
                 )
             return [
                 HonorRollDesignated(
@@ -338,13 +345,15 @@ def decide_round(
 def _known(rounds: tuple[Round, ...], round_id: str) -> Round:
     found = find_round(rounds, round_id)
     if found is None:
-        raise CommandRejected(f"there is no round {round_id}; {_known_rounds(rounds)}")
+        raise CommandRejected(
+            "there is no round {round}; {known}", round=round_id, known=_known_rounds(rounds)
+        )
     return found
 
 
-def _known_rounds(rounds: Iterable[Round]) -> str:
+def _known_rounds(rounds: Iterable[Round]) -> Refusal:
     ids = [r.round_id for r in rounds]
-    return f"the rounds are {', '.join(ids)}" if ids else "no round has been created yet"
+    return Refusal("the rounds are {ids}", ids=ids) if ids else Refusal("no round has been created yet")
 
 
 def _create(
@@ -353,8 +362,11 @@ def _create(
     same = find_round(rounds, command.round_id)
     if same is not None:
         raise CommandRejected(
-            f"round {command.round_id} exists already (created on {same.created_at.date()} by "
-            f"{same.created_by}); a round id is used once: change that round or choose another id"
+            "round {round} exists already (created on {day} by "
+            "{created_by}); a round id is used once: change that round or choose another id",
+            round=command.round_id,
+            day=same.created_at.date(),
+            created_by=same.created_by,
         )
     clash = None if may_overlap else _overlapping(_dates(command), rounds)
     if clash is not None:
@@ -369,16 +381,30 @@ def _adopt(rounds: tuple[Round, ...], command: AdoptCohorts, now: datetime, by: 
     for cohort in command.cohorts:
         owner = next((r for r in rounds if cohort in r.recorded_as), None)
         if owner is not None:
-            whose = "a round's own id" if owner.round_id == cohort else f"adopted by round {owner.round_id}"
-            raise CommandRejected(f"cohort {cohort!r} is {whose} already: a cohort belongs to one round")
+            whose = (
+                Refusal("a round's own id")
+                if owner.round_id == cohort
+                else Refusal("adopted by round {round}", round=owner.round_id)
+            )
+            raise CommandRejected(
+                "cohort {cohort!r} is {whose} already: a cohort belongs to one round",
+                cohort=cohort,
+                whose=whose,
+            )
     adopted = tuple(dict.fromkeys(command.cohorts))
     return CohortsAdopted(round_id=found.round_id, cohorts=adopted, adopted_by=by, adopted_at=now)
 
 
-def _overlap_message(round_id: str, dates: RoundDates, clash: Round) -> str:
-    return (
-        f"round {round_id} would be open for applications ({dates.opens_on} to {dates.closes_on}) "
-        f"while round {clash.round_id} is ({clash.window()}); at most one round is open at a time"
+def _overlap_message(round_id: str, dates: RoundDates, clash: Round) -> Refusal:
+    return Refusal(
+        "round {round} would be open for applications ({opens_on} to {closes_on}) "
+        "while round {other} is ({other_opens_on} to {other_closes_on}); at most one round is open at a time",
+        round=round_id,
+        opens_on=dates.opens_on,
+        closes_on=dates.closes_on,
+        other=clash.round_id,
+        other_opens_on=clash.opens_on,
+        other_closes_on=clash.closes_on,
     )
 
 
@@ -388,8 +414,9 @@ def _change(
     found = _known(rounds, command.round_id)
     if found.announced(today):
         raise CommandRejected(
-            f"round {found.round_id} was announced on {found.announcement_on}; an announced round's "
-            "record stands as it was published"
+            "round {round} was announced on {day}; an announced round's record stands as it was published",
+            round=found.round_id,
+            day=found.announcement_on,
         )
     changes = {
         name: value
@@ -397,11 +424,13 @@ def _change(
         if (value := getattr(command, name)) is not None and value != getattr(found, name)
     }
     if not changes:
-        raise CommandRejected(f"round {found.round_id} already is as asked: nothing changes")
+        raise CommandRejected("round {round} already is as asked: nothing changes", round=found.round_id)
     if "announcement_on" in changes and changes["announcement_on"] < today:
         raise CommandRejected(
-            f"the announcement cannot be moved into the past ({changes['announcement_on']}); the "
-            f"earliest it can be is today, {today}"
+            "the announcement cannot be moved into the past ({day}); the earliest it can be is today, "
+            "{today}",
+            day=changes["announcement_on"],
+            today=today,
         )
     after = found.model_copy(update=changes)
     wrong = _dates(after).out_of_order()

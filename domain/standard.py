@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from domain.errors import DomainError
+from domain.errors import DomainError, Refusal
 from domain.levels import Level
 
 _T = TypeVar("_T")
@@ -126,9 +126,17 @@ class ApplicationWindow(_Frozen):
         return (self.from_ is None or self.from_ <= on) and (self.until is None or on <= self.until)
 
     def describe(self) -> str:
-        start = f"from {self.from_.isoformat()}" if self.from_ else "from the start"
-        end = f"until {self.until.isoformat()}" if self.until else "with no end date"
-        return f"open for applications {start} {end}"
+        return self.in_words().english()
+
+    def in_words(self) -> Refusal:
+        """`describe` as a refusal names it (domain/errors.py), to be said in a person's language."""
+        if self.from_ and self.until:
+            return Refusal("open for applications from {start} until {end}", start=self.from_, end=self.until)
+        if self.from_:
+            return Refusal("open for applications from {start} with no end date", start=self.from_)
+        if self.until:
+            return Refusal("open for applications from the start until {end}", end=self.until)
+        return Refusal("open for applications from the start with no end date")
 
 
 class Score(_Frozen):

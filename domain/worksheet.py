@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain import events as ev
+from domain.errors import Refusal, Value
 from domain.rules import PROGRAMME_REVIEW
 from domain.standard import Criterion, Standard
 from domain.state import CityState, ItemStatus, ReviewItemState
@@ -23,54 +24,126 @@ from domain.state import CityState, ItemStatus, ReviewItemState
 # --- the rules' checks --------------------------------------------------------------------------
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
 def unknown_numbers(
     criterion: Criterion, *, checklist: Iterable[int] = (), slots: Iterable[int] = ()
 ) -> list[str]:
     """Why these checklist item and document slot numbers are not the criterion's, in words
     ("DM2 has 3 checklist items; item 5 does not exist"); empty when they all are."""
-    problems: list[str] = []
+    return [r.english() for r in unknown_number_refusals(criterion, checklist=checklist, slots=slots)]
+
+
+def unknown_number_refusals(
+    criterion: Criterion, *, checklist: Iterable[int] = (), slots: Iterable[int] = ()
+) -> list[Refusal]:
+    """`unknown_numbers` as refusals (domain/errors.py), to be said in a person's language."""
+    problems: list[Refusal] = []
     items = len(criterion.checklist.items)
     for n in sorted(set(checklist)):
         if n > items:
             problems.append(
-                f"{criterion.id} has {_plural(items, 'checklist item', 'checklist items')}; "
-                f"item {n} does not exist"
+                Refusal(
+                    "{criterion_id} has {count} checklist item; item {n} does not exist",
+                    criterion_id=criterion.id,
+                    count=items,
+                    n=n,
+                )
+                if items == 1
+                else Refusal(
+                    "{criterion_id} has {count} checklist items; item {n} does not exist",
+                    criterion_id=criterion.id,
+                    count=items,
+                    n=n,
+                )
             )
     documents = len(criterion.required_documents)
     for n in sorted(set(slots)):
         if n > documents:
-            has = (
-                f"has {_plural(documents, 'required document', 'required documents')}"
-                if documents
-                else "has no required documents"
-            )
-            problems.append(f"{criterion.id} {has}; required document {n} does not exist")
+            if not documents:
+                problems.append(
+                    Refusal(
+                        "{criterion_id} has no required documents; required document {n} does not exist",
+                        criterion_id=criterion.id,
+                        n=n,
+                    )
+                )
+            elif documents == 1:
+                problems.append(
+                    Refusal(
+                        "{criterion_id} has {count} required document; required document {n} does not exist",
+                        criterion_id=criterion.id,
+                        count=documents,
+                        n=n,
+                    )
+                )
+            else:
+                problems.append(
+                    Refusal(
+                        "{criterion_id} has {count} required documents; required document {n} does not exist",
+                        criterion_id=criterion.id,
+                        count=documents,
+                        n=n,
+                    )
+                )
     return problems
 
 
 def shortfalls(criterion: Criterion, met: Iterable[int], filled_slots: Iterable[int]) -> list[str]:
     """What keeps an approval of the criterion from standing on its worksheet: fewer checklist items
     met than it needs, and each required-document slot with no document in it. Empty: complete."""
+    return [r.english() for r in shortfall_refusals(criterion, met, filled_slots)]
+
+
+def shortfall_refusals(
+    criterion: Criterion, met: Iterable[int], filled_slots: Iterable[int]
+) -> list[Refusal]:
+    """`shortfalls` as refusals (domain/errors.py), to be said in a person's language."""
     found = sorted(set(met))
     checklist = criterion.checklist
-    problems: list[str] = []
+    problems: list[Refusal] = []
     if len(found) < checklist.min_met:
+        needs: dict[str, Value] = {
+            "criterion_id": criterion.id,
+            "min_met": checklist.min_met,
+            "items": len(checklist.items),
+        }
         if not found:
-            were = "none were found met"
+            problems.append(
+                Refusal(
+                    "{criterion_id} needs {min_met} of its {items} checklist items; none were found met",
+                    **needs,
+                )
+            )
+        elif len(found) == 1:
+            problems.append(
+                Refusal(
+                    "{criterion_id} needs {min_met} of its {items} checklist items; {count} was found met "
+                    "({found})",
+                    **needs,
+                    count=1,
+                    found=found,
+                )
+            )
         else:
-            verb = "was" if len(found) == 1 else "were"
-            were = f"{len(found)} {verb} found met ({', '.join(map(str, found))})"
-        problems.append(
-            f"{criterion.id} needs {checklist.min_met} of its {len(checklist.items)} checklist items; {were}"
-        )
+            problems.append(
+                Refusal(
+                    "{criterion_id} needs {min_met} of its {items} checklist items; {count} were found met "
+                    "({found})",
+                    **needs,
+                    count=len(found),
+                    found=found,
+                )
+            )
     filled = set(filled_slots)
     for n, title in enumerate(criterion.required_documents, start=1):
         if n not in filled:
-            problems.append(f"required document {n} of {criterion.id}, {title!r}, has no document in it")
+            problems.append(
+                Refusal(
+                    "required document {n} of {criterion_id}, {title!r}, has no document in it",
+                    n=n,
+                    criterion_id=criterion.id,
+                    title=title,
+                )
+            )
     return problems
 
 

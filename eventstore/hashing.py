@@ -71,24 +71,25 @@ def event_body(
     """Everything hashed about an event except recorded_at, which only the database knows when it
     writes the row (eventstore_append appends it to the body, in timestamp_text's format).
 
-    `data_json` is canonical_json(data), spliced in as the last element of the JSON array, so the
-    data (the bulk of the bytes) is encoded once and that same text is what the store writes."""
-    envelope = canonical_json(
-        [
-            _FORMAT,
-            str(event_id),
-            stream_id,
-            version,
-            type,
-            schema_version,
-            timestamp_text(occurred_at),
-            actor_role,
-            actor_id,
-            workflow_id,
-            run_id,
-        ]
-    )
-    return f"{envelope[:-1]},{data_json}]".encode()
+    The body is the canonical JSON array of the envelope's fields and the data: `data_json` is
+    canonical_json(data), spliced in as its last element, so the data (the bulk of the bytes) is
+    encoded once and that same text is what the store writes. The envelope's few fields are
+    written out here as json.dumps writes them (strings through its own escaping, ensure_ascii
+    off; integers as int's repr; None as null), without building and encoding a list per event:
+    byte for byte the canonical_json of the list (tests/unit/eventstore/test_hashing.py)."""
+    return (
+        f'["{_FORMAT}",{_string(str(event_id))},{_string(stream_id)},{int.__repr__(version)},'
+        f"{_string(type)},{int.__repr__(schema_version)},{_string(timestamp_text(occurred_at))},"
+        f"{_string(actor_role)},{_string(actor_id)},{_nullable(workflow_id)},{_nullable(run_id)},"
+        f"{data_json}]"
+    ).encode()
+
+
+_string = json.encoder.encode_basestring  # json.dumps' own escaping of a str, ensure_ascii off
+
+
+def _nullable(value: str | None) -> str:
+    return "null" if value is None else _string(value)
 
 
 def chain_hash(previous: bytes, body: bytes, recorded_at: datetime) -> bytes:

@@ -11,7 +11,7 @@ This module sits below store, rebuild and verify, which all depend on it and not
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,6 +49,11 @@ class ProjectionTable:
     # that a value stored in an older shape (fields added since, defaults written out) is not
     # reported as a difference while a changed value still is.
     canonical: Mapping[str, Callable[[Any], Any]] = field(default_factory=dict)
+    # Rows kept at some versions of a stream only (states snapshotted every so often): the key is
+    # (the stream's key, a version). verify checks each stored row against the fold at its version
+    # (stream_rows is given the versions stored) and does not miss the versions never stored, so a
+    # store upgraded without them is right; rebuild writes the ones the projector says are due.
+    sampled: bool = False
 
 
 class Projector(Protocol[State]):
@@ -71,8 +76,11 @@ class Projector(Protocol[State]):
         """`state` with `events` folded onto it (no rows)."""
         ...
 
-    async def stored_state(self, conn: asyncpg.Connection, stream_id: str, version: int) -> State | None:
-        """The state the projection tables hold for the stream, if they hold it at `version`."""
+    async def stored_state(
+        self, conn: asyncpg.Connection, stream_id: str, version: int
+    ) -> tuple[int, State] | None:
+        """The latest state the projection tables hold for the stream at or below `version`, with
+        the version it is folded to (the store folds the events after it); None: fold the stream."""
         ...
 
     def append_arguments(
@@ -83,10 +91,15 @@ class Projector(Protocol[State]):
         ...
 
     def stream_rows(
-        self, stream_id: str, events: Sequence[ParsedEvent], recorded_at: datetime
+        self,
+        stream_id: str,
+        events: Sequence[ParsedEvent],
+        recorded_at: datetime,
+        sampled: Mapping[str, Mapping[Any, Collection[int]]] | None = None,
     ) -> Mapping[str, list[Row]]:
         """Every row, by table name, of a stream folded from its first event; `recorded_at` is
-        the recording time of its last event."""
+        the recording time of its last event. For a `sampled` table, the rows due by the
+        projector's own rule, or (verify) those at the versions `sampled[table][stream key]`."""
         ...
 
 

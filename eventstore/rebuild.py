@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,12 +24,19 @@ class RebuildReport:
 
 
 def project_stream(
-    store: StoreAccess, projector: Projector[Any], stream_id: str, rows: list[Any]
+    store: StoreAccess,
+    projector: Projector[Any],
+    stream_id: str,
+    rows: list[Any],
+    sampled: Mapping[str, Mapping[Any, Collection[int]]] | None = None,
 ) -> dict[str, list[Row]]:
-    """One stream's rows (in version order) folded into its projection rows, by table."""
+    """One stream's rows (in version order) folded into its projection rows, by table (the sampled
+    tables' at the versions `sampled` gives, when given: Projector.stream_rows)."""
     events = parsed_events(store.registry, rows)  # an unreadable event raises as itself
     try:
-        return dict(projector.stream_rows(stream_id, events, rows[-1]["recorded_at"]))
+        if sampled is None:
+            return dict(projector.stream_rows(stream_id, events, rows[-1]["recorded_at"]))
+        return dict(projector.stream_rows(stream_id, events, rows[-1]["recorded_at"], sampled))
     except Exception as e:
         raise ProjectionError(f"cannot fold {stream_id}: {e}") from e
 

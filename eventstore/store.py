@@ -21,7 +21,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
@@ -70,6 +70,10 @@ _APPENDS = Counter(
     "refused, failed",
     ["outcome"],
 )
+# Each outcome's child, bound once: labels() takes a lock and builds its key on every call.
+_APPENDS_BY_OUTCOME = {
+    outcome: _APPENDS.labels(outcome) for outcome in ("appended", "replayed", "conflict", "refused", "failed")
+}
 _APPENDED_EVENTS = Counter("citycert_event_store_appended_events", "Events appended (replays left out)")
 _APPEND_SECONDS = Histogram(
     "citycert_event_store_append_duration_seconds",
@@ -77,6 +81,18 @@ _APPEND_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
 _tracer = trace.get_tracer("citycert.eventstore")
+
+
+def _append_span(stream_id: str, events: Sequence[NewEvent]) -> AbstractContextManager[object]:
+    """The append's span while tracing is on; nothing while it is off (no tracer provider was
+    ever installed, runtime/telemetry.py): a span that records nothing still cost about 5 % of the
+    append's CPU in this process (bench/eventstore.py), its attributes built for nobody."""
+    if isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider | trace.NoOpTracerProvider):
+        return nullcontext()
+    ids = [str(e.event_id) for e in events]
+    attributes = {"citycert.stream_id": stream_id, "citycert.event_ids": ids}
+    return _tracer.start_as_current_span("EventStore.append", attributes=attributes)
+
 
 _EVENT_ARGUMENTS = 12  # eventstore_append's arguments before the projector's
 _READ_STREAM = f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version"
@@ -94,6 +110,16 @@ _READ_STREAM_PAGE = f"""
      ORDER BY version
      LIMIT $4
 """
+# The events after a stream's snapshot, a page at a time, up to a version when given.
+_READ_TAIL = f"""
+    SELECT {EVENT_COLUMNS} FROM events
+     WHERE stream_id = $1 AND version > $2 AND ($3::bigint IS NULL OR version <= $3)
+     ORDER BY version
+     LIMIT $4
+"""
+_STREAM_VERSION = "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1"
+_FOLD_PAGE = 1000  # events read and folded at a time after a snapshot
+_FOLD_ON_LOOP = 100  # folded on the event loop up to this many; more go to a worker thread
 # Only rows of transactions below the oldest one still running: those are final, and every row
 # still to come belongs to a transaction at or above that horizon, hence after our checkpoint.
 _READ_ALL = f"""
@@ -325,10 +351,8 @@ class EventStore:
         worker died mid-record re-decides at its own `now`): the recorded events stand, and come
         back in the result's `adopted` for the caller to fold instead of its own.
         """
-        ids = [str(e.event_id) for e in events]
-        attributes = {"citycert.stream_id": stream_id, "citycert.event_ids": ids}
         started, outcome = time.perf_counter(), "failed"
-        with _tracer.start_as_current_span("EventStore.append", attributes=attributes):
+        with _append_span(stream_id, events):
             try:
                 result = await self._append(
                     stream_id, expected_version, events, adopt_redecided=adopt_redecided
@@ -349,9 +373,9 @@ class EventStore:
                 raise
             finally:
                 _APPEND_SECONDS.observe(time.perf_counter() - started)
-                _APPENDS.labels(outcome).inc()
+                _APPENDS_BY_OUTCOME[outcome].inc()
                 if outcome == "appended":
-                    _APPENDED_EVENTS.inc(len(ids))
+                    _APPENDED_EVENTS.inc(len(events))
 
     async def _append(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent], *, adopt_redecided: bool
@@ -426,7 +450,8 @@ class EventStore:
         self, conn: asyncpg.Connection, projector: Projector[Any], stream_id: str, version: int
     ) -> Any:
         """The projector's state of the stream at `version`, to fold the new events onto: from the
-        cache, else the projection tables, else a fold of the stream. When the stream is not at
+        cache, else the latest state the projection tables hold at or below `version` (a snapshot)
+        with the events after it folded on, else a fold of the stream. When the stream is not at
         `version`, _Elsewhere with its actual version (the append cannot succeed; it may be a retry)."""
         cached = self._states.get(stream_id)
         if cached is not None and cached[0] == version:
@@ -434,20 +459,68 @@ class EventStore:
         if version == 0:
             return projector.initial(stream_id)  # eventstore_append checks it is still empty
         stored = await projector.stored_state(conn, stream_id, version)
-        if stored is not None:
-            return stored
-        actual = await conn.fetchval(
-            "SELECT coalesce(max(version), 0) FROM events WHERE stream_id = $1", stream_id
-        )
-        if actual != version:
-            return _Elsewhere(int(actual))
-        # No usable stored state (projections added later, or an odd row): fold the stream, in a
-        # worker thread, since a long stream's fold is CPU work that would stall the event loop and
-        # every other append and read of this process meanwhile.
-        rows = await conn.fetch(_READ_STREAM, stream_id, 1)
-        return await asyncio.to_thread(
-            lambda: projector.fold(projector.initial(stream_id), parsed_events(self.registry, rows))
-        )
+        base, state = stored if stored is not None else (0, projector.initial(stream_id))
+        folded = await self._folded_up_to(conn, projector, stream_id, base, state, version)
+        return folded if isinstance(folded, _Elsewhere) else folded[1]
+
+    async def _folded_up_to(
+        self,
+        conn: asyncpg.Connection,
+        projector: Projector[Any],
+        stream_id: str,
+        base: int,
+        state: Any,
+        version: int | None,
+    ) -> tuple[int, Any] | _Elsewhere:
+        """`state` (the stream's at `base`) with the stream's events after it folded on, up to
+        `version` (None: to the stream's end), a page at a time, and the version it is folded to;
+        _Elsewhere when the stream does not end at `version`. Long tails are folded in a worker
+        thread: a fold is CPU work that would stall the event loop, and every other append and read
+        of this process, meanwhile."""
+        after = base
+        while True:
+            upto = None if version is None else version + 1  # one past it: does the stream go on?
+            rows = await conn.fetch(_READ_TAIL, stream_id, after, upto, _FOLD_PAGE)
+            if version is not None and rows and rows[-1]["version"] > version:
+                return _Elsewhere(await self._actual_version(conn, stream_id))
+            if rows:
+                events = parsed_events(self.registry, rows)
+                if len(events) > _FOLD_ON_LOOP:
+                    state = await asyncio.to_thread(projector.fold, state, events)
+                else:
+                    state = projector.fold(state, events)
+                after = rows[-1]["version"]
+            if len(rows) < _FOLD_PAGE:
+                break
+        if version is not None and after != version:
+            return _Elsewhere(after)
+        return after, state
+
+    async def _actual_version(self, conn: asyncpg.Connection, stream_id: str) -> int:
+        return int(await conn.fetchval(_STREAM_VERSION, stream_id))
+
+    async def projected_state(self, stream_id: str) -> tuple[int, Any] | None:
+        """The projector's state of the stream now, with its version: from the cache when it is at
+        the stream's version, else the latest snapshot with the events after it folded on (then
+        cached: it is a pure function of the log); None for a stream without events or outside
+        the projector's."""
+        projector = self.projector
+        if projector is None or not stream_id.startswith(projector.stream_prefix):
+            return None
+        async with self.connection() as conn:
+            version = await self._actual_version(conn, stream_id)
+            if version == 0:
+                return None
+            cached = self._states.get(stream_id)
+            if cached is not None and cached[0] == version:
+                return version, cached[1]
+            stored = await projector.stored_state(conn, stream_id, version)
+            base, state = stored if stored is not None else (0, projector.initial(stream_id))
+            # To the stream's end: an append landing meanwhile is folded too, not refused.
+            folded = await self._folded_up_to(conn, projector, stream_id, base, state, None)
+        assert not isinstance(folded, _Elsewhere)  # never, without a version to be at
+        self._remember(stream_id, *folded)
+        return folded
 
     async def _replayed_or_conflict(
         self,

@@ -3,7 +3,8 @@
 - a broken hash chain: a row whose hash is not sha256(previous row's hash || its own content), so
   the row (or the one before it) was edited or removed behind the store's back;
 - a version gap: a stream whose versions do not run 1, 2, 3, ...;
-- a projection row that differs from a fresh fold of the log (or exists without its events);
+- a projection row that differs from a fresh fold of the log (or exists without its events); a
+  sampled table's row (a state snapshot) against the fold of its stream up to the row's version;
 - given an anchor (eventstore/anchor.py), a stream that no longer holds the event the anchor
   recorded at its head: edited and re-chained, truncated, or deleted since.
 
@@ -163,6 +164,19 @@ def check_against_anchor(anchor: Anchor, hashes: dict[str, list[bytes]], report:
         report.anchor_problems.append(StreamProblem(head.stream_id, head.version, detail))
 
 
+async def _sampled_versions(conn: Any, projector: Projector[Any]) -> dict[str, dict[Any, set[int]]]:
+    """The versions stored of each sampled table, by the stream's key (its first column)."""
+    out: dict[str, dict[Any, set[int]]] = {}
+    for table in projector.tables:
+        if table.sampled:
+            by_key: dict[Any, set[int]] = {}
+            key, version = table.columns[:2]
+            for row in await conn.fetch(f"SELECT {key}, {version} FROM {table.name}"):
+                by_key.setdefault(row[0], set()).add(row[1])
+            out[table.name] = by_key
+    return out
+
+
 async def verify(
     store: StoreAccess, projector: Projector[Any] | None, anchor: Anchor | None = None
 ) -> VerifyReport:
@@ -172,6 +186,7 @@ async def verify(
     hashes: dict[str, list[bytes]] = {}
     async with store.connection() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         folded: dict[str, list[Row]] = {table.name: [] for table in projector.tables} if projector else {}
+        sampled = await _sampled_versions(conn, projector) if projector else {}
         async for stream_id, rows in iter_streams(conn):
             report.streams += 1
             report.events += len(rows)
@@ -181,7 +196,7 @@ async def verify(
             if projector is None or not stream_id.startswith(projector.stream_prefix):
                 continue
             try:
-                out = project_stream(store, projector, stream_id, rows)
+                out = project_stream(store, projector, stream_id, rows, sampled)
             except EventStoreError as e:
                 report.unreadable.append(StreamProblem(stream_id, rows[-1]["version"], str(e)))
                 continue

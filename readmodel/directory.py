@@ -2,7 +2,7 @@
 
 Two queries on the projections only (never a fold of the log, never Temporal): the award and
 import rows of `certifications`, and, for their cities, the name, region and country with the
-certification held and the ones that ended (both kept in the folded state city_status stores).
+certification held and the ones that ended (city_status keeps both as JSON columns).
 Shaping them into what the public reads (status, words) is app/directory.py's.
 """
 
@@ -64,8 +64,7 @@ SELECT DISTINCT ON (coalesce(certificate_number, city_id || ':' || version))
 """
 _HOLDINGS = """
 SELECT city_id, name, region, country,
-       state -> 'certification' AS certification,
-       state -> 'ended_certifications' AS ended
+       certification, ended_certifications AS ended
   FROM city_status
  WHERE city_id = ANY($1::text[])
 """

@@ -19,8 +19,8 @@ async def load_city_state(store: EventStore, city_id: str, *, as_of: datetime | 
     """The city's state folded from its stream (as the store held it at `as_of`, if given).
 
     The stream is read a page at a time and each page folded off the event loop (fold_off_loop),
-    so a long stream holds neither the whole stream in memory nor the loop. For the state now,
-    without a fold, read the projection: `city_state`."""
+    so a long stream holds neither the whole stream in memory nor the loop. For the state now
+    from the latest snapshot and the few events after it, read `city_state`."""
     state = CityState.initial(city_id)
     async for events in store.stream_pages(city_stream(city_id), page=FOLD_PAGE, recorded_by=as_of):
         state = await fold_off_loop(store, state, events)

@@ -1,5 +1,10 @@
-"""The city projector: city_status, certifications and review_queue, folded with the domain's
-`evolve`, and the reminder notifications the events cause.
+"""The city projector: city_status, certifications, review_queue and state_snapshots, folded with
+the domain's `evolve`, and the reminder notifications the events cause.
+
+The folded state is not a column of city_status: an append writes the columns its events change the
+values of (the row is small) and a snapshot of the state only at some versions (snapshot_due), so
+a store without the state cached folds a few events onto the latest snapshot instead of reading a
+whole state every append wrote.
 
 `append` folds new events onto the city's state and writes the rows this projector returns, in the
 same transaction; `rebuild` and `verify` fold the whole log through the same functions, so the
@@ -9,19 +14,19 @@ inline tables and a rebuild cannot drift apart by construction (and verify check
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from domain import events as ev
 from domain.events import EVENT_TYPES, UPCASTERS
 from domain.notices import NoticeKind, notice_for
 from domain.programme import PROGRAMME_EVENT_TYPES
-from domain.state import AWAITING_REVIEWER, CityState, evolve
+from domain.state import AWAITING_REVIEWER, Certification, CityState, EndedCertification, evolve
 from eventstore import EventRegistry, ParsedEvent, ProjectionTable, Row
 
 CITY_STREAM_PREFIX = "city-"
@@ -42,12 +47,13 @@ STATUS_COLUMNS = (
     "recommended_level",
     "open_review_items",
     "updated_at",
-    "state",
     "reminders_sent",
     "region",
     "certificate_number",
     "certificate_status",
     "valid_from",
+    "certification",
+    "ended_certifications",
 )
 CERTIFICATION_COLUMNS = (
     "city_id",
@@ -75,6 +81,22 @@ REVIEW_COLUMNS = (
     "due_at",
     "escalated",
 )
+SNAPSHOT_COLUMNS = ("city_id", "version", "state")
+
+# A snapshot of the state every SNAPSHOT_EVERY events, and at each cycle's opening and final
+# decision. Why 50: a store without the state cached (a restarted worker, another process, a page
+# of the portal) folds at most 49 events onto the latest snapshot, about a millisecond of CPU,
+# while a snapshot (the state's 3-5 KB) is written on about one append in eight (with the cycle
+# boundaries; bench/eventstore.py's histories: 180 snapshots for 1,500 appends) instead of on
+# every one. The cycle boundaries are where people look back to (a
+# cycle's start and its decision) and where a long quiet stretch of a certified city begins.
+SNAPSHOT_EVERY = 50
+_CYCLE_BOUNDARIES = (
+    ev.ApplicationSubmitted,
+    ev.RecertificationStarted,
+    ev.CertificationAwarded,
+    ev.CertificationCycleClosed,
+)
 
 
 def _state_as_read(stored: Any) -> Any:
@@ -87,16 +109,46 @@ def _state_as_read(stored: Any) -> Any:
         return stored
 
 
+def _as_read(model: type[BaseModel], stored: Any) -> Any:
+    return model.model_validate(stored).model_dump(mode="json", exclude_defaults=True)
+
+
+def _certification_as_read(stored: Any) -> Any:
+    """city_status.certification as read back (through the model, defaults left out), as for the
+    state: the migration copied it from states written with their defaults left out."""
+    if stored is None:
+        return None
+    try:
+        return _as_read(Certification, stored)
+    except ValidationError:
+        return stored
+
+
+def _ended_as_read(stored: Any) -> Any:
+    try:
+        return [_as_read(EndedCertification, e) for e in stored]
+    except (ValidationError, TypeError):
+        return stored
+
+
 TABLES = (
     ProjectionTable(
         "city_status",
         STATUS_COLUMNS,
         key_length=1,
-        json_columns=frozenset({"state"}),
-        canonical={"state": _state_as_read},
+        json_columns=frozenset({"certification", "ended_certifications"}),
+        canonical={"certification": _certification_as_read, "ended_certifications": _ended_as_read},
     ),
     ProjectionTable("certifications", CERTIFICATION_COLUMNS, key_length=2),
     ProjectionTable("review_queue", REVIEW_COLUMNS, key_length=2),
+    ProjectionTable(
+        "state_snapshots",
+        SNAPSHOT_COLUMNS,
+        key_length=2,
+        json_columns=frozenset({"state"}),
+        canonical={"state": _state_as_read},
+        sampled=True,
+    ),
 )
 
 REMINDER_NOTIFICATION = NoticeKind.EXPIRY_REMINDER.value  # notification_outbox.kind of a ReminderSent
@@ -119,8 +171,8 @@ def city_id_of(stream_id: str) -> str | None:
 # Enum values (phase, level, outcome, status) are StrEnum members: strings as they are, equal to
 # the text read back from the database.
 def status_row(state: CityState, stream_id: str, updated_at: datetime | None) -> Row:
-    """city_status: the columns people filter on (the domain's CitySummary), the folded state
-    (pydantic's JSON, for the next append to fold onto) and the reminders already sent."""
+    """city_status: the columns people filter on (the domain's CitySummary), the reminders already
+    sent, and the certification held and those that ended (what the public directory shows)."""
     s = state.summary()
     return (
         s.city_id,
@@ -138,16 +190,57 @@ def status_row(state: CityState, stream_id: str, updated_at: datetime | None) ->
         s.recommended_level,
         s.open_review_items,
         updated_at,
-        # Defaults left out: the stored state is read back only through the model, which restores
-        # them, and it is less than half the size (about 2.7 KB for a city in review, not 6 KB),
-        # which every append rewrites.
-        state.model_dump_json(exclude_defaults=True),
         list(state.certification.reminders_sent) if state.certification else [],
         s.region,
         s.certificate_number,
         s.certificate_status,
         s.valid_from,
+        _certification_json(state.certification),
+        _ended_json(state.ended_certifications),
     )
+
+
+# The certification's JSON by the object itself: evolve keeps an unchanged value as the same object,
+# and most appends change neither, so each is encoded once per change, not once per append. Keyed by
+# id() with the object kept alive beside its text, so an id is never reused while it is a key.
+_ENCODED: dict[int, tuple[object, str | None]] = {}
+_ENCODED_KEPT = 4096
+
+
+def _encoded(value: Any, encode: Callable[[Any], str | None]) -> str | None:
+    hit = _ENCODED.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    text = encode(value)
+    if len(_ENCODED) >= _ENCODED_KEPT:
+        _ENCODED.clear()
+    _ENCODED[id(value)] = (value, text)
+    return text
+
+
+def _certification_json(certification: Certification | None) -> str | None:
+    if certification is None:
+        return None
+    return _encoded(certification, lambda c: c.model_dump_json(exclude_defaults=True))
+
+
+def _ended_json(ended: tuple[EndedCertification, ...]) -> str:
+    if not ended:
+        return "[]"
+    text = _encoded(ended, lambda e: json.dumps([_as_read(EndedCertification, x) for x in e]))
+    assert text is not None
+    return text
+
+
+def snapshot_due(fact: ParsedEvent) -> bool:
+    """Whether the state after this event is one the store keeps a snapshot of."""
+    return fact.version % SNAPSHOT_EVERY == 0 or isinstance(fact.event, _CYCLE_BOUNDARIES)
+
+
+def snapshot_row(state: CityState) -> Row:
+    """state_snapshots: the state as of its version, defaults left out (read back only through the
+    model, which restores them; less than half the size)."""
+    return (state.city_id, state.version, state.model_dump_json(exclude_defaults=True))
 
 
 def certification_row(before: CityState, fact: ParsedEvent, after: CityState) -> Row | None:
@@ -259,18 +352,29 @@ class FoldedCity:
 
 @dataclass(slots=True)
 class CityFold:
-    """Facts folded onto a city's state: the new state, and the decisions and reminders met."""
+    """Facts folded onto a city's state: the new state, and the decisions, reminders and snapshots
+    met."""
 
     state: CityState
     certifications: list[Row]
     notifications: list[Row]
+    snapshots: list[Row]
 
 
-def fold_city(state: CityState, facts: Iterable[ParsedEvent], *, notices: bool = False) -> CityFold:
+def fold_city(
+    state: CityState,
+    facts: Iterable[ParsedEvent],
+    *,
+    notices: bool = False,
+    snapshots: bool = False,
+    snapshots_at: Collection[int] | None = None,
+) -> CityFold:
     """With `notices`, also the notifications the facts queue: only an append queues them, so a
     fold, a rebuild or a verify does not spend a notice per event (bench/eventstore.py: rebuild
-    58,600 -> 48,600 events/s when every fold made them)."""
-    certifications, notifications = [], []
+    58,600 -> 48,600 events/s when every fold made them). With `snapshots`, the snapshot rows due
+    among the facts (snapshot_due); with `snapshots_at`, the rows at exactly those versions instead
+    (what verify compares the stored ones with)."""
+    certifications, notifications, snapshot_rows = [], [], []
     for fact in facts:
         after = evolve(state, fact.event)  # type: ignore[arg-type]  # the registry's domain events
         row = certification_row(state, fact, after)
@@ -280,8 +384,10 @@ def fold_city(state: CityState, facts: Iterable[ParsedEvent], *, notices: bool =
             notification = notification_row(state.city_id, fact)
             if notification is not None:
                 notifications.append(notification)
+        if (fact.version in snapshots_at) if snapshots_at is not None else (snapshots and snapshot_due(fact)):
+            snapshot_rows.append(snapshot_row(after))
         state = after
-    return CityFold(state, certifications, notifications)
+    return CityFold(state, certifications, notifications, snapshot_rows)
 
 
 class CityProjector:
@@ -296,16 +402,18 @@ class CityProjector:
     def fold(self, state: FoldedCity, events: Sequence[ParsedEvent]) -> FoldedCity:
         return FoldedCity.of(fold_city(state.state, events).state)
 
-    async def stored_state(self, conn: asyncpg.Connection, stream_id: str, version: int) -> FoldedCity | None:
-        stored = await conn.fetchrow(
-            "SELECT version, state FROM city_status WHERE city_id = $1", _city_id(stream_id)
-        )
-        if stored is None or stored["version"] != version:
+    async def stored_state(
+        self, conn: asyncpg.Connection, stream_id: str, version: int
+    ) -> tuple[int, FoldedCity] | None:
+        """The latest snapshot at or below `version`, with its version; None when there is none, or
+        it does not read as a state (written by much older code): the store folds the stream."""
+        row = await conn.fetchrow(_LATEST_SNAPSHOT, _city_id(stream_id), version)
+        if row is None:
             return None
         try:
-            return FoldedCity.of(CityState.model_validate_json(stored["state"]))
+            return row["version"], FoldedCity.of(CityState.model_validate_json(row["state"]))
         except ValidationError:
-            return None  # a state written by older code: the store folds the stream instead
+            return None
 
     def append_arguments(
         self, stream_id: str, before: FoldedCity, events: Sequence[ParsedEvent]
@@ -313,8 +421,8 @@ class CityProjector:
         """eventstore_append's projection arguments (rows as tuples in table column order, sent as
         composite values): the status row, new certification rows, the review queue's changes only
         (most commands touch a few of a city's dozens of items: new rows, changed rows, closed
-        criteria), and the notifications to queue."""
-        folded = fold_city(before.state, events, notices=True)
+        criteria), the notifications to queue and the snapshots due."""
+        folded = fold_city(before.state, events, notices=True, snapshots=True)
         after = FoldedCity.of(folded.state)
         old_queue, new_queue = before.review_queue, after.review_queue
         # version and updated_at are filled in by eventstore_append (it knows the database time).
@@ -329,17 +437,31 @@ class CityProjector:
             ],
             [criterion for criterion in old_queue if criterion not in new_queue],
             folded.notifications,
+            folded.snapshots,
         ]
 
     def stream_rows(
-        self, stream_id: str, events: Sequence[ParsedEvent], recorded_at: datetime
+        self,
+        stream_id: str,
+        events: Sequence[ParsedEvent],
+        recorded_at: datetime,
+        sampled: Mapping[str, Mapping[Any, Collection[int]]] | None = None,
     ) -> Mapping[str, list[Row]]:
-        folded = fold_city(CityState.initial(_city_id(stream_id)), events)
+        city_id = _city_id(stream_id)
+        at = None if sampled is None else sampled.get("state_snapshots", {}).get(city_id, ())
+        folded = fold_city(CityState.initial(city_id), events, snapshots=True, snapshots_at=at)
         return {
             "city_status": [status_row(folded.state, stream_id, recorded_at)],
             "certifications": folded.certifications,
             "review_queue": review_rows(folded.state),
+            "state_snapshots": folded.snapshots,
         }
+
+
+_LATEST_SNAPSHOT = """
+SELECT version, state FROM state_snapshots WHERE city_id = $1 AND version <= $2
+ ORDER BY version DESC LIMIT 1
+"""
 
 
 def _city_id(stream_id: str) -> str:

@@ -24,6 +24,7 @@ from domain import Actor, CityState, CommandRejected, InvalidCommand, Phase, Pro
 from domain import commands as cmd
 from domain import events as ev
 from domain.authority import roles_that_may_give
+from domain.errors import Refusal
 from domain.state import CitySummary
 
 # The commands the `command` Update takes by name: a person's, never a timer's.
@@ -296,9 +297,23 @@ def parse_command(request: CommandRequest) -> cmd.Command:
 def refused(e: CommandRejected | InvalidCommand) -> ApplicationError:
     """A domain refusal for the caller: its message, and its class name as the type the API maps
     (CommandRejected 409; TooFrequent 429 with when to try again; IneligibleCity and InvalidCommand
-    422)."""
-    details = [e.retry_at.isoformat()] if isinstance(e, TooFrequent) else []
+    422). The last detail is the refusal as data (its template and values), so the caller can say
+    it in a person's language (`refusal_in`)."""
+    details: list[object] = [e.retry_at.isoformat()] if isinstance(e, TooFrequent) else []
+    details.append(e.refusal.to_data())
     return ApplicationError(str(e), *details, type=type(e).__name__, non_retryable=True)
+
+
+def refusal_in(error: ApplicationError) -> Refusal | None:
+    """The domain's refusal an ApplicationError from `refused` carries; None from a worker that
+    sent the words alone, or for an error that is not the domain's."""
+    last = error.details[-1] if error.details else None
+    if not isinstance(last, dict) or "template" not in last:
+        return None
+    try:
+        return Refusal.from_data(last)
+    except (KeyError, TypeError, ValueError):
+        return None  # words from a newer or older worker that this one cannot read: English only
 
 
 def refuse_timer_command(command: cmd.Command) -> None:

@@ -489,9 +489,12 @@ def city_list(
 
     async def work() -> list[CityStatus]:
         import readmodel
+        from app.rounds import recorded_as
 
         async with open_store(settings) as store:
-            return await readmodel.list_cities(store, level=level, phase=phase, round_id=round_id)
+            # A round matches its adopted cohorts too, as the API's and the operator page's filter.
+            names = await recorded_as(store, round_id) if round_id is not None else None
+            return await readmodel.list_cities(store, level=level, phase=phase, round_id=names)
 
     statuses = run(work)
 

@@ -310,7 +310,8 @@ def replay(
 
 @projections_app.command("rebuild")
 def projections_rebuild(as_json: JsonOption = False) -> None:
-    """Rebuild city_status, certifications and review_queue from the log, in one transaction.
+    """Rebuild city_status, certifications, review_queue and state_snapshots from the log, in one
+    transaction.
 
     Appends wait while it runs (they are held back, not refused).
     """

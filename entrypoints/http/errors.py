@@ -51,16 +51,25 @@ class ApiError(Exception):
     """An answer other than success, raised anywhere in a request and rendered by the handler."""
 
     def __init__(
-        self, status: int, error: str, detail: str, *, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        error: str,
+        detail: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        refusal: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{status} {error}: {detail}")
         self.status = status
         self.error = error
         self.detail = detail
         self.headers = dict(headers or {})
+        self.refusal = refusal
 
     def response(self) -> JSONResponse:
-        body = {"error": self.error, "detail": self.detail}
+        body: dict[str, Any] = {"error": self.error, "detail": self.detail}
+        if self.refusal is not None:
+            body["refusal"] = self.refusal
         return JSONResponse(body, status_code=self.status, headers=self.headers or None)
 
 
@@ -90,7 +99,8 @@ def app_error(e: AppError) -> ApiError:
         correlation_id = uuid.uuid4().hex[:12]
         log.warning("api.failure", code=e.code, internal=e.internal, correlation_id=correlation_id)
         detail = f"{e.message} (correlation id {correlation_id})"
-    return ApiError(status, e.code, detail, headers=headers)
+    refusal = e.refusal.to_data() if e.refusal is not None else None
+    return ApiError(status, e.code, detail, headers=headers, refusal=refusal)
 
 
 def _field(loc: Sequence[Any]) -> str | None:

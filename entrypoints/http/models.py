@@ -588,12 +588,36 @@ class ValidationProblem(Out):
     type: str
 
 
+class RefusalData(Out):
+    """The domain's refusal as data, so a client can say it in its own language: `detail` is the
+    English `template` filled with `params`. The portal's catalogs translate the templates."""
+
+    template: str = Field(
+        description="the English words, naming each value {like_this} (Python's str.format: a list's "
+        "spec says how it is joined, :or with 'or', :; with semicolons, else commas; !r quotes a word)",
+        examples=["round {round} closed for applications on {day}"],
+    )
+    params: dict[str, dict[str, Any]] = Field(
+        description="each value by name, tagged with its kind: {'str': 'lakeside'}, {'int': 3}, "
+        "{'float': 0.67}, {'decimal': '1.50'}, {'date': '2026-03-01'}, {'datetime': "
+        "'2026-03-01T09:00:00+00:00'}, {'label': ['Phase', 'evidence']} (a phase, level, status or "
+        "command, in English its value), {'english': '...'} (words in English only), {'list': [...]}, "
+        "{'refusal': {'template': ..., 'params': ...}} (a refusal inside this one)",
+        examples=[{"round": {"str": "2026-spring"}, "day": {"date": "2026-04-30"}}],
+    )
+
+
 class Problem(Out):
     """Every error: a machine-readable `error` and a `detail` a person can act on."""
 
     error: str = Field(description="a stable code, e.g. unknown_city, command_rejected, invalid_request")
     detail: str | list[ValidationProblem] = Field(
         description="what went wrong and what to do; for invalid_request, every problem found"
+    )
+    refusal: RefusalData | None = Field(
+        default=None,
+        description="for a refusal by the programme's rules (command_rejected, too_frequent, "
+        "invalid_command, ineligible_city...), its words as data; absent for every other error",
     )
 
 

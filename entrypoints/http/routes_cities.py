@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 import readmodel
+from app import rounds as app_rounds
 from app.assignment import check_may_see_evidence
 from app.errors import UnknownCity
 from app.services import Services
@@ -161,10 +162,12 @@ async def list_cities(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=_MAX_INT)] = 0,
 ) -> list[CityStatus]:
-    """Cities from the city_status projection, by id; a city token sees its own city only."""
+    """Cities from the city_status projection, by id; a city token sees its own city only. A round
+    matches the cities whose cycle recorded its id or a cohort of earlier data it adopted."""
     only = who.city_id if who.role == "city" else None
+    names = None if round_id is None else await app_rounds.recorded_as(svc.store, round_id)
     return await readmodel.list_cities(
-        svc.store, level=level, phase=phase, round_id=round_id, only_city=only, limit=limit, offset=offset
+        svc.store, level=level, phase=phase, round_id=names, only_city=only, limit=limit, offset=offset
     )
 
 

@@ -1,7 +1,8 @@
 """What anyone may read, with no token: a certificate's verification (JSON under /public/; the page
 a person reads at /certificates/{number} is the portal's, entrypoints/web/routes_public.py), a
 certified city's page, the directory of certified cities,
-and the programme's certifications as open data with their data dictionary and DCAT description.
+the programme's certifications as open data with their data dictionary and DCAT description, and
+each standard's levels (the achievements the credentials name).
 A certificate appears once the round announcing its award is announced (`visible`), never before.
 
 All of it is read from the projections (readmodel/directory.py), never from Temporal. The directory
@@ -23,12 +24,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import Response
 
+from app import credentials as cr
 from app import directory as d
 from app.credentials import CredentialError, CredentialSigner
 from app.public_cache import Body, PublicCache, body, cache_of
 from app.services import Services
 from domain.ids import is_city_id
 from domain.levels import Level
+from domain.standard import StandardError
 from entrypoints.http.errors import ApiError
 from entrypoints.http.models import Problem
 from entrypoints.http.openapi import answers
@@ -334,6 +337,35 @@ async def open_data_dcat(request: Request, svc: Svc, cache: Cache) -> Response:
         return body(_json(described), JSON_LD)
 
     return _answer(request, await cache.body(("dcat", base), render), _shared(svc))
+
+
+# --- the standards' levels (the achievements the credentials name) -------------------------------
+
+_UNKNOWN_LEVEL: dict[int | str, dict[str, Any]] = {
+    404: {
+        "model": Problem,
+        "description": "No standard of this version is shipped, or it has no such level (`unknown_standard`)",
+    }
+}
+VersionPath = Annotated[str, Path(max_length=100, description="The standard's version, e.g. wwc-2022")]
+LevelPath = Annotated[Level, Path(description="The level: silver, gold or platinum")]
+
+
+@router.get(
+    "/standards/{version}/levels/{level}",
+    response_model=cr.PublicLevel,
+    responses={**_NOT_MODIFIED, **_UNKNOWN_LEVEL},
+)
+async def standard_level(version: VersionPath, level: LevelPath, request: Request, svc: Svc) -> Response:
+    """A level of a standard, as the credentials' achievement names it (no token): its name, its
+    bar (the share of the standard's criteria it needs, and how a share is compared with it), the
+    criteria it requires whatever the share, with their titles, and its other requirements; from
+    the standard's newest revision."""
+    try:
+        described = cr.public_level(version, level, public_url=_base(request))
+    except (StandardError, LookupError) as e:
+        raise ApiError(404, "unknown_standard", str(e)) from None
+    return _answer(request, body(described.model_dump_json(), JSON), _shared(svc))
 
 
 def _json(value: Any) -> str:

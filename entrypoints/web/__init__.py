@@ -22,6 +22,7 @@ from entrypoints.web.routes_committee import router as committee_router
 from entrypoints.web.routes_operator import router as operator_router
 from entrypoints.web.routes_public import router as public_router
 from entrypoints.web.routes_reviewer import router as reviewer_router
+from entrypoints.web.routes_site_visit import router as site_visit_router
 from entrypoints.web.session import NotStarted, PageError
 
 STATIC = "/static"
@@ -35,6 +36,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(city_pages_router)
     app.include_router(public_router)
     app.include_router(operator_router)
+    app.include_router(site_visit_router)
     folder = resources.files("entrypoints.web") / "static"
     app.mount(STATIC, StaticFiles(directory=str(folder)), name="static")
 

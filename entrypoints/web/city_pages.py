@@ -5,14 +5,18 @@ the portal's; the standard's titles and texts stay in the standard's English."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from pydantic import ValidationError
+
+from domain import commands as cmd
 from domain.events import Deadline
 from domain.rounds import Round
 from domain.standard import available_versions, get_standard
 from domain.state import CityState, ItemStatus, Phase
-from domain.worksheet import CriterionWorksheet, Worksheet
+from domain.worksheet import CriterionWorksheet, Worksheet, WorksheetDocument
 from entrypoints.web.dashboard import LEVELS
 from entrypoints.web.i18n import N_, Speaker
 from readmodel.questions import OpenQuestion
@@ -100,10 +104,61 @@ def find_criterion(sheet: Worksheet, criterion_id: str) -> CriterionWorksheet | 
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentInPlace:
+    """A document the criterion's evidence holds now (its submission's or a clarification answer's),
+    as a new submission may keep it: `key` names it in the form, `given` is how the command names it."""
+
+    key: str
+    slot: int | None  # none: supporting
+    title: str
+    document: WorksheetDocument
+    given: cmd.DocumentLink | cmd.UploadedDocument
+
+
+def _in_place(d: WorksheetDocument, slot: int | None) -> DocumentInPlace | None:
+    try:
+        if d.document_id and d.sha256:
+            given: cmd.DocumentLink | cmd.UploadedDocument = cmd.UploadedDocument(
+                document_id=d.document_id, sha256=d.sha256, title=d.title, slot=slot
+            )
+            key = f"{d.document_id}-{slot or 0}"
+        else:
+            given = cmd.DocumentLink(title=d.title, url=d.url, slot=slot)
+            key = "link-" + hashlib.sha256(f"{slot}|{d.title}|{d.url}".encode()).hexdigest()[:16]
+    except ValidationError:
+        return None  # recorded before the commands' bounds (a plain http link): given again, not kept
+    return DocumentInPlace(key=key, slot=slot, title=d.title, document=d, given=given)
+
+
+def documents_in_place(found: CriterionWorksheet) -> list[DocumentInPlace]:
+    """What a new submission of the criterion keeps unless the city removes or replaces it: every
+    document of the evidence under review, in its slot (an upload by its id, a link as given)."""
+    placed = [_in_place(d, s.number) for s in found.required_documents for d in s.documents]
+    placed += [_in_place(d, None) for d in found.supporting_documents]
+    seen: set[str] = set()
+    kept = []
+    for d in placed:
+        if d is not None and d.key not in seen:
+            seen.add(d.key)
+            kept.append(d)
+    return kept
+
+
+def kept_documents(
+    in_place: list[DocumentInPlace], removed: set[str], replaced: set[int]
+) -> list[cmd.DocumentLink | cmd.UploadedDocument]:
+    """The documents in place a submission keeps: those not removed, in no slot a new document
+    replaces (a new supporting document is added beside the others, it replaces none)."""
+    return [d.given for d in in_place if d.key not in removed and (d.slot is None or d.slot not in replaced)]
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     level: str | None  # None: not certified
     appeal_deadline: datetime | None
     contestable: list[tuple[str, str]]  # (criterion id, title) an appeal may name
+    # Each contestable criterion's required documents (number, title): the slots new evidence may fill.
+    slots: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
 
 def decision(state: CityState, say: Speaker) -> Decision | None:
@@ -127,6 +182,10 @@ def decision(state: CityState, say: Speaker) -> Decision | None:
         level=say.gettext(LEVELS[level.value]) if level else None,
         appeal_deadline=cycle.appeal_deadline,
         contestable=contestable,
+        slots={
+            cid: list(enumerate(standard.criterion(cid).required_documents, start=1))
+            for cid, _ in contestable
+        },
     )
 
 

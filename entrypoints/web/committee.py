@@ -233,6 +233,7 @@ class CityCard:
     level_decided: bool  # a level awarded, or decided and awaiting its award
     decide_by: datetime | None = None  # the committee's deadline, while it has a level to decide
     signed_off: bool = False  # the lead reviewer signed the recommendation off
+    visit_due_or_held: bool = False  # the site-visit page has something to show or record
 
 
 def _titled(standard: Standard | None, criterion_id: str) -> str:
@@ -364,6 +365,8 @@ def card(
         level_decided=outcome in AWARDED or isinstance(decision, Level),
         decide_by=_committee_due(cycle) if in_cycle and phase is Phase.COMMITTEE else None,
         signed_off=cycle.signed_off_by is not None,
+        visit_due_or_held=(in_cycle and phase is Phase.SITE_VISIT)
+        or cycle.site_visit in {"completed", "waived"},
     )
 
 

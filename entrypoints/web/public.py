@@ -122,7 +122,7 @@ def certificate_view(
             round_href = f"/rounds/{its_round.round_id}"
     standard = f"{c.standard_name}, {c.standard}" if c.standard_name else c.standard
     facts = [
-        Fact(_("City"), place_words(c.city, c.region, c.country, say)),
+        Fact(_("City"), place_words(c.city, c.region, c.country, say), city_path(c.city_id)),
         Fact(_("Level"), level_words(c.level, say)),
         Fact(_("Standard"), standard),
         Fact(_("Round"), round_words, round_href),
@@ -164,6 +164,7 @@ class DirectoryRow:
     status: str
     status_words: str
     href: str
+    city_href: str  # the city's own page
 
 
 @dataclass
@@ -238,6 +239,7 @@ def directory_rows(found: d.Directory, say: Speaker) -> list[DirectoryRow]:
             status=e.status,
             status_words=say.gettext(STATUS_WORDS[e.status]),
             href=d.verification_path(e.certificate_number),
+            city_href=city_path(e.city_id),
         )
         for e in found.cities
     ]
@@ -306,3 +308,94 @@ def counts_words(a: Announcement, say: Speaker) -> str:
     total = say.ngettext("{n} city certified", "{n} cities certified", a.certified)
     per_level = ", ".join(f"{say.number(a.counts.get(lv, 0))} {level_words(lv, say)}" for lv in _BY_RANK)
     return f"{total}: {per_level}"
+
+
+# --- a certified city's page -----------------------------------------------------------------------
+
+
+def city_path(city_id: str) -> str:
+    """A certified city's public page (its staff's own pages are under /cities/)."""
+    return f"/directory/{city_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class CertificationRow:
+    number: str
+    href: str
+    level: str
+    standard: str
+    round: str
+    valid_from: str
+    valid_until: str
+    status: str
+    status_words: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnnouncedIn:
+    name: str
+    href: str
+    on: str
+
+
+@dataclass(frozen=True, slots=True)
+class CityView:
+    city_id: str
+    name: str
+    place: str
+    current: CertificateView | None  # the certificate it holds now (valid or suspended)
+    current_facts: list[Fact]  # its number, linked to its verification, then its facts
+    past: list[CertificationRow]  # every other certificate, the latest first
+    rounds: list[AnnouncedIn]  # the announcements that named it, the latest first
+
+
+def _row(c: d.PublicCertificate, say: Speaker, rounds: Mapping[str, Round]) -> CertificationRow:
+    owner = rounds.get(c.round)
+    return CertificationRow(
+        number=c.number,
+        href=d.verification_path(c.number),
+        level=level_words(c.level, say),
+        standard=c.standard,
+        round=owner.name if owner is not None else c.round,
+        valid_from=say.date(c.valid_from),
+        valid_until=say.date(c.valid_until),
+        status=c.status,
+        status_words=say.gettext(STATUS_WORDS[c.status]),
+    )
+
+
+def city_view(
+    city: d.PublicCity,
+    say: Speaker,
+    *,
+    rounds_of: Mapping[str, Round],
+    announced_by: Mapping[str, Round],
+    today: date,
+) -> CityView:
+    """The city's page: the certificate it holds now with its facts, the others as rows, and the
+    rounds whose announcement named one of its awards (`announced_by`: a certificate's number to
+    that round; `rounds_of`: a recorded cohort to the round it belongs to)."""
+    held = next((c for c in city.certificates if c.current and c.status in d.HELD), None)
+    current, facts = None, []
+    if held is not None:
+        current = certificate_view(held, say, its_round=rounds_of.get(held.round), today=today)
+        # Its facts after the first, the city, which the page's heading names.
+        facts = [
+            Fact(say.gettext("Certificate"), held.number, d.verification_path(held.number)),
+            *current.facts[1:],
+        ]
+    past = [_row(c, say, rounds_of) for c in reversed(city.certificates) if c is not held]
+    named: dict[str, Round] = {}
+    for c in city.certificates:
+        if (r := announced_by.get(c.number)) is not None and r.announced(today):
+            named[r.round_id] = r
+    shown = sorted(named.values(), key=lambda r: (r.announcement_on, r.round_id), reverse=True)
+    return CityView(
+        city_id=city.city_id,
+        name=city.city,
+        place=place_words(city.city, city.region, city.country, say),
+        current=current,
+        current_facts=facts,
+        past=past,
+        rounds=[AnnouncedIn(r.name, f"/rounds/{r.round_id}", say.date(r.announcement_on)) for r in shown],
+    )

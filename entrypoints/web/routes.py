@@ -7,18 +7,29 @@ before anything else. None of these routes is in the API's OpenAPI document.
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.errors import AppError, Unavailable
-from app.sign_in import Limits, LinkRefused, TooManySignInRequests, end_session, request_link, start_session
+from app.sign_in import (
+    ConfirmFirst,
+    Limits,
+    LinkRefused,
+    TooManySignInRequests,
+    end_session,
+    opening,
+    request_link,
+    start_session,
+)
 from domain.people import Person
 from entrypoints.web.i18n import N_, Speaker
 from entrypoints.web.pages import SECURITY_HEADERS, render
 from entrypoints.web.session import (
     SESSION_COOKIE,
+    SIGN_IN_COOKIE,
     PageError,
     csrf_ok,
     key_of,
@@ -28,6 +39,7 @@ from entrypoints.web.session import (
     services_of,
     session_in,
     set_cookies,
+    sign_in_nonce,
 )
 from runtime.settings import Settings
 
@@ -106,6 +118,10 @@ async def ask_for_link(
     svc = services_of(request)
     settings = svc.settings
     minutes = int(settings.sign_in_window.total_seconds() // 60)
+    # The link is bound to this browser's nonce, given whether the address is known or not (the
+    # answer says nothing of it), and kept if it has one: two links asked for here both work here.
+    nonce = sign_in_nonce(request) or secrets.token_urlsafe(24)
+    queue_cookie(request, SIGN_IN_COOKIE, nonce, int(settings.sign_in_link_lifetime.total_seconds()))
     try:
         await request_link(
             svc.store,
@@ -117,6 +133,7 @@ async def ask_for_link(
             portal_url=portal_url(settings),
             lifetime=settings.sign_in_link_lifetime,
             limits=Limits(settings.sign_in_window, settings.sign_in_per_address, settings.sign_in_per_client),
+            browser=nonce,
         )
     except TooManySignInRequests:
         return render(request, "too_many.html", status=429, minutes=minutes)
@@ -128,24 +145,44 @@ async def ask_for_link(
 
 @router.get("/sign-in/link")
 async def link_landing(request: Request, token: str = "") -> Response:
+    """Opening the link uses nothing (a mail scanner may fetch it): in the browser that asked for it,
+    a page that goes on by itself; in another, a question naming the account, answered by a button."""
     if not token or len(token) > 200:
         return _refused(request, "unknown")
+    try:
+        found = await opening(services_of(request).store, token, browser=sign_in_nonce(request))
+    except LinkRefused as e:
+        return _refused(request, e.reason)
+    except AppError as e:
+        raise _unavailable(request, e) from None
+    if not found.same_browser:
+        return render(request, "confirm_sign_in.html", token=token, shown=found.shown)
     return render(request, "landing.html", token=token)
 
 
 @router.post("/sign-in/link")
 async def use_link(
-    request: Request, csrf_token: FormToken = "", token: Annotated[str, Form(max_length=200)] = ""
+    request: Request,
+    csrf_token: FormToken = "",
+    token: Annotated[str, Form(max_length=200)] = "",
+    confirmed: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     check_form(request, csrf_token)
     svc = services_of(request)
     settings = svc.settings
     try:
         started = await start_session(
-            svc.store, token, idle=settings.session_idle, lifetime=settings.session_lifetime
+            svc.store,
+            token,
+            idle=settings.session_idle,
+            lifetime=settings.session_lifetime,
+            browser=sign_in_nonce(request),
+            confirmed=confirmed == "yes",
         )
     except LinkRefused as e:
         return _refused(request, e.reason)
+    except ConfirmFirst as e:
+        return render(request, "confirm_sign_in.html", token=token, shown=e.shown)
     except AppError as e:
         raise _unavailable(request, e) from None
     earlier = request.cookies.get(SESSION_COOKIE)

@@ -20,6 +20,7 @@ from domain.people import Person, PersonRole
 from entrypoints.web.dashboard import dashboard
 from entrypoints.web.i18n import N_
 from entrypoints.web.pages import render
+from entrypoints.web.refusals import in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.session import PageError, load_session, services_of, session_in
 from readmodel.questions import open_questions
@@ -130,10 +131,11 @@ async def close_submission(
             city_id, cmd.CloseEvidenceSubmission(), Actor(role="city", id=person.id)
         )
     except (errors.Refused, errors.Invalid, errors.Forbidden) as e:
-        # The domain's reason, in its words (English: the domain's refusals are not translated yet).
+        # The domain's reason, in the page's language (refusals.py).
         status = 403 if isinstance(e, errors.Forbidden) else 422 if isinstance(e, errors.Invalid) else 409
+        words, lang = in_words(say_to(request), e)
         return await dashboard_page(
-            request, city_id, status=status, refusal=e.message, refusal_lang="en", partial=partial
+            request, city_id, status=status, refusal=words, refusal_lang=lang, partial=partial
         )
     except errors.Unavailable:
         refusal = _("The service is unavailable. Try again soon.")

@@ -6,7 +6,10 @@ Every action is the command the JSON API gives, through the same application lay
 service, the documents service, the rounds): a refusal shows the domain's reason beside the form,
 and nothing is recorded. The programme's staff (committee, operators) see these pages; only the
 city's own staff act on them. Uploads are checked against the city's state before any is stored,
-so a submission the domain refuses stores no document.
+so a submission the domain refuses stores no document. A new submission of a criterion (after a
+rejection) keeps the documents already in its slots unless the city removes them or chooses another
+in their place, so it does not upload them again; an appeal brings new documents for the criteria it
+contests, in the same way.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from domain.people import Person, PersonRole
 from domain.state import CityState
 from entrypoints.web import city_pages
 from entrypoints.web.pages import render
+from entrypoints.web.refusals import in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.routes_city import may_see, session_role
 from entrypoints.web.session import PageError, csrf_ok, load_session, services_of
@@ -42,13 +46,13 @@ from readmodel.worksheet import city_worksheet
 router = APIRouter(include_in_schema=False, dependencies=[Depends(load_session)])
 
 # The paths that take documents: the body limit lets them carry a document (entrypoints/http/app.py).
-UPLOAD_PAGES = re.compile(r"/cities/[^/]+/criteria/[^/]+/(?:evidence|answer)")
+UPLOAD_PAGES = re.compile(r"/cities/[^/]+/(?:criteria/[^/]+/(?:evidence|answer)|decision/appeal)")
 MAX_FORM_FILES = 12
 PLACEHOLDER = "https://upload.invalid/"  # a stand-in link for the domain's check before storing
 
 
 class Refusal(Exception):
-    """An action not recorded: its status and the reason (in `lang`; the domain's are English)."""
+    """An action not recorded: its status and the reason (in `lang` when it is not the page's)."""
 
     def __init__(self, status: int, reason: str, lang: str | None = None) -> None:
         super().__init__(reason)
@@ -80,7 +84,7 @@ def refused(e: errors.AppError, request: Request) -> Refusal:
     if isinstance(e, errors.Unavailable):
         return Refusal(503, say_to(request).gettext("The service is unavailable. Try again soon."))
     status = 403 if isinstance(e, errors.Forbidden) else 422 if isinstance(e, errors.Invalid) else 409
-    return Refusal(status, e.message, "en")
+    return Refusal(status, *in_words(say_to(request), e))
 
 
 async def give(request: Request, city_id: str, command: cmd.HumanCommand, actor: Actor) -> None:
@@ -96,9 +100,9 @@ def precheck(request: Request, state: CityState, command: cmd.Command) -> None:
     try:
         decide(state, command, now=svc.clock(), policy=svc.commands.policy)
     except CommandRejected as e:
-        raise Refusal(409, str(e), "en") from None
+        raise Refusal(409, *in_words(say_to(request), e)) from None
     except InvalidCommand as e:
-        raise Refusal(422, str(e), "en") from None
+        raise Refusal(422, *in_words(say_to(request), e)) from None
 
 
 def built(make: Any) -> Any:
@@ -206,9 +210,12 @@ async def criterion_page(
         _ = say_to(request).gettext
         raise PageError(404, _("Page not found"), _("The city's current cycle has no criterion of that id."))
     question = next((q for q in await open_questions(store, state) if q.criterion_id == criterion_id), None)
+    in_place = city_pages.documents_in_place(found)
     return render(
         request,
         "city_criterion.html",
+        in_place=in_place,
+        in_slot={n: [d for d in in_place if d.slot == n] for n in {d.slot for d in in_place}},
         status=status,
         city_id=city_id,
         city_name=state.name,
@@ -229,10 +236,10 @@ async def criterion(request: Request, city_id: str, criterion_id: str, person: S
     return await criterion_page(request, city_id, criterion_id)
 
 
-async def read_form(request: Request) -> FormData:
+async def read_form(request: Request, *, max_files: int = MAX_FORM_FILES, max_fields: int = 100) -> FormData:
     """The multipart form, its CSRF token checked before any of its documents is used."""
     try:
-        form = await request.form(max_files=MAX_FORM_FILES, max_fields=100)
+        form = await request.form(max_files=max_files, max_fields=max_fields)
     except MultiPartException as e:
         raise PageError(400, say_to(request).gettext("This form cannot be sent"), str(e)) from None
     token = form.get("csrf_token")
@@ -268,7 +275,13 @@ async def check_documents(request: Request, uploads: dict[int, UploadFile]) -> N
     for upload in uploads.values():
         name = upload.filename or ""
         if upload.size is not None and upload.size > max_bytes:
-            raise Refusal(413, f"{name}: a document may be at most {max_bytes} bytes", "en")
+            say = say_to(request)
+            raise Refusal(
+                413,
+                say.gettext(
+                    "{name}: a document may be at most {size} bytes", name=name, size=say.number(max_bytes)
+                ),
+            )
         try:
             await asyncio.to_thread(recognise, upload.file)
         except Unrecognised as e:
@@ -310,21 +323,32 @@ async def submit_evidence(request: Request, city_id: str, criterion_id: str, per
         narrative = form.get("narrative")
         narrative = narrative.strip() if isinstance(narrative, str) else ""
         claims = numbers(form, "claim")
+        removed = {v for v in form.getlist("remove") if isinstance(v, str) and len(v) <= 100}
         _ = say_to(request).gettext
         try:
-            if not uploads:
+            # The documents already in the criterion's slots stay unless removed or replaced: a new
+            # submission after a question or a rejection does not ask for them again.
+            state = await state_of(request, city_id)
+            sheet = await city_worksheet(services_of(request).store, city_id)
+            found = city_pages.find_criterion(sheet, criterion_id) if sheet else None
+            in_place = city_pages.documents_in_place(found) if found else []
+            kept = city_pages.kept_documents(in_place, removed, {n for n in uploads if n})
+            if not uploads and not kept:
                 raise Refusal(422, _("Choose at least one document to upload."))
 
             def item(documents: list[Any]) -> cmd.SubmitEvidence:
                 return cmd.SubmitEvidence(
                     items=[
                         cmd.EvidenceItem(
-                            criterion_id=criterion_id, documents=documents, narrative=narrative, claims=claims
+                            criterion_id=criterion_id,
+                            documents=[*kept, *documents],
+                            narrative=narrative,
+                            claims=claims,
                         )
                     ]
                 )
 
-            precheck(request, await state_of(request, city_id), built(lambda: item(placeholders(uploads))))
+            precheck(request, state, built(lambda: item(placeholders(uploads))))
             await check_documents(request, uploads)
             documents = await store_documents(request, city_id, uploads, actor, criterion_id)
             await give(request, city_id, built(lambda: item(documents)), actor)
@@ -336,7 +360,7 @@ async def submit_evidence(request: Request, city_id: str, criterion_id: str, per
                 status=r.status,
                 refusal=r,
                 form="evidence",
-                kept={"narrative": narrative, "claims": claims},
+                kept={"narrative": narrative, "claims": claims, "removed": removed},
             )
     finally:
         await form.close()
@@ -485,28 +509,99 @@ async def accept(request: Request, city_id: str, person: Signed, csrf_token: For
     return moved(request, f"/cities/{city_id}/certificate")
 
 
+# An appeal's form has a file field, a slot choice and the criterion's id for each criterion it may
+# contest (every one not approved, when the city was not certified), each file field a part.
+APPEAL_FILES = cmd.MAX_ITEMS
+APPEAL_FIELDS = 4 * cmd.MAX_ITEMS + 10
+
+
+def appeal_documents(form: FormData) -> dict[str, tuple[int, UploadFile]]:
+    """The new evidence chosen in the appeal's form, by criterion: its slot (0: supporting) and file."""
+    files = files_in(form, "appeal_file_")
+    chosen = {}
+    for n, upload in files.items():
+        criterion_id, slot = form.get(f"appeal_for_{n}"), form.get(f"appeal_slot_{n}")
+        if isinstance(criterion_id, str) and criterion_id:
+            slot_n = int(slot) if isinstance(slot, str) and slot.isdigit() and int(slot) < 1000 else 0
+            chosen[criterion_id] = (slot_n, upload)
+    return chosen
+
+
 @router.post("/cities/{city_id}/decision/appeal")
-async def appeal(
-    request: Request,
-    city_id: str,
-    person: Signed,
-    csrf_token: FormToken = "",
-    grounds: Annotated[str, Form(max_length=20_000)] = "",
-    criteria: Annotated[list[str] | None, Form()] = None,
-) -> Response:
-    check_form(request, csrf_token)
-    actor = staff_only(request, person, city_id)
-    contested = sorted(set(criteria or []))
-    _ = say_to(request).gettext
+async def appeal(request: Request, city_id: str, person: Signed) -> Response:
+    form = await read_form(request, max_files=APPEAL_FILES, max_fields=APPEAL_FIELDS)
     try:
-        if not grounds.strip():
-            raise Refusal(422, _("Write the grounds of the appeal."))
-        command = built(lambda: cmd.FileAppeal(grounds=grounds.strip(), criteria=contested))
-        await give(request, city_id, command, actor)
-    except Refusal as r:
-        return await decision_page(
-            request, city_id, status=r.status, refusal=r, form="appeal", grounds=grounds, contested=contested
-        )
+        actor = staff_only(request, person, city_id)
+        given = form.get("grounds")
+        grounds = given if isinstance(given, str) else ""
+        contested = sorted({v for v in form.getlist("criteria") if isinstance(v, str) and v})
+        chosen = appeal_documents(form)
+        _ = say_to(request).gettext
+        try:
+            if not grounds.strip():
+                raise Refusal(422, _("Write the grounds of the appeal."))
+            if len(grounds) > 20_000:
+                raise Refusal(
+                    422, _("The grounds may be at most {n} characters.", n=say_to(request).number(20_000))
+                )
+            stray = sorted(set(chosen) - set(contested))
+            if stray:
+                raise Refusal(
+                    422,
+                    _(
+                        "New evidence was chosen for {criteria}, which the appeal does not contest: "
+                        "tick the criterion, or take the document off.",
+                        criteria=", ".join(stray),
+                    ),
+                )
+            # The documents are stored one per criterion, each into its slot (0: supporting).
+            uploads = {n: upload for n, (_slot, upload) in enumerate(chosen.values(), start=1)}
+            slots = {n: slot for n, (slot, _upload) in enumerate(chosen.values(), start=1)}
+
+            # An upheld appeal sends its evidence to a fresh reviewer as the criterion's new
+            # submission: it carries the documents already in place too, the new one taking the
+            # place of those in its slot, so the reviewer sees the whole evidence, not the new
+            # document alone.
+            sheet = await city_worksheet(services_of(request).store, city_id)
+            in_place = {}
+            for cid, (slot, _upload) in chosen.items():
+                found = city_pages.find_criterion(sheet, cid) if sheet else None
+                here = city_pages.documents_in_place(found) if found else []
+                in_place[cid] = city_pages.kept_documents(here, set(), {slot} if slot else set())
+
+            def filed(documents: dict[int, Any]) -> cmd.FileAppeal:
+                evidence = [
+                    cmd.EvidenceItem(criterion_id=cid, documents=[*in_place[cid], documents[n]])
+                    for n, cid in enumerate(chosen, start=1)
+                ]
+                return cmd.FileAppeal(grounds=grounds.strip(), criteria=contested, evidence=evidence)
+
+            def placed(n: int) -> cmd.DocumentLink:
+                return cmd.DocumentLink(title="upload", url=PLACEHOLDER, slot=slots[n] or None)
+
+            precheck(
+                request,
+                await state_of(request, city_id),
+                built(lambda: filed({n: placed(n) for n in uploads})),
+            )
+            await check_documents(request, uploads)
+            stored = {}
+            for n, upload in uploads.items():
+                one = await store_documents(request, city_id, {slots[n]: upload}, actor, "appeal")
+                stored[n] = one[0]
+            await give(request, city_id, built(lambda: filed(stored)), actor)
+        except Refusal as r:
+            return await decision_page(
+                request,
+                city_id,
+                status=r.status,
+                refusal=r,
+                form="appeal",
+                grounds=grounds,
+                contested=contested,
+            )
+    finally:
+        await form.close()
     return moved(request, f"/cities/{city_id}")
 
 

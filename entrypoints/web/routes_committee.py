@@ -33,6 +33,7 @@ from domain.rounds import DesignateHonorRoll, Round, is_round_id, round_recorded
 from entrypoints.web.committee import CityCard, card, cycle_seen, levels_up_to, place_of, round_board
 from entrypoints.web.dashboard import LEVELS
 from entrypoints.web.pages import render
+from entrypoints.web.refusals import in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.session import PageError, load_session, services_of, session_in
 from readmodel import city_state, city_stream
@@ -105,9 +106,10 @@ def _after(request: Request, to: str) -> Response:
     return redirect(request, to)
 
 
-def _refusal(e: errors.AppError) -> tuple[int, str]:
+def _refusal(request: Request, e: errors.AppError) -> tuple[int, str, str | None]:
+    """The status, the reason in the page's language, and the reason's language if not the page's."""
     status = 403 if isinstance(e, errors.Forbidden) else 422 if isinstance(e, errors.Invalid) else 409
-    return status, e.message
+    return status, *in_words(say_to(request), e)
 
 
 # --- the rounds and a round's board --------------------------------------------------------------
@@ -260,9 +262,7 @@ async def _give(
     try:
         await services_of(request).commands.give(city_id, command, actor(person))
     except (errors.Refused, errors.Invalid, errors.Forbidden, errors.NotFound) as e:
-        status, words = _refusal(e)
-        # The domain's reason, in its words (English: the domain's refusals are not translated yet).
-        return status, words, "en"
+        return _refusal(request, e)
     except errors.Unavailable:
         return 503, say_to(request).gettext("The service is unavailable. Try again soon."), None
     return None
@@ -437,9 +437,9 @@ async def designate_honor_roll(
     try:
         await app_rounds.designate_honor_roll(svc.store, command, actor(person), now=svc.clock())
     except (errors.Refused, errors.Invalid, errors.Forbidden) as e:
-        status, words = _refusal(e)
+        status, words, lang = _refusal(request, e)
         return await _honor_roll_page(
-            request, round_id, status=status, refusal=words, refusal_lang="en", chosen=chosen
+            request, round_id, status=status, refusal=words, refusal_lang=lang, chosen=chosen
         )
     except errors.Unavailable:
         words = say_to(request).gettext("The service is unavailable. Try again soon.")

@@ -37,6 +37,7 @@ from domain.rounds import ChangeRound, CreateRound, Round
 from entrypoints.web import operator as view
 from entrypoints.web.dashboard import PHASES
 from entrypoints.web.pages import render
+from entrypoints.web.refusals import in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.session import PageError, load_session, services_of
 
@@ -85,6 +86,12 @@ def _today(request: Request) -> date:
     return services_of(request).clock().astimezone(UTC).date()
 
 
+def _said(request: Request, e: errors.AppError) -> view.Problem:
+    """A refused action's reason: the domain's in the page's language, the application's in English."""
+    words, lang = in_words(say_to(request), e)
+    return view.said(words, lang=lang)
+
+
 def _status(e: errors.AppError) -> int:
     if isinstance(e, errors.Forbidden):
         return 403
@@ -117,7 +124,8 @@ async def cities(
         await readmodel.list_cities(
             store,
             phase=chosen,
-            round_id=round or None,
+            # The round's id and the cohorts of earlier data it adopted.
+            round_id=await app_rounds.recorded_as(store, round) if round else None,
             limit=CITIES_PAGE + 1,  # one more than shown: whether a next page exists
             offset=(number - 1) * CITIES_PAGE,
         )
@@ -185,7 +193,7 @@ async def _assign(
         await svc.commands.give(city_id, command, actor(person))
     except (errors.Refused, errors.Invalid, errors.Forbidden, errors.NotFound) as e:
         return await _city_page(
-            request, city_id, status=_status(e), problem=view.said(e.message), problem_of=which
+            request, city_id, status=_status(e), problem=_said(request, e), problem_of=which
         )
     except errors.Unavailable:
         words = say_to(request).gettext("The service is unavailable. Try again soon.")
@@ -295,7 +303,7 @@ async def add_person(
     except ValidationError as e:
         return await _people_page(request, status=422, problem=view.invalid(e, PERSON_FIELDS), typed=typed)
     except errors.AppError as e:
-        return await _people_page(request, status=_status(e), problem=view.said(e.message), typed=typed)
+        return await _people_page(request, status=_status(e), problem=_said(request, e), typed=typed)
     return redirect(request, f"/operator/people?added={added.id}")
 
 
@@ -310,7 +318,7 @@ async def deactivate(
     except app_people.UnknownPerson:
         raise _not_found(request, say_to(request).gettext("No person of that id is known.")) from None
     except errors.AppError as e:
-        return await _people_page(request, status=_status(e), problem=view.said(e.message))
+        return await _people_page(request, status=_status(e), problem=_said(request, e))
     return redirect(request, "/operator/people")
 
 
@@ -393,7 +401,7 @@ async def set_profile(
     except app_people.UnknownPerson:
         raise _not_found(request, say_to(request).gettext("No person of that id is known.")) from None
     except errors.AppError as e:
-        return await refused(_status(e), view.said(e.message))
+        return await refused(_status(e), _said(request, e))
     return redirect(request, "/operator/reviewers")
 
 
@@ -465,7 +473,7 @@ async def create_round(
     except ValidationError as e:
         return await _rounds_page(request, status=422, problem=view.invalid(e, ROUND_FIELDS), typed=typed)
     except errors.AppError as e:
-        return await _rounds_page(request, status=_status(e), problem=view.said(e.message), typed=typed)
+        return await _rounds_page(request, status=_status(e), problem=_said(request, e), typed=typed)
     return redirect(request, "/operator/rounds")
 
 
@@ -540,9 +548,7 @@ async def change_round(
             request, round_id, status=422, typed=typed, problem=view.invalid(e, ROUND_FIELDS)
         )
     except errors.AppError as e:
-        return await _round_page(
-            request, round_id, status=_status(e), typed=typed, problem=view.said(e.message)
-        )
+        return await _round_page(request, round_id, status=_status(e), typed=typed, problem=_said(request, e))
     return redirect(request, f"/operator/rounds/{round_id}")
 
 
@@ -635,7 +641,7 @@ async def restart_workflow(
             request, say_to(request).gettext("No city of that id takes part in the programme.")
         ) from None
     except errors.AppError as e:
-        return await _health_page(request, status=_status(e), problem=view.said(e.message))
+        return await _health_page(request, status=_status(e), problem=_said(request, e))
     return redirect(request, f"/operator/health/restarted/{city_id}")
 
 

@@ -1,9 +1,10 @@
-"""The public's pages, with no sign-in: the directory of certified cities, a certificate's
-verification, and the announced rounds with each one's announcement.
+"""The public's pages, with no sign-in: the directory of certified cities with each one's page, a
+certificate's verification, and the announced rounds with each one's announcement.
 
 Each page reads exactly what its JSON under /public/ reads, through the same functions: the
 directory from the same in-memory cache of public certificates (app/public_cache.py), a
-certificate through `load_certificate` with the same `visible_on` (the rounds' embargo), an
+certificate through `load_certificate` with the same `visible_on` (the rounds' embargo), a city's
+page through the same `public_city` over the same rows as /public/cities/{id}, an
 announcement through the same `published_announcement` (one 404 for an unknown round and for one
 under embargo), all by the services' clock. So a page and its JSON never disagree.
 
@@ -22,11 +23,13 @@ from app import directory as d
 from app import rounds as app_rounds
 from app.announcements import published_announcement
 from app.public_cache import cache_of
-from domain.rounds import is_round_id, round_recorded_as
+from domain.ids import is_city_id
+from domain.rounds import Round, announced_in, is_round_id, round_recorded_as
 from entrypoints.web.pages import render
 from entrypoints.web.public import (
     announcement_sections,
     certificate_view,
+    city_view,
     counts_words,
     directory_choices,
     directory_rows,
@@ -34,6 +37,7 @@ from entrypoints.web.public import (
 )
 from entrypoints.web.routes import say_to
 from entrypoints.web.session import PageError, services_of
+from readmodel.directory import AwardRow, issued_certificates
 
 router = APIRouter(include_in_schema=False)
 
@@ -137,3 +141,54 @@ async def round_page(round_id: str, request: Request) -> Response:
         counts=counts_words(announcement, say),
     )
     return cached(request, page, shared=True)
+
+
+@router.get("/directory/{city_id}")
+async def city_page(city_id: str, request: Request) -> Response:
+    """A certified city's page: the certificate it holds now, its past certifications and the
+    rounds whose announcement named it; read afresh, as its JSON (/public/cities/{id}), so a
+    revoked certificate never shows valid. A city never certified, or whose award is still under
+    embargo, is not found, as there."""
+    svc = services_of(request)
+    now = svc.clock()
+    today = now.astimezone(UTC).date()
+    rule = svc.settings.late_awards
+    city = None
+    awards: list[AwardRow] = []
+    rounds: list[Round] = []
+    if is_city_id(city_id):  # an id no city could have is never looked up
+        rounds = await app_rounds.list_rounds(svc.store)
+        awards, holdings = await issued_certificates(svc.store, city_id=city_id)
+        # The embargo as app.directory.visible_on decides it, on the rounds read once.
+        visible = d.announced(rounds, today=today, rule=rule)
+        city = d.public_city(d.public_certificates(awards, holdings, now=now, visible=visible), city_id)
+    if city is None:
+        _ = say_to(request).gettext
+        raise PageError(
+            404,
+            _("City not found"),
+            _(
+                "No certified city has the id {city_id}. The directory lists every certified city.",
+                city_id=city_id,
+            ),
+        )
+    by_id = {r.round_id: r for r in rounds}
+
+    def owner(cohort: str) -> Round | None:
+        found = round_recorded_as(rounds, cohort)
+        return by_id.get(found) if found is not None else None
+
+    rounds_of = {c.round: r for c in city.certificates if (r := owner(c.round)) is not None}
+    # The round whose announcement named each award (domain.rounds.announced_in, a late award in
+    # the next announcement by the programme's rule); none for an imported one or a cohort that
+    # is no round.
+    announced_by: dict[str, Round] = {}
+    for award in awards:
+        its = owner(award.round_id)
+        if award.outcome == "imported" or its is None:
+            continue
+        named = announced_in(award.decided_at.astimezone(UTC).date(), its.round_id, rounds, rule)
+        if named is not None:
+            announced_by[award.certificate_number] = by_id[named]
+    view = city_view(city, say_to(request), rounds_of=rounds_of, announced_by=announced_by, today=today)
+    return cached(request, render(request, "public_city.html", city=view), shared=False)

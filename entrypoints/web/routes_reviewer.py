@@ -30,6 +30,7 @@ from domain.people import Person, PersonRole
 from domain.state import CityState
 from domain.worksheet import CriterionWorksheet, Worksheet
 from entrypoints.web.pages import render
+from entrypoints.web.refusals import in_words
 from entrypoints.web.reviewer import decidable, queue, status_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.session import PageError, load_session, services_of
@@ -97,9 +98,10 @@ async def may_see_evidence(request: Request, person: Person, state: CityState) -
     return True
 
 
-def refusal_of(error: errors.AppError) -> tuple[int, str]:
+def refusal_of(request: Request, error: errors.AppError) -> tuple[int, str, str | None]:
+    """The status, the reason in the page's language, and the reason's language if not the page's."""
     status = 403 if isinstance(error, errors.Forbidden) else 422 if isinstance(error, errors.Invalid) else 409
-    return status, error.message
+    return status, *in_words(say_to(request), error)
 
 
 def invalid_words(error: ValidationError) -> str:
@@ -109,14 +111,14 @@ def invalid_words(error: ValidationError) -> str:
 
 async def give(
     request: Request, person: Person, city_id: str, command: cmd.HumanCommand
-) -> tuple[int, str] | None:
-    """The command given as the reviewer; None when recorded, else the status and reason."""
+) -> tuple[int, str, str | None] | None:
+    """The command given as the reviewer; None when recorded, else the status, reason and its language."""
     try:
         await services_of(request).commands.give(city_id, command, Actor(role="reviewer", id=person.id))
     except (errors.Refused, errors.Invalid, errors.Forbidden) as e:
-        return refusal_of(e)
+        return refusal_of(request, e)
     except errors.Unavailable:
-        return 503, say_to(request).gettext("The service is unavailable. Try again soon.")
+        return 503, say_to(request).gettext("The service is unavailable. Try again soon."), None
     return None
 
 
@@ -221,8 +223,8 @@ async def declare_no_conflict(
     await open_cycle_of(request, city_id)
     refused = await give(request, person, city_id, cmd.DeclareNoConflict(reviewer_id=person.id))
     if refused is not None:
-        status, words = refused
-        return await city_page(request, person, city_id, status=status, refusal=words, refusal_lang="en")
+        status, words, lang = refused
+        return await city_page(request, person, city_id, status=status, refusal=words, refusal_lang=lang)
     return redirect(request, city_path(city_id))
 
 
@@ -248,9 +250,9 @@ async def declare_conflict(
         request, person, city_id, cmd.DeclareConflict(reviewer_id=person.id, reason=reason.strip())
     )
     if refused is not None:
-        status, words = refused
+        status, words, lang = refused
         return await city_page(
-            request, person, city_id, status=status, refusal=words, refusal_lang="en", form={"reason": reason}
+            request, person, city_id, status=status, refusal=words, refusal_lang=lang, form={"reason": reason}
         )
     return redirect(request, "/review")
 
@@ -314,14 +316,14 @@ async def review_several(
         )
     refused = await give(request, person, city_id, command)
     if refused is not None:
-        status, words = refused
+        status, words, lang = refused
         return await city_page(
             request,
             person,
             city_id,
             status=status,
             refusal=words,
-            refusal_lang="en",
+            refusal_lang=lang,
             form=form,
             partial=partial,
         )
@@ -427,8 +429,8 @@ async def review_criterion(
         return await again(422, refusal=invalid_words(e), refusal_lang="en")
     refused = await give(request, person, city_id, command)
     if refused is not None:
-        status, words = refused
-        return await again(status, refusal=words, refusal_lang="en")
+        status, words, lang = refused
+        return await again(status, refusal=words, refusal_lang=lang)
     return finished(request, f"{city_path(city_id)}?done={quote(criterion_id, safe='')}")
 
 

@@ -4,7 +4,9 @@ Three cookies, each HttpOnly and SameSite=Lax, Secure when the request came over
 - `citycert_session`: the secret of a signed-in person's session (app/sign_in.py keeps its hash);
 - `citycert_visitor`: a random value given before sign-in, to which the sign-in forms' CSRF token
   is bound (an HMAC of it under the sign-in key, so a planted cookie is no use without the key);
-- `citycert_lang`: the language the visitor chose with the switch.
+- `citycert_lang`: the language the visitor chose with the switch;
+- `citycert_sign_in`: a random nonce given when the sign-in form is posted, which the mailed link
+  is bound to (app/sign_in.py): opened in a browser without it, the link asks before signing in.
 
 Signed in, a form's CSRF token is the session's own (kept with it). Every POST checks it.
 """
@@ -25,6 +27,7 @@ from runtime.keys import sign_in_key
 SESSION_COOKIE = "citycert_session"
 VISITOR_COOKIE = "citycert_visitor"
 LANGUAGE_COOKIE = "citycert_lang"
+SIGN_IN_COOKIE = "citycert_sign_in"
 VISITOR_MAX_AGE = 24 * 3600
 
 
@@ -88,6 +91,12 @@ async def load_session(request: Request) -> None:
         visitor = secrets.token_urlsafe(24)
         queue_cookie(request, VISITOR_COOKIE, visitor, VISITOR_MAX_AGE)
     request.state.visitor = visitor
+
+
+def sign_in_nonce(request: Request) -> str | None:
+    """The nonce this browser was given when it asked for a sign-in link, if it has one."""
+    nonce = request.cookies.get(SIGN_IN_COOKIE)
+    return nonce if nonce and len(nonce) <= 100 else None
 
 
 def session_in(request: Request) -> Session | None:

@@ -9,8 +9,11 @@ import sys
 import asyncpg
 import pytest
 
-from eventstore import MigrationError
+from domain.state import Certification, CityState
+from eventstore import EventStore, MigrationError
 from eventstore.migrations import Migration, migrate, shipped_migrations
+from readmodel import city_registry, city_state, open_city_store
+from tests.integration.eventstore.stories import CityRun
 
 ALL = [m.version for m in shipped_migrations()]
 
@@ -134,3 +137,43 @@ async def test_tokens_sharing_a_name_with_two_cities_are_revoked_by_the_identity
     }
     # They expire from now on: 90 days, an operator's 7 (counted from their creation here, just now).
     assert rows["tok_ana1"][3] in (89, 90) and rows["tok_ops"][3] in (6, 7)
+
+
+async def test_a_store_upgraded_to_snapshots_keeps_each_citys_stored_state_as_its_first(databases):
+    # Given a certified city recorded before snapshots (its folded state in city_status.state),
+    dsn = await databases.create()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn, [m for m in shipped_migrations() if m.version < 15])
+        async with await EventStore.connect(dsn, registry=city_registry()) as events_only:
+            run = CityRun(events_only, "lakeside")
+            await run.register()
+            await run.certify()
+        state, summary = run.state, run.state.summary()
+        await conn.execute(
+            "INSERT INTO city_status (city_id, stream_id, version, phase, name, country, level,"
+            " open_review_items, updated_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, now(), $8)",
+            "lakeside",
+            "city-lakeside",
+            state.version,
+            summary.phase,
+            summary.name,
+            summary.country,
+            summary.level,
+            state.model_dump_json(exclude_defaults=True),
+        )
+        # when the snapshot migration runs,
+        assert await migrate(conn) == [m.version for m in shipped_migrations() if m.version >= 15]
+        snapshot = await conn.fetchrow("SELECT version, state FROM state_snapshots")
+        status = await conn.fetchrow("SELECT certification, ended_certifications FROM city_status")
+    finally:
+        await conn.close()
+    # then the stored state is the city's snapshot at its version, the certification it holds is
+    # a column of its own,
+    assert snapshot["version"] == state.version
+    assert CityState.model_validate_json(snapshot["state"]) == state
+    assert Certification.model_validate_json(status["certification"]) == state.certification
+    assert json.loads(status["ended_certifications"]) == []
+    # and a store that has never seen the city reads its state from that snapshot.
+    async with await open_city_store(dsn) as upgraded:
+        assert await city_state(upgraded, "lakeside") == state

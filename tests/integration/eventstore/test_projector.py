@@ -3,7 +3,7 @@ streams it is asked about, the state it folds onto, and what a failing fold does
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +32,9 @@ class PingSums:
     def fold(self, state: Sums, events: Sequence[ParsedEvent]) -> Sums:
         return (*state, *(e.event.n for e in events))  # type: ignore[attr-defined]
 
-    async def stored_state(self, conn: asyncpg.Connection, stream_id: str, version: int) -> Sums | None:
+    async def stored_state(
+        self, conn: asyncpg.Connection, stream_id: str, version: int
+    ) -> tuple[int, Sums] | None:
         self.stored_asked += 1
         return None  # no tables: the store folds the stream
 
@@ -45,7 +47,11 @@ class PingSums:
         return self.fold(before, events), ()
 
     def stream_rows(
-        self, stream_id: str, events: Sequence[ParsedEvent], recorded_at: datetime
+        self,
+        stream_id: str,
+        events: Sequence[ParsedEvent],
+        recorded_at: datetime,
+        sampled: Mapping[str, Mapping[Any, Collection[int]]] | None = None,
     ) -> Mapping[str, list[Row]]:
         return {}
 

@@ -1,5 +1,5 @@
-"""Projections: city_status, certifications and review_queue, kept in the append's transaction,
-and identical when rebuilt from the log."""
+"""Projections: city_status, certifications, review_queue and state_snapshots, kept in the append's
+transaction, and identical when rebuilt from the log."""
 
 from __future__ import annotations
 
@@ -12,9 +12,17 @@ import pytest
 from domain import commands as c
 from domain import events as ev
 from domain.levels import Level
-from domain.state import CityState
+from domain.state import Certification
 from eventstore import ConcurrencyConflict, EventStore, NewEvent, RecordedEvent
-from readmodel import CERTIFICATION_COLUMNS, REVIEW_COLUMNS, STATUS_COLUMNS, load_city_state, open_city_store
+from readmodel import (
+    CERTIFICATION_COLUMNS,
+    REVIEW_COLUMNS,
+    STATUS_COLUMNS,
+    city_state,
+    load_city_state,
+    open_city_store,
+)
+from readmodel.projector import SNAPSHOT_COLUMNS
 from tests.integration.eventstore.stories import CRITERIA, DAY, REVIEWER, CityRun, envelope, evidence
 
 
@@ -28,6 +36,7 @@ async def tables(store: EventStore) -> dict[str, list[dict[str, Any]]]:
         "city_status": await table(store, "SELECT * FROM city_status ORDER BY city_id"),
         "certifications": await table(store, "SELECT * FROM certifications ORDER BY city_id, version"),
         "review_queue": await table(store, "SELECT * FROM review_queue ORDER BY city_id, criterion_id"),
+        "state_snapshots": await table(store, "SELECT * FROM state_snapshots ORDER BY city_id, version"),
     }
 
 
@@ -46,7 +55,9 @@ async def test_a_certified_city_has_its_status_and_its_decision_recorded(store):
     assert status["round_id"] == "2026-spring"
     assert status["open_review_items"] == 0
     assert status["score"] == run.state.score
-    assert CityState.model_validate_json(status["state"]) == run.state
+    assert Certification.model_validate_json(status["certification"]) == run.state.certification
+    assert json.loads(status["ended_certifications"]) == []
+    assert await city_state(store, "lakeside") == run.state
     (decision,) = await table(store, "SELECT * FROM certifications")
     assert decision["city_id"] == "lakeside"
     assert (decision["level"], decision["previous_level"], decision["outcome"]) == ("silver", None, "new")
@@ -148,7 +159,7 @@ async def test_rebuilding_from_the_log_gives_the_same_tables_as_inline_maintenan
     assert (await store.verify()).ok
 
 
-async def test_load_state_folds_the_stream_and_agrees_with_the_projection(store):
+async def test_load_state_folds_the_stream_and_agrees_with_the_projection(store, database_url):
     run = CityRun(store, "lakeside")
     await run.register()
     await run.certify()
@@ -156,8 +167,11 @@ async def test_load_state_folds_the_stream_and_agrees_with_the_projection(store)
     state = await load_city_state(store, "lakeside")
 
     assert state == run.state
-    (status,) = await table(store, "SELECT state FROM city_status")
-    assert CityState.model_validate_json(status["state"]) == state
+    cold = await open_city_store(database_url)
+    try:
+        assert await city_state(cold, "lakeside") == state  # from a snapshot and the events after it
+    finally:
+        await cold.close()
     # As of a moment in the past (just after the application): the state the store showed then.
     events = await store.read_stream("city-lakeside")
     applied = run.results[1].version
@@ -167,7 +181,7 @@ async def test_load_state_folds_the_stream_and_agrees_with_the_projection(store)
 
 async def test_a_store_without_the_state_cached_continues_from_the_stored_state(store, database_url):
     # Two processes append to the same city in turns (activities land on any worker): each must
-    # fold onto the state the other one left, which it reads from city_status.
+    # fold onto the state the other one left, which it folds from the latest snapshot on.
     other = await open_city_store(database_url)
     try:
         first = CityRun(store, "lakeside")
@@ -221,6 +235,7 @@ async def test_the_projection_rows_match_the_table_columns(store):
         ("city_status", STATUS_COLUMNS),
         ("certifications", CERTIFICATION_COLUMNS),
         ("review_queue", REVIEW_COLUMNS),
+        ("state_snapshots", SNAPSHOT_COLUMNS),
     ):
         rows = await table(
             store,
@@ -257,9 +272,9 @@ def envelope_of(e: RecordedEvent) -> NewEvent:
     return NewEvent(e.event_id, e.type, e.data, e.occurred_at, e.actor, e.correlation, e.schema_version)
 
 
-async def test_a_state_stored_in_an_older_shape_verifies_and_a_changed_one_does_not(store):
-    # Given a city in review, its state stored as an older release wrote it: every default written
-    # out, and without the fields added since (each item's submission and last warning)
+async def test_a_state_stored_in_an_older_shape_verifies_and_a_changed_one_does_not(store, database_url):
+    # Given a city in review, its state snapshotted as an older release wrote it: every default
+    # written out, and without the fields added since (each item's submission and last warning)
     run = CityRun(store, "lakeside")
     await run.register()
     await run.apply()
@@ -268,13 +283,28 @@ async def test_a_state_stored_in_an_older_shape_verifies_and_a_changed_one_does_
     for item in older["cycle"]["items"].values():
         del item["submission"], item["warned_for"]
     del older["snapshots_taken_at"]
+    version = run.state.version
     async with store.connection() as conn:
-        await conn.execute("UPDATE city_status SET state = $1 WHERE city_id = 'lakeside'", json.dumps(older))
-    # Then verify reads it as the projector does and finds nothing wrong (no rebuild needed)
+        await conn.execute(_SNAPSHOT, version, json.dumps(older))
+    # Then verify reads it as the projector does and finds nothing wrong (no rebuild needed),
     assert (await store.verify()).ok
+    # and a store without the city cached continues from it
+    cold = await open_city_store(database_url)
+    try:
+        assert await city_state(cold, "lakeside") == run.state
+    finally:
+        await cold.close()
     # but a value changed in it is reported
     older["name"] = "Lakeside Heights"
     async with store.connection() as conn:
-        await conn.execute("UPDATE city_status SET state = $1 WHERE city_id = 'lakeside'", json.dumps(older))
+        await conn.execute(_SNAPSHOT, version, json.dumps(older))
     report = await store.verify()
-    assert [(m.table, m.key) for m in report.projection_mismatches] == [("city_status", ("lakeside",))]
+    assert [(m.table, m.key) for m in report.projection_mismatches] == [
+        ("state_snapshots", ("lakeside", version))
+    ]
+
+
+_SNAPSHOT = """
+INSERT INTO state_snapshots (city_id, version, state) VALUES ('lakeside', $1, $2)
+ON CONFLICT (city_id, version) DO UPDATE SET state = EXCLUDED.state
+"""

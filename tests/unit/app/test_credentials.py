@@ -33,11 +33,13 @@ from app.credentials import (
     public_key_from_multibase,
     public_key_jwk,
     public_key_multibase,
+    public_level,
     unsigned_credential,
     verify_credential,
 )
 from app.jcs import canonical_json
 from domain.levels import Level
+from domain.standard import StandardError, get_standard
 
 # A fixed key and fixed facts: the known answer below pins the credential's bytes and signature.
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
@@ -398,3 +400,23 @@ def test_the_signer_a_process_holds_issues_and_publishes_with_the_programme_key(
 
     assert signer.issue(FACTS, created=SIGNED_AT) == issued()
     assert signer.key_document() == key_document(KEY.public_key(), ISSUER)
+
+
+def test_the_achievement_a_credential_names_describes_its_level_from_the_standards_data() -> None:
+    standard = get_standard("wwc-2022")
+    rule = standard.level_rule(Level.PLATINUM)
+
+    described = public_level("wwc-2022", Level.PLATINUM, public_url="https://certify.example.org/")
+
+    assert described.id == "https://certify.example.org/public/standards/wwc-2022/levels/platinum"
+    assert described.id == Issuer(public_url="https://certify.example.org", name="P").achievement_url(
+        "wwc-2022", Level.PLATINUM
+    )
+    assert (described.name, described.min_share) == (f"Platinum: {standard.name}", rule.min_score)
+    assert [c.id for c in described.required_criteria] == [
+        c.id for c in standard.criteria if c.id in rule.required_criteria
+    ]
+    assert all(c.title == standard.criterion(c.id).title for c in described.required_criteria)
+    assert described.required_tags == [t.describe() for t in rule.required_tags]
+    with pytest.raises(StandardError):
+        public_level("wwc-1999", Level.GOLD, public_url="https://certify.example.org")

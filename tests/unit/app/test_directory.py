@@ -268,6 +268,19 @@ def test_the_directory_as_csv_has_a_header_row_then_a_row_per_city() -> None:
     assert dict(zip(header, row, strict=True))["city"] == "Bexley, Ohio"  # quoted, not split
 
 
+def test_a_city_named_like_a_formula_is_kept_as_text_in_both_csvs_and_as_recorded_in_json() -> None:
+    named = _certificate("bexley", '=HYPERLINK("https://x.example")', Level.GOLD, region="+Ohio")
+
+    found = d.directory([named], BASE)
+    data = d.open_data([named], BASE, licence="https://creativecommons.org/licenses/by/4.0/", publisher="P")
+
+    for text in (d.directory_csv(found), d.open_data_csv(data)):
+        row = next(csv.DictReader(io.StringIO(text)))
+        assert (row["city"], row["region"]) == ('\'=HYPERLINK("https://x.example")', "'+Ohio")
+    assert found.cities[0].city == data.certifications[0].city == '=HYPERLINK("https://x.example")'
+    assert "single quote" in d.data_dictionary()["description"]
+
+
 def test_the_open_data_lists_every_certificate_and_its_dictionary_describes_every_field() -> None:
     at = T0 + 2 * YEAR
     certificates = shown(*certified(), *recertified(Level.GOLD, at, ended=True), now=at + DAY)
@@ -391,3 +404,25 @@ def test_a_citys_public_page_lists_every_certificate_it_was_issued_and_no_other_
     assert page is not None and (page.city, page.country_name) == ("Lakeside", "United States")
     assert [(c.status, c.current) for c in page.certificates] == [("ended", False), ("valid", True)]
     assert d.public_city(certificates, "atlantis") is None
+
+
+def test_a_certificate_of_a_cohort_a_round_adopted_names_the_round_and_its_filter_finds_it() -> None:
+    # Given an award recorded under "2026-Spring", a cohort of earlier data round 2026-spring adopted
+    awards, holdings = rows(certified())
+    recorded = [a.model_copy(update={"round_id": "2026-Spring"}) for a in awards]
+    spring = a_round("2026-spring", T0.date() + 30 * DAY).model_copy(update={"cohorts": ("2026-Spring",)})
+    visible = d.announced([spring], today=T0.date() + 30 * DAY, rule="next_announcement")
+
+    # When the public reads it, then it names the round by its id, in the directory and the open data
+    (certificate,) = d.public_certificates(recorded, holdings, now=LATER, visible=visible)
+    assert certificate.round == "2026-spring"
+    found = d.directory([certificate], BASE, d.DirectoryFilter(round="2026-spring"))
+    assert [e.round for e in found.cities] == ["2026-spring"]
+    data = d.open_data(
+        [certificate], BASE, licence="https://creativecommons.org/licenses/by/4.0/", publisher="P"
+    )
+    assert [r.round for r in data.certifications] == ["2026-spring"]
+    # and a cohort no round has is shown as recorded
+    unadopted = d.announced([], today=T0.date(), rule="next_announcement")
+    (as_recorded,) = d.public_certificates(recorded, holdings, now=LATER, visible=unadopted)
+    assert as_recorded.round == "2026-Spring"

@@ -354,3 +354,11 @@ def test_a_re_certification_not_certified_is_listed_with_the_level_it_held() -> 
         None,
     )
     assert not row.honor_roll_suggested  # far from the bar, whatever it held before
+
+
+def test_a_city_named_like_a_formula_is_kept_as_text_in_the_csv() -> None:
+    report = the_round(NOW)
+    first = report.cities[0].model_copy(update={"name": "=HYPERLINK(1)"})
+    renamed = report.model_copy(update={"cities": [first, *report.cities[1:]]})
+
+    assert _csv(render_csv(renamed, ReportTable.CITIES))[0]["name"] == "'=HYPERLINK(1)"

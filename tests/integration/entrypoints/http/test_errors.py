@@ -13,6 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from activities.recording import CityActivities
 from app.problems import PATTERN_RULES
 from app.tokens import create_token, revoke_token
+from domain.errors import Refusal
 from entrypoints.http import create_app
 from eventstore import EventStore
 from readmodel import city_stream, open_city_store
@@ -125,6 +126,32 @@ async def test_409_with_the_domain_message_for_a_command_not_allowed_now(api: Ap
     closed = await api.post("/v1/cities/riverton/evidence/close", await api.city("riverton"), expect=409)
     assert "CloseEvidenceSubmission" in closed["detail"]
     assert len(await api.store.read_stream(city_stream("riverton"))) == 1
+
+
+async def test_a_refusal_carries_its_words_as_data_for_clients_that_translate(api: Api) -> None:
+    # Given a registered city, when the committee decides its level before any review
+    await api.register("riverton", country="CA")
+    refused = await api.post(
+        "/v1/cities/riverton/decision",
+        await api.committee(),
+        {"level": "gold", "rationale": "early"},
+        expect=409,
+    )
+    # Then the problem has the English detail and, as data, the template and the values it names
+    refusal = Refusal.from_data(refused["refusal"])
+    assert refusal.english() == refused["detail"]
+    assert refusal.template == "{reason} (allowed now: {allowed})"
+    assert refused["refusal"]["params"]["reason"]["refusal"]["params"]["phase"] == {
+        "label": ["Phase", "registered"]
+    }
+    # And an error that is not the domain's has none
+    missing = await api.post(
+        "/v1/cities/nowhere/application",
+        await api.operator(),
+        {"round_id": "c", "standard_version": "wwc-2022"},
+        expect=404,
+    )
+    assert "refusal" not in missing
 
 
 async def test_429_with_when_to_retry_for_one_snapshot_more_than_a_day_allows(api: Api) -> None:

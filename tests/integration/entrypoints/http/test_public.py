@@ -9,24 +9,29 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
 from app.credentials import Verified, public_key_from_document, verify_credential
+from app.rounds import adopt_recorded_cohorts, list_rounds
 from app.services import build_services
 from domain import Actor, Level
 from domain import commands as cmd
 from domain import events as ev
+from domain.standard import get_standard
 from entrypoints.http import create_app
 from runtime.credential_key import write_new_credential_key
+from tests import scenarios
 from tests.integration.entrypoints.http.conftest import Api, app_client
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.integration.entrypoints.http.test_rounds import TemporalClock, a_round, days
+from tests.integration.eventstore.stories import CRITERIA, CityRun
 from tests.scenarios import (
     GOLD_SCORE,
     OPERATOR,
+    STANDARD,
     Step,
     accept_decision,
     apply,
@@ -36,6 +41,7 @@ from tests.scenarios import (
 
 CITY = "ridgeway"
 ROUND = "2030-fall"
+PUBLIC = "http://citycert.test"  # the test client's address (conftest.app_client)
 
 
 @pytest.fixture
@@ -53,13 +59,14 @@ async def public(api: Api) -> AsyncIterator[tuple[Api, TemporalClock]]:
 
 @pytest.fixture
 async def signing(api: Api, tmp_path: Path) -> AsyncIterator[tuple[Api, TemporalClock]]:
-    """As `public`, for a programme that holds a credential key."""
+    """As `public`, for a programme that holds a credential key, its public pages at the test
+    client's address (so that the URLs its credentials name can be read)."""
     assert api.env is not None and api.settings is not None
     key_file = tmp_path / "credential-key.pem"
     write_new_credential_key(key_file)
     clock = TemporalClock(await api.env.get_current_time())
     settings = api.settings.model_copy(
-        update={"public_cache_for": timedelta(0), "credential_key_file": key_file}
+        update={"public_cache_for": timedelta(0), "credential_key_file": key_file, "public_url": PUBLIC}
     )
     app = create_app(settings, client=api.env.client, store=api.store)
     app.state.services = replace(app.state.services, clock=clock)
@@ -68,17 +75,23 @@ async def signing(api: Api, tmp_path: Path) -> AsyncIterator[tuple[Api, Temporal
 
 
 async def certified_gold(
-    public: tuple[Api, TemporalClock], city_id: str = CITY, *, announced: bool = True
+    public: tuple[Api, TemporalClock],
+    city_id: str = CITY,
+    *,
+    announced: bool = True,
+    name: str | None = None,
+    region: str = "Ohio",
 ) -> str:
-    """The city registered (in Ohio), walked through the API to Gold in a round open now and
-    announced in 20 days, the decision accepted (awarded in its round); then, unless told
-    otherwise, the announcement's day comes. Its certificate's number, as its status reads it."""
+    """The city registered (named as its id, in Ohio, unless told otherwise), walked through the
+    API to Gold in a round open now and announced in 20 days, the decision accepted (awarded in its
+    round); then, unless told otherwise, the announcement's day comes. Its certificate's number, as
+    its status reads it."""
     api, clock = public
     assert api.env is not None
     the_round = a_round(ROUND, "Fall 2030", days(-10, 5, 6, 20, today=clock().date()))
     await api.post("/v1/rounds", await api.operator(), the_round, expect=201)
     register = cmd.RegisterCity(
-        city_id=city_id, name=city_id.title(), country="US", population=150_000, region="Ohio"
+        city_id=city_id, name=name or city_id.title(), country="US", population=150_000, region=region
     )
     steps = [
         Step(register, OPERATOR, [ev.CityRegistered]),
@@ -239,3 +252,118 @@ async def test_a_certificate_is_issued_as_a_credential_anyone_verifies_with_only
     refused = await api.http.get(f"/public/certificates/{number}/credential")
     assert (refused.status_code, refused.json()["error"]) == (409, "not_in_force")
     assert (await api.http.get("/public/certificates/CC-2026-NOWHERE-1/credential")).status_code == 404
+
+
+async def test_a_city_named_like_a_formula_is_kept_as_text_in_the_public_csvs(
+    public: tuple[Api, TemporalClock],
+) -> None:
+    # Given a certified city whose name and region a spreadsheet would run as formulas
+    api, _ = public
+    formula = '=HYPERLINK("https://evil.example","Lakeside")'
+    number = await certified_gold(public, name=formula, region="@SUM(1+1)")
+
+    # When the directory and the open data are read as CSV, then both cells are text, after a quote
+    for path in ("/public/directory.csv", "/public/open-data/certifications.csv"):
+        (row,) = list(csv.DictReader(io.StringIO((await api.http.get(path)).text)))
+        assert (row["city"], row["region"]) == ("'" + formula, "'@SUM(1+1)"), path
+    # and the JSON holds them as recorded, its dictionary saying how the CSV shows them
+    (record,) = (await api.http.get("/public/open-data/certifications.json")).json()["certifications"]
+    assert (record["certificate_number"], record["city"], record["region"]) == (number, formula, "@SUM(1+1)")
+    dictionary = (await api.http.get("/public/open-data/data-dictionary.json")).json()
+    assert "with a single quote (')" in dictionary["description"]
+
+
+async def test_a_certificate_of_a_cohort_a_round_adopted_names_the_round_by_its_id(
+    signing: tuple[Api, TemporalClock],
+) -> None:
+    # Given a city certified under "2026-Spring", a cohort typed before rounds were records, and
+    # that cohort adopted by round 2026-spring, whose announcement day has come
+    api, clock = signing
+    city = CityRun(api.store, "upper")
+    await city.register()
+    ids = CRITERIA[:23]
+    await city.walk(
+        [
+            scenarios.apply("2026-Spring"),
+            scenarios.evidence(ids),
+            *scenarios.assigned_and_declared(ids),
+            scenarios.review(approve=ids),
+            scenarios.close(),
+            scenarios.waive_visit(),
+            scenarios.decide(Level.SILVER),
+            scenarios.appeal_window_closes(),
+        ]
+    )
+    await adopt_recorded_cohorts(api.store, Actor(role="operator", id="op-1"), now=city.now)
+    (spring,) = await list_rounds(api.store)
+    assert (spring.round_id, spring.cohorts) == ("2026-spring", ("2026-Spring",))
+    clock.now = datetime.combine(spring.announcement_on, time(12), UTC)
+
+    # When the public and the operators read it, then it is of round 2026-spring everywhere
+    (entry,) = (await api.http.get("/public/directory", params={"round": "2026-spring"})).json()["cities"]
+    assert (entry["city_id"], entry["round"]) == ("upper", "2026-spring")
+    (record,) = (await api.http.get("/public/open-data/certifications.json")).json()["certifications"]
+    assert record["round"] == "2026-spring"
+    (row,) = list(
+        csv.DictReader(io.StringIO((await api.http.get("/public/open-data/certifications.csv")).text))
+    )
+    assert row["round"] == "2026-spring"
+    number = entry["certificate_number"]
+    assert (await api.http.get(f"/public/certificates/{number}")).json()["round"] == "2026-spring"
+    credential = (await api.http.get(f"/public/certificates/{number}/credential")).json()
+    assert credential["credentialSubject"]["term"] == "2026-spring"
+    # and the operator's filter by round finds the city of the adopted cohort, as by its own name
+    operator = await api.operator()
+    assert [c["city_id"] for c in await api.get("/v1/cities", operator, round="2026-spring")] == ["upper"]
+    assert [c["city_id"] for c in await api.get("/v1/cities", operator, round="2026-Spring")] == ["upper"]
+    assert await api.get("/v1/cities", operator, round="2026-fall") == []
+
+
+def urls_in(document: object) -> set[str]:
+    """Every URL a JSON document names, without its fragment."""
+    if isinstance(document, dict):
+        return {url for value in document.values() for url in urls_in(value)}
+    if isinstance(document, list):
+        return {url for value in document for url in urls_in(value)}
+    if isinstance(document, str) and document.startswith(("http://", "https://")):
+        return {document.partition("#")[0]}
+    return set()
+
+
+async def test_every_page_a_fresh_credential_names_is_served(signing: tuple[Api, TemporalClock]) -> None:
+    # Given a certificate issued as a credential
+    api, _ = signing
+    number = await certified_gold(signing)
+    credential = (await api.http.get(f"/public/certificates/{number}/credential")).json()
+
+    # When each of the programme's URLs it names is read, then each answers
+    ours = {url for url in urls_in(credential) if url.startswith(PUBLIC)}
+    achievement = credential["credentialSubject"]["achievement"]
+    assert achievement["id"] in ours and credential["id"] in ours and credential["issuer"]["id"] in ours
+    for url in sorted(ours):
+        answered = await api.http.get(url.removeprefix(PUBLIC) or "/")
+        assert answered.status_code == 200, (url, answered.text[:200])
+
+    # And the achievement's page describes the level from the standard's data
+    path = achievement["id"].removeprefix(PUBLIC)
+    page = await api.http.get(path)
+    level = page.json()
+    standard = get_standard(STANDARD)
+    rule = standard.level_rule(Level.GOLD)
+    assert (level["id"], level["name"], level["level"]) == (achievement["id"], achievement["name"], "gold")
+    assert (level["standard"], level["revision"], level["min_share"]) == (
+        STANDARD,
+        standard.revision,
+        rule.min_score,
+    )
+    assert rule.required_criteria, "the standard's Gold requires criteria whatever the share"
+    assert [(c["id"], c["title"]) for c in level["required_criteria"]] == [
+        (c.id, c.title) for c in standard.criteria if c.id in rule.required_criteria
+    ]
+    assert page.headers["cache-control"] == "public, max-age=60"
+    again = await api.http.get(
+        achievement["id"].removeprefix(PUBLIC), headers={"If-None-Match": page.headers["etag"]}
+    )
+    assert again.status_code == 304
+    unknown = await api.http.get("/public/standards/wwc-1999/levels/gold")
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "unknown_standard")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 
+from entrypoints.web.i18n import translations
 from readmodel import city_stream
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.integration.entrypoints.web.conftest import Portal, csrf_of, sign_in
@@ -98,3 +99,48 @@ async def test_the_committee_sees_the_dashboard_but_may_not_close_the_submission
     assert refused.status_code == 403
     assert "Only the city's own staff close its submission." in html.unescape(refused.text)
     assert await recorded(portal) == before
+
+
+async def test_a_refusal_shows_in_the_persons_language(portal: Portal) -> None:
+    # Given Lakeside applied with no evidence yet, and Lucía, its data lead, who reads Spanish
+    await applied(portal, with_evidence=False)
+    await portal.person("Lucía Méndez", "lucia@lakeside.example", "es", city_id="lakeside")
+    before = await recorded(portal)
+    async with portal.visitor() as browser:
+        await sign_in(portal, browser, "lucia@lakeside.example")
+        page = await browser.get("/cities/lakeside")
+        # When she closes the submission (the city's workflow refuses it)
+        answer = await browser.post(CLOSE, data={"csrf_token": csrf_of(page.text), "confirmed": "yes"})
+    # Then the domain's reason shows in Spanish, all of it, not marked as English; nothing is recorded
+    assert answer.status_code == 409
+    said = html.unescape(answer.text)
+    assert '<html lang="es">' in said
+    assert (
+        "lakeside está en la fase «Reuniendo evidencia»: aún no se ha presentado ninguna evidencia; presente "
+        "primero al menos un criterio (posible ahora: presentar evidencia, " in said
+    )
+    assert "no evidence has been submitted yet" not in said
+    assert "<p>lakeside está en la fase" in said  # not marked as another language than the page's
+    assert await recorded(portal) == before
+
+
+async def test_a_refusal_with_no_translation_shows_in_english_marked_so(portal: Portal) -> None:
+    # Given the same refusal for a person who reads Portuguese, and a catalog without that template
+    await applied(portal, with_evidence=False)
+    await portal.person("João Silva", "joao@lakeside.example", "pt", city_id="lakeside")
+    catalog = translations("pt")
+    template = "no evidence has been submitted yet; submit at least one criterion first"
+    saved = catalog._catalog.pop(template)  # type: ignore[attr-defined]
+    try:
+        async with portal.visitor() as browser:
+            await sign_in(portal, browser, "joao@lakeside.example")
+            page = await browser.get("/cities/lakeside")
+            answer = await browser.post(CLOSE, data={"csrf_token": csrf_of(page.text), "confirmed": "yes"})
+    finally:
+        catalog._catalog[template] = saved  # type: ignore[attr-defined]
+    # Then the page is Portuguese, and the reason is the domain's English, marked as English
+    assert answer.status_code == 409
+    assert '<html lang="pt">' in answer.text
+    assert '<p lang="en">lakeside is evidence: no evidence has been submitted yet' in html.unescape(
+        answer.text
+    )

@@ -14,8 +14,9 @@ import pytest
 
 from app.people import get_reviewer_profile, list_people
 from app.relay import MailRelay, outbox
-from app.rounds import all_rounds
+from app.rounds import adopt_recorded_cohorts, all_rounds
 from app.tokens import list_tokens
+from domain import Actor
 from domain.people import PersonRole
 from domain.standard import get_standard
 from entrypoints.web import routes_operator
@@ -23,6 +24,7 @@ from readmodel import city_stream
 from runtime.smtp import SmtpServer
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.integration.entrypoints.web.conftest import Portal, csrf_of, sign_in
+from tests.integration.eventstore.stories import CityRun
 from tests.scenarios import SILVER_SCORE, STANDARD, apply, decide, to_committee
 from workflows.contracts import city_workflow_id
 
@@ -495,3 +497,23 @@ async def test_a_reviewer_cannot_add_a_person_and_nothing_is_added(portal: Porta
         )
     assert answer.status_code == 403
     assert len(await list_people(portal.api.store)) == before
+
+
+async def test_the_round_filter_finds_the_cities_of_a_cohort_the_round_adopted(portal: Portal) -> None:
+    # Given Upper applied under "2026-Spring" before rounds were records, the cohort then adopted by
+    # round 2026-spring, and Hillview only registered
+    upper = CityRun(portal.api.store, "upper")
+    await upper.register()
+    await upper.apply("2026-Spring")
+    await portal.api.register("hillview")
+    await adopt_recorded_cohorts(portal.api.store, Actor(role="operator", id="op-1"), now=upper.now)
+    assert [(r.round_id, r.cohorts) for r in await all_rounds(portal.api.store)] == [
+        ("2026-spring", ("2026-Spring",))
+    ]
+    async with portal.visitor() as browser:
+        await operator(portal, browser)
+        # When Olga lists the cities of round 2026-spring
+        of_round = await browser.get("/operator/cities?round=2026-spring")
+    # Then Upper is among them, and Hillview is not
+    assert of_round.status_code == 200
+    assert "Upper" in of_round.text and "Hillview" not in of_round.text

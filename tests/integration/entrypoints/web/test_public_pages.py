@@ -177,3 +177,65 @@ async def test_a_round_under_embargo_is_not_found_as_its_json_and_announced_show
         honor_roll = page.text.split('id="honor-roll"')[1].split("</section>")[0]
         assert "None." in honor_roll  # the committee designated no one
         assert f'href="/rounds/{ROUND}"' in (await browser.get("/rounds")).text
+
+
+# --- a certified city's page (/directory/{city_id}) ---------------------------------------------------
+
+
+async def test_a_certified_citys_page_shows_its_certificate_and_the_round_that_announced_it(
+    public: Public,
+) -> None:
+    number = await certified_gold(public.walked)
+    async with visitor(public) as browser:
+        # The directory links the city's own page
+        listed = await browser.get("/directory")
+        assert f'<a href="/directory/{CITY}">Ridgeway, Ohio, United States</a>' in listed.text
+
+        page = await browser.get(f"/directory/{CITY}")
+        assert page.status_code == 200, page.text
+        assert "<h1>Ridgeway</h1>" in page.text and "Ridgeway, Ohio, United States" in page.text
+        current = page.text.split('id="current-title"')[1].split("</section>")[0]
+        assert "This certificate is valid: Ridgeway is certified Gold until" in current
+        assert f'<a href="/certificates/{number}">{number}</a>' in current
+        assert "Valid from" in current and "Valid until" in current
+        past = page.text.split('id="past-title"')[1].split("</section>")[0]
+        assert "None: this is the city&#39;s first certificate." in past
+        rounds = page.text.split('id="rounds-title"')[1].split("</section>")[0]
+        assert f'<a href="/rounds/{ROUND}">Fall 2030</a>, announced on ' in rounds
+        assert f'href="/public/cities/{CITY}"' in page.text  # the same as JSON
+        assert page.headers["cache-control"] == "no-cache"  # a revocation shows at once
+        assert "set-cookie" not in page.headers
+        # And its certificate's page links back to it
+        verified = await browser.get(f"/certificates/{number}")
+        assert f'<a href="/directory/{CITY}">Ridgeway, Ohio, United States</a>' in verified.text
+
+    async with visitor(public, **{"Accept-Language": "es"}) as browser:
+        spanish = await browser.get(f"/directory/{CITY}")
+        assert '<html lang="es">' in spanish.text
+        assert "Este certificado es válido" in spanish.text and "Anunciada en" in spanish.text
+
+
+async def test_a_revoked_certificate_moves_to_the_citys_past_certifications(public: Public) -> None:
+    number = await certified_gold(public.walked)
+    await give(public, cmd.RevokeCertification(reason="the evidence was fabricated", revoked_by="chair"))
+    async with visitor(public, **{"Accept-Language": "pt"}) as browser:
+        page = await browser.get(f"/directory/{CITY}")
+        assert page.status_code == 200, page.text
+        current = page.text.split('id="current-title"')[1].split("</section>")[0]
+        assert "Ridgeway não tem nenhum certificado agora." in current
+        past = page.text.split('id="past-title"')[1].split("</section>")[0]
+        assert f'<a href="/certificates/{number}">{number}</a>' in past
+        assert "Ouro" in past and "Revogado" in past
+
+
+async def test_a_city_never_certified_or_under_embargo_is_not_found_in_words(public: Public) -> None:
+    await certified_gold(public.walked, announced=False)
+    await public.api.register("lakeside")
+    async with visitor(public) as browser:
+        for city_id in (CITY, "lakeside", "atlantis", "not a city!"):
+            page = await browser.get(f"/directory/{city_id}")
+            assert page.status_code == 404, city_id
+            assert "City not found" in page.text
+            assert "The directory lists every certified city." in page.text
+            # As its JSON: the embargo does not tell that the city was certified.
+            assert (await browser.get(f"/public/cities/{city_id}")).status_code == 404, city_id

@@ -5,9 +5,14 @@ every form needs its CSRF token, and requests are limited per address and per cl
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 
 from app.people import deactivate_person
+from app.sign_in import Swept, digest, sweep
+from readmodel import open_city_store
+from runtime.embedded_postgres import ensure_runtime_login
 from tests.integration.entrypoints.web.conftest import Portal, csrf_of, sign_in
 
 
@@ -47,11 +52,11 @@ async def test_a_city_staff_member_signs_in_by_the_mailed_link_once(portal: Port
         assert dashboard.status_code == 200
         assert '<html lang="pt">' in dashboard.text and "Painel da cidade" in dashboard.text
         assert "Registrada" in dashboard.text, "the phase, in her language"
-        # And the same link, opened again, is refused saying why
-        landing = await browser.get(f"{url.path}?{url.query.decode()}")
-        again = await browser.post(
-            "/sign-in/link", data={"token": token, "csrf_token": csrf_of(landing.text)}
-        )
+        # And the same link, opened again, is refused saying why, as soon as it is opened
+        opened = await browser.get(f"{url.path}?{url.query.decode()}")
+        assert opened.status_code == 410 and "Este link já foi usado" in opened.text
+        # And its form, posted again, is refused the same
+        again = await browser.post("/sign-in/link", data={"token": token, "csrf_token": csrf_of(opened.text)})
         assert again.status_code == 410
         assert "Este link já foi usado" in again.text
 
@@ -137,8 +142,9 @@ async def test_an_expired_link_starts_no_session(portal: Portal) -> None:
                 "expires_at = now() - interval '5 minutes'"
             )
         landing = await browser.get(f"{link.path}?{link.query.decode()}")
+        assert landing.status_code == 410 and "This link has expired" in landing.text
         used = await browser.post(
-            "/sign-in/link", data={"token": link.params["token"], "csrf_token": csrf_of(landing.text)}
+            "/sign-in/link", data={"token": link.params["token"], "csrf_token": csrf_of(form.text)}
         )
         assert used.status_code == 410
         assert "This link has expired" in used.text
@@ -148,8 +154,10 @@ async def test_an_expired_link_starts_no_session(portal: Portal) -> None:
 async def test_a_link_nobody_sent_is_refused(portal: Portal) -> None:
     async with portal.visitor() as browser:
         landing = await browser.get("/sign-in/link?token=made-up")
+        assert landing.status_code == 404 and "This link is not one we sent" in landing.text
+        form = await browser.get("/")
         used = await browser.post(
-            "/sign-in/link", data={"token": "made-up", "csrf_token": csrf_of(landing.text)}
+            "/sign-in/link", data={"token": "made-up", "csrf_token": csrf_of(form.text)}
         )
     assert used.status_code == 404
     assert "This link is not one we sent" in used.text
@@ -279,3 +287,164 @@ async def test_a_session_in_use_stays_open_past_its_first_idle_end(portal: Porta
         async with portal.api.store.connection() as conn:
             left = await conn.fetchval("SELECT idle_until - now() FROM web_sessions")
     assert left.total_seconds() > 25 * 60
+
+
+# --- a link bound to the browser that asked for it (login CSRF) ----------------------------------
+
+
+async def ask_for_link(portal: Portal, browser: httpx.AsyncClient, email: str) -> httpx.URL:
+    form = await browser.get("/")
+    asked = await browser.post("/sign-in", data={"email": email, "csrf_token": csrf_of(form.text)})
+    assert asked.status_code == 200, asked.text
+    return httpx.URL(await portal.mailed_link(email))
+
+
+async def test_a_link_opened_in_the_browser_that_asked_for_it_goes_on_by_itself(portal: Portal) -> None:
+    await portal.api.register("lakeside")
+    await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    async with portal.visitor() as browser:
+        link = await ask_for_link(portal, browser, "ana@lakeside.example")
+        assert browser.cookies.get("citycert_sign_in"), "the browser that asked holds the link's nonce"
+        landing = await browser.get(f"{link.path}?{link.query.decode()}")
+        assert landing.status_code == 200
+        assert "data-autosubmit" in landing.text, "no question: this browser asked for the link"
+        assert "Sign in as" not in landing.text
+
+
+async def test_a_forwarded_link_asks_before_signing_anyone_in_naming_the_account(portal: Portal) -> None:
+    # Given Ana asked for a link in her browser and forwarded it to Bruno
+    await portal.api.register("lakeside")
+    await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    async with portal.visitor() as hers:
+        link = await ask_for_link(portal, hers, "ana@lakeside.example")
+    async with portal.visitor() as his:
+        # When Bruno opens it, his browser is not signed in silently: the page asks, naming the account
+        landing = await his.get(f"{link.path}?{link.query.decode()}")
+        assert landing.status_code == 200
+        assert "data-autosubmit" not in landing.text
+        assert "Sign in as a***@lakeside.example?" in landing.text
+        assert "ana@lakeside.example" not in landing.text, "the address is masked"
+        # And the link's form posted without the confirmation starts no session
+        token = link.params["token"]
+        unasked = await his.post("/sign-in/link", data={"token": token, "csrf_token": csrf_of(landing.text)})
+        assert unasked.status_code == 200 and "Sign in as a***@lakeside.example?" in unasked.text
+        assert "citycert_session" not in his.cookies
+        assert (await his.get("/home")).status_code == 401
+        # When he confirms, then he is signed in as Ana (it is her link: she meant to be on his device)
+        confirmed = await his.post(
+            "/sign-in/link", data={"token": token, "csrf_token": csrf_of(landing.text), "confirmed": "yes"}
+        )
+        assert (confirmed.status_code, confirmed.headers["location"]) == (303, "/home")
+        assert (await his.get("/home")).headers["location"] == "/cities/lakeside"
+
+
+async def test_the_question_is_asked_in_the_visitors_language(portal: Portal) -> None:
+    await portal.api.register("lakeside")
+    await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    async with portal.visitor() as hers:
+        link = await ask_for_link(portal, hers, "ana@lakeside.example")
+    for language, words in (
+        ("es", "¿Iniciar sesión como a***@lakeside.example?"),
+        ("pt", "Entrar como a***@lakeside.example?"),
+    ):
+        async with portal.visitor(**{"Accept-Language": language}) as other:
+            landing = await other.get(f"{link.path}?{link.query.decode()}")
+            assert words in landing.text, language
+
+
+async def test_a_used_link_opened_elsewhere_says_it_was_used_without_naming_anyone(portal: Portal) -> None:
+    await portal.api.register("lakeside")
+    await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    async with portal.visitor() as hers:
+        await sign_in(portal, hers, "ana@lakeside.example")
+    link = httpx.URL(await portal.mailed_link("ana@lakeside.example"))
+    async with portal.visitor() as other:
+        landing = await other.get(f"{link.path}?{link.query.decode()}")
+    assert landing.status_code == 410 and "This link was used already" in landing.text
+    assert "lakeside.example" not in landing.text
+
+
+# --- aged links and sessions are deleted ----------------------------------------------------------
+
+
+async def count(portal: Portal, table: str) -> int:
+    async with portal.api.store.connection() as conn:
+        return int(await conn.fetchval(f"SELECT count(*) FROM {table}"))  # our table names
+
+
+async def test_the_sweep_deletes_sessions_past_their_lifetime_and_links_long_expired(portal: Portal) -> None:
+    # Given Ana signed in in two browsers (two links, two sessions) and asked for a third link
+    await portal.api.register("lakeside")
+    await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    async with portal.visitor() as first, portal.visitor() as second:
+        await sign_in(portal, first, "ana@lakeside.example")
+        await sign_in(portal, second, "ana@lakeside.example")
+        async with portal.visitor() as third:
+            await ask_for_link(portal, third, "ana@lakeside.example")
+        assert (await count(portal, "web_sessions"), await count(portal, "sign_in_links")) == (2, 3)
+        now = datetime.now(UTC)
+        # When the sweep runs now, then nothing goes: both sessions live, every link recent
+        assert await sweep(portal.api.store, now=now) == Swept(sessions=0, links=0)
+        # Given the first session past its absolute lifetime, the two used links expired two days
+        # ago and the unopened one an hour ago
+        first_session = digest(first.cookies["citycert_session"])
+        async with portal.api.store.connection() as conn:
+            await conn.execute(
+                "UPDATE web_sessions SET expires_at = $2::timestamptz - interval '1 second', "
+                "idle_until = $2::timestamptz - interval '1 second' WHERE secret_hash = $1",
+                first_session,
+                now,
+            )
+            await conn.execute(
+                "UPDATE sign_in_links SET created_at = $1::timestamptz - interval '2 days', "
+                "expires_at = $1::timestamptz - interval '2 days' + interval '15 minutes' "
+                "WHERE used_at IS NOT NULL",
+                now,
+            )
+            await conn.execute(
+                "UPDATE sign_in_links SET created_at = $1::timestamptz - interval '75 minutes', "
+                "expires_at = $1::timestamptz - interval '1 hour' WHERE used_at IS NULL",
+                now,
+            )
+        # When the sweep runs
+        swept = await sweep(portal.api.store, now=now)
+        # Then the aged session is gone and so is its link; the live session keeps its own link,
+        # and the link expired an hour ago stays, to be answered "expired" for a day
+        assert swept == Swept(sessions=1, links=1)
+        assert (await count(portal, "web_sessions"), await count(portal, "sign_in_links")) == (1, 2)
+        assert (await first.get("/home")).status_code == 401
+        assert (await second.get("/home")).status_code == 303, "the live session is untouched"
+        # And a day on, past the live session's twelve hours too, everything has gone
+        assert await sweep(portal.api.store, now=now + timedelta(days=1)) == Swept(sessions=1, links=2)
+        assert (await count(portal, "web_sessions"), await count(portal, "sign_in_links")) == (0, 0)
+
+
+async def test_the_mail_relay_sweeps_as_it_runs(portal: Portal) -> None:
+    await portal.api.register("lakeside")
+    await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    async with portal.visitor() as browser:
+        await sign_in(portal, browser, "ana@lakeside.example")
+    # Given her session's twelve hours are over
+    async with portal.api.store.connection() as conn:
+        await conn.execute(
+            "UPDATE web_sessions SET expires_at = now() - interval '1 second', "
+            "idle_until = now() - interval '1 second'"
+        )
+    # When the relay runs its round, then the session is deleted
+    await portal.deliver()
+    assert await count(portal, "web_sessions") == 0
+
+
+async def test_the_runtime_role_every_process_runs_as_may_sweep(portal: Portal, database_url: str) -> None:
+    # Given Ana signed in (a link and a session), and a store opened as the processes' runtime role
+    await portal.api.register("lakeside")
+    await portal.person("Ana Lima", "ana@lakeside.example", "en", city_id="lakeside")
+    async with portal.visitor() as browser:
+        await sign_in(portal, browser, "ana@lakeside.example")
+    runtime = await open_city_store(await ensure_runtime_login(database_url), min_size=1, max_size=2)
+    try:
+        # When it sweeps two days on, then both rows go (migration 0016 grants it the deletes)
+        swept = await sweep(runtime, now=datetime.now(UTC) + timedelta(days=2))
+    finally:
+        await runtime.close()
+    assert swept == Swept(sessions=1, links=1)

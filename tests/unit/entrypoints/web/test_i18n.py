@@ -13,13 +13,15 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from entrypoints.web.i18n import LANGUAGES, Speaker, negotiate
+from tests.unit.entrypoints.web.test_refusals import refusal_templates
 
 FOLDER = resources.files("entrypoints.web")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def said() -> set[str | tuple[str, ...]]:
-    """Every message the portal's code and templates mark for translation."""
+    """Every message the portal's code and templates mark for translation, and the domain's
+    refusals it says (tests/unit/entrypoints/web/test_refusals.py checks those more closely)."""
     return {
         message
         for _, _, message, _, _ in extract_from_dir(
@@ -27,7 +29,7 @@ def said() -> set[str | tuple[str, ...]]:
             method_map=[("templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")],
             keywords={"_": None, "gettext": None, "ngettext": (1, 2), "N_": None},
         )
-    }
+    } | refusal_templates()
 
 
 @pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])

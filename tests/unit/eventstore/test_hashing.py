@@ -1,0 +1,86 @@
+"""The hash chain's body is written out field by field; it must stay byte for byte the canonical
+JSON of the envelope list it was first defined as, or every recorded chain would break."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from uuid import UUID
+
+import pytest
+
+from eventstore.hashing import canonical_json, event_body, timestamp_text
+
+EVENT_ID = UUID("0b6f1c9e-2f4d-4c1e-9a77-5b2d8e0f3a11")
+
+
+def defined_body(**fields: object) -> bytes:
+    """The body as the canonical form defines it: canonical_json of the envelope list, with the
+    data's canonical text as its last element."""
+    envelope = canonical_json(
+        [
+            "citycert-event-v1",
+            str(fields["event_id"]),
+            fields["stream_id"],
+            fields["version"],
+            fields["type"],
+            fields["schema_version"],
+            timestamp_text(fields["occurred_at"]),  # type: ignore[arg-type]
+            fields["actor_role"],
+            fields["actor_id"],
+            fields["workflow_id"],
+            fields["run_id"],
+        ]
+    )
+    return f"{envelope[:-1]},{fields['data_json']}]".encode()
+
+
+@pytest.mark.parametrize(
+    ("actor_id", "workflow_id", "run_id"),
+    [
+        ("lakeside-staff", "city-lakeside", "run-1"),
+        ('a "quoted" name\\ with a backslash', None, None),
+        ("São Paulo — ação", "city-são-paulo", ""),
+        ("tab\there, newline\nthere, bell\x07", "wf", None),
+        ("v1.0 e+5 1e+16", "-0.0", "80.0"),  # the integral-float patterns, inside strings
+        ("\u2028\u2029 emoji \U0001f600", "\x7f", "\x1f"),
+    ],
+)
+def test_the_body_is_the_canonical_json_of_the_envelope_list(actor_id, workflow_id, run_id):
+    fields = {
+        "event_id": EVENT_ID,
+        "stream_id": "city-lakeside",
+        "version": 12,
+        "type": "EvidenceSubmitted",
+        "schema_version": 2,
+        "occurred_at": datetime(2026, 3, 1, 9, 30, 0, 5, tzinfo=timezone(timedelta(hours=-3))),
+        "actor_role": "city",
+        "actor_id": actor_id,
+        "workflow_id": workflow_id,
+        "run_id": run_id,
+        "data_json": canonical_json({"note": actor_id, "points": 80.0, "at": "2026-03-01"}),
+    }
+    assert event_body(**fields) == defined_body(**fields)  # type: ignore[arg-type]
+
+
+def test_the_occurred_at_is_written_in_utc_to_the_microsecond():
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    body = event_body(
+        event_id=EVENT_ID,
+        stream_id="s",
+        version=1,
+        type="T",
+        schema_version=1,
+        occurred_at=at,
+        actor_role="system",
+        actor_id="x",
+        workflow_id=None,
+        run_id=None,
+        data_json="{}",
+    )
+    assert (
+        body
+        == (
+            f'["citycert-event-v1","{EVENT_ID}","s",1,"T",1,"2026-03-01T12:00:00.000000+00:00",'
+            '"system","x",null,null,{}]'
+        ).encode()
+    )
