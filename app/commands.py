@@ -55,7 +55,13 @@ from eventstore import EventStore, RecordedEvent
 from readmodel import city_documents, city_summary, load_city_state
 from runtime import telemetry
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandResult, GiveCommand
-from workflows.contracts import city_workflow_id, command_event_id, command_proof, refusal_in
+from workflows.contracts import (
+    city_workflow_id,
+    command_event_id,
+    command_proof,
+    new_run_input,
+    refusal_in,
+)
 
 log = structlog.get_logger("citycert.commands")
 
@@ -310,7 +316,7 @@ class CommandService:
 
     def _workflow_input(self, city_id: str, state: CityState | None = None) -> CityWorkflowInput:
         """What a city's first run starts with: a fresh state (a registration) or the folded one."""
-        return CityWorkflowInput(city_id=city_id, policy=self.policy, state=state, warn_before_due_dates=True)
+        return new_run_input(city_id, self.policy, state)
 
     async def migration_mode(self) -> programme.ProgrammeStatus:
         """The programme's migration mode, and every switch of it as recorded."""

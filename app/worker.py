@@ -76,6 +76,7 @@ def build_worker(
     Raises RuntimeError("Failed validating workflow ...") when a workflow module imports a module
     outside `passthrough` (see workflows/sandbox.py). Extra keyword arguments go to Worker.
     """
+    worker_options.setdefault("max_cached_workflows", settings.worker_cached_workflows)
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,

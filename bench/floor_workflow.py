@@ -3,8 +3,8 @@
 Per city and certification cycle, FloorWorkflow costs Temporal and PostgreSQL what
 CityCertificationWorkflow does, minus citycert's own code:
 
-- one `command` Update per city command (the driver sends the same 7, with the same payloads), each
-  running one activity under a lock, as ours records each command's events;
+- one `command` Update per city command (the driver sends the same ones, with the same payloads),
+  each running one local activity under a lock, as ours records each command's events;
 - that activity writes as many rows as our command records events (the driver tells it how many)
   with ONE INSERT statement (arrays unnested) into `floor_events`, a plain table with the columns,
   keys and log index of the store's `events` table: no validation, no hash chain, no concurrency
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 # ours passes its contracts through.
 FLOOR_PASSTHROUGH = "bench.floor_contracts"
 
-# The same retry policy as ours (workflows/city.py RECORD_RETRY).
+# The same retry policy and timeout as ours (workflows/contracts.py RECORD_RETRY, workflows/city.py).
 RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -165,7 +165,9 @@ class FloorWorkflow:
             )
             for i in range(count)
         ]
-        result = await workflow.execute_activity(
+        # A local activity, as ours records (workflows/city.py RECORD_LOCALLY): the same shape, one
+        # workflow task per command.
+        result = await workflow.execute_local_activity(
             FLOOR_INSERT,
             FloorInsertInput(
                 stream_id=f"city-{self.city_id}",
@@ -178,7 +180,7 @@ class FloorWorkflow:
                 rows=rows,
             ),
             result_type=FloorInsertResult,
-            start_to_close_timeout=timedelta(seconds=30),
+            start_to_close_timeout=timedelta(seconds=10),
             retry_policy=RETRY,
         )
         self.version = result.version

@@ -10,19 +10,21 @@ worker process made by worker.build_worker (the same allow-listed sandbox and op
 the peak RSS read from /proc/<pid>/status (VmHWM) belongs to that phase alone.
 
 One cycle per city is what tests/workflows/harness.certify gives: RegisterCity,
-ApplyForCertification, SubmitEvidence (--criteria items in one Update), ReviewEvidence (all
-approved), CloseEvidenceSubmission, WaiveSiteVisit, DecideLevel (the recommended level); then the
-appeal window's timer (--appeal-window seconds, set through ProgrammePolicy) awards the
-certification and the run continues-as-new. That is 7 Updates, 8 activities and, with 23 criteria,
-54 events.
+ApplyForCertification, SubmitEvidence (--criteria items in one Update), AssignReviewer,
+DeclareNoConflict, ReviewEvidence (all approved), CloseEvidenceSubmission, WaiveSiteVisit,
+DecideLevel (the recommended level); then the appeal window's timer (--appeal-window seconds, set
+through ProgrammePolicy) awards the certification and the run continues-as-new. That is 9 Updates,
+10 recordings through a local activity and, with 23 criteria, 81 events.
 
-- floor: bench/floor_workflow.py. The same 7 Updates with the same payloads, each running one
-  activity that writes as many rows as our decider makes events for that command, with ONE INSERT
-  into a plain table shaped like the store's `events` (keys and log index; no hash chain, checks,
-  trigger or projections); the same timer, then one activity (the award's row) and
-  continue-as-new. No decider, no fold, no validator, no search attributes, no logging. Fair to
-  ours where ours has no choice: its models (bench/floor_contracts.py) are passed through the
-  sandbox as workflows.contracts is, and its pool has no reset query on release, as the store's.
+- floor: bench/floor_workflow.py. The same Updates with the same payloads, each running one
+  local activity (as ours records) that writes as many rows as our decider makes events for that
+  command, with ONE INSERT into a plain table shaped like the store's `events` (keys and log index;
+  no hash chain, checks, trigger or projections); the same timer, then one local activity (the
+  award's row) and continue-as-new. No decider, no fold, no validator, no search attributes, no
+  logging. Fair to ours where ours has no choice: its models (bench/floor_contracts.py) are passed
+  through the sandbox as workflows.contracts is, its pool has no reset query on release, as the
+  store's, and it records through a local activity as ours does (a regular one would cost it a
+  second workflow task and an activity dispatch per command that ours no longer pays).
 - noop: the physical floor (bench/floor_workflow.py NoopWorkflow): the same number of Updates with
   the floor's payloads to a workflow that does nothing with them, then ends: Temporal's own cost.
 - ours: CityCertificationWorkflow and the project's activities on the EventStore, as shipped: the
@@ -40,7 +42,10 @@ else runs, the CPU per city much less.
 Each round runs the floor, ours and the no-op; then --alone-cities cities of ours and of the no-op
 one at a time, for the round trip of a command with nothing else running. The round trip is the
 driver's execute_update of the signed command, the call the command service (app/commands.py)
-makes; the HTTP layer in front of it is not in it.
+makes; then --alone-cities more of ours through the command service itself, as the HTTP API and
+the CLI give commands (the registration's check on the store and its Update-with-start, the
+stamping reads, the read of the recorded events after the Update): the HTTP layer in front of it is
+the only part not in that round trip.
 
 Then, unless --open-cities 0: a fresh worker for ours and --open-cities city workflows registered and
 applied, so all are open (the SDK caches up to 1,000 in the worker; the rest are evicted), and its
@@ -76,7 +81,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bench.postgres import BenchPostgres
 
@@ -224,7 +229,7 @@ async def start_temporal(folder: Path, timeout: float = 60.0) -> Temporal:
     from temporalio.client import Client
     from temporalio.service import RetryConfig
 
-    from runtime.embedded_temporal import cli_type_name, find_binary
+    from runtime.embedded_temporal import cli_type_name, dynamic_config_args, find_binary
     from workflows import search_attributes
 
     port = free_port()
@@ -241,6 +246,7 @@ async def start_temporal(folder: Path, timeout: float = 60.0) -> Temporal:
         "json",
         "--log-level",
         "warn",
+        *dynamic_config_args(),  # as `citycert dev` runs it (runtime/embedded_temporal.py)
     ]
     for key in search_attributes.ALL:
         command += ["--search-attribute", f"{key.name}={cli_type_name(key)}"]
@@ -559,7 +565,7 @@ class System:
 
 def our_system(plan: Plan, window: timedelta, search_attributes: bool = True) -> System:
     from domain import ProgrammePolicy
-    from workflows.city import CityWorkflowInput
+    from workflows.contracts import new_run_input
 
     policy = ProgrammePolicy(appeal_window=window)
     return System(
@@ -569,9 +575,8 @@ def our_system(plan: Plan, window: timedelta, search_attributes: bool = True) ->
         update="give",
         table="events",
         workflow_id=lambda city: f"city-{city}",
-        start_input=lambda city: CityWorkflowInput(
-            city_id=city, policy=policy, search_attributes=search_attributes
-        ),
+        # As the command service starts a city's run (app/commands.py).
+        start_input=lambda city: new_run_input(city, policy, search_attributes=search_attributes),
         request=lambda step, city: signed_request(step, city),
     )
 
@@ -742,12 +747,99 @@ async def throughput(
     return Measured(system.name, args.cities, seconds, rows, driver.latencies, worker.idle, memory, used)
 
 
+async def through_service(
+    args: argparse.Namespace,
+    client: Any,
+    plan: Plan,
+    window: timedelta,
+    dsn: str,
+    folder: Path,
+    address: str,
+    processes: Processes,
+) -> Measured:
+    """--alone-cities cities of ours, one command at a time, through the command service
+    (app/commands.py) as the HTTP API and the CLI give them: the registration's Update-with-start
+    and its check on the store, the stamping reads, the Update, and the read of the recorded events
+    after it. The HTTP layer's own work (the token's lookup, parsing, the answer) is not in it."""
+    from app.commands import CommandService
+    from app.rounds import create_round
+    from domain import Actor, ProgrammePolicy
+    from domain import commands as cmd
+    from domain.rounds import CreateRound
+    from readmodel import open_city_store
+    from workflows.contracts import COMMANDS
+
+    queue = f"bench-service-{uuid.uuid4().hex[:8]}"
+    worker = WorkerProcess(
+        "ours", address=address, dsn=dsn, task_queue=queue, folder=folder, log_level=args.worker_log_level
+    )
+    await worker.start()
+    store = await open_city_store(dsn)
+    try:
+        # The round the plan's applications name, as an operator creates it: open today.
+        today = datetime.now(UTC).date()
+        await create_round(
+            store,
+            CreateRound(
+                round_id="bench",
+                name="Bench",
+                opens_on=today - timedelta(days=1),
+                closes_on=today + timedelta(days=365),
+                submission_deadline=today + timedelta(days=400),
+                announcement_on=today + timedelta(days=500),
+                review_capacity=1000,
+            ),
+            Actor(role=OPERATOR[0], id=OPERATOR[1]),
+        )
+        service = CommandService(
+            store,
+            client,
+            policy=ProgrammePolicy(appeal_window=window),
+            task_queue=queue,
+            command_timeout=60.0,
+            command_key=BENCH_COMMAND_KEY.encode(),
+        )
+
+        async def cycle(city: str, latencies: list[float]) -> None:
+            for step in plan.steps:
+                command = COMMANDS[step.name].model_validate(step.for_city(city))
+                actor = Actor(role=step.actor[0], id=step.actor[1])
+                started = time.perf_counter()
+                if isinstance(command, cmd.RegisterCity):
+                    await service.register(command, actor)
+                else:
+                    await service.give(city, cast(cmd.HumanCommand, command), actor)
+                latencies.append(time.perf_counter() - started)
+
+        for i in range(args.warmup):
+            await cycle(f"service-warm-{i:03d}", [])
+        cpu = CpuMeter(worker.pid, processes.server_pid, processes.postmaster_pid)
+        latencies: list[float] = []
+        started = time.perf_counter()
+        for i in range(args.alone_cities):
+            await cycle(f"service-city-{i:05d}", latencies)
+        seconds = time.perf_counter() - started
+        used = cpu.used()
+        worker.check()
+        memory = worker.memory()
+    finally:
+        await store.close()
+        await worker.stop()
+    return Measured("service", args.alone_cities, seconds, 0, latencies, worker.idle, memory, used)
+
+
 async def open_cities(
     args: argparse.Namespace, client: Any, system: System, plan: Plan, dsn: str, folder: Path, address: str
 ) -> Measured:
     queue = f"bench-open-{uuid.uuid4().hex[:8]}"
     worker = WorkerProcess(
-        "ours", address=address, dsn=dsn, task_queue=queue, folder=folder, log_level=args.worker_log_level
+        "ours",
+        address=address,
+        dsn=dsn,
+        task_queue=queue,
+        folder=folder,
+        log_level=args.worker_log_level,
+        max_cached_workflows=args.open_cached,
     )
     await worker.start()
     try:
@@ -899,10 +991,10 @@ async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             f"(in memory) and PostgreSQL; {os.cpu_count()} CPUs, load average {load:.1f}\n"
             f"  a cycle: {len(plan.steps)} Updates ({', '.join(s.name for s in plan.steps)}), then the "
             f"appeal window's {args.appeal_window:g} s timer awards;\n"
-            f"  {plan.activities} activities and {plan.events} events ({args.criteria} criteria), "
+            f"  {plan.activities} local activities and {plan.events} events ({args.criteria} criteria), "
             "then continue-as-new\n"
             "  floor: bench/floor_workflow.py: the same Updates with the same payloads and the same "
-            "activities, each one INSERT\n"
+            "local activities, each one INSERT\n"
             "         of as many rows as our events into a plain table; the same timer and "
             "continue-as-new; no domain logic,\n"
             "         no validator, no search attributes, no logging; its models passed through the "
@@ -932,6 +1024,10 @@ async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                 )
                 alone[system.name] = measured
                 print(_line(measured, "alone"))
+            alone["service"] = await through_service(
+                args, client, plan, window, ours_dsn, folder, address, processes
+            )
+            print(_line(alone["service"], "alone"))
         floor = max(results["floor"], key=lambda m: m.cities_per_s)
         ours = max(results["ours"], key=lambda m: m.cities_per_s)
         ratio = ours.cities_per_s / floor.cities_per_s
@@ -966,11 +1062,14 @@ async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         for label, ours_run, noop_run in (
             (f"at {args.concurrency} concurrent cities", _pooled(results["ours"]), _pooled(results["noop"])),
             ("alone", alone.get("ours"), alone.get("noop")),
+            ("alone, through the command service", alone.get("service"), alone.get("noop")),
         ):
             if ours_run is None or noop_run is None:
                 continue
             o, n = ours_run.latency_ms(0.5), noop_run.latency_ms(0.5)
-            key = "alone" if label == "alone" else f"c{args.concurrency}"
+            key = {"alone": "alone", "alone, through the command service": "service_alone"}.get(
+                label, f"c{args.concurrency}"
+            )
             latency[f"command_p50_ms_{key}"] = round(o, 1)
             latency[f"noop_p50_ms_{key}"] = round(n, 1)
             latency[f"latency_ratio_{key}"] = round(o / n, 2)
@@ -1085,7 +1184,8 @@ async def _open_phase(
     opened = await open_cities(args, client, our_system(plan, window), plan, dsn, folder, address)
     assert opened.memory is not None and opened.idle is not None
     rss = opened.memory.rss_mib
-    note = "" if args.open_cities <= 1000 else " (the SDK caches 1,000: the rest evicted)"
+    cached = args.open_cached or 1000
+    note = "" if args.open_cities <= cached else f" (the SDK caches {cached:,}: the rest evicted)"
     print(
         f"open: {opened.cities} city workflows registered and applied in {opened.seconds:.1f} s "
         f"({opened.cities * 2 / opened.seconds:.0f} Updates/s), all open{note}:\n"
@@ -1102,6 +1202,7 @@ async def _open_phase(
         print(f"  (the RSS target is stated at {RSS_TARGET_OPEN:,} open cities; not judged here)")
     return {
         "open_cities": opened.cities,
+        "open_cached": args.open_cached or 1000,
         "open_rss_mib": round(rss, 1),
         "open_peak_rss_mib": round(opened.memory.peak_mib, 1),
         "open_idle_rss_mib": round(opened.idle.rss_mib, 1),
@@ -1118,6 +1219,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=2000,
         help="open city workflows for the RSS phase (0 skips; the target is stated at 10,000); 2000",
+    )
+    parser.add_argument(
+        "--open-cached",
+        type=int,
+        help="the open phase's worker keeps this many runs cached (CITYCERT_WORKER_CACHED_WORKFLOWS); "
+        "default: the setting's default, 1000",
     )
     parser.add_argument(
         "--alone-cities", type=int, default=10, help="cities driven one at a time, for latency; default 10"

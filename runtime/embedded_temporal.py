@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -54,6 +55,28 @@ _CLI_TYPE_NAMES = {
     SearchAttributeIndexedValueType.DATETIME: "Datetime",
     SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
 }
+
+
+# Dynamic config every dev server we start runs with (`--dynamic-config-value KEY=JSON`).
+# history.transferProcessorMaxPollRPS: each history shard reads its transfer queue (the tasks that
+# hand a workflow task or an activity task to matching) at most this often; the server's default,
+# 20 a second, made every task that goes through that queue wait up to 50 ms for the next read:
+# the workflow task after a regular activity completes, a new run's first task. Measured with an
+# Update running one regular activity that does nothing, one at a time, on this machine: p50
+# 45-48 ms in steps up to 50 ms at the default, 16-17 ms at 200 or 1000 (a local activity's and a
+# no-op Update's 6-9 ms either way). The reader reads when told of new tasks, so a higher cap costs
+# nothing idle. Matching's partitions (1 or the default) and eager activity dispatch changed nothing.
+DEV_SERVER_DYNAMIC_CONFIG: dict[str, object] = {
+    "history.transferProcessorMaxPollRPS": 200,
+}
+
+
+def dynamic_config_args(values: dict[str, object] = DEV_SERVER_DYNAMIC_CONFIG) -> list[str]:
+    """`values` as `temporal server start-dev` flags."""
+    flags: list[str] = []
+    for key, value in values.items():
+        flags += ["--dynamic-config-value", f"{key}={json.dumps(value)}"]
+    return flags
 
 
 def cli_type_name(key: SearchAttributeKey[Any]) -> str:
@@ -106,6 +129,7 @@ def dev_server_command(
         "json",
         "--log-level",
         log_level,
+        *dynamic_config_args(),
     ]
     if namespace != "default":  # "default" always exists; repeating it is harmless but noisy
         command += ["--namespace", namespace]

@@ -210,6 +210,12 @@ class Settings(BaseSettings):
         pattern=r"^https?://[^\s]+$",
         description="the URL of the licence the programme's open data is published under",
     )
+    # Each cached run holds its own sandboxed copy of the workflow module and its state (about
+    # 210 KiB, bench/lifecycle.py): the cache is most of a worker's memory. A command or a timer
+    # for a city out of the cache replays its run's history first (one cycle at most).
+    worker_cached_workflows: int = Field(
+        1000, ge=1, description="city workflow runs a worker keeps in memory (the Temporal SDK's cache)"
+    )
 
     @model_validator(mode="after")
     def _client_certificate_and_key_together(self) -> Settings:

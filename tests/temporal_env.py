@@ -20,7 +20,7 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from runtime.embedded_temporal import find_binary
+from runtime.embedded_temporal import dynamic_config_args, find_binary
 from runtime.temporal import ensure_search_attributes
 from workflows import search_attributes
 
@@ -67,7 +67,8 @@ async def dev_server_environment(
         dev_server_existing_path=str(find_binary("temporal")),
         dev_server_database_filename=str(db_file) if db_file else None,
         dev_server_log_level="error",  # keep warnings about our own deliberate failures out of output
-        dev_server_extra_args=list(extra_args),
+        # As `citycert dev` runs it; `extra_args` after, so a test may set a value of its own.
+        dev_server_extra_args=[*dynamic_config_args(), *extra_args],
         dev_server_startup_timeout=STARTUP_TIMEOUT,
     )
     try:

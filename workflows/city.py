@@ -34,9 +34,12 @@ from domain import events as ev
 from domain.deadlines import deadlines, due_timer_commands, next_deadline
 from workflows import search_attributes as sa
 from workflows.contracts import (
+    CARRIED_SEARCH_ATTRIBUTES,
     COMMANDS,
     CYCLE_ENDS,
     HANDOVER_WHEN_FULL,
+    KEEP_DEADLINE_TIMER,
+    PATCHES,
     RECORD_LOCALLY,
     RECORD_RETRY,
     ROUNDS_RULES,
@@ -92,10 +95,26 @@ class CityCertificationWorkflow:
         self.warnings = input.policy if input.warn_before_due_dates else None
         self.updates_accepted = 0
         self.handing_over = False
+        self.patched_at_start = frozenset(input.patched_at_start)
+        # The deadline's timer while it runs (KEEP_DEADLINE_TIMER), and the deadline it waits for.
+        self.timer: asyncio.Future[None] | None = None
+        self.timer_deadline: datetime | None = None
+        # The decision the `give` validator just made, reused by its handler when nothing moved in
+        # between: (the request, the state's version, the time) and the events (see _give).
+        self.validated: tuple[tuple[str, int, datetime], list[ev.DomainEvent]] | None = None
 
     @workflow.run
     async def run(self, input: CityWorkflowInput) -> CityState:
-        self._publish()
+        if self._patched(CARRIED_SEARCH_ATTRIBUTES):
+            # Temporal carries the search attributes across continue-as-new: what the last run
+            # published stands, and only what differs is sent. A city with nothing recorded yet
+            # (its registration is on its way) publishes with its first record.
+            self.published = self._carried_search_attributes()
+            if self.state.version > 0:
+                self._publish()
+        else:
+            self._publish()
+        keep_timer = self._patched(KEEP_DEADLINE_TIMER)
         while not self.cycle_over and self.state.phase is not Phase.WITHDRAWN:
             if self._history_full():
                 self.handing_over = True  # the validator answers CityBusy from now on
@@ -103,9 +122,14 @@ class CityCertificationWorkflow:
             deadline = next_deadline(self.state, self.warnings)
             if deadline and self.timers_paused_until:
                 deadline = max(deadline, self.timers_paused_until)
-            timeout = max(deadline - workflow.now(), timedelta(0)) if deadline else None
-            with contextlib.suppress(TimeoutError):  # the deadline came: give the due timer commands
-                await workflow.wait_condition(lambda: self.changed or bool(self.reminders), timeout=timeout)
+            if keep_timer:
+                await self._wait_for_change_or(deadline)
+            else:  # runs recorded before: a timer per wait, cancelled when anything changed
+                timeout = max(deadline - workflow.now(), timedelta(0)) if deadline else None
+                with contextlib.suppress(TimeoutError):  # the deadline came: give the due timer commands
+                    await workflow.wait_condition(
+                        lambda: self.changed or bool(self.reminders), timeout=timeout
+                    )
             self.changed = False
             async with self.lock:
                 self.recording_timers = True
@@ -126,8 +150,39 @@ class CityCertificationWorkflow:
                 search_attributes=self.use_search_attributes,
                 updates_per_run=self.updates_per_run,
                 warn_before_due_dates=self.warnings is not None,
+                # The next run starts on this code: every patch it knows is on from its start.
+                patched_at_start=PATCHES,
             )
         )
+
+    async def _wait_for_change_or(self, deadline: datetime | None) -> None:
+        """Wait until something changed, a reminder came, or `deadline` (None: none) has come.
+
+        The timer is started when the deadline moves and kept while it stays: a command that
+        leaves the city's next deadline where it was (in the benchmark's cycle, the reviewer's
+        declaration of no conflict; most commands there do move it) would otherwise cancel the
+        timer and start it again: two commands in the history and two timer tasks on the server
+        for nothing."""
+        if deadline != self.timer_deadline:
+            if self.timer is not None:
+                self.timer.cancel()
+            self.timer, self.timer_deadline = None, deadline
+            if deadline is not None:
+                wait = deadline - workflow.now()
+                if wait <= timedelta(0):
+                    return  # come already: the due timer commands are given at once
+                self.timer = asyncio.ensure_future(workflow.sleep(wait))
+        timer = self.timer
+        await workflow.wait_condition(
+            lambda: self.changed or bool(self.reminders) or (timer is not None and timer.done())
+        )
+        if timer is not None and timer.done():
+            self.timer, self.timer_deadline = None, None
+
+    def _patched(self, patch_id: str) -> bool:
+        """workflow.patched, unless the run was started with the patch on (CityWorkflowInput.
+        patched_at_start): then it is on without a marker or a TemporalChangeVersion upsert."""
+        return patch_id in self.patched_at_start or workflow.patched(patch_id)
 
     def _history_full(self) -> bool:
         """Whether this run should hand over to a fresh one before the cycle ends: after
@@ -136,7 +191,7 @@ class CityCertificationWorkflow:
         ran, and an ordinary run records no marker (one per run cost the worker ~12 KiB per open
         city, bench/lifecycle.py)."""
         full = self.updates_accepted >= self.updates_per_run or workflow.info().is_continue_as_new_suggested()
-        return full and workflow.patched(HANDOVER_WHEN_FULL)
+        return full and self._patched(HANDOVER_WHEN_FULL)
 
     # --- commands ------------------------------------------------------------------------------
 
@@ -152,7 +207,8 @@ class CityCertificationWorkflow:
         refuse_timer_command(request.command)
         check_role(request.actor, request.command)
         check_named_actor(request.actor, request.command)
-        self._check(request.command)
+        events = self._check(request.command)
+        self.validated = (self._decision_key(), events)
 
     # The untyped predecessor of `give`, retired: it carries no proof, so its validator refuses
     # every new call. Its handler stays because histories recorded before `give` existed replay it.
@@ -170,13 +226,33 @@ class CityCertificationWorkflow:
 
     async def _give(self, command: cmd.Command, actor: Actor, request_id: str = "") -> CommandResult:
         async with self.lock:
-            events = self._decide(command, self._rules_for(command))
+            in_force = self._rules_for(command)
+            events = self._validated(in_force)
+            if events is None:
+                events = self._decide(command, in_force)
             recorded = await self._record(events, actor, request_id)
             self.updates_accepted += 1
         receipts = [EventReceipt(event_id=r.event_id, type=r.type) for r in recorded]
         return CommandResult(events=receipts, status=self.state.summary())
 
-    def _check(self, command: cmd.Command) -> None:
+    def _decision_key(self) -> tuple[str, int, datetime]:
+        """What a decision of the current Update depends on besides its command: the state (its
+        version) and the time."""
+        update = workflow.current_update_info()
+        assert update is not None, "asked only in an Update's validator or handler"
+        return update.id, self.state.version, workflow.now()
+
+    def _validated(self, in_force: int) -> list[ev.DomainEvent] | None:
+        """The events the validator decided for this Update, if nothing moved since (the same
+        state and time, the latest rules): deciding is a pure function of those, so deciding again
+        would give the same events. Replay runs no validator and decides in the handler, to the
+        same events."""
+        validated, self.validated = self.validated, None
+        if validated is None or in_force != rules.LATEST or validated[0] != self._decision_key():
+            return None
+        return validated[1]
+
+    def _check(self, command: cmd.Command) -> list[ev.DomainEvent]:
         # A moment when the state is about to move without the caller: the run hands over to the
         # next one, or a deadline has come and is being recorded. Deciding on the old state would
         # refuse (or allow) wrongly; the caller retries shortly (the API does so by itself).
@@ -186,7 +262,7 @@ class CityCertificationWorkflow:
             raise ApplicationError("the city's workflow is moving to a fresh run; try again", type="CityBusy")
         if self.recording_timers or due_timer_commands(self.state, workflow.now(), self.warnings):
             raise ApplicationError("a deadline is being recorded; try again", type="CityBusy")
-        self._decide(command)
+        return self._decide(command)
 
     def _rules_for(self, command: cmd.Command) -> int:
         """The rules a cycle opens under, or a snapshot is taken by (domain/rules.py): the latest,
@@ -194,9 +270,9 @@ class CityCertificationWorkflow:
         the commands they decide, so an ordinary run records no marker."""
         if not isinstance(command, RULED_OUTSIDE_A_CYCLE):
             return rules.LATEST
-        if workflow.patched(ROUNDS_RULES):
+        if self._patched(ROUNDS_RULES):
             return rules.ROUNDS
-        return rules.PROGRAMME_REVIEW if workflow.patched(RULES_PER_CYCLE) else rules.FIRST
+        return rules.PROGRAMME_REVIEW if self._patched(RULES_PER_CYCLE) else rules.FIRST
 
     def _decide(self, command: cmd.Command, in_force: int = rules.LATEST) -> list[ev.DomainEvent]:
         """The events a person's command causes now, or its refusal as a non-retryable error.
@@ -269,7 +345,7 @@ class CityCertificationWorkflow:
         recording = RecordEventsInput(
             city_id=self.city_id, expected_version=self.state.version, events=records
         )
-        if workflow.patched(RECORD_LOCALLY):
+        if self._patched(RECORD_LOCALLY):
             # A local activity: the append runs within this workflow task, so an accepted command
             # costs one task instead of a task, a dispatch to an activity poller and another task.
             # A retry after the task is lost (the worker died mid-record) is safe: the event ids
@@ -303,6 +379,11 @@ class CityCertificationWorkflow:
         self.changed = True
         self._publish()
         return records
+
+    def _carried_search_attributes(self) -> dict[str, Any]:
+        """Our search attributes as this run started with them: those its predecessor published."""
+        carried = workflow.info().typed_search_attributes
+        return {key.name: carried.get(key) for key in sa.ALL}
 
     def _publish(self) -> None:
         """Keep the search attributes current so operators can list cities from Temporal's side.

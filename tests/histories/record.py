@@ -39,11 +39,13 @@ from tests.scenarios import (
 from tests.temporal_env import time_skipping_environment
 
 HERE = Path(__file__).parent
-# What the recording shows: cycles opened under the ROUNDS rules (domain/rules.py): applications
-# naming an open round, awards valid three calendar years from the appeal deadline with a
-# certificate number, a suspension and its reinstatement, ends recorded as CertificationEnded (a
-# withdrawal, a lapse), and an application after the lapse.
-LABEL = "rounds"
+# What the recording shows: the ROUNDS scenarios below (applications naming an open round, awards
+# with a certificate number, a suspension and its reinstatement, ends recorded as
+# CertificationEnded, an application after a lapse) in runs started as citycert starts them now:
+# every patch on from the start (CityWorkflowInput.patched_at_start: no patch markers), the
+# deadline's timer kept while the deadline stays, and the search attributes carried across
+# continue-as-new. The folder `rounds` holds the same scenarios recorded before.
+LABEL = "patched-at-start"
 FOLDER = HERE / LABEL
 
 

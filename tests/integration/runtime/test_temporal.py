@@ -281,6 +281,15 @@ async def test_project_workflows_pass_the_sandbox(time_skipping: WorkflowEnviron
     build_worker(time_skipping.client, make_settings(tmp_path), workflows=workflows.WORKFLOWS, activities=[])
 
 
+async def test_a_worker_keeps_as_many_runs_cached_as_its_setting_says(
+    time_skipping: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    # The cache is most of a worker's memory (CITYCERT_WORKER_CACHED_WORKFLOWS)
+    settings = make_settings(tmp_path).model_copy(update={"worker_cached_workflows": 7})
+    worker = build_worker(time_skipping.client, settings, workflows=workflows.WORKFLOWS, activities=[])
+    assert worker.config()["max_cached_workflows"] == 7
+
+
 async def test_upserted_search_attributes_are_queryable_on_the_dev_server(
     dev_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:

@@ -25,12 +25,11 @@ from tests.scenarios import COMMITTEE, OPERATOR, TEST_COMMAND_KEY, Step, open_ro
 from workflows import WORKFLOWS
 from workflows.city import (
     CityCertificationWorkflow,
-    CityWorkflowInput,
     CommandRequest,
     CommandResult,
     GiveCommand,
 )
-from workflows.contracts import configure_command_key
+from workflows.contracts import configure_command_key, new_run_input
 
 CRITERIA = list(get_standard("wwc-2022").in_earning_order())  # the level requirements first
 DOCS = [{"title": "Evidence pack", "url": "https://example.org/pack.pdf"}]
@@ -126,7 +125,7 @@ async def start_city(
 ) -> CityDriver:
     first = await env.client.start_workflow(
         CityCertificationWorkflow.run,
-        CityWorkflowInput(city_id=city_id, warn_before_due_dates=True),  # as citycert starts one
+        new_run_input(city_id),  # as citycert starts one
         id=f"city-{city_id}",
         task_queue=task_queue,
     )
