@@ -49,15 +49,15 @@ lock: $(STAMP)
 		-o deploy/requirements.lock
 
 # Every message the portal says, for a translator: the pages' words (entrypoints/web) and the
-# domain's refusal templates (domain/, at the calls domain/errors.py's REFUSAL_KEYWORDS names), as
-# build/messages.pot. The catalogs are compiled in memory when served (entrypoints/web/i18n.py);
+# domain's and the application's refusal templates (domain/ and app/, at the calls
+# domain/errors.py's REFUSAL_KEYWORDS names), as build/messages.pot. The catalogs are compiled in memory when served (entrypoints/web/i18n.py);
 # tests/unit/entrypoints/web/test_i18n.py and test_refusals.py say what is missing.
 messages: $(STAMP)
 	mkdir -p build
 	$(BIN)/pybabel extract -F babel.cfg -k N_ \
 		$$($(BIN)/python -c "from domain.errors import REFUSAL_KEYWORDS as K; \
 			print(' '.join(f'-k {k}:' + ','.join(map(str, v)) for k, v in K.items()))") \
-		-o build/messages.pot entrypoints/web domain
+		-o build/messages.pot entrypoints/web domain app
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,7 @@ from app.people import active_reviewers
 from domain import Actor
 from domain import commands as cmd
 from domain.assignment import AreaAssignment, Candidate, areas_waiting, plan_assignment
+from domain.errors import English, Refusal
 from domain.rules import PROGRAMME_REVIEW
 from domain.standard import get_standard
 from eventstore import EventStore
@@ -38,10 +39,18 @@ async def assign_automatically(commands: CommandService, city_id: str, actor: Ac
         raise errors.UnknownCity(city_id)
     cycle = state.cycle
     if cycle is None or state.phase.value not in ("evidence", "review"):
-        raise errors.Refused(f"{city_id} is {state.phase.value}: only a cycle in review has areas to assign")
+        raise errors.Refused(
+            Refusal(
+                "{city_id} is {phase}: only a cycle in review has areas to assign",
+                city_id=city_id,
+                phase=state.phase,
+            )
+        )
     areas = areas_waiting(cycle, get_standard(cycle.standard_version, cycle.standard_revision))
     if not areas:
-        raise errors.Refused(f"no practice area of {city_id} has criteria waiting for a reviewer")
+        raise errors.Refused(
+            Refusal("no practice area of {city_id} has criteria waiting for a reviewer", city_id=city_id)
+        )
     reviewers = await active_reviewers(store)
     loads = await readmodel.reviewer_loads(store, [person.id for person, _ in reviewers])
     candidates = [
@@ -57,7 +66,8 @@ async def assign_automatically(commands: CommandService, city_id: str, actor: Ac
     ]
     plan = plan_assignment(city_id, areas, candidates, cycle.conflicts_declared)
     if not plan.complete:
-        raise errors.Refused("; ".join(plan.refusals))
+        # The plan's reasons are the domain's English words (domain/assignment.py): said in English.
+        raise errors.Refused(Refusal("{problems:;}", problems=[English(r) for r in plan.refusals]))
     outcomes = []
     for chosen in plan.assignments:
         # The home city and conflicts are filled from the record when the service stamps it.
@@ -79,10 +89,19 @@ async def check_may_see_evidence(store: EventStore, city_id: str, role: str, rev
         return
     if reviewer_id in cycle.conflicts_declared:
         raise errors.Forbidden(
-            f"reviewer {reviewer_id} declared a conflict with {city_id} and may not see its evidence"
+            Refusal(
+                "reviewer {reviewer_id} declared a conflict with {city_id} and may not see its evidence",
+                reviewer_id=reviewer_id,
+                city_id=city_id,
+            )
         )
     if reviewer_id not in cycle.no_conflict_declared:
         raise errors.Forbidden(
-            f"reviewer {reviewer_id} has not declared that they have no conflict of interest with {city_id}: "
-            f"declare it (POST /v1/cities/{city_id}/review/no-conflict) before seeing its evidence"
+            Refusal(
+                "reviewer {reviewer_id} has not declared that they have no conflict of interest with "
+                "{city_id}: declare it (POST /v1/cities/{city_id}/review/no-conflict) before seeing its "
+                "evidence",
+                reviewer_id=reviewer_id,
+                city_id=city_id,
+            )
         )

@@ -49,6 +49,7 @@ from domain import (
 )
 from domain import commands as cmd
 from domain.authority import roles_that_may_give
+from domain.errors import Label, Refusal
 from domain.programme import SwitchMigrationMode
 from domain.state import CitySummary
 from eventstore import EventStore, RecordedEvent
@@ -76,6 +77,16 @@ _REFUSALS: dict[str, type[errors.AppError]] = {
     "IneligibleCity": errors.Ineligible,
     "InvalidCommand": errors.Invalid,
     "NotAuthorized": errors.Forbidden,
+}
+# The words the workflow's validator answers CityBusy with (workflows/city.py), as refusals a page
+# can say in the person's language (a unit test keeps the two lists the same).
+BUSY_REFUSALS: dict[str, Refusal] = {
+    refusal.template: refusal
+    for refusal in (
+        Refusal("the certification cycle is closing; try again"),
+        Refusal("the city's workflow is moving to a fresh run; try again"),
+        Refusal("a deadline is being recorded; try again"),
+    )
 }
 # The workflow could not confirm the proof the service put on the command: not the caller's fault,
 # the API and the workers hold different keys.
@@ -274,7 +285,9 @@ class CommandService:
         if state.version == 0:
             raise errors.UnknownCity(city_id)
         if state.phase is Phase.WITHDRAWN:
-            raise errors.Refused(f"{city_id!r} has withdrawn: its workflow ended for good")
+            raise errors.Refused(
+                Refusal("{city_id!r} has withdrawn: its workflow ended for good", city_id=city_id)
+            )
         workflow_id = city_workflow_id(city_id)
         try:
             previous = await self.client.get_workflow_handle(workflow_id).describe()
@@ -329,9 +342,12 @@ class CommandService:
         programme stream; while on, an operator's import is recorded without a countersignature."""
         roles = roles_that_may_give(SwitchMigrationMode)
         if actor.role not in roles:
-            needed = " or ".join(sorted(roles))
             raise errors.Forbidden(
-                f"a {actor.role} may not switch migration mode; it needs the role {needed}"
+                Refusal(
+                    "a {role} may not switch migration mode; it needs the role {needed:or}",
+                    role=Label("Role", actor.role),
+                    needed=[Label("Role", r) for r in sorted(roles)],
+                )
             )
         return await programme.switch_migration_mode(self.store, command, actor)
 
@@ -447,8 +463,13 @@ async def _with_uploads(store: EventStore, city_id: str, command: cmd.HumanComma
         upload = uploads.get(given.document_id)
         if upload is None:
             raise errors.Invalid(
-                f"document {given.document_id} (for {criterion_id}) is not one of {city_id}'s uploads: "
-                f"upload it first (POST /v1/cities/{city_id}/documents)"
+                Refusal(
+                    "document {document_id} (for {criterion_id}) is not one of {city_id}'s uploads: "
+                    "upload it first (POST /v1/cities/{city_id}/documents)",
+                    document_id=given.document_id,
+                    criterion_id=criterion_id,
+                    city_id=city_id,
+                )
             )
         return cmd.UploadedDocument(
             document_id=upload.document_id, sha256=upload.sha256, title=upload.title, slot=given.slot
@@ -488,7 +509,10 @@ def _refusal(e: WorkflowUpdateFailedError) -> errors.AppError:
         retry_at = datetime.fromisoformat(cause.details[0]) if cause.details else None
         return errors.TooFrequent(cause.message, retry_at=retry_at, refusal=refusal_in(cause))
     if isinstance(cause, ApplicationError) and cause.type in _REFUSALS:
-        return _REFUSALS[cause.type](cause.message, refusal=refusal_in(cause))
+        refusal = refusal_in(cause)
+        if refusal is None and cause.type == "CityBusy":
+            refusal = BUSY_REFUSALS.get(cause.message)
+        return _REFUSALS[cause.type](cause.message, refusal=refusal)
     if isinstance(cause, ApplicationError) and cause.type == "Unsigned":
         return errors.Unavailable(_KEY_MISMATCH, code="command_key_mismatch")
     inner = cause.cause if isinstance(cause, ActivityError) else None

@@ -29,6 +29,7 @@ from app.media import Unrecognised, recognise
 from app.tokens import TokenInfo
 from domain import Actor, CommandRejected, InvalidCommand, decide
 from domain import commands as cmd
+from domain.errors import Refusal
 from eventstore import EventStore
 from readmodel import DocumentInfo, city_document, city_documents, city_state, every_document
 from runtime.documents import DocumentMissing, DocumentStore, DocumentStoreError
@@ -82,11 +83,13 @@ class Documents:
         """Recognise, store and record the document in `file` (seekable) as the city's."""
         sha256, size = await asyncio.to_thread(_measure, file)
         if size > self.max_bytes:
-            raise errors.DocumentTooLarge(f"a document may be at most {self.max_bytes} bytes")
+            raise errors.DocumentTooLarge(
+                Refusal("a document may be at most {max_bytes} bytes", max_bytes=self.max_bytes)
+            )
         try:
             media_type = await asyncio.to_thread(recognise, file)
         except Unrecognised as e:
-            raise errors.UnsupportedDocument(f"not accepted: {e}") from None
+            raise errors.UnsupportedDocument(Refusal("not accepted: {why}", why=e.refusal)) from None
         try:
             command = cmd.UploadDocument(
                 document_id=uuid.uuid4().hex, sha256=sha256, size=size, media_type=media_type, title=title
@@ -136,7 +139,11 @@ class Documents:
     async def find(self, city_id: str, document_id: str) -> DocumentInfo:
         found = await city_document(self.store, city_id, document_id)
         if found is None:
-            raise errors.NotFound(f"{city_id!r} has no document {document_id!r}")
+            raise errors.NotFound(
+                Refusal(
+                    "{city_id!r} has no document {document_id!r}", city_id=city_id, document_id=document_id
+                )
+            )
         return found
 
     async def open(self, document: DocumentInfo) -> Iterator[bytes]:

@@ -25,18 +25,25 @@ class AppError(Exception):
     and an operator's terminal, never for an HTTP client, which gets the message and a correlation
     id to quote. `refusal` is the domain's refusal the message says, as data (its template and
     values, domain/errors.py), so a page can say it in the person's language; None for words the
-    application wrote itself (English only)."""
+    application wrote itself that no page shows.
+
+    The application's own refusals are given as a `Refusal` in place of the message (its English
+    template, a literal at the raise site, and the values it names), as the domain's are: the
+    message is its English and a page says it in the person's language (the catalogs' extraction
+    finds the template by its `Refusal(...)` call)."""
 
     code: ClassVar[str] = "error"
 
     def __init__(
         self,
-        message: str,
+        message: str | Refusal,
         *,
         code: str | None = None,
         internal: str | None = None,
         refusal: Refusal | None = None,
     ) -> None:
+        if isinstance(message, Refusal):
+            refusal, message = message, message.english()
         super().__init__(message if internal is None else f"{message}: {internal}")
         self.message = message
         self.internal = internal
@@ -77,7 +84,7 @@ class UnknownCity(NotFound):
     code = "unknown_city"
 
     def __init__(self, city_id: str) -> None:
-        super().__init__(f"no city {city_id!r} is registered")
+        super().__init__(Refusal("no city {city_id!r} is registered", city_id=city_id))
         self.city_id = city_id
 
 
@@ -105,7 +112,7 @@ class TooFrequent(Refused):
     code = "too_frequent"
 
     def __init__(
-        self, message: str, *, retry_at: datetime | None = None, refusal: Refusal | None = None
+        self, message: str | Refusal, *, retry_at: datetime | None = None, refusal: Refusal | None = None
     ) -> None:
         super().__init__(message, refusal=refusal)
         self.retry_at = retry_at

@@ -21,6 +21,8 @@ import struct
 import zipfile
 from typing import IO
 
+from domain.errors import English, Refusal
+
 PDF = "application/pdf"
 PNG = "image/png"
 JPEG = "image/jpeg"
@@ -31,15 +33,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 DOC, XLS, PPT = "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint"
 
-_EXECUTABLES: tuple[tuple[bytes, str], ...] = (
-    (b"\x7fELF", "an ELF executable"),
-    (b"MZ", "a Windows executable (PE/MZ)"),
-    (b"\xfe\xed\xfa\xce", "a Mach-O executable"),
-    (b"\xfe\xed\xfa\xcf", "a Mach-O executable"),
-    (b"\xce\xfa\xed\xfe", "a Mach-O executable"),
-    (b"\xcf\xfa\xed\xfe", "a Mach-O executable"),
-    (b"\xca\xfe\xba\xbe", "a Mach-O universal binary (or a Java class)"),
-    (b"#!", "a script (it starts with #!)"),
+_EXECUTABLES: tuple[tuple[bytes, Refusal], ...] = (
+    (b"\x7fELF", Refusal("an ELF executable")),
+    (b"MZ", Refusal("a Windows executable (PE/MZ)")),
+    (b"\xfe\xed\xfa\xce", Refusal("a Mach-O executable")),
+    (b"\xfe\xed\xfa\xcf", Refusal("a Mach-O executable")),
+    (b"\xce\xfa\xed\xfe", Refusal("a Mach-O executable")),
+    (b"\xcf\xfa\xed\xfe", Refusal("a Mach-O executable")),
+    (b"\xca\xfe\xba\xbe", Refusal("a Mach-O universal binary (or a Java class)")),
+    (b"#!", Refusal("a script (it starts with #!)")),
 )
 _OOXML_PARTS = (("word/document.xml", DOCX), ("xl/workbook.xml", XLSX), ("ppt/presentation.xml", PPTX))
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -51,11 +53,19 @@ ODF_TYPES = tuple(
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CHUNK = 1024 * 1024
 _CSV_SAMPLE = 64 * 1024
-ACCEPTED = "PDF, PNG, JPEG, Word, Excel, PowerPoint, OpenDocument, CSV or plain UTF-8 text"
+
+
+# The formats accepted, as a refusal names them (a page says them in the person's language).
+ACCEPTED_WORDS = Refusal("PDF, PNG, JPEG, Word, Excel, PowerPoint, OpenDocument, CSV or plain UTF-8 text")
 
 
 class Unrecognised(ValueError):
-    """The content is not a document citycert accepts; the message says what it is or lacks."""
+    """The content is not a document citycert accepts; the message says what it is or lacks, and
+    `refusal` is those words as data (domain/errors.py), for a page in the person's language."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.english())
+        self.refusal = refusal
 
 
 def recognise(file: IO[bytes]) -> str:
@@ -63,16 +73,16 @@ def recognise(file: IO[bytes]) -> str:
     file.seek(0)
     head = file.read(8)
     if not head:
-        raise Unrecognised("the file is empty")
+        raise Unrecognised(Refusal("the file is empty"))
     for magic, what in _EXECUTABLES:
         if head.startswith(magic):
-            raise Unrecognised(f"the file is {what}; executables are never accepted")
+            raise Unrecognised(Refusal("the file is {what}; executables are never accepted", what=what))
     if head.startswith(b"%PDF-"):
         return PDF
     if head == b"\x89PNG\r\n\x1a\n":
         file.seek(12)
         if file.read(4) != b"IHDR":
-            raise Unrecognised("the file starts as a PNG image but has no image header (IHDR)")
+            raise Unrecognised(Refusal("the file starts as a PNG image but has no image header (IHDR)"))
         return PNG
     if head.startswith(b"\xff\xd8\xff"):
         return JPEG
@@ -88,29 +98,38 @@ def _zip_document(file: IO[bytes]) -> str:
         archive = zipfile.ZipFile(file)
         entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as e:
-        raise Unrecognised(f"the file starts as a ZIP archive but cannot be read as one ({e})") from None
+        raise Unrecognised(
+            Refusal("the file starts as a ZIP archive but cannot be read as one ({why})", why=English(str(e)))
+        ) from None
     names = {entry.filename for entry in entries}
     if entries and entries[0].filename == "mimetype":
         first = entries[0]
         if first.compress_type != zipfile.ZIP_STORED or first.file_size > 100:
-            raise Unrecognised("an OpenDocument's mimetype entry must be short and stored uncompressed")
+            raise Unrecognised(
+                Refusal("an OpenDocument's mimetype entry must be short and stored uncompressed")
+            )
         declared = archive.read(first).strip().decode("ascii", errors="replace")
         if declared not in ODF_TYPES:
             raise Unrecognised(
-                f"a ZIP whose mimetype entry says {declared!r}, not an OpenDocument text, spreadsheet, "
-                "presentation or drawing"
+                Refusal(
+                    "a ZIP whose mimetype entry says {declared!r}, not an OpenDocument text, spreadsheet, "
+                    "presentation or drawing",
+                    declared=declared,
+                )
             )
         return declared
     if "[Content_Types].xml" in names:
         if any(name.lower().endswith("vbaproject.bin") for name in names):
             raise Unrecognised(
-                "a macro-enabled office document (it holds a VBA project); save it without macros"
+                Refusal("a macro-enabled office document (it holds a VBA project); save it without macros")
             )
         for part, media_type in _OOXML_PARTS:
             if part in names:
                 return media_type
-        raise Unrecognised("an Office Open XML package without a Word, Excel or PowerPoint part")
-    raise Unrecognised(f"a ZIP archive that is not an office document; accepted: {ACCEPTED}")
+        raise Unrecognised(Refusal("an Office Open XML package without a Word, Excel or PowerPoint part"))
+    raise Unrecognised(
+        Refusal("a ZIP archive that is not an office document; accepted: {accepted}", accepted=ACCEPTED_WORDS)
+    )
 
 
 def _ole2_document(file: IO[bytes]) -> str:
@@ -119,7 +138,7 @@ def _ole2_document(file: IO[bytes]) -> str:
     file.seek(30)
     (shift,) = struct.unpack("<H", file.read(2))
     if shift not in (9, 12):
-        raise Unrecognised("an OLE2 compound file with a sector size it cannot have")
+        raise Unrecognised(Refusal("an OLE2 compound file with a sector size it cannot have"))
     names: set[str] = set()
     file.seek(512)
     while block := file.read(_CHUNK):
@@ -129,11 +148,13 @@ def _ole2_document(file: IO[bytes]) -> str:
             if entry[66] == 2 and 2 <= length <= 64 and length % 2 == 0:
                 names.add(entry[: length - 2].decode("utf-16-le", errors="replace"))
     if "Macros" in names or "_VBA_PROJECT" in names or "VBA" in names:
-        raise Unrecognised("a macro-enabled office document (it holds a VBA project); save it without macros")
+        raise Unrecognised(
+            Refusal("a macro-enabled office document (it holds a VBA project); save it without macros")
+        )
     for stream, media_type in _OLE2_STREAMS:
         if stream in names:
             return media_type
-    raise Unrecognised("an OLE2 compound file that is not a Word, Excel or PowerPoint document")
+    raise Unrecognised(Refusal("an OLE2 compound file that is not a Word, Excel or PowerPoint document"))
 
 
 def _text(file: IO[bytes]) -> str:
@@ -150,12 +171,20 @@ def _text(file: IO[bytes]) -> str:
             text = decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError:
             raise Unrecognised(
-                f"the file is neither text in UTF-8 nor a known format; accepted: {ACCEPTED}"
+                Refusal(
+                    "the file is neither text in UTF-8 nor a known format; accepted: {accepted}",
+                    accepted=ACCEPTED_WORDS,
+                )
             ) from None
         if control := _CONTROL.search(text):
+            character = f"U+{ord(control.group()):04X}"
             raise Unrecognised(
-                f"the file is not plain text: it holds the control character U+{ord(control.group()):04X}; "
-                f"accepted: {ACCEPTED}"
+                Refusal(
+                    "the file is not plain text: it holds the control character {character}; "
+                    "accepted: {accepted}",
+                    character=character,
+                    accepted=ACCEPTED_WORDS,
+                )
             )
         if kept < _CSV_SAMPLE:
             sample.append(text)

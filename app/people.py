@@ -18,6 +18,7 @@ import asyncpg
 
 import readmodel
 from app.errors import Invalid, NotFound, Refused, UnknownCity
+from domain.errors import Label, Refusal
 from domain.people import (
     AnyNewPerson,
     Person,
@@ -37,7 +38,7 @@ class UnknownPerson(NotFound):
     code = "unknown_person"
 
     def __init__(self, person_id: str) -> None:
-        super().__init__(f"no person {person_id!r} is known")
+        super().__init__(Refusal("no person {person_id!r} is known", person_id=person_id))
         self.person_id = person_id
 
 
@@ -51,6 +52,10 @@ class DuplicatePerson(InvalidPerson):
     """An active person already has this e-mail address (compared whatever its case)."""
 
     code = "duplicate_person"
+
+
+def _erased(person_id: str) -> Refusal:
+    return Refusal("person {person_id!r} was erased; nothing is left to change", person_id=person_id)
 
 
 class PersonErased(Refused):
@@ -82,8 +87,11 @@ def _person(row: Any) -> Person:
 
 def _duplicate(email: str) -> DuplicatePerson:
     return DuplicatePerson(
-        f"an active person already has the e-mail address {email!r} (whatever its case); "
-        "deactivate them first, or give another address"
+        Refusal(
+            "an active person already has the e-mail address {email!r} (whatever its case); "
+            "deactivate them first, or give another address",
+            email=email,
+        )
     )
 
 
@@ -94,13 +102,18 @@ async def add_person(store: EventStore, person: AnyNewPerson, *, person_id: str 
     `person_id` fixes the id instead of drawing one: the demo's people are the actors its seeded
     events already name, so their pages show that work."""
     if person_id is not None and not is_person_id(person_id):
-        raise InvalidPerson(f"{person_id!r} is not a person id (per_ and 16 hexadecimal digits)")
+        raise InvalidPerson(
+            Refusal("{person_id!r} is not a person id (per_ and 16 hexadecimal digits)", person_id=person_id)
+        )
     if (
         person.role == PersonRole.CITY
         and await readmodel.city_summary(store, person.bound_city or "") is None
     ):
         raise InvalidPerson(
-            f"no city {person.bound_city!r} is registered; register it before adding its staff"
+            Refusal(
+                "no city {city_id!r} is registered; register it before adding its staff",
+                city_id=person.bound_city,
+            )
         )
     async with store.connection() as conn:
         try:
@@ -160,7 +173,7 @@ async def update_person(store: EventStore, person_id: str, changes: PersonChange
     """New name, e-mail or language (what `changes` leaves None stays); refused once erased."""
     current = await get_person(store, person_id)
     if current.erased_at is not None:
-        raise PersonErased(f"person {person_id!r} was erased; nothing is left to change")
+        raise PersonErased(_erased(person_id))
     async with store.connection() as conn:
         try:
             row = await conn.fetchrow(
@@ -176,7 +189,7 @@ async def update_person(store: EventStore, person_id: str, changes: PersonChange
                 raise _duplicate(changes.email) from None
             raise
     if row is None:  # erased meanwhile
-        raise PersonErased(f"person {person_id!r} was erased; nothing is left to change")
+        raise PersonErased(_erased(person_id))
     return _person(row)
 
 
@@ -238,7 +251,11 @@ async def _reviewer(store: EventStore, person_id: str) -> Person:
     person = await get_person(store, person_id)
     if person.role is not PersonRole.REVIEWER:
         raise NotAReviewer(
-            f"person {person_id!r} is {person.role.value}, not a reviewer: only reviewers have a profile"
+            Refusal(
+                "person {person_id!r} is {role}, not a reviewer: only reviewers have a profile",
+                person_id=person_id,
+                role=Label("Role", person.role.value),
+            )
         )
     return person
 
@@ -249,7 +266,7 @@ async def set_reviewer_profile(
     """Set (or replace) a reviewer's profile; refused for another role, or once they are erased."""
     person = await _reviewer(store, person_id)
     if person.erased_at is not None:
-        raise PersonErased(f"person {person_id!r} was erased; nothing is left to change")
+        raise PersonErased(_erased(person_id))
     conflicts = json.dumps([c.model_dump() for c in profile.conflicts])
     async with store.connection() as conn:
         row = await conn.fetchrow(
@@ -274,7 +291,9 @@ async def get_reviewer_profile(store: EventStore, person_id: str) -> StoredRevie
             f"SELECT {_PROFILE_COLUMNS} FROM reviewer_profiles WHERE person_id = $1", person_id
         )
     if row is None:
-        raise NoReviewerProfile(f"reviewer {person_id!r} has no profile yet; an operator sets one")
+        raise NoReviewerProfile(
+            Refusal("reviewer {person_id!r} has no profile yet; an operator sets one", person_id=person_id)
+        )
     return _profile(row)
 
 

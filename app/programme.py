@@ -18,7 +18,7 @@ from typing import cast
 from app import errors
 from domain import Actor, CommandRejected
 from domain import commands as cmd
-from domain.errors import InvalidCommand
+from domain.errors import English, InvalidCommand, Label, Refusal
 from domain.events import DomainEvent, MigrationModeOn
 from domain.programme import (
     ProgrammeCommand,
@@ -58,7 +58,11 @@ async def switch_migration_mode(
 ) -> ProgrammeStatus:
     """Switch migration mode on or off for the whole store, recorded with who, when and why."""
     return await record_programme(
-        store, command, actor, now=now, busy="the programme's migration mode is being switched; try again"
+        store,
+        command,
+        actor,
+        now=now,
+        busy=Refusal("the programme's migration mode is being switched; try again"),
     )
 
 
@@ -68,7 +72,7 @@ async def record_programme(
     actor: Actor,
     *,
     now: datetime | None,
-    busy: str,
+    busy: Refusal,
     rounds_may_overlap: bool = False,
 ) -> ProgrammeStatus:
     """Decide `command` on the programme's folded state and append its events with the stream's
@@ -156,4 +160,11 @@ def _with(command: cmd.HumanCommand, **fields: object) -> cmd.HumanCommand:
     try:
         return type(command).model_validate({**command.model_dump(), **fields})
     except ValueError as e:
-        raise errors.Invalid(f"cannot give {command.command_name()} as this actor: {e}") from e
+        # pydantic's words are English: the refusal names them so, and is said in English.
+        raise errors.Invalid(
+            Refusal(
+                "cannot give {command} as this actor: {why}",
+                command=Label("Command", command.command_name()),
+                why=English(str(e)),
+            )
+        ) from e

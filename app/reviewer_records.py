@@ -14,6 +14,7 @@ from app import errors
 from app.people import NoReviewerProfile, UnknownPerson, get_person, get_reviewer_profile
 from domain import Actor
 from domain import commands as cmd
+from domain.errors import English, Label, Refusal
 from domain.people import PersonRole, is_person_id
 from eventstore import EventStore
 
@@ -30,11 +31,24 @@ async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) ->
     try:
         person = await get_person(store, command.reviewer_id)
     except UnknownPerson:
-        raise errors.Invalid(f"no person {command.reviewer_id!r} is known; add the reviewer first") from None
+        raise errors.Invalid(
+            Refusal("no person {person_id!r} is known; add the reviewer first", person_id=command.reviewer_id)
+        ) from None
     if person.role is not PersonRole.REVIEWER or person.city_id is None:
-        raise errors.Invalid(f"{command.reviewer_id} is {person.role.value}, not a reviewer")
+        raise errors.Invalid(
+            Refusal(
+                "{person_id} is {role}, not a reviewer",
+                person_id=command.reviewer_id,
+                role=Label("Role", person.role.value),
+            )
+        )
     if not person.active:
-        raise errors.Refused(f"reviewer {command.reviewer_id} is deactivated and cannot be assigned")
+        raise errors.Refused(
+            Refusal(
+                "reviewer {reviewer_id} is deactivated and cannot be assigned",
+                reviewer_id=command.reviewer_id,
+            )
+        )
     try:
         conflicts = (await get_reviewer_profile(store, person.id)).conflict_cities
     except NoReviewerProfile:
@@ -46,4 +60,11 @@ def _with(command: cmd.HumanCommand, **fields: object) -> cmd.HumanCommand:
     try:
         return type(command).model_validate({**command.model_dump(), **fields})
     except ValueError as e:
-        raise errors.Invalid(f"cannot give {command.command_name()} as this actor: {e}") from e
+        # pydantic's words are English: the refusal names them so, and is said in English.
+        raise errors.Invalid(
+            Refusal(
+                "cannot give {command} as this actor: {why}",
+                command=Label("Command", command.command_name()),
+                why=English(str(e)),
+            )
+        ) from e

@@ -15,6 +15,7 @@ from app import errors
 from app.programme import load_programme, record_programme
 from domain import Actor
 from domain.authority import roles_that_may_give
+from domain.errors import Label, Refusal
 from domain.events import DomainEvent
 from domain.rounds import (
     AdoptCohorts,
@@ -37,7 +38,7 @@ class UnknownRound(errors.NotFound):
     code = "unknown_round"
 
     def __init__(self, round_id: str) -> None:
-        super().__init__(f"there is no round {round_id!r}")
+        super().__init__(Refusal("there is no round {round_id!r}", round_id=round_id))
         self.round_id = round_id
 
 
@@ -132,7 +133,10 @@ async def designate_honor_roll(
     unknown = [c for c in command.city_ids if await city_summary(store, c) is None]
     if unknown:
         raise errors.Invalid(
-            f"no city is registered as {', '.join(unknown)}: the Honor Roll names registered cities"
+            Refusal(
+                "no city is registered as {city_ids}: the Honor Roll names registered cities",
+                city_ids=unknown,
+            )
         )
     return await _record(store, command, actor, now)
 
@@ -141,8 +145,12 @@ def _may_give(command: RoundCommand, actor: Actor) -> None:
     roles = roles_that_may_give(type(command))
     if actor.role not in roles:
         raise errors.Forbidden(
-            f"a {actor.role} may not give {command.command_name()}; it needs the role "
-            f"{' or '.join(sorted(roles))}"
+            Refusal(
+                "a {role} may not give {command}; it needs the role {roles:or}",
+                role=Label("Role", actor.role),
+                command=Label("Command", command.command_name()),
+                roles=[Label("Role", r) for r in sorted(roles)],
+            )
         )
 
 
@@ -150,7 +158,7 @@ async def _record(
     store: EventStore, command: RoundCommand, actor: Actor, now: datetime | None, may_overlap: bool = False
 ) -> Round:
     _may_give(command, actor)
-    busy = "the programme's rounds are being changed; try again"
+    busy = Refusal("the programme's rounds are being changed; try again")
     status = await record_programme(store, command, actor, now=now, busy=busy, rounds_may_overlap=may_overlap)
     found = find_round(status.state.rounds, command.round_id)
     assert found is not None, "a recorded round command leaves its round in the state"

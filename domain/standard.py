@@ -34,7 +34,7 @@ class UnknownStandard(StandardError):
 class UnknownCriteria(StandardError):
     def __init__(self, version: str, unknown: Iterable[str]) -> None:
         self.unknown = sorted(set(unknown))
-        super().__init__(f"unknown criteria for {version}: {', '.join(self.unknown)}")
+        super().__init__(Refusal("unknown criteria for {version}: {ids}", version=version, ids=self.unknown))
 
 
 class _Frozen(BaseModel):
@@ -503,13 +503,22 @@ def _load(version: str, revision: int | None, loading: frozenset[str]) -> Standa
     shared record of what is loading made one thread's load look like another's loop."""
     if version not in available_versions():
         raise UnknownStandard(
-            f"unknown standard version {version!r}; available: {', '.join(available_versions())}"
+            Refusal(
+                "unknown standard version {version!r}; available: {versions}",
+                version=version,
+                versions=list(available_versions()),
+            )
         )
     known = revisions(version)
     wanted = known[-1] if revision is None else revision
     if wanted not in known:
         raise UnknownStandard(
-            f"standard {version} has no revision {wanted}; shipped: {', '.join(map(str, known))}"
+            Refusal(
+                "standard {version} has no revision {revision}; shipped: {revisions}",
+                version=version,
+                revision=wanted,
+                revisions=list(known),
+            )
         )
     path = _index()[(version, wanted)]
     chain = loading | {version}

@@ -11,11 +11,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from domain.people import Person, PersonRole, StoredReviewerProfile
+from domain.people import BOUND_ROLES, Person, PersonRole, StoredReviewerProfile
 from domain.standard import available_versions, get_standard
 from domain.state import CitySummary, Phase
 from entrypoints.web.dashboard import LEVELS, PHASES
 from entrypoints.web.i18n import N_, Speaker
+from entrypoints.web.refusals import form_problems
 
 ROLES = {
     PersonRole.CITY: N_("City staff"),
@@ -143,15 +144,51 @@ def said(words: str, *, lang: str | None = "en") -> Problem:
     return Problem([(None, words)], lang)
 
 
-def invalid(error: ValidationError, ids: dict[str, str]) -> Problem:
-    """pydantic's complaints, one per field, each linked to the form's control (`ids`: a field's
-    name to its element id) and named by it, without pydantic's own prefix."""
-    items: list[tuple[str | None, str]] = []
-    for err in error.errors():
-        named = next((str(p) for p in reversed(err["loc"]) if str(p) in ids), None)
-        words = err["msg"].removeprefix("Value error, ")
-        items.append((ids[named], f"{named}: {words}") if named else (None, words))
-    return Problem(items)
+# The operators' forms' fields by the labels their pages give them.
+FIELD_LABELS = {
+    "name": N_("Name"),
+    "email": N_("E-mail address"),
+    "role": N_("Role"),
+    "language": N_("Language"),
+    "city_id": N_("City"),
+    "round_id": N_("Id"),
+    "opens_on": N_("Applications open on"),
+    "closes_on": N_("Applications close on"),
+    "submission_deadline": N_("Evidence due by"),
+    "announcement_on": N_("Announced on"),
+    "review_capacity": N_("Review capacity"),
+    "organisation": N_("Organisation"),
+    "practice_areas": N_("Practice areas they review"),
+    "capacity": N_("Capacity"),
+    "conflicts": N_("Conflicts of interest"),
+    "practice_area": N_("Practice area"),
+}
+
+
+def invalid(
+    say: Speaker, error: ValidationError, ids: dict[str, str], because: dict[str, str] | None = None
+) -> Problem:
+    """The validation's complaints in the page's language, one per field, each linked to the form's
+    control (`ids`: a field's name to its element id) and named by its label (refusals.py);
+    `because`: the words for a model's own rules, by its name."""
+    labels = {name: FIELD_LABELS.get(name, name) for name in ids}
+    items = [
+        (ids[named] if named else None, words) for named, words in form_problems(say, error, labels, because)
+    ]
+    return Problem(items, lang=None)
+
+
+def person_rules(say: Speaker, typed: dict[str, str]) -> dict[str, str]:
+    """What the new person's own rule (domain/people.py NewPerson: a city exactly when the role
+    takes one) needs of the form as typed, in words."""
+    role = typed.get("role", "").strip()
+    if role not in {r.value for r in PersonRole}:
+        words = say.gettext("Choose a role.")
+    elif PersonRole(role) in BOUND_ROLES:
+        words = say.gettext("Give the city: the one city staff work for, or a reviewer's home city.")
+    else:
+        words = say.gettext("Leave the city empty: this role is not bound to a city.")
+    return {"NewPerson": words}
 
 
 def conflicts_typed(text: str) -> list[dict[str, str]]:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from babel.lists import format_list
+from pydantic import BaseModel, ValidationError
 
 from app.errors import AppError
 from domain.errors import DomainError, English, Label, Refusal
@@ -87,6 +88,18 @@ LABELS: dict[tuple[str, str], str] = {
     ("Command", "WaiveSiteVisit"): N_("waive the site visit"),
     ("Command", "WarnOfDueDates"): N_("warn of due dates"),
     ("Command", "Withdraw"): N_("withdraw"),
+    # The application's refusals name the programme's commands and the people's roles too.
+    ("Command", "CreateRound"): N_("create a round"),
+    ("Command", "ChangeRound"): N_("change a round"),
+    ("Command", "DesignateHonorRoll"): N_("designate the Honor Roll"),
+    ("Command", "AdoptCohorts"): N_("adopt cohorts"),
+    ("Command", "SwitchMigrationMode"): N_("switch migration mode"),
+    ("Role", "city"): N_("city staff"),
+    ("Role", "reviewer"): N_("reviewer"),
+    ("Role", "committee"): N_("committee member"),
+    ("Role", "operator"): N_("operator"),
+    ("Role", "scheduler"): N_("scheduler"),
+    ("Role", "timer"): N_("timer"),
 }
 
 _FIELD = re.compile(r"\{[^{}]*\}")
@@ -158,10 +171,130 @@ def say_refusal(say: Speaker, refusal: Refusal) -> tuple[str, str | None]:
 
 
 def in_words(say: Speaker, error: AppError | DomainError) -> tuple[str, str | None]:
-    """What a page says of a refused action: the domain's refusal in the page's language; words the
-    application wrote itself are English, marked so."""
+    """What a page says of a refused action: the domain's refusal, or the application's (app/errors.py
+    `AppError.refusal`), in the page's language; words the application wrote without a refusal
+    (none a page shows, a unit test checks the raise sites) are English, marked so."""
     if isinstance(error, DomainError):
         return say_refusal(say, error.refusal)
     if error.refusal is not None:
         return say_refusal(say, error.refusal)
     return error.message, DEFAULT
+
+
+# --- a form's validation in words ------------------------------------------------------------------
+#
+# A command built from a form can fail pydantic's validation (a note too long, an id no city could
+# have, a list too long). pydantic's messages are English, so a page never shows them: each error
+# is said by its type, naming the field by the page's own label for it; an error a model's own
+# validator raises (a rule across fields) by the words the page gives for that model.
+
+# The fields of the commands the portal's forms build, by the names a person knows them by (a
+# page with labels of its own gives those instead).
+COMMAND_FIELDS: dict[str, str] = {
+    "answer": N_("Answer"),
+    "narrative": N_("Narrative"),
+    "note": N_("Note"),
+    "rationale": N_("Rationale"),
+    "reason": N_("Reason"),
+    "grounds": N_("Grounds"),
+    "title": N_("Title"),
+    "url": N_("Link"),
+    "criterion_id": N_("Criterion"),
+    "criteria": N_("Criteria"),
+    "criterion_ids": N_("Criteria"),
+    "documents": N_("Documents"),
+    "items": N_("Criteria"),
+    "claims": N_("Checklist items claimed"),
+    "checklist_met": N_("Checklist items met"),
+    "override": N_("Override"),
+    "evidence": N_("Evidence"),
+    "city_ids": N_("Cities"),
+    "round": N_("Round"),
+    "cohort": N_("Round"),
+    "standard_version": N_("Standard"),
+    "level": N_("Level"),
+    "upheld": N_("Decision"),
+    "visit_date": N_("Visit date"),
+    "findings": N_("Findings"),
+    "criterion_findings": N_("Findings"),
+    "finding": N_("Finding"),
+    "overturned": N_("Findings"),
+    "deadline": N_("Deadline"),
+    "due_at": N_("Due date"),
+    "practice_area": N_("Practice area"),
+    "reviewer_id": N_("Reviewer"),
+}
+
+_NAMED: dict[str, str] = {
+    "missing": N_("{field}: enter it."),
+    "string_too_long": N_("{field}: at most {max_length} characters."),
+    "string_pattern_mismatch": N_("{field}: not in the form expected."),
+    "too_long": N_("{field}: at most {max_length} may be given."),
+    "too_short": N_("{field}: at least {min_length} must be given."),
+    "greater_than_equal": N_("{field}: {ge} or more."),
+    "greater_than": N_("{field}: more than {gt}."),
+    "less_than_equal": N_("{field}: {le} or less."),
+    "less_than": N_("{field}: less than {lt}."),
+    "int_parsing": N_("{field}: a whole number."),
+    "int_type": N_("{field}: a whole number."),
+    "int_from_float": N_("{field}: a whole number."),
+    "float_parsing": N_("{field}: a number."),
+    "decimal_parsing": N_("{field}: a number."),
+    "date_parsing": N_("{field}: a date (year-month-day)."),
+    "date_from_datetime_parsing": N_("{field}: a date (year-month-day)."),
+    "enum": N_("{field}: choose one of the options."),
+    "literal_error": N_("{field}: choose one of the options."),
+}
+_NOT_VALID = N_("{field}: not valid.")
+_TOO_SHORT = N_("{field}: at least {min_length} characters.")
+_FORM_NOT_VALID = N_("The form cannot be recorded as given: check each field.")
+
+
+def form_problems(
+    say: Speaker,
+    error: ValidationError,
+    labels: dict[str, str] = COMMAND_FIELDS,
+    because: dict[str, str] | None = None,
+) -> list[tuple[str | None, str]]:
+    """Each of `error`'s complaints in `say`'s language: the field it is about (the last part of
+    its location that `labels` names; None for the form as a whole) and its words. `labels` maps a
+    field's name to the page's label for it (a message to translate); `because` maps a model's name
+    (the error's title) to the words, in the page's language, for its own validators' complaints."""
+    found: list[tuple[str | None, str]] = []
+    for err in error.errors():
+        named = next((str(p) for p in reversed(err["loc"]) if str(p) in labels), None)
+        kind = str(err["type"])
+        ctx = err.get("ctx") or {}
+        loc = err["loc"]
+        model_rule = not loc or isinstance(err.get("input"), dict | BaseModel)
+        if kind in ("value_error", "assertion_error") and model_rule:
+            # A model's own validator (a rule across its fields): the page says what it needs.
+            found.append((named, (because or {}).get(error.title) or say.gettext(_FORM_NOT_VALID)))
+            continue
+        if kind == "value_error":
+            # A field's own rule (domain/ids.py words a pattern in English): the field is not in the
+            # form expected, which the page can say.
+            kind = "string_pattern_mismatch"
+        if named is None:  # a field the form does not show (its own hidden values): the whole form
+            found.append((None, say.gettext(_FORM_NOT_VALID)))
+            continue
+        template = _NAMED.get(kind, _NOT_VALID)
+        if kind == "string_too_short":
+            template = _NAMED["missing"] if ctx.get("min_length") == 1 else _TOO_SHORT
+        values = {
+            k: say.number(v) if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
+            for k, v in ctx.items()
+            if "{" + k + "}" in template
+        }
+        found.append((named, say.gettext(template, field=say.gettext(labels[named]), **values)))
+    return found
+
+
+def form_words(
+    say: Speaker,
+    error: ValidationError,
+    labels: dict[str, str] = COMMAND_FIELDS,
+    because: dict[str, str] | None = None,
+) -> str:
+    """`form_problems` as one text, for a page that shows a refusal in one place."""
+    return " ".join(dict.fromkeys(words for _, words in form_problems(say, error, labels, because)))

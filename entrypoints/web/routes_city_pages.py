@@ -31,12 +31,14 @@ from app.media import Unrecognised, recognise
 from app.rounds import list_rounds
 from domain import Actor, CommandRejected, InvalidCommand, decide
 from domain import commands as cmd
+from domain.errors import Refusal as DomainRefusal
 from domain.ids import DOCUMENT_ID_PATTERN
 from domain.people import Person, PersonRole
 from domain.state import CityState
 from entrypoints.web import city_pages
+from entrypoints.web.i18n import N_
 from entrypoints.web.pages import render
-from entrypoints.web.refusals import in_words
+from entrypoints.web.refusals import form_words, in_words, say_refusal
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.routes_city import may_see, session_role
 from entrypoints.web.session import PageError, csrf_ok, load_session, services_of
@@ -105,11 +107,11 @@ def precheck(request: Request, state: CityState, command: cmd.Command) -> None:
         raise Refusal(422, *in_words(say_to(request), e)) from None
 
 
-def built(make: Any) -> Any:
+def built(request: Request, make: Any) -> Any:
     try:
         return make()
     except ValidationError as e:
-        raise Refusal(422, "; ".join(str(err["msg"]) for err in e.errors()), "en") from None
+        raise Refusal(422, form_words(say_to(request), e)) from None
 
 
 # --- applying to an open round -------------------------------------------------------------------
@@ -157,7 +159,9 @@ async def apply(
             raise Refusal(422, _("Choose the round to apply to."))
         if not standard_version:
             raise Refusal(422, _("Choose the standard to apply under."))
-        command = built(lambda: cmd.ApplyForCertification(cohort=round_id, standard_version=standard_version))
+        command = built(
+            request, lambda: cmd.ApplyForCertification(cohort=round_id, standard_version=standard_version)
+        )
         await give(request, city_id, command, actor)
     except Refusal as r:
         return await apply_page(request, city_id, status=r.status, refusal=r, chosen=round_id)
@@ -285,7 +289,13 @@ async def check_documents(request: Request, uploads: dict[int, UploadFile]) -> N
         try:
             await asyncio.to_thread(recognise, upload.file)
         except Unrecognised as e:
-            raise Refusal(415, f"{name}: not accepted: {e}", "en") from None
+            raise Refusal(
+                415,
+                *say_refusal(
+                    say_to(request),
+                    DomainRefusal(N_("{name}: not accepted: {why}"), name=name, why=e.refusal),
+                ),
+            ) from None
         upload.file.seek(0)
 
 
@@ -348,10 +358,10 @@ async def submit_evidence(request: Request, city_id: str, criterion_id: str, per
                     ]
                 )
 
-            precheck(request, state, built(lambda: item(placeholders(uploads))))
+            precheck(request, state, built(request, lambda: item(placeholders(uploads))))
             await check_documents(request, uploads)
             documents = await store_documents(request, city_id, uploads, actor, criterion_id)
-            await give(request, city_id, built(lambda: item(documents)), actor)
+            await give(request, city_id, built(request, lambda: item(documents)), actor)
         except Refusal as r:
             return await criterion_page(
                 request,
@@ -388,11 +398,13 @@ async def answer_question(request: Request, city_id: str, criterion_id: str, per
                 return cmd.AnswerClarifications(items=[one])
 
             precheck(
-                request, await state_of(request, city_id), built(lambda: answered(placeholders(uploads)))
+                request,
+                await state_of(request, city_id),
+                built(request, lambda: answered(placeholders(uploads))),
             )
             await check_documents(request, uploads)
             documents = await store_documents(request, city_id, uploads, actor, criterion_id)
-            await give(request, city_id, built(lambda: answered(documents)), actor)
+            await give(request, city_id, built(request, lambda: answered(documents)), actor)
         except Refusal as r:
             return await criterion_page(
                 request,
@@ -582,14 +594,14 @@ async def appeal(request: Request, city_id: str, person: Signed) -> Response:
             precheck(
                 request,
                 await state_of(request, city_id),
-                built(lambda: filed({n: placed(n) for n in uploads})),
+                built(request, lambda: filed({n: placed(n) for n in uploads})),
             )
             await check_documents(request, uploads)
             stored = {}
             for n, upload in uploads.items():
                 one = await store_documents(request, city_id, {slots[n]: upload}, actor, "appeal")
                 stored[n] = one[0]
-            await give(request, city_id, built(lambda: filed(stored)), actor)
+            await give(request, city_id, built(request, lambda: filed(stored)), actor)
         except Refusal as r:
             return await decision_page(
                 request,

@@ -34,9 +34,9 @@ from domain.rounds import DesignateHonorRoll, Round, is_round_id, round_recorded
 from entrypoints.web.committee import CityCard, card, cycle_seen, levels_up_to, place_of, round_board
 from entrypoints.web.dashboard import LEVELS
 from entrypoints.web.fragments import keeps_parts, kept, read_version_early, version_of
-from entrypoints.web.i18n import Speaker
+from entrypoints.web.i18n import N_, Speaker
 from entrypoints.web.pages import render, render_part
-from entrypoints.web.refusals import in_words
+from entrypoints.web.refusals import form_words, in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.session import PageError, language_of, load_session, services_of, session_in
 from readmodel import city_state, city_stream
@@ -271,7 +271,7 @@ async def _give(
     try:
         command = command_of()
     except ValidationError as e:
-        return 422, "; ".join(err["msg"] for err in e.errors()), "en"
+        return 422, form_words(say_to(request), e), None
     try:
         await services_of(request).commands.give(city_id, command, actor(person))
     except (errors.Refused, errors.Invalid, errors.Forbidden, errors.NotFound) as e:
@@ -443,10 +443,14 @@ async def designate_honor_roll(
     try:
         command = DesignateHonorRoll(round_id=round_id, city_ids=list(dict.fromkeys(city_ids)))
     except ValidationError as e:
-        words = "; ".join(err["msg"] for err in e.errors())
-        return await _honor_roll_page(
-            request, round_id, status=422, refusal=words, refusal_lang="en", chosen=chosen
+        # The boxes name cities by id; a list the form could not have sent is said as the form's.
+        words = form_words(
+            say_to(request),
+            e,
+            {"city_ids": N_("Cities on the Honor Roll")},
+            {"DesignateHonorRoll": say_to(request).gettext("Name each city once.")},
         )
+        return await _honor_roll_page(request, round_id, status=422, refusal=words, chosen=chosen)
     svc = services_of(request)
     try:
         await app_rounds.designate_honor_roll(svc.store, command, actor(person), now=svc.clock())

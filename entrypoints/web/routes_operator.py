@@ -87,7 +87,7 @@ def _today(request: Request) -> date:
 
 
 def _said(request: Request, e: errors.AppError) -> view.Problem:
-    """A refused action's reason: the domain's in the page's language, the application's in English."""
+    """A refused action's reason, the domain's or the application's, in the page's language."""
     words, lang = in_words(say_to(request), e)
     return view.said(words, lang=lang)
 
@@ -239,7 +239,7 @@ async def assign_practice_area(
             request,
             city_id,
             status=422,
-            problem=view.invalid(e, {"practice_area": "practice-area"}),
+            problem=view.invalid(say_to(request), e, {"practice_area": "practice-area"}),
             problem_of="area",
         )
     return await _assign(request, city_id, person, command, "area")
@@ -301,7 +301,9 @@ async def add_person(
     try:
         added = await app_people.add_person(services_of(request).store, new_person(fields))
     except ValidationError as e:
-        return await _people_page(request, status=422, problem=view.invalid(e, PERSON_FIELDS), typed=typed)
+        rules = view.person_rules(say_to(request), typed)
+        problem = view.invalid(say_to(request), e, PERSON_FIELDS, rules)
+        return await _people_page(request, status=422, problem=problem, typed=typed)
     except errors.AppError as e:
         return await _people_page(request, status=_status(e), problem=_said(request, e), typed=typed)
     return redirect(request, f"/operator/people?added={added.id}")
@@ -397,7 +399,9 @@ async def set_profile(
         )
         await app_people.set_reviewer_profile(store, person_id, profile)
     except ValidationError as e:
-        return await refused(422, view.invalid(e, _profile_fields(person_id, list(practice_areas))))
+        return await refused(
+            422, view.invalid(say_to(request), e, _profile_fields(person_id, list(practice_areas)))
+        )
     except app_people.UnknownPerson:
         raise _not_found(request, say_to(request).gettext("No person of that id is known.")) from None
     except errors.AppError as e:
@@ -471,7 +475,9 @@ async def create_round(
             svc.store, command, actor(person), now=svc.clock(), may_overlap=svc.settings.rounds_may_overlap
         )
     except ValidationError as e:
-        return await _rounds_page(request, status=422, problem=view.invalid(e, ROUND_FIELDS), typed=typed)
+        return await _rounds_page(
+            request, status=422, problem=view.invalid(say_to(request), e, ROUND_FIELDS), typed=typed
+        )
     except errors.AppError as e:
         return await _rounds_page(request, status=_status(e), problem=_said(request, e), typed=typed)
     return redirect(request, "/operator/rounds")
@@ -545,7 +551,7 @@ async def change_round(
         )
     except ValidationError as e:
         return await _round_page(
-            request, round_id, status=422, typed=typed, problem=view.invalid(e, ROUND_FIELDS)
+            request, round_id, status=422, typed=typed, problem=view.invalid(say_to(request), e, ROUND_FIELDS)
         )
     except errors.AppError as e:
         return await _round_page(request, round_id, status=_status(e), typed=typed, problem=_said(request, e))

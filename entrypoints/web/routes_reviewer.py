@@ -31,9 +31,9 @@ from domain.people import Person, PersonRole
 from domain.state import CityState
 from domain.worksheet import CriterionWorksheet, Worksheet
 from entrypoints.web.fragments import keeps_parts, kept, read_version_early, version_of
-from entrypoints.web.i18n import Speaker
+from entrypoints.web.i18n import N_, Speaker
 from entrypoints.web.pages import render, render_part
-from entrypoints.web.refusals import in_words
+from entrypoints.web.refusals import form_words, in_words
 from entrypoints.web.reviewer import decidable, queue, status_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.session import PageError, language_of, load_session, services_of
@@ -107,9 +107,28 @@ def refusal_of(request: Request, error: errors.AppError) -> tuple[int, str, str 
     return status, *in_words(say_to(request), error)
 
 
-def invalid_words(error: ValidationError) -> str:
-    """A command's validation in words (the domain's English), without pydantic's prefix."""
-    return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in error.errors())
+# A review's fields by the labels its forms give them, for a validation error's words.
+REVIEW_FIELDS = {
+    "criterion_id": N_("Criterion"),
+    "checklist_met": N_("Checklist items you found met"),
+    "note": N_("Note to the city"),
+    "override": N_("Reason to approve all the same (override)"),
+    "items": N_("Criteria chosen"),
+}
+
+
+def invalid_words(request: Request, error: ValidationError, verdict: cmd.Verdict) -> str:
+    """A review's validation in the page's words: each field by its label; a rule across a review
+    item's fields by what this decision needs (a question needs its note; a checklist item is
+    counted once), one across the review's items (each criterion once)."""
+    _ = say_to(request).gettext
+    item = (
+        _("Write a note saying what the city should clarify.")
+        if verdict is cmd.Verdict.REQUEST_CLARIFICATION
+        else _("Tick each checklist item once.")
+    )
+    because = {"ReviewItem": item, "ReviewEvidence": _("Choose each criterion once.")}
+    return form_words(say_to(request), error, REVIEW_FIELDS, because)
 
 
 async def give(
@@ -327,8 +346,7 @@ async def review_several(
             person,
             city_id,
             status=422,
-            refusal=invalid_words(e),
-            refusal_lang="en",
+            refusal=invalid_words(request, e, verdict),
             form=form,
             partial=partial,
         )
@@ -444,7 +462,7 @@ async def review_criterion(
             reviewer_id=person.id, reviewer_home_city=person.city_id or "", items=[item]
         )
     except ValidationError as e:
-        return await again(422, refusal=invalid_words(e), refusal_lang="en")
+        return await again(422, refusal=invalid_words(request, e, verdict))
     refused = await give(request, person, city_id, command)
     if refused is not None:
         status, words, lang = refused

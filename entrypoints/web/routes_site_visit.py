@@ -30,7 +30,7 @@ from domain.rounds import round_recorded_as
 from domain.rules import PROGRAMME_REVIEW
 from entrypoints.web.committee import cycle_seen
 from entrypoints.web.pages import render
-from entrypoints.web.refusals import in_words
+from entrypoints.web.refusals import form_words, in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.session import PageError, load_session, services_of
 from entrypoints.web.site_visit import (
@@ -125,7 +125,7 @@ async def _give(
     try:
         command = command_of()
     except ValidationError as e:
-        return 422, "; ".join(err["msg"] for err in e.errors()), "en"
+        return 422, form_words(say_to(request), e), None
     try:
         await services_of(request).commands.give(city_id, command, _actor(person))
     except (errors.Refused, errors.Invalid, errors.Forbidden, errors.NotFound) as e:

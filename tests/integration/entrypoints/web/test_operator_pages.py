@@ -171,7 +171,7 @@ async def test_a_malformed_field_is_named_and_linked_from_the_error_summary(port
         refused = await browser.post("/operator/people", data={**typed, "csrf_token": token})
     assert refused.status_code == 422
     summary = refused.text[refused.text.index('class="error-summary"') :]
-    assert re.search(r'<li><a href="#email">email: [^<]+</a></li>', summary)
+    assert re.search(r'<li><a href="#email">E-mail address: [^<]+</a></li>', summary)
     assert 'id="email"' in refused.text
 
 

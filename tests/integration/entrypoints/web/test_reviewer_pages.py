@@ -233,7 +233,7 @@ async def test_a_question_needs_a_note_and_several_items_are_decided_at_once(por
             f"{WORKSHEET}/reviews",
             data={"csrf_token": token, "decision": "ask", "criterion": [FIRST, SECOND]},
         )
-        assert mute.status_code == 422 and "needs a note saying what to clarify" in mute.text
+        assert mute.status_code == 422 and "Write a note saying what the city should clarify." in mute.text
         asked = await browser.post(
             f"{WORKSHEET}/reviews",
             data={
