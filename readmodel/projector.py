@@ -507,14 +507,16 @@ class CityProjector:
         folded = fold_city(before.state, events, notices=True, snapshots=True)
         after, queue = before.then(folded.state)
         # version and updated_at are filled in by eventstore_append (it knows the database time).
+        # An empty list goes as NULL, which eventstore_append takes for none: the driver checks
+        # an array's every level for nested arrays, in Python, even when it is empty.
         return after, [
             status_row(folded.state, stream_id, None, len(after.review_queue)),
-            folded.certifications,
-            queue.new,
-            queue.changed,
-            queue.closed,
-            folded.notifications,
-            folded.snapshots,
+            folded.certifications or None,
+            queue.new or None,
+            queue.changed or None,
+            queue.closed or None,
+            folded.notifications or None,
+            folded.snapshots or None,
         ]
 
     def stream_rows(

@@ -64,6 +64,7 @@ def test_each_appends_rows_are_the_rows_a_fold_from_scratch_makes(history) -> No
         folded, arguments = projector.append_arguments(stream, folded, parsed(batch, version))
         version += len(batch)
         status, _, new, changed, closed, _, _ = arguments
+        new, changed, closed = new or [], changed or [], closed or []
         for criterion in closed:
             del queue[criterion]
         for row in [*new, *changed]:
