@@ -53,7 +53,7 @@ from domain.errors import Label, Refusal
 from domain.programme import SwitchMigrationMode
 from domain.state import CitySummary
 from eventstore import EventStore, RecordedEvent
-from readmodel import city_documents, city_summary, load_city_state
+from readmodel import city_documents, city_state, city_summary
 from runtime import telemetry
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandResult, GiveCommand
 from workflows.contracts import (
@@ -216,7 +216,7 @@ class CommandService:
         folded, with the command as its first Update (the run records it, then hands over to a
         fresh run as a registered city). A city still taking part has a running workflow, which
         gets the command and refuses it in the domain's words."""
-        state = await load_city_state(self.store, city_id)
+        state = await _state_now(self.store, city_id)
         if state.version == 0:
             raise errors.UnknownCity(city_id)
         return await self._give_starting(city_id, request, state=state)
@@ -281,7 +281,7 @@ class CommandService:
         once start one run: the start fails when the id has a running run (the conflict policy),
         and the loser is told the workflow is running.
         """
-        state = await load_city_state(self.store, city_id)
+        state = await _state_now(self.store, city_id)
         if state.version == 0:
             raise errors.UnknownCity(city_id)
         if state.phase is Phase.WITHDRAWN:
@@ -406,7 +406,7 @@ class CommandService:
 
     async def _no_workflow(self, city_id: str, command: cmd.HumanCommand) -> errors.AppError:
         """Why a city has no running workflow: unknown, withdrawn (refused), or not restarted."""
-        state = await load_city_state(self.store, city_id)
+        state = await _state_now(self.store, city_id)
         if state.version == 0:
             return errors.UnknownCity(city_id)
         refusal = _refusal_now(state, command, self.policy)
@@ -421,9 +421,17 @@ class CommandService:
 async def check_registration(store: EventStore, command: cmd.RegisterCity, policy: ProgrammePolicy) -> None:
     """Refuse an ineligible or already registered city on the stored state, before any workflow
     exists: the one pre-check of a registration (the workflow decides again, as for every command)."""
-    refusal = _refusal_now(await load_city_state(store, command.city_id), command, policy)
+    refusal = _refusal_now(await _state_now(store, command.city_id), command, policy)
     if refusal is not None:
         raise refusal
+
+
+async def _state_now(store: EventStore, city_id: str) -> CityState:
+    """The city's state now (version 0: not registered), from the store's cached fold or its latest
+    snapshot and the few events after it (readmodel.city_state), not a fold of its whole stream:
+    the state a fold from the first event gives (verify checks every snapshot against that fold),
+    at the cost of a few events however long the stream has grown."""
+    return await city_state(store, city_id) or CityState.initial(city_id)
 
 
 def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy) -> errors.AppError | None:

@@ -1,7 +1,7 @@
 """The event store: append and read, on PostgreSQL through asyncpg, with a projector's tables kept
 in each append's transaction.
 
-An append is one round trip: a call of `eventstore_append` (migration 0007), a single statement and
+An append is one round trip: a call of `eventstore_append` (migration 0018), a single statement and
 so its own transaction. Before it, in Python: the events are checked against their models, each
 event's canonical body for the hash chain is computed, and, for a stream the projector folds, the
 projector folds the new events onto the stream's state at the expected version (kept in a small
@@ -94,7 +94,7 @@ def _append_span(stream_id: str, events: Sequence[NewEvent]) -> AbstractContextM
     return _tracer.start_as_current_span("EventStore.append", attributes=attributes)
 
 
-_EVENT_ARGUMENTS = 12  # eventstore_append's arguments before the projector's
+_EVENT_ARGUMENTS = 3  # eventstore_append's arguments before the projector's (migration 0018)
 _READ_STREAM = f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 ORDER BY version"
 _READ_STREAM_AS_OF = (
     f"SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND recorded_at <= $2 ORDER BY version"
@@ -173,6 +173,23 @@ class _Pending:
             workflow_id=corr.workflow_id if corr else None,
             run_id=corr.run_id if corr else None,
             data_json=self.canonical,
+        )
+
+    def row(self, body: bytes) -> tuple[Any, ...]:
+        """The event as eventstore_append takes it: a new_event value (migration 0018), in its
+        fields' order, with the canonical body the hash chain covers."""
+        e, corr = self.event, self.event.correlation
+        return (
+            e.event_id,
+            e.type,
+            self.schema_version,
+            e.occurred_at,
+            e.actor.role,
+            e.actor.id,
+            corr.workflow_id if corr else None,
+            corr.run_id if corr else None,
+            self.data_text,
+            body,
         )
 
     def differs_from(self, row: asyncpg.Record) -> str | None:
@@ -408,16 +425,7 @@ class EventStore:
                     self._append_statement(len(projection)),
                     stream_id,
                     expected_version,
-                    [p.event.event_id for p in pending],
-                    [p.event.type for p in pending],
-                    [p.schema_version for p in pending],
-                    [p.event.occurred_at for p in pending],
-                    [p.event.actor.role for p in pending],
-                    [p.event.actor.id for p in pending],
-                    [p.event.correlation.workflow_id if p.event.correlation else None for p in pending],
-                    [p.event.correlation.run_id if p.event.correlation else None for p in pending],
-                    [p.data_text for p in pending],
-                    bodies,
+                    [p.row(body) for p, body in zip(pending, bodies, strict=True)],
                     *projection,
                 )
             except asyncpg.UniqueViolationError as e:
@@ -438,7 +446,8 @@ class EventStore:
         return AppendResult(stream_id, tuple(range(first, first + len(pending))), tuple(row["positions"]))
 
     def _append_statement(self, projection_arguments: int) -> str:
-        """The call of eventstore_append: the events' 12 arguments, then the projector's."""
+        """The call of eventstore_append: the stream, the expected version and the events, then the
+        projector's arguments."""
         statement = self._append_statements.get(projection_arguments)
         if statement is None:
             count = _EVENT_ARGUMENTS + projection_arguments

@@ -26,7 +26,15 @@ from domain import events as ev
 from domain.events import EVENT_TYPES, UPCASTERS
 from domain.notices import NoticeKind, notice_for
 from domain.programme import PROGRAMME_EVENT_TYPES
-from domain.state import AWAITING_REVIEWER, Certification, CityState, EndedCertification, evolve
+from domain.state import (
+    AWAITING_REVIEWER,
+    OPEN_STATUSES,
+    Certification,
+    CityState,
+    EndedCertification,
+    ReviewItemState,
+    evolve,
+)
 from eventstore import EventRegistry, ParsedEvent, ProjectionTable, Row
 
 CITY_STREAM_PREFIX = "city-"
@@ -170,32 +178,41 @@ def city_id_of(stream_id: str) -> str | None:
 
 # Enum values (phase, level, outcome, status) are StrEnum members: strings as they are, equal to
 # the text read back from the database.
-def status_row(state: CityState, stream_id: str, updated_at: datetime | None) -> Row:
+def status_row(
+    state: CityState, stream_id: str, updated_at: datetime | None, open_items: int | None = None
+) -> Row:
     """city_status: the columns people filter on (the domain's CitySummary), the reminders already
-    sent, and the certification held and those that ended (what the public directory shows)."""
-    s = state.summary()
+    sent, and the certification held and those that ended (what the public directory shows).
+
+    Built from the state's fields as CityState.summary() builds the summary, without building and
+    validating a CitySummary on every append (a unit test holds the two the same);
+    `open_items`: the number of open review items, when the caller has them counted."""
+    cycle, cert = state.cycle, state.certification
+    if open_items is None:
+        open_items = sum(1 for item in cycle.items.values() if item.status in OPEN_STATUSES) if cycle else 0
+    score = state.score
     return (
-        s.city_id,
+        state.city_id,
         stream_id,
-        s.version,
-        s.phase,
-        s.name,
-        s.country,
-        s.level,
-        s.valid_until,
-        s.round_id,
-        s.standard_version,
-        s.cycle,
-        s.score,
-        s.recommended_level,
-        s.open_review_items,
+        state.version,
+        state.phase,
+        state.name,
+        state.country,
+        cert.level if cert else None,
+        cert.valid_until if cert else None,
+        cycle.cohort if cycle else (cert.cohort if cert else None),
+        cycle.standard_version if cycle else (cert.standard_version if cert else None),
+        cycle.number if cycle else None,
+        None if score is None else float(score),
+        cycle.recommendation.level if cycle and cycle.recommendation else None,
+        open_items,
         updated_at,
-        list(state.certification.reminders_sent) if state.certification else [],
-        s.region,
-        s.certificate_number,
-        s.certificate_status,
-        s.valid_from,
-        _certification_json(state.certification),
+        list(cert.reminders_sent) if cert else [],
+        state.region,
+        cert.number if cert else None,
+        cert.status if cert else None,
+        cert.valid_from if cert else None,
+        _certification_json(cert),
         _ended_json(state.ended_certifications),
     )
 
@@ -310,22 +327,25 @@ def review_rows(state: CityState) -> list[Row]:
     cycle = state.cycle
     if cycle is None:
         return []
-    rows = []
-    for item in cycle.open_items:
-        on_reviewer = item.status in AWAITING_REVIEWER
-        rows.append(
-            (
-                state.city_id,
-                item.criterion_id,
-                cycle.cohort,
-                item.reviewer_id,
-                item.status,
-                "reviewer" if on_reviewer else "city",
-                item.review_due_at if on_reviewer else item.clarification_due_at,
-                item.is_escalated,
-            )
-        )
-    return rows
+    return [
+        _review_row(state.city_id, cycle.cohort, item)
+        for item in cycle.items.values()
+        if item.status in OPEN_STATUSES
+    ]
+
+
+def _review_row(city_id: str, round_id: str, item: ReviewItemState) -> Row:
+    on_reviewer = item.status in AWAITING_REVIEWER
+    return (
+        city_id,
+        item.criterion_id,
+        round_id,
+        item.reviewer_id,
+        item.status,
+        "reviewer" if on_reviewer else "city",
+        item.review_due_at if on_reviewer else item.clarification_due_at,
+        item.is_escalated,
+    )
 
 
 def notification_row(city_id: str, fact: ParsedEvent) -> Row | None:
@@ -340,14 +360,76 @@ def notification_row(city_id: str, fact: ParsedEvent) -> Row | None:
 
 @dataclass(frozen=True, slots=True)
 class FoldedCity:
-    """A city's state with its review queue rows by criterion (what the next append diffs against)."""
+    """A city's state with its review queue rows by criterion (what the next append diffs against),
+    and what those rows were made from: the current cycle's items and round."""
 
     state: CityState
     review_queue: dict[str, Row]
+    basis: tuple[Mapping[str, ReviewItemState], str] | None = None
 
     @classmethod
     def of(cls, state: CityState) -> FoldedCity:
-        return cls(state, {row[1]: row for row in review_rows(state)})
+        cycle = state.cycle
+        basis = None if cycle is None else (cycle.items, cycle.cohort)
+        return cls(state, {row[1]: row for row in review_rows(state)}, basis)
+
+    def then(self, state: CityState) -> tuple[FoldedCity, QueueChanges]:
+        """The city at `state` (this one's, later in the stream), and how its review queue changed.
+
+        Only the items that changed are looked at: evolve keeps an item it did not change as the
+        same object, and the items of a cycle whose items did not change as the same mapping, so an
+        item that is the same object as in this city's basis has the same row (a row is a function
+        of the item, the city and the cycle's round). Rows are remade from scratch when the cycle or
+        its round changed. Rebuild and verify make every row from scratch (review_rows): they
+        would show a row this missed."""
+        cycle, basis = state.cycle, self.basis
+        if cycle is None or basis is None or cycle.cohort != basis[1]:
+            after = FoldedCity.of(state)
+            return after, _queue_changes(self.review_queue, after.review_queue)
+        old_items, round_id = basis
+        items = cycle.items
+        if items is old_items:
+            return FoldedCity(state, self.review_queue, basis), _NO_CHANGES
+        queue = dict(self.review_queue)
+        new: list[Row] = []
+        changed: list[Row] = []
+        closed: list[str] = []
+        touched = [cid for cid, item in items.items() if old_items.get(cid) is not item]
+        touched.extend(cid for cid in old_items if cid not in items)
+        for cid in touched:
+            item = items.get(cid)
+            before = queue.get(cid)
+            if item is not None and item.status in OPEN_STATUSES:
+                row = _review_row(state.city_id, round_id, item)
+                queue[cid] = row
+                if before is None:
+                    new.append(row)
+                elif before != row:
+                    changed.append(row)
+            elif before is not None:
+                del queue[cid]
+                closed.append(cid)
+        return FoldedCity(state, queue, (items, round_id)), QueueChanges(new, changed, closed)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChanges:
+    """A review queue's changes between two states: rows new, rows changed, criteria closed."""
+
+    new: list[Row]
+    changed: list[Row]
+    closed: list[str]
+
+
+_NO_CHANGES = QueueChanges([], [], [])
+
+
+def _queue_changes(old: Mapping[str, Row], new: Mapping[str, Row]) -> QueueChanges:
+    return QueueChanges(
+        [row for criterion, row in new.items() if criterion not in old],
+        [row for criterion, row in new.items() if criterion in old and old[criterion] != row],
+        [criterion for criterion in old if criterion not in new],
+    )
 
 
 @dataclass(slots=True)
@@ -400,7 +482,7 @@ class CityProjector:
         return FoldedCity.of(CityState.initial(_city_id(stream_id)))
 
     def fold(self, state: FoldedCity, events: Sequence[ParsedEvent]) -> FoldedCity:
-        return FoldedCity.of(fold_city(state.state, events).state)
+        return state.then(fold_city(state.state, events).state)[0]
 
     async def stored_state(
         self, conn: asyncpg.Connection, stream_id: str, version: int
@@ -423,21 +505,18 @@ class CityProjector:
         (most commands touch a few of a city's dozens of items: new rows, changed rows, closed
         criteria), the notifications to queue and the snapshots due."""
         folded = fold_city(before.state, events, notices=True, snapshots=True)
-        after = FoldedCity.of(folded.state)
-        old_queue, new_queue = before.review_queue, after.review_queue
+        after, queue = before.then(folded.state)
         # version and updated_at are filled in by eventstore_append (it knows the database time).
+        # An empty list goes as NULL, which eventstore_append takes for none: the driver checks
+        # an array's every level for nested arrays, in Python, even when it is empty.
         return after, [
-            status_row(folded.state, stream_id, None),
-            folded.certifications,
-            [row for criterion, row in new_queue.items() if criterion not in old_queue],
-            [
-                row
-                for criterion, row in new_queue.items()
-                if criterion in old_queue and old_queue[criterion] != row
-            ],
-            [criterion for criterion in old_queue if criterion not in new_queue],
-            folded.notifications,
-            folded.snapshots,
+            status_row(folded.state, stream_id, None, len(after.review_queue)),
+            folded.certifications or None,
+            queue.new or None,
+            queue.changed or None,
+            queue.closed or None,
+            folded.notifications or None,
+            folded.snapshots or None,
         ]
 
     def stream_rows(

@@ -36,9 +36,7 @@ ATTACKS = {
     ),
     "replace the append function": (
         "CREATE OR REPLACE FUNCTION eventstore_append(p_stream_id text, p_expected bigint,"
-        " p_event_ids uuid[], p_types text[], p_schema_versions integer[], p_occurred_at timestamptz[],"
-        " p_actor_roles text[],"
-        " p_actor_ids text[], p_workflow_ids text[], p_run_ids text[], p_data jsonb[], p_bodies bytea[])"
+        " p_events new_event[])"
         " RETURNS TABLE (outcome text, actual_version bigint, positions bigint[])"
         " LANGUAGE sql AS $$ SELECT 'appended', 0::bigint, '{}'::bigint[] $$"
     ),
