@@ -264,16 +264,17 @@ def _rationale_error(request: Request, rationale: str) -> str | None:
     return None
 
 
-async def _give(
-    request: Request, city_id: str, command_of: Callable[[], cmd.HumanCommand], person: Person
+async def give(
+    request: Request, city_id: str, command_of: Callable[[], cmd.HumanCommand], by: Actor
 ) -> tuple[int, str, str | None] | None:
-    """Give the command; None when recorded, else the status, the reason and its language."""
+    """Give the command (the committee's pages and the site visit's); None when recorded, else the
+    status, the reason in the page's language, and the reason's language if not the page's."""
     try:
         command = command_of()
     except ValidationError as e:
         return 422, form_words(say_to(request), e), None
     try:
-        await services_of(request).commands.give(city_id, command, actor(person))
+        await services_of(request).commands.give(city_id, command, by)
     except (errors.Refused, errors.Invalid, errors.Forbidden, errors.NotFound) as e:
         return _refusal(request, e)
     except errors.Unavailable:
@@ -310,8 +311,8 @@ async def decide_level(
             request, city_id, page, status=422, errors_found=found, chosen=level, rationale=rationale
         )
     decided = None if level == NOT_CERTIFIED else Level(level)
-    refused = await _give(
-        request, city_id, lambda: cmd.DecideLevel(level=decided, rationale=rationale), person
+    refused = await give(
+        request, city_id, lambda: cmd.DecideLevel(level=decided, rationale=rationale), actor(person)
     )
     if refused is not None:
         status, words, lang = refused
@@ -361,11 +362,11 @@ async def decide_appeal(
             request, city_id, page, status=422, errors_found=found, chosen=upheld, rationale=rationale
         )
     granted = Level(level) if level and upheld == "yes" else None
-    refused = await _give(
+    refused = await give(
         request,
         city_id,
         lambda: cmd.DecideAppeal(upheld=upheld == "yes", level=granted, rationale=rationale),
-        person,
+        actor(person),
     )
     if refused is not None:
         status, words, lang = refused

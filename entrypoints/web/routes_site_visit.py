@@ -17,9 +17,7 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 
-from app import errors
 from app import rounds as app_rounds
 from domain import Actor
 from domain import commands as cmd
@@ -30,8 +28,8 @@ from domain.rounds import round_recorded_as
 from domain.rules import PROGRAMME_REVIEW
 from entrypoints.web.committee import cycle_seen
 from entrypoints.web.pages import render
-from entrypoints.web.refusals import form_words, in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
+from entrypoints.web.routes_committee import give
 from entrypoints.web.session import PageError, load_session, services_of
 from entrypoints.web.site_visit import (
     CHOICES,
@@ -118,25 +116,6 @@ async def _page(
     )
 
 
-async def _give(
-    request: Request, city_id: str, command_of: Callable[[], cmd.HumanCommand], person: Person
-) -> tuple[int, str, str | None] | None:
-    """Give the command; None when recorded, else the status, the reason and its language."""
-    try:
-        command = command_of()
-    except ValidationError as e:
-        return 422, form_words(say_to(request), e), None
-    try:
-        await services_of(request).commands.give(city_id, command, _actor(person))
-    except (errors.Refused, errors.Invalid, errors.Forbidden, errors.NotFound) as e:
-        status = 403 if isinstance(e, errors.Forbidden) else 422 if isinstance(e, errors.Invalid) else 409
-        # The domain's reason, in the page's language (refusals.py).
-        return status, *in_words(say_to(request), e)
-    except errors.Unavailable:
-        return 503, say_to(request).gettext("The service is unavailable. Try again soon."), None
-    return None
-
-
 async def _act(
     request: Request,
     city_id: str,
@@ -146,7 +125,7 @@ async def _act(
     values: dict[str, str],
 ) -> Response:
     """Give the action's command: recorded, the page says so; refused, its form says why."""
-    refused = await _give(request, city_id, command_of, person)
+    refused = await give(request, city_id, command_of, _actor(person))
     if refused is not None:
         status, words, lang = refused
         return await _page(
