@@ -116,34 +116,34 @@ async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) ->
     workflow can check the round is open without reading the database."""
     match command:
         case cmd.ApplyForCertification():
-            return _with(
+            return with_fields(
                 command, round=application_round((await load_programme(store)).state, command.cohort)
             )
         case cmd.ProposeImport():
             mode = (await load_programme(store)).migration_mode
-            return _with(command, proposed_by=actor.id, migration_mode=mode)
+            return with_fields(command, proposed_by=actor.id, migration_mode=mode)
         case cmd.CountersignImport():
-            return _with(command, countersigned_by=actor.id)
+            return with_fields(command, countersigned_by=actor.id)
         case cmd.RejectImport():
-            return _with(command, rejected_by=actor.id)
+            return with_fields(command, rejected_by=actor.id)
         case cmd.ReopenReviewItem():
-            return _with(command, reopened_by=actor.id)
+            return with_fields(command, reopened_by=actor.id)
         case cmd.CorrectCityProfile():
-            return _with(command, corrected_by=actor.id)
+            return with_fields(command, corrected_by=actor.id)
         case cmd.ImportPastCertification():
-            return _with(command, imported_by=actor.id)
+            return with_fields(command, imported_by=actor.id)
         case cmd.WaiveSiteVisit():
-            return _with(command, approved_by=actor.id)
+            return with_fields(command, approved_by=actor.id)
         case cmd.ExtendDeadline():
-            return _with(command, extended_by=actor.id)
+            return with_fields(command, extended_by=actor.id)
         case cmd.SuspendCertification():
-            return _with(command, suspended_by=actor.id)
+            return with_fields(command, suspended_by=actor.id)
         case cmd.ReinstateCertification():
-            return _with(command, reinstated_by=actor.id)
+            return with_fields(command, reinstated_by=actor.id)
         case cmd.RevokeCertification():
-            return _with(command, revoked_by=actor.id)
+            return with_fields(command, revoked_by=actor.id)
         case cmd.RejoinProgramme():
-            return _with(command, rejoined_by=actor.id)
+            return with_fields(command, rejoined_by=actor.id)
     return command
 
 
@@ -155,7 +155,8 @@ def application_round(state: ProgrammeState, round_id: str) -> cmd.ApplicationRo
     return cmd.ApplicationRound(round_id=found.round_id, opens_on=found.opens_on, closes_on=found.closes_on)
 
 
-def _with(command: cmd.HumanCommand, **fields: object) -> cmd.HumanCommand:
+def with_fields(command: cmd.HumanCommand, **fields: object) -> cmd.HumanCommand:
+    """The command with fields the application layer fills (the actor's id), whatever the caller put there."""
     # Validated again (not model_copy): an actor id must be a bounded name like any other.
     try:
         return type(command).model_validate({**command.model_dump(), **fields})

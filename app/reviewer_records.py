@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from app import errors
 from app.people import NoReviewerProfile, UnknownPerson, get_person, get_reviewer_profile
+from app.programme import with_fields
 from domain import Actor
 from domain import commands as cmd
-from domain.errors import English, Label, Refusal
+from domain.errors import Label, Refusal
 from domain.people import PersonRole, is_person_id
 from eventstore import EventStore
 
@@ -25,7 +26,7 @@ _DECLARING = (cmd.DeclareNoConflict, cmd.DeclareConflict, cmd.SignOffReview, cmd
 async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) -> cmd.HumanCommand:
     """The reviewer command as the application layer signs it (see the module's docstring)."""
     if isinstance(command, _DECLARING):
-        return _with(command, reviewer_id=actor.id)
+        return with_fields(command, reviewer_id=actor.id)
     if not isinstance(command, _PICKING) or not is_person_id(command.reviewer_id):
         return command
     try:
@@ -53,18 +54,4 @@ async def stamped(store: EventStore, command: cmd.HumanCommand, actor: Actor) ->
         conflicts = (await get_reviewer_profile(store, person.id)).conflict_cities
     except NoReviewerProfile:
         conflicts = []
-    return _with(command, reviewer_home_city=person.city_id, reviewer_conflicts=conflicts)
-
-
-def _with(command: cmd.HumanCommand, **fields: object) -> cmd.HumanCommand:
-    try:
-        return type(command).model_validate({**command.model_dump(), **fields})
-    except ValueError as e:
-        # pydantic's words are English: the refusal names them so, and is said in English.
-        raise errors.Invalid(
-            Refusal(
-                "cannot give {command} as this actor: {why}",
-                command=Label("Command", command.command_name()),
-                why=English(str(e)),
-            )
-        ) from e
+    return with_fields(command, reviewer_home_city=person.city_id, reviewer_conflicts=conflicts)
