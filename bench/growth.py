@@ -12,9 +12,9 @@ store of about 10^4, 10^5 and 10^6 events). At each stage, with the store that s
 - verify and projections rebuild: the whole store, once each (events per second, and the seconds);
 - the read queries (readmodel/queries.py), --repeats times each: the first and the
   last page of the city list (100 a page, as the API's default), the whole city list (the CLI's),
-  the decisions of round cohort-0 (what its announcement reads), the certified cities (no public
-  directory query exists yet: this is the list a directory would show), the review queue and a
-  reviewer's queue (50), the certifications expiring within 180 days.
+  the decisions of round cohort-0 (what its announcement reads), the certified cities in the city
+  list, every public certificate (what the public directory and the open data read, their cache
+  aside), the review queue and a reviewer's queue (50), the certifications expiring within 180 days.
 
 How the data is made: every city's events come from the real decider (RegisterCity,
 ApplyForCertification to cohort-<i mod 10>, SubmitEvidence of 5 items; every 20th city the whole
