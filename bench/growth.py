@@ -193,9 +193,13 @@ async def query_p50s(store: EventStore, cities: int, repeats: int) -> dict[str, 
     from app.directory import load_public_certificates, outside
 
     now = T0 + timedelta(days=365 * 3)
+    before_last = await q.list_cities(store, limit=1, offset=max(0, cities - 101))
+    last_page_after = before_last[0].city_id if before_last else None
     queries: dict[str, Callable[[], Awaitable[Any]]] = {
         "city_list_first_page": lambda: q.list_cities(store, limit=100),
         "city_list_last_page": lambda: q.list_cities(store, limit=100, offset=max(0, cities - 100)),
+        # The same page read by its key (the API's `after`): the last page's id before it.
+        "city_list_last_page_after": lambda: q.list_cities(store, limit=100, after=last_page_after),
         "city_list_all": lambda: q.list_cities(store),
         "round_decisions": lambda: q.round_decisions(store, ["cohort-0"]),
         "directory_certified": lambda: q.list_cities(store, phase=Phase.CERTIFIED),

@@ -59,6 +59,7 @@ _CITIES = f"""
 SELECT {_STATUS} FROM city_status
  WHERE ($1::text IS NULL OR level = $1) AND ($2::text IS NULL OR phase = $2)
    AND ($3::text[] IS NULL OR round_id = ANY($3::text[])) AND ($4::text IS NULL OR city_id = $4)
+   AND ($7::text IS NULL OR city_id > $7)
  ORDER BY city_id LIMIT $5 OFFSET $6
 """
 _CITY = f"SELECT {_STATUS} FROM city_status WHERE city_id = $1"
@@ -129,12 +130,16 @@ async def list_cities(
     only_city: str | None = None,
     limit: int | None = None,
     offset: int = 0,
+    after: str | None = None,
 ) -> list[CityStatus]:
     """Cities by id, filtered by each argument given; `limit` None means all of them. `round_id`
-    is a round's id or every name its cycles record (app.rounds.recorded_as: adopted cohorts too)."""
+    is a round's id or every name its cycles record (app.rounds.recorded_as: adopted cohorts too).
+    `after`: only the cities whose id sorts after it. A page read after the last id of the one
+    before costs the same wherever it is (the key's index starts there), where an `offset` skips
+    every row before it (bench/growth.py measured the last page growing with the cities)."""
     rounds = None if round_id is None else [round_id] if isinstance(round_id, str) else list(round_id)
     async with store.connection() as conn:
-        rows = await conn.fetch(_CITIES, level, phase, rounds, only_city, limit, offset)
+        rows = await conn.fetch(_CITIES, level, phase, rounds, only_city, limit, offset, after)
     return [_city_row(row) for row in rows]
 
 

@@ -161,13 +161,30 @@ async def list_cities(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=_MAX_INT)] = 0,
+    after: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=r"^[^\x00]*$",
+            description="only cities whose id sorts after this one: the last id of the page before, "
+            "for a next page that costs the same however far it is",
+        ),
+    ] = None,
 ) -> list[CityStatus]:
     """Cities from the city_status projection, by id; a city token sees its own city only. A round
-    matches the cities whose cycle recorded its id or a cohort of earlier data it adopted."""
+    matches the cities whose cycle recorded its id or a cohort of earlier data it adopted. Page
+    with `after` (the last id of the page before) rather than `offset` through a long list."""
     only = who.city_id if who.role == "city" else None
     names = None if round_id is None else await app_rounds.recorded_as(svc.store, round_id)
     return await readmodel.list_cities(
-        svc.store, level=level, phase=phase, round_id=names, only_city=only, limit=limit, offset=offset
+        svc.store,
+        level=level,
+        phase=phase,
+        round_id=names,
+        only_city=only,
+        limit=limit,
+        offset=offset,
+        after=after,
     )
 
 

@@ -56,6 +56,12 @@ async def test_cities_are_listed_by_id_and_filtered_by_level_phase_round_and_cit
     assert [row.city_id for row in await list_cities(store, only_city="newcomer")] == ["newcomer"]
     # Pages: the second city on, one at a time.
     assert [row.city_id for row in await list_cities(store, limit=1, offset=1)] == ["certified"]
+    # Or by key: the page after the last id of the page before.
+    assert [row.city_id for row in await list_cities(store, limit=2, after="applied")] == [
+        "certified",
+        "newcomer",
+    ]
+    assert await list_cities(store, after="newcomer") == []
 
 
 async def test_a_citys_summary_is_the_domains_summary_stamped_with_its_last_append(store):

@@ -142,3 +142,16 @@ async def test_the_openapi_document_states_the_paging_parameters_and_their_bound
     assert query["from_version"]["deprecated"] is True
     assert "Link" in operation["responses"]["200"]["headers"]
     assert "422" in operation["responses"]
+
+
+async def test_the_city_list_pages_by_the_last_id_of_the_page_before(api: Api) -> None:
+    # Given three registered cities
+    for city_id in ("ashford", "brookline", "carver"):
+        await api.register(city_id)
+    operator = await api.operator()
+    # When an operator reads two, then the page after the last of them
+    first = [c["city_id"] for c in await api.get("/v1/cities", operator, limit=2)]
+    rest = [c["city_id"] for c in await api.get("/v1/cities", operator, limit=2, after=first[-1])]
+    # Then every city comes once, in id order, and the page after the last city is empty
+    assert (first, rest) == (["ashford", "brookline"], ["carver"])
+    assert await api.get("/v1/cities", operator, after="carver") == []
