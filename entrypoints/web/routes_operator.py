@@ -12,7 +12,7 @@ the form, in its words, and nothing is recorded.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -33,7 +33,7 @@ from domain import Actor, Phase
 from domain import commands as cmd
 from domain.ids import TEXT_MAX, is_city_id
 from domain.people import Person, PersonRole, ReviewerProfile, new_person
-from domain.rounds import ChangeRound, CreateRound, Round
+from domain.rounds import ChangeRound, CreateRound, Round, find_round, is_round_id
 from entrypoints.web import operator as view
 from entrypoints.web.dashboard import PHASES
 from entrypoints.web.pages import render
@@ -120,18 +120,27 @@ async def cities(
     number = int(page) if page.isdigit() and 0 < len(page) < 7 and int(page) > 0 else 1
     # A round no round could be named (too long, a NUL) matches no city, as an unknown one does.
     readable = len(round) <= ROUND_FILTER_MAX and "\x00" not in round
-    found = (
-        await readmodel.list_cities(
+
+    def listing(round_id: Sequence[str] | None) -> Awaitable[list[readmodel.CityStatus]]:
+        return readmodel.list_cities(
             store,
             phase=chosen,
-            # The round's id and the cohorts of earlier data it adopted.
-            round_id=await app_rounds.recorded_as(store, round) if round else None,
+            round_id=round_id,
             limit=CITIES_PAGE + 1,  # one more than shown: whether a next page exists
             offset=(number - 1) * CITIES_PAGE,
         )
-        if readable
-        else []
-    )
+
+    # The rounds are read once: the filter's choices, and what an asked round records as its
+    # cohorts (its id and the cohorts of earlier data it adopted). With no round asked, the rounds
+    # and the cities are read at once, on two pooled connections (one round trip's wait, not two).
+    found: list[readmodel.CityStatus]
+    if not readable:
+        rounds, found = await app_rounds.list_rounds(store), []
+    elif round:
+        rounds = await app_rounds.list_rounds(store)
+        found = await listing(_recorded_as(rounds, round))
+    else:
+        rounds, found = await asyncio.gather(app_rounds.list_rounds(store), listing(None))
     kept = {k: v for k, v in (("phase", chosen.value if chosen else ""), ("round", round)) if v}
 
     def page_link(n: int) -> str:
@@ -146,10 +155,16 @@ async def cities(
         previous=page_link(number - 1) if number > 1 else None,
         next=page_link(number + 1) if len(found) > CITIES_PAGE else None,
         phases=view.phase_choices(say),
-        rounds=await app_rounds.list_rounds(store),
+        rounds=rounds,
         phase=chosen.value if chosen else "",
         round_id=round,
     )
+
+
+def _recorded_as(rounds: Sequence[Round], round_id: str) -> tuple[str, ...]:
+    """app.rounds.recorded_as, of rounds already read."""
+    found = find_round(rounds, round_id) if is_round_id(round_id) else None
+    return found.recorded_as if found is not None else (round_id,)
 
 
 async def _city_page(request: Request, city_id: str, *, status: int = 200, **form: Any) -> Response:
