@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -265,6 +265,24 @@ def _follow(
     return state, cycles
 
 
+Followed = tuple[CityState, list[_CycleInRound], dict[str, _ReviewerWork]]
+
+
+def _followed(log: CityLog, names: frozenset[str], folds: MutableMapping[Hashable, Any] | None) -> Followed:
+    """_follow of the city's log, with the reviewers' work in it apart; kept in `folds` by the
+    city, its number of events and the round's names. A stream only grows, so within one store a
+    city's log of that many events is that log: an event recorded re-folds its city alone. What is
+    kept is never changed after (build_round_report adds the work into reviewers of its own)."""
+    key = ("round_report._follow", log.city_id, len(log.events), names)
+    if folds is not None and (found := folds.get(key)) is not None:
+        return cast(Followed, found)
+    work: dict[str, _ReviewerWork] = {}
+    state, cycles = _follow(log, names, work)
+    if folds is not None:
+        folds[key] = (state, cycles, work)
+    return state, cycles, work
+
+
 def _note(cycle: _CycleInRound, event: ev.DomainEvent, reviewers: dict[str, _ReviewerWork]) -> None:
     breach = _OVERDUE_FIELDS.get(type(event))
     if breach is not None:
@@ -426,15 +444,23 @@ def build_round_report(
     policy: ProgrammePolicy,
     now: datetime,
     recorded_as: Collection[str] | None = None,
+    folds: MutableMapping[Hashable, Any] | None = None,
 ) -> RoundReport:
     """The report of `round_id` from its cities' logs (a log of a city with no cycle in the round
     adds nothing); `now` ends the time of phases still running. `recorded_as`: the cohorts a cycle
-    of the round records (its id, and those of earlier data it adopted); by default its id."""
+    of the round records (its id, and those of earlier data it adopted); by default its id.
+    `folds`: where each city's fold is kept between reports of ONE store (see _followed)."""
     names = frozenset(recorded_as or (round_id,))
     reviewers: dict[str, _ReviewerWork] = {}
     followed: list[tuple[CityState, list[_CycleInRound]]] = []
     for log in logs:
-        state, cycles = _follow(log, names, reviewers)
+        state, cycles, work = _followed(log, names, folds)
+        for reviewer_id, done in work.items():
+            into = reviewers.setdefault(reviewer_id, _ReviewerWork())
+            into.approved += done.approved
+            into.rejected += done.rejected
+            into.clarifications += done.clarifications
+            into.escalations += done.escalations
         if cycles:
             followed.append((state, cycles))
     followed.sort(key=lambda pair: pair[0].city_id)
