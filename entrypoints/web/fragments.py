@@ -145,6 +145,10 @@ class Kept:
             del self._making[slot]
             done.set()
 
+    def drop(self, slot: Hashable) -> None:
+        """Give up the slot's part (one found untrue before its version moved: by the clock)."""
+        self._slots.pop(slot, None)
+
     def __len__(self) -> int:
         return len(self._slots)
 
