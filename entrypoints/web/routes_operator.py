@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -36,12 +37,14 @@ from domain.people import Person, PersonRole, ReviewerProfile, new_person
 from domain.rounds import ChangeRound, CreateRound, Round, find_round, is_round_id
 from entrypoints.web import operator as view
 from entrypoints.web.dashboard import PHASES
-from entrypoints.web.pages import render
+from entrypoints.web.fragments import keeps_parts, kept, read_version_early, version_of
+from entrypoints.web.i18n import Speaker
+from entrypoints.web.pages import render, render_part
 from entrypoints.web.refusals import in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
-from entrypoints.web.session import PageError, load_session, services_of
+from entrypoints.web.session import PageError, language_of, load_session, services_of
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(load_session)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(read_version_early), Depends(load_session)])
 
 Text = Annotated[str, Form(max_length=1000)]
 Many = Annotated[Sequence[str], Form(max_length=50)]
@@ -109,13 +112,21 @@ async def operator_home(request: Request, person: Signed) -> Response:
     return render(request, "operator_home.html")
 
 
+# The list is the same for every operator reading it in a language: its part of the page (all but
+# the header with the person's name and the sign-out form's token) is kept (fragments.py) by the
+# filter, the page and the language, at the log's version (the cities' rows are projections written
+# with their events, the rounds the programme stream's).
+CITY_LISTS_KEPT = 256
+
+
 @router.get("/operator/cities")
+@keeps_parts
 async def cities(
     request: Request, person: Signed, phase: str = "", round: str = "", page: str = "1"
 ) -> Response:
     may_operate(request, person)
-    say = say_to(request)
     store = services_of(request).store
+    language = language_of(request)
     chosen = Phase(phase) if phase in {p.value for p in Phase} else None
     number = int(page) if page.isdigit() and 0 < len(page) < 7 and int(page) > 0 else 1
     # A round no round could be named (too long, a NUL) matches no city, as an unknown one does.
@@ -130,35 +141,41 @@ async def cities(
             offset=(number - 1) * CITIES_PAGE,
         )
 
-    # The rounds are read once: the filter's choices, and what an asked round records as its
-    # cohorts (its id and the cohorts of earlier data it adopted). With no round asked, the rounds
-    # and the cities are read at once, on two pooled connections (one round trip's wait, not two).
-    found: list[readmodel.CityStatus]
-    if not readable:
-        rounds, found = await app_rounds.list_rounds(store), []
-    elif round:
-        rounds = await app_rounds.list_rounds(store)
-        found = await listing(_recorded_as(rounds, round))
-    else:
-        rounds, found = await asyncio.gather(app_rounds.list_rounds(store), listing(None))
-    kept = {k: v for k, v in (("phase", chosen.value if chosen else ""), ("round", round)) if v}
+    async def body() -> Markup:
+        # The rounds are read once: the filter's choices, and what an asked round records as its
+        # cohorts (its id and the cohorts of earlier data it adopted). With no round asked, the
+        # rounds and the cities are read at once, on two pooled connections.
+        found: list[readmodel.CityStatus]
+        if not readable:
+            rounds, found = await app_rounds.list_rounds(store), []
+        elif round:
+            rounds = await app_rounds.list_rounds(store)
+            found = await listing(_recorded_as(rounds, round))
+        else:
+            rounds, found = await asyncio.gather(app_rounds.list_rounds(store), listing(None))
+        kept_filter = {k: v for k, v in (("phase", chosen.value if chosen else ""), ("round", round)) if v}
 
-    def page_link(n: int) -> str:
-        return "/operator/cities?" + urlencode({**kept, "page": str(n)})
+        def page_link(n: int) -> str:
+            return "/operator/cities?" + urlencode({**kept_filter, "page": str(n)})
 
-    return render(
-        request,
-        "operator_cities.html",
-        cities=[view.city_row(c, say) for c in found[:CITIES_PAGE]],
-        first=(number - 1) * CITIES_PAGE + 1,
-        paged=number > 1 or len(found) > CITIES_PAGE,
-        previous=page_link(number - 1) if number > 1 else None,
-        next=page_link(number + 1) if len(found) > CITIES_PAGE else None,
-        phases=view.phase_choices(say),
-        rounds=rounds,
-        phase=chosen.value if chosen else "",
-        round_id=round,
-    )
+        say = Speaker(language)
+        return render_part(
+            "_operator_cities_body.html",
+            language,
+            cities=[view.city_row(c, say) for c in found[:CITIES_PAGE]],
+            first=(number - 1) * CITIES_PAGE + 1,
+            paged=number > 1 or len(found) > CITIES_PAGE,
+            previous=page_link(number - 1) if number > 1 else None,
+            next=page_link(number + 1) if len(found) > CITIES_PAGE else None,
+            phases=view.phase_choices(say),
+            rounds=rounds,
+            phase=chosen.value if chosen else "",
+            round_id=round,
+        )
+
+    slot = (language, chosen, round if readable else "\x00", number)
+    shown = await kept(request, "operator_cities", CITY_LISTS_KEPT).get(slot, await version_of(request), body)
+    return render(request, "operator_cities.html", body=shown)
 
 
 def _recorded_as(rounds: Sequence[Round], round_id: str) -> tuple[str, ...]:
