@@ -576,16 +576,28 @@ def render_csv(report: RoundReport, table: ReportTable) -> str:
 _READS_AT_ONCE = 4  # streams read concurrently: a share of the pool, not all of it
 
 
-async def round_city_logs(store: EventStore, recorded_as: Sequence[str]) -> list[CityLog]:
-    """The event logs of the cities with a cycle in the round (recorded under any of its names)."""
+async def round_city_logs(
+    store: EventStore, recorded_as: Sequence[str], *, kept: MutableMapping[Hashable, Any] | None = None
+) -> list[CityLog]:
+    """The event logs of the cities with a cycle in the round (recorded under any of its names).
+    `kept`: where each city's log read before is kept (for ONE store): a stream only grows, so
+    only the events after the kept ones are read and decoded, usually none."""
     city_ids = await round_city_ids(store, recorded_as)  # one read of the log for every name
     gate = asyncio.Semaphore(_READS_AT_ONCE)
 
     async def read(city_id: str) -> CityLog:
+        key = ("round_city_logs", city_id)
+        known = cast(CityLog | None, kept.get(key) if kept is not None else None)
+        before = known.events if known is not None else ()
         async with gate:
-            recorded = await store.read_stream(city_stream(city_id))
+            recorded = await store.read_stream(city_stream(city_id), from_version=len(before) + 1)
+        if known is not None and not recorded:
+            return known
         events = [LoggedEvent(r.occurred_at, cast(ev.DomainEvent, store.to_domain(r))) for r in recorded]
-        return CityLog(city_id, events)
+        log = CityLog(city_id, [*before, *events])
+        if kept is not None:
+            kept[key] = log
+        return log
 
     return list(await asyncio.gather(*(read(city_id) for city_id in city_ids)))
 

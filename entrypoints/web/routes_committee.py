@@ -146,7 +146,7 @@ async def _board_data(request: Request, round_id: str, version: tuple[object, ..
         svc = services_of(request)
         the_round = await _round(request, round_id)
         names = the_round.recorded_as  # its id, and the cohorts of earlier data it adopted
-        logs = await round_city_logs(svc.store, names)
+        logs = await round_city_logs(svc.store, names, kept=kept_folds(request))
         policy, now = svc.settings.policy(), svc.clock()
         report = await asyncio.to_thread(
             build_round_report,
