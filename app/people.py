@@ -18,6 +18,7 @@ import asyncpg
 
 import readmodel
 from app.errors import Invalid, NotFound, Refused, UnknownCity
+from app.sign_in import sessions_changed
 from domain.errors import Label, Refusal
 from domain.people import (
     AnyNewPerson,
@@ -188,6 +189,7 @@ async def update_person(store: EventStore, person_id: str, changes: PersonChange
             if e.constraint_name == _ACTIVE_EMAIL and changes.email is not None:
                 raise _duplicate(changes.email) from None
             raise
+    sessions_changed()  # a session kept by the portal shows the person as they now are
     if row is None:  # erased meanwhile
         raise PersonErased(_erased(person_id))
     return _person(row)
@@ -203,6 +205,7 @@ async def deactivate_person(store: EventStore, person_id: str) -> Person:
             f"WHERE id = $1 RETURNING {_COLUMNS}",
             person_id,
         )
+    sessions_changed()  # the portal's sessions kept in this process end now, not in a second
     return _person(row)
 
 
@@ -222,6 +225,7 @@ async def erase_person(store: EventStore, person_id: str) -> Person:
             "UPDATE reviewer_profiles SET organisation = NULL, conflicts = '[]' WHERE person_id = $1",
             person_id,
         )
+    sessions_changed()
     return _person(row)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -265,6 +265,24 @@ def _follow(
     return state, cycles
 
 
+Followed = tuple[CityState, list[_CycleInRound], dict[str, _ReviewerWork]]
+
+
+def _followed(log: CityLog, names: frozenset[str], folds: MutableMapping[Hashable, Any] | None) -> Followed:
+    """_follow of the city's log, with the reviewers' work in it apart; kept in `folds` by the
+    city, its number of events and the round's names. A stream only grows, so within one store a
+    city's log of that many events is that log: an event recorded re-folds its city alone. What is
+    kept is never changed after (build_round_report adds the work into reviewers of its own)."""
+    key = ("round_report._follow", log.city_id, len(log.events), names)
+    if folds is not None and (found := folds.get(key)) is not None:
+        return cast(Followed, found)
+    work: dict[str, _ReviewerWork] = {}
+    state, cycles = _follow(log, names, work)
+    if folds is not None:
+        folds[key] = (state, cycles, work)
+    return state, cycles, work
+
+
 def _note(cycle: _CycleInRound, event: ev.DomainEvent, reviewers: dict[str, _ReviewerWork]) -> None:
     breach = _OVERDUE_FIELDS.get(type(event))
     if breach is not None:
@@ -426,15 +444,23 @@ def build_round_report(
     policy: ProgrammePolicy,
     now: datetime,
     recorded_as: Collection[str] | None = None,
+    folds: MutableMapping[Hashable, Any] | None = None,
 ) -> RoundReport:
     """The report of `round_id` from its cities' logs (a log of a city with no cycle in the round
     adds nothing); `now` ends the time of phases still running. `recorded_as`: the cohorts a cycle
-    of the round records (its id, and those of earlier data it adopted); by default its id."""
+    of the round records (its id, and those of earlier data it adopted); by default its id.
+    `folds`: where each city's fold is kept between reports of ONE store (see _followed)."""
     names = frozenset(recorded_as or (round_id,))
     reviewers: dict[str, _ReviewerWork] = {}
     followed: list[tuple[CityState, list[_CycleInRound]]] = []
     for log in logs:
-        state, cycles = _follow(log, names, reviewers)
+        state, cycles, work = _followed(log, names, folds)
+        for reviewer_id, done in work.items():
+            into = reviewers.setdefault(reviewer_id, _ReviewerWork())
+            into.approved += done.approved
+            into.rejected += done.rejected
+            into.clarifications += done.clarifications
+            into.escalations += done.escalations
         if cycles:
             followed.append((state, cycles))
     followed.sort(key=lambda pair: pair[0].city_id)
@@ -550,16 +576,28 @@ def render_csv(report: RoundReport, table: ReportTable) -> str:
 _READS_AT_ONCE = 4  # streams read concurrently: a share of the pool, not all of it
 
 
-async def round_city_logs(store: EventStore, recorded_as: Sequence[str]) -> list[CityLog]:
-    """The event logs of the cities with a cycle in the round (recorded under any of its names)."""
+async def round_city_logs(
+    store: EventStore, recorded_as: Sequence[str], *, kept: MutableMapping[Hashable, Any] | None = None
+) -> list[CityLog]:
+    """The event logs of the cities with a cycle in the round (recorded under any of its names).
+    `kept`: where each city's log read before is kept (for ONE store): a stream only grows, so
+    only the events after the kept ones are read and decoded, usually none."""
     city_ids = await round_city_ids(store, recorded_as)  # one read of the log for every name
     gate = asyncio.Semaphore(_READS_AT_ONCE)
 
     async def read(city_id: str) -> CityLog:
+        key = ("round_city_logs", city_id)
+        known = cast(CityLog | None, kept.get(key) if kept is not None else None)
+        before = known.events if known is not None else ()
         async with gate:
-            recorded = await store.read_stream(city_stream(city_id))
+            recorded = await store.read_stream(city_stream(city_id), from_version=len(before) + 1)
+        if known is not None and not recorded:
+            return known
         events = [LoggedEvent(r.occurred_at, cast(ev.DomainEvent, store.to_domain(r))) for r in recorded]
-        return CityLog(city_id, events)
+        log = CityLog(city_id, [*before, *events])
+        if kept is not None:
+            kept[key] = log
+        return log
 
     return list(await asyncio.gather(*(read(city_id) for city_id in city_ids)))
 

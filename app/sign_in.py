@@ -316,6 +316,25 @@ async def end_session(store: EventStore, secret: str) -> None:
             "UPDATE web_sessions SET ended_at = coalesce(ended_at, now()) WHERE secret_hash = $1",
             digest(secret),
         )
+    sessions_changed()
+
+
+# How many times this process ended a session or changed a person. Whoever keeps sessions as read
+# (the portal keeps each for a second or two, entrypoints/web/session.py) notes this count before
+# it reads one and drops what it kept once the count has moved, so a sign-out, a deactivation or
+# an erasure in this process shows on the very next request (another process sees it once what it
+# kept has aged out: entrypoints/web/session.py KEEP_SESSION_FOR).
+_changes = 0
+
+
+def sessions_changed() -> None:
+    """A session ended or a person changed in this process: what anyone kept of sessions is stale."""
+    global _changes
+    _changes += 1
+
+
+def sessions_changes() -> int:
+    return _changes
 
 
 # How long an expired link is kept: opened within a day, it is still answered "expired" (what the

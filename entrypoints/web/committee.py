@@ -11,9 +11,10 @@ pages give the committee's commands through the command service, and the domain 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Hashable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
 from babel import Locale
 
@@ -376,17 +377,40 @@ class Board:
     awaiting: int  # cities awaiting a decision of the committee (a level or an appeal)
 
 
+_NOT_KEPT = object()
+
+
+def _seen(
+    log: CityLog, names: frozenset[str], folds: MutableMapping[Hashable, Any] | None
+) -> CycleSeen | None:
+    """cycle_seen of the city's log, kept in `folds` (one store's) by the city, its number of
+    events and the round's names, as app/round_report.py keeps its fold: an event recorded
+    re-folds its city alone. Nothing reads a kept CycleSeen but to shape a card."""
+    key = ("committee.cycle_seen", log.city_id, len(log.events), names)
+    if folds is not None and (found := folds.get(key, _NOT_KEPT)) is not _NOT_KEPT:
+        return cast(CycleSeen | None, found)
+    seen = cycle_seen(((e.occurred_at, e.event) for e in log.events), names)
+    if folds is not None:
+        folds[key] = seen
+    return seen
+
+
 def round_board(
-    report: RoundReport, logs: Sequence[CityLog], say: Speaker, recorded_as: Collection[str] = ()
+    report: RoundReport,
+    logs: Sequence[CityLog],
+    say: Speaker,
+    recorded_as: Collection[str] = (),
+    folds: MutableMapping[Hashable, Any] | None = None,
 ) -> Board:
     """Every city of the round, as the report lists them, with what its log says of its cycle
-    (`recorded_as`: the cohorts the round's cycles record; by default its id)."""
+    (`recorded_as`: the cohorts the round's cycles record; by default its id; `folds`: where the
+    cities' folds are kept between boards of one store)."""
     names = frozenset(recorded_as or (report.round_id,))
     by_city = {log.city_id: log for log in logs}
     cards = []
     for row in report.cities:
         log = by_city.get(row.city_id)
-        seen = cycle_seen(((e.occurred_at, e.event) for e in log.events), names) if log else None
+        seen = _seen(log, names, folds) if log else None
         if seen is None:
             continue
         cards.append(

@@ -38,6 +38,7 @@ two overlap.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
@@ -144,6 +145,10 @@ class Kept:
             del self._making[slot]
             done.set()
 
+    def drop(self, slot: Hashable) -> None:
+        """Give up the slot's part (one found untrue before its version moved: by the clock)."""
+        self._slots.pop(slot, None)
+
     def __len__(self) -> int:
         return len(self._slots)
 
@@ -156,3 +161,29 @@ def kept(request: Request, name: str, size: int) -> Kept:
     if name not in found:
         found[name] = Kept(size)
     return found[name]
+
+
+class KeptFolds(OrderedDict[Hashable, Any]):
+    """Folds of cities' logs kept between one store's round boards and reports (app/round_report.py
+    `folds`, committee.round_board), at most `size`, the least recently kept given up first. Kept by
+    the city and its log's length: a city whose stream moved is folded again, the others not."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self._lock = threading.Lock()  # the boards fold in worker threads (asyncio.to_thread)
+
+    def __setitem__(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            super().__setitem__(key, value)
+            self.move_to_end(key)
+            while len(self) > self.size:
+                self.popitem(last=False)
+
+
+def kept_folds(request: Request, size: int = 4096) -> KeptFolds:
+    """The app's kept folds (one store's: the app has one)."""
+    found: KeptFolds | None = getattr(request.app.state, "kept_folds", None)
+    if found is None:
+        found = request.app.state.kept_folds = KeptFolds(size)
+    return found

@@ -33,7 +33,7 @@ from domain.people import Person, PersonRole
 from domain.rounds import DesignateHonorRoll, Round, is_round_id, round_recorded_as
 from entrypoints.web.committee import CityCard, card, cycle_seen, levels_up_to, place_of, round_board
 from entrypoints.web.dashboard import LEVELS
-from entrypoints.web.fragments import keeps_parts, kept, read_version_early, version_of
+from entrypoints.web.fragments import keeps_parts, kept, kept_folds, read_version_early, version_of
 from entrypoints.web.i18n import N_, Speaker
 from entrypoints.web.pages import render, render_part
 from entrypoints.web.refusals import form_words, in_words
@@ -146,10 +146,16 @@ async def _board_data(request: Request, round_id: str, version: tuple[object, ..
         svc = services_of(request)
         the_round = await _round(request, round_id)
         names = the_round.recorded_as  # its id, and the cohorts of earlier data it adopted
-        logs = await round_city_logs(svc.store, names)
+        logs = await round_city_logs(svc.store, names, kept=kept_folds(request))
         policy, now = svc.settings.policy(), svc.clock()
         report = await asyncio.to_thread(
-            build_round_report, round_id, logs, policy=policy, now=now, recorded_as=names
+            build_round_report,
+            round_id,
+            logs,
+            policy=policy,
+            now=now,
+            recorded_as=names,
+            folds=kept_folds(request),
         )
         return the_round, report, logs
 
@@ -168,7 +174,7 @@ async def board(request: Request, round_id: str, person: Signed) -> Response:
         the_round, report, logs = await _board_data(request, round_id, version)
 
         def shape_and_render() -> Markup:
-            shaped = round_board(report, logs, Speaker(language), the_round.recorded_as)
+            shaped = round_board(report, logs, Speaker(language), the_round.recorded_as, kept_folds(request))
             return render_part(
                 "_committee_board_body.html",
                 language,

@@ -12,13 +12,14 @@ the form, in its words, and nothing is recorded.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -33,15 +34,17 @@ from domain import Actor, Phase
 from domain import commands as cmd
 from domain.ids import TEXT_MAX, is_city_id
 from domain.people import Person, PersonRole, ReviewerProfile, new_person
-from domain.rounds import ChangeRound, CreateRound, Round
+from domain.rounds import ChangeRound, CreateRound, Round, find_round, is_round_id
 from entrypoints.web import operator as view
 from entrypoints.web.dashboard import PHASES
-from entrypoints.web.pages import render
+from entrypoints.web.fragments import keeps_parts, kept, read_version_early, version_of
+from entrypoints.web.i18n import Speaker
+from entrypoints.web.pages import render, render_part
 from entrypoints.web.refusals import in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
-from entrypoints.web.session import PageError, load_session, services_of
+from entrypoints.web.session import PageError, language_of, load_session, services_of
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(load_session)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(read_version_early), Depends(load_session)])
 
 Text = Annotated[str, Form(max_length=1000)]
 Many = Annotated[Sequence[str], Form(max_length=50)]
@@ -109,47 +112,76 @@ async def operator_home(request: Request, person: Signed) -> Response:
     return render(request, "operator_home.html")
 
 
+# The list is the same for every operator reading it in a language: its part of the page (all but
+# the header with the person's name and the sign-out form's token) is kept (fragments.py) by the
+# filter, the page and the language, at the log's version (the cities' rows are projections written
+# with their events, the rounds the programme stream's).
+CITY_LISTS_KEPT = 256
+
+
 @router.get("/operator/cities")
+@keeps_parts
 async def cities(
     request: Request, person: Signed, phase: str = "", round: str = "", page: str = "1"
 ) -> Response:
     may_operate(request, person)
-    say = say_to(request)
     store = services_of(request).store
+    language = language_of(request)
     chosen = Phase(phase) if phase in {p.value for p in Phase} else None
     number = int(page) if page.isdigit() and 0 < len(page) < 7 and int(page) > 0 else 1
     # A round no round could be named (too long, a NUL) matches no city, as an unknown one does.
     readable = len(round) <= ROUND_FILTER_MAX and "\x00" not in round
-    found = (
-        await readmodel.list_cities(
+
+    def listing(round_id: Sequence[str] | None) -> Awaitable[list[readmodel.CityStatus]]:
+        return readmodel.list_cities(
             store,
             phase=chosen,
-            # The round's id and the cohorts of earlier data it adopted.
-            round_id=await app_rounds.recorded_as(store, round) if round else None,
+            round_id=round_id,
             limit=CITIES_PAGE + 1,  # one more than shown: whether a next page exists
             offset=(number - 1) * CITIES_PAGE,
         )
-        if readable
-        else []
-    )
-    kept = {k: v for k, v in (("phase", chosen.value if chosen else ""), ("round", round)) if v}
 
-    def page_link(n: int) -> str:
-        return "/operator/cities?" + urlencode({**kept, "page": str(n)})
+    async def body() -> Markup:
+        # The rounds are read once: the filter's choices, and what an asked round records as its
+        # cohorts (its id and the cohorts of earlier data it adopted). With no round asked, the
+        # rounds and the cities are read at once, on two pooled connections.
+        found: list[readmodel.CityStatus]
+        if not readable:
+            rounds, found = await app_rounds.list_rounds(store), []
+        elif round:
+            rounds = await app_rounds.list_rounds(store)
+            found = await listing(_recorded_as(rounds, round))
+        else:
+            rounds, found = await asyncio.gather(app_rounds.list_rounds(store), listing(None))
+        kept_filter = {k: v for k, v in (("phase", chosen.value if chosen else ""), ("round", round)) if v}
 
-    return render(
-        request,
-        "operator_cities.html",
-        cities=[view.city_row(c, say) for c in found[:CITIES_PAGE]],
-        first=(number - 1) * CITIES_PAGE + 1,
-        paged=number > 1 or len(found) > CITIES_PAGE,
-        previous=page_link(number - 1) if number > 1 else None,
-        next=page_link(number + 1) if len(found) > CITIES_PAGE else None,
-        phases=view.phase_choices(say),
-        rounds=await app_rounds.list_rounds(store),
-        phase=chosen.value if chosen else "",
-        round_id=round,
-    )
+        def page_link(n: int) -> str:
+            return "/operator/cities?" + urlencode({**kept_filter, "page": str(n)})
+
+        say = Speaker(language)
+        return render_part(
+            "_operator_cities_body.html",
+            language,
+            cities=[view.city_row(c, say) for c in found[:CITIES_PAGE]],
+            first=(number - 1) * CITIES_PAGE + 1,
+            paged=number > 1 or len(found) > CITIES_PAGE,
+            previous=page_link(number - 1) if number > 1 else None,
+            next=page_link(number + 1) if len(found) > CITIES_PAGE else None,
+            phases=view.phase_choices(say),
+            rounds=rounds,
+            phase=chosen.value if chosen else "",
+            round_id=round,
+        )
+
+    slot = (language, chosen, round if readable else "\x00", number)
+    shown = await kept(request, "operator_cities", CITY_LISTS_KEPT).get(slot, await version_of(request), body)
+    return render(request, "operator_cities.html", body=shown)
+
+
+def _recorded_as(rounds: Sequence[Round], round_id: str) -> tuple[str, ...]:
+    """app.rounds.recorded_as, of rounds already read."""
+    found = find_round(rounds, round_id) if is_round_id(round_id) else None
+    return found.recorded_as if found is not None else (round_id,)
 
 
 async def _city_page(request: Request, city_id: str, *, status: int = 200, **form: Any) -> Response:

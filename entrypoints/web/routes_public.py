@@ -14,10 +14,14 @@ same for everyone in one language, and carries nothing of the visitor.
 
 from __future__ import annotations
 
-from datetime import UTC
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from app import directory as d
 from app import rounds as app_rounds
@@ -25,7 +29,9 @@ from app.announcements import published_announcement
 from app.public_cache import cache_of
 from domain.ids import is_city_id
 from domain.rounds import Round, announced_in, is_round_id, round_recorded_as
-from entrypoints.web.pages import render
+from entrypoints.web.fragments import kept, version_of
+from entrypoints.web.i18n import Speaker
+from entrypoints.web.pages import render, render_part
 from entrypoints.web.public import (
     announcement_sections,
     certificate_view,
@@ -36,8 +42,8 @@ from entrypoints.web.public import (
     read_filter,
 )
 from entrypoints.web.routes import say_to
-from entrypoints.web.session import PageError, services_of
-from readmodel.directory import AwardRow, issued_certificates
+from entrypoints.web.session import PageError, language_of, services_of
+from readmodel.directory import AwardRow, certificates_of_number, issued_certificates
 
 router = APIRouter(include_in_schema=False)
 
@@ -77,31 +83,83 @@ async def directory_page(request: Request) -> Response:
     return cached(request, page, shared=not errors)
 
 
+# A certificate's verification is the same for every reader of a language: its part of the page
+# is kept (fragments.py) by number and language, at the log's version and the day in UTC (what
+# the embargo and the validity shown count in), and only until the moment the clock alone would
+# change what it says (its city's next certificate end), so a revoked or suspended certificate shows
+# so on the next request (an event) and an expired one from the second it ends.
+CERTIFICATES_KEPT = 512
+
+
+@dataclass(frozen=True, slots=True)
+class _Verification:
+    number: str
+    body: Markup
+    until: datetime | None  # when the clock alone makes it untrue; None: not before the day ends
+
+
 @router.get("/certificates/{number}")
 async def certificate_page(number: str, request: Request) -> Response:
     """A certificate's verification: its status first and plainly, then its facts, its signed
     credential (while in force) and the programme's key to check it with."""
     svc = services_of(request)
     now = svc.clock()
-    visible = await d.visible_on(svc.store, now, rule=svc.settings.late_awards)
-    found = await d.load_certificate(svc.store, number, now=now, visible=visible)
-    if found is None:
-        _ = say_to(request).gettext
-        raise PageError(
-            404,
-            _("Certificate not found"),
-            _(
-                "No certificate is numbered {number}. Check the number as the certificate shows it, "
-                "such as CC-2026-LAKESIDE-2.",
-                number=number,
-            ),
-        )
-    rounds = await app_rounds.list_rounds(svc.store)
-    owner = round_recorded_as(rounds, found.round)
-    its_round = next((r for r in rounds if r.round_id == owner), None)
     today = now.astimezone(UTC).date()
-    view = certificate_view(found, say_to(request), its_round=its_round, today=today)
-    return cached(request, render(request, "public_certificate.html", certificate=view), shared=False)
+    language = language_of(request)
+
+    async def verification() -> _Verification:
+        # The rounds and the certificate are read at once, on two pooled connections (one round
+        # trip's wait, not three: visible_on and the round's name would each read the rounds);
+        # what is shown is what load_certificate shows, by the same functions.
+        rounds, (awards, holdings) = await asyncio.gather(
+            app_rounds.list_rounds(svc.store), certificates_of_number(svc.store, number.upper())
+        )
+        visible = d.announced(rounds, today=today, rule=svc.settings.late_awards)
+        found = d.certificate_numbered(
+            d.public_certificates(awards, holdings, now=now, visible=visible), number
+        )
+        if found is None:
+            _ = say_to(request).gettext
+            raise PageError(
+                404,
+                _("Certificate not found"),
+                _(
+                    "No certificate is numbered {number}. Check the number as the certificate shows it, "
+                    "such as CC-2026-LAKESIDE-2.",
+                    number=number,
+                ),
+            )
+        owner = round_recorded_as(rounds, found.round)
+        its_round = next((r for r in rounds if r.round_id == owner), None)
+        view = certificate_view(found, Speaker(language), its_round=its_round, today=today)
+        ends = [a.valid_until for a in awards if a.valid_until > now]
+        body = render_part("_public_certificate_body.html", language, certificate=view)
+        return _Verification(found.number, body, min(ends, default=None))
+
+    slots = kept(request, "certificates", CERTIFICATES_KEPT)
+    slot, version = (number.upper(), language), (await version_of(request), today)
+    shown = await slots.get(slot, version, verification)
+    if shown.until is not None and now >= shown.until:  # kept before one of its city's ended
+        slots.drop(slot)
+        shown = await slots.get(slot, version, verification)
+    page = render(request, "public_certificate.html", number=shown.number, body=shown.body)
+    return not_modified_or(request, cached(request, page, shared=False))
+
+
+def not_modified_or(request: Request, page: Response) -> Response:
+    """The page with its ETag (its bytes' digest), or 304 Not Modified when the reader holds
+    those bytes already (If-None-Match). A page setting a cookie is answered whole."""
+    if page.status_code != 200 or "set-cookie" in page.headers:
+        return page
+    tag = '"' + hashlib.sha256(bytes(page.body)).hexdigest()[:32] + '"'
+    page.headers["ETag"] = tag
+    asked = request.headers.get("if-none-match", "")
+    if tag in {t.strip().removeprefix("W/") for t in asked.split(",")}:
+        kept_headers = {
+            k: v for k, v in page.headers.items() if k.lower() not in {"content-length", "content-type"}
+        }
+        return Response(status_code=304, headers=kept_headers)
+    return page
 
 
 @router.get("/rounds")

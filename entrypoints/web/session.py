@@ -9,18 +9,31 @@ Three cookies, each HttpOnly and SameSite=Lax, Secure when the request came over
   is bound to (app/sign_in.py): opened in a browser without it, the link asks before signing in.
 
 Signed in, a form's CSRF token is the session's own (kept with it). Every POST checks it.
+
+A session as read is kept in this process for KEEP_SESSION_FOR (two seconds), by its secret's
+hash: a person clicking through pages, or a page and the htmx requests it makes, find it without a
+round trip to PostgreSQL (the one cost a signed-in page had over a static one). The trade-off: a
+sign-out, a deactivation or an erasure made in THIS process drops every kept session at once
+(app/sign_in.py counts them), but one made in another process (another API worker, the CLI
+deactivating someone) reaches this one's pages up to KEEP_SESSION_FOR later. Nothing else is
+changed by keeping it: the session's absolute end is checked on every request, its idle end
+still moves on (the read that fills the slot touches it, at most once a minute, as before), and a
+cookie that opens no session is looked up every time (nothing is kept for it).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime
 from typing import cast
 
 from fastapi import Request, Response
 
 from app.services import Services
-from app.sign_in import Session, form_token, session_of
+from app.sign_in import Session, digest, form_token, session_of, sessions_changes
 from entrypoints.web.i18n import DEFAULT, LANGUAGES, negotiate
 from runtime.keys import sign_in_key
 
@@ -78,6 +91,71 @@ def set_cookies(request: Request, response: Response) -> None:
         )
 
 
+# How long a session read from PostgreSQL is kept in this process: the bound, for another
+# process's sign-out or deactivation, on how late this one's pages see it.
+KEEP_SESSION_FOR = 2.0  # seconds
+KEEP_SESSIONS = 10_000  # at most; the least recently used go first
+
+
+class KeptSessions:
+    """Sessions as read, by their secret's hash: each with when it was read (time.monotonic) and
+    the count of this process's session and people changes before it was read."""
+
+    def __init__(self, *, keep_for: float = KEEP_SESSION_FOR, size: int = KEEP_SESSIONS) -> None:
+        self.keep_for = keep_for
+        self.size = size
+        self._slots: OrderedDict[bytes, tuple[float, int, Session]] = OrderedDict()
+
+    def get(self, key: bytes) -> Session | None:
+        found = self._slots.get(key)
+        if found is None:
+            return None
+        read_at, changes, session = found
+        if (
+            changes != sessions_changes()
+            or time.monotonic() - read_at >= self.keep_for
+            or session.expires_at <= datetime.now(UTC)
+        ):
+            del self._slots[key]
+            return None
+        return session
+
+    def put(self, key: bytes, read_at: float, changes: int, session: Session) -> None:
+        self._slots[key] = (read_at, changes, session)
+        self._slots.move_to_end(key)
+        while len(self._slots) > self.size:
+            self._slots.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every session kept (as KEEP_SESSION_FOR after the last read would)."""
+        self._slots.clear()
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+
+def kept_sessions(request: Request) -> KeptSessions:
+    found: KeptSessions | None = getattr(request.app.state, "kept_sessions", None)
+    if found is None:
+        found = request.app.state.kept_sessions = KeptSessions()
+    return found
+
+
+async def _session(request: Request, svc: Services, secret: str) -> Session | None:
+    """The session this secret opens: kept, or read (and kept when it is live)."""
+    kept = kept_sessions(request)
+    key = digest(secret)
+    found = kept.get(key)
+    if found is not None:
+        return found
+    # Counted before the read: a sign-out committed while it runs leaves this entry stale.
+    read_at, changes = time.monotonic(), sessions_changes()
+    found = await session_of(svc.store, secret, idle=svc.settings.session_idle)
+    if found is not None:
+        kept.put(key, read_at, changes, found)
+    return found
+
+
 async def load_session(request: Request) -> None:
     """Every page's first step: find the session its cookie opens, and give a visitor without one
     the random value its sign-in forms are bound to."""
@@ -85,7 +163,7 @@ async def load_session(request: Request) -> None:
     request.state.session = None
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
-        request.state.session = await session_of(svc.store, secret, idle=svc.settings.session_idle)
+        request.state.session = await _session(request, svc, secret)
     visitor = request.cookies.get(VISITOR_COOKIE)
     if not visitor or len(visitor) > 100:
         visitor = secrets.token_urlsafe(24)

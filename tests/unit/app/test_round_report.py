@@ -362,3 +362,35 @@ def test_a_city_named_like_a_formula_is_kept_as_text_in_the_csv() -> None:
     renamed = report.model_copy(update={"cities": [first, *report.cities[1:]]})
 
     assert _csv(render_csv(renamed, ReportTable.CITIES))[0]["name"] == "'=HYPERLINK(1)"
+
+
+def test_a_report_from_kept_folds_is_the_report_and_refolds_the_city_whose_log_grew() -> None:
+    # Given the round's report built once with its cities' folds kept
+    folds: dict[object, object] = {}
+    logs = round_logs()
+    first = build_round_report(ROUND, logs, policy=POLICY, now=NOW, folds=folds)
+    kept = len(folds)
+    # Then it is the report built without them, and again from what was kept
+    assert first == the_round(NOW)
+    assert build_round_report(ROUND, logs, policy=POLICY, now=NOW, folds=folds) == first
+    assert len(folds) == kept
+    # When one city's log grows by an event (echo's evidence: its phase moves on)
+    echo = next(log for log in logs if log.city_id == "echo")
+    at = echo.events[-1].occurred_at + DAY
+    closed = decide(
+        fold(CityState.initial("echo"), [e.event for e in echo.events]),
+        close().command_at(at),
+        now=at,
+        policy=POLICY,
+    )
+    grown = CityLog("echo", [*echo.events, *(LoggedEvent(at, e) for e in closed)])
+    later = build_round_report(
+        ROUND, [grown if log.city_id == "echo" else log for log in logs], policy=POLICY, now=NOW, folds=folds
+    )
+    # Then that city alone is folded again, and the report shows it
+    assert len(folds) == kept + 1
+    rows = {row.city_id: row for row in later.cities}
+    assert rows["echo"].phase is Phase.REVIEW
+    assert {c: r for c, r in rows.items() if c != "echo"} == {
+        r.city_id: r for r in first.cities if r.city_id != "echo"
+    }

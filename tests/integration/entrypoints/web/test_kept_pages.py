@@ -11,9 +11,10 @@ import html
 
 import httpx
 
+from app.round_report import round_city_logs
 from domain import Actor
 from domain.levels import Level
-from entrypoints.web.fragments import LogVersion, events_version
+from entrypoints.web.fragments import KeptFolds, LogVersion, events_version
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.integration.entrypoints.web.conftest import Portal, csrf_of, sign_in
 from tests.integration.entrypoints.web.test_committee_pages import (
@@ -144,3 +145,21 @@ async def test_the_logs_version_moves_for_an_event_and_not_for_other_writes(port
     running = LogVersion(number=7, xmax=str(int(horizon) + 1000), running=[last])
     assert await events_version(store, running) == 8
     assert await events_version(store, running) == 8  # compared with the new snapshot: nothing since
+
+
+async def test_the_round_logs_kept_read_only_what_was_recorded_since(portal: Portal) -> None:
+    # Given Lakeside at the committee, its log read once and kept
+    await at_the_committee(portal)
+    store, kept = portal.api.store, KeptFolds(64)
+    first = await round_city_logs(store, [ROUND], kept=kept)
+    unchanged = await round_city_logs(store, [ROUND], kept=kept)
+    # When the committee decides its level
+    assert await HttpRunner(portal.api).walk("lakeside", [decide(Level.SILVER)]) == []
+    again = await round_city_logs(store, [ROUND], kept=kept)
+    fresh = await round_city_logs(store, [ROUND])
+    # Then with nothing recorded the very log kept is given; after the decision, the log has the
+    # decision's events after those kept, as a fresh read has them
+    assert [log.city_id for log in first] == ["lakeside"] and unchanged[0] is first[0]
+    assert again == fresh
+    assert len(again[0].events) > len(first[0].events)
+    assert list(again[0].events[: len(first[0].events)]) == list(first[0].events)

@@ -517,3 +517,25 @@ async def test_the_round_filter_finds_the_cities_of_a_cohort_the_round_adopted(p
     # Then Upper is among them, and Hillview is not
     assert of_round.status_code == 200
     assert "Upper" in of_round.text and "Hillview" not in of_round.text
+
+
+async def test_the_kept_city_list_shows_what_is_recorded_next_and_each_operators_own_header(
+    portal: Portal,
+) -> None:
+    # Given Lakeside registered, and the list read by Olga (its part kept)
+    await portal.api.register("lakeside")
+    await portal.person("Omar Reis", "omar@citycert.example", "en", role="operator")
+    async with portal.visitor() as olga, portal.visitor() as omar:
+        token = await operator(portal, olga)
+        before = await olga.get("/operator/cities")
+        await sign_in(portal, omar, "omar@citycert.example")
+        his = await omar.get("/operator/cities")
+        # When Hillview registers
+        await portal.api.register("hillview")
+        after = await olga.get("/operator/cities")
+    # Then the next list shows it; and each operator's page carries their own name and token
+    assert "Hillview" not in before.text and "1 city" in text_of(before)
+    assert "Hillview" in after.text and "2 cities" in text_of(after)
+    assert "Olga Duarte" in before.text and "Omar Reis" not in before.text
+    assert "Omar Reis" in his.text and "Olga Duarte" not in his.text
+    assert csrf_of(before.text) == token and csrf_of(his.text) != token

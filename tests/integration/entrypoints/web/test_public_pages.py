@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 import httpx
@@ -18,6 +18,7 @@ from app.services import build_services
 from domain import Actor
 from domain import commands as cmd
 from entrypoints.http import create_app
+from readmodel.directory import certificates_of_number
 from tests.integration.entrypoints.http.conftest import Api, app_client
 from tests.integration.entrypoints.http.test_public import CITY, ROUND, certified_gold
 from tests.integration.entrypoints.http.test_rounds import TemporalClock
@@ -239,3 +240,56 @@ async def test_a_city_never_certified_or_under_embargo_is_not_found_in_words(pub
             assert "The directory lists every certified city." in page.text
             # As its JSON: the embargo does not tell that the city was certified.
             assert (await browser.get(f"/public/cities/{city_id}")).status_code == 404, city_id
+
+
+# --- a certificate's page kept between readers (routes_public.py, fragments.py) --------------------
+
+
+async def test_a_kept_certificate_page_is_each_languages_own_and_shows_a_suspension_next(
+    public: Public,
+) -> None:
+    number = await certified_gold(public.walked)
+    async with visitor(public) as ana, visitor(public, **{"Accept-Language": "es"}) as rosa:
+        # Given the page read in English, then in Spanish, then in English again
+        first = await ana.get(f"/certificates/{number}")
+        spanish = await rosa.get(f"/certificates/{number}")
+        again = await ana.get(f"/certificates/{number}")
+        # When the programme suspends the certificate
+        await give(public, cmd.SuspendCertification(reason="an audit is under way", suspended_by="chair"))
+        suspended = await ana.get(f"/certificates/{number}")
+    # Then each language has its own page, the same for each reader of it, and the next page after
+    # the suspension says so
+    assert again.text == first.text and "This certificate is valid" in first.text
+    assert '<html lang="es">' in spanish.text and "Este certificado es válido" in spanish.text
+    assert "This certificate is suspended by the programme: an audit is under way." in suspended.text
+    assert f"{number}/credential" not in suspended.text
+
+
+async def test_a_certificate_page_answers_not_modified_while_it_is_the_same(public: Public) -> None:
+    number = await certified_gold(public.walked)
+    async with visitor(public) as browser:
+        page = await browser.get(f"/certificates/{number}")
+        tag = page.headers["etag"]
+        same = await browser.get(f"/certificates/{number}", headers={"If-None-Match": tag})
+        await give(public, cmd.SuspendCertification(reason="an audit is under way", suspended_by="chair"))
+        changed = await browser.get(f"/certificates/{number}", headers={"If-None-Match": tag})
+    assert same.status_code == 304 and same.content == b"" and same.headers["etag"] == tag
+    assert same.headers["cache-control"] == "no-cache" and same.headers["vary"] == "Accept-Language, Cookie"
+    assert changed.status_code == 200 and "suspended" in changed.text and changed.headers["etag"] != tag
+
+
+async def test_a_kept_certificate_page_says_expired_from_the_second_it_ends(public: Public) -> None:
+    number = await certified_gold(public.walked)
+    awards, _ = await certificates_of_number(public.api.store, number)
+    ends = next(a.valid_until for a in awards if a.certificate_number == number)
+    # A moment before its end on the same day in UTC (the day is part of what the page is kept by,
+    # so this is the clock alone ending it): a second before, or less when the day began later
+    day_began = ends.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    before = ends - max(min(timedelta(seconds=1), (ends - day_began) / 2), timedelta(microseconds=1))
+    async with visitor(public) as browser:
+        public.clock.now = before
+        valid = await browser.get(f"/certificates/{number}")
+        public.clock.now = ends + timedelta(microseconds=1)
+        ended = await browser.get(f"/certificates/{number}")
+    assert "This certificate is valid" in valid.text
+    assert "This certificate is valid" not in ended.text and "xpired" in ended.text
