@@ -144,14 +144,23 @@ async def test_a_refusal_carries_its_words_as_data_for_clients_that_translate(ap
     assert refused["refusal"]["params"]["reason"]["refusal"]["params"]["phase"] == {
         "label": ["Phase", "registered"]
     }
-    # And an error that is not the domain's has none
+    # And the application layer's own refusals carry theirs too
     missing = await api.post(
         "/v1/cities/nowhere/application",
         await api.operator(),
         {"round_id": "c", "standard_version": "wwc-2022"},
         expect=404,
     )
-    assert "refusal" not in missing
+    assert (
+        Refusal.from_data(missing["refusal"]).english()
+        == missing["detail"]
+        == "no city 'nowhere' is registered"
+    )
+    # But a request the API could not read names no refusal: its problem lists the fields instead
+    malformed = await api.post(
+        "/v1/cities/riverton/decision", await api.committee(), {"level": 7}, expect=422
+    )
+    assert "refusal" not in malformed
 
 
 async def test_429_with_when_to_retry_for_one_snapshot_more_than_a_day_allows(api: Api) -> None:
