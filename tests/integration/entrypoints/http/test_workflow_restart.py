@@ -55,7 +55,8 @@ async def test_a_withdrawn_city_s_workflow_is_not_restarted(api: Api) -> None:
 
     refused = await api.post(RESTART.format("eastmoor"), operator, expect=409)
 
-    assert refused == {
-        "error": "command_rejected",
-        "detail": "'eastmoor' has withdrawn: its workflow ended for good",
-    }
+    assert (refused["error"], refused["detail"]) == (
+        "command_rejected",
+        "'eastmoor' has withdrawn: its workflow ended for good",
+    )
+    assert refused["refusal"]["template"] == "{city_id!r} has withdrawn: its workflow ended for good"
