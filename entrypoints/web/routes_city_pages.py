@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -315,6 +316,24 @@ async def store_documents(
     return given
 
 
+async def give_with_uploads(
+    request: Request,
+    city_id: str,
+    state: CityState,
+    uploads: dict[int, UploadFile],
+    actor: Actor,
+    criterion_id: str,
+    command_of: Callable[[list[Any]], cmd.HumanCommand],
+) -> None:
+    """Give the command built around the uploaded documents: the domain's answer first (with
+    placeholders where the documents will be), then every document checked, then stored, so a
+    refused command or document leaves nothing stored."""
+    precheck(request, state, built(request, lambda: command_of(placeholders(uploads))))
+    await check_documents(request, uploads)
+    documents = await store_documents(request, city_id, uploads, actor, criterion_id)
+    await give(request, city_id, built(request, lambda: command_of(documents)), actor)
+
+
 def placeholders(uploads: dict[int, UploadFile]) -> list[cmd.DocumentLink]:
     return [cmd.DocumentLink(title="upload", url=PLACEHOLDER, slot=slot or None) for slot in sorted(uploads)]
 
@@ -358,10 +377,7 @@ async def submit_evidence(request: Request, city_id: str, criterion_id: str, per
                     ]
                 )
 
-            precheck(request, state, built(request, lambda: item(placeholders(uploads))))
-            await check_documents(request, uploads)
-            documents = await store_documents(request, city_id, uploads, actor, criterion_id)
-            await give(request, city_id, built(request, lambda: item(documents)), actor)
+            await give_with_uploads(request, city_id, state, uploads, actor, criterion_id, item)
         except Refusal as r:
             return await criterion_page(
                 request,
@@ -397,14 +413,8 @@ async def answer_question(request: Request, city_id: str, criterion_id: str, per
                 one = cmd.ClarificationAnswer(criterion_id=criterion_id, answer=text, documents=documents)
                 return cmd.AnswerClarifications(items=[one])
 
-            precheck(
-                request,
-                await state_of(request, city_id),
-                built(request, lambda: answered(placeholders(uploads))),
-            )
-            await check_documents(request, uploads)
-            documents = await store_documents(request, city_id, uploads, actor, criterion_id)
-            await give(request, city_id, built(request, lambda: answered(documents)), actor)
+            state = await state_of(request, city_id)
+            await give_with_uploads(request, city_id, state, uploads, actor, criterion_id, answered)
         except Refusal as r:
             return await criterion_page(
                 request,
