@@ -17,6 +17,7 @@ is not counted against the round: it goes on to the workflow, which says why in 
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -32,7 +33,10 @@ from readmodel.queries import ROUND_STREAMS
 
 # Two-int advisory key space: class 7312 (round capacity), beside the migrations' 7311.
 _LOCK_CLASS = 7312
-_LOCAL_LOCKS: dict[str, asyncio.Lock] = {}
+# Per event loop (an asyncio lock belongs to the loop it first waited in), then per round.
+_LOCAL_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 @asynccontextmanager
@@ -49,7 +53,8 @@ async def place_kept(
         yield
         return
     round_id = command.round.round_id
-    local = _LOCAL_LOCKS.setdefault(round_id, asyncio.Lock())
+    in_loop = _LOCAL_LOCKS.setdefault(asyncio.get_running_loop(), {})
+    local = in_loop.setdefault(round_id, asyncio.Lock())
     async with local, store.connection() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _LOCK_CLASS, round_id)
         rounds = (await load_programme(store)).state.rounds
