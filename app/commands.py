@@ -35,7 +35,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlrea
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.names import EventToRecord
-from app import errors, programme, reviewer_records
+from app import assignment_capacity, errors, programme, reviewer_records, round_capacity
 from domain import (
     Actor,
     CityState,
@@ -182,6 +182,7 @@ class CommandService:
         command = await programme.stamped(self.store, command, actor)
         command = await reviewer_records.stamped(self.store, command, actor)
         command = await _with_uploads(self.store, city_id, command)
+        await assignment_capacity.check_reviewer_capacity(self.store, city_id, command, self.policy)
         request = self._request(city_id, command, actor)
         if isinstance(command, cmd.RejoinProgramme):
             return await self._rejoin(city_id, request)
@@ -198,7 +199,10 @@ class CommandService:
                 raise await self._no_workflow(city_id, command) from e
             return await self._outcome(city_id, result)
 
-        return await self._unless_recorded_anyway(city_id, request, call)
+        # An application to a full round is refused here; one let through holds the round's place
+        # until it is recorded (app/round_capacity.py).
+        async with round_capacity.place_kept(self.store, city_id, command, self.policy):
+            return await self._unless_recorded_anyway(city_id, request, call)
 
     @_counted
     async def register(self, command: cmd.RegisterCity, actor: Actor) -> CommandOutcome:

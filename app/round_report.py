@@ -28,7 +28,7 @@ from typing import Any, Literal, cast, get_args
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.csv_cells import csv_text
-from app.rounds import all_rounds
+from app.programme import load_programme
 from domain import events as ev
 from domain.honor_roll import suggested_for_honor_roll
 from domain.levels import Level
@@ -605,7 +605,9 @@ async def round_city_logs(
 async def load_round_report(
     store: EventStore, round_id: str, *, policy: ProgrammePolicy, now: datetime
 ) -> RoundReport:
-    found = find_round(await all_rounds(store), round_id)
+    # The rounds from the programme stream itself: app.rounds asks this report where a round's
+    # cities stand (the Honor Roll's check), so it does not import app.rounds back.
+    found = find_round((await load_programme(store)).state.rounds, round_id)
     names = found.recorded_as if found is not None else (round_id,)
     logs = await round_city_logs(store, names)
     # Folding every city's stream is CPU work with no await: off the event loop (readmodel.folds).

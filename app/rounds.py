@@ -8,15 +8,17 @@ domain.authority first, so a route that forgot its check still cannot create a r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from app import errors
 from app.programme import load_programme, record_programme
+from app.round_report import load_round_report
 from domain import Actor
 from domain.authority import roles_that_may_give
-from domain.errors import Label, Refusal
+from domain.errors import CommandRejected, Label, Refusal
 from domain.events import DomainEvent
+from domain.policy import ProgrammePolicy
 from domain.rounds import (
     AdoptCohorts,
     ChangeRound,
@@ -26,9 +28,11 @@ from domain.rounds import (
     Round,
     RoundChanged,
     RoundCommand,
+    RoundStanding,
     adoption_plan,
     find_round,
     is_round_id,
+    refuse_off_the_honor_roll,
 )
 from eventstore import EventStore
 from readmodel import city_summary, recorded_cohorts
@@ -127,7 +131,9 @@ async def designate_honor_roll(
     store: EventStore, command: DesignateHonorRoll, actor: Actor, *, now: datetime | None = None
 ) -> Round:
     """Name the round's Honor Roll (the committee's), replacing an earlier designation, until the
-    announcement date. Every city named must be registered."""
+    announcement date. Every city named must be registered (Invalid, 422, otherwise) and found not
+    certified in the round (Refused, 409, naming the others and why: domain.rounds
+    refuse_off_the_honor_roll)."""
     _may_give(command, actor)
     await find(store, command.round_id)
     unknown = [c for c in command.city_ids if await city_summary(store, c) is None]
@@ -138,7 +144,31 @@ async def designate_honor_roll(
                 city_ids=unknown,
             )
         )
+    if command.city_ids:
+        standings = await round_standings(store, command.round_id, now or datetime.now(UTC))
+        try:
+            refuse_off_the_honor_roll(command.round_id, command.city_ids, standings)
+        except CommandRejected as e:
+            raise errors.Refused(str(e), refusal=e.refusal) from e
     return await _record(store, command, actor, now)
+
+
+async def round_standings(store: EventStore, round_id: str, now: datetime) -> dict[str, RoundStanding]:
+    """Where each city that applied in the round stands in it, by its latest cycle there (the
+    round report's reading of the cities' logs)."""
+    report = await load_round_report(store, round_id, policy=ProgrammePolicy(), now=now)
+    return {row.city_id: _standing(row.outcome, row.committee_decision) for row in report.cities}
+
+
+def _standing(outcome: str, decision: str | None) -> RoundStanding:
+    if outcome in ("not_certified", "withdrawn"):
+        return cast(RoundStanding, outcome)
+    if outcome != "in_progress":
+        return "certified"  # awarded: new, elevated, sustained or downgraded
+    # Decided, its appeal window still open: the committee's decision is where it stands.
+    if decision is None:
+        return "undecided"
+    return "not_certified" if decision == "not_certified" else "certified"
 
 
 def _may_give(command: RoundCommand, actor: Actor) -> None:

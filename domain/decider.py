@@ -36,7 +36,7 @@ from domain.errors import (
 from domain.honor_roll import suggested_for_honor_roll
 from domain.levels import Level, outcome, rank
 from domain.policy import ProgrammePolicy
-from domain.rules import LATEST, PROGRAMME_REVIEW, ROUNDS
+from domain.rules import LATEST, PROGRAMME_REVIEW, ROUNDS, SUSPENSIONS
 from domain.standard import Standard, StandardError, get_standard, open_versions
 from domain.state import (
     AWAITING_REVIEWER,
@@ -1401,6 +1401,13 @@ def _send_reminder(
             days=c.threshold_days,
             thresholds=list(p.reminder_days),
         )
+    if cert.suspended and cert.rules >= SUSPENSIONS:
+        raise _reject(
+            state,
+            "the certification is suspended ({because}): no re-certification reminder is sent "
+            "while it is; reinstated, it gets the reminders still due",
+            because=cert.suspended_because,
+        )
     if c.threshold_days in cert.reminders_sent:
         raise _reject(
             state, "the {days}-day reminder was already sent for this certification", days=c.threshold_days
@@ -1423,6 +1430,7 @@ def _lapse(
         raise _reject(state, "holds no certification that could lapse")
     if now < cert.valid_until:
         raise _reject(state, "the certification is valid until {valid_until}", valid_until=cert.valid_until)
+    # A suspended certificate lapses at its end date too: a suspension holds it, never lengthens it.
     if cert.rules >= ROUNDS:
         return [_ended(state, ev.EndReason.LAPSED, cert.valid_until)]
     return [ev.CertificationLapsed(level=cert.level, valid_until=cert.valid_until)]

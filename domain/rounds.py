@@ -16,7 +16,7 @@ CITYCERT_ROUNDS_MAY_OVERLAP).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
@@ -558,3 +558,114 @@ def announced_in(
         (r for r in known if r.announcement_on >= award_day), key=lambda r: (r.announcement_on, r.round_id)
     )
     return later[0].round_id if later else None
+
+
+# A round's review capacity --------------------------------------------------------------------------
+#
+# The capacity is how many cities the round's reviewers can take: an application beyond it is
+# refused, and the city is pointed to the next round it can apply to. Not a waiting list: the
+# programme runs fixed rounds with published dates, and a city kept waiting for a place that may
+# never free up could not plan its evidence for the next one. Every city that applied in the round
+# holds its place (a withdrawal does not give it back: the reviewers may have started, and an
+# operator who wants another city in raises the capacity); a city that applied in it before (and
+# withdrew, then came back) applies again in its own place. Lowering the capacity below the cities
+# that applied is allowed: it is how an operator closes a round to further applications.
+
+
+def refuse_beyond_capacity(
+    rounds: Iterable[Round], round_id: str, applied: Collection[str], city_id: str, today: date
+) -> None:
+    """CommandRejected when round `round_id` has no place for `city_id`: the cities in `applied`
+    (those that applied in it, under any name its cycles record) fill its review capacity and the
+    city is not one of them. Nothing when the round is unknown (the city's rules refuse that)."""
+    known = list(rounds)
+    found = find_round(known, round_id)
+    if found is None or city_id in applied or len(applied) < found.review_capacity:
+        return
+    raise CommandRejected(
+        "round {round} is full (applications: {count}; its review capacity: {capacity}); {instead}",
+        round=found.round_id,
+        capacity=found.review_capacity,
+        count=len(applied),
+        instead=_instead_of(found, known, today),
+    )
+
+
+def _instead_of(full: Round, rounds: list[Round], today: date) -> Refusal:
+    later = sorted(
+        (
+            r
+            for r in rounds
+            if r.round_id != full.round_id and r.closes_on >= today and r.opens_on >= full.opens_on
+        ),
+        key=lambda r: (r.opens_on, r.round_id),
+    )
+    if later:
+        return Refusal(
+            "apply to round {other}, open for applications {opens_on} to {closes_on}",
+            other=later[0].round_id,
+            opens_on=later[0].opens_on,
+            closes_on=later[0].closes_on,
+        )
+    return Refusal(
+        "apply to a later round once the programme opens one, or ask an operator to raise its capacity"
+    )
+
+
+# Who the Honor Roll may name -----------------------------------------------------------------------
+#
+# The Honor Roll names up-and-coming cities near the bar (PROGRAMME.md; domain/honor_roll.py
+# suggests them by score): cities that applied in the round and were found not certified in it.
+# Certified cities are announced by level in the same announcement, so naming one on the Honor Roll
+# too would announce it twice; a city whose decision is still to come may yet be certified; a city
+# that withdrew left the round; and a city that did not apply in the round was not reviewed in it.
+
+RoundStanding = Literal["certified", "not_certified", "withdrawn", "undecided"]
+"""Where a city's (latest) cycle in a round stands, as the Honor Roll asks it."""
+
+
+def refuse_off_the_honor_roll(
+    round_id: str, named: Iterable[str], standings: Mapping[str, RoundStanding]
+) -> None:
+    """CommandRejected naming each city of `named` the Honor Roll of round `round_id` may not name,
+    and why, given where each city of the round stands (`standings`: a city absent did not apply in
+    it); nothing when every city named was found not certified in it."""
+    why: dict[RoundStanding | None, list[str]] = {}
+    for city_id in named:
+        standing = standings.get(city_id)
+        if standing != "not_certified":
+            why.setdefault(standing, []).append(city_id)
+    if not why:
+        return
+    # Each reason a literal template (the catalogs' extraction finds them), in this order.
+    reasons = [
+        reason
+        for standing, reason in (
+            (None, Refusal("cities that did not apply in the round: {cities}", cities=why.get(None, []))),
+            (
+                "certified",
+                Refusal(
+                    "cities certified in the round, which its announcement names by level: {cities}",
+                    cities=why.get("certified", []),
+                ),
+            ),
+            (
+                "undecided",
+                Refusal(
+                    "cities whose decision in the round is still to come: {cities}",
+                    cities=why.get("undecided", []),
+                ),
+            ),
+            (
+                "withdrawn",
+                Refusal("cities that withdrew from the round: {cities}", cities=why.get("withdrawn", [])),
+            ),
+        )
+        if standing in why
+    ]
+    raise CommandRejected(
+        "the Honor Roll of round {round} names cities of the round found not certified in it; "
+        "it cannot name {reasons:;}",
+        round=round_id,
+        reasons=reasons,
+    )

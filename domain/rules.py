@@ -13,6 +13,9 @@ existing command decides, or which deadlines a cycle has, ask `cycle.rules` whic
   re-certification's decision, whatever it is, takes effect at its award and supersedes the
   certification held), validity in calendar years from the award moment, certificate numbers,
   and an application names an open round.
+- SUSPENSIONS: a suspended certificate gets no re-certification reminders (the programme does not
+  invite a city to renew what it has suspended; reinstated, it gets those still due). Its term
+  runs on: it lapses at its end date, suspended or not, as a suspension never lengthens it.
 """
 
 from __future__ import annotations
@@ -20,4 +23,5 @@ from __future__ import annotations
 FIRST = 1
 PROGRAMME_REVIEW = 2
 ROUNDS = 3
-LATEST = ROUNDS
+SUSPENSIONS = 4
+LATEST = SUSPENSIONS

@@ -44,6 +44,7 @@ SELECT city_id, version, outcome, level, previous_level, honor_roll
 _EXPIRING = """
 SELECT city_id, valid_until, reminders_sent FROM city_status
  WHERE valid_until > $1 AND valid_until <= $1 + make_interval(days => $2) AND phase <> 'withdrawn'
+   AND certificate_status IS DISTINCT FROM 'suspended'
  ORDER BY city_id
 """
 
@@ -212,8 +213,9 @@ async def cohort_rows(store: EventStore, cohort: str) -> list[CohortDecision]:
 async def expiring_certifications(
     store: EventStore, now: datetime, within_days: int
 ) -> list[ExpiringCertification]:
-    """Certifications of cities not withdrawn that are still valid at `now` and end within
-    `within_days` days of it, by city."""
+    """Certifications of cities not withdrawn that are still valid at `now`, end within
+    `within_days` days of it and are not suspended (a suspended certificate is sent no reminder,
+    domain/rules.py SUSPENSIONS), by city."""
     async with store.connection() as conn:
         rows = await conn.fetch(_EXPIRING, now, within_days)
     return [

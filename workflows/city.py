@@ -46,6 +46,7 @@ from workflows.contracts import (
     RULED_OUTSIDE_A_CYCLE,
     RULES_PER_CYCLE,
     SCHEDULER,
+    SUSPENSION_RULES,
     TIMER,
     TIMER_RETRY_PAUSE,
     CityView,
@@ -270,6 +271,8 @@ class CityCertificationWorkflow:
         the commands they decide, so an ordinary run records no marker."""
         if not isinstance(command, RULED_OUTSIDE_A_CYCLE):
             return rules.LATEST
+        if self._patched(SUSPENSION_RULES):
+            return rules.SUSPENSIONS
         if self._patched(ROUNDS_RULES):
             return rules.ROUNDS
         return rules.PROGRAMME_REVIEW if self._patched(RULES_PER_CYCLE) else rules.FIRST

@@ -85,6 +85,9 @@ KEEP_DEADLINE_TIMER = "keep-deadline-timer"
 # carries them across continue-as-new) and publishing nothing before the city has a record: runs
 # before sent every attribute again when they started.
 CARRIED_SEARCH_ATTRIBUTES = "carried-search-attributes"
+# The SUSPENSIONS rules (domain/rules.py) for a cycle opened or a snapshot taken after them: runs
+# recorded before opened theirs under the ROUNDS rules, and replay so.
+SUSPENSION_RULES = "suspension-rules"
 # Every patch above, in the order they came. A run citycert starts names them in its input
 # (CityWorkflowInput.patched_at_start), so it never asks workflow.patched for them: the first ask
 # in a run records a marker and upserts Temporal's TemporalChangeVersion search attribute, an
@@ -97,6 +100,7 @@ PATCHES: tuple[str, ...] = (
     RECORD_LOCALLY,
     KEEP_DEADLINE_TIMER,
     CARRIED_SEARCH_ATTRIBUTES,
+    SUSPENSION_RULES,
 )
 
 

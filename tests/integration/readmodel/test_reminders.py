@@ -146,3 +146,19 @@ async def test_the_migration_fills_the_column_from_the_states_already_stored(sto
         assert await conn.fetchval("SELECT reminders_sent FROM city_status") == [180, 90]
     finally:
         await conn.close()
+
+
+async def test_the_sweep_leaves_a_suspended_certificate_out_until_it_is_reinstated(store):
+    # Given two certificates ending in 80 days, one of them suspended by the committee,
+    await certified_until(store, "harbor", days_left=80)
+    run = await certified_until(store, "lakeside", days_left=80)
+    await run.do(c.SuspendCertification(reason="portal offline", suspended_by="cmt-ben"), actor=SYSTEM)
+
+    # when the sweep asks which certificates end soon, the suspended one is not among them,
+    suspended = await expiring_certifications(store, run.now, within_days=90)
+
+    # and once reinstated it is again.
+    await run.do(c.ReinstateCertification(reason="back online", reinstated_by="cmt-ben"), actor=SYSTEM)
+    reinstated = await expiring_certifications(store, run.now, within_days=90)
+    assert [e.city_id for e in suspended] == ["harbor"]
+    assert [e.city_id for e in reinstated] == ["harbor", "lakeside"]

@@ -13,7 +13,7 @@ from domain import commands as c
 from domain import events as ev
 from domain.calendar import add_years
 from domain.levels import Outcome
-from domain.rules import LATEST, PROGRAMME_REVIEW
+from domain.rules import LATEST, PROGRAMME_REVIEW, ROUNDS
 from tests.unit.domain.story import (
     CRITERIA,
     DAY,
@@ -188,6 +188,61 @@ class TestSuspendReinstateRevoke:
         ]
         state = given(*certified(), *events)
         assert state.phase is Phase.REGISTERED and state.certification is None
+
+
+def suspended_certification(rules: int = LATEST) -> list[ev.DomainEvent]:
+    """Certified Silver at T0 in a cycle opened under `rules`, then suspended by the committee."""
+    history = [
+        e.model_copy(update={"rules": rules}) if isinstance(e, ev.ApplicationSubmitted) else e
+        for e in certified()
+    ]
+    suspension = ev.CertificationSuspended(
+        certificate_number="CC-2026-LAKESIDE-1",
+        reason="portal offline",
+        suspended_by="cmt-ben",
+        suspended_at=T0,
+    )
+    return [*history, suspension]
+
+
+VALID_UNTIL = T0 + 3 * 365 * DAY  # certified()'s end date
+NINETY_DAYS_BEFORE = VALID_UNTIL - 90 * DAY
+
+
+class TestASuspendedCertificate:
+    def test_is_sent_no_reminder_while_suspended(self) -> None:
+        with pytest.raises(
+            CommandRejected, match=r"suspended \(portal offline\): no re-certification reminder"
+        ):
+            when(given(*suspended_certification()), c.SendReminder(threshold_days=90), now=NINETY_DAYS_BEFORE)
+
+    def test_reinstated_gets_the_reminder_still_due(self) -> None:
+        reinstated = ev.CertificationReinstated(
+            certificate_number="CC-2026-LAKESIDE-1",
+            reason="back online",
+            reinstated_by="cmt-ben",
+            reinstated_at=NINETY_DAYS_BEFORE + 5 * DAY,
+        )
+        state = given(*suspended_certification(), reinstated)
+        events = when(state, c.SendReminder(threshold_days=90), now=NINETY_DAYS_BEFORE + 5 * DAY)
+        assert events == [ev.ReminderSent(threshold_days=90, valid_until=VALID_UNTIL)]
+
+    def test_awarded_under_the_rounds_rules_is_reminded_as_it_was(self) -> None:
+        # Recorded histories replay unchanged: the rule is the SUSPENSIONS era's.
+        state = given(*suspended_certification(rules=ROUNDS))
+        events = when(state, c.SendReminder(threshold_days=90), now=NINETY_DAYS_BEFORE)
+        assert events == [ev.ReminderSent(threshold_days=90, valid_until=VALID_UNTIL)]
+
+    def test_lapses_at_its_end_date_as_a_suspension_never_lengthens_it(self) -> None:
+        events = when(given(*suspended_certification()), c.LapseCertification(), now=VALID_UNTIL)
+        assert events == [
+            ev.CertificationEnded(
+                certificate_number="CC-2026-LAKESIDE-1",
+                level=Level.SILVER,
+                reason=ev.EndReason.LAPSED,
+                ended_at=VALID_UNTIL,
+            )
+        ]
 
 
 class TestWithdrawAndRejoin:

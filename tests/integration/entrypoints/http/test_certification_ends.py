@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.rules import LATEST, SUSPENSIONS
 from tests.integration.entrypoints.http.conftest import Api
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.scenarios import CRITERIA, apply, to_committee
@@ -70,3 +71,13 @@ async def test_a_withdrawal_ends_the_certification_and_the_city_can_rejoin(api: 
 
     refused = await api.post("/v1/cities/brent/rejoining", operator, {"reason": "again"}, expect=409)
     assert "RejoinProgramme needs the city to be withdrawn" in refused["detail"]
+
+
+async def test_a_cycle_opened_now_runs_under_the_latest_rules(api: Api) -> None:
+    # The workflow opens a cycle under the rules its patches say (workflows/city.py _rules_for):
+    # today the SUSPENSIONS rules, under which a suspended certificate is sent no reminder.
+    await api.register("cove")
+    assert await HttpRunner(api).walk("cove", [apply(ROUND)]) == []
+    events = await api.get("/v1/cities/cove/events", await api.operator())
+    [opened] = [e for e in events if e["type"] == "ApplicationSubmitted"]
+    assert opened["data"]["rules"] == LATEST == SUSPENSIONS

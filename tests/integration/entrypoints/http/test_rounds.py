@@ -115,7 +115,8 @@ async def test_who_may_create_and_change_a_round_and_the_refusals_in_words(
     unknown = await api.http.patch("/v1/rounds/2099-never", headers=operator, json={"name": "x"})
     assert unknown.status_code == 404 and unknown.json()["error"] == "unknown_round"
 
-    # The Honor Roll is the committee's, and names registered cities.
+    # The Honor Roll is the committee's, and names registered cities found not certified in the
+    # round (test_round_rules.py walks them there); Lakeside did not apply in it.
     roll = await api.http.put(
         "/v1/rounds/2031-spring/honor-roll", headers=operator, json={"city_ids": ["lakeside"]}
     )
@@ -124,11 +125,16 @@ async def test_who_may_create_and_change_a_round_and_the_refusals_in_words(
         "/v1/rounds/2031-spring/honor-roll", headers=committee, json={"city_ids": ["nowhere"]}
     )
     assert unknown_city.status_code == 422 and "no city is registered as nowhere" in unknown_city.text
-    designated = await api.http.put(
+    not_in_it = await api.http.put(
         "/v1/rounds/2031-spring/honor-roll", headers=committee, json={"city_ids": ["lakeside"]}
     )
+    assert not_in_it.status_code == 409
+    assert "cities that did not apply in the round: lakeside" in not_in_it.json()["detail"]
+    designated = await api.http.put(
+        "/v1/rounds/2031-spring/honor-roll", headers=committee, json={"city_ids": []}
+    )
     assert designated.status_code == 200, designated.text
-    assert designated.json()["honor_roll"]["city_ids"] == ["lakeside"]
+    assert designated.json()["honor_roll"]["city_ids"] == []
     assert designated.json()["honor_roll"]["designated_by"] == "chair"
 
 

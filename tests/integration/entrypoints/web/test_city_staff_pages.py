@@ -31,6 +31,7 @@ from tests.scenarios import (
     enough_items,
     evidence,
     review,
+    round_record,
     signed_off_if_needed,
     waive_visit,
 )
@@ -110,6 +111,31 @@ async def test_a_closed_round_is_refused_in_the_domains_words(portal: Portal) ->
     assert "The application was not recorded" in refused.text
     assert "round 2020-spring closed for applications on 2020-02-01" in refused.text
     assert unchosen.status_code == 422 and "Choose the round to apply to." in unchosen.text
+    assert await types_recorded(portal) == before
+
+
+async def test_a_full_round_is_refused_in_words_on_the_apply_page(portal: Portal) -> None:
+    # Given a round open today whose one place Harbor has taken
+    await lakeside_with_ana(portal)
+    await create_round(
+        portal.api.store, round_record("2026-spring", capacity=1), Actor(role="operator", id="op-1")
+    )
+    await portal.api.register("harbor")
+    assert await HttpRunner(portal.api).walk("harbor", [apply("2026-spring")]) == []
+    before = await types_recorded(portal)
+    async with portal.visitor() as browser:
+        await signed_in_as_ana(portal, browser)
+        # When Ana applies to it
+        form = await browser.get(f"{CITY}/apply")
+        refused = await browser.post(
+            f"{CITY}/apply",
+            data={"csrf_token": csrf_of(form.text), "round_id": "2026-spring", "standard_version": STANDARD},
+        )
+    # Then the page says the round is full and what she can do, and nothing is recorded
+    assert refused.status_code == 409
+    assert "The application was not recorded" in refused.text
+    assert "round 2026-spring is full (applications: 1; its review capacity: 1)" in text_of(refused)
+    assert "ask an operator to raise its capacity" in text_of(refused)
     assert await types_recorded(portal) == before
 
 

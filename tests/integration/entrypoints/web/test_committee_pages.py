@@ -288,3 +288,22 @@ async def test_an_appeal_is_decided_from_its_page(portal: Portal) -> None:
     # Then the appeal's decision is recorded and shown
     assert "AppealDecided" in await recorded(portal)
     assert "Dismissed: the decision stands" in text_of(again)
+
+
+async def test_a_city_the_honor_roll_cannot_name_is_refused_beside_the_form(portal: Portal) -> None:
+    # Given Lakeside at the committee, recommended Silver and not decided yet
+    await at_the_committee(portal)
+    async with portal.visitor() as browser:
+        await committee_member(portal, browser)
+        # When Carla names it on the Honor Roll
+        roll = await browser.get(f"/committee/rounds/{ROUND}/honor-roll")
+        refused = await browser.post(
+            f"/committee/rounds/{ROUND}/honor-roll",
+            data={"csrf_token": csrf_of(roll.text), "city_ids": "lakeside"},
+        )
+    # Then the page says why, and nothing is designated
+    assert refused.status_code == 409
+    assert "The Honor Roll was not designated" in refused.text
+    assert "cities whose decision in the round is still to come: lakeside" in text_of(refused)
+    found = next(r for r in await all_rounds(portal.api.store) if r.round_id == ROUND)
+    assert found.honor_roll is None
