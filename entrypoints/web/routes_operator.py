@@ -40,7 +40,7 @@ from entrypoints.web.dashboard import PHASES
 from entrypoints.web.fragments import keeps_parts, kept, read_version_early, version_of
 from entrypoints.web.i18n import Speaker
 from entrypoints.web.pages import render, render_part
-from entrypoints.web.refusals import in_words
+from entrypoints.web.refusals import in_words, say_refusal
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.session import PageError, language_of, load_session, services_of
 
@@ -761,7 +761,8 @@ async def create_token(
             lifetimes=svc.settings.token_lifetime_of,
         )
     except app_tokens.TokenError as e:
-        return await _tokens_page(request, status=422, problem=view.said(str(e)), typed=typed)
+        words, lang = say_refusal(say_to(request), e.refusal)
+        return await _tokens_page(request, status=422, problem=view.said(words, lang=lang), typed=typed)
     # The secret is on this answer only (never stored, never redirected to): the page says so.
     return await _tokens_page(request, status=201, issued=issued)
 
