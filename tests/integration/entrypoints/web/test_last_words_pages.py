@@ -1,7 +1,8 @@
 """The words that were the last English on the pages, now in the page's language: why a criterion
 cannot earn its point and what an approval would fall short on (a reviewer's worksheet), a ZIP file
-that cannot be read (a city's evidence), and a token the operators' page cannot create. Criteria
-are taken from the standard, never written out."""
+that cannot be read (a city's evidence), a token the operators' page cannot create, and why an
+automatic assignment finds nobody for an area (the operator's city page, which now offers it).
+Criteria are taken from the standard, never written out."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from domain import Actor
 from domain import commands as cmd
 from domain import events as ev
 from domain.standard import get_standard
+from readmodel import city_stream
+from tests.integration.entrypoints.http.test_reviewers import IN_AREA, in_review, reviewer
+from tests.integration.entrypoints.http.test_reviewers import STANDARD as REVIEWED
 from tests.integration.entrypoints.web.conftest import Portal, csrf_of
 from tests.integration.entrypoints.web.test_city_staff_pages import (
     CITY,
@@ -124,3 +128,41 @@ async def test_a_token_the_page_cannot_create_is_refused_in_spanish_naming_the_p
     )
     summary = cityless.text[cityless.text.index('class="error-summary"') :]
     assert 'lang="en"' not in summary[: summary.index("</div>")] and "--city" not in summary
+
+
+async def test_an_automatic_assignment_nobody_can_take_is_refused_in_spanish_and_one_is_recorded(
+    portal: Portal,
+) -> None:
+    # Given Lakeside's evidence for two criteria of an area, and a reviewer with room for one
+    await in_review(portal.api, IN_AREA)
+    area = REVIEWED.criterion(IN_AREA[0]).practice_area
+    small = await reviewer(portal.api, "gi", "riverton", capacity=1)
+    async with portal.visitor() as browser:
+        token = await operator(portal, browser)
+        await browser.get("/operator/cities/lakeside?lang=es")
+        # When the operator asks for an automatic assignment on the city's page
+        refused = await browser.post(
+            "/operator/cities/lakeside/automatic-assignment", data={"csrf_token": token}
+        )
+        # Then the plan's reason is said in Spanish, and nothing is assigned
+        assert refused.status_code == 409
+        summary = refused.text[refused.text.index('class="error-summary"') :]
+        summary = html.unescape(summary[: summary.index("</div>")])
+        assert (
+            f"nadie puede encargarse de {area} de lakeside: {small} tiene 0 criterios abiertos con una "
+            "capacidad de 1: no le caben 2 más"
+        ) in summary
+        assert 'lang="en"' not in summary
+        assert "ReviewerAssigned" not in await types_recorded(portal)
+        # And once a reviewer with room is registered, the same button assigns the area
+        roomy = await reviewer(portal.api, "ha", "riverton")
+        done = await browser.post(
+            "/operator/cities/lakeside/automatic-assignment", data={"csrf_token": token}
+        )
+        shown = await browser.get(done.headers["location"])
+    assert done.status_code == 303 and "La asignación quedó registrada." in shown.text
+    assigned = [
+        e for e in await portal.api.store.read_stream(city_stream("lakeside")) if e.type == "ReviewerAssigned"
+    ]
+    assert {e.data["criterion_id"] for e in assigned} == set(IN_AREA)
+    assert {e.data["reviewer_id"] for e in assigned} == {roomy}
