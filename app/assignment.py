@@ -14,7 +14,7 @@ from app.people import active_reviewers
 from domain import Actor
 from domain import commands as cmd
 from domain.assignment import AreaAssignment, Candidate, areas_waiting, plan_assignment
-from domain.errors import English, Refusal
+from domain.errors import Refusal
 from domain.rules import PROGRAMME_REVIEW
 from domain.standard import get_standard
 from eventstore import EventStore
@@ -66,8 +66,7 @@ async def assign_automatically(commands: CommandService, city_id: str, actor: Ac
     ]
     plan = plan_assignment(city_id, areas, candidates, cycle.conflicts_declared)
     if not plan.complete:
-        # The plan's reasons are the domain's English words (domain/assignment.py): said in English.
-        raise errors.Refused(Refusal("{problems:;}", problems=[English(r) for r in plan.refusals]))
+        raise errors.Refused(Refusal("{problems:;}", problems=list(plan.reasons)))
     outcomes = []
     for chosen in plan.assignments:
         # The home city and conflicts are filled from the record when the service stamps it.

@@ -14,7 +14,7 @@ from typing import ClassVar
 import asyncpg
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.errors import Refusal
+from domain.errors import Quoted, Refusal
 from eventstore import EventStoreError, StoreUnavailable
 
 
@@ -180,7 +180,9 @@ def translate(e: BaseException) -> AppError | None:
         if e.status == RPCStatusCode.NOT_FOUND:
             return NotFound(e.message)
         if e.status == RPCStatusCode.INVALID_ARGUMENT:
-            return Invalid(f"Temporal refused the request: {e.message}")
+            # Temporal's words, in English (a request of ours it found wrong): a page says their gist.
+            gist = Refusal("a value in it is not one Temporal accepts")
+            return Invalid(Refusal("Temporal refused the request: {why}", why=Quoted(e.message, gist)))
         if e.status in _TEMPORAL_TRANSIENT:
             return TemporalUnavailable("Temporal is unavailable", internal=e.message or str(e))
         # PERMISSION_DENIED, UNAUTHENTICATED, FAILED_PRECONDITION...: our deployment, not the caller.

@@ -21,7 +21,7 @@ import struct
 import zipfile
 from typing import IO
 
-from domain.errors import English, Refusal
+from domain.errors import Quoted, Refusal
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -98,8 +98,13 @@ def _zip_document(file: IO[bytes]) -> str:
         archive = zipfile.ZipFile(file)
         entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as e:
+        # zipfile's words, in English: a page says what they mean (written apart from the call they
+        # go into, where the catalogs' extraction finds no template).
+        gist = Refusal("it is damaged or incomplete")
         raise Unrecognised(
-            Refusal("the file starts as a ZIP archive but cannot be read as one ({why})", why=English(str(e)))
+            Refusal(
+                "the file starts as a ZIP archive but cannot be read as one ({why})", why=Quoted(str(e), gist)
+            )
         ) from None
     names = {entry.filename for entry in entries}
     if entries and entries[0].filename == "mimetype":

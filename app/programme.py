@@ -18,7 +18,7 @@ from typing import cast
 from app import errors
 from domain import Actor, CommandRejected
 from domain import commands as cmd
-from domain.errors import English, InvalidCommand, Label, Refusal
+from domain.errors import InvalidCommand, Label, Quoted, Refusal
 from domain.events import DomainEvent, MigrationModeOn
 from domain.programme import (
     ProgrammeCommand,
@@ -161,11 +161,12 @@ def with_fields(command: cmd.HumanCommand, **fields: object) -> cmd.HumanCommand
     try:
         return type(command).model_validate({**command.model_dump(), **fields})
     except ValueError as e:
-        # pydantic's words are English: the refusal names them so, and is said in English.
+        # pydantic's words are English: the API says them as they are, a page what they mean.
+        gist = Refusal("a value the programme fills in for it is not valid")
         raise errors.Invalid(
             Refusal(
                 "cannot give {command} as this actor: {why}",
                 command=Label("Command", command.command_name()),
-                why=English(str(e)),
+                why=Quoted(str(e), gist),
             )
         ) from e

@@ -33,6 +33,7 @@ from typing import Any, Literal
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from domain.errors import Label, Refusal, Value
 from domain.ids import is_city_id
 from eventstore import EventStore
 from runtime.settings import OPERATOR_TOKEN_LIFETIME, TOKEN_LIFETIME
@@ -51,14 +52,21 @@ Status = Literal["active", "expired", "revoked"]
 
 
 class TokenError(ValueError):
-    """A token request that cannot be granted (unknown role, missing or other city, bad name...)."""
+    """A token request that cannot be granted (unknown role, missing or other city, bad name...).
+
+    Its words are a `Refusal` (domain/errors.py), so the operators' page says them in its language;
+    `str(e)`, what the CLI and the API say, is their English, which names the CLI's options."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        self.refusal = refusal
+        super().__init__(refusal.english())
 
 
 class UnknownToken(TokenError):
     """No token has this id."""
 
     def __init__(self, token_id: str) -> None:
-        super().__init__(f"no token {token_id!r}")
+        super().__init__(Refusal("no token {token_id!r}", token_id=token_id))
         self.token_id = token_id
 
 
@@ -134,19 +142,25 @@ def hash_token(secret: str) -> bytes:
 
 def _check(role: str, city: str | None, name: str | None) -> None:
     if role not in ROLES:
-        raise TokenError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+        raise TokenError(Refusal("unknown role {role!r}; roles: {roles}", role=role, roles=ROLES))
     if role not in BOUND_ROLES and city:
-        raise TokenError(f"a {role} token is not bound to a city; leave out --city")
+        raise TokenError(
+            Refusal("a {role} token is not bound to a city; leave out --city", role=Label("Role", role))
+        )
     if city is not None and not is_city_id(city):
-        raise TokenError(f"{city!r} is not a city id (lower-case letters, digits and '-')")
+        raise TokenError(Refusal("{city!r} is not a city id (lower-case letters, digits and '-')", city=city))
     if name is not None:
         if not SUBJECT.fullmatch(name):
             raise TokenError(
-                "a token name must be 1-200 characters: letters, digits, '.', '_', '@' and '-', "
-                "starting with a letter or digit"
+                Refusal(
+                    "a token name must be 1-200 characters: letters, digits, '.', '_', '@' and '-', "
+                    "starting with a letter or digit"
+                )
             )
         if name.startswith(ID_PREFIX):
-            raise TokenError(f"a token name may not start with {ID_PREFIX!r} (token ids do)")
+            raise TokenError(
+                Refusal("a token name may not start with {prefix!r} (token ids do)", prefix=ID_PREFIX)
+            )
 
 
 _COLUMNS = (
@@ -167,8 +181,13 @@ async def _bound_city(conn: Any, role: str, subject: str, city: str | None) -> s
             "SELECT city_id FROM token_identities WHERE role = $1 AND subject = $2", role, subject
         )
         if found is None:
-            what = "the city" if role == "city" else "the reviewer's home city"
-            raise TokenError(f"a new {role} identity needs --city: {what}")
+            raise TokenError(
+                Refusal("a new {role} identity needs --city: the city", role=Label("Role", role))
+                if role == "city"
+                else Refusal(
+                    "a new {role} identity needs --city: the reviewer's home city", role=Label("Role", role)
+                )
+            )
         return str(found)
     await conn.execute(
         "INSERT INTO token_identities (role, subject, city_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -181,10 +200,19 @@ async def _bound_city(conn: Any, role: str, subject: str, city: str | None) -> s
         "SELECT city_id FROM token_identities WHERE role = $1 AND subject = $2", role, subject
     )
     if bound != city:
-        whose = "home city" if role == "reviewer" else "city"
+        values: dict[str, Value] = {"role": Label("Role", role), "subject": subject, "bound": bound}
         raise TokenError(
-            f"the {role} {subject!r} exists with the {whose} {bound!r}: a second token speaks for the "
-            f"same identity and {whose} (leave out --city, or give another name for another {role})"
+            Refusal(
+                "the {role} {subject!r} exists with the home city {bound!r}: a second token speaks for "
+                "the same identity and home city (leave out --city, or give another name for another {role})",
+                **values,
+            )
+            if role == "reviewer"
+            else Refusal(
+                "the {role} {subject!r} exists with the city {bound!r}: a second token speaks for the "
+                "same identity and city (leave out --city, or give another name for another {role})",
+                **values,
+            )
         )
     return city
 
@@ -223,8 +251,11 @@ async def issue_token(
     a name, for an identity of its own named by the token's id."""
     _check(role, city, name)
     if name is None and role in BOUND_ROLES and city is None:
-        what = "the city" if role == "city" else "the reviewer's home city"
-        raise TokenError(f"a {role} token needs --city: {what}")
+        raise TokenError(
+            Refusal("a {role} token needs --city: the city", role=Label("Role", role))
+            if role == "city"
+            else Refusal("a {role} token needs --city: the reviewer's home city", role=Label("Role", role))
+        )
     token_id = _new_id()
     subject = name or token_id
     async with _connection(store_or_conn) as conn, conn.transaction():
@@ -240,7 +271,7 @@ async def register_identity(
     TokenError when it exists with another city."""
     _check(role, city, subject)
     if role in BOUND_ROLES and city is None:
-        raise TokenError(f"a {role} identity needs a city")
+        raise TokenError(Refusal("a {role} identity needs a city", role=Label("Role", role)))
     async with _connection(store_or_conn) as conn, conn.transaction():
         await _bound_city(conn, role, subject, city)
 
@@ -267,7 +298,11 @@ async def issue_person_token(
 
     person = await get_person(store, person_id)
     if not person.active:
-        raise TokenError(f"{person_id} is deactivated{' and erased' if person.erased_at else ''}: no token")
+        raise TokenError(
+            Refusal("{person_id} is deactivated and erased: no token", person_id=person_id)
+            if person.erased_at
+            else Refusal("{person_id} is deactivated: no token", person_id=person_id)
+        )
     return await issue_token(store, person.role.value, person.city_id, person.id, lifetimes=lifetimes)
 
 
@@ -346,8 +381,12 @@ async def rotate_token(
             raise UnknownToken(token_id)
         if old["revoked_at"] is not None:
             raise TokenError(
-                f"the token {token_id} was revoked at {old['revoked_at'].isoformat()}; "
-                "a revoked token is not rotated (create a new one)"
+                Refusal(
+                    "the token {token_id} was revoked at {revoked_at}; a revoked token is not rotated "
+                    "(create a new one)",
+                    token_id=token_id,
+                    revoked_at=old["revoked_at"],
+                )
             )
         issued = await _insert(conn, old["role"], old["subject"], lifetimes(old["role"]))
         await conn.execute(

@@ -6,15 +6,18 @@ area, in the standard's order, the eligible reviewer with the fewest open criter
 broken by id; the load grows as areas are handed out, so one call spreads a city's areas over
 several reviewers. Eligible: they review the area, they are not from the city and declared no
 conflict with it (on their record, or in this cycle), and they have room for the area's open
-criteria within their capacity. An area nobody can take is refused, saying why of each reviewer.
+criteria within their capacity. An area nobody can take is refused, saying why of each reviewer
+(as refusals, domain/errors.py, so a page says them in the person's language).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.errors import Refusal
 from domain.standard import Standard
 from domain.state import AWAITING_REVIEWER, Cycle
 
@@ -45,32 +48,55 @@ class AreaAssignment(_Value):
     criterion_ids: tuple[str, ...]
 
 
-class AssignmentPlan(_Value):
+@dataclass(frozen=True, slots=True)
+class AssignmentPlan:
     assignments: tuple[AreaAssignment, ...]
-    refusals: tuple[str, ...]  # one per area nobody can take, in words
+    # One per area nobody can take, as data (domain/errors.py), to be said in a person's language.
+    reasons: tuple[Refusal, ...]
+
+    @property
+    def refusals(self) -> tuple[str, ...]:
+        """The reasons in English words."""
+        return tuple(r.english() for r in self.reasons)
 
     @property
     def complete(self) -> bool:
-        return not self.refusals
+        return not self.reasons
 
 
 def _why_not(
     reviewer: Candidate, city_id: str, area: AreaToAssign, load: int, declared: Mapping[str, str]
-) -> str | None:
+) -> Refusal | None:
     """Why `reviewer` cannot take `area` of `city_id` now; None if they can."""
+    who = reviewer.reviewer_id
     if area.practice_area not in reviewer.practice_areas:
-        return f"{reviewer.reviewer_id} does not review {area.practice_area}"
+        return Refusal(
+            "{reviewer_id} does not review {practice_area}", reviewer_id=who, practice_area=area.practice_area
+        )
     if reviewer.home_city == city_id:
-        return f"{reviewer.reviewer_id} is from {city_id}"
+        return Refusal("{reviewer_id} is from {city_id}", reviewer_id=who, city_id=city_id)
     if city_id in reviewer.conflicts:
-        return f"{reviewer.reviewer_id} declared a conflict with {city_id} on their record"
-    if reviewer.reviewer_id in declared:
-        return f"{reviewer.reviewer_id} declared a conflict with {city_id} ({declared[reviewer.reviewer_id]})"
+        return Refusal(
+            "{reviewer_id} declared a conflict with {city_id} on their record",
+            reviewer_id=who,
+            city_id=city_id,
+        )
+    if who in declared:
+        # The reason is the reviewer's own words, said as they wrote them.
+        return Refusal(
+            "{reviewer_id} declared a conflict with {city_id} ({reason})",
+            reviewer_id=who,
+            city_id=city_id,
+            reason=declared[who],
+        )
     needed = len(area.criterion_ids)
     if load + needed > reviewer.capacity:
-        return (
-            f"{reviewer.reviewer_id} has {load} open criteria of a capacity of {reviewer.capacity}, "
-            f"no room for {needed} more"
+        return Refusal(
+            "{reviewer_id} has {load} open criteria of a capacity of {capacity}, no room for {needed} more",
+            reviewer_id=who,
+            load=load,
+            capacity=reviewer.capacity,
+            needed=needed,
         )
     return None
 
@@ -87,7 +113,7 @@ def plan_assignment(
     pool = sorted(reviewers, key=lambda r: r.reviewer_id)
     loads = {r.reviewer_id: r.load for r in pool}
     assignments: list[AreaAssignment] = []
-    refusals: list[str] = []
+    refusals: list[Refusal] = []
     for area in areas:
         reasons = {r.reviewer_id: _why_not(r, city_id, area, loads[r.reviewer_id], declared) for r in pool}
         eligible = [r for r in pool if reasons[r.reviewer_id] is None]
@@ -97,8 +123,16 @@ def plan_assignment(
                 for r in pool
                 if area.practice_area in r.practice_areas and (why := reasons[r.reviewer_id])
             ]
-            said = "; ".join(reviewing) if reviewing else f"no reviewer reviews {area.practice_area}"
-            refusals.append(f"nobody can take {area.practice_area} of {city_id}: {said}")
+            if not reviewing:
+                reviewing = [Refusal("no reviewer reviews {practice_area}", practice_area=area.practice_area)]
+            refusals.append(
+                Refusal(
+                    "nobody can take {practice_area} of {city_id}: {reasons:;}",
+                    practice_area=area.practice_area,
+                    city_id=city_id,
+                    reasons=reviewing,
+                )
+            )
             continue
         chosen = min(eligible, key=lambda r: (loads[r.reviewer_id], r.reviewer_id))
         loads[chosen.reviewer_id] += len(area.criterion_ids)
@@ -109,7 +143,7 @@ def plan_assignment(
                 criterion_ids=area.criterion_ids,
             )
         )
-    return AssignmentPlan(assignments=tuple(assignments), refusals=tuple(refusals))
+    return AssignmentPlan(assignments=tuple(assignments), reasons=tuple(refusals))
 
 
 def areas_waiting(cycle: Cycle, standard: Standard) -> list[AreaToAssign]:

@@ -56,9 +56,24 @@ class Label:
 
 
 class English(str):
-    """Words another part of the domain wrote in English only (a worksheet's shortfall, an
-    eligibility rule): a refusal naming them is said in English in every language, never half
-    translated."""
+    """Words written in English only: a refusal naming them is said in English in every language,
+    never half translated."""
+
+
+class Quoted(English):
+    """Words another library wrote, in English (pydantic's, zipfile's, Temporal's): English says
+    them as they are, so the API's and the CLI's words stay the library's; another language says
+    their `gist` instead, a refusal of our own that says what they mean to a person."""
+
+    gist: Refusal
+
+    def __new__(cls, words: str, gist: Refusal) -> Quoted:
+        quoted = super().__new__(cls, words)
+        quoted.gist = gist
+        return quoted
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Quoted, (str(self), self.gist))
 
 
 # What a refusal may name: words, numbers, days and moments, labels, lists of them, and other
@@ -130,6 +145,8 @@ def _to_data(value: Value) -> dict[str, Any]:
             return {"refusal": value.to_data()}
         case Label():
             return {"label": [value.kind, value.value]}
+        case Quoted():
+            return {"quoted": [str(value), value.gist.to_data()]}
         case English():
             return {"english": str(value)}
         case None | bool() | str():
@@ -169,6 +186,9 @@ def _from_data(data: Mapping[str, Any]) -> Value:
             return tuple(_from_data(v) for v in value)
         case "english":
             return English(value)
+        case "quoted":
+            words, gist = value
+            return Quoted(words, Refusal.from_data(gist))
         case _:
             return str(value)
 

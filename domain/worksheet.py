@@ -170,11 +170,32 @@ def not_approved_prerequisites(standard: Standard, criterion_id: str, approved: 
 
 
 def cannot_earn(blocked_by: Sequence[str]) -> str | None:
+    """Why a criterion cannot earn its point whatever its review, in words; None when it can."""
+    why = cannot_earn_refusal(blocked_by)
+    return why.english() if why else None
+
+
+def cannot_earn_refusal(blocked_by: Sequence[str]) -> Refusal | None:
+    """`cannot_earn` as a refusal (domain/errors.py), to be said in a person's language."""
     if not blocked_by:
         return None
     if len(blocked_by) == 1:
-        return f"cannot earn its point: prerequisite {blocked_by[0]} is not approved"
-    return f"cannot earn its point: prerequisites {', '.join(blocked_by)} are not approved"
+        return Refusal(
+            "cannot earn its point: prerequisite {criterion_id} is not approved", criterion_id=blocked_by[0]
+        )
+    return Refusal(
+        "cannot earn its point: prerequisites {criterion_ids} are not approved",
+        criterion_ids=list(blocked_by),
+    )
+
+
+def item_shortfalls(criterion: Criterion, item: ReviewItemState | None) -> list[Refusal]:
+    """What an approval of the item's criterion on its worksheet would fall short on now (the items
+    found met, else those claimed; its filled slots); none before a submission, which starts them."""
+    if item is None:
+        return []
+    met = sorted(item.checklist_met) if item.status is ItemStatus.APPROVED else []
+    return shortfall_refusals(criterion, met or sorted(item.claims), item.filled_slots)
 
 
 # --- the reviewer's view ------------------------------------------------------------------------
@@ -335,8 +356,7 @@ def criterion_worksheet(
         override=item.override if item and item.status is ItemStatus.APPROVED else "",
         required_documents=slots,
         supporting_documents=[_document(d, by) for d, by in documents if d.slot not in in_slots],
-        # Nothing to approve before a submission: its shortfalls start with one.
-        shortfalls=shortfalls(criterion, met or claimed, item.filled_slots) if item else [],
+        shortfalls=[r.english() for r in item_shortfalls(criterion, item)],
         prerequisites=list(criterion.prerequisites),
         blocked_by=blocked,
         cannot_earn=cannot_earn(blocked),

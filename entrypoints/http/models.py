@@ -601,7 +601,9 @@ class RefusalData(Out):
         description="each value by name, tagged with its kind: {'str': 'lakeside'}, {'int': 3}, "
         "{'float': 0.67}, {'decimal': '1.50'}, {'date': '2026-03-01'}, {'datetime': "
         "'2026-03-01T09:00:00+00:00'}, {'label': ['Phase', 'evidence']} (a phase, level, status or "
-        "command, in English its value), {'english': '...'} (words in English only), {'list': [...]}, "
+        "command, in English its value), {'english': '...'} (words in English only), {'quoted': ['...', "
+        "{'template': ..., 'params': ...}]} (a library's English words, then a refusal saying what they "
+        "mean), {'list': [...]}, "
         "{'refusal': {'template': ..., 'params': ...}} (a refusal inside this one)",
         examples=[{"round": {"str": "2026-spring"}, "day": {"date": "2026-04-30"}}],
     )

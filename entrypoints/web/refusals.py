@@ -4,9 +4,10 @@ A refusal arrives as data (domain/errors.py `Refusal`: its English template and 
 names). Its template is looked up in the page's catalog and filled with the values as that
 language writes them: a day as a day ("1 de marzo de 2026"), a number with its separators, a list
 joined as the language joins one ("DM1, DM2 y DM3"), a phase or a level by the portal's own name
-for it. A refusal is said whole in one language: when its template, or one inside it, has no
-translation, or it names words the domain wrote in English only, it is said in English as the API
-says it, and marked so (`lang="en"` on its element).
+for it, words a library wrote in English (pydantic's, Temporal's) by what they mean (their gist,
+domain/errors.py `Quoted`). A refusal is said whole in one language: when its template, or one
+inside it, has no translation, or it names words written in English only, it is said in English as
+the API says it, and marked so (`lang="en"` on its element).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from babel.lists import format_list
 from pydantic import BaseModel, ValidationError
 
 from app.errors import AppError
-from domain.errors import DomainError, English, Label, Refusal
+from domain.errors import DomainError, English, Label, Quoted, Refusal
 from domain.state import ItemStatus
 from entrypoints.web.city_pages import STATUSES
 from entrypoints.web.dashboard import LEVELS, PHASES
@@ -131,6 +132,8 @@ class _Translated(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         say = self.say
         match value:
+            case Quoted():
+                return self.refusal(value.gist)  # a library's English words: what they mean
             case English():
                 raise _NotTranslated(value)
             case Refusal():

@@ -11,8 +11,9 @@ from typing import Literal
 
 from domain.standard import get_standard
 from domain.state import AWAITING_REVIEWER, CityState, ItemStatus
-from domain.worksheet import CriterionWorksheet
+from domain.worksheet import CriterionWorksheet, cannot_earn_refusal, item_shortfalls
 from entrypoints.web.i18n import N_, Speaker
+from entrypoints.web.refusals import say_refusal
 from readmodel import ReviewItem
 
 STATUSES: dict[ItemStatus | None, str] = {
@@ -100,3 +101,24 @@ def decidable(criterion: CriterionWorksheet) -> bool:
     """Waiting for a reviewer's decision: what the worksheet offers a decision on (the domain says
     whether this reviewer may give it)."""
     return criterion.status in AWAITING_REVIEWER
+
+
+# Words a page says with the language they are in when it is not the page's (refusals.py).
+Said = tuple[str, str | None]
+
+
+def shortfalls_said(say: Speaker, state: CityState, criterion: CriterionWorksheet) -> list[Said]:
+    """What an approval of `criterion` would fall short on (the worksheet's `shortfalls`, the same
+    rules' data: domain/worksheet.py item_shortfalls), each in `say`'s language."""
+    cycle = state.cycle
+    if cycle is None:
+        return []
+    standard = get_standard(cycle.standard_version, cycle.standard_revision)
+    item = cycle.items.get(criterion.criterion_id)
+    return [say_refusal(say, r) for r in item_shortfalls(standard.criterion(criterion.criterion_id), item)]
+
+
+def cannot_earn_said(say: Speaker, criterion: CriterionWorksheet) -> Said | None:
+    """Why the criterion cannot earn its point (the worksheet's `cannot_earn`), in `say`'s language."""
+    why = cannot_earn_refusal(criterion.blocked_by)
+    return say_refusal(say, why) if why else None

@@ -12,7 +12,7 @@ the form, in its words, and nothing is recorded.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 
 import readmodel
+from app import assignment as app_assignment
 from app import errors
 from app import people as app_people
 from app import rounds as app_rounds
@@ -40,7 +41,7 @@ from entrypoints.web.dashboard import PHASES
 from entrypoints.web.fragments import keeps_parts, kept, read_version_early, version_of
 from entrypoints.web.i18n import Speaker
 from entrypoints.web.pages import render, render_part
-from entrypoints.web.refusals import in_words
+from entrypoints.web.refusals import in_words, say_refusal
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.session import PageError, language_of, load_session, services_of
 
@@ -214,15 +215,22 @@ async def _city_page(request: Request, city_id: str, *, status: int = 200, **for
 @router.get("/operator/cities/{city_id}")
 async def city(request: Request, city_id: str, person: Signed, done: str = "") -> Response:
     may_operate(request, person)
-    return await _city_page(request, city_id, done=done in {"area", "lead"})
+    return await _city_page(request, city_id, done=done in {"area", "lead", "auto"})
 
 
 async def _assign(
     request: Request, city_id: str, person: Person, command: cmd.HumanCommand, which: str
 ) -> Response:
-    svc = services_of(request)
+    commands = services_of(request).commands
+    return await _assigned(request, city_id, which, lambda: commands.give(city_id, command, actor(person)))
+
+
+async def _assigned(
+    request: Request, city_id: str, which: str, assign: Callable[[], Awaitable[object]]
+) -> Response:
+    """The city's page after `assign`: its refusal in the page's language, else the notice."""
     try:
-        await svc.commands.give(city_id, command, actor(person))
+        await assign()
     except (errors.Refused, errors.Invalid, errors.Forbidden, errors.NotFound) as e:
         return await _city_page(
             request, city_id, status=_status(e), problem=_said(request, e), problem_of=which
@@ -275,6 +283,22 @@ async def assign_practice_area(
             problem_of="area",
         )
     return await _assign(request, city_id, person, command, "area")
+
+
+@router.post("/operator/cities/{city_id}/automatic-assignment")
+async def assign_automatically(
+    request: Request, city_id: str, person: Signed, csrf_token: FormToken = ""
+) -> Response:
+    """Every practice area waiting for a reviewer, to the least loaded eligible reviewer (the JSON
+    API's POST /v1/cities/{city_id}/review/assignments/automatic): refused, the plan's reason for
+    each area nobody can take."""
+    check_form(request, csrf_token)
+    may_operate(request, person)
+    commands = services_of(request).commands
+    by = actor(person)
+    return await _assigned(
+        request, city_id, "auto", lambda: app_assignment.assign_automatically(commands, city_id, by)
+    )
 
 
 @router.post("/operator/cities/{city_id}/lead-reviewer")
@@ -761,7 +785,8 @@ async def create_token(
             lifetimes=svc.settings.token_lifetime_of,
         )
     except app_tokens.TokenError as e:
-        return await _tokens_page(request, status=422, problem=view.said(str(e)), typed=typed)
+        words, lang = say_refusal(say_to(request), e.refusal)
+        return await _tokens_page(request, status=422, problem=view.said(words, lang=lang), typed=typed)
     # The secret is on this answer only (never stored, never redirected to): the page says so.
     return await _tokens_page(request, status=201, issued=issued)
 

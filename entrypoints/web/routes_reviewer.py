@@ -34,7 +34,7 @@ from entrypoints.web.fragments import keeps_parts, kept, read_version_early, ver
 from entrypoints.web.i18n import N_, Speaker
 from entrypoints.web.pages import render, render_part
 from entrypoints.web.refusals import form_words, in_words
-from entrypoints.web.reviewer import decidable, queue, status_words
+from entrypoints.web.reviewer import cannot_earn_said, decidable, queue, shortfalls_said, status_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
 from entrypoints.web.session import PageError, language_of, load_session, services_of
 from readmodel.clarifications import clarification_thread
@@ -404,6 +404,8 @@ async def criterion_page(
         criterion=found,
         criterion_path=f"{city_path(city_id)}/criteria/{quote(criterion_id, safe='')}",
         status_words=status_words(found, say_to(request)),
+        shortfalls=shortfalls_said(say_to(request), state, found),
+        cannot_earn=cannot_earn_said(say_to(request), found),
         may_decide=decidable(found),
         thread=thread,
         refusal=refusal,

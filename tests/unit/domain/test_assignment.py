@@ -130,3 +130,31 @@ def test_the_areas_waiting_are_those_with_unassigned_open_criteria_and_no_review
     )
     assert with_area.cycle is not None
     assert areas_waiting(with_area.cycle, STANDARD) == []
+
+
+def test_the_reasons_are_data_whose_english_is_the_words_the_api_always_gave() -> None:
+    # Every kind of reason at once; the English is spelled out as the plan always wrote it.
+    candidates = [
+        reviewer("rev-a", home_city=CITY),
+        reviewer("rev-b", load=3, capacity=4),
+        reviewer("rev-c", conflicts=frozenset({CITY})),
+        reviewer("rev-d", areas=(OTHER,)),
+        reviewer("rev-e"),
+    ]
+
+    plan = plan_assignment(CITY, [area(n=2)], candidates, declared_conflicts={"rev-e": "worked there"})
+
+    (reason,) = plan.reasons
+    assert reason.template == "nobody can take {practice_area} of {city_id}: {reasons:;}"
+    assert [r.template for r in reason.params["reasons"]] == [  # type: ignore[union-attr]
+        "{reviewer_id} is from {city_id}",
+        "{reviewer_id} has {load} open criteria of a capacity of {capacity}, no room for {needed} more",
+        "{reviewer_id} declared a conflict with {city_id} on their record",
+        "{reviewer_id} declared a conflict with {city_id} ({reason})",
+    ]
+    assert plan.refusals == (
+        f"nobody can take {AREA} of {CITY}: rev-a is from {CITY}; "
+        "rev-b has 3 open criteria of a capacity of 4, no room for 2 more; "
+        f"rev-c declared a conflict with {CITY} on their record; "
+        f"rev-e declared a conflict with {CITY} (worked there)",
+    )
