@@ -185,11 +185,9 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     from activities import build_activities
 
     telemetry.configure_tracing("citycert-worker")
-    # In a pool (app/worker_pool.py), the child in slot k serves on CITYCERT_METRICS_PORT + k, and
-    # only the first counts the workflows not running: one scrape target per process.
+    # In a pool (app/worker_pool.py) each child is given a metrics port of its own (the pool's
+    # CITYCERT_METRICS_PORT + its slot), and only the first counts the workflows not running.
     slot = int(os.environ.get("CITYCERT_WORKER_PROCESS", "0") or 0)
-    if settings.metrics_port is not None and slot:
-        settings = settings.model_copy(update={"metrics_port": settings.metrics_port + slot})
     async with AsyncExitStack() as stack:
         metrics = stack.enter_context(telemetry.serving_metrics(settings))
         store = await stack.enter_async_context(open_store(settings))

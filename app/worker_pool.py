@@ -8,6 +8,12 @@ its log lines carry), and restarts a child that dies, after a pause that doubles
 dying young. SIGTERM or Ctrl-C stops every child as a process manager would (SIGTERM, then the
 children's own graceful stop), and the pool exits 0 only when each of them did.
 
+Each child serves its own /metrics (runtime/telemetry.py) when CITYCERT_METRICS_PORT is set: the
+child in slot k on that port + k, told so by its environment. One port per process rather than the
+pool gathering its children's metrics behind one: each process stays one Prometheus target with
+its own `up`, a child that hangs or restarts never stalls or empties another's scrape, and the
+counters need no relabelling to stay apart (Prometheus' `instance` label does that).
+
 Several processes need servers they share: with the embedded PostgreSQL and Temporal (no
 CITYCERT_DATABASE_URL or CITYCERT_TEMPORAL_ADDRESS), each child would start servers of its own.
 """
@@ -26,7 +32,7 @@ import structlog
 
 from runtime.logging import configure_logging
 from runtime.process import StartupError, exit_now, run_until_signalled
-from runtime.settings import Settings, load_settings
+from runtime.settings import Settings, env_name, load_settings
 
 log = structlog.get_logger("citycert.worker_pool")
 
@@ -44,9 +50,20 @@ def default_processes(settings: Settings) -> int:
     return os.cpu_count() or 1
 
 
+def metrics_port_of(settings: Settings, slot: int) -> int | None:
+    """Where the child in `slot` serves /metrics: CITYCERT_METRICS_PORT + slot (None: no metrics)."""
+    return None if settings.metrics_port is None else settings.metrics_port + slot
+
+
 def check_processes(settings: Settings, processes: int) -> None:
     if processes < 1:
         raise StartupError(f"--processes must be at least 1, not {processes}")
+    last = metrics_port_of(settings, processes - 1)
+    if last is not None and last > 65535:
+        raise StartupError(
+            f"--processes {processes} needs metrics ports {settings.metrics_port} to {last}, past 65535: "
+            f"set {env_name('metrics_port')} lower"
+        )
     if processes > 1 and (settings.database_url is None or settings.temporal_address is None):
         raise StartupError(
             f"--processes {processes} needs CITYCERT_DATABASE_URL and CITYCERT_TEMPORAL_ADDRESS: "
@@ -59,6 +76,7 @@ def check_processes(settings: Settings, processes: int) -> None:
 class _Child:
     slot: int
     argv: list[str]
+    metrics_port: int | None = None
     process: asyncio.subprocess.Process | None = None
     started_at: float = 0.0
     pause: float = FIRST_RESTART_PAUSE
@@ -66,10 +84,14 @@ class _Child:
 
     async def start(self) -> None:
         env = {**os.environ, SLOT_VARIABLE: str(self.slot)}
+        if self.metrics_port is not None:
+            env[env_name("metrics_port")] = str(self.metrics_port)
         # Children inherit stdout and stderr: their JSON lines go where the pool's go.
         self.process = await asyncio.create_subprocess_exec(*self.argv, env=env)
         self.started_at = asyncio.get_running_loop().time()
-        log.info("worker_pool.child_started", slot=self.slot, pid=self.process.pid)
+        log.info(
+            "worker_pool.child_started", slot=self.slot, pid=self.process.pid, metrics_port=self.metrics_port
+        )
 
     async def wait(self) -> int:
         assert self.process is not None
@@ -92,9 +114,13 @@ class _Child:
                 self.process.send_signal(sig)
 
 
-async def supervise(argv: list[str], processes: int, stop: asyncio.Event) -> None:
-    """Run `processes` children of `argv` until `stop`, restarting any that dies meanwhile."""
-    children = [_Child(slot, argv) for slot in range(processes)]
+async def supervise(
+    argv: list[str], processes: int, stop: asyncio.Event, settings: Settings | None = None
+) -> None:
+    """Run `processes` children of `argv` until `stop`, restarting any that dies meanwhile; with
+    `settings`' metrics port set, each child serves /metrics on a port of its own."""
+    ports = [None if settings is None else metrics_port_of(settings, slot) for slot in range(processes)]
+    children = [_Child(slot, argv, ports[slot]) for slot in range(processes)]
     for child in children:
         await child.start()
     log.info("worker_pool.started", processes=processes, pids=[c.process.pid for c in children if c.process])
@@ -140,6 +166,6 @@ def run_pool(log_level: str, processes: int | None) -> NoReturn:
 
     async def main(stop: asyncio.Event) -> None:
         check_processes(settings, count)
-        await supervise(argv, count, stop)
+        await supervise(argv, count, stop, settings)
 
     exit_now(run_until_signalled(main))

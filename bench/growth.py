@@ -11,7 +11,8 @@ store of about 10^4, 10^5 and 10^6 events). At each stage, with the store that s
   whole log;
 - verify and projections rebuild: the whole store, once each (events per second, and the seconds);
 - the read queries (readmodel/queries.py), --repeats times each: the first and the
-  last page of the city list (100 a page, as the API's default), the whole city list (the CLI's),
+  last page of the city list (100 a page, as the API's default; the last page twice, reached by
+  OFFSET and by key, `after` the id before it, as the API's `?after=`), the whole city list (the CLI's),
   the decisions of round cohort-0 (what its announcement reads), the certified cities in the city
   list, every public certificate (what the public directory and the open data read, their cache
   aside), the review queue and a reviewer's queue (50), the certifications expiring within 180 days.

@@ -7,7 +7,7 @@ changed it; a review item is the review_queue row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -22,17 +22,33 @@ from readmodel.folds import load_city_state
 from readmodel.projector import CityProjector, FoldedCity, city_id_of, city_stream
 
 _REVIEW = "city_id, criterion_id, round_id, reviewer_id, status, waiting_on, due_at, escalated"
+# The queues' order, which migration 0019's indexes keep (due_at ascending puts NULLs last): a
+# page is read off an index in order, never sorted from every open item.
 _QUEUE_ORDER = "ORDER BY due_at NULLS LAST, city_id, criterion_id LIMIT"
-_REVIEWERS_QUEUE = f"""
-SELECT {_REVIEW} FROM review_queue
- WHERE (reviewer_id = $1 OR (reviewer_id IS NULL AND waiting_on = 'reviewer')) AND city_id <> $2
- {_QUEUE_ORDER} $3
+UNASSIGNED = "reviewer_id IS NULL AND waiting_on = 'reviewer'"  # review_queue_unassigned's predicate
+# A reviewer's queue is two ordered reads merged: their assigned items (review_queue_reviewer) and
+# the unassigned ones (review_queue_unassigned), each cut at the page's length. One WHERE with an
+# OR would match neither index's order, and sorted every open item instead.
+REVIEWERS_QUEUE = f"""
+(SELECT {_REVIEW} FROM review_queue WHERE reviewer_id = $1 AND city_id <> $2 {_QUEUE_ORDER} $3)
+UNION ALL
+(SELECT {_REVIEW} FROM review_queue WHERE {UNASSIGNED} AND city_id <> $2 {_QUEUE_ORDER} $3)
+{_QUEUE_ORDER} $3
 """
-_QUEUE = f"""
-SELECT {_REVIEW} FROM review_queue
- WHERE ($1::text IS NULL OR reviewer_id = $1) AND ($2::text IS NULL OR city_id = $2)
- {_QUEUE_ORDER} $3
-"""
+
+
+def queue_sql(*, by_reviewer: bool, by_city: bool) -> str:
+    """The operators' queue, with only the filters given in its WHERE: an `$1 IS NULL OR ...` for
+    each would leave a prepared statement's generic plan no index to choose by."""
+    where = []
+    if by_reviewer:
+        where.append("reviewer_id = $1")
+    if by_city:
+        where.append(f"city_id = ${len(where) + 1}")
+    filtered = f" WHERE {' AND '.join(where)}" if where else ""
+    return f"SELECT {_REVIEW} FROM review_queue{filtered} {_QUEUE_ORDER} ${len(where) + 1}"
+
+
 _CITY_ITEMS = f"SELECT {_REVIEW} FROM review_queue WHERE city_id = $1 ORDER BY criterion_id"
 
 _COHORT_DECISIONS = """
@@ -56,13 +72,28 @@ class CityStatus(CitySummary):
 
 
 _STATUS = ", ".join(CityStatus.model_fields)
-_CITIES = f"""
-SELECT {_STATUS} FROM city_status
- WHERE ($1::text IS NULL OR level = $1) AND ($2::text IS NULL OR phase = $2)
-   AND ($3::text[] IS NULL OR round_id = ANY($3::text[])) AND ($4::text IS NULL OR city_id = $4)
-   AND ($7::text IS NULL OR city_id > $7)
- ORDER BY city_id LIMIT $5 OFFSET $6
-"""
+_CITY_FILTERS = (
+    ("level", "level = ${}"),
+    ("phase", "phase = ${}"),
+    ("round_id", "round_id = ANY(${}::text[])"),
+    ("only_city", "city_id = ${}"),
+    ("after", "city_id > ${}"),
+)
+
+
+def cities_sql(given: Collection[str]) -> str:
+    """The city list with only the filters `given` (names of _CITY_FILTERS; their values are the
+    parameters, in _CITY_FILTERS' order) in its WHERE, then LIMIT and OFFSET. Not one statement with a
+    `$n IS NULL OR ...` for each: asyncpg prepares it once, and once PostgreSQL settles on its
+    generic plan, which cannot know which filters are off, a page read by its key (`after`) became a
+    scan and sort of every city (bench/growth.py, 10^5 cities)."""
+    present = [condition for name, condition in _CITY_FILTERS if name in given]
+    where = [condition.format(n) for n, condition in enumerate(present, start=1)]
+    filtered = f" WHERE {' AND '.join(where)}" if where else ""
+    n = len(where)
+    return f"SELECT {_STATUS} FROM city_status{filtered} ORDER BY city_id LIMIT ${n + 1} OFFSET ${n + 2}"
+
+
 _CITY = f"SELECT {_STATUS} FROM city_status WHERE city_id = $1"
 
 
@@ -140,7 +171,9 @@ async def list_cities(
     every row before it (bench/growth.py measured the last page growing with the cities)."""
     rounds = None if round_id is None else [round_id] if isinstance(round_id, str) else list(round_id)
     async with store.connection() as conn:
-        rows = await conn.fetch(_CITIES, level, phase, rounds, only_city, limit, offset, after)
+        values = {"level": level, "phase": phase, "round_id": rounds, "only_city": only_city, "after": after}
+        given = {name: values[name] for name, _ in _CITY_FILTERS if values[name] is not None}
+        rows = await conn.fetch(cities_sql(given), *given.values(), limit, offset)
     return [_city_row(row) for row in rows]
 
 
@@ -173,7 +206,7 @@ async def reviewer_queue(
     on the city's answer to their question) and the unassigned ones waiting on any reviewer; never
     those of their home city."""
     async with store.connection() as conn:
-        rows = await conn.fetch(_REVIEWERS_QUEUE, reviewer_id, home_city, limit)
+        rows = await conn.fetch(REVIEWERS_QUEUE, reviewer_id, home_city, limit)
     return [_review_item(row) for row in rows]
 
 
@@ -182,7 +215,9 @@ async def review_queue(
 ) -> list[ReviewItem]:
     """Open items of every city, soonest due first, filtered by reviewer and city if given."""
     async with store.connection() as conn:
-        rows = await conn.fetch(_QUEUE, reviewer_id, city_id, limit)
+        filters = [value for value in (reviewer_id, city_id) if value is not None]
+        sql = queue_sql(by_reviewer=reviewer_id is not None, by_city=city_id is not None)
+        rows = await conn.fetch(sql, *filters, limit)
     return [_review_item(row) for row in rows]
 
 

@@ -8,7 +8,8 @@ owner first, then the workers and the API as the runtime login, which cannot rew
 Cities are driven over HTTP from registration to the committee's decision while one worker process
 is SIGKILLed mid-run: every command completes, the pool starts the killed process again, every
 city's stream is complete (the last event written by a workflow timer), and verify finds the
-store intact.
+store intact. Every process serves its metrics on a port of its own, as compose configures them:
+the API's, and each pool process's (the restarted one's too) answer a scrape.
 
 Waits are bounded polling loops; nothing asserts how long anything took. Most of the run is the
 server noticing the dead worker: its workflow tasks' timeout and the sticky queue.
@@ -20,6 +21,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import uuid
@@ -205,13 +207,22 @@ async def test_killing_one_of_two_workers_loses_no_command_and_no_event(
                 "CITYCERT_APPEAL_WINDOW": "PT2S",
             }
         )
+        # Metrics as compose serves them, on one host: the API on a port of its own, the pool's
+        # processes on the worker's port + their slot, every one apart from the others.
+        api_metrics, worker_metrics = free_port(), free_ports_in_a_row(2)
+        assert api_metrics not in (worker_metrics, worker_metrics + 1)
+        api_env = {**env, "CITYCERT_METRICS_PORT": str(api_metrics)}
+        pool_env = {**env, "CITYCERT_METRICS_PORT": str(worker_metrics)}
         with services() as running:
             # The workers as one pool of two processes on the task queue (`--processes 2`).
             pool = Service.start(
-                "workers", [*compose_command("worker"), "--processes", "2"], env, tmp_path / "workers.log"
+                "workers",
+                [*compose_command("worker"), "--processes", "2"],
+                pool_env,
+                tmp_path / "workers.log",
             )
             running.append(pool)
-            api = Service.start("api", compose_command("api"), env, tmp_path / "api.log")
+            api = Service.start("api", compose_command("api"), api_env, tmp_path / "api.log")
             running.append(api)
             base_url = f"http://127.0.0.1:{api_port}"
             try:
@@ -247,6 +258,14 @@ async def test_killing_one_of_two_workers_loses_no_command_and_no_event(
                         return await stored(store, "CertificationAwarded") == CITIES
 
                     await bounded("every city awarded", all_awarded)
+                    # Every process answers /metrics on its own port, the restarted one too:
+                    # the API with the commands it gave, each worker process with its SDK's polls.
+                    ports = [r["metrics_port"] for r in pool.events("worker_pool.child_started")]
+                    assert sorted(set(ports)) == [worker_metrics, worker_metrics + 1], ports
+                    api_scrape = await scrape(http, api_metrics)
+                    assert 'citycert_commands_total{command="RegisterCity",outcome="recorded"}' in api_scrape
+                    for port in (worker_metrics, worker_metrics + 1):
+                        assert "temporal_worker_task_slots" in await scrape(http, port), port
                     assert recorded_by_killed > 0 and at_kill < EXPECTED_TOTAL, (recorded_by_killed, at_kill)
                     for city_id in city_ids:
                         events = await driver.events(city_id)
@@ -276,6 +295,29 @@ async def test_killing_one_of_two_workers_loses_no_command_and_no_event(
                 raise
             if driver.confirmed_late:
                 print(f"confirmed after a 503 not_confirmed: {driver.confirmed_late}", file=sys.stderr)
+
+
+def free_ports_in_a_row(n: int) -> int:
+    """The first of `n` consecutive loopback ports free right now (a pool's metrics ports)."""
+    for _ in range(100):
+        first = free_port()
+        with contextlib.ExitStack() as held:
+            try:
+                for port in range(first, first + n):
+                    sock = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+                    sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return first
+    raise AssertionError(f"no {n} free ports in a row")
+
+
+async def scrape(http: httpx.AsyncClient, port: int) -> str:
+    """The metrics a process serves on `port` (Prometheus' text format)."""
+    response = await http.get(f"http://127.0.0.1:{port}/metrics")
+    assert response.status_code == 200, (port, response.text)
+    assert response.headers["content-type"].startswith("text/plain"), response.headers
+    return response.text
 
 
 async def _started(pool: Service, n: int) -> bool:

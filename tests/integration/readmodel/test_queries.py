@@ -16,7 +16,7 @@ from readmodel import (
     review_queue,
     reviewer_queue,
 )
-from tests.integration.eventstore.stories import CRITERIA, DAY, REVIEWER, SYSTEM, CityRun, evidence
+from tests.integration.eventstore.stories import CRITERIA, DAY, REVIEWER, SYSTEM, T0, CityRun, evidence
 
 
 async def registered(store, city_id: str) -> CityRun:
@@ -188,3 +188,51 @@ async def test_a_citys_region_is_listed_as_registered_and_as_corrected(store):
     summary = await city_summary(store, "lakeside")
     assert summary is not None and summary.region == "Michigan"
     assert [row.region for row in await list_cities(store, only_city="lakeside")] == ["Michigan"]
+
+
+async def queue_of_five(store) -> dict[str, CityRun]:
+    """Five cities with one item each, due a day apart in the order of their names: q0 and q3
+    assigned to rev-ana, q2 to another reviewer, q1 and q4 waiting on any reviewer."""
+    other = {"reviewer_id": "rev-bo", "reviewer_home_city": "elmira"}
+    assigned = {0: REVIEWER, 2: other, 3: REVIEWER}
+    runs = {}
+    for n in range(5):
+        run = CityRun(store, f"q{n}", start=T0 + n * DAY)
+        await run.register()
+        await run.apply()
+        await run.do(evidence(CRITERIA[:1]))
+        if n in assigned:
+            await run.do(c.AssignReviewer(**assigned[n], criterion_ids=CRITERIA[:1]))
+        runs[run.city_id] = run
+    return runs
+
+
+async def test_a_reviewers_queue_merges_their_items_and_the_unassigned_ones_soonest_due_first(store):
+    await queue_of_five(store)
+
+    def cities(items) -> list[str]:
+        return [i.city_id for i in items]
+
+    # Their own (q0, q3) and the unassigned (q1, q4), in one order; never another reviewer's (q2)
+    assert cities(await reviewer_queue(store, "rev-ana", "riverton", limit=100)) == ["q0", "q1", "q3", "q4"]
+    # A page is the soonest of both together, however its length cuts them
+    assert cities(await reviewer_queue(store, "rev-ana", "riverton", limit=3)) == ["q0", "q1", "q3"]
+    assert cities(await reviewer_queue(store, "rev-ana", "riverton", limit=1)) == ["q0"]
+    # and never their home city's, assigned or not
+    assert cities(await reviewer_queue(store, "rev-ana", "q1", limit=100)) == ["q0", "q3", "q4"]
+    assert cities(await reviewer_queue(store, "rev-ana", "q3", limit=100)) == ["q0", "q1", "q4"]
+
+
+async def test_the_operators_queue_is_soonest_due_first_with_any_filters_given(store):
+    await queue_of_five(store)
+
+    def cities(items) -> list[str]:
+        return [i.city_id for i in items]
+
+    assert cities(await review_queue(store, limit=100)) == ["q0", "q1", "q2", "q3", "q4"]
+    assert cities(await review_queue(store, limit=2)) == ["q0", "q1"]
+    assert cities(await review_queue(store, reviewer_id="rev-ana", limit=100)) == ["q0", "q3"]
+    assert cities(await review_queue(store, reviewer_id="rev-ana", limit=1)) == ["q0"]
+    assert cities(await review_queue(store, city_id="q2", limit=100)) == ["q2"]
+    assert cities(await review_queue(store, reviewer_id="rev-ana", city_id="q3", limit=100)) == ["q3"]
+    assert await review_queue(store, reviewer_id="rev-ana", city_id="q2", limit=100) == []

@@ -23,6 +23,7 @@ import typer.main
 import yaml
 from packaging.requirements import Requirement
 
+from app.worker_pool import metrics_port_of
 from entrypoints.cli.main import app
 from runtime.embedded_temporal import cli_type_name, find_binary
 from runtime.settings import Settings
@@ -65,6 +66,7 @@ OVERRIDES = {
     **SECRETS,
     "TEMPORAL_NAMESPACE": "citycert-prod",
     "API_PORT": "9000",
+    "API_METRICS_PORT": "9100",
     "LOG_LEVEL": "WARNING",
 }
 
@@ -179,10 +181,10 @@ def test_workers_api_ui_and_namespace_job_agree_on_the_namespace(
 ) -> None:
     worker = settings_of(compose, "worker", monkeypatch)
     api = settings_of(compose, "api", monkeypatch)
-    # The API starts workflows on the queue and namespace the workers poll, with the same timings.
-    assert api.model_dump(exclude={"api_host", "api_port"}) == worker.model_dump(
-        exclude={"api_host", "api_port"}
-    )
+    # The API starts workflows on the queue and namespace the workers poll, with the same timings
+    # (each listens where it alone does: the API, and the metrics on ports of their own).
+    own = {"api_host", "api_port", "metrics_port"}
+    assert api.model_dump(exclude=own) == worker.model_dump(exclude=own)
     assert compose.environment("temporal-namespace")["NAMESPACE"] == worker.temporal_namespace
     assert compose.environment("temporal-ui")["TEMPORAL_DEFAULT_NAMESPACE"] == worker.temporal_namespace
     for job in ("temporal-namespace", "temporal-ui"):
@@ -208,9 +210,26 @@ def test_the_api_listens_where_compose_publishes_and_probes_it(
     assert settings.api_host == "0.0.0.0"  # reachable from outside its container
     api = compose.service("api")
     published = [str(p).rsplit(":", 1) for p in api["ports"]]
-    assert [container for _, container in published] == [str(settings.api_port)]
+    assert [container for _, container in published] == [str(settings.api_port), str(settings.metrics_port)]
     probe = " ".join(api["healthcheck"]["test"])
     assert f"http://127.0.0.1:{settings.api_port}/health" in probe
+
+
+def test_the_api_and_every_worker_process_serve_metrics_on_ports_of_their_own(
+    compose: Compose, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api, worker = settings_of(compose, "api", monkeypatch), settings_of(compose, "worker", monkeypatch)
+    assert api.metrics_port is not None and worker.metrics_port is not None
+    # Reachable from outside their containers (the published port, Prometheus on the network)
+    assert api.metrics_host == worker.metrics_host == "0.0.0.0"
+    # A pool of any size serves on the worker's port + slot: every one of them above the api's, so
+    # the api and a pool on one host (tests/e2e/deploy) never bind the same port.
+    pool = [metrics_port_of(worker, slot) for slot in range(os.cpu_count() or 1)]
+    assert api.metrics_port not in pool and api.metrics_port < worker.metrics_port
+    assert [str(p) for p in compose.service("worker")["expose"]] == [str(worker.metrics_port)]
+    # The api's metrics are published on loopback (a test above holds every published port there)
+    published = {str(p).rsplit(":", 1)[1] for p in compose.service("api")["ports"]}
+    assert str(api.metrics_port) in published
 
 
 def test_temporal_and_its_jobs_share_one_database_configuration(compose: Compose) -> None:
@@ -235,7 +254,7 @@ def test_overrides_reach_every_service_that_needs_them() -> None:
     text = yaml.safe_dump(compose.data)
     for value in OVERRIDES.values():
         assert value in text
-    assert compose.service("api")["ports"] == ["127.0.0.1:9000:8000"]
+    assert compose.service("api")["ports"] == ["127.0.0.1:9000:8000", "127.0.0.1:9100:9464"]
     assert compose.service("worker")["command"][-2:] == ["--log-level", "WARNING"]
 
 

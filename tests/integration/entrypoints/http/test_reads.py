@@ -155,3 +155,28 @@ async def test_the_city_list_pages_by_the_last_id_of_the_page_before(api: Api) -
     # Then every city comes once, in id order, and the page after the last city is empty
     assert (first, rest) == (["ashford", "brookline"], ["carver"])
     assert await api.get("/v1/cities", operator, after="carver") == []
+
+
+async def test_the_city_lists_filters_combine_with_its_key_and_its_limit(api: Api) -> None:
+    # Given four registered cities, two of them applied to a round
+    for city_id in ("ashford", "brookline", "carver", "dover"):
+        await api.register(city_id)
+    for city_id in ("brookline", "dover"):
+        staff = await api.city(city_id)
+        await api.post(
+            f"/v1/cities/{city_id}/application", staff, {"round_id": "c", "standard_version": "wwc-2022"}
+        )
+    operator = await api.operator()
+
+    def ids(rows: list[dict[str, Any]]) -> list[str]:
+        return [row["city_id"] for row in rows]
+
+    # When the list is read with a filter, then by key after a city and with a limit
+    assert ids(await api.get("/v1/cities", operator, phase="evidence")) == ["brookline", "dover"]
+    assert ids(await api.get("/v1/cities", operator, phase="evidence", after="brookline")) == ["dover"]
+    assert ids(await api.get("/v1/cities", operator, phase="registered", limit=1, after="ashford")) == [
+        "carver"
+    ]
+    assert ids(await api.get("/v1/cities", operator, round="c", phase="evidence", limit=1)) == ["brookline"]
+    # Then each answers the cities every filter given admits, in id order
+    assert await api.get("/v1/cities", operator, round="c", phase="registered") == []
