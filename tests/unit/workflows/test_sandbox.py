@@ -14,9 +14,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from temporalio import workflow
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, UnintentionalPassthroughError
 
 import workflows.city
-from workflows.sandbox import ISOLATED_MODULES, PASSTHROUGH_MODULES, isolating_runner, workflow_runner
+from workflows.sandbox import (
+    ISOLATED_MODULES,
+    PASSTHROUGH_MODULES,
+    isolating_runner,
+    sandbox_restrictions,
+    workflow_runner,
+)
 
 # Values that cannot change once made: a module-level constant of one of these is no state.
 _IMMUTABLE = (str, bytes, int, float, bool, type(None), frozenset, datetime, timedelta, __future__._Feature)
@@ -101,3 +109,16 @@ def test_the_isolating_runner_reimports_the_workflow_modules_and_only_those(modu
     assert module in shared
     assert module not in isolated
     assert shared - isolated == set(ISOLATED_MODULES)
+
+
+async def test_a_shared_workflow_module_is_checked_as_a_reimported_one_when_a_worker_is_built() -> None:
+    from tests.unit.workflows.shared_workflow import SharedLeaky
+
+    module = SharedLeaky.__module__
+    defn = workflow._Definition.must_from_class(SharedLeaky)
+    shared = (*PASSTHROUGH_MODULES, module)
+    # Passed through and shared, its imports would never meet the sandbox's list...
+    SandboxedWorkflowRunner(restrictions=sandbox_restrictions(shared)).prepare_workflow(defn)
+    # ...so the worker's runner imports it once more in a sandbox of its own, which refuses them.
+    with pytest.raises(UnintentionalPassthroughError, match="eventstore"):
+        workflow_runner(shared, isolated=(module,)).prepare_workflow(defn)
