@@ -458,6 +458,8 @@ async def _serve_worker(args: argparse.Namespace) -> None:
 
             store = await open_city_store(args.dsn)
             stack.push_async_callback(store.close)
+            # As the production worker keeps them (app/worker.py serve).
+            store.keep_states(options.get("max_cached_workflows", settings.worker_cached_workflows))
             workflows, activities = list(WORKFLOWS), build_activities(store)
         elif args.worker == "floor":
             import asyncpg
