@@ -191,6 +191,10 @@ async def serve(settings: Settings, stop: asyncio.Event) -> None:
     async with AsyncExitStack() as stack:
         metrics = stack.enter_context(telemetry.serving_metrics(settings))
         store = await stack.enter_async_context(open_store(settings))
+        # The store's folded states for its appends, as many as the workflow runs this worker
+        # keeps: with the store's default (10,000) they were most of a worker's memory beyond the
+        # SDK's cache when many cities are open (bench/lifecycle.py's open phase).
+        store.keep_states(settings.worker_cached_workflows)
         await stack.enter_async_context(relaying(store, settings))
         client, _ = await stack.enter_async_context(
             open_temporal(settings, start_dev_server=True, search_attributes=search_attributes.ALL)

@@ -16,7 +16,8 @@ There is no decider, no fold, no Update validator, no search attribute and no lo
 module imports only the standard library, temporalio and bench.floor_contracts, so the allow-listed
 sandbox (workflows/sandbox.py) runs it as it runs ours; its models live in bench/floor_contracts.py,
 which the floor's worker passes through the sandbox (FLOOR_PASSTHROUGH) as ours passes
-workflows.contracts and activities.names through: loaded once, not re-imported for every run. The
+workflows.contracts and activities.names through: loaded once, not re-imported for every run; and
+this module too, as ours passes workflows.city through. The
 activity reaches PostgreSQL through the pool it is given, never by importing a driver.
 
 NoopWorkflow is the physical floor: a workflow that does nothing but take as many `command` Updates
@@ -49,8 +50,10 @@ if TYPE_CHECKING:
     import asyncpg
 
 # The floor's worker passes its models through the sandbox (with workflows/sandbox.py's list), as
-# ours passes its contracts through.
-FLOOR_PASSTHROUGH = "bench.floor_contracts"
+# ours passes its contracts through, and this module itself, as ours passes workflows.city through
+# (it holds no state a run could change either): re-importing it for every run would cost the floor
+# memory and CPU that ours no longer pays.
+FLOOR_PASSTHROUGH = ("bench.floor_contracts", "bench.floor_workflow")
 
 # The same retry policy and timeout as ours (workflows/contracts.py RECORD_RETRY, workflows/city.py).
 RETRY = RetryPolicy(

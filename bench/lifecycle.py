@@ -22,9 +22,10 @@ through ProgrammePolicy) awards the certification and the run continues-as-new. 
   no hash chain, checks, trigger or projections); the same timer, then one local activity (the
   award's row) and continue-as-new. No decider, no fold, no validator, no search attributes, no
   logging. Fair to ours where ours has no choice: its models (bench/floor_contracts.py) are passed
-  through the sandbox as workflows.contracts is, its pool has no reset query on release, as the
-  store's, and it records through a local activity as ours does (a regular one would cost it a
-  second workflow task and an activity dispatch per command that ours no longer pays).
+  through the sandbox as workflows.contracts is (and its module, as workflows.city is), its pool
+  has no reset query on release, as the store's, and it records through a local activity as ours
+  does (a regular one would cost it a second workflow task and an activity dispatch per command
+  that ours no longer pays).
 - noop: the physical floor (bench/floor_workflow.py NoopWorkflow): the same number of Updates with
   the floor's payloads to a workflow that does nothing with them, then ends: Temporal's own cost.
 - ours: CityCertificationWorkflow and the project's activities on the EventStore, as shipped: the
@@ -370,9 +371,10 @@ class WorkerProcess:
         self.idle: Memory | None = None  # once it polls, before any work
 
     async def start(self, timeout: float = 120.0) -> None:
-        # The sandbox re-imports the workflow module for every run. Where bytecode caching is off
-        # (PYTHONDONTWRITEBYTECODE, as on our dev machines) that means compiling its source each
-        # time, a few per cent of the worker's CPU no deployed worker spends: cache it in the run's
+        # The sandbox re-imports for every run what it does not pass through (the workflows
+        # package's __init__; the workflow modules before they were passed through). Where
+        # bytecode caching is off (PYTHONDONTWRITEBYTECODE, as on our dev machines) that means
+        # compiling their source each time, CPU no deployed worker spends: cache it in the run's
         # folder, for the floor's worker and ours alike.
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["PYTHONPYCACHEPREFIX"] = str(self.log_path.parent / "pycache")
@@ -456,6 +458,8 @@ async def _serve_worker(args: argparse.Namespace) -> None:
 
             store = await open_city_store(args.dsn)
             stack.push_async_callback(store.close)
+            # As the production worker keeps them (app/worker.py serve).
+            store.keep_states(options.get("max_cached_workflows", settings.worker_cached_workflows))
             workflows, activities = list(WORKFLOWS), build_activities(store)
         elif args.worker == "floor":
             import asyncpg
@@ -468,13 +472,13 @@ async def _serve_worker(args: argparse.Namespace) -> None:
             pool = await asyncpg.create_pool(args.dsn, min_size=1, max_size=10, reset=_no_reset)
             stack.push_async_callback(pool.close)
             workflows, activities = [FloorWorkflow], FloorActivities(pool).all()
-            options["passthrough"] = (*PASSTHROUGH_MODULES, FLOOR_PASSTHROUGH)
+            options["passthrough"] = (*PASSTHROUGH_MODULES, *FLOOR_PASSTHROUGH)
         else:
             from bench.floor_workflow import FLOOR_PASSTHROUGH, NoopWorkflow
             from workflows.sandbox import PASSTHROUGH_MODULES
 
             workflows, activities = [NoopWorkflow], []
-            options["passthrough"] = (*PASSTHROUGH_MODULES, FLOOR_PASSTHROUGH)
+            options["passthrough"] = (*PASSTHROUGH_MODULES, *FLOOR_PASSTHROUGH)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -998,7 +1002,7 @@ async def _run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "         of as many rows as our events into a plain table; the same timer and "
             "continue-as-new; no domain logic,\n"
             "         no validator, no search attributes, no logging; its models passed through the "
-            "sandbox as ours are,\n"
+            "sandbox as ours are (its module too),\n"
             "         its pool without a reset query as ours\n"
             "  noop:  the physical floor: the same Updates (same payloads) to a workflow that does "
             "nothing, then ends\n"

@@ -582,6 +582,16 @@ class EventStore:
         positions = tuple(r["position"] for r in ordered)
         return AppendResult(stream_id, tuple(versions), positions, replayed=True, adopted=adopted)
 
+    def keep_states(self, count: int) -> None:
+        """Keep at most `count` folded states cached from now on, the least recently appended to
+        leaving first. A worker keeps as many as it keeps workflow runs (app/worker.py): a city
+        outside both pays a replay of its history anyway, beside which the store's read of its
+        latest state is small, and 10,000 states held ~5 KiB each for a city just applied, ~47 KiB
+        for one in review."""
+        self._state_cache_size = count
+        while len(self._states) > count:
+            self._states.popitem(last=False)
+
     def _remember(self, stream_id: str, version: int, state: Any) -> None:
         self._states[stream_id] = (version, state)
         self._states.move_to_end(stream_id)

@@ -3,6 +3,8 @@
 Temporal re-imports a workflow's modules in a fresh sandbox for every run, so module state cannot
 leak between runs. Re-importing our pure modules each time is only cost (a measurement here fell
 from ~60 to ~12 workflows/s), so `domain` and friends are passed through: loaded once, shared.
+So is the city workflow's own module, for the memory each re-import kept per cached run (its entry
+below says why that is safe, and what keeps the sandbox's checks on its code).
 
 Passing a module through is a promise that it is deterministic and side-effect free, so the list
 is explicit and the worker refuses anything else: with RAISE_ON_UNINTENTIONAL_PASSTHROUGH, a
@@ -27,7 +29,9 @@ Three consequences for workflow modules (each checked the hard way):
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from temporalio import workflow
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 from temporalio.workflow import SandboxImportNotificationPolicy
 
@@ -37,8 +41,26 @@ PASSTHROUGH_MODULES: tuple[str, ...] = (
     "workflows.contracts",  # the city workflow's input/output models and command parsing, no I/O
     "activities.names",  # activity names and their input/output models only, never the I/O code
     "structlog",  # workflows log through workflow.logger, but shared helpers may import structlog
+    # The city workflow's own module, shared by every run instead of re-imported for each: one
+    # re-import kept ~85 KiB per cached run (its code objects, the class and its handler
+    # definitions: 186 -> 100 KiB per run measured with 200 runs cached), the larger part of a
+    # worker's memory with many cities open. Safe because the module holds no state a run could
+    # leak into the next: its globals are imports, the workflow class and constants, and the class
+    # has only methods; every run's state lives on its own instance (tests/unit/workflows/
+    # test_sandbox.py checks both). What the sandbox would have checked by re-importing it is
+    # still checked (ISOLATED_MODULES): its imports when the worker is built, and every recorded
+    # history replayed with it re-imported under the full restrictions (tests/unit/workflows/
+    # test_replay.py), which refuse a non-deterministic call (datetime.now, random, I/O) in its
+    # own code.
+    "workflows.city",
     # pydantic, pydantic_core, annotated_types and typing_extensions are in Temporal's defaults.
 )
+
+# The workflow modules passed through above for memory's sake, which would otherwise be re-imported
+# for every run: each is still imported once in a sandbox of its own when a worker is built, so an
+# import outside the list fails there, naming the module, as for any workflow module
+# (ValidatingRunner); isolating_runner re-imports them for every run, as Temporal would by default.
+ISOLATED_MODULES: tuple[str, ...] = ("workflows.city",)
 
 # Warn on a late (dynamic) import as Temporal does by default, and raise on an unlisted module.
 POLICY = (
@@ -54,6 +76,36 @@ def sandbox_restrictions(passthrough: Iterable[str] = PASSTHROUGH_MODULES) -> Sa
     )
 
 
-def workflow_runner(passthrough: Iterable[str] = PASSTHROUGH_MODULES) -> SandboxedWorkflowRunner:
-    """The runner every citycert worker uses (worker.build_worker)."""
-    return SandboxedWorkflowRunner(restrictions=sandbox_restrictions(passthrough))
+@dataclass(frozen=True)
+class ValidatingRunner(SandboxedWorkflowRunner):
+    """The sandboxed runner, which validates a workflow whose module it shares between runs as if
+    that module were re-imported: in a sandbox without it passed through (`isolated`)."""
+
+    isolated: SandboxRestrictions = field(default=SandboxRestrictions.default)
+
+    def prepare_workflow(self, defn: workflow._Definition) -> None:
+        SandboxedWorkflowRunner(restrictions=self.isolated).prepare_workflow(defn)
+        super().prepare_workflow(defn)
+
+
+def workflow_runner(
+    passthrough: Iterable[str] = PASSTHROUGH_MODULES, isolated: Iterable[str] = ISOLATED_MODULES
+) -> SandboxedWorkflowRunner:
+    """The runner every citycert worker uses (worker.build_worker): `passthrough` shared, and those
+    of them in `isolated` checked as re-imported modules when a worker is built."""
+    shared = tuple(passthrough)
+    checked = set(isolated)
+    return ValidatingRunner(
+        restrictions=sandbox_restrictions(shared),
+        isolated=sandbox_restrictions(m for m in shared if m not in checked),
+    )
+
+
+def isolating_runner() -> SandboxedWorkflowRunner:
+    """A runner that re-imports the workflow modules of ISOLATED_MODULES for every run, under all
+    of the sandbox's restrictions: what the replay test runs recorded histories with, so a call in
+    workflows/city.py that the sandbox refuses still fails a test although production workers
+    share the module."""
+    return SandboxedWorkflowRunner(
+        restrictions=sandbox_restrictions(m for m in PASSTHROUGH_MODULES if m not in ISOLATED_MODULES)
+    )

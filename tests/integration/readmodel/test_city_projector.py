@@ -308,3 +308,23 @@ _SNAPSHOT = """
 INSERT INTO state_snapshots (city_id, version, state) VALUES ('lakeside', $1, $2)
 ON CONFLICT (city_id, version) DO UPDATE SET state = EXCLUDED.state
 """
+
+
+async def test_a_store_keeping_one_state_records_two_cities_in_turns_rightly(store, database_url):
+    # A worker's store keeps as many folded states as the worker keeps runs (app/worker.py): a
+    # city that fell out of it continues from its stored state.
+    small = await open_city_store(database_url)
+    small.keep_states(1)
+    try:
+        lakeside, harbor = CityRun(small, "lakeside"), CityRun(small, "harbor")
+        await lakeside.register()
+        await harbor.register()
+        await lakeside.apply()
+        await harbor.apply()
+        await lakeside.do(evidence(CRITERIA[:2]))
+        await harbor.do(evidence(CRITERIA[:3]))
+        assert list(small._states) == ["city-harbor"]
+        report = await small.verify()
+        assert report.ok, report.lines()
+    finally:
+        await small.close()
