@@ -157,6 +157,7 @@ class CommandService:
         task_queue: str,
         command_timeout: float,
         command_key: bytes,
+        on_recorded: list[Callable[[], None]] | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -164,6 +165,10 @@ class CommandService:
         self.task_queue = task_queue
         self.command_timeout = command_timeout  # seconds to wait for a command's events
         self.command_key = command_key  # signs each command for the workflow (workflows/contracts.py)
+        # Called once a command returned, its events recorded: the portal keeps parts of pages until
+        # an event commits, and moves them at once for what this process's people did
+        # (entrypoints/web/fragments.py `moved`). Shared with the copies `with_policy` makes.
+        self.on_recorded: list[Callable[[], None]] = [] if on_recorded is None else on_recorded
 
     def with_policy(self, policy: ProgrammePolicy) -> CommandService:
         """The same service under another policy (the demo seed gives some cities short windows)."""
@@ -174,7 +179,12 @@ class CommandService:
             task_queue=self.task_queue,
             command_timeout=self.command_timeout,
             command_key=self.command_key,
+            on_recorded=self.on_recorded,
         )
+
+    def _recorded_now(self) -> None:
+        for call in self.on_recorded:
+            call()
 
     @_counted
     async def give(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> CommandOutcome:
@@ -184,7 +194,9 @@ class CommandService:
         command = await _with_uploads(self.store, city_id, command)
         request = self._request(city_id, command, actor)
         if isinstance(command, cmd.RejoinProgramme):
-            return await self._rejoin(city_id, request)
+            outcome = await self._rejoin(city_id, request)
+            self._recorded_now()
+            return outcome
         handle = self.client.get_workflow_handle(city_workflow_id(city_id))
 
         async def call() -> CommandOutcome:
@@ -198,7 +210,9 @@ class CommandService:
                 raise await self._no_workflow(city_id, command) from e
             return await self._outcome(city_id, result)
 
-        return await self._unless_recorded_anyway(city_id, request, call)
+        outcome = await self._unless_recorded_anyway(city_id, request, call)
+        self._recorded_now()
+        return outcome
 
     @_counted
     async def register(self, command: cmd.RegisterCity, actor: Actor) -> CommandOutcome:
@@ -209,7 +223,9 @@ class CommandService:
         """
         await check_registration(self.store, command, self.policy)
         request = self._request(command.city_id, command, actor)
-        return await self._give_starting(command.city_id, request, state=None)
+        outcome = await self._give_starting(command.city_id, request, state=None)
+        self._recorded_now()
+        return outcome
 
     async def _rejoin(self, city_id: str, request: GiveCommand) -> CommandOutcome:
         """A withdrawn city's workflow ended for good: rejoining starts a new run from its events
@@ -349,7 +365,9 @@ class CommandService:
                     needed=[Label("Role", r) for r in sorted(roles)],
                 )
             )
-        return await programme.switch_migration_mode(self.store, command, actor)
+        status = await programme.switch_migration_mode(self.store, command, actor)
+        self._recorded_now()
+        return status
 
     def _request(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> GiveCommand:
         """The give Update's argument, signed so the workflow knows it comes through citycert, under
