@@ -155,11 +155,12 @@ class LogWatch:
             log.info("portal.events_watch_recovered")
 
     async def run(self) -> None:
-        """Ask at a steady rate: a question that took long is followed by the next at once."""
+        """Ask at a steady rate, a tenth of an interval before the last answer is too old to trust,
+        so that the next is normally in by then; a question that took long is followed at once."""
         while True:
             started = time.monotonic()
             await self.ask()
-            await asyncio.sleep(max(0.0, started + self.interval - time.monotonic()))
+            await asyncio.sleep(max(0.0, started + 0.9 * self.interval - time.monotonic()))
 
 
 @asynccontextmanager
