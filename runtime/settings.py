@@ -217,12 +217,13 @@ class Settings(BaseSettings):
         1000, ge=1, description="city workflow runs a worker keeps in memory (the Temporal SDK's cache)"
     )
     # The portal keeps parts of its pages until an event commits (entrypoints/web/fragments.py): a
-    # watcher in the API process asks the log that often, so a page asks nothing; 0, every page asks.
+    # watcher in the API process asks the log twice in this time, so a page asks nothing and is never
+    # further behind the log than this; 0, every page asks.
     web_events_poll_ms: int = Field(
         100,
         ge=0,
         le=60_000,
-        description="how often the portal asks whether an event was recorded (ms; 0: on each page)",
+        description="how far behind the log the portal's kept parts may be (ms; 0: every page asks)",
     )
 
     @model_validator(mode="after")

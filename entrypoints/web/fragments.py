@@ -26,11 +26,11 @@ reads the data after that move, so no part is ever older than its number says.
 
 Who asks (`CITYCERT_WEB_EVENTS_POLL_MS`):
 - A watcher in the web process (`LogWatch`, started and stopped by the app's lifespan, one per
-  process) asks every interval, and a page takes the number from memory: no round trip of its own.
-  A page trusts the number only while the watcher's last answer is younger than one interval
-  (counted from when it asked); between a late answer and the next, and whenever the watcher
-  failed (it logs once, and once again when it answers again), a page asks itself, as with no
-  watcher. So nothing is shown older than one interval than the log, and no outage is hidden.
+  process) asks twice an interval, and a page takes the number from memory: no round trip of its
+  own. A page trusts the number only while the watcher's last answer is younger than one interval
+  (counted from when it asked); when the watcher is later than that, and whenever it failed (it
+  logs once, and once again when it answers again), a page asks itself, as with no watcher. So
+  nothing is shown more than one interval behind the log, and no outage is hidden.
 - A command given through this process's command service moves the number as soon as it returns
   (`moved`, app/commands.py `CommandService.on_recorded`): whoever acted sees it on their next page
   without waiting for the watcher. An event recorded by another process (the CLI, a timer in the
@@ -124,7 +124,8 @@ def moved(app: Any) -> None:
 
 
 class LogWatch:
-    """Asks whether an event committed every `interval` seconds, on behalf of every page."""
+    """Asks whether an event committed, on behalf of every page, so that a page trusting its
+    number is never more than `interval` seconds behind the log."""
 
     def __init__(self, store: EventStore, known: LogVersion, interval: float) -> None:
         self.store = store
@@ -155,12 +156,14 @@ class LogWatch:
             log.info("portal.events_watch_recovered")
 
     async def run(self) -> None:
-        """Ask at a steady rate, a tenth of an interval before the last answer is too old to trust,
-        so that the next is normally in by then; a question that took long is followed at once."""
+        """Ask twice an interval, at a steady rate: an answer is trusted for one interval, so the
+        next is in before it is too old even when the loop or the database is slow by half an
+        interval (a busy process would otherwise fall back to asking per page); a question that
+        took long is followed at once."""
         while True:
             started = time.monotonic()
             await self.ask()
-            await asyncio.sleep(max(0.0, started + 0.9 * self.interval - time.monotonic()))
+            await asyncio.sleep(max(0.0, started + self.interval / 2 - time.monotonic()))
 
 
 @asynccontextmanager
