@@ -15,12 +15,13 @@ being the truth; it records nothing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, cast, get_args
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, cast, get_args
 
 import structlog
 from temporalio.client import (
@@ -112,6 +113,24 @@ def _outcome_name(error: BaseException) -> str:
 
 
 _counted = telemetry.counted_command(_outcome_name)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _then_told(
+    method: Callable[Concatenate[CommandService, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[CommandService, P], Coroutine[Any, Any, R]]:
+    """A command's method that, once it returned (its events recorded), calls the service's
+    `on_recorded`; a refusal or a failure calls nothing."""
+
+    @functools.wraps(method)
+    async def told(service: CommandService, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        outcome = await method(service, *args, **kwargs)
+        for call in service.on_recorded:
+            call()
+        return outcome
+
+    return told
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +201,8 @@ class CommandService:
             on_recorded=self.on_recorded,
         )
 
-    def _recorded_now(self) -> None:
-        for call in self.on_recorded:
-            call()
-
     @_counted
+    @_then_told
     async def give(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> CommandOutcome:
         """Give `command` to the city's workflow as `actor`; what it recorded."""
         command = await programme.stamped(self.store, command, actor)
@@ -194,9 +210,7 @@ class CommandService:
         command = await _with_uploads(self.store, city_id, command)
         request = self._request(city_id, command, actor)
         if isinstance(command, cmd.RejoinProgramme):
-            outcome = await self._rejoin(city_id, request)
-            self._recorded_now()
-            return outcome
+            return await self._rejoin(city_id, request)
         handle = self.client.get_workflow_handle(city_workflow_id(city_id))
 
         async def call() -> CommandOutcome:
@@ -210,11 +224,10 @@ class CommandService:
                 raise await self._no_workflow(city_id, command) from e
             return await self._outcome(city_id, result)
 
-        outcome = await self._unless_recorded_anyway(city_id, request, call)
-        self._recorded_now()
-        return outcome
+        return await self._unless_recorded_anyway(city_id, request, call)
 
     @_counted
+    @_then_told
     async def register(self, command: cmd.RegisterCity, actor: Actor) -> CommandOutcome:
         """Register a city and start its workflow in one Update-with-start.
 
@@ -223,9 +236,7 @@ class CommandService:
         """
         await check_registration(self.store, command, self.policy)
         request = self._request(command.city_id, command, actor)
-        outcome = await self._give_starting(command.city_id, request, state=None)
-        self._recorded_now()
-        return outcome
+        return await self._give_starting(command.city_id, request, state=None)
 
     async def _rejoin(self, city_id: str, request: GiveCommand) -> CommandOutcome:
         """A withdrawn city's workflow ended for good: rejoining starts a new run from its events
@@ -351,6 +362,7 @@ class CommandService:
         """The programme's migration mode, and every switch of it as recorded."""
         return await programme.load_programme(self.store)
 
+    @_then_told
     async def switch_migration_mode(
         self, command: SwitchMigrationMode, actor: Actor
     ) -> programme.ProgrammeStatus:
@@ -365,9 +377,7 @@ class CommandService:
                     needed=[Label("Role", r) for r in sorted(roles)],
                 )
             )
-        status = await programme.switch_migration_mode(self.store, command, actor)
-        self._recorded_now()
-        return status
+        return await programme.switch_migration_mode(self.store, command, actor)
 
     def _request(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> GiveCommand:
         """The give Update's argument, signed so the workflow knows it comes through citycert, under
