@@ -15,12 +15,13 @@ being the truth; it records nothing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, cast, get_args
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, cast, get_args
 
 import structlog
 from temporalio.client import (
@@ -112,6 +113,24 @@ def _outcome_name(error: BaseException) -> str:
 
 
 _counted = telemetry.counted_command(_outcome_name)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _then_told(
+    method: Callable[Concatenate[CommandService, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[CommandService, P], Coroutine[Any, Any, R]]:
+    """A command's method that, once it returned (its events recorded), calls the service's
+    `on_recorded`; a refusal or a failure calls nothing."""
+
+    @functools.wraps(method)
+    async def told(service: CommandService, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        outcome = await method(service, *args, **kwargs)
+        for call in service.on_recorded:
+            call()
+        return outcome
+
+    return told
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +176,7 @@ class CommandService:
         task_queue: str,
         command_timeout: float,
         command_key: bytes,
+        on_recorded: list[Callable[[], None]] | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -164,6 +184,10 @@ class CommandService:
         self.task_queue = task_queue
         self.command_timeout = command_timeout  # seconds to wait for a command's events
         self.command_key = command_key  # signs each command for the workflow (workflows/contracts.py)
+        # Called once a command returned, its events recorded: the portal keeps parts of pages until
+        # an event commits, and moves them at once for what this process's people did
+        # (entrypoints/web/fragments.py `moved`). Shared with the copies `with_policy` makes.
+        self.on_recorded: list[Callable[[], None]] = [] if on_recorded is None else on_recorded
 
     def with_policy(self, policy: ProgrammePolicy) -> CommandService:
         """The same service under another policy (the demo seed gives some cities short windows)."""
@@ -174,9 +198,11 @@ class CommandService:
             task_queue=self.task_queue,
             command_timeout=self.command_timeout,
             command_key=self.command_key,
+            on_recorded=self.on_recorded,
         )
 
     @_counted
+    @_then_told
     async def give(self, city_id: str, command: cmd.HumanCommand, actor: Actor) -> CommandOutcome:
         """Give `command` to the city's workflow as `actor`; what it recorded."""
         command = await programme.stamped(self.store, command, actor)
@@ -205,6 +231,7 @@ class CommandService:
             return await self._unless_recorded_anyway(city_id, request, call)
 
     @_counted
+    @_then_told
     async def register(self, command: cmd.RegisterCity, actor: Actor) -> CommandOutcome:
         """Register a city and start its workflow in one Update-with-start.
 
@@ -339,6 +366,7 @@ class CommandService:
         """The programme's migration mode, and every switch of it as recorded."""
         return await programme.load_programme(self.store)
 
+    @_then_told
     async def switch_migration_mode(
         self, command: SwitchMigrationMode, actor: Actor
     ) -> programme.ProgrammeStatus:

@@ -31,11 +31,15 @@ kept. Per page: requests per second, ours / floor, and the p50 and p99 latency. 
 ratio of at least 0.5, no page above 100 ms p99) are printed beside the figures; the benchmark
 never fails on a figure, and no test times anything.
 
-The round board and the reviewer's queue keep their costly part between requests until an event is
-recorded (entrypoints/web/fragments.py), and nothing is recorded while the pages are measured: their
-figures are those of a kept part. What the first reader after an event waits for is measured too:
-per page, --misses requests one after another, each after the server gave up every kept part (a
-bench-only route), on a new connection each; their median and slowest.
+The dashboard, the round board, the reviewer's queue, the operators' list and the certificate page
+keep their costly part between requests until an event is recorded (entrypoints/web/fragments.py),
+and nothing is recorded while the pages are measured: their figures are those of a kept part. The
+server runs the app's lifespan, so the log's watcher asks whether an event was recorded every
+CITYCERT_WEB_EVENTS_POLL_MS (the default, 100 ms, unless set in the environment) and a page asks
+nothing; set it to 0 to measure pages that ask on every request, as before the watcher. What the
+first reader after an event waits for is measured too: per page, --misses requests one after
+another, each after the server gave up every kept part (a bench-only route), on a new connection
+each; their median and slowest.
 
 The figures go to bench/results/pages.csv; the last line printed is one JSON object with them.
 """

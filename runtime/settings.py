@@ -216,6 +216,15 @@ class Settings(BaseSettings):
     worker_cached_workflows: int = Field(
         1000, ge=1, description="city workflow runs a worker keeps in memory (the Temporal SDK's cache)"
     )
+    # The portal keeps parts of its pages until an event commits (entrypoints/web/fragments.py): a
+    # watcher in the API process asks the log twice in this time, so a page asks nothing and is never
+    # further behind the log than this; 0, every page asks.
+    web_events_poll_ms: int = Field(
+        100,
+        ge=0,
+        le=60_000,
+        description="how far behind the log the portal's kept parts may be (ms; 0: every page asks)",
+    )
 
     @model_validator(mode="after")
     def _client_certificate_and_key_together(self) -> Settings:

@@ -39,6 +39,7 @@ from entrypoints.http.routes_rounds import public as public_rounds
 from entrypoints.http.routes_rounds import router as rounds
 from entrypoints.http.routes_tokens import router as tokens
 from entrypoints.web import mount as mount_portal
+from entrypoints.web.fragments import moved, watching_the_log
 from entrypoints.web.routes_city_pages import UPLOAD_PAGES
 from eventstore import EventStore
 from runtime import telemetry
@@ -77,6 +78,8 @@ def create_app(
 
     def wire(app: FastAPI, store: EventStore, client: Client) -> None:
         app.state.services = build_services(settings, store, client, command_timeout=command_timeout)
+        # A command given here shows on its giver's next page (the portal's kept parts).
+        app.state.services.commands.on_recorded.append(lambda: moved(app))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -92,6 +95,8 @@ def create_app(
             else:
                 the_client = client
             wire(app, the_store, the_client)
+            # One watcher of the log per process, for the portal's kept parts.
+            await stack.enter_async_context(watching_the_log(app, the_store, settings.web_events_poll_ms))
             log.info("api.started", task_queue=settings.temporal_task_queue)
             yield
             app.state.services = None

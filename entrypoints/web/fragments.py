@@ -16,39 +16,58 @@ link asked for, a mail sent, a subscription's checkpoint) leave the kept parts i
 of projections records no event, `citycert projections rebuild` (run once when upgrading a store):
 kept parts show the rebuilt rows after the next event, or once the portal is restarted.
 
-How it knows, with one small query per request: it keeps the database's snapshot at which its
-number last moved. An event committed since has its transaction in that snapshot's list of those
-running, or at or above its horizon (xmax); anything below the horizon and not running had
-finished, so was seen then. The query asks the events table (by its (transaction_id, position)
-index) whether such a row is there now; if so the number moves, and the snapshot of that query
-becomes the one to compare with. Of two requests that see the same change at once, the first moves
-it and the other takes the number as moved: it reads the data after that move, so no part is ever
-older than its number says.
+How it knows: it keeps the database's snapshot at which its number last moved. An event committed
+since has its transaction in that snapshot's list of those running, or at or above its horizon
+(xmax); anything below the horizon and not running had finished, so was seen then. One small query
+asks the events table (by its (transaction_id, position) index) whether such a row is there now; if
+so the number moves, and the snapshot of that query becomes the one to compare with. Of two askers
+that see the same change at once, the first moves it and the other takes the number as moved: it
+reads the data after that move, so no part is ever older than its number says.
+
+Who asks (`CITYCERT_WEB_EVENTS_POLL_MS`):
+- A watcher in the web process (`LogWatch`, started and stopped by the app's lifespan, one per
+  process) asks twice an interval, and a page takes the number from memory: no round trip of its
+  own. A page trusts the number only while the watcher's last answer is younger than one interval
+  (counted from when it asked); when the watcher is later than that, and whenever it failed (it
+  logs once, and once again when it answers again), a page asks itself, as with no watcher. So
+  nothing is shown more than one interval behind the log, and no outage is hidden.
+- A command given through this process's command service moves the number as soon as it returns
+  (`moved`, app/commands.py `CommandService.on_recorded`): whoever acted sees it on their next page
+  without waiting for the watcher. An event recorded by another process (the CLI, a timer in the
+  worker, another API process) or by a write of this one that is not a command (a round created,
+  a person added) shows within the interval.
+- With the interval at 0, or where no lifespan runs (an ASGI test transport), there is no watcher:
+  each page that keeps a part asks on every request. A page that keeps a part (`@keeps_parts`) then
+  starts the question before the session is looked up (`read_version_early`, the first dependency
+  of its router), on a connection of its own, so the two round trips overlap.
+
+Why not LISTEN/NOTIFY from the append: NOTIFY takes a database-wide lock at commit, which would
+serialise every appending transaction's commit (the event store's 8-writer throughput).
 
 The slots live on the app (app.state), a few hundred at most, the least recently used given up
 first. While one request renders a slot's new version, the others asking for it wait for it
 rather than render it too.
-
-Reading the version is a round trip to the database, as finding the session is: a page that
-keeps a part (`@keeps_parts`) starts reading it before the session is looked up
-(`read_version_early`, the first dependency of its router), on a connection of its own, so the
-two overlap.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+import structlog
 from fastapi import Request
 
 from entrypoints.web.session import services_of
 from eventstore import EventStore
 
+log = structlog.get_logger("citycert.portal")
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 KEEPS_PARTS = "citycert_keeps_parts"
@@ -85,10 +104,88 @@ async def events_version(store: EventStore, known: LogVersion) -> int:
 
 
 def _log_version(request: Request) -> LogVersion:
-    found: LogVersion | None = getattr(request.app.state, "log_version", None)
+    return log_version_of(request.app)
+
+
+def log_version_of(app: Any) -> LogVersion:
+    """The app's log version (made on first use)."""
+    found: LogVersion | None = getattr(app.state, "log_version", None)
     if found is None:
-        found = request.app.state.log_version = LogVersion()
+        found = app.state.log_version = LogVersion()
     return found
+
+
+def moved(app: Any) -> None:
+    """Move the app's number now: an event was recorded through this process (a command returned),
+    so whoever gave it sees it on their next page, whatever the watcher has seen. The snapshot to
+    compare with stays: the watcher, or a page, finds the same event new once more and moves the
+    number again, which costs a kept part rendered twice, never one shown too old."""
+    log_version_of(app).number += 1
+
+
+class LogWatch:
+    """Asks whether an event committed, on behalf of every page, so that a page trusting its
+    number is never more than `interval` seconds behind the log."""
+
+    def __init__(self, store: EventStore, known: LogVersion, interval: float) -> None:
+        self.store = store
+        self.known = known
+        self.interval = interval
+        self._asked_at: float | None = None  # when its last answer was asked (monotonic); None: none
+        self.failing = False
+
+    def fresh(self) -> bool:
+        """Whether the number in memory is as new as the log but for at most one interval."""
+        asked_at = self._asked_at
+        return asked_at is not None and time.monotonic() - asked_at <= self.interval
+
+    async def ask(self) -> None:
+        """One question; on failure pages ask for themselves until an answer comes again."""
+        asked_at = time.monotonic()
+        try:
+            await events_version(self.store, self.known)
+        except Exception as error:
+            self._asked_at = None
+            if not self.failing:
+                self.failing = True
+                log.warning("portal.events_watch_failed", error=str(error) or type(error).__name__)
+            return
+        self._asked_at = asked_at
+        if self.failing:
+            self.failing = False
+            log.info("portal.events_watch_recovered")
+
+    async def run(self) -> None:
+        """Ask twice an interval, at a steady rate: an answer is trusted for one interval, so the
+        next is in before it is too old even when the loop or the database is slow by half an
+        interval (a busy process would otherwise fall back to asking per page); a question that
+        took long is followed at once."""
+        while True:
+            started = time.monotonic()
+            await self.ask()
+            await asyncio.sleep(max(0.0, started + self.interval / 2 - time.monotonic()))
+
+
+@asynccontextmanager
+async def watching_the_log(app: Any, store: EventStore, interval_ms: int) -> AsyncIterator[LogWatch | None]:
+    """The app's watcher while the block runs (none at an interval of 0: pages ask themselves)."""
+    if interval_ms <= 0:
+        yield None
+        return
+    watch = app.state.log_watch = LogWatch(store, log_version_of(app), interval_ms / 1000)
+    task = asyncio.create_task(watch.run(), name="citycert-log-watch")
+    try:
+        yield watch
+    finally:
+        app.state.log_watch = None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _watched(request: Request) -> bool:
+    watch: LogWatch | None = getattr(request.app.state, "log_watch", None)
+    return watch is not None and watch.fresh()
 
 
 def keeps_parts(endpoint: F) -> F:
@@ -98,8 +195,9 @@ def keeps_parts(endpoint: F) -> F:
 
 
 async def read_version_early(request: Request) -> None:
-    """For a page marked `keeps_parts`: the version's reading started now, the page awaits it."""
-    if getattr(request.scope.get("endpoint"), KEEPS_PARTS, False):
+    """For a page marked `keeps_parts` with no fresh watcher: the version's reading started now,
+    the page awaits it."""
+    if getattr(request.scope.get("endpoint"), KEEPS_PARTS, False) and not _watched(request):
         reading = asyncio.ensure_future(events_version(services_of(request).store, _log_version(request)))
         # Refused before it reads it (not signed in, another role): the answer is not waited for.
         reading.add_done_callback(lambda done: done.cancelled() or done.exception())
@@ -107,11 +205,14 @@ async def read_version_early(request: Request) -> None:
 
 
 async def version_of(request: Request) -> int:
-    """The log's version read_version_early started reading for this page, else read now."""
+    """The log's version: the watcher's while it is fresh, else the one read_version_early started
+    reading for this page, else read now."""
     reading: asyncio.Future[int] | None = getattr(request.state, "reading_version", None)
-    if reading is None:
-        return await events_version(services_of(request).store, _log_version(request))
-    return await reading
+    if reading is not None:
+        return await reading
+    if _watched(request):
+        return _log_version(request).number
+    return await events_version(services_of(request).store, _log_version(request))
 
 
 class Kept:

@@ -7,10 +7,12 @@ reason beside it. With htmx the form alone is replaced; without it, the whole pa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 import readmodel
 from app import errors
@@ -18,14 +20,15 @@ from domain import Actor
 from domain import commands as cmd
 from domain.people import Person, PersonRole
 from entrypoints.web.dashboard import dashboard
-from entrypoints.web.i18n import N_
-from entrypoints.web.pages import render
+from entrypoints.web.fragments import keeps_parts, kept, read_version_early, version_of
+from entrypoints.web.i18n import N_, Speaker
+from entrypoints.web.pages import render, render_part
 from entrypoints.web.refusals import in_words
 from entrypoints.web.routes import FormToken, Signed, check_form, redirect, say_to
-from entrypoints.web.session import PageError, load_session, services_of, session_in
+from entrypoints.web.session import PageError, language_of, load_session, services_of, session_in
 from readmodel.questions import open_questions
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(load_session)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(read_version_early), Depends(load_session)])
 
 ROLE_WORDS = {
     PersonRole.REVIEWER: N_("You review cities' evidence for the programme."),
@@ -68,6 +71,46 @@ def may_see(request: Request, person: Person, city_id: str) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class KeptBoard:
+    """A city's dashboard as kept for a language: all of it but the form, which carries a token."""
+
+    city_name: str
+    board: Markup  # the phase, the certification, what is asked
+    waiting: Markup  # what others are doing
+    may_close_submission: bool
+
+
+# A city's dashboard, rendered once per version of the log (fragments.py) in its slot: the city and
+# the language. Reading its state and open questions was a round trip per page (bench/pages.py);
+# whether the reader may act (the role) and their token are the page's, rendered each time.
+BOARDS_KEPT = 512
+
+
+async def kept_board(request: Request, city_id: str) -> KeptBoard:
+    store = services_of(request).store
+    language = language_of(request)
+
+    async def read() -> KeptBoard:
+        state = await readmodel.city_state(store, city_id)
+        if state is None:
+            _ = say_to(request).gettext
+            raise PageError(404, _("Page not found"), _("No city of that id takes part in the programme."))
+        questions = await open_questions(store, state)
+        board = dashboard(state, questions, Speaker(language))
+        shown = {"city_id": city_id, "city_name": state.name, "board": board}
+        return KeptBoard(
+            state.name,
+            render_part("_dashboard_board.html", language, **shown),
+            render_part("_dashboard_waiting.html", language, **shown),
+            board.may_close_submission,
+        )
+
+    return await kept(request, "city_dashboards", BOARDS_KEPT).get(
+        (city_id, language), await version_of(request), read
+    )
+
+
 async def dashboard_page(
     request: Request,
     city_id: str,
@@ -77,19 +120,16 @@ async def dashboard_page(
     refusal_lang: str | None = None,
     partial: bool = False,
 ) -> Response:
-    store = services_of(request).store
-    state = await readmodel.city_state(store, city_id)
-    if state is None:
-        _ = say_to(request).gettext
-        raise PageError(404, _("Page not found"), _("No city of that id takes part in the programme."))
-    questions = await open_questions(store, state)
+    kept_one = await kept_board(request, city_id)
     return render(
         request,
         "_close_submission.html" if partial else "dashboard.html",
         status=status,
         city_id=city_id,
-        city_name=state.name,
-        board=dashboard(state, questions, say_to(request)),
+        city_name=kept_one.city_name,
+        board=kept_one.board,
+        waiting=kept_one.waiting,
+        may_close_submission=kept_one.may_close_submission,
         refusal=refusal,
         refusal_lang=refusal_lang,
         may_act=session_role(request) is PersonRole.CITY,
@@ -102,6 +142,7 @@ def session_role(request: Request) -> PersonRole | None:
 
 
 @router.get("/cities/{city_id}")
+@keeps_parts
 async def city_dashboard(request: Request, city_id: str, person: Signed) -> Response:
     may_see(request, person, city_id)
     return await dashboard_page(request, city_id)
