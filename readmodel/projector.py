@@ -348,13 +348,17 @@ def _review_row(city_id: str, round_id: str, item: ReviewItemState) -> Row:
     )
 
 
+# json.dumps(..., sort_keys=True)'s text, from one encoder rather than one built per notice.
+_NOTICE_ENCODER = json.JSONEncoder(sort_keys=True)
+
+
 def notification_row(city_id: str, fact: ParsedEvent) -> Row | None:
     """notification_outbox: the notice an event gives people (domain/notices.py), queued by the
     append that records the event (created_at is the append's); None for an event nobody hears of."""
     notice = notice_for(fact.event)  # type: ignore[arg-type]  # the registry's domain events
     if notice is None:
         return None
-    payload = json.dumps(notice.model_dump(mode="json", exclude_defaults=True), sort_keys=True)
+    payload = _NOTICE_ENCODER.encode(notice.model_dump(mode="json", exclude_defaults=True))
     return (fact.event_id, city_id, notice.kind.value, payload, None, 0, None)
 
 

@@ -3,12 +3,13 @@ JSON of the envelope list it was first defined as, or every recorded chain would
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from uuid import UUID
 
 import pytest
 
-from eventstore.hashing import canonical_json, event_body, timestamp_text
+from eventstore.hashing import canonical_json, event_body, json_text, timestamp_text
 
 EVENT_ID = UUID("0b6f1c9e-2f4d-4c1e-9a77-5b2d8e0f3a11")
 
@@ -84,3 +85,23 @@ def test_the_occurred_at_is_written_in_utc_to_the_microsecond():
             '"system","x",null,null,{}]'
         ).encode()
     )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": 1, "a": [1.5, 80.0, None, True], "é": 'naïve "quoted" \n'},
+        {"nested": {"z": {}, "y": [], "x": {"w": -0.0, "v": 1e16}}},
+        [],
+        "text",
+    ],
+)
+def test_the_store_writes_the_text_json_dumps_writes_with_its_options(value: object) -> None:
+    """json_text keeps one encoder rather than building one per call: the same text either way."""
+    options = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False, "allow_nan": False}
+    assert json_text(value) == json.dumps(value, **options)  # type: ignore[arg-type]
+
+
+def test_the_store_refuses_to_write_not_a_number() -> None:
+    with pytest.raises(ValueError):
+        json_text({"score": float("nan")})
