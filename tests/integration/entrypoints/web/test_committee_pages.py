@@ -14,6 +14,7 @@ import httpx
 
 from app.rounds import all_rounds, create_round
 from domain import Actor
+from domain.levels import Level
 from domain.rounds import CreateRound
 from domain.standard import get_standard
 from readmodel import city_stream
@@ -229,6 +230,39 @@ async def test_the_honor_roll_shows_the_suggestion_and_is_designated_as_chosen(p
     assert "On the Honor Roll" in text_of(board)
     assert preview.status_code == 200
     assert "Preview under embargo until" in text_of(preview) and "Marston" in preview.text
+
+
+async def test_the_honor_roll_offers_only_the_cities_it_may_name_and_says_why_not_the_others(
+    portal: Portal,
+) -> None:
+    # Given three cities of the round: Marston found not certified, Bravo decided Silver, and
+    # Lakeside still with the committee
+    runner = HttpRunner(portal.api, per_city_staff=True)  # a staff token each
+    await portal.api.register("marston")
+    steps = [*to_committee(apply(ROUND), NEAR_MISS), decide(None, "close, not yet")]
+    assert await runner.walk("marston", steps) == []
+    await portal.api.register("bravo")
+    assert await runner.walk("bravo", [*to_committee(apply(ROUND), SILVER_SCORE), decide(Level.SILVER)]) == []
+    await portal.api.register("lakeside")
+    assert await runner.walk("lakeside", to_committee(apply(ROUND), SILVER_SCORE)) == []
+    for _ in range(3):  # the cities' notices, a relay's batch at a time, before Carla's sign-in mail
+        await portal.deliver()
+    async with portal.visitor() as browser:
+        await committee_member(portal, browser)
+        # When Carla opens the Honor Roll
+        roll = await browser.get(f"/committee/rounds/{ROUND}/honor-roll")
+        spanish = await browser.get(f"/committee/rounds/{ROUND}/honor-roll?lang=es")
+    # Then only Marston has a box, and the page says why Bravo and Lakeside are not there
+    assert roll.status_code == 200
+    assert 'id="roll-marston"' in roll.text
+    assert 'id="roll-bravo"' not in roll.text and 'id="roll-lakeside"' not in roll.text
+    page = text_of(roll)
+    not_listed = page[page.index("Cities of this round not listed") :]
+    certified = not_listed.index("Certified in this round")
+    to_come = not_listed.index("Their decision in this round is still to come")
+    assert certified < not_listed.index("Bravo") < to_come < not_listed.index("Lakeside")
+    # And in Spanish
+    assert "Ciudades de esta convocatoria que no aparecen" in text_of(spanish)
 
 
 async def test_an_announced_rounds_honor_roll_is_refused_and_unknown_pages_are_not_found(
