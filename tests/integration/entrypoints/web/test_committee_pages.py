@@ -12,15 +12,25 @@ from datetime import date
 
 import httpx
 
-from app.rounds import all_rounds, create_round
+from app.rounds import all_rounds, create_round, designate_honor_roll
 from domain import Actor
 from domain.levels import Level
-from domain.rounds import CreateRound
+from domain.rounds import CreateRound, DesignateHonorRoll
 from domain.standard import get_standard
 from readmodel import city_stream
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.integration.entrypoints.web.conftest import Portal, csrf_of, sign_in
-from tests.scenarios import CRITERIA, DAY, SILVER_SCORE, STANDARD, appeal, apply, decide, to_committee
+from tests.scenarios import (
+    CRITERIA,
+    DAY,
+    SILVER_SCORE,
+    STANDARD,
+    appeal,
+    apply,
+    decide,
+    to_committee,
+    uphold_appeal,
+)
 
 ROUND = "2026-spring"
 CARLA = "carla@programme.example"
@@ -263,6 +273,31 @@ async def test_the_honor_roll_offers_only_the_cities_it_may_name_and_says_why_no
     assert certified < not_listed.index("Bravo") < to_come < not_listed.index("Lakeside")
     # And in Spanish
     assert "Ciudades de esta convocatoria que no aparecen" in text_of(spanish)
+
+
+async def test_a_city_on_the_honor_roll_later_certified_is_said_not_offered(portal: Portal) -> None:
+    # Given Lakeside found not certified and named on the Honor Roll, then certified Silver on appeal
+    await portal.api.register("lakeside")
+    not_yet = [*to_committee(apply(ROUND), SILVER_SCORE), decide(None, "not yet")]
+    assert await HttpRunner(portal.api).walk("lakeside", not_yet) == []
+    chair = Actor(role="committee", id="per_chair")
+    named = DesignateHonorRoll(round_id=ROUND, city_ids=["lakeside"])
+    await designate_honor_roll(portal.api.store, named, chair, now=await portal.api.env.get_current_time())
+    assert (
+        await HttpRunner(portal.api).walk("lakeside", [appeal(after=DAY), uphold_appeal(Level.SILVER)]) == []
+    )
+    async with portal.visitor() as browser:
+        await committee_member(portal, browser)
+        # When Carla opens the Honor Roll
+        roll = await browser.get(f"/committee/rounds/{ROUND}/honor-roll")
+    # Then Lakeside has no box, and the page says it is on the Honor Roll but may no longer be
+    assert roll.status_code == 200 and 'id="roll-lakeside"' not in roll.text
+    assert re.search(
+        r"On the Honor Roll now, but no longer cities it may name: Lakeside[^<]*\. "
+        r"Designating the Honor Roll again takes them off it\.",
+        text_of(roll),
+    )
+    assert "Certified in this round" in text_of(roll)
 
 
 async def test_an_announced_rounds_honor_roll_is_refused_and_unknown_pages_are_not_found(
