@@ -178,7 +178,11 @@ def translate(e: BaseException) -> AppError | None:
         return DatabaseUnavailable("the event store is unavailable", internal=str(e))
     if isinstance(e, RPCError):
         if e.status == RPCStatusCode.NOT_FOUND:
-            return NotFound(e.message)
+            # Temporal's words, in English (the workflow or run it has none of): a page says their gist.
+            gist = Refusal("it never started, or it ended so long ago that Temporal no longer keeps it")
+            return NotFound(
+                Refusal("Temporal has no such workflow or run: {why}", why=Quoted(e.message, gist))
+            )
         if e.status == RPCStatusCode.INVALID_ARGUMENT:
             # Temporal's words, in English (a request of ours it found wrong): a page says their gist.
             gist = Refusal("a value in it is not one Temporal accepts")

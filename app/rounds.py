@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from app import errors
 from app.programme import load_programme, record_programme
-from app.round_report import load_round_report
+from app.round_report import RoundReport, load_round_report
 from domain import Actor
 from domain.authority import roles_that_may_give
 from domain.errors import CommandRejected, Label, Refusal
@@ -157,6 +157,12 @@ async def round_standings(store: EventStore, round_id: str, now: datetime) -> di
     """Where each city that applied in the round stands in it, by its latest cycle there (the
     round report's reading of the cities' logs)."""
     report = await load_round_report(store, round_id, policy=ProgrammePolicy(), now=now)
+    return standings_of(report)
+
+
+def standings_of(report: RoundReport) -> dict[str, RoundStanding]:
+    """Where each city of a round report stands in its round, as the Honor Roll's rule reads it
+    (the committee's Honor Roll page lists the cities it may name by the same reading)."""
     return {row.city_id: _standing(row.outcome, row.committee_decision) for row in report.cities}
 
 

@@ -619,7 +619,8 @@ class Problem(Out):
     refusal: RefusalData | None = Field(
         default=None,
         description="for a refusal by the programme's rules (command_rejected, too_frequent, "
-        "invalid_command, ineligible_city...), its words as data; absent for every other error",
+        "invalid_command, ineligible_city...) or of a token (unknown_token, token_revoked), its "
+        "words as data; absent for every other error",
     )
 
 

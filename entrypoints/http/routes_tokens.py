@@ -50,7 +50,13 @@ def token_out(info: TokenInfo, now: datetime) -> TokenOut:
 
 
 def _unknown(token_id: str) -> ApiError:
-    return ApiError(404, "unknown_token", f"no token {token_id!r}")
+    return _refused(404, "unknown_token", UnknownToken(token_id))
+
+
+def _refused(status: int, error: str, e: TokenError) -> ApiError:
+    """The token's refusal as every other refusal is answered: its English, and its words as data
+    (a client in another language says them as the operators' page does)."""
+    return ApiError(status, error, str(e), refusal=e.refusal.to_data())
 
 
 @router.get("/tokens", response_model=list[TokenOut])
@@ -86,9 +92,9 @@ async def rotation(request: Request, token_id: TokenIdPath, svc: Svc, who: Opera
     is revoked at once. The new secret is in this answer only. An expired token may be rotated."""
     try:
         issued = await rotate_token(svc.store, token_id, lifetimes=svc.settings.token_lifetime_of)
-    except UnknownToken:
-        raise _unknown(token_id) from None
+    except UnknownToken as e:
+        raise _refused(404, "unknown_token", e) from None
     except TokenError as e:
-        raise ApiError(409, "token_revoked", str(e)) from None
+        raise _refused(409, "token_revoked", e) from None
     note(request, rotated=token_id, new_token_id=issued.info.id)
     return RotatedTokenOut(token=token_out(issued.info, issued.info.created_at), secret=issued.secret)

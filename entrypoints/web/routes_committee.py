@@ -406,20 +406,31 @@ async def _honor_roll_page(
     say = say_to(request)
     shaped = await asyncio.to_thread(round_board, report, logs, say, the_round.recorded_as)
     designated = set(the_round.honor_roll.city_ids) if the_round.honor_roll else set()
-    # The cities that may be named: those of the round given no level in it, and any named already.
-    candidates = [c for c in shaped.cards if not c.level_decided or c.city_id in designated]
-    listed = {c.city_id for c in candidates}
-    others = []
-    for city_id in sorted(designated - listed):
+    # Only the cities the Honor Roll's rule lets it name are offered (the rule still checks what is
+    # ticked); the others of the round are said by why not, so none seems forgotten.
+    standings = app_rounds.standings_of(report)
+    candidates = [c for c in shaped.cards if standings.get(c.city_id) == "not_certified"]
+    not_listed: dict[str, list[str]] = {}
+    for c in shaped.cards:
+        standing = standings.get(c.city_id)
+        if standing is not None and standing != "not_certified":
+            not_listed.setdefault(standing, []).append(c.place)
+    # Named earlier (before the rule, or before an appeal gave a level): designating again leaves
+    # them off, which the page says rather than offering a box the rule would refuse.
+    held = []
+    for city_id in sorted(designated - {c.city_id for c in candidates}):
         found = await city_state(services_of(request).store, city_id)
-        others.append((city_id, place_of(found.name, found.region, found.country, say) if found else city_id))
+        held.append(place_of(found.name, found.region, found.country, say) if found else city_id)
     return render(
         request,
         "committee_honor_roll.html",
         status=status,
         round=the_round,
         candidates=candidates,
-        others=others,
+        not_listed=[
+            (why, not_listed[why]) for why in ("certified", "undecided", "withdrawn") if why in not_listed
+        ],
+        held=held,
         checked=designated if chosen is None else chosen,
         margin=say.percent(report.honor_roll_margin),
         announced=the_round.announced(_today(request)),

@@ -750,6 +750,8 @@ async def _tokens_page(request: Request, *, status: int = 200, **form: Any) -> R
         tokens=await app_tokens.list_tokens(store),
         now=await app_tokens.database_now(store),
         statuses=view.TOKEN_STATUSES,
+        # The role in words, as the people page says it (the table had the API's role names).
+        roles=dict(view.role_choices(say_to(request))),
         role_choices=view.role_choices(say_to(request)),
         issued=form.get("issued"),
         problem=form.get("problem"),

@@ -119,3 +119,28 @@ async def test_only_operators_see_or_touch_tokens(tokens: Tokens) -> None:
             assert response.status_code == 403, (who.info.role, path, response.text)
     assert (await tokens.http.get("/v1/tokens")).status_code == 401
     assert (await tokens.http.get("/v1/tokens", headers=tokens.bearer(tokens.operator))).status_code == 200
+
+
+async def test_a_token_refused_carries_its_words_as_data_as_every_refusal_does(tokens: Tokens) -> None:
+    # Given the reviewer's token revoked
+    path = f"/v1/tokens/{tokens.reviewer.info.id}/revocation"
+    assert (await tokens.http.post(path, headers=tokens.bearer(tokens.operator))).status_code == 200
+    # When an operator rotates it, and revokes a token no one has
+    rotated = await tokens.http.post(
+        f"/v1/tokens/{tokens.reviewer.info.id}/rotation", headers=tokens.bearer(tokens.operator)
+    )
+    unknown = await tokens.http.post(
+        "/v1/tokens/tok_000000000000/revocation", headers=tokens.bearer(tokens.operator)
+    )
+    # Then each answer says why in English and as the refusal's template and values
+    assert rotated.status_code == 409
+    refused = rotated.json()
+    assert refused["refusal"]["template"].startswith("the token {token_id} was revoked at {revoked_at}")
+    assert refused["refusal"]["params"]["token_id"] == {"str": tokens.reviewer.info.id}
+    assert refused["detail"].startswith(f"the token {tokens.reviewer.info.id} was revoked at ")
+    assert unknown.status_code == 404
+    assert unknown.json() == {
+        "error": "unknown_token",
+        "detail": "no token 'tok_000000000000'",
+        "refusal": {"template": "no token {token_id!r}", "params": {"token_id": {"str": "tok_000000000000"}}},
+    }

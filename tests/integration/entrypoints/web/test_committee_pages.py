@@ -12,14 +12,25 @@ from datetime import date
 
 import httpx
 
-from app.rounds import all_rounds, create_round
+from app.rounds import all_rounds, create_round, designate_honor_roll
 from domain import Actor
-from domain.rounds import CreateRound
+from domain.levels import Level
+from domain.rounds import CreateRound, DesignateHonorRoll
 from domain.standard import get_standard
 from readmodel import city_stream
 from tests.integration.entrypoints.http.scenario_runner import HttpRunner
 from tests.integration.entrypoints.web.conftest import Portal, csrf_of, sign_in
-from tests.scenarios import CRITERIA, DAY, SILVER_SCORE, STANDARD, appeal, apply, decide, to_committee
+from tests.scenarios import (
+    CRITERIA,
+    DAY,
+    SILVER_SCORE,
+    STANDARD,
+    appeal,
+    apply,
+    decide,
+    to_committee,
+    uphold_appeal,
+)
 
 ROUND = "2026-spring"
 CARLA = "carla@programme.example"
@@ -229,6 +240,64 @@ async def test_the_honor_roll_shows_the_suggestion_and_is_designated_as_chosen(p
     assert "On the Honor Roll" in text_of(board)
     assert preview.status_code == 200
     assert "Preview under embargo until" in text_of(preview) and "Marston" in preview.text
+
+
+async def test_the_honor_roll_offers_only_the_cities_it_may_name_and_says_why_not_the_others(
+    portal: Portal,
+) -> None:
+    # Given three cities of the round: Marston found not certified, Bravo decided Silver, and
+    # Lakeside still with the committee
+    runner = HttpRunner(portal.api, per_city_staff=True)  # a staff token each
+    await portal.api.register("marston")
+    steps = [*to_committee(apply(ROUND), NEAR_MISS), decide(None, "close, not yet")]
+    assert await runner.walk("marston", steps) == []
+    await portal.api.register("bravo")
+    assert await runner.walk("bravo", [*to_committee(apply(ROUND), SILVER_SCORE), decide(Level.SILVER)]) == []
+    await portal.api.register("lakeside")
+    assert await runner.walk("lakeside", to_committee(apply(ROUND), SILVER_SCORE)) == []
+    for _ in range(3):  # the cities' notices, a relay's batch at a time, before Carla's sign-in mail
+        await portal.deliver()
+    async with portal.visitor() as browser:
+        await committee_member(portal, browser)
+        # When Carla opens the Honor Roll
+        roll = await browser.get(f"/committee/rounds/{ROUND}/honor-roll")
+        spanish = await browser.get(f"/committee/rounds/{ROUND}/honor-roll?lang=es")
+    # Then only Marston has a box, and the page says why Bravo and Lakeside are not there
+    assert roll.status_code == 200
+    assert 'id="roll-marston"' in roll.text
+    assert 'id="roll-bravo"' not in roll.text and 'id="roll-lakeside"' not in roll.text
+    page = text_of(roll)
+    not_listed = page[page.index("Cities of this round not listed") :]
+    certified = not_listed.index("Certified in this round")
+    to_come = not_listed.index("Their decision in this round is still to come")
+    assert certified < not_listed.index("Bravo") < to_come < not_listed.index("Lakeside")
+    # And in Spanish
+    assert "Ciudades de esta convocatoria que no aparecen" in text_of(spanish)
+
+
+async def test_a_city_on_the_honor_roll_later_certified_is_said_not_offered(portal: Portal) -> None:
+    # Given Lakeside found not certified and named on the Honor Roll, then certified Silver on appeal
+    await portal.api.register("lakeside")
+    not_yet = [*to_committee(apply(ROUND), SILVER_SCORE), decide(None, "not yet")]
+    assert await HttpRunner(portal.api).walk("lakeside", not_yet) == []
+    chair = Actor(role="committee", id="per_chair")
+    named = DesignateHonorRoll(round_id=ROUND, city_ids=["lakeside"])
+    await designate_honor_roll(portal.api.store, named, chair, now=await portal.api.env.get_current_time())
+    assert (
+        await HttpRunner(portal.api).walk("lakeside", [appeal(after=DAY), uphold_appeal(Level.SILVER)]) == []
+    )
+    async with portal.visitor() as browser:
+        await committee_member(portal, browser)
+        # When Carla opens the Honor Roll
+        roll = await browser.get(f"/committee/rounds/{ROUND}/honor-roll")
+    # Then Lakeside has no box, and the page says it is on the Honor Roll but may no longer be
+    assert roll.status_code == 200 and 'id="roll-lakeside"' not in roll.text
+    assert re.search(
+        r"On the Honor Roll now, but no longer cities it may name: Lakeside[^<]*\. "
+        r"Designating the Honor Roll again takes them off it\.",
+        text_of(roll),
+    )
+    assert "Certified in this round" in text_of(roll)
 
 
 async def test_an_announced_rounds_honor_roll_is_refused_and_unknown_pages_are_not_found(

@@ -15,7 +15,7 @@ import pytest
 from app.people import get_reviewer_profile, list_people
 from app.relay import MailRelay, outbox
 from app.rounds import adopt_recorded_cohorts, all_rounds
-from app.tokens import list_tokens
+from app.tokens import issue_token, list_tokens, rotate_token
 from domain import Actor
 from domain.people import PersonRole
 from domain.standard import get_standard
@@ -453,6 +453,37 @@ async def test_an_operator_creates_a_token_seen_once_and_revokes_it(portal: Port
     assert refused.status_code == 422 and "a city token needs --city" in refused.text
     assert revoked.status_code == 303 and "Revoked" in after.text
     assert with_secret.status_code == 401
+
+
+async def test_the_tokens_page_says_each_role_in_words_and_when_the_token_was_last_used(
+    portal: Portal,
+) -> None:
+    # Given a city token for Lakeside, used once with the API, a committee token never used, and a
+    # reviewer's token rotated
+    await portal.api.register("lakeside")
+    used = await issue_token(portal.api.store, "city", name="lakeside-portal", city="lakeside")
+    idle = await issue_token(portal.api.store, "committee", name="chair-laptop")
+    retired = await issue_token(portal.api.store, "reviewer", name="rev-ana", city="lakeside")
+    successor = await rotate_token(portal.api.store, retired.info.id)
+    seen = await portal.api.http.get(
+        "/v1/cities/lakeside", headers={"Authorization": f"Bearer {used.secret}"}
+    )
+    assert seen.status_code == 200
+    async with portal.visitor() as browser:
+        await operator(portal, browser)
+        # When Olga opens the tokens page in Spanish
+        page = await browser.get("/operator/tokens?lang=es")
+    # Then each row says its role as the people page does, and whether and when it was used
+    rows = {
+        token.info.id: html.unescape(re.sub(r"<[^>]+>|\s+", " ", row))
+        for token in (used, idle, retired)
+        for row in re.findall(rf"<tr>\s*<th scope=\"row\">{token.info.id}</th>.*?</tr>", page.text, re.S)
+    }
+    assert "Personal de la ciudad" in rows[used.info.id] and "Nunca" not in rows[used.info.id]
+    assert "Miembro del comité" in rows[idle.info.id] and "Nunca" in rows[idle.info.id]
+    assert " city " not in rows[used.info.id] and " committee " not in rows[idle.info.id]
+    # And a rotated token names the one that replaced it
+    assert f"(reemplazado por {successor.info.id})" in rows[retired.info.id]
 
 
 @pytest.mark.parametrize(
