@@ -20,7 +20,7 @@ import asyncio
 import json
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from datetime import datetime
 from typing import Any, cast
@@ -259,6 +259,10 @@ class EventStore:
         self._states: OrderedDict[str, tuple[int, Any]] = OrderedDict()
         self._state_cache_size = state_cache_size
         self._append_statements: dict[int, str] = {}
+        # Called after each append that wrote events, in this process: the portal moves its kept
+        # parts at once for what its own people recorded outside a command (a round, an Honor Roll,
+        # a person), as it does for their commands (entrypoints/web/fragments.py `moved`).
+        self.on_appended: list[Callable[[], None]] = []
 
     @classmethod
     async def connect(
@@ -375,6 +379,9 @@ class EventStore:
                     stream_id, expected_version, events, adopt_redecided=adopt_redecided
                 )
                 outcome = "replayed" if result.replayed else "appended"
+                if not result.replayed:
+                    for call in self.on_appended:
+                        call()
                 return result
             except (ConcurrencyConflict, DuplicateEventConflict):
                 outcome = "conflict"

@@ -78,8 +78,10 @@ def create_app(
 
     def wire(app: FastAPI, store: EventStore, client: Client) -> None:
         app.state.services = build_services(settings, store, client, command_timeout=command_timeout)
-        # A command given here shows on its giver's next page (the portal's kept parts).
+        # A command given here, or an event this process appends itself (a round, a person), shows
+        # on its giver's next page (the portal's kept parts).
         app.state.services.commands.on_recorded.append(lambda: moved(app))
+        store.on_appended.append(lambda: moved(app))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -283,3 +283,19 @@ async def test_an_unreachable_database_is_a_typed_error():
         await EventStore.connect(
             "postgresql://postgres@/citycert?host=/nonexistent-socket-dir", registry=TEST_REGISTRY
         )
+
+
+async def test_who_listens_hears_of_each_append_that_wrote_events_and_not_of_a_retry_or_refusal(
+    generic_store,
+):
+    heard: list[str] = []
+    generic_store.on_appended.append(lambda: heard.append("appended"))
+    batch = pings(1, 2)
+    # Given a listener, when events are appended, then it hears once
+    await generic_store.append("sensor-1", 0, batch)
+    assert heard == ["appended"]
+    # When the same events come again (a retry), or at a stale version, then it hears nothing more
+    assert (await generic_store.append("sensor-1", 0, batch)).replayed
+    with pytest.raises(ConcurrencyConflict):
+        await generic_store.append("sensor-1", 0, pings(3))
+    assert heard == ["appended"]

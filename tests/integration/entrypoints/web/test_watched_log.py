@@ -61,14 +61,21 @@ def the_watch(portal: Portal) -> LogWatch:
     return watch
 
 
-async def registered_behind_its_back(portal: Portal, city_id: str, name: str) -> None:
-    """A city registered straight in the store, as a worker records an event: not through this
-    process's command service."""
+def registered(city_id: str, name: str) -> NewEvent:
     event = ev.CityRegistered(city_id=city_id, name=name, country="US", population=120_000)
-    recorded = NewEvent.from_domain(
+    return NewEvent.from_domain(
         event, event_id=uuid.uuid4(), occurred_at=datetime.now(UTC), actor=Actor("operator", "op-1")
     )
-    await portal.api.store.append(city_stream(city_id), 0, [recorded])
+
+
+async def registered_behind_its_back(database_url: str, city_id: str, name: str) -> None:
+    """A city registered straight in the store by another process (a store of its own), as a
+    worker records an event: neither through this process's command service nor its store."""
+    elsewhere = await open_city_store(database_url, min_size=1, max_size=1)
+    try:
+        await elsewhere.append(city_stream(city_id), 0, [registered(city_id, name)])
+    finally:
+        await elsewhere.close()
 
 
 async def lakeside_gathering_evidence(portal: Portal) -> None:
@@ -102,7 +109,7 @@ async def test_a_command_given_through_the_page_shows_on_the_very_next_page(port
 
 
 async def test_an_event_recorded_behind_the_process_shows_once_the_watcher_has_seen_it(
-    portal: Portal,
+    portal: Portal, database_url: str
 ) -> None:
     await portal.api.register("lakeside")
     await portal.person("Omar Haddad", OMAR, "en", role="operator")
@@ -113,7 +120,7 @@ async def test_an_event_recorded_behind_the_process_shows_once_the_watcher_has_s
         version = log_version_of(served.app)
         seen = version.number
         # When a city is registered straight in the store, behind this process's back
-        await registered_behind_its_back(served, "marston", "Marston")
+        await registered_behind_its_back(database_url, "marston", "Marston")
         # Then the watcher moves the version with no page asked for
         await until(lambda: version.number > seen)
         after = await browser.get("/operator/cities")
@@ -122,7 +129,22 @@ async def test_an_event_recorded_behind_the_process_shows_once_the_watcher_has_s
     assert "Marston" in text_of(after)
 
 
-async def test_at_an_interval_of_0_every_page_asks_the_log_itself(portal: Portal) -> None:
+async def test_an_event_this_process_appends_itself_shows_on_the_very_next_page(portal: Portal) -> None:
+    await portal.api.register("lakeside")
+    await portal.person("Omar Haddad", OMAR, "en", role="operator")
+    async with watched(portal, LONG) as served, served.visitor() as browser:
+        await sign_in(served, browser, OMAR)
+        # Given the operators' list of cities kept, and a watcher that will not ask again
+        before = await browser.get("/operator/cities")
+        assert the_watch(served).fresh()
+        # When this process's own store records a city (as a round or a person is recorded)
+        await served.api.store.append(city_stream("marston"), 0, [registered("marston", "Marston")])
+        # Then the very next list shows it
+        after = await browser.get("/operator/cities")
+    assert "Marston" not in text_of(before) and "Marston" in text_of(after)
+
+
+async def test_at_an_interval_of_0_every_page_asks_the_log_itself(portal: Portal, database_url: str) -> None:
     await portal.api.register("lakeside")
     await portal.person("Omar Haddad", OMAR, "en", role="operator")
     async with watched(portal, 0) as served, served.visitor() as browser:
@@ -131,7 +153,7 @@ async def test_at_an_interval_of_0_every_page_asks_the_log_itself(portal: Portal
         await sign_in(served, browser, OMAR)
         before = await browser.get("/operator/cities")
         # When a city is registered behind the process's back
-        await registered_behind_its_back(served, "marston", "Marston")
+        await registered_behind_its_back(database_url, "marston", "Marston")
         # Then the very next page shows it
         after = await browser.get("/operator/cities")
     assert "Marston" not in text_of(before) and "Marston" in text_of(after)
@@ -156,7 +178,7 @@ async def test_a_watcher_that_cannot_ask_leaves_every_page_asking_until_it_answe
             await watch.ask()
             await watch.ask()
             # Then the pages ask for themselves: a city registered behind its back shows at once
-            await registered_behind_its_back(served, "marston", "Marston")
+            await registered_behind_its_back(database_url, "marston", "Marston")
             fallen_back = await browser.get("/operator/cities")
             # And once the watcher answers again, pages take its version again
             watch.store = working
