@@ -44,6 +44,7 @@ from domain import Actor, CityState, Level, Phase, ProgrammePolicy
 from domain import commands as cmd
 from domain.calendar import add_years
 from domain.events import Document
+from domain.people import MAX_CAPACITY as MAX_REVIEWER_CAPACITY
 from domain.people import NewCityStaff, NewCommitteeMember, NewOperator, NewReviewer, ReviewerProfile
 from domain.rounds import ChangeRound, CreateRound, DesignateHonorRoll, find_round
 from domain.standard import get_standard
@@ -650,7 +651,12 @@ async def _seed_people(store: EventStore) -> None:
         await get_reviewer_profile(store, REVIEWER.id)  # an operator's changes to it stay
     except NoReviewerProfile:
         areas = [area.id for area in get_standard(STANDARD).practice_areas]
-        profile = ReviewerProfile(organisation="Open Data Partners", practice_areas=areas, capacity=60)
+        # One reviewer takes the criteria of every demo city in review at once, and criteria given
+        # by hand beyond a reviewer's capacity are refused (app/assignment_capacity.py): the most
+        # a record allows.
+        profile = ReviewerProfile(
+            organisation="Open Data Partners", practice_areas=areas, capacity=MAX_REVIEWER_CAPACITY
+        )
         await set_reviewer_profile(store, REVIEWER.id, profile)
     for person in (DEMO_COMMITTEE, DEMO_OPERATOR):
         with contextlib.suppress(DuplicatePerson):  # seeded before, into this store
