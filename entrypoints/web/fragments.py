@@ -32,10 +32,10 @@ Who asks (`CITYCERT_WEB_EVENTS_POLL_MS`):
   logs once, and once again when it answers again), a page asks itself, as with no watcher. So
   nothing is shown more than one interval behind the log, and no outage is hidden.
 - A command given through this process's command service moves the number as soon as it returns
-  (`moved`, app/commands.py `CommandService.on_recorded`): whoever acted sees it on their next page
-  without waiting for the watcher. An event recorded by another process (the CLI, a timer in the
-  worker, another API process) or by a write of this one that is not a command (a round created,
-  a person added) shows within the interval.
+  (`moved`, app/commands.py `CommandService.on_recorded`), and so does any append through this
+  process's own store (`EventStore.on_appended`: a round created, a person added): whoever acted
+  sees it on their next page without waiting for the watcher. An event recorded by another process
+  (the CLI, a timer in the worker, another API process) shows within the interval.
 - With the interval at 0, or where no lifespan runs (an ASGI test transport), there is no watcher:
   each page that keeps a part asks on every request. A page that keeps a part (`@keeps_parts`) then
   starts the question before the session is looked up (`read_version_early`, the first dependency
@@ -116,10 +116,11 @@ def log_version_of(app: Any) -> LogVersion:
 
 
 def moved(app: Any) -> None:
-    """Move the app's number now: an event was recorded through this process (a command returned),
-    so whoever gave it sees it on their next page, whatever the watcher has seen. The snapshot to
-    compare with stays: the watcher, or a page, finds the same event new once more and moves the
-    number again, which costs a kept part rendered twice, never one shown too old."""
+    """Move the app's number now: an event was recorded through this process (a command returned,
+    or its store appended), so whoever gave it sees it on their next page, whatever the watcher has
+    seen. The snapshot to compare with stays: the watcher, or a page, finds the same event new once
+    more and moves the number again, which costs a kept part rendered twice, never one shown too
+    old."""
     log_version_of(app).number += 1
 
 
