@@ -184,9 +184,11 @@ class CommandService:
         self.task_queue = task_queue
         self.command_timeout = command_timeout  # seconds to wait for a command's events
         self.command_key = command_key  # signs each command for the workflow (workflows/contracts.py)
-        # Called once a command returned, its events recorded: the portal keeps parts of pages until
-        # an event commits, and moves them at once for what this process's people did
-        # (entrypoints/web/fragments.py `moved`). Shared with the copies `with_policy` makes.
+        # Called once a city's command returned, its events recorded by the city's workflow (in a
+        # worker, through another store): the portal keeps parts of pages until an event commits,
+        # and moves them at once for what this process's people did (entrypoints/web/fragments.py
+        # `moved`). What this process appends itself tells its store's `on_appended` instead.
+        # Shared with the copies `with_policy` makes.
         self.on_recorded: list[Callable[[], None]] = [] if on_recorded is None else on_recorded
 
     def with_policy(self, policy: ProgrammePolicy) -> CommandService:
@@ -366,7 +368,6 @@ class CommandService:
         """The programme's migration mode, and every switch of it as recorded."""
         return await programme.load_programme(self.store)
 
-    @_then_told
     async def switch_migration_mode(
         self, command: SwitchMigrationMode, actor: Actor
     ) -> programme.ProgrammeStatus:
