@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 from app import errors
-from app.programme import load_programme
+from app.rounds import all_rounds
 from domain import CityState, DomainError, ProgrammePolicy, decide
 from domain import commands as cmd
 from domain.rounds import find_round, refuse_beyond_capacity
@@ -57,7 +57,7 @@ async def place_kept(
     local = in_loop.setdefault(round_id, asyncio.Lock())
     async with local, store.connection() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", _LOCK_CLASS, round_id)
-        rounds = (await load_programme(store)).state.rounds
+        rounds = await all_rounds(store)
         found = find_round(rounds, round_id)
         names = found.recorded_as if found is not None else (round_id,)
         rows = await conn.fetch(ROUND_STREAMS, list(names))

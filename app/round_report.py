@@ -20,7 +20,7 @@ import asyncio
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Collection, Hashable, Iterable, MutableMapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, cast, get_args
@@ -213,6 +213,10 @@ class _ReviewerWork:
     clarifications: int = 0
     open_items: int = 0
     escalations: int = 0
+
+    def add(self, other: _ReviewerWork) -> None:
+        for counter in fields(self):
+            setattr(self, counter.name, getattr(self, counter.name) + getattr(other, counter.name))
 
 
 @dataclass
@@ -456,11 +460,7 @@ def build_round_report(
     for log in logs:
         state, cycles, work = _followed(log, names, folds)
         for reviewer_id, done in work.items():
-            into = reviewers.setdefault(reviewer_id, _ReviewerWork())
-            into.approved += done.approved
-            into.rejected += done.rejected
-            into.clarifications += done.clarifications
-            into.escalations += done.escalations
+            reviewers.setdefault(reviewer_id, _ReviewerWork()).add(done)
         if cycles:
             followed.append((state, cycles))
     followed.sort(key=lambda pair: pair[0].city_id)
