@@ -565,13 +565,23 @@ class System:
     start_input: Callable[[str], Any]
     request: Callable[[Step, str], Any]
     continues_as_new: bool = True  # its first run ends in continue-as-new (else it completes)
+    start_options: dict[str, Any] = field(default_factory=dict)  # more of start_workflow's options
 
 
 def our_system(plan: Plan, window: timedelta, search_attributes: bool = True) -> System:
-    from domain import ProgrammePolicy
-    from workflows.contracts import new_run_input
+    from domain import CityState, ProgrammePolicy, decide, fold
+    from workflows import search_attributes as sa
+    from workflows.contracts import COMMANDS, new_run_input
 
     policy = ProgrammePolicy(appeal_window=window)
+    # As the command service starts a registration's run: with the search attributes of the state
+    # the registration leaves the city in (app/commands.py check_registration), the same for every
+    # city of the plan.
+    first = plan.steps[0]
+    registration = COMMANDS[first.name].model_validate(first.for_city("plan"))
+    initial = CityState.initial("plan")
+    registered = fold(initial, decide(initial, registration, now=datetime.now(UTC), policy=policy))
+    options = {"search_attributes": sa.at_start(registered)} if search_attributes else {}
     return System(
         name="ours",
         worker="ours",
@@ -582,6 +592,7 @@ def our_system(plan: Plan, window: timedelta, search_attributes: bool = True) ->
         # As the command service starts a city's run (app/commands.py).
         start_input=lambda city: new_run_input(city, policy, search_attributes=search_attributes),
         request=lambda step, city: signed_request(step, city),
+        start_options=options,
     )
 
 
@@ -660,6 +671,7 @@ class Driver:
                 self.system.start_input(city),
                 id=self.system.workflow_id(city),
                 task_queue=self.task_queue,
+                **self.system.start_options,
             )
             for step in self.steps:
                 started = time.perf_counter()
