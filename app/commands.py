@@ -31,7 +31,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -265,18 +265,20 @@ class CommandService:
         search attributes of `attributes_of` (for a registration, the state it leaves the city in:
         the run then has nothing to upsert when it records it)."""
 
+        run_input = self._workflow_input(city_id, state)
+
         async def call() -> CommandResult:
             # A fresh operation per attempt: one carries the handle of its own start.
             start = WithStartWorkflowOperation(
                 CityCertificationWorkflow.run,
-                self._workflow_input(city_id, state),
+                run_input,
                 id=city_workflow_id(city_id),
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 # A workflow left from an attempt that failed before recording, or a running one,
                 # gets the command.
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                search_attributes=sa.at_start(attributes_of),
+                search_attributes=_attributes_at_start(run_input, attributes_of),
             )
             result: CommandResult = await self.client.execute_update_with_start_workflow(
                 CityCertificationWorkflow.give, request, start_workflow_operation=start
@@ -337,10 +339,11 @@ class CommandService:
         status = previous.status if previous is not None else None
         if status is WorkflowExecutionStatus.RUNNING:
             raise errors.WorkflowRunning(_running(city_id, previous.run_id if previous else None))
+        run_input = self._workflow_input(city_id, state)
         try:
             handle = await self.client.start_workflow(
                 CityCertificationWorkflow.run,
-                self._workflow_input(city_id, state),
+                run_input,
                 id=workflow_id,
                 task_queue=self.task_queue,
                 # A closed run's id may be used again; a running one's never: of two restarts at
@@ -348,7 +351,7 @@ class CommandService:
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 # What the run would upsert first thing otherwise (workflows/city.py `_publish`).
-                search_attributes=sa.at_start(state),
+                search_attributes=_attributes_at_start(run_input, state),
             )
         except WorkflowAlreadyStartedError as e:
             raise errors.WorkflowRunning(_running(city_id, e.run_id)) from e
@@ -542,6 +545,12 @@ async def _with_uploads(store: EventStore, city_id: str, command: cmd.HumanComma
         for item in given
     ]
     return command.model_copy(update={field: items})
+
+
+def _attributes_at_start(run_input: CityWorkflowInput, state: CityState) -> TypedSearchAttributes | None:
+    """The search attributes a city's run is started with: those of `state` (the run then upserts
+    only what differs from them), or none for a run that keeps no search attributes."""
+    return sa.at_start(state) if run_input.search_attributes else None
 
 
 def _running(city_id: str, run_id: str | None) -> str:

@@ -23,6 +23,7 @@ from domain import commands as cmd
 from eventstore import EventStore
 from readmodel import city_stream
 from tests.integration.workflows.harness import running_worker
+from tests.polling import eventually
 from tests.scenarios import CITY_STAFF, CRITERIA, OPERATOR, STANDARD, TEST_COMMAND_KEY, round_record
 from tests.temporal_env import time_skipping_environment
 from workflows import search_attributes
@@ -147,6 +148,10 @@ async def test_a_registration_starts_its_workflow_with_its_search_attributes_and
     assert applied.typed_search_attributes.get(search_attributes.CERT_PHASE) == "evidence"
 
 
+def task_completed(event: HistoryEvent) -> bool:
+    return event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+
+
 def upserts(events: Sequence[HistoryEvent]) -> list[set[str]]:
     """The keys of each search-attribute upsert in a history, in order."""
     return [
@@ -154,3 +159,30 @@ def upserts(events: Sequence[HistoryEvent]) -> list[set[str]]:
         for e in events
         if e.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
     ]
+
+
+async def test_a_restarted_run_starts_with_the_city_s_search_attributes_and_upserts_none(
+    env: WorkflowEnvironment, store: EventStore
+) -> None:
+    # Given a city that applied, whose workflow was then terminated
+    policy = ProgrammePolicy()
+    await create_round(store, round_record("2026-fall"), OPERATOR)
+    async with running_worker(env, store) as queue:
+        commands = service(env, store, queue, policy)
+        await commands.register(REGISTER, OPERATOR)
+        await commands.give(
+            "lakeside", cmd.ApplyForCertification(cohort="2026-fall", standard_version=STANDARD), CITY_STAFF
+        )
+        handle = env.client.get_workflow_handle(city_workflow_id("lakeside"))
+        await handle.terminate("lost")
+        # When an operator restarts it
+        restarted = await commands.restart("lakeside", OPERATOR)
+        run = env.client.get_workflow_handle(city_workflow_id("lakeside"), run_id=restarted.run_id)
+        described = await run.describe()
+        # (its first workflow task done: where it would have upserted)
+        history = await eventually(run.fetch_history, lambda h: any(map(task_completed, h.events)))
+
+    # Then its new run shows where the city stands from its start, and upserted nothing to get there
+    assert described.typed_search_attributes.get(search_attributes.CERT_PHASE) == "evidence"
+    assert described.typed_search_attributes.get(search_attributes.CERT_COHORT) == "2026-fall"
+    assert upserts(history.events) == []
