@@ -31,7 +31,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -47,15 +47,18 @@ from domain import (
     ProgrammePolicy,
     TooFrequent,
     decide,
+    fold,
 )
 from domain import commands as cmd
 from domain.authority import roles_that_may_give
 from domain.errors import Label, Refusal
+from domain.events import DomainEvent
 from domain.programme import SwitchMigrationMode
 from domain.state import CitySummary
 from eventstore import EventStore, RecordedEvent
 from readmodel import city_documents, city_state, city_summary
 from runtime import telemetry
+from workflows import search_attributes as sa
 from workflows.city import CityCertificationWorkflow, CityWorkflowInput, CommandResult, GiveCommand
 from workflows.contracts import (
     city_workflow_id,
@@ -240,9 +243,9 @@ class CommandService:
         The domain decides first, on the stored state: an ineligible or known city is refused
         before anything starts, so a refusal records nothing and leaves no workflow behind.
         """
-        await check_registration(self.store, command, self.policy)
+        registered = await check_registration(self.store, command, self.policy)
         request = self._request(command.city_id, command, actor)
-        return await self._give_starting(command.city_id, request, state=None)
+        return await self._give_starting(command.city_id, request, state=None, attributes_of=registered)
 
     async def _rejoin(self, city_id: str, request: GiveCommand) -> CommandOutcome:
         """A withdrawn city's workflow ended for good: rejoining starts a new run from its events
@@ -252,25 +255,30 @@ class CommandService:
         state = await _state_now(self.store, city_id)
         if state.version == 0:
             raise errors.UnknownCity(city_id)
-        return await self._give_starting(city_id, request, state=state)
+        return await self._give_starting(city_id, request, state=state, attributes_of=state)
 
     async def _give_starting(
-        self, city_id: str, request: GiveCommand, *, state: CityState | None
+        self, city_id: str, request: GiveCommand, *, state: CityState | None, attributes_of: CityState
     ) -> CommandOutcome:
         """The request as the first Update of the city's workflow, started when none runs: from a
-        fresh state (a registration) or the folded one (a closed run's id used again)."""
+        fresh state (a registration) or the folded one (a closed run's id used again), with the
+        search attributes of `attributes_of` (for a registration, the state it leaves the city in:
+        the run then has nothing to upsert when it records it)."""
+
+        run_input = self._workflow_input(city_id, state)
 
         async def call() -> CommandResult:
             # A fresh operation per attempt: one carries the handle of its own start.
             start = WithStartWorkflowOperation(
                 CityCertificationWorkflow.run,
-                self._workflow_input(city_id, state),
+                run_input,
                 id=city_workflow_id(city_id),
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 # A workflow left from an attempt that failed before recording, or a running one,
                 # gets the command.
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                search_attributes=_attributes_at_start(run_input, attributes_of),
             )
             result: CommandResult = await self.client.execute_update_with_start_workflow(
                 CityCertificationWorkflow.give, request, start_workflow_operation=start
@@ -331,16 +339,19 @@ class CommandService:
         status = previous.status if previous is not None else None
         if status is WorkflowExecutionStatus.RUNNING:
             raise errors.WorkflowRunning(_running(city_id, previous.run_id if previous else None))
+        run_input = self._workflow_input(city_id, state)
         try:
             handle = await self.client.start_workflow(
                 CityCertificationWorkflow.run,
-                self._workflow_input(city_id, state),
+                run_input,
                 id=workflow_id,
                 task_queue=self.task_queue,
                 # A closed run's id may be used again; a running one's never: of two restarts at
                 # once, the second is refused here.
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                # What the run would upsert first thing otherwise (workflows/city.py `_publish`).
+                search_attributes=_attributes_at_start(run_input, state),
             )
         except WorkflowAlreadyStartedError as e:
             raise errors.WorkflowRunning(_running(city_id, e.run_id)) from e
@@ -451,12 +462,18 @@ class CommandService:
         )
 
 
-async def check_registration(store: EventStore, command: cmd.RegisterCity, policy: ProgrammePolicy) -> None:
+async def check_registration(
+    store: EventStore, command: cmd.RegisterCity, policy: ProgrammePolicy
+) -> CityState:
     """Refuse an ineligible or already registered city on the stored state, before any workflow
-    exists: the one pre-check of a registration (the workflow decides again, as for every command)."""
-    refusal = _refusal_now(await _state_now(store, command.city_id), command, policy)
-    if refusal is not None:
-        raise refusal
+    exists: the one pre-check of a registration (the workflow decides again, as for every command).
+    Allowed, the state the registration leaves the city in: its workflow is started with that
+    state's search attributes."""
+    state = await _state_now(store, command.city_id)
+    decided = _decided_now(state, command, policy)
+    if isinstance(decided, errors.AppError):
+        raise decided
+    return fold(state, decided)
 
 
 async def _state_now(store: EventStore, city_id: str) -> CityState:
@@ -469,8 +486,16 @@ async def _state_now(store: EventStore, city_id: str) -> CityState:
 
 def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy) -> errors.AppError | None:
     """The domain's refusal of `command` on `state` now, as an app error; None if it is allowed."""
+    decided = _decided_now(state, command, policy)
+    return decided if isinstance(decided, errors.AppError) else None
+
+
+def _decided_now(
+    state: CityState, command: cmd.Command, policy: ProgrammePolicy
+) -> list[DomainEvent] | errors.AppError:
+    """The events `command` causes on `state` now, or the domain's refusal as an app error."""
     try:
-        decide(state, command, now=datetime.now(UTC), policy=policy)
+        return decide(state, command, now=datetime.now(UTC), policy=policy)
     except IneligibleCity as e:
         return errors.Ineligible(str(e), refusal=e.refusal)
     except TooFrequent as e:
@@ -479,7 +504,6 @@ def _refusal_now(state: CityState, command: cmd.Command, policy: ProgrammePolicy
         return errors.Refused(str(e), refusal=e.refusal)
     except InvalidCommand as e:
         return errors.Invalid(str(e), refusal=e.refusal)
-    return None
 
 
 async def _with_uploads(store: EventStore, city_id: str, command: cmd.HumanCommand) -> cmd.HumanCommand:
@@ -521,6 +545,12 @@ async def _with_uploads(store: EventStore, city_id: str, command: cmd.HumanComma
         for item in given
     ]
     return command.model_copy(update={field: items})
+
+
+def _attributes_at_start(run_input: CityWorkflowInput, state: CityState) -> TypedSearchAttributes | None:
+    """The search attributes a city's run is started with: those of `state` (the run then upserts
+    only what differs from them), or none for a run that keeps no search attributes."""
+    return sa.at_start(state) if run_input.search_attributes else None
 
 
 def _running(city_id: str, run_id: str | None) -> str:

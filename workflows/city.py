@@ -396,14 +396,7 @@ class CityCertificationWorkflow:
         """
         if not self.use_search_attributes:
             return
-        state = self.state
-        cert = state.certification
-        wanted: dict[str, Any] = {
-            sa.CERT_PHASE.name: state.phase.value,
-            sa.CERT_LEVEL.name: state.level.value if state.level else None,
-            sa.CERT_COHORT.name: state.cycle.cohort if state.cycle else (cert.cohort if cert else None),
-            sa.CERT_VALID_UNTIL.name: cert.valid_until if cert else None,
-        }
+        wanted = sa.of_state(self.state)
         updates = []
         for key in sa.ALL:
             value = wanted[key.name]

@@ -7,9 +7,12 @@ runtime/temporal.py (operator service) and runtime/embedded_temporal.py (dev ser
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+if TYPE_CHECKING:  # only for the annotations: this module imports nothing of the domain
+    from domain import CityState
 
 CERT_PHASE = SearchAttributeKey.for_keyword("CertPhase")
 """The city's phase in the programme, e.g. 'review' (domain phase value)."""
@@ -21,3 +24,25 @@ CERT_VALID_UNTIL = SearchAttributeKey.for_datetime("CertValidUntil")
 """End of the current certification's validity, for 'who lapses next' queries."""
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (CERT_PHASE, CERT_LEVEL, CERT_COHORT, CERT_VALID_UNTIL)
+
+
+def of_state(state: CityState) -> dict[str, Any]:
+    """Each attribute's value for a city in `state` (None: unset), by the key's name: what its
+    workflow keeps them at (workflows/city.py `_publish`) and what a run is started with."""
+    cert = state.certification
+    return {
+        CERT_PHASE.name: state.phase.value,
+        CERT_LEVEL.name: state.level.value if state.level else None,
+        CERT_COHORT.name: state.cycle.cohort if state.cycle else (cert.cohort if cert else None),
+        CERT_VALID_UNTIL.name: cert.valid_until if cert else None,
+    }
+
+
+def at_start(state: CityState) -> TypedSearchAttributes:
+    """The attributes a city's run is started with, for a city in `state`: the run finds them as
+    already published (Temporal gives them to it as if carried) and upserts only what differs, so a
+    registration's first record upserts nothing and operators see the phase from the start."""
+    values = of_state(state)
+    return TypedSearchAttributes(
+        [SearchAttributePair(key, values[key.name]) for key in ALL if values[key.name] is not None]
+    )

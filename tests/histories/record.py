@@ -19,11 +19,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from domain import Level
+from domain import commands as cmd
 from eventstore import EventStore
 from readmodel import open_city_store
 from runtime.embedded_postgres import create_database_if_missing, start_server, with_database
 from tests.integration.workflows.harness import (
     CityDriver,
+    registration_attributes,
     running_worker,
     start_city,
 )
@@ -44,8 +46,10 @@ HERE = Path(__file__).parent
 # CertificationEnded, an application after a lapse) in runs started as citycert starts them now:
 # every patch on from the start (CityWorkflowInput.patched_at_start: no patch markers), the
 # deadline's timer kept while the deadline stays, and the search attributes carried across
-# continue-as-new. The folder `rounds` holds the same scenarios recorded before.
-LABEL = "patched-at-start"
+# continue-as-new; each run started, as the command service starts a registration's, with the
+# search attributes of the registered city, so recording the registration upserts none. The folder
+# `patched-at-start` holds the same scenarios started without them, `rounds` those recorded before.
+LABEL = "attributes-at-start"
 FOLDER = HERE / LABEL
 
 
@@ -69,8 +73,11 @@ async def scenarios(store: EventStore) -> None:
     async with time_skipping_environment() as env, running_worker(env, store) as queue:
         # Silver, suspended and reinstated, a re-certification begun, then a withdrawal that ends
         # the certification and the workflow.
-        city = await start_city(env, store, queue, "harbor")
-        await city.do("RegisterCity", city_id="harbor", name="Harbor", country="US", population=95_000)
+        harbor = cmd.RegisterCity(city_id="harbor", name="Harbor", country="US", population=95_000)
+        city = await start_city(
+            env, store, queue, "harbor", search_attributes=registration_attributes(harbor)
+        )
+        await city.do("RegisterCity", **harbor.model_dump(exclude={"kind"}, exclude_none=True))
         assert await city.walk(certify(apply("2026-fall"), SILVER_SCORE, Level.SILVER)) == []
         await city.do("SuspendCertification", COMMITTEE, reason="portal offline", suspended_by="cmt-ben")
         await city.do("ReinstateCertification", COMMITTEE, reason="back online", reinstated_by="cmt-ben")
@@ -80,8 +87,11 @@ async def scenarios(store: EventStore) -> None:
         await save_runs(city)
 
         # Silver that lapses at the end of its three calendar years, and a new application.
-        city = await start_city(env, store, queue, "summit")
-        await city.do("RegisterCity", city_id="summit", name="Summit", country="CA", population=41_000)
+        summit = cmd.RegisterCity(city_id="summit", name="Summit", country="CA", population=41_000)
+        city = await start_city(
+            env, store, queue, "summit", search_attributes=registration_attributes(summit)
+        )
+        await city.do("RegisterCity", **summit.model_dump(exclude={"kind"}, exclude_none=True))
         assert await city.walk(certify(apply("2026-fall"), SILVER_SCORE, Level.SILVER)) == []
         await env.sleep(timedelta(days=3 * 366))  # lapses
         await city.do("ApplyForCertification", CITY_STAFF, **application("2030-spring"))

@@ -10,19 +10,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities import build_activities
 from app.worker import build_worker
-from domain import Actor, CityState
+from domain import Actor, CityState, ProgrammePolicy, decide, fold
+from domain import commands as cmd
 from domain.standard import get_standard
 from eventstore import EventStore
 from readmodel import city_stream
 from runtime.settings import Settings
 from tests.polling import eventually
 from tests.scenarios import COMMITTEE, OPERATOR, TEST_COMMAND_KEY, Step, open_round, signed
-from workflows import WORKFLOWS
+from workflows import WORKFLOWS, search_attributes
 from workflows.city import (
     CityCertificationWorkflow,
     CommandRequest,
@@ -121,17 +123,33 @@ async def running_worker(
 
 
 async def start_city(
-    env: WorkflowEnvironment, store: EventStore, task_queue: str, city_id: str
+    env: WorkflowEnvironment,
+    store: EventStore,
+    task_queue: str,
+    city_id: str,
+    *,
+    search_attributes: TypedSearchAttributes | None = None,
 ) -> CityDriver:
+    """The city's workflow started, as citycert starts one; with `search_attributes` (see
+    `registration_attributes`) as the command service starts a registration's run."""
     first = await env.client.start_workflow(
         CityCertificationWorkflow.run,
         new_run_input(city_id),  # as citycert starts one
         id=f"city-{city_id}",
         task_queue=task_queue,
+        search_attributes=search_attributes,
     )
     # No run id: commands follow the city into each new run after continue-as-new.
     handle = env.client.get_workflow_handle(f"city-{city_id}")
     return CityDriver(env, store, city_id, handle, first_run_id=first.first_execution_run_id or "")
+
+
+def registration_attributes(registration: cmd.RegisterCity) -> TypedSearchAttributes:
+    """The search attributes the command service starts a registration's run with: those of the
+    state the registration leaves the city in (app/commands.py)."""
+    initial = CityState.initial(registration.city_id)
+    events = decide(initial, registration, now=datetime.now(UTC), policy=ProgrammePolicy())
+    return search_attributes.at_start(fold(initial, events))
 
 
 async def refusal(update: Awaitable[CommandResult]) -> ApplicationError:

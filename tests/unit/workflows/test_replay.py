@@ -54,7 +54,8 @@ async def test_a_recorded_history_replays_without_nondeterminism(path: Path, run
 
 async def test_a_changed_workflow_is_caught(tmp_path: Path) -> None:
     """The replay check has teeth: a history whose recorded commands differ fails."""
-    original = HISTORIES[0].read_text(encoding="utf-8")
+    # One recorded through a regular activity (a local one's type is inside its marker's payload).
+    original = next(t for p in HISTORIES if '"record_events"' in (t := p.read_text(encoding="utf-8")))
     # Pretend the recorded run called a different activity: today's code must notice.
     tampered = original.replace('"record_events"', '"record_events_v0"', 1)
     assert tampered != original
