@@ -52,7 +52,11 @@ def canonical_json(value: Any, text: str | None = None) -> str:
     """The canonical form that survives a JSONB round trip: json_text with integral floats written
     as integers. Pass `text` if json_text(value) is already at hand."""
     text = json_text(value) if text is None else text
-    return json_text(_normalise(value)) if _INTEGRAL_FLOAT.search(text) else text
+    # Most texts hold neither ".0" nor "e+" at all: two substring searches (memchr fast) rule the
+    # pattern out for a tenth of the regex's cost, which runs only when one of them is there.
+    if (".0" in text or "e+" in text) and _INTEGRAL_FLOAT.search(text):
+        return json_text(_normalise(value))
+    return text
 
 
 def timestamp_text(at: datetime) -> str:

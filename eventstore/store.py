@@ -21,7 +21,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
@@ -263,6 +263,12 @@ class EventStore:
         # parts at once for what its own people recorded outside a command (a round, an Honor Roll,
         # a person), as it does for their commands (entrypoints/web/fragments.py `moved`).
         self.on_appended: list[Callable[[], None]] = []
+        # Connections kept between uses (_take, _give): only of an asyncpg pool (tests hand the
+        # store objects with an acquire() alone, which are used as they are).
+        self._parked: list[Any] = []
+        self._park_size = max(pool.get_max_size() - 1, 0) if isinstance(pool, asyncpg.Pool) else 0
+        self._waiting = 0  # uses of ours waiting for the pool
+        self._closing = False
 
     @classmethod
     async def connect(
@@ -282,6 +288,10 @@ class EventStore:
         return cls(pool, registry=registry, projector=projector)
 
     async def close(self) -> None:
+        self._closing = True
+        parked, self._parked = self._parked, []
+        for conn in parked:  # the pool closes only the connections given back to it
+            await self.pool.release(conn)
         await self.pool.close()
 
     async def __aenter__(self) -> EventStore:
@@ -290,22 +300,49 @@ class EventStore:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+    def connection(self) -> _Lease:
         """A pooled connection, with driver errors turned into EventStoreErrors.
 
         Only for the read model's queries (readmodel/) and the token store (app/tokens.py):
         events are written by `append` alone, and read through the read_* methods."""
+        return _Lease(self)
+
+    # A connection is kept by the store between uses (parked) rather than given back to the pool
+    # each time: asyncpg's acquire and release cost about 35 us of this process's CPU a use (a
+    # release runs in a task of its own under asyncio.shield, re-arms an inactivity timer and
+    # checks the listeners), as much as the round trip of a small query, and an append takes one.
+    # The pool still makes, limits and mends the connections: a use that failed (or was
+    # cancelled) gives its connection back to the pool, which cleans it up; a parked one found
+    # closed goes back to it too; one left in a transaction is never parked; and when a use of
+    # ours waits for the pool, connections go back to it rather than to the park. At most one
+    # fewer than the pool's size is parked, so whoever acquires from `pool` itself always gets one.
+
+    async def _take(self) -> Any:
+        parked = self._parked
+        while parked:
+            conn = parked.pop()
+            if _open(conn):
+                return conn
+            await self.pool.release(conn)  # the pool replaces a closed one (a no-op if it took it back)
+        self._waiting += 1
         try:
-            async with self.pool.acquire() as conn:
-                # A pool proxy behaves as the connection it wraps.
-                yield cast(asyncpg.Connection, conn)
-        except EventStoreError:
-            raise
-        except _UNAVAILABLE as e:
-            raise StoreUnavailable(f"event store database unavailable: {e}") from e
-        except asyncpg.PostgresError as e:
-            raise EventStoreError(f"event store database error: {e}") from e
+            return await self.pool.acquire()
+        finally:
+            self._waiting -= 1
+
+    async def _give(self, conn: Any) -> None:
+        """Back after a use that ended well: parked, unless someone waits for the pool, it is
+        in a transaction, or the park is full."""
+        if (
+            self._waiting
+            or self._closing
+            or len(self._parked) >= self._park_size
+            or not _open(conn)
+            or conn.is_in_transaction()
+        ):
+            await self.pool.release(conn)
+        else:
+            self._parked.append(conn)
 
     async def ping(self) -> None:
         """Raises StoreUnavailable unless the database answers (the health check)."""
@@ -694,6 +731,71 @@ class EventStore:
         """Walk every stream: hash chains, version gaps, the projector's tables against a fold,
         and every head `anchor` recorded still in place."""
         return await verify(self, self.projector, anchor)
+
+
+class _Lease:
+    """One use of a connection of the store (`EventStore.connection()`): a parked one or the
+    pool's, with driver errors turned into EventStoreErrors. A class rather than an
+    asynccontextmanager: a generator per use costs a few microseconds more (the event loop's
+    asyncgen hooks keep each in a WeakSet)."""
+
+    __slots__ = ("_acquired", "_conn", "_store")
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self._conn: Any = None
+        self._acquired: Any = None  # the acquire() in use when the pool is not asyncpg's
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        store = self._store
+        try:
+            if store._park_size:
+                self._conn = await store._take()
+            else:
+                self._acquired = store.pool.acquire()
+                self._conn = await self._acquired.__aenter__()
+        except BaseException as e:
+            _raise_as_store_error(e)
+            raise
+        return cast(asyncpg.Connection, self._conn)  # a pool proxy behaves as the connection it wraps
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
+        store, conn, acquired = self._store, self._conn, self._acquired
+        self._conn = self._acquired = None
+        try:
+            if acquired is not None:
+                await acquired.__aexit__(kind, error, tb)
+            elif error is None:
+                await store._give(conn)
+            else:  # the pool cleans up after a failure: a broken connection, a cancelled query
+                await store.pool.release(conn)
+        except BaseException as e:
+            if error is None:
+                _raise_as_store_error(e)
+                raise
+            # Giving it back failed after the use had failed: the use's error is the one to see.
+        if error is not None:
+            _raise_as_store_error(error)
+
+
+def _open(conn: Any) -> bool:
+    """Whether a pool's connection is still open: one the server closed is taken back by the pool
+    as it closes, and its proxy then answers nothing."""
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:
+        return False
+
+
+def _raise_as_store_error(error: BaseException) -> None:
+    """Raise a driver's error as an EventStoreError (the server away: StoreUnavailable); any
+    other error is left to its raiser."""
+    if isinstance(error, EventStoreError):
+        return
+    if isinstance(error, _UNAVAILABLE):
+        raise StoreUnavailable(f"event store database unavailable: {error}") from error
+    if isinstance(error, asyncpg.PostgresError):
+        raise EventStoreError(f"event store database error: {error}") from error
 
 
 class _Elsewhere:

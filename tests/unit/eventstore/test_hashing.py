@@ -105,3 +105,31 @@ def test_the_store_writes_the_text_json_dumps_writes_with_its_options(value: obj
 def test_the_store_refuses_to_write_not_a_number() -> None:
     with pytest.raises(ValueError):
         json_text({"score": float("nan")})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": 80.0},
+        {"a": -0.0},
+        {"a": 1e16, "b": "x"},
+        {"a": [1.5, 2.0]},
+        {"a": "80.0 e+5", "b": 0.05},  # the patterns inside strings, and a float that is not integral
+        {"a": 1.05, "b": "v1.01"},  # ".0" followed by a digit: nothing to normalise
+        {"a": 1, "b": "plain"},
+    ],
+)
+def test_the_canonical_form_writes_integral_floats_as_integers_and_leaves_the_rest(value: object) -> None:
+    # The text is normalised only when a substring search says the pattern may be there; the
+    # result must be what normalising every value gives.
+    def normalised(v: object) -> object:
+        if isinstance(v, float):
+            return int(v) if v.is_integer() else v
+        if isinstance(v, dict):
+            return {k: normalised(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [normalised(x) for x in v]
+        return v
+
+    assert canonical_json(value) == json_text(normalised(value))
+    assert canonical_json(value, json_text(value)) == json_text(normalised(value))
