@@ -13,8 +13,7 @@ from domain.state import Certification, CityState
 from eventstore import EventStore, MigrationError
 from eventstore.migrations import Migration, migrate, shipped_migrations
 from readmodel import city_registry, city_state, open_city_store
-from tests import scenarios
-from tests.integration.eventstore.stories import CRITERIA, CityRun
+from tests.integration.eventstore.stories import CityRun
 
 ALL = [m.version for m in shipped_migrations()]
 _EVENT_ROW = (
@@ -192,52 +191,3 @@ async def test_a_store_upgraded_to_snapshots_keeps_each_citys_stored_state_as_it
     # and a store that has never seen the city reads its state from that snapshot.
     async with await open_city_store(dsn) as upgraded:
         assert await city_state(upgraded, "lakeside") == state
-
-
-_APPEND_FUNCTION = """
-SELECT p.prosecdef, p.proconfig, pg_get_userbyid(p.proowner) AS owner,
-       has_function_privilege('citycert_runtime', p.oid, 'EXECUTE') AS runtime_may_call
-  FROM pg_proc p WHERE p.proname = 'eventstore_append'
-"""
-
-
-async def test_a_store_at_0019_keeps_its_rows_and_chains_when_0020_replaces_the_append(databases):
-    # Given a store at 0019 whose appends went through 0018's function: one city certified and
-    # another part way through its review (open review rows, some of them changed),
-    dsn = await databases.create()
-    conn = await asyncpg.connect(dsn)
-    try:
-        await migrate(conn, [m for m in shipped_migrations() if m.version < 20])
-        before = await conn.fetchrow(_APPEND_FUNCTION)
-        async with await open_city_store(dsn) as old:
-            certified = CityRun(old, "lakeside")
-            await certified.register()
-            await certified.certify()
-            midway = CityRun(old, "brookfield")
-            await midway.register()
-            await midway.walk([scenarios.apply("2026-spring"), scenarios.evidence(CRITERIA[:6])])
-            await midway.review(approve=CRITERIA[:2], clarify=(CRITERIA[2],))
-        rows_before = await conn.fetch(f"SELECT {_EVENT_ROW} FROM events ORDER BY position")
-        queue_before = await conn.fetchval("SELECT count(*) FROM review_queue WHERE city_id = 'brookfield'")
-        # when 0020 replaces eventstore_append,
-        assert await migrate(conn) == [20]
-        # then every row is as it was, the function keeps its owner, rights and fixed search_path,
-        assert await conn.fetch(f"SELECT {_EVENT_ROW} FROM events ORDER BY position") == rows_before
-        assert await conn.fetchrow(_APPEND_FUNCTION) == before
-        assert before["prosecdef"] and before["owner"] == "citycert_writer" and before["runtime_may_call"]
-        assert any(setting.startswith("search_path=") for setting in before["proconfig"])
-        # and the next appends (the city's review changing, closing and decided; a new city) chain
-        # onto the old rows: verify finds the chains and the projection tables as a fold makes them.
-        async with await open_city_store(dsn) as new:
-            midway.store = new
-            await midway.walk([scenarios.answer([CRITERIA[2]])])
-            await midway.review(approve=[*CRITERIA[2:6]])
-            assert queue_before > 0
-            assert await conn.fetchval("SELECT count(*) FROM review_queue WHERE city_id = 'brookfield'") == 0
-            newcomer = CityRun(new, "hillcrest")
-            await newcomer.register()
-            report = await new.verify()
-        assert report.ok, report
-        assert await conn.fetchval("SELECT count(*) FROM events") > len(rows_before)
-    finally:
-        await conn.close()
