@@ -25,9 +25,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy domain eventstore readmodel activities workflows app runtime entrypoints worker.py bench
 
-# Every tier: unit (no servers), integration (real PostgreSQL and Temporal), e2e (processes).
+# Every tier: unit (no servers), integration (real PostgreSQL and Temporal), e2e (processes),
+# browser, spread over TEST_WORKERS processes (pytest-xdist; `auto`: one per core). Each worker
+# starts its own servers; loadgroup keeps the tests that share a module's fixture on one worker
+# (tests/conftest.py). `make test TEST_WORKERS=0` runs them in this process, one after another.
+TEST_WORKERS ?= auto
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The unit tier alone, in seconds: no server is started (tests/unit/conftest.py refuses them).
 test-fast: $(STAMP)
