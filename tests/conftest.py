@@ -15,6 +15,7 @@ are kept on one worker, in their order (see pytest_collection_modifyitems).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -25,6 +26,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from fastapi import routing as fastapi_routing
 
 from eventstore import EventStore
 from eventstore.migrations import migrate
@@ -63,6 +65,35 @@ def pytest_configure(config: pytest.Config) -> None:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+def _build_each_included_route_once() -> None:
+    """Most tests make an app of their own (entrypoints.http.create_app: their own store, client
+    and settings), and FastAPI builds an included router's routes (dependants, body and response
+    models, handlers) again for every app, on its first request: about a third of the CPU of the
+    HTTP and portal tests. What it builds depends only on the route and how its router is included,
+    never on the app, but for the app's dependency_overrides, which nothing here sets: so a route is
+    built once per process and inclusion. An app that has overrides gets its routes built as
+    FastAPI does, for itself alone. A test-only shortcut; the app built is the same."""
+    built: dict[int, list[tuple[Any, Any, Any]]] = {}  # route id: (route, inclusion, built route)
+    build = fastapi_routing._EffectiveRouteContext.from_api_route
+
+    def from_api_route(cls: Any, *, original_route: Any, include_context: Any) -> Any:
+        provider = include_context.dependency_overrides_provider
+        if getattr(provider, "dependency_overrides", None):
+            return build(original_route=original_route, include_context=include_context)
+        inclusion = dataclasses.replace(include_context, dependency_overrides_provider=None)
+        for route, included, context in built.get(id(original_route), ()):
+            if route is original_route and included == inclusion:
+                return context
+        context = build(original_route=original_route, include_context=inclusion)
+        built.setdefault(id(original_route), []).append((original_route, inclusion, context))
+        return context
+
+    fastapi_routing._EffectiveRouteContext.from_api_route = classmethod(from_api_route)  # type: ignore[method-assign,assignment]
+
+
+_build_each_included_route_once()
 
 
 class Databases:
