@@ -27,11 +27,11 @@ typecheck: $(STAMP)
 
 # Every tier: unit (no servers), integration (real PostgreSQL and Temporal), e2e (processes),
 # browser, spread over TEST_WORKERS processes (pytest-xdist; `auto`: one per core). Each worker
-# starts its own servers; loadgroup keeps the tests that share a module's fixture on one worker
-# (tests/conftest.py). `make test TEST_WORKERS=0` runs them in this process, one after another.
+# starts its own servers; loadfile keeps a file's tests on one worker, in order (a module-scoped
+# fixture starts once). `make test TEST_WORKERS=0` runs them in this process, one after another.
 TEST_WORKERS ?= auto
 test: lint typecheck
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The unit tier alone, in seconds: no server is started (tests/unit/conftest.py refuses them).
 test-fast: $(STAMP)

@@ -7,9 +7,9 @@ directory and deleted at the end. No test fakes the database.
 A migrated template database is built once; each test that wants a store gets
 `CREATE DATABASE ... TEMPLATE` of it, which is much faster than migrating again.
 
-Under pytest-xdist (`make test` runs `-n auto`) each worker process has its own server and
-template; the tests of a module that shares a module-scoped fixture (a server, a `citycert dev`)
-are kept on one worker, in their order (see pytest_collection_modifyitems).
+Under pytest-xdist (`make test` runs `-n auto --dist loadfile`) each worker process has its own
+server and template, and a test file's tests all run on one worker, in their order: a module-scoped
+fixture (a server, a `citycert dev`) is started once, and the OpenAPI tests share their drawn cases.
 """
 
 from __future__ import annotations
@@ -34,20 +34,6 @@ from readmodel import open_city_store
 from runtime.embedded_postgres import discard_server, start_server, with_database
 
 TERMINAL_SIZE_ENV = ("COLUMNS", "LINES")
-SHARED_SCOPES = frozenset({"module", "class", "package"})
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under `--dist loadgroup`, a test that uses a fixture broader than itself (but narrower than
-    the session, which each worker has anyway) goes to the same worker as the others using it: the
-    fixture is then started once, and tests that build on each other's steps keep their order."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None or item.get_closest_marker("xdist_group") is not None:
-            continue
-        scopes = {d.scope for defs in info.name2fixturedefs.values() for d in defs}
-        if scopes & SHARED_SCOPES:
-            item.add_marker(pytest.mark.xdist_group(item.path.relative_to(config.rootpath).as_posix()))
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: none without it

@@ -132,7 +132,7 @@ async def _send(api: Api, sent: dict[str, Any]) -> httpx.Response:
 # most of this test's time, so a process draws them once, with a stand-in token, and each role's
 # test sends them with its own (the stand-in never goes out: the role's headers replace it). The
 # anonymous role draws its own: without a given token the header itself is generated and fuzzed.
-# xdist_group keeps the five roles' tests on one worker, so they share the drawing.
+# `make test`'s --dist loadfile keeps the five roles' tests on one worker, so they share the drawing.
 STAND_IN = "Bearer the-role-s-own-token"
 _drawn: dict[tuple[str, tuple[str, ...]], list[Case]] = {}
 
@@ -195,7 +195,6 @@ def _explore(
     return found
 
 
-@pytest.mark.xdist_group("openapi-cases")
 @pytest.mark.parametrize("role", ROLES)
 async def test_every_answer_is_one_the_openapi_document_describes(api: Api, role: str) -> None:
     await api.register(CITY)
