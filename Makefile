@@ -25,9 +25,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy domain eventstore readmodel activities workflows app runtime entrypoints worker.py bench
 
-# Every tier: unit (no servers), integration (real PostgreSQL and Temporal), e2e (processes).
+# Every tier: unit (no servers), integration (real PostgreSQL and Temporal), e2e (processes),
+# browser, spread over TEST_WORKERS processes (pytest-xdist; `auto`: one per core). Each worker
+# starts its own servers; loadfile keeps a file's tests on one worker, in order (a module-scoped
+# fixture starts once). `make test TEST_WORKERS=0` runs them in this process, one after another.
+TEST_WORKERS ?= auto
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The unit tier alone, in seconds: no server is started (tests/unit/conftest.py refuses them).
 test-fast: $(STAMP)

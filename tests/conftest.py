@@ -6,25 +6,80 @@ directory and deleted at the end. No test fakes the database.
 
 A migrated template database is built once; each test that wants a store gets
 `CREATE DATABASE ... TEMPLATE` of it, which is much faster than migrating again.
+
+Under pytest-xdist (`make test` runs `-n auto --dist loadfile`) each worker process has its own
+server and template, and a test file's tests all run on one worker, in their order: a module-scoped
+fixture (a server, a `citycert dev`) is started once, and the OpenAPI tests share their drawn cases.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
+from fastapi import routing as fastapi_routing
 
 from eventstore import EventStore
 from eventstore.migrations import migrate
 from readmodel import open_city_store
 from runtime.embedded_postgres import discard_server, start_server, with_database
+
+TERMINAL_SIZE_ENV = ("COLUMNS", "LINES")
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: none without it
+def pytest_configure_node(node: Any) -> None:
+    """(pytest-xdist, in the controller) What the terminal's size variables are here."""
+    node.workerinput["terminal_size_env"] = {name: os.environ.get(name) for name in TERMINAL_SIZE_ENV}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A worker is started with COLUMNS and LINES of its own (80x24); Rich sizes the CLI's tables
+    # by them, so a worker's tests would see narrower tables than the same tests in one process.
+    given = getattr(config, "workerinput", {}).get("terminal_size_env")
+    for name, value in (given or {}).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def _build_each_included_route_once() -> None:
+    """Most tests make an app of their own (entrypoints.http.create_app: their own store, client
+    and settings), and FastAPI builds an included router's routes (dependants, body and response
+    models, handlers) again for every app, on its first request: about a third of the CPU of the
+    HTTP and portal tests. What it builds depends only on the route and how its router is included,
+    never on the app, but for the app's dependency_overrides, which nothing here sets: so a route is
+    built once per process and inclusion. An app that has overrides gets its routes built as
+    FastAPI does, for itself alone. A test-only shortcut; the app built is the same."""
+    built: dict[int, list[tuple[Any, Any, Any]]] = {}  # route id: (route, inclusion, built route)
+    build = fastapi_routing._EffectiveRouteContext.from_api_route
+
+    def from_api_route(cls: Any, *, original_route: Any, include_context: Any) -> Any:
+        provider = include_context.dependency_overrides_provider
+        if getattr(provider, "dependency_overrides", None):
+            return build(original_route=original_route, include_context=include_context)
+        inclusion = dataclasses.replace(include_context, dependency_overrides_provider=None)
+        for route, included, context in built.get(id(original_route), ()):
+            if route is original_route and included == inclusion:
+                return context
+        context = build(original_route=original_route, include_context=inclusion)
+        built.setdefault(id(original_route), []).append((original_route, inclusion, context))
+        return context
+
+    fastapi_routing._EffectiveRouteContext.from_api_route = classmethod(from_api_route)  # type: ignore[method-assign,assignment]
+
+
+_build_each_included_route_once()
 
 
 class Databases:

@@ -78,7 +78,7 @@ def settings_env(database_url: str, data_dir: Path, **extra: str | None) -> dict
         "CITYCERT_DATA_DIR": str(data_dir),
         "CITYCERT_TEMPORAL_ADDRESS": None,
         "CITYCERT_COMMAND_KEY": TEST_COMMAND_KEY.decode(),  # the tests' workers check this one
-        "COLUMNS": "200",
+        "COLUMNS": "300",  # tables with paths (under pytest-xdist, tmp_path is longer) stay unwrapped
         **extra,
     }
 

@@ -56,12 +56,15 @@ class Exploration:
     failures: Counter[str] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
 
-    def failed(self, case: Case, role: str, error: AssertionError | FailureGroup) -> None:
+    def failed(
+        self, case: Case, role: str, error: AssertionError | FailureGroup, headers: dict[str, str]
+    ) -> None:
         titles = [f.title for f in error.exceptions] if isinstance(error, FailureGroup) else [str(error)]
         key = f"{case.method} {case.path} as {role}: {'; '.join(sorted(titles))}"
         self.failures[key] += 1
         # A FailureGroup's text has the response and a curl command; a bare assertion's does not.
-        example = str(error) if isinstance(error, FailureGroup) else f"{error}\n{case.as_curl_command()}"
+        curl = case.as_curl_command(headers=headers)
+        example = str(error) if isinstance(error, FailureGroup) else f"{error}\n{curl}"
         self.examples.setdefault(key, example)
 
     def summary(self) -> str:
@@ -124,12 +127,27 @@ async def _send(api: Api, sent: dict[str, Any]) -> httpx.Response:
     return await api.http.send(request)
 
 
-def _explore(
-    api: Api, document: dict[str, Any], role: str, headers: dict[str, str], loop: asyncio.AbstractEventLoop
-) -> Exploration:
-    """Run every operation in both generation modes; collect failures instead of stopping."""
+# Hypothesis draws the same cases for every role that sends a token: the token is given, not drawn
+# (its value is never looked at while drawing), and derandomize seeds every run alike. Drawing is
+# most of this test's time, so a process draws them once, with a stand-in token, and each role's
+# test sends them with its own (the stand-in never goes out: the role's headers replace it). The
+# anonymous role draws its own: without a given token the header itself is generated and fuzzed.
+# `make test`'s --dist loadfile keeps the five roles' tests on one worker, so they share the drawing.
+STAND_IN = "Bearer the-role-s-own-token"
+_drawn: dict[tuple[str, tuple[str, ...]], list[Case]] = {}
+
+
+def _cases(document: dict[str, Any], header_names: tuple[str, ...]) -> list[Case]:
+    """Every operation's cases in both generation modes, drawn once per document and header names."""
+    key = (json.dumps(document, sort_keys=True), header_names)
+    if key not in _drawn:
+        _drawn[key] = _draw(document, {name: STAND_IN for name in header_names})
+    return _drawn[key]
+
+
+def _draw(document: dict[str, Any], headers: dict[str, str]) -> list[Case]:
     schema = schemathesis.openapi.from_dict(document)
-    found = Exploration()
+    drawn: list[Case] = []
     for result in schema.get_all_operations():
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -150,13 +168,7 @@ def _explore(
                 phases=[p for p in settings.default.phases if p.name != "shrink"],
             )
             def one(case: Case) -> None:
-                found.cases += 1
-                sent = _request_kwargs(case, headers)
-                response = asyncio.run_coroutine_threadsafe(_send(api, sent), loop).result()
-                try:
-                    case.validate_response(response, checks=CHECKS, headers=headers)
-                except (AssertionError, FailureGroup) as e:
-                    found.failed(case, role, e)
+                drawn.append(case)
 
             try:
                 one()
@@ -164,6 +176,22 @@ def _explore(
                 # An operation with nothing to get wrong (no parameters, no body) has no negative case.
                 if mode is GenerationMode.POSITIVE:
                     raise
+    return drawn
+
+
+def _explore(
+    api: Api, document: dict[str, Any], role: str, headers: dict[str, str], loop: asyncio.AbstractEventLoop
+) -> Exploration:
+    """Send every operation's cases in both generation modes; collect failures instead of stopping."""
+    found = Exploration()
+    for case in _cases(document, tuple(sorted(headers))):
+        found.cases += 1
+        sent = _request_kwargs(case, headers)
+        response = asyncio.run_coroutine_threadsafe(_send(api, sent), loop).result()
+        try:
+            case.validate_response(response, checks=CHECKS, headers=headers)
+        except (AssertionError, FailureGroup) as e:
+            found.failed(case, role, e, headers)
     return found
 
 
